@@ -1,0 +1,182 @@
+"""Typed, immutable objects of the questionnaire spec (contract §1).
+
+The pydantic models only describe the *shape* of each key (types, ranges, unknown keys).  Checks that
+need the whole spec (references between constructs, paths, cycles, ...) live in ``validate.py`` so each
+error can name the key path it belongs to.  Every model forbids unknown keys and is frozen: the spec is
+the single source of truth and nothing downstream may change it.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(_Frozen):
+    """Bilingual wording.  English is the fallback when Chinese is missing and vice versa."""
+
+    en: str | None = None
+    zh: str | None = None
+
+    def get(self, lang: str = "en") -> str | None:
+        first, second = (self.zh, self.en) if lang == "zh" else (self.en, self.zh)
+        return first if first else second
+
+
+class Scale(_Frozen):
+    min: int
+    max: int
+
+
+class Item(_Frozen):
+    """One questionnaire item = one data column."""
+
+    id: str = Field(min_length=1)
+    text: Text = Text()
+    reverse: bool = False
+    scale: Scale | None = None  # overrides the spec-wide scale for this item
+
+
+class Construct(_Frozen):
+    """A latent construct: measured by ``items`` (first order) or by ``dimensions`` (second order)."""
+
+    label: Text = Text()
+    items: tuple[Item, ...] | None = None
+    dimensions: tuple[str, ...] | None = None
+
+    @field_validator("items", mode="before")
+    @classmethod
+    def _items_as_mappings(cls, value):
+        # An item may be written as a bare column name; normalise it to the mapping form.
+        if isinstance(value, list):
+            return [{"id": v} if isinstance(v, (str, int)) and not isinstance(v, bool) else v for v in value]
+        return value
+
+    @property
+    def is_second_order(self) -> bool:
+        return self.dimensions is not None
+
+
+class Path(_Frozen):
+    """Structural regressions ``to ~ from[0] + from[1] + ...``.
+
+    ``hypothesis`` is either one label for every predictor or a mapping predictor -> label;
+    ``expect`` is the hypothesised sign (used to judge "supported").
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    to: str
+    from_: tuple[str, ...] = Field(alias="from", min_length=1)
+    hypothesis: str | dict[str, str] | None = None
+    expect: Literal["positive", "negative", "nonzero"] = "positive"
+
+    def hypothesis_for(self, predictor: str) -> str | None:
+        if isinstance(self.hypothesis, dict):
+            return self.hypothesis.get(predictor)
+        return self.hypothesis
+
+
+class Indirect(_Frozen):
+    """A named indirect effect along a chain of constructs X -> M1 [-> M2 ...] -> Y."""
+
+    name: str = Field(min_length=1)
+    path: tuple[str, ...] = Field(min_length=3)
+    label: Text = Text()
+    hypothesis: str | None = None
+
+
+class Hypothesis(_Frozen):
+    """Optional wording of a hypothesis referenced by paths/indirect effects."""
+
+    text: Text = Text()
+
+
+# ----------------------------------------------------------------------------------------------------
+# population: values of the data-generating model used by ``cluster-sem simulate`` and ``power``.
+# All values are standardized (latent variances 1, item variances 1 in the continuous model).
+
+
+class Correlation(_Frozen):
+    between: tuple[str, str]
+    r: float = Field(ge=-1, le=1)
+
+
+class ControlEffect(_Frozen):
+    """How a control variable is generated and what it does to the endogenous constructs."""
+
+    distribution: Literal["normal", "lognormal", "uniform_int"] = "normal"
+    mean: float = 0.0
+    sd: float = 1.0
+    low: int | None = None  # uniform_int bounds
+    high: int | None = None
+    decimals: int = 2
+    effects: dict[str, float] = {}  # endogenous construct -> standardized effect
+
+
+class Population(_Frozen):
+    """Data-generating model.
+
+    * ``loadings``: standardized loading per item (first-order constructs).
+    * ``dimension_loadings``: standardized loading of each first-order dimension on its second-order construct.
+    * ``paths``: ``{outcome: {predictor: standardized coefficient}}``; the residual variance of each
+      endogenous construct is set so its total variance is 1.
+    * ``correlations``: correlations among exogenous constructs.
+    * ``residual_correlations``: correlations between residuals of endogenous constructs or items.
+    * ``thresholds``: cut points on the standard-normal scale turning a continuous response into the
+      Likert categories min..max (len = max - min); one list for every item, or per item.
+    * ``groups``: group column level -> number of cases (proportions when n differs).
+    """
+
+    loadings: dict[str, float]
+    dimension_loadings: dict[str, float] = {}
+    paths: dict[str, dict[str, float]] = {}
+    correlations: tuple[Correlation, ...] = ()
+    residual_correlations: tuple[Correlation, ...] = ()
+    thresholds: tuple[float, ...] | dict[str, tuple[float, ...]] | None = None
+    groups: dict[str, int] = {}
+    controls: dict[str, ControlEffect] = {}
+    missing_rate: float = Field(default=0.0, ge=0, lt=1)
+
+
+class Spec(_Frozen):
+    """The whole questionnaire spec.  Construct order is the order written in the file."""
+
+    spec_version: int
+    title: Text = Text()
+    scale: Scale
+    missing_codes: tuple[float, ...] = ()
+    id: str | None = None
+    group: str | None = None
+    constructs: dict[str, Construct]
+    controls: tuple[str, ...] = ()
+    paths: tuple[Path, ...] = ()
+    covariances: tuple[tuple[str, str], ...] = ()
+    indirect: tuple[Indirect, ...] = ()
+    hypotheses: dict[str, Hypothesis] = {}
+    allow_cycles: bool = False
+    population: Population | None = None
+
+    # -- convenience views used everywhere downstream ------------------------------------------------
+    @property
+    def first_order(self) -> dict[str, Construct]:
+        return {k: c for k, c in self.constructs.items() if c.items is not None}
+
+    @property
+    def second_order(self) -> dict[str, Construct]:
+        return {k: c for k, c in self.constructs.items() if c.dimensions is not None}
+
+    @property
+    def items(self) -> dict[str, Item]:
+        """All items by id, in questionnaire order."""
+        return {it.id: it for c in self.first_order.values() for it in (c.items or ())}
+
+    def items_of(self, construct: str) -> list[str]:
+        return [it.id for it in (self.constructs[construct].items or ())]
+
+    def scale_of(self, item: str) -> Scale:
+        return self.items[item].scale or self.scale
