@@ -1,0 +1,109 @@
+"""Fit indices exactly as lavaan's ``fitMeasures()`` computes them for ML with complete data.
+
+Where semopy differs (and why we do not use its numbers):
+* χ² = N·F_ML with N, not N − 1 (semopy's ``calc_stats`` uses the Wishart N − 1 variants).
+* RMSEA = sqrt(max(χ²/N/df − 1/N, 0)) with N (semopy: N − 1); 90% CI by inverting the non-central χ²
+  distribution (semopy has none).
+* CFI = 1 − max(χ² − df, 0) / max(χ²_b − df_b, χ² − df, 0), so it is capped at 1 (semopy's is not);
+  TLI is not capped, as in lavaan.
+* SRMR = lavaan's "srmr" (``srmr_bentler``): root mean square of the residuals (S − Σ̂) scaled by the
+  *observed* SDs, over the p(p+1)/2 lower-triangular elements (semopy has none).
+* AIC/BIC from the full normal log-likelihood −N/2·(p·log 2π + log|Σ̂| + tr(SΣ̂⁻¹)) and the number of free
+  parameters (semopy's AIC is 2k − 2·F_ML, on another scale, and can rank models backwards).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import optimize, stats
+
+
+def chi_square(fmin: float, n: int) -> float:
+    return float(n * fmin)
+
+
+def baseline_chi_square(S: np.ndarray, n: int, x_index: list[int]) -> tuple[float, int]:
+    """Independence model: uncorrelated variables, except the fixed.x block which stays as observed."""
+    p = S.shape[0]
+    D = np.diag(np.diag(S))
+    if x_index:
+        ix = np.ix_(x_index, x_index)
+        D[ix] = S[ix]
+    _, logdet_d = np.linalg.slogdet(D)
+    _, logdet_s = np.linalg.slogdet(S)
+    chi2 = n * (logdet_d - logdet_s)
+    nx = len(x_index)
+    df = p * (p - 1) // 2 - nx * (nx - 1) // 2
+    return float(chi2), int(df)
+
+
+def cfi(chi2: float, df: int, chi2_b: float, df_b: int) -> float:
+    num = max(chi2 - df, 0.0)
+    den = max(chi2_b - df_b, chi2 - df, 0.0)
+    return 1.0 if den == 0 else 1.0 - num / den
+
+
+def tli(chi2: float, df: int, chi2_b: float, df_b: int) -> float:
+    if df == 0 or df_b == 0:
+        return 1.0
+    return ((chi2_b / df_b) - (chi2 / df)) / ((chi2_b / df_b) - 1.0)
+
+
+def rmsea(chi2: float, df: int, n: int) -> float:
+    if df == 0:
+        return 0.0
+    return math.sqrt(max(chi2 / n / df - 1.0 / n, 0.0))
+
+
+def rmsea_ci(chi2: float, df: int, n: int, level: float = 0.90) -> tuple[float, float]:
+    """CI of RMSEA by finding the non-centrality λ with P(χ²_df(λ) ≤ X²) = 1 − α/2 and α/2 (lavaan)."""
+    if df == 0:
+        return 0.0, 0.0
+    lo_p, hi_p = 1 - (1 - level) / 2, (1 - level) / 2
+
+    def solve(prob: float) -> float:
+        f = lambda lam: stats.ncx2.cdf(chi2, df, lam) - prob if lam > 0 else stats.chi2.cdf(chi2, df) - prob  # noqa: E731
+        if f(0.0) < 0:
+            return 0.0
+        upper = max(chi2, 1.0)
+        while f(upper) > 0:
+            upper *= 2
+        return optimize.brentq(f, 0.0, upper, xtol=1e-12)
+
+    return math.sqrt(solve(lo_p) / (n * df)), math.sqrt(solve(hi_p) / (n * df))
+
+
+def srmr(S: np.ndarray, sigma: np.ndarray) -> float:
+    sd_s = np.sqrt(np.diag(S))
+    resid = (S - sigma) / np.outer(sd_s, sd_s)  # Bentler: both matrices scaled by the observed SDs
+    low = resid[np.tril_indices_from(resid)]
+    return float(np.sqrt(np.mean(low ** 2)))
+
+
+def loglik(S: np.ndarray, sigma: np.ndarray, n: int) -> float:
+    p = S.shape[0]
+    _, logdet = np.linalg.slogdet(sigma)
+    return float(-n / 2 * (p * math.log(2 * math.pi) + logdet + np.trace(S @ np.linalg.inv(sigma))))
+
+
+def fit_measures(*, fmin: float, S: np.ndarray, sigma: np.ndarray, n: int, n_free: int,
+                 x_index: list[int]) -> dict:
+    """The contract's FIT object (plus a few extras: baseline χ², log-likelihood, npar)."""
+    p = S.shape[0]
+    nx = len(x_index)
+    df = p * (p + 1) // 2 - nx * (nx + 1) // 2 - n_free
+    chi2 = chi_square(fmin, n)
+    chi2_b, df_b = baseline_chi_square(S, n, x_index)
+    ll = loglik(S, sigma, n)
+    lo, hi = rmsea_ci(chi2, df, n)
+    return {
+        "chi2": chi2, "df": int(df),
+        "pvalue": float(stats.chi2.sf(chi2, df)) if df > 0 else None,
+        "cfi": cfi(chi2, df, chi2_b, df_b), "tli": tli(chi2, df, chi2_b, df_b),
+        "rmsea": rmsea(chi2, df, n), "rmsea_ci90": [lo, hi],
+        "srmr": srmr(S, sigma),
+        "aic": -2 * ll + 2 * n_free, "bic": -2 * ll + math.log(n) * n_free,
+        "n": int(n), "npar": int(n_free), "loglik": ll,
+        "baseline_chi2": chi2_b, "baseline_df": int(df_b),
+    }

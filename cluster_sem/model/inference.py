@@ -1,0 +1,141 @@
+"""Standard errors, standardized solution and defined (``:=``) parameters in lavaan's conventions.
+
+* SEs: ``se = "standard"``, ``information = "expected"``: vcov = (N · I₁)⁻¹ with the per-case expected
+  information I₁ = ½ Δ'(Σ⁻¹⊗Σ⁻¹)Δ (N, not N − 1, as lavaan does for ``likelihood = "normal"``).
+* ``std.all`` as ``standardizedSolution()``: loadings and regressions rescaled by model-implied SDs;
+  variances divided by total variances; covariances between residuals divided by the residual SDs
+  (``cov.std = TRUE``), i.e. reported as residual correlations.
+* ``:=`` parameters: value of the expression; delta-method SE with a central-difference gradient;
+  ``std.all`` is the expression evaluated on the standardized parameters (lavaan's rule).
+"""
+from __future__ import annotations
+
+import ast
+import operator
+
+import numpy as np
+
+from .matrices import MatrixModel
+from .partable import ParTable
+
+_BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+           ast.Pow: operator.pow}
+
+
+def evaluate_expression(expression: str, values: dict[str, float]) -> float:
+    """Evaluate a ``:=`` right-hand side (labels, numbers, + − * / ^, parentheses) without ``eval``."""
+    tree = ast.parse(expression.replace("^", "**"), mode="eval")
+
+    def walk(node):
+        if isinstance(node, ast.Expression):
+            return walk(node.body)
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+            return _BINOPS[type(node.op)](walk(node.left), walk(node.right))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            return -walk(node.operand) if isinstance(node.op, ast.USub) else walk(node.operand)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            if node.id not in values:
+                raise KeyError(node.id)
+            return values[node.id]
+        raise ValueError(f"unsupported element in defined parameter '{expression}'")
+
+    return float(walk(tree))
+
+
+def label_values(pt: ParTable, theta: np.ndarray) -> dict[str, float]:
+    return {label: float(theta[i]) for i, label in enumerate(pt.free_labels) if label}
+
+
+def vcov_expected(mm: MatrixModel, theta: np.ndarray, S: np.ndarray, n: int) -> np.ndarray:
+    """Inverse expected information; NaN-filled when singular (not identified)."""
+    H = mm.expected_hessian(theta, S)  # = 2 · I₁
+    try:
+        inv = np.linalg.inv(H)
+    except np.linalg.LinAlgError:
+        return np.full_like(H, np.nan)
+    if not np.all(np.isfinite(inv)) or np.any(np.diag(inv) <= 0):
+        return np.full_like(H, np.nan)
+    return 2.0 * inv / n
+
+
+def defined_values(pt: ParTable, theta: np.ndarray) -> np.ndarray:
+    values = label_values(pt, theta)
+    out = []
+    for row in pt.defined:
+        v = evaluate_expression(row.rhs, values)
+        values[row.lhs] = v  # later definitions may use earlier ones, as in lavaan
+        out.append(v)
+    return np.array(out)
+
+
+def defined_gradient(pt: ParTable, theta: np.ndarray) -> np.ndarray:
+    """Jacobian (n_defined × q) of the defined parameters, central differences (lavaan uses the same)."""
+    q = len(theta)
+    jac = np.zeros((len(pt.defined), q))
+    for k in range(q):
+        h = 1e-6 * max(1.0, abs(theta[k]))
+        up, dn = theta.copy(), theta.copy()
+        up[k] += h
+        dn[k] -= h
+        jac[:, k] = (defined_values(pt, up) - defined_values(pt, dn)) / (2 * h)
+    return jac
+
+
+def standardized(pt: ParTable, mm: MatrixModel, theta: np.ndarray, S: np.ndarray) -> np.ndarray:
+    """``std.all`` for every row of the parameter table (same order as ``pt.params``)."""
+    lam, beta, psi, th = (x[0] for x in mm.matrices(theta[None], S[None]))
+    A = np.linalg.inv(np.eye(mm.m) - beta)
+    M = A @ psi @ A.T
+    sigma = lam @ M @ lam.T + th
+    sd_eta = np.sqrt(np.clip(np.diag(M), 1e-300, None))
+    sd_ov = np.sqrt(np.clip(np.diag(sigma), 1e-300, None))
+    ie = {v: i for i, v in enumerate(mm.eta)}
+    io = {v: i for i, v in enumerate(mm.ov)}
+    est = estimates(pt, theta, S, mm)
+
+    def sd(v):
+        return sd_eta[ie[v]] if v in ie else sd_ov[io[v]]
+
+    def resid_var(v):
+        if v in ie:
+            return psi[ie[v], ie[v]]
+        return th[io[v], io[v]]
+
+    out = np.empty(len(pt.params))
+    for r, p in enumerate(pt.params):
+        if p.op == "=~":
+            out[r] = est[r] * sd(p.lhs) / sd(p.rhs)
+        elif p.op == "~":
+            out[r] = est[r] * sd(p.rhs) / sd(p.lhs)
+        elif p.lhs == p.rhs:
+            out[r] = est[r] / sd(p.lhs) ** 2
+        else:
+            denom = np.sqrt(resid_var(p.lhs) * resid_var(p.rhs))
+            out[r] = est[r] / denom if denom > 0 else np.nan
+    return out
+
+
+def estimates(pt: ParTable, theta: np.ndarray, S: np.ndarray, mm: MatrixModel) -> np.ndarray:
+    """Value of every row of the parameter table (free, fixed and fixed.x)."""
+    io = {v: i for i, v in enumerate(mm.ov)}
+    out = np.empty(len(pt.params))
+    for r, p in enumerate(pt.params):
+        if p.free >= 0:
+            out[r] = theta[p.free]
+        elif p.exo:
+            out[r] = S[io[p.lhs], io[p.rhs]]
+        else:
+            out[r] = p.value
+    return out
+
+
+def standardized_defined(pt: ParTable, std_rows: np.ndarray) -> np.ndarray:
+    values = {p.label: std_rows[r] for r, p in enumerate(pt.params) if p.label}
+    out = []
+    for row in pt.defined:
+        v = evaluate_expression(row.rhs, values)
+        values[row.lhs] = v
+        out.append(v)
+    return np.array(out)
