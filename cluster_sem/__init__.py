@@ -1,0 +1,33 @@
+"""cluster-sem: describe the questionnaire once (YAML), fit CFA + structural mediation models with
+lavaan-convention results, bootstrap indirect effects, and write reproducible reports.
+
+Public API (what the CLI calls)::
+
+    import cluster_sem as cs
+    spec = cs.load_spec("questionnaires/zhejiang_cluster_growth.yaml")
+    res = cs.fit(spec, "data/zhejiang_128_synthetic.csv", bootstrap=2000, seed=1)
+    res.parameters; res.fit_measures; res.reliability; print(res.summary())
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .errors import (AdmissibilityWarning, ClusterSemError, ClusterSemWarning, ConvergenceWarning, DataError,
+                     DataWarning, FitError, SpecError, SpecWarning)
+
+_LAZY = {"fit": "api", "load_results": "api", "load_spec": "api", "prepare_data": "api", "simulate": "api",
+         "Results": "results.results"}
+
+
+def __getattr__(name: str):
+    """Import the API lazily so ``cluster-sem validate`` does not pay for numpy/scipy/semopy start-up."""
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'cluster_sem' has no attribute {name!r}")
+
+__all__ = [
+    "__version__", "fit", "load_spec", "prepare_data", "simulate", "load_results", "Results",
+    "ClusterSemError", "SpecError", "DataError", "FitError",
+    "ClusterSemWarning", "SpecWarning", "DataWarning", "ConvergenceWarning", "AdmissibilityWarning",
+]

@@ -1,0 +1,44 @@
+"""The Python API: thin, typed entry points over the pipeline (the CLI calls exactly these)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .pipeline import FitOptions, run_fit
+from .results.results import Results
+from .spec import Spec, load_spec
+
+
+def fit(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, bootstrap: int = 0, seed: int = 2026,
+        jobs: int = 1, ci_level: float = 0.95, missing: str = "listwise", estimator: str = "ML",
+        ci: str = "auto", scheduler: str | None = None, quiet: bool = True, command: str = "",
+        timestamp: str | None = None) -> Results:
+    """Fit the spec's measurement (CFA) and structural models to ``data`` and return frozen Results.
+
+    ``bootstrap`` > 0 adds percentile and bias-corrected bootstrap CIs for every named indirect and total
+    effect (resample indices depend on ``seed`` only, so ``jobs``/``scheduler`` never change the numbers).
+    """
+    options = FitOptions(bootstrap=bootstrap, seed=seed, jobs=jobs, level=ci_level, missing=missing,
+                         estimator=estimator, ci=ci, scheduler=scheduler, quiet=quiet, command=command)
+    return run_fit(spec, data, options, timestamp=timestamp)
+
+
+def prepare_data(spec: Spec | str | Path, data, *, missing: str = "listwise"):
+    """Load and clean survey data against the spec (missing codes, reverse keys, range checks)."""
+    from .data import prepare_data as _prepare
+    return _prepare(spec if isinstance(spec, Spec) else load_spec(spec), data, missing=missing)
+
+
+def simulate(spec: Spec | str | Path, n: int, seed: int) -> pd.DataFrame:
+    """Likert data drawn from the spec's ``population`` section."""
+    from .simulate import simulate as _simulate
+    return _simulate(spec if isinstance(spec, Spec) else load_spec(spec), n=n, seed=seed)
+
+
+def load_results(path: str | Path) -> Results:
+    """Read a results.json (or the directory holding it) back into Results."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "results.json"
+    return Results.from_json(p.read_text(encoding="utf-8"))

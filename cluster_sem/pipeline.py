@@ -1,0 +1,319 @@
+"""The fit pipeline, as a visible sequence of named stages (what ``cluster-sem fit`` runs):
+
+    load spec → load/clean data → build syntax → fit measurement model (CFA) → fit structural model
+    → measurement quality → effects (+ bootstrap / Monte Carlo CIs) → hypotheses → Results document
+
+Each stage is a function with typed input and output; only ``assemble_document`` knows the layout of
+results.json (contract §3, plus extra keys the report needs).
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import __version__
+from .errors import ClusterSemError
+from .model.fitted import ModelFit, fit_model
+from .results.effects import baron_kenny, ci_excludes_zero, mediation_short, path_verdict, zhao_type
+from .results.fit_verdicts import fit_verdicts
+from .results.results import Results
+from .spec import Spec, load_spec
+from .spec.syntax import defined_effects, measurement_syntax, path_label, structural_syntax
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    bootstrap: int = 0
+    seed: int = 2026
+    jobs: int = 1
+    level: float = 0.95
+    missing: str = "listwise"
+    estimator: str = "ML"
+    ci: str = "auto"          # auto: bootstrap percentile if B > 0, else delta-method (normal) CI
+    scheduler: str | None = None
+    quiet: bool = True
+    command: str = ""
+
+
+# -- stages ------------------------------------------------------------------------------------------
+
+def stage_spec(spec: Spec | str | Path) -> tuple[Spec, str]:
+    if isinstance(spec, Spec):
+        text = spec.model_dump_json(by_alias=True)
+        return spec, hashlib.sha256(text.encode()).hexdigest()
+    path = Path(spec)
+    parsed = load_spec(path)
+    return parsed, hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def stage_data(spec: Spec, data, options: FitOptions):
+    from .data import prepare_data
+    if options.missing not in ("listwise", "fiml"):
+        raise ClusterSemError(f"--missing '{options.missing}' is not known. Fix: use listwise or fiml")
+    if options.missing == "fiml":
+        raise ClusterSemError("--missing fiml: full-information ML is not implemented yet in this version. "
+                              "Fix: use --missing listwise (rows with missing items are dropped and reported)")
+    if options.estimator.upper() != "ML":
+        raise ClusterSemError(f"--estimator {options.estimator}: only ML is implemented in this version. "
+                              "Fix: use --estimator ML")
+    return prepare_data(spec, data, missing=options.missing)
+
+
+def stage_fit(spec: Spec, frame: pd.DataFrame) -> tuple[ModelFit, ModelFit]:
+    measurement = fit_model(measurement_syntax(spec), frame)
+    structural = fit_model(structural_syntax(spec, with_defined=True), frame)
+    return measurement, structural
+
+
+def stage_quality(spec: Spec, cfa: ModelFit, frame: pd.DataFrame, raw: pd.DataFrame | None) -> dict:
+    from .quality import (cronbach_alpha, fornell_larcker, harman_single_factor, htmt, htmt_flags,
+                          item_descriptives, measurement_quality)
+    constructs = {c: spec.items_of(c) for c in spec.first_order}
+    P = cfa.parameters
+    loadings = {c: P[(P.op == "=~") & (P.lhs == c)].set_index("rhs")["est"] for c in constructs}
+    ov = list(cfa.matrix_model.ov)
+    S = pd.DataFrame(cfa.sample_cov, index=ov, columns=ov)
+    theta = pd.DataFrame(np.zeros((len(ov), len(ov))), index=ov, columns=ov)
+    lv = list(cfa.partable.variables.lv)
+    psi = pd.DataFrame(np.zeros((len(lv), len(lv))), index=lv, columns=lv)
+    for row in P[P.op == "~~"].itertuples():
+        target = psi if row.lhs in lv else theta
+        target.loc[row.lhs, row.rhs] = target.loc[row.rhs, row.lhs] = row.est
+    quality = measurement_quality(loadings, psi, theta, S, frame)
+    ave = {c: quality[c]["ave"] for c in constructs}
+    items = [i for c in constructs.values() for i in c]
+    harman = harman_single_factor(frame[items])
+    return {
+        "reliability": quality,
+        "htmt": htmt(frame, constructs),
+        "htmt_flags": htmt_flags(htmt(frame, constructs)),
+        "fornell_larcker": fornell_larcker(ave, cfa.latent_correlations()),
+        "harman": harman,
+        "descriptives": item_descriptives(raw if raw is not None else frame, items),
+    }
+
+
+# -- assembly ----------------------------------------------------------------------------------------
+
+def _num(x: Any) -> Any:
+    """JSON-safe number: NaN/inf → None, numpy scalars → Python."""
+    if x is None:
+        return None
+    if isinstance(x, (np.bool_, bool)):
+        return bool(x)
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        x = float(x)
+        return x if math.isfinite(x) else None
+    return x
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    return [{k: _num(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
+
+
+def _matrix(df: pd.DataFrame) -> dict:
+    return {str(r): {str(c): _num(df.loc[r, c]) for c in df.columns} for r in df.index}
+
+
+def _model_block(fit: ModelFit) -> dict:
+    return {
+        "fit": {k: ([_num(v) for v in val] if isinstance(val, list) else _num(val)) for k, val in fit.fit.items()},
+        "parameters": _records(fit.parameters),
+        "syntax": fit.syntax,
+        "converged": bool(fit.converged),
+        "iterations": int(fit.iterations),
+        "warnings": list(fit.problems),
+        "estimation": fit.start_note,
+    }
+
+
+def _param(fit: ModelFit, lhs: str, op: str, rhs: str) -> dict | None:
+    P = fit.parameters
+    m = P[(P.lhs == lhs) & (P.op == op) & (P.rhs == rhs)]
+    return None if m.empty else {k: _num(v) for k, v in m.iloc[0].items()}
+
+
+def _normal_ci(est: float, se: float, level: float) -> tuple[float | None, float | None]:
+    if se is None or not math.isfinite(se) or se <= 0:
+        return None, None
+    z = stats.norm.ppf(1 - (1 - level) / 2)
+    return est - z * se, est + z * se
+
+
+def stage_effects(spec: Spec, structural: ModelFit, frame: pd.DataFrame, options: FitOptions) -> dict:
+    """Indirect and total effects with their CIs; the bootstrap runs here when requested."""
+    boot = None
+    mc = None
+    if options.bootstrap > 0:
+        from .bootstrap import run_bootstrap
+        boot = run_bootstrap(structural, frame, B=options.bootstrap, seed=options.seed, jobs=options.jobs,
+                             level=options.level, scheduler=options.scheduler, quiet=options.quiet)
+    if options.ci in ("monte-carlo", "auto"):
+        from .bootstrap import monte_carlo_ci
+        mc = {r["name"]: r for r in monte_carlo_ci(structural, seed=options.seed, level=options.level)}
+    boot_defined = {r["name"]: r for r in boot.defined} if boot is not None else {}
+    indirect, totals = [], []
+    for eff in defined_effects(spec):
+        row = _param(structural, eff.name, ":=", eff.expression) or {}
+        est, se = row.get("est"), row.get("se")
+        cis = {"delta": list(_normal_ci(est, se, options.level))}
+        if eff.name in boot_defined:
+            b = boot_defined[eff.name]
+            cis["percentile"] = [_num(v) for v in b["perc"]]
+            cis["bc"] = [_num(v) for v in b["bc"]]
+        if mc and eff.name in mc:
+            cis["monte_carlo"] = [_num(v) for v in mc[eff.name]["ci"]]
+        if options.ci == "monte-carlo":
+            method = "monte_carlo"
+        elif "percentile" in cis and options.ci in ("auto", "percentile"):
+            method = "percentile"
+        elif "bc" in cis and options.ci == "bc":
+            method = "bc"
+        else:
+            method = "delta"
+        lo, hi = cis[method]
+        record = {
+            "name": eff.name, "path": list(eff.path), "est": _num(est),
+            "se": _num(boot_defined[eff.name]["se"]) if eff.name in boot_defined else _num(se),
+            "se_delta": _num(se), "ci_lower": _num(lo), "ci_upper": _num(hi), "ci_method": method,
+            "level": options.level, "std_all": row.get("std_all"), "pvalue": row.get("pvalue"),
+            "cis": cis, "expression": eff.expression,
+        }
+        (indirect if eff.kind == "indirect" else totals).append(record)
+    return {"indirect": indirect, "totals": totals,
+            "bootstrap": None if boot is None else {
+                "B": boot.B, "seed": boot.seed, "level": boot.level, "n_converged": boot.n_converged,
+                "n_nonconverged": boot.n_nonconverged, "n_inadmissible": boot.n_inadmissible,
+                "n_fallback": boot.n_fallback, "rule": boot.rule, "seconds": round(boot.seconds, 3),
+                "param_se": [_num(v) for v in boot.param_se]}}
+
+
+def stage_hypotheses(spec: Spec, structural: ModelFit, effects: dict) -> list[dict]:
+    out = []
+    for path in spec.paths:
+        for x in path.from_:
+            h = path.hypothesis_for(x)
+            row = _param(structural, path.to, "~", x)
+            if row is None:
+                continue
+            supported = path_verdict(row["est"], row["pvalue"], path.expect)
+            out.append({"id": h, "kind": "path", "from": x, "to": path.to, "label": path_label(x, path.to),
+                        "est": row["est"], "se": row["se"], "std_all": row["std_all"], "pvalue": row["pvalue"],
+                        "expect": path.expect, "supported": supported if h else None})
+    for ind in spec.indirect:
+        rec = next(r for r in effects["indirect"] if r["name"] == ind.name)
+        out.append({"id": ind.hypothesis, "kind": "indirect", "name": ind.name, "from": ind.path[0],
+                    "to": ind.path[-1], "est": rec["est"], "std_all": rec["std_all"], "pvalue": rec["pvalue"],
+                    "ci_lower": rec["ci_lower"], "ci_upper": rec["ci_upper"], "ci_method": rec["ci_method"],
+                    "supported": ci_excludes_zero(rec["ci_lower"], rec["ci_upper"]) if ind.hypothesis else None})
+    return out
+
+
+def stage_mediation(spec: Spec, structural: ModelFit, effects: dict) -> list[dict]:
+    """Zhao et al. type and Baron & Kenny steps for each simple (X → M → Y) named indirect effect."""
+    out = []
+    totals = {(r["path"][0], r["path"][-1]): r for r in effects["totals"]}
+    for rec in effects["indirect"]:
+        path = rec["path"]
+        x, y = path[0], path[-1]
+        direct = _param(structural, y, "~", x)
+        ind_sig = ci_excludes_zero(rec["ci_lower"], rec["ci_upper"])
+        dir_sig = direct is not None and direct["pvalue"] is not None and direct["pvalue"] < 0.05
+        type_ = zhao_type(ind_sig, dir_sig, rec["est"], direct["est"] if direct else 0.0)
+        entry = {"name": rec["name"], "path": path, "indirect": rec["est"],
+                 "indirect_ci": [rec["ci_lower"], rec["ci_upper"]], "ci_method": rec["ci_method"],
+                 "direct": direct and direct["est"], "direct_pvalue": direct and direct["pvalue"],
+                 "total": totals.get((x, y), {}).get("est"), "type": type_, "mediation": mediation_short(type_)}
+        if len(path) == 3:
+            a = _param(structural, path[1], "~", x)
+            b = _param(structural, y, "~", path[1])
+            total = totals.get((x, y))
+            if a and b:
+                entry["baron_kenny"] = baron_kenny(total, a, b, direct)
+        out.append(entry)
+    return out
+
+
+def _versions() -> dict:
+    import importlib.metadata as md
+    out = {"python": platform.python_version(), "cluster_sem": __version__}
+    for pkg in ("numpy", "scipy", "pandas", "semopy", "pydantic"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            out[pkg] = None
+    return out
+
+
+def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: ModelFit, quality: dict,
+                      effects: dict, hypotheses: list[dict], mediation: list[dict], options: FitOptions,
+                      timestamp: str) -> dict:
+    warnings = [f"measurement model: {w}" for w in cfa.problems] + [f"structural model: {w}" for w in sem.problems]
+    if effects["bootstrap"] and effects["bootstrap"]["n_inadmissible"]:
+        warnings.append(f"bootstrap: {effects['bootstrap']['n_inadmissible']} of {effects['bootstrap']['B']} "
+                        "resamples had inadmissible solutions (kept, as lavaan does)")
+    harman = quality["harman"]
+    group_counts = {}
+    if spec.group and spec.group in data.frame.columns:
+        group_counts = {str(k): int(v) for k, v in data.frame[spec.group].value_counts(sort=False).sort_index().items()}
+    doc = {
+        "measurement_model": _model_block(cfa),
+        "structural_model": _model_block(sem),
+        "indirect_effects": effects["indirect"],
+        "total_effects": effects["totals"],
+        "reliability": {c: {k: _num(v) for k, v in r.items()} for c, r in quality["reliability"].items()},
+        "htmt": _matrix(quality["htmt"]),
+        "htmt_flags": [list(map(_num, f)) if isinstance(f, (list, tuple)) else f for f in quality["htmt_flags"]],
+        "fornell_larcker": _matrix(quality["fornell_larcker"]),
+        "common_method": {"harman_first_factor_share": _num(harman.first_factor_share),
+                          "n_factors_eigen_gt_1": _num(harman.n_factors_eigen_gt_1),
+                          "flag": bool(harman.first_factor_share > 0.5)},
+        "descriptives": _records(quality["descriptives"].reset_index()
+                                 if quality["descriptives"].index.name else quality["descriptives"]),
+        "fit_verdicts": {"measurement": fit_verdicts(cfa.fit), "structural": fit_verdicts(sem.fit)},
+        "hypotheses": [{k: _num(v) for k, v in h.items()} for h in hypotheses],
+        "mediation": mediation,
+        "bootstrap": effects["bootstrap"],
+        "data": {"source": data.source, "n_raw": data.n_raw, "n_used": data.n_used, "n_dropped": data.n_dropped,
+                 "dropped": [list(d) for d in data.dropped][:200], "log": list(data.log),
+                 "missing_by_item": {k: _num(v) for k, v in data.missing_by_item.items()},
+                 "groups": group_counts},
+        "spec": spec.model_dump(mode="json", by_alias=True, exclude_none=True),
+        "warnings": warnings,
+        "meta": {"version": __version__, "seed": options.seed, "data_sha256": data.sha256, "spec_sha256": spec_sha,
+                 "n_used": data.n_used, "n_dropped": data.n_dropped, "estimator": options.estimator.upper(),
+                 "missing": options.missing, "bootstrap": options.bootstrap, "ci_level": options.level,
+                 "title": spec.title.model_dump(exclude_none=True), "command": options.command,
+                 "versions": _versions(), "timestamp": timestamp,
+                 "conventions": "lavaan 0.6 (ML, N-based chi2, expected information SEs, fixed.x)"},
+    }
+    return doc
+
+
+def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | None = None) -> Results:
+    """All stages; returns the frozen Results."""
+    import datetime
+    parsed, spec_sha = stage_spec(spec)
+    prepared = stage_data(parsed, data, options)
+    cfa, sem = stage_fit(parsed, prepared.frame)
+    quality = stage_quality(parsed, cfa, prepared.frame, getattr(prepared, "raw_items", None))
+    effects = stage_effects(parsed, sem, prepared.frame, options)
+    hypotheses = stage_hypotheses(parsed, sem, effects)
+    mediation = stage_mediation(parsed, sem, effects)
+    stamp = timestamp or datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    doc = assemble_document(parsed, spec_sha, prepared, cfa, sem, quality, effects, hypotheses, mediation,
+                            options, stamp)
+    return Results.from_document(doc)
+
+
+__all__ = ["FitOptions", "run_fit"]

@@ -1,0 +1,85 @@
+"""Terminal summary: the tables of a methods section, as plain text.  Reads the results document only."""
+from __future__ import annotations
+
+from .numbers import fmt, fmt_p, stars
+
+
+def _table(header: list[str], rows: list[list[str]], align: str | None = None) -> list[str]:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)] if rows else [len(h) for h in header]
+    align = align or "l" + "r" * (len(header) - 1)
+
+    def line(cells):
+        return "  ".join(str(c).ljust(w) if a == "l" else str(c).rjust(w) for c, w, a in zip(cells, widths, align))
+
+    return [line(header), "  ".join("-" * w for w in widths)] + [line(r) for r in rows]
+
+
+def _fit_block(name: str, fit: dict, verdicts: dict) -> list[str]:
+    lo, hi = fit["rmsea_ci90"]
+    v = {k: verdicts[k]["verdict"] for k in verdicts}
+    return [
+        f"{name}: chi2({fit['df']}) = {fmt(fit['chi2'], 2)}, p {fmt_p(fit['pvalue'])}, "
+        f"chi2/df = {fmt(verdicts['chi2_df']['value'], 2)} [{v['chi2_df']}]",
+        f"    CFI = {fmt(fit['cfi'])} [{v['cfi']}], TLI = {fmt(fit['tli'])} [{v['tli']}], "
+        f"RMSEA = {fmt(fit['rmsea'])} 90% CI [{fmt(lo)}, {fmt(hi)}] [{v['rmsea']}], "
+        f"SRMR = {fmt(fit['srmr'])} [{v['srmr']}]",
+        f"    AIC = {fmt(fit['aic'], 1)}, BIC = {fmt(fit['bic'], 1)}, n = {fit['n']}",
+    ]
+
+
+def render_summary(doc: dict, *, lang: str = "en") -> str:
+    meta, data = doc["meta"], doc["data"]
+    title = meta.get("title", {}).get(lang) or meta.get("title", {}).get("en") or "cluster-sem results"
+    out = [title, "=" * min(len(title) * (2 if lang == "zh" else 1), 78),
+           f"Data: {data['source']} — n = {data['n_used']} used, {data['n_dropped']} dropped "
+           f"(estimator {meta['estimator']}, missing = {meta['missing']})", ""]
+    if doc["warnings"]:
+        out += ["WARNINGS"] + [f"  ! {w}" for w in doc["warnings"]] + [""]
+
+    out.append("Model fit (cut-offs: Hu & Bentler 1999 — CFI/TLI ≥ .95, RMSEA ≤ .06, SRMR ≤ .08)")
+    out += _fit_block("  Measurement model (CFA)", doc["measurement_model"]["fit"], doc["fit_verdicts"]["measurement"])
+    out += _fit_block("  Structural model", doc["structural_model"]["fit"], doc["fit_verdicts"]["structural"])
+    out.append("")
+
+    rel = doc["reliability"]
+    loadings = [p for p in doc["measurement_model"]["parameters"] if p["op"] == "=~"]
+    out.append("Measurement quality (α = Cronbach; ω = composite reliability; AVE ≥ .50; loadings ≥ .50)")
+    rows = []
+    for c, r in rel.items():
+        std = [p["std_all"] for p in loadings if p["lhs"] == c]
+        rows.append([c, fmt(r["alpha"]), fmt(r["omega"]), fmt(r["ave"]),
+                     f"{fmt(min(std))}–{fmt(max(std))}" if std else ""])
+    out += ["  " + x for x in _table(["construct", "alpha", "omega", "AVE", "std. loadings"], rows)]
+    if doc.get("htmt_flags"):
+        out.append("  HTMT above .85: " + ", ".join(f"{f[0]}–{f[1]} ({fmt(f[2])})" for f in doc["htmt_flags"]))
+    cm = doc["common_method"]
+    out += [f"  Harman single factor: first component explains {fmt(100 * cm['harman_first_factor_share'], 1)}% "
+            f"of item variance ({'above' if cm['flag'] else 'below'} the 50% warning level)", ""]
+
+    out.append("Structural paths (unstandardized b, SE, standardized β)")
+    rows = []
+    for p in doc["structural_model"]["parameters"]:
+        if p["op"] != "~":
+            continue
+        hyp = next((h for h in doc["hypotheses"] if h["kind"] == "path" and h["from"] == p["rhs"] and h["to"] == p["lhs"]), None)
+        verdict = "" if not hyp or hyp["id"] is None else f"{hyp['id']}: {'supported' if hyp['supported'] else 'not supported'}"
+        rows.append([f"{p['lhs']} <- {p['rhs']}", fmt(p["est"]), fmt(p["se"]), fmt(p["std_all"]),
+                     fmt_p(p["pvalue"]) + stars(p["pvalue"]), verdict])
+    out += ["  " + x for x in _table(["path", "b", "SE", "beta", "p", "hypothesis"], rows, "lrrrll")]
+    out.append("")
+
+    if doc["indirect_effects"]:
+        level = int(round(100 * doc["indirect_effects"][0]["level"]))
+        out.append(f"Indirect effects ({level}% CI, {doc['indirect_effects'][0]['ci_method']})")
+        med = {m["name"]: m for m in doc.get("mediation", [])}
+        rows = [[e["name"], " -> ".join(e["path"]), fmt(e["est"]), fmt(e["se"]),
+                 f"[{fmt(e['ci_lower'])}, {fmt(e['ci_upper'])}]", fmt(e["std_all"]),
+                 med.get(e["name"], {}).get("mediation", "")] for e in doc["indirect_effects"]]
+        out += ["  " + x for x in _table(["effect", "path", "est", "SE", "CI", "std", "mediation"], rows, "llrrrrl")]
+        if doc.get("bootstrap"):
+            b = doc["bootstrap"]
+            out.append(f"  bootstrap: B = {b['B']}, seed {b['seed']}, {b['n_converged']} converged, "
+                       f"{b['n_inadmissible']} inadmissible kept; {b['rule']}")
+    out.append("")
+    out.append("* p < .05, ** p < .01, *** p < .001")
+    return "\n".join(out)

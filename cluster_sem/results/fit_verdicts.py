@@ -1,0 +1,36 @@
+"""Verdicts on global fit with the usual cut-offs, each with its source.
+
+Cut-offs: Hu & Bentler (1999) — CFI and TLI ≥ .95, RMSEA ≤ .06, SRMR ≤ .08 for good fit; the looser
+"acceptable" bands (CFI/TLI ≥ .90, RMSEA ≤ .08) follow Browne & Cudeck (1993) and Marsh, Hau & Wen (2004);
+χ²/df ≤ 3 follows Kline (2016).  They are conventions, not tests: the report says so.
+"""
+from __future__ import annotations
+
+CUTOFFS = {
+    "cfi": {"good": 0.95, "acceptable": 0.90, "direction": "higher", "source": "Hu & Bentler (1999)"},
+    "tli": {"good": 0.95, "acceptable": 0.90, "direction": "higher", "source": "Hu & Bentler (1999)"},
+    "rmsea": {"good": 0.06, "acceptable": 0.08, "direction": "lower", "source": "Hu & Bentler (1999); Browne & Cudeck (1993)"},
+    "srmr": {"good": 0.08, "acceptable": 0.10, "direction": "lower", "source": "Hu & Bentler (1999)"},
+    "chi2_df": {"good": 2.0, "acceptable": 3.0, "direction": "lower", "source": "Kline (2016)"},
+}
+
+
+def verdict(index: str, value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    c = CUTOFFS[index]
+    better = (lambda v, t: v >= t) if c["direction"] == "higher" else (lambda v, t: v <= t)
+    if better(value, c["good"]):
+        return "good"
+    if better(value, c["acceptable"]):
+        return "acceptable"
+    return "poor"
+
+
+def fit_verdicts(fit: dict) -> dict:
+    chi2_df = fit["chi2"] / fit["df"] if fit.get("df") else None
+    values = {"cfi": fit.get("cfi"), "tli": fit.get("tli"), "rmsea": fit.get("rmsea"), "srmr": fit.get("srmr"),
+              "chi2_df": chi2_df}
+    return {k: {"value": v, "verdict": verdict(k, v), "good": CUTOFFS[k]["good"],
+                "acceptable": CUTOFFS[k]["acceptable"], "direction": CUTOFFS[k]["direction"],
+                "source": CUTOFFS[k]["source"]} for k, v in values.items()}

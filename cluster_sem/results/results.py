@@ -1,0 +1,123 @@
+"""The one immutable Results object.
+
+Why a plain JSON-able document underneath: ``cluster-sem report DIR`` must re-render the report from
+``results.json`` alone, so every renderer (terminal, Markdown, HTML, notebook) reads the same document
+that is written to disk.  ``Results`` wraps that document with typed, read-only views (DataFrames are
+rebuilt on access, so callers cannot mutate the stored numbers).
+"""
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Mapping
+
+import pandas as pd
+
+PARAM_KEYS = ("lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "std_all")
+FIT_KEYS = ("chi2", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci90", "srmr", "aic", "bic", "n")
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_thaw(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True, eq=False)
+class Results:
+    """Results of ``cluster_sem.fit``: computed once, then read-only.
+
+    Views: ``parameters`` (lavaan columns, both models), ``fit_measures``, ``reliability``,
+    ``indirect_effects``, ``htmt``, ``warnings``; renderers: ``summary()``, ``to_json()``,
+    ``to_markdown()``, ``to_html()``, and ``_repr_html_`` for notebooks.
+    """
+
+    _doc: Mapping[str, Any]
+
+    @classmethod
+    def from_document(cls, doc: dict) -> "Results":
+        return cls(_freeze(copy.deepcopy(doc)))
+
+    @classmethod
+    def from_json(cls, text: str) -> "Results":
+        return cls.from_document(json.loads(text))
+
+    # -- document ---------------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return _thaw(self._doc)
+
+    def to_json(self, *, indent: int = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
+
+    # -- typed views ------------------------------------------------------------------------------
+    @property
+    def parameters(self) -> pd.DataFrame:
+        frames = []
+        for model in ("measurement_model", "structural_model"):
+            df = pd.DataFrame(_thaw(self._doc[model]["parameters"]), columns=list(PARAM_KEYS))
+            df.insert(0, "model", model.split("_")[0])
+            frames.append(df)
+        return pd.concat(frames, ignore_index=True)
+
+    @property
+    def fit_measures(self) -> pd.DataFrame:
+        rows = {}
+        for model in ("measurement_model", "structural_model"):
+            fit = _thaw(self._doc[model]["fit"])
+            lo, hi = fit.pop("rmsea_ci90")
+            fit["rmsea_ci90_lower"], fit["rmsea_ci90_upper"] = lo, hi
+            rows[model.split("_")[0]] = fit
+        return pd.DataFrame(rows).T
+
+    @property
+    def reliability(self) -> pd.DataFrame:
+        return pd.DataFrame(_thaw(self._doc["reliability"])).T
+
+    @property
+    def htmt(self) -> pd.DataFrame:
+        return pd.DataFrame(_thaw(self._doc["htmt"]))
+
+    @property
+    def indirect_effects(self) -> pd.DataFrame:
+        return pd.DataFrame(_thaw(self._doc["indirect_effects"]))
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(self._doc.get("warnings", ()))
+
+    @property
+    def meta(self) -> dict:
+        return _thaw(self._doc["meta"])
+
+    # -- renderers (they only read the document) --------------------------------------------------
+    def summary(self, *, lang: str = "en") -> str:
+        from ..render.terminal import render_summary
+        return render_summary(self.to_dict(), lang=lang)
+
+    def to_markdown(self, *, lang: str = "en") -> str:
+        from ..render.markdown import render_markdown
+        return render_markdown(self.to_dict(), lang=lang)
+
+    def to_html(self, *, lang: str = "en") -> str:
+        from ..render.html import render_html
+        return render_html(self.to_dict(), lang=lang)
+
+    def _repr_html_(self) -> str:
+        from ..render.html import render_html_fragment
+        return render_html_fragment(self.to_dict())
+
+    def __repr__(self) -> str:
+        m = self._doc["meta"]
+        return f"<Results {m.get('title', '')!s}: n={m.get('n_used')}, {len(self._doc['indirect_effects'])} indirect effects>"
