@@ -141,9 +141,10 @@ class MatrixModel:
         """E[∂²F/∂θ∂θ'] = tr(Σ⁻¹ Δ_k Σ⁻¹ Δ_l): twice the per-case expected information."""
         sigma = self.implied(theta[None], S[None])[0]
         sinv = np.linalg.inv(sigma)
-        delta = self.jacobian(theta, S)
-        w = np.einsum("ij,jlk,lm->imk", sinv, delta, sinv)
-        return np.einsum("ijk,jil->kl", w, delta)
+        delta = np.moveaxis(self.jacobian(theta, S), 2, 0)  # (q, p, p), each slice symmetric
+        w = sinv[None] @ delta @ sinv[None]
+        q = delta.shape[0]
+        return w.reshape(q, -1) @ delta.reshape(q, -1).T
 
 
 def _safe_inv(sigma: np.ndarray) -> np.ndarray:
