@@ -1,0 +1,340 @@
+"""Check survey data against the spec and turn it into the numeric frame the model is fitted to.
+
+Every decision that changes the data (missing codes, reverse keys, deleted rows) is written to
+``SurveyData.log`` and ``dropped`` so the report can show *what was analysed*, and every problem that the
+user must fix is one ``DataError`` line of the form
+
+    {file}: column '{col}': {problem} (rows 4, 9, 17, ...; row 1 = header). Fix: {fix}
+
+Row numbers are what the user sees when opening the file: for .csv/.xlsx the spreadsheet row (header is
+row 1, first data row is row 2); for .sav files and DataFrames the 1-based case number.
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ClusterSemError, DataError, DataWarning
+from ..spec.schema import Spec
+from .io import read_table
+
+MAX_LISTED = 5  # rows / values quoted in one message
+
+
+@dataclass(frozen=True)
+class SurveyData:
+    """Cleaned survey data plus the record of how it was cleaned.
+
+    ``frame``: id (if any), group (if any), controls, items (recoded; floats), only the rows used, index
+    0..n_used-1.  ``dropped``: (row number as in the file, reason).  ``missing_by_item``: fraction of rows
+    with the item missing *before* deletion.  ``raw_items``: the items of all rows after missing codes and
+    reverse keys, before deletion (for descriptives).  ``value_labels``: SPSS value labels, if any.
+    """
+
+    frame: pd.DataFrame
+    source: str
+    sha256: str
+    n_raw: int
+    n_used: int
+    n_dropped: int
+    dropped: list[tuple[int, str]]
+    log: tuple[str, ...]
+    missing_by_item: dict[str, float]
+    missing: str = "listwise"
+    raw_items: pd.DataFrame | None = None
+    value_labels: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """How data-row positions are shown to the user."""
+
+    offset: int   # added to the 0-based position
+    note: str     # appended after the list of rows
+
+    def number(self, pos: int) -> int:
+        return int(pos) + self.offset
+
+    def listing(self, positions, total: int | None = None) -> str:
+        positions = list(positions)
+        shown = ", ".join(str(self.number(p)) for p in positions[:MAX_LISTED])
+        more = f", ... ({len(positions)} in all)" if len(positions) > MAX_LISTED else ""
+        word = "row" if len(positions) == 1 else "rows"
+        return f"{word} {shown}{more}{self.note}"
+
+
+def _err(source: str, col: str | None, problem: str, fix: str) -> DataError:
+    where = f"column '{col}': " if col else ""
+    return DataError(f"{source}: {where}{problem}. Fix: {fix}")
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return repr(v) if isinstance(v, str) else str(v)
+
+
+def _code_text(codes) -> str:
+    return "/".join(_fmt(float(c)) for c in codes)
+
+
+def _load(data, source: str | None) -> tuple[pd.DataFrame, str, str, _Rows, dict, tuple[str, ...]]:
+    if isinstance(data, pd.DataFrame):
+        frame = data.copy()
+        frame.columns = [str(c).strip() for c in frame.columns]
+        canonical = frame.to_csv(index=False, lineterminator="\n", float_format="%.17g").encode("utf-8")
+        frame.index = pd.RangeIndex(len(frame))
+        return (frame, source or "<DataFrame>", hashlib.sha256(canonical).hexdigest(),
+                _Rows(1, ""), {}, ())
+    path = Path(data)
+    frame = read_table(path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    rows = _Rows(1, "; cases counted from 1") if path.suffix.lower() == ".sav" else _Rows(2, "; row 1 = header")
+    return (frame, source or path.name, digest, rows, dict(frame.attrs.get("value_labels", {})),
+            tuple(frame.attrs.get("read_log", ())))
+
+
+def _required(spec: Spec) -> dict[str, str]:
+    """column -> what the spec uses it for (ordered: id, group, controls, items)."""
+    need: dict[str, str] = {}
+    if spec.id:
+        need[spec.id] = "the id column"
+    if spec.group:
+        need[spec.group] = "the group column"
+    for c in spec.controls:
+        need[c] = "a control variable"
+    for construct in spec.first_order:
+        for item in spec.items_of(construct):
+            need[item] = f"an item of {construct}"
+    return need
+
+
+def _suggest(name: str, columns: list[str]) -> str | None:
+    folded = [c for c in columns if c.casefold() == name.casefold()]
+    if folded:
+        return folded[0]
+    close = difflib.get_close_matches(name, columns, n=1, cutoff=0.6)
+    if not close:
+        lower = {c.lower(): c for c in columns}
+        close = [lower[c] for c in difflib.get_close_matches(name.lower(), list(lower), n=1, cutoff=0.6)]
+    return close[0] if close else None
+
+
+def _check_columns(spec: Spec, frame: pd.DataFrame, source: str) -> None:
+    need = _required(spec)
+    columns = list(frame.columns)
+    missing = [c for c in need if c not in frame.columns]
+    if not missing:
+        return
+    first = missing[0]
+    hint = _suggest(first, [c for c in columns if c not in need])
+    problem = f"required by the spec ({need[first]}) but not in the data"
+    problem += f"; closest column: '{hint}'" if hint else f"; the data has {len(columns)} columns"
+    if len(missing) > 1:
+        others = ", ".join(f"'{c}'" for c in missing[1:1 + MAX_LISTED])
+        more = ", ..." if len(missing) > 1 + MAX_LISTED else ""
+        problem += f" (also missing: {others}{more}; {len(missing)} in all)"
+    fix = (f"rename column '{hint}' to '{first}' (names are case-sensitive) or change the name in the spec"
+           if hint else f"add column '{first}' to the data or correct the name in the spec")
+    raise _err(source, first, problem, fix)
+
+
+def _check_ids(spec: Spec, frame: pd.DataFrame, source: str, rows: _Rows) -> None:
+    if not spec.id:
+        return
+    ids = frame[spec.id]
+    dup = ids[ids.duplicated(keep=False) & ids.notna()]
+    if dup.empty:
+        return
+    parts = []
+    for value, where in dup.groupby(dup, sort=False).groups.items():
+        parts.append(f"{_fmt(value)} (rows {', '.join(str(rows.number(p)) for p in where)})")
+    shown = "; ".join(parts[:MAX_LISTED]) + ("; ..." if len(parts) > MAX_LISTED else "")
+    raise _err(source, spec.id, f"{len(parts)} duplicate ids: {shown}{rows.note}",
+               "give every firm its own id, or delete the repeated rows")
+
+
+def _to_numeric(frame: pd.DataFrame, col: str, source: str, rows: _Rows, role: str) -> pd.Series:
+    s = frame[col]
+    if pd.api.types.is_bool_dtype(s):
+        return s.astype(float)
+    if pd.api.types.is_numeric_dtype(s):
+        return s.astype(float)
+    text = s.map(lambda v: v.strip() if isinstance(v, str) else v)
+    text = text.map(lambda v: np.nan if isinstance(v, str) and v == "" else v)
+    num = pd.to_numeric(text, errors="coerce")
+    bad = text.notna() & num.isna()
+    if bad.any():
+        where = list(bad[bad].index)
+        examples = ", ".join(f"row {rows.number(p)} {text[p]!r}" for p in where[:MAX_LISTED])
+        fix = ("enter answers as numbers, and leave the cell empty (or use a missing code) for no answer"
+               if role == "item" else "enter numbers only; leave the cell empty if unknown")
+        raise _err(source, col, f"text where a number is expected: {examples} ({rows.listing(where)})", fix)
+    return num.astype(float)
+
+
+def prepare_data(spec: Spec, data: str | Path | pd.DataFrame, *, source: str | None = None,
+                 missing: str = "listwise", columns: str = "model") -> SurveyData:
+    """Read (if a path), check and clean survey data for ``spec``.
+
+    ``missing="listwise"`` drops every row with a missing item, control or group; ``missing="fiml"`` keeps
+    rows with at least one answered item (rows with no answered item, or a missing control/group, are
+    still dropped).  ``columns="model"`` keeps id, group, controls and items; ``"all"`` also keeps the
+    data's other columns unchanged.
+    """
+    if missing not in ("listwise", "fiml"):
+        raise ClusterSemError(f"missing='{missing}' is not known. Fix: use 'listwise' or 'fiml'")
+    if columns not in ("model", "all"):
+        raise ClusterSemError(f"columns='{columns}' is not known. Fix: use 'model' or 'all'")
+    frame, source, digest, rows, labels, read_log = _load(data, source)
+    log: list[str] = list(read_log)
+    if frame.shape[1] == 0:
+        raise _err(source, None, "no columns", "export the data again with a header row and one row per firm")
+    if len(frame) == 0:
+        raise _err(source, None, "no data rows (only the header)", "add one row per responding firm")
+    _check_columns(spec, frame, source)
+    _check_ids(spec, frame, source, rows)
+    n_raw = len(frame)
+
+    items = list(spec.items)
+    controls = list(spec.controls)
+    values: dict[str, pd.Series] = {}
+    for col in controls:
+        values[col] = _to_numeric(frame, col, source, rows, "control")
+    for col in items:
+        values[col] = _to_numeric(frame, col, source, rows, "item")
+
+    # missing codes -> NaN (items and controls)
+    codes = [float(c) for c in spec.missing_codes]
+    n_coded, cols_coded = 0, 0
+    if codes:
+        for col, s in values.items():
+            hit = s.isin(codes)
+            if hit.any():
+                n_coded += int(hit.sum())
+                cols_coded += 1
+                values[col] = s.mask(hit)
+        if n_coded:
+            log.append(f"{n_coded} values coded {_code_text(codes)} in {cols_coded} columns set to missing")
+
+    # range check of items
+    offenders: list[tuple[str, list, pd.Series]] = []
+    for col in items:
+        sc = spec.scale_of(col)
+        s = values[col]
+        out = s.notna() & ((s < sc.min) | (s > sc.max))
+        if out.any():
+            offenders.append((col, list(out[out].index), s[out]))
+    if offenders:
+        col, where, bad = offenders[0]
+        sc = spec.scale_of(col)
+        shown = ", ".join(_fmt(float(v)) for v in bad.unique()[:MAX_LISTED])
+        also = ""
+        if len(offenders) > 1:
+            also = " (also in " + ", ".join(f"'{c}'" for c, _, _ in offenders[1:1 + MAX_LISTED]) + \
+                   (", ..." if len(offenders) > 1 + MAX_LISTED else "") + ")"
+        codes_now = f"missing_codes (now {_code_text(codes)})" if codes else "missing_codes"
+        raise _err(source, col, f"{len(where)} values outside the scale {sc.min}-{sc.max}: {shown} "
+                   f"({rows.listing(where)}){also}",
+                   f"correct these values, or add the code to {codes_now} in the spec if it means 'no answer'")
+
+    fractional = [c for c in items if not np.allclose(values[c].dropna() % 1, 0)]
+    if fractional:
+        log.append(f"{len(fractional)} item columns hold non-integer values ({', '.join(fractional[:MAX_LISTED])}"
+                   f"{', ...' if len(fractional) > MAX_LISTED else ''}); used as continuous scores")
+
+    # reverse keys
+    for col, item in spec.items.items():
+        if item.reverse:
+            sc = spec.scale_of(col)
+            values[col] = (sc.min + sc.max) - values[col]
+            log.append(f"reverse-keyed {col} recoded as {sc.min + sc.max} \u2212 v")
+
+    group = None
+    if spec.group:
+        group = frame[spec.group].map(lambda v: v.strip() if isinstance(v, str) else v)
+        group = group.map(lambda v: np.nan if isinstance(v, str) and v == "" else v)
+
+    missing_by_item = {c: float(values[c].isna().mean()) for c in items}
+    raw_items = pd.DataFrame({c: values[c] for c in items}).reset_index(drop=True)
+
+    # deletion
+    item_na = pd.DataFrame({c: values[c].isna() for c in items}, index=frame.index)
+    other_na = pd.DataFrame({c: values[c].isna() for c in controls}, index=frame.index)
+    if group is not None:
+        other_na[spec.group] = group.isna()
+    item_mat = item_na.to_numpy()
+    other_mat = other_na.to_numpy()
+    other_cols = list(other_na.columns)
+    if missing == "listwise":
+        drop_mask = item_mat.any(axis=1) | other_mat.any(axis=1)
+    else:
+        drop_mask = item_mat.all(axis=1) | other_mat.any(axis=1)
+    dropped: list[tuple[int, str]] = []
+    counts: dict[str, int] = {}
+    for i in np.flatnonzero(drop_mask):  # only the dropped rows are visited
+        miss_other = [c for c, m in zip(other_cols, other_mat[i]) if m]
+        miss_items = [c for c, m in zip(items, item_mat[i]) if m]
+        if missing == "listwise":
+            gone = miss_other + miss_items
+            reason = "missing " + ", ".join(gone[:8]) + (", ..." if len(gone) > 8 else "")
+        elif miss_other:
+            gone = miss_other
+            reason = "missing " + ", ".join(miss_other)
+        else:
+            gone = ["all items"]
+            reason = "no item answered"
+        dropped.append((rows.number(frame.index[i]), reason))
+        for c in gone:
+            counts[c] = counts.get(c, 0) + 1
+    keep = pd.Series(~drop_mask, index=frame.index)
+    if dropped:
+        top = sorted(counts.items(), key=lambda kv: -kv[1])
+        detail = ", ".join(f"{c} ({k})" for c, k in top[:6]) + (", ..." if len(top) > 6 else "")
+        rule = "listwise" if missing == "listwise" else "FIML: rows without any answered item or with a missing control/group"
+        log.append(f"{len(dropped)} rows dropped ({rule}) because of missing values in {detail}")
+    if missing == "fiml":
+        remaining = int(item_na[keep].to_numpy().sum())
+        if remaining:
+            log.append(f"{remaining} missing item values kept for full-information ML")
+    n_used = int(keep.sum())
+    if n_used == 0:
+        empty = [c for c in controls + items if values[c].isna().all()]
+        if empty and missing == "listwise":
+            raise _err(source, empty[0], f"no usable rows: this column is missing in all {n_raw} rows"
+                       + (f" (so are {', '.join(empty[1:4])}{', ...' if len(empty) > 4 else ''})" if len(empty) > 1 else ""),
+                       "check that the column holds the answers and that its values are not all missing codes")
+        raise _err(source, None, f"no usable rows: all {n_raw} rows have missing values ({dropped[0][1]} in row "
+                   f"{dropped[0][0]}, ...)", "check the missing codes in the spec and that the right file was given")
+
+    out: dict[str, pd.Series] = {}
+    if spec.id:
+        out[spec.id] = frame[spec.id]
+    if group is not None:
+        out[spec.group] = group
+    for c in controls + items:
+        out[c] = values[c].astype(float)
+    result = pd.DataFrame(out, index=frame.index)
+    if columns == "all":
+        extra = [c for c in frame.columns if c not in result.columns]
+        result = pd.concat([result, frame[extra]], axis=1)
+    result = result[keep.to_numpy()].reset_index(drop=True)
+
+    if dropped:
+        warnings.warn(f"{source}: {len(dropped)} of {n_raw} rows dropped ({missing}) because of missing values",
+                      DataWarning, stacklevel=2)
+    return SurveyData(frame=result, source=source, sha256=digest, n_raw=n_raw, n_used=n_used,
+                      n_dropped=len(dropped), dropped=dropped, log=tuple(log), missing_by_item=missing_by_item,
+                      missing=missing, raw_items=raw_items, value_labels=labels)
+
+
+def validate_data(spec: Spec | str | Path, path: str | Path, *, missing: str = "listwise") -> SurveyData:
+    """``cluster-sem validate SPEC DATA``: everything ``prepare_data`` checks, for one data file."""
+    from ..simulate.specfile import as_spec
+    return prepare_data(as_spec(spec), path, missing=missing)

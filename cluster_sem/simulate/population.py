@@ -1,0 +1,215 @@
+"""The standardized continuous data-generating model of ``spec.population``, in closed form.
+
+Why closed form: the simulator's correctness is tested against these matrices, so they must not come from
+simulation themselves.  The model is written in RAM/LISREL notation over a vector ``eta`` holding every
+construct (first and second order) followed by every control (controls are observed exogenous variables,
+treated as error-free "latents" with a unit loading on their own column):
+
+    eta = B eta + zeta,   Cov(zeta) = Psi,   x = Lambda eta + eps,   Cov(eps) = Theta
+    Sigma_eta = T Psi T',  T = (I - B)^-1,   Sigma_x = Lambda Sigma_eta Lambda' + Theta
+
+``B`` holds the structural paths, the dimension loadings of second-order constructs (dimension <- higher
+construct) and the controls' effects.  Every variance in the model is 1: exogenous variables have
+``Psi_jj = 1`` and their correlations from ``population.correlations``; for an endogenous variable the
+residual variance is solved in topological order so that ``Var(eta_j) = 1`` *given* the correlations of
+its predictors (i.e. ``1 - b'Rb`` for plain regressions, also honouring residual correlations with earlier
+variables).  Items have loading ``lambda`` and residual variance ``1 - lambda^2``; item residual
+correlations scale ``Theta``.  Reverse-keyed items are modelled *as recoded* (positive loading): the
+simulator stores them reversed.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
+
+import numpy as np
+import pandas as pd
+
+from ..errors import SpecError
+from ..spec.schema import Population, Spec
+
+
+@dataclass(frozen=True)
+class PopulationModel:
+    """All matrices of the continuous model (numpy arrays; names give the row/column order)."""
+
+    latent: tuple[str, ...]      # constructs (spec order) then controls
+    observed: tuple[str, ...]    # items (questionnaire order) then controls (spec order)
+    B: np.ndarray
+    Psi: np.ndarray
+    Lambda: np.ndarray
+    Theta: np.ndarray
+    sigma_latent: np.ndarray
+    sigma_observed: np.ndarray
+
+    def latent_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.sigma_latent, index=list(self.latent), columns=list(self.latent))
+
+    def observed_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.sigma_observed, index=list(self.observed), columns=list(self.observed))
+
+
+def _population(spec: Spec) -> Population:
+    if spec.population is None:
+        raise SpecError("spec: key 'population': missing; simulation needs population values. "
+                        "Fix: add a 'population:' section with loadings, paths and correlations")
+    return spec.population
+
+
+def _bad(key: str, problem: str, fix: str) -> SpecError:
+    return SpecError(f"spec: key 'population.{key}': {problem}. Fix: {fix}")
+
+
+def build_population(spec: Spec) -> PopulationModel:
+    """Assemble B, Psi, Lambda, Theta of the standardized continuous model and its implied covariances."""
+    pop = _population(spec)
+    constructs = list(spec.constructs)
+    controls = list(spec.controls)
+    latent = constructs + controls
+    index = {name: i for i, name in enumerate(latent)}
+    m = len(latent)
+
+    B = np.zeros((m, m))
+
+    def put(outcome: str, predictor: str, value: float, key: str) -> None:
+        for name in (outcome, predictor):
+            if name not in index:
+                raise _bad(key, f"'{name}' is not a construct or control of the spec",
+                           f"use one of {', '.join(latent)}")
+        B[index[outcome], index[predictor]] += value
+
+    for outcome, preds in pop.paths.items():
+        for predictor, b in preds.items():
+            put(outcome, predictor, b, f"paths.{outcome}.{predictor}")
+    for higher, construct in spec.second_order.items():
+        for dim in construct.dimensions or ():
+            if dim not in pop.dimension_loadings:
+                raise _bad("dimension_loadings", f"no loading for dimension '{dim}' of '{higher}'",
+                           f"add '{dim}: 0.75' (a standardized loading between 0 and 1)")
+            put(dim, higher, pop.dimension_loadings[dim], f"dimension_loadings.{dim}")
+    for control, effect in pop.controls.items():
+        if control not in index:
+            continue  # a control the questionnaire does not collect has nothing to generate
+        for outcome, b in effect.effects.items():
+            put(outcome, control, b, f"controls.{control}.effects.{outcome}")
+
+    # correlations: exogenous correlations and residual correlations both fix Corr(zeta_j, zeta_k)
+    resid_corr = np.zeros((m, m))
+    item_corr: list[tuple[str, str, float, str]] = []
+    for key, group in (("correlations", pop.correlations), ("residual_correlations", pop.residual_correlations)):
+        for c in group:
+            a, b = c.between
+            if a in index and b in index:
+                resid_corr[index[a], index[b]] = resid_corr[index[b], index[a]] = c.r
+            elif a in spec.items and b in spec.items:
+                item_corr.append((a, b, c.r, key))
+            else:
+                raise _bad(key, f"{a} ~~ {b}: both must be constructs/controls or both items",
+                           "name two constructs (or two item ids)")
+
+    parents = {name: {p for p in latent if B[index[name], index[p]] != 0} for name in latent}
+    try:
+        order = list(TopologicalSorter(parents).static_order())
+    except CycleError as exc:
+        raise _bad("paths", f"the paths form a cycle ({' -> '.join(exc.args[1])})",
+                   "simulation needs a recursive (acyclic) model; remove one path of the cycle") from None
+
+    T = np.linalg.inv(np.eye(m) - B)
+    Psi = np.zeros((m, m))
+    scale = np.zeros(m)  # sqrt(Psi_jj)
+    done: list[int] = []
+    for name in order:
+        j = index[name]
+        anc = [k for k in done if abs(T[j, k]) > 0]
+        # Var(eta_j) = c + 2 a s + s^2 with s = sqrt(Psi_jj): c from ancestors' residuals, a from
+        # residual correlations between j and its ancestors.
+        t = T[j, anc]
+        c = float(t @ Psi[np.ix_(anc, anc)] @ t) if anc else 0.0
+        a = float(sum(T[j, k] * resid_corr[j, k] * scale[k] for k in anc))
+        disc = a * a + 1.0 - c
+        s = -a + math.sqrt(disc) if disc > 0 else -1.0
+        if s <= 1e-8:
+            raise _bad("paths", f"the predictors of '{name}' explain all or more than all of its variance "
+                       f"(R^2 = {c:.3f})", "use smaller standardized coefficients or correlations")
+        scale[j] = s
+        Psi[j, j] = s * s
+        for k in done:
+            if resid_corr[j, k]:
+                Psi[j, k] = Psi[k, j] = resid_corr[j, k] * s * scale[k]
+        done.append(j)
+    sigma_latent = T @ Psi @ T.T
+
+    # measurement part
+    items = list(spec.items)
+    observed = items + controls
+    p = len(observed)
+    Lambda = np.zeros((p, m))
+    Theta = np.zeros((p, p))
+    for construct in spec.first_order:
+        for item in spec.items_of(construct):
+            if item not in pop.loadings:
+                raise _bad("loadings", f"no loading for item '{item}' of '{construct}'",
+                           f"add '{item}: 0.75' (a standardized loading between 0 and 1)")
+            lam = pop.loadings[item]
+            if not 0 < abs(lam) < 1:
+                raise _bad(f"loadings.{item}", f"{lam} is not strictly between 0 and 1 in absolute value",
+                           "use a standardized loading such as 0.75")
+            r = items.index(item)
+            Lambda[r, index[construct]] = lam
+            Theta[r, r] = 1.0 - lam * lam
+    for i, control in enumerate(controls):
+        Lambda[len(items) + i, index[control]] = 1.0
+    for a, b, r, key in item_corr:
+        ia, ib = observed.index(a), observed.index(b)
+        Theta[ia, ib] = Theta[ib, ia] = r * math.sqrt(Theta[ia, ia] * Theta[ib, ib])
+    sigma_observed = Lambda @ sigma_latent @ Lambda.T + Theta
+
+    for label, matrix, names in (("constructs", sigma_latent, latent), ("items", sigma_observed, observed)):
+        eig = np.linalg.eigvalsh(matrix)
+        if eig.min() <= 1e-10:
+            raise _bad("correlations", f"the implied correlation matrix of the {label} is not positive definite "
+                       f"(smallest eigenvalue {eig.min():.2g})", "use correlations that can occur together "
+                       "(smaller values, or consistent signs)")
+    return PopulationModel(tuple(latent), tuple(observed), B, Psi, Lambda, Theta, sigma_latent, sigma_observed)
+
+
+def implied_correlation(spec: Spec) -> pd.DataFrame:
+    """Model-implied correlations of items (as recoded, i.e. construct-aligned) and controls."""
+    return build_population(spec).observed_frame()
+
+
+def latent_correlation(spec: Spec) -> pd.DataFrame:
+    """Model-implied correlations of all constructs and controls."""
+    return build_population(spec).latent_frame()
+
+
+def default_thresholds(categories: int) -> tuple[float, ...]:
+    """Cut points when the spec gives none: evenly spaced on [-1.5, 1.5] (a bell-shaped response)."""
+    if categories < 2:
+        return ()
+    if categories == 2:
+        return (0.0,)
+    return tuple(float(x) for x in np.linspace(-1.5, 1.5, categories - 1))
+
+
+def thresholds_for(spec: Spec, item: str) -> tuple[float, ...]:
+    """Standard-normal cut points of one item (len = max - min), checked to be increasing."""
+    pop = _population(spec)
+    scale = spec.scale_of(item)
+    k = scale.max - scale.min + 1
+    given = pop.thresholds
+    if isinstance(given, dict):
+        tau = given.get(item)
+    else:
+        tau = given
+    if tau is None or (not isinstance(given, dict) and len(tau) != k - 1 and spec.items[item].scale is not None):
+        tau = default_thresholds(k)
+    tau = tuple(float(t) for t in tau)
+    if len(tau) != k - 1:
+        raise _bad("thresholds", f"item '{item}' has {k} categories ({scale.min}..{scale.max}) and needs "
+                   f"{k - 1} thresholds, got {len(tau)}", f"give {k - 1} increasing cut points")
+    if any(b <= a for a, b in zip(tau, tau[1:])):
+        raise _bad("thresholds", f"cut points {list(tau)} are not strictly increasing",
+                   "sort them from low to high, e.g. [-1.6, -0.7, 0.2, 1.1]")
+    return tau

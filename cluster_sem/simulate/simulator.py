@@ -1,0 +1,160 @@
+"""Synthetic Likert survey data from ``spec.population`` (what ``cluster-sem simulate`` writes).
+
+Reproducibility is the point: one ``numpy.random.default_rng(seed)`` drives every random step in a fixed
+order (continuous responses, group order, missing cells), the normal draws go through an explicit
+Cholesky factor (not ``multivariate_normal``, whose internal factorisation may change between numpy
+versions), and ``write_csv`` fixes float formatting and line endings, so the same spec, n and seed give the
+same bytes.
+"""
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import ClusterSemError, SpecError
+from ..spec.schema import ControlEffect, Spec
+from .population import build_population, thresholds_for
+from .specfile import as_spec
+
+
+def _check_n(n: int) -> None:
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ClusterSemError(f"n = {n!r}: the number of cases must be a positive integer. Fix: e.g. --n 128")
+
+
+def _draw_continuous(spec: Spec, n: int, rng: np.random.Generator) -> pd.DataFrame:
+    model = build_population(spec)
+    L = np.linalg.cholesky(model.sigma_observed)
+    z = rng.standard_normal((n, len(model.observed)))
+    return pd.DataFrame(z @ L.T, columns=list(model.observed))
+
+
+def simulate_continuous(spec: Spec | str | Path, n: int, seed: int) -> pd.DataFrame:
+    """Continuous standardized responses (items construct-aligned, controls standard normal).
+
+    These are the values that ``simulate`` cuts into categories; their population correlation matrix is
+    exactly ``implied_correlation(spec)``.
+    """
+    _check_n(n)
+    return _draw_continuous(as_spec(spec), int(n), np.random.default_rng(seed))
+
+
+def group_sizes(groups: dict[str, int], n: int) -> dict[str, int]:
+    """Exact sizes when they sum to n, else proportional with largest-remainder rounding (ties: spec order)."""
+    total = sum(groups.values())
+    if total == n:
+        return dict(groups)
+    if total <= 0:
+        raise SpecError("spec: key 'population.groups': sizes must be positive. Fix: give each group a size, "
+                        "e.g. {Hangzhou: 30, Ningbo: 28}")
+    quotas = {g: n * size / total for g, size in groups.items()}
+    sizes = {g: math.floor(q) for g, q in quotas.items()}
+    rest = n - sum(sizes.values())
+    by_remainder = sorted(groups, key=lambda g: (-(quotas[g] - sizes[g]), list(groups).index(g)))
+    for g in by_remainder[:rest]:
+        sizes[g] += 1
+    return sizes
+
+
+def _control_values(z: np.ndarray, effect: ControlEffect) -> np.ndarray:
+    """Transform a standard-normal control score monotonically into its reported distribution.
+
+    The structural effect holds on the normal score; monotone transforms keep ranks, so the effect's sign
+    and (nearly) its size survive in the observed control.
+    """
+    if effect.distribution == "normal":
+        values = effect.mean + effect.sd * z
+    elif effect.distribution == "lognormal":
+        values = np.exp(effect.mean + effect.sd * z)
+    else:  # uniform_int
+        low = 0 if effect.low is None else effect.low
+        high = low + 10 if effect.high is None else effect.high
+        if high < low:
+            raise SpecError(f"spec: key 'population.controls': uniform_int high {high} < low {low}. "
+                            "Fix: swap the bounds")
+        u = stats.norm.cdf(z)
+        return np.clip(low + np.floor(u * (high - low + 1)), low, high).astype(np.int64)
+    rounded = np.round(values, effect.decimals)
+    return rounded.astype(np.int64) if effect.decimals <= 0 else rounded
+
+
+def simulate(spec: Spec | str | Path, n: int, seed: int) -> pd.DataFrame:
+    """Likert survey data: id, group, controls, items (reverse-keyed items stored reversed).
+
+    Columns: ``spec.id`` (or ``firm_id``) = 1..n; ``spec.group`` with ``population.groups`` sizes in a
+    seeded random order; controls from their ``ControlEffect``; each item cut at ``thresholds`` into
+    min..max; with ``missing_rate`` > 0 item cells are replaced by the first missing code.
+    """
+    spec = as_spec(spec)
+    _check_n(n)
+    n = int(n)
+    pop = spec.population
+    rng = np.random.default_rng(seed)
+    cont = _draw_continuous(spec, n, rng)
+
+    out: dict[str, object] = {spec.id or "firm_id": np.arange(1, n + 1, dtype=np.int64)}
+    if spec.group:
+        groups = dict(pop.groups) if pop.groups else {"all": n}
+        sizes = group_sizes(groups, n)
+        labels = np.array([g for g, k in sizes.items() for _ in range(k)], dtype=object)
+        out[spec.group] = labels[rng.permutation(n)]
+    for control in spec.controls:
+        effect = pop.controls.get(control, ControlEffect())
+        out[control] = _control_values(cont[control].to_numpy(), effect)
+
+    missing_code = spec.missing_codes[0] if spec.missing_codes else None
+    for item, meta in spec.items.items():
+        scale = spec.scale_of(item)
+        tau = np.asarray(thresholds_for(spec, item))
+        v = scale.min + np.searchsorted(tau, cont[item].to_numpy(), side="left").astype(np.int64)
+        if meta.reverse:
+            v = scale.min + scale.max - v
+        out[item] = v
+    frame = pd.DataFrame(out)
+
+    if pop.missing_rate > 0:
+        items = list(spec.items)
+        mask = rng.random((n, len(items))) < pop.missing_rate
+        for j, item in enumerate(items):
+            if not mask[:, j].any():
+                continue
+            if missing_code is not None and float(missing_code).is_integer():
+                frame.loc[mask[:, j], item] = int(missing_code)
+            else:
+                col = frame[item].astype("Int64" if missing_code is None else "float64")
+                col[mask[:, j]] = pd.NA if missing_code is None else missing_code
+                frame[item] = col
+    return frame
+
+
+def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``df`` byte-for-byte reproducibly: UTF-8, no index, ``\\n`` line ends, floats as ``%.10g``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")  # written in full, then moved: never a half-written file
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            df.to_csv(fh, index=False, lineterminator="\n", float_format="%.10g")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def simulate_to_csv(spec_path: str | Path, n: int, seed: int, out: str | Path) -> Path:
+    """``cluster-sem simulate SPEC --n N --seed S --out FILE.csv``: simulate and write the CSV."""
+    out = Path(out)
+    if out.suffix.lower() != ".csv":
+        raise ClusterSemError(f"{out}: the output must be a .csv file. Fix: e.g. --out data/synthetic.csv")
+    spec = as_spec(spec_path)
+    try:
+        frame = simulate(spec, n, seed)
+    except SpecError as exc:  # population problems are found here, not by the loader: name the file
+        text = str(exc)
+        raise SpecError(f"{Path(spec_path).name}{text[4:]}" if text.startswith("spec:") else text) from None
+    return write_csv(frame, out)
