@@ -74,29 +74,28 @@ def stage_fit(spec: Spec, frame: pd.DataFrame) -> tuple[ModelFit, ModelFit]:
 
 
 def stage_quality(spec: Spec, cfa: ModelFit, frame: pd.DataFrame, raw: pd.DataFrame | None) -> dict:
-    from .quality import (cronbach_alpha, fornell_larcker, harman_single_factor, htmt, htmt_flags,
-                          item_descriptives, measurement_quality)
+    """α/ω/AVE from the CFA (two-step approach), HTMT and Harman from the items, descriptives from all rows."""
+    from .quality import (fornell_larcker, harman_single_factor, htmt, htmt_flags, item_descriptives,
+                          measurement_quality)
     constructs = {c: spec.items_of(c) for c in spec.first_order}
     P = cfa.parameters
     loadings = {c: P[(P.op == "=~") & (P.lhs == c)].set_index("rhs")["est"] for c in constructs}
     ov = list(cfa.matrix_model.ov)
     S = pd.DataFrame(cfa.sample_cov, index=ov, columns=ov)
-    theta = pd.DataFrame(np.zeros((len(ov), len(ov))), index=ov, columns=ov)
     lv = list(cfa.partable.variables.lv)
     psi = pd.DataFrame(np.zeros((len(lv), len(lv))), index=lv, columns=lv)
-    for row in P[P.op == "~~"].itertuples():
-        target = psi if row.lhs in lv else theta
-        target.loc[row.lhs, row.rhs] = target.loc[row.rhs, row.lhs] = row.est
-    quality = measurement_quality(loadings, psi, theta, S, frame)
+    for row in P[(P.op == "~~") & P.lhs.isin(lv)].itertuples():
+        psi.loc[row.lhs, row.rhs] = psi.loc[row.rhs, row.lhs] = row.est
+    quality = measurement_quality(loadings, psi, S, frame)
     ave = {c: quality[c]["ave"] for c in constructs}
     items = [i for c in constructs.values() for i in c]
-    harman = harman_single_factor(frame[items])
+    table = htmt(frame, constructs)
     return {
         "reliability": quality,
-        "htmt": htmt(frame, constructs),
-        "htmt_flags": htmt_flags(htmt(frame, constructs)),
+        "htmt": table,
+        "htmt_flags": htmt_flags(table),
         "fornell_larcker": fornell_larcker(ave, cfa.latent_correlations()),
-        "harman": harman,
+        "harman": harman_single_factor(frame[items]),
         "descriptives": item_descriptives(raw if raw is not None else frame, items),
     }
 
@@ -158,13 +157,15 @@ def stage_effects(spec: Spec, structural: ModelFit, frame: pd.DataFrame, options
         from .bootstrap import run_bootstrap
         boot = run_bootstrap(structural, frame, B=options.bootstrap, seed=options.seed, jobs=options.jobs,
                              level=options.level, scheduler=options.scheduler, quiet=options.quiet)
-    if options.ci in ("monte-carlo", "auto"):
+    if options.ci == "monte-carlo":
         from .bootstrap import monte_carlo_ci
         mc = {r["name"]: r for r in monte_carlo_ci(structural, seed=options.seed, level=options.level)}
     boot_defined = {r["name"]: r for r in boot.defined} if boot is not None else {}
     indirect, totals = [], []
     for eff in defined_effects(spec):
-        row = _param(structural, eff.name, ":=", eff.expression) or {}
+        P = structural.parameters
+        match = P[(P.op == ":=") & (P.lhs == eff.name)]
+        row = {k: _num(v) for k, v in match.iloc[0].items()} if len(match) else {}
         est, se = row.get("est"), row.get("se")
         cis = {"delta": list(_normal_ci(est, se, options.level))}
         if eff.name in boot_defined:
