@@ -80,7 +80,7 @@ def _all_chains(spec: Spec, x: str, y: str) -> list[tuple[str, ...]]:
                 walk(nxt, chain + (nxt,))
 
     walk(x, (x,))
-    return out
+    return sorted(out, key=lambda c: (len(c), c))  # direct effect first, then shorter chains
 
 
 def _product(chain: tuple[str, ...]) -> str:
