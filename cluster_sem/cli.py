@@ -168,10 +168,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler = {"validate": cmd_validate, "simulate": cmd_simulate, "fit": cmd_fit, "report": cmd_report}[args.command]
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("default")
-            warnings.formatwarning = lambda m, c, *a, **k: f"warning: {m}\n"
-            return handler(args)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            code = handler(args)
+        for w in caught:
+            if issubclass(w.category, UserWarning):
+                sys.stderr.write(f"warning: {w.message}\n")
+        return code
     except ClusterSemError as exc:
         sys.stderr.write(f"cluster-sem {args.command}: error: {' '.join(str(exc).split())}\n")
         return 2
