@@ -41,8 +41,8 @@ def test_too_few_cases_and_nonconvergence_are_flagged():
 
 
 def test_heywood_case_in_real_data_is_reported():
-    """Item correlations .9/.9/.5 force λ₁² = .9·.9/.5 = 1.62 in a one-factor model: θ₁₁ < 0."""
-    R = np.array([[1, 0.9, 0.9], [0.9, 1, 0.5], [0.9, 0.5, 1]])
+    """Item correlations .8/.8/.5 force λ₁² = .8·.8/.5 = 1.28 in a one-factor model: θ₁₁ < 0."""
+    R = np.array([[1, 0.8, 0.8], [0.8, 1, 0.5], [0.8, 0.5, 1]])
     z = np.random.default_rng(1).normal(size=(200, 3))
     z = (z - z.mean(0)) @ np.linalg.inv(np.linalg.cholesky(np.cov(z.T, bias=True))).T  # exactly white
     df = pd.DataFrame(z @ np.linalg.cholesky(R).T, columns=["a1", "a2", "a3"])
