@@ -176,7 +176,12 @@ def main(argv: list[str] | None = None) -> int:
                 sys.stderr.write(f"warning: {w.message}\n")
         return code
     except ClusterSemError as exc:
-        sys.stderr.write(f"cluster-sem {args.command}: error: {' '.join(str(exc).split())}\n")
+        problems = getattr(exc, "problems", None)
+        if args.command == "validate" and problems and len(problems) > 1:
+            for line in problems:  # validate lists every problem, one per line
+                sys.stderr.write(f"cluster-sem validate: error: {' '.join(line.split())}\n")
+        else:
+            sys.stderr.write(f"cluster-sem {args.command}: error: {' '.join(str(exc).split())}\n")
         return 2
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
         sys.stderr.write(f"cluster-sem {args.command}: error: {exc.filename}: {exc.strerror}. "

@@ -33,7 +33,7 @@ def _compare(params: pd.DataFrame, ref_rows: list[dict], rename: dict[str, str] 
 
 
 def test_hs_spec_measurement_model_equals_lavaan_cfa():
-    res = cs.fit(HERE / "models" / "hs_cfa.yaml", HERE / "reference" / "HolzingerSwineford1939.csv")
+    res = cs.fit(HERE / "specs" / "hs_cfa.yaml", HERE / "reference" / "HolzingerSwineford1939.csv")
     P = res.parameters.query("model == 'measurement'")
     assert _compare(P, REF["hs_cfa"]["params"]) == 24
     fit = res.to_dict()["measurement_model"]["fit"]
@@ -51,7 +51,7 @@ def test_hs_spec_measurement_model_equals_lavaan_cfa():
 
 
 def test_poldem_spec_structural_model_equals_lavaan_sem():
-    res = cs.fit(HERE / "models" / "poldem.yaml", HERE / "reference" / "PoliticalDemocracy.csv")
+    res = cs.fit(HERE / "specs" / "poldem.yaml", HERE / "reference" / "PoliticalDemocracy.csv")
     P = res.parameters.query("model == 'structural'")
     assert _compare(P, REF["poldem_sem"]["params"], rename={"total": "total_ind60_dem65"}) == 36
     doc = res.to_dict()

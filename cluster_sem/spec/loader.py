@@ -1,120 +1,97 @@
 """Read a questionnaire spec: YAML (safe loading only) → pydantic shape checks → whole-spec checks.
 
 All problems are collected and raised once as a SpecError whose message is one line (the first problem,
-plus how many more); ``.problems`` holds every line, each ``FILE: key.path: what. Fix: how``.
+plus how many more), because the CLI prints exactly one line; ``.problems`` holds every line, each
+``FILE: key.path: what is wrong (line N). Fix: how``.  Line numbers come from a separate compose pass
+(:mod:`.yamlmap`) since ``safe_load`` forgets positions.
 """
 from __future__ import annotations
 
-import difflib
 import warnings
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from ..errors import SpecError, SpecWarning
 from .schema import Spec
+from .shape_errors import pydantic_problems
+from .yamlmap import key_lines, line_of
+
+SUPPORTED_VERSIONS = (1,)
 
 
 def spec_error(problems: list[str]) -> SpecError:
-    more = f" (and {len(problems) - 1} more problems; run 'cluster-sem validate' to list them)" if len(problems) > 1 else ""
+    """A SpecError with every problem in ``.problems`` and a one-line ``str()`` (errors.py stays untouched)."""
+    n = len(problems) - 1
+    more = f" (and {n} more problem{'s' if n > 1 else ''}; run 'cluster-sem validate' to list them)" if n > 0 else ""
     err = SpecError(problems[0] + more)
-    err.problems = list(problems)
+    err.problems = list(problems)  # type: ignore[attr-defined]
     return err
 
 
-def _key_path(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part in ("function-after", "function-before", "function-wrap", "tagged-union") or "[" in str(part):
-            continue
-        else:
-            part = "from" if part == "from_" else str(part)
-            out += ("." if out else "") + part
-    return out or "(top level)"
+def _with_line(problem: str, source: str, lines: dict[str, int]) -> str:
+    """Insert ``(line N)`` before ``. Fix:`` for the key path that follows ``FILE: ``."""
+    prefix = f"{source}: "
+    if not problem.startswith(prefix) or not lines:
+        return problem
+    key = problem[len(prefix):].split(": ", 1)[0]
+    line = line_of(lines, key)
+    if line is None:
+        return problem
+    if ". Fix: " not in problem:
+        return f"{problem} (line {line})"
+    head, fix = problem.split(". Fix: ", 1)
+    return f"{head} (line {line}). Fix: {fix}"
 
 
-def _model_at(loc: tuple) -> type[BaseModel] | None:
-    """The pydantic model that owns the last key of ``loc`` (for did-you-mean suggestions)."""
-    model: type[BaseModel] | None = Spec
-    for part in loc[:-1]:
-        if model is None or isinstance(part, int):
-            continue
-        field = model.model_fields.get("from_" if part == "from" else part)
-        if field is None:
-            if model is Spec or part not in model.model_fields:
-                # inside a dict (e.g. constructs.NAME): keep the value type of the mapping
-                continue
-        ann = field.annotation if field else None
-        model = _first_model(ann)
-    return model
-
-
-def _first_model(ann) -> type[BaseModel] | None:
-    import typing
-    if isinstance(ann, type) and issubclass(ann, BaseModel):
-        return ann
-    for arg in typing.get_args(ann) or ():
-        found = _first_model(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _pydantic_problems(exc: ValidationError, source: str) -> list[str]:
-    problems = []
-    for e in exc.errors():
-        loc = tuple(e["loc"])
-        path = _key_path(loc)
-        if e["type"] == "extra_forbidden":
-            owner = _model_at(loc)
-            allowed = [("from" if k == "from_" else k) for k in (owner.model_fields if owner else {})]
-            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(allowed)}"
-            problems.append(f"{source}: {path}: unknown key. Fix: remove it or rename it ({hint})")
-        elif e["type"] == "missing":
-            problems.append(f"{source}: {path}: required key is missing. Fix: add '{loc[-1]}'")
-        else:
-            problems.append(f"{source}: {path}: {e['msg']} (got {e.get('input')!r}). Fix: correct the value")
-    return problems
-
-
-def parse_spec(text: str, source: str = "<string>") -> Spec:
+def _read_yaml(text: str, source: str):
     try:
-        raw = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise spec_error([f"{source}: YAML syntax error at {where}: {problem}. "
-                          "Fix: check indentation and quote text containing ':' or '#'"]) from None
+                          "Fix: check the indentation there (spaces, not tabs) and quote text containing ': ' or ' #'"]) from None
+
+
+def parse_spec(text: str, source: str = "<string>") -> Spec:
+    """Validate spec text; ``source`` names the file in every message."""
+    raw = _read_yaml(text, source)
     if not isinstance(raw, dict):
-        raise spec_error([f"{source}: the spec must be a YAML mapping with keys spec_version, scale, constructs, .... "
-                          "Fix: start from questionnaires/zhejiang_cluster_growth.yaml"])
-    if raw.get("spec_version") not in (1, None):
-        raise spec_error([f"{source}: spec_version: version {raw.get('spec_version')!r} is not supported. "
-                          "Fix: use spec_version: 1"])
+        raise spec_error([f"{source}: (top level): the spec must be a YAML mapping with keys spec_version, scale, "
+                          "constructs, .... Fix: start from questionnaires/zhejiang_cluster_growth.yaml"])
+    lines, duplicates = key_lines(text)
+    problems = [f"{source}: {(parent + '.' if parent else '') + key}: written twice (lines {a} and {b}); YAML keeps "
+                f"only the second. Fix: rename or merge the two entries" for parent, key, a, b in duplicates]
+    version = raw.get("spec_version")
+    if isinstance(version, int) and not isinstance(version, bool) and version not in SUPPORTED_VERSIONS:
+        problems.append(f"{source}: spec_version: version {version} is not supported (supported versions: "
+                        f"{', '.join(map(str, SUPPORTED_VERSIONS))}). Fix: use spec_version: 1")
+    warns: list[str] = []
     try:
         spec = Spec.model_validate(raw)
     except ValidationError as exc:
-        raise spec_error(_pydantic_problems(exc, source)) from None
-    from .validate import spec_problems
-    problems, warns = spec_problems(spec, source)
+        problems += pydantic_problems(exc, source)
+    else:
+        from .validate import spec_problems
+        more, warns = spec_problems(spec, source)
+        problems += more
     if problems:
-        raise spec_error(problems)
+        raise spec_error([_with_line(p, source, lines) for p in problems])
     for w in warns:
-        warnings.warn(w, SpecWarning, stacklevel=2)
+        warnings.warn(_with_line(w, source, lines), SpecWarning, stacklevel=2)
     return spec
 
 
 def load_spec(path: str | Path) -> Spec:
+    """Read and validate the spec file at ``path`` (messages name the file by its base name)."""
     p = Path(path)
     if not p.is_file():
         raise spec_error([f"{p}: spec file not found. Fix: check the path (e.g. questionnaires/zhejiang_cluster_growth.yaml)"])
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise spec_error([f"{p}: not UTF-8 text. Fix: save the YAML file as UTF-8"]) from None
+        raise spec_error([f"{p.name}: the file is not UTF-8 text. Fix: save the YAML file as UTF-8"]) from None
     return parse_spec(text, source=p.name)

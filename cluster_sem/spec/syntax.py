@@ -27,20 +27,24 @@ class DefinedEffect:
 
 
 def path_label(frm: str, to: str) -> str:
+    """Label of the regression ``to ~ frm``; the ``:=`` effects multiply these."""
     return f"b_{frm}_{to}"
 
 
 def endogenous_constructs(spec: Spec) -> list[str]:
-    """Outcomes of structural paths, in order of first appearance."""
+    """Outcomes of structural paths, in order of first appearance (controls are regressed into these)."""
     return list(dict.fromkeys(p.to for p in spec.paths))
 
 
 def exogenous_constructs(spec: Spec) -> list[str]:
-    """Constructs that are never an outcome and not a dimension of a second-order construct."""
+    """Constructs that are never an outcome and not a dimension of a second-order construct (spec order).
+
+    Isolated constructs count too: lavaan correlates every exogenous latent by default, and writing the
+    covariances explicitly makes semopy estimate the same model.
+    """
     endo = set(endogenous_constructs(spec))
     dims = {d for c in spec.second_order.values() for d in (c.dimensions or ())}
-    used = list(dict.fromkeys(x for p in spec.paths for x in p.from_))
-    return [c for c in spec.constructs if c in used and c not in endo and c not in dims]
+    return [c for c in spec.constructs if c not in endo and c not in dims]
 
 
 def _measurement_lines(spec: Spec) -> list[str]:
@@ -52,6 +56,7 @@ def _item_covariances(spec: Spec) -> list[str]:
 
 
 def measurement_syntax(spec: Spec) -> str:
+    """CFA of every first-order construct, all pairs correlated, plus item residual covariances."""
     lines = _measurement_lines(spec)
     lines += [f"{a} ~~ {b}" for a, b in combinations(spec.first_order, 2)]
     lines += _item_covariances(spec)
@@ -88,6 +93,11 @@ def _product(chain: tuple[str, ...]) -> str:
 
 
 def defined_effects(spec: Spec) -> list[DefinedEffect]:
+    """Every named indirect effect, then one total effect per distinct (X, Y) of the indirect effects.
+
+    The total is the direct label (if declared) plus the product of labels along *every* directed chain
+    X -> ... -> Y of the path graph, not only the chains named in ``indirect``.
+    """
     effects = [DefinedEffect(ind.name, "indirect", tuple(ind.path), _product(tuple(ind.path)), (tuple(ind.path),))
                for ind in spec.indirect]
     taken = {e.name for e in effects}
@@ -102,6 +112,7 @@ def defined_effects(spec: Spec) -> list[DefinedEffect]:
 
 
 def structural_syntax(spec: Spec, with_defined: bool = True) -> str:
+    """The spec's structural model; ``with_defined=False`` drops the ``:=`` lines (semopy cannot read them)."""
     lines = _measurement_lines(spec)
     lines += [f"{name} =~ {' + '.join(c.dimensions or ())}" for name, c in spec.second_order.items()]
     predictors: dict[str, list[str]] = {}
@@ -110,8 +121,11 @@ def structural_syntax(spec: Spec, with_defined: bool = True) -> str:
     for to, xs in predictors.items():
         terms = [f"{path_label(x, to)}*{x}" for x in xs] + list(spec.controls)
         lines.append(f"{to} ~ {' + '.join(terms)}")
-    lines += [f"{a} ~~ {b}" for a, b in combinations(exogenous_constructs(spec), 2)]
-    lines += [f"{a} ~~ {b}" for a, b in spec.covariances if a in spec.constructs and b in spec.constructs]
+    exo_pairs = list(combinations(exogenous_constructs(spec), 2))
+    lines += [f"{a} ~~ {b}" for a, b in exo_pairs]
+    written = {frozenset(p) for p in exo_pairs}
+    lines += [f"{a} ~~ {b}" for a, b in spec.covariances
+              if a in spec.constructs and b in spec.constructs and frozenset((a, b)) not in written]
     lines += _item_covariances(spec)
     if with_defined:
         lines += [f"{e.name} := {e.expression}" for e in defined_effects(spec)]

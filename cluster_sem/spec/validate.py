@@ -1,7 +1,9 @@
-"""Whole-spec checks: references between keys, identification minima, cycles, scales.
+"""Whole-spec checks: references between keys, identification minima, cycles, scales, population values.
 
-Each check returns problem lines in the loader's format (``FILE: key.path: what. Fix: how``) so the user
-sees every problem at once; warnings (valid but questionable) are returned separately.
+pydantic (``schema.py``) only checks the shape of each key; everything that needs two keys at once lives
+here.  Each check returns problem lines in the loader's format (``FILE: key.path: what. Fix: how``) so
+the user sees every problem in one run; warnings (valid but questionable) are returned separately.
+Names become lavaan syntax, hence the identifier rule.
 """
 from __future__ import annotations
 
@@ -11,147 +13,191 @@ import re
 from .schema import Spec
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENT_FIX = "use letters, digits and _ only, not starting with a digit (the name becomes lavaan syntax)"
 
 
 def _suggest(name: str, choices) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    """`` (did you mean 'X'?)`` for the closest name: same name in other case first, then difflib."""
+    name, pool = str(name), [str(c) for c in choices]
+    same = [c for c in pool if c.lower() == name.lower()]
+    # short construct names (TS, RQ) differ by one letter at ratio 0.5, below difflib's default 0.6
+    close = same or difflib.get_close_matches(name, pool, n=3, cutoff=0.5 if len(name) <= 3 else 0.6)
+    if not close:
+        return ""
+    best = next((c for c in close if c[:1].lower() == name[:1].lower()), close[0])
+    return f" (did you mean '{best}'?)"
 
 
 def spec_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
+    """``(problems, warnings)`` for a spec that already has the right shape."""
+    problems: list[str] = []
+    warns: list[str] = []
+    for check in (_scale_problems, _construct_problems, _column_problems, _path_problems,
+                  _covariance_problems, _indirect_problems, _population_problems):
+        p, w = check(spec, src)
+        problems += p
+        warns += w
+    return problems, warns
+
+
+def _scale_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
     P: list[str] = []
-    W: list[str] = []
-    constructs = spec.constructs
-    first = spec.first_order
-
     if spec.scale.min >= spec.scale.max:
-        P.append(f"{src}: scale: min ({spec.scale.min}) must be below max ({spec.scale.max}). Fix: e.g. scale: {{min: 1, max: 5}}")
-
-    # constructs and items
-    seen_items: dict[str, str] = {}
-    for name, c in constructs.items():
-        key = f"constructs.{name}"
-        if not _IDENT.match(name):
-            P.append(f"{src}: {key}: '{name}' is not a valid construct name. Fix: use letters, digits and _ (not starting with a digit)")
-        if c.items is not None and c.dimensions is not None:
-            P.append(f"{src}: {key}: has both 'items' and 'dimensions'. Fix: keep 'items' (first-order) or 'dimensions' (second-order), not both")
-            continue
-        if c.items is None and c.dimensions is None:
-            P.append(f"{src}: {key}: has neither 'items' nor 'dimensions'. Fix: list its items (or its dimensions for a second-order construct)")
-            continue
-        if c.items is not None:
-            if len(c.items) < 2:
-                P.append(f"{src}: {key}.items: {len(c.items)} item(s); a construct needs at least 3 (2 with a warning). Fix: add items or model it as an observed variable")
-            elif len(c.items) == 2:
-                W.append(f"{src}: {key}.items: only 2 items; the construct is identified only through its correlations with others")
-            for i, it in enumerate(c.items):
-                ikey = f"{key}.items[{i}]"
-                if not _IDENT.match(it.id):
-                    P.append(f"{src}: {ikey}.id: '{it.id}' is not a valid column name for the model. Fix: use letters, digits and _")
-                if it.id in seen_items:
-                    P.append(f"{src}: {ikey}.id: item '{it.id}' is already used in construct {seen_items[it.id]}. Fix: an item measures one construct; rename or remove one")
-                seen_items.setdefault(it.id, name)
-                if it.id in constructs:
-                    P.append(f"{src}: {ikey}.id: '{it.id}' is also a construct name. Fix: rename the item or the construct")
-                if it.scale and it.scale.min >= it.scale.max:
-                    P.append(f"{src}: {ikey}.scale: min ({it.scale.min}) must be below max ({it.scale.max}). Fix: swap or correct them")
-        if c.dimensions is not None:
-            if len(c.dimensions) < 2:
-                P.append(f"{src}: {key}.dimensions: a second-order construct needs at least 2 dimensions (3 for identification on its own). Fix: add dimensions")
-            elif len(c.dimensions) == 2:
-                W.append(f"{src}: {key}.dimensions: only 2 dimensions; the second-order construct is identified only through its structural paths")
-            for i, d in enumerate(c.dimensions):
-                if d not in constructs:
-                    P.append(f"{src}: {key}.dimensions[{i}]: unknown construct '{d}'{_suggest(d, constructs)}. Fix: name a first-order construct defined under 'constructs'")
-                elif d not in first:
-                    P.append(f"{src}: {key}.dimensions[{i}]: '{d}' is itself second-order. Fix: dimensions must be first-order constructs")
-    owners: dict[str, str] = {}
-    for name, c in spec.second_order.items():
-        for d in c.dimensions or ():
-            if d in owners:
-                P.append(f"{src}: constructs.{name}.dimensions: '{d}' is already a dimension of {owners[d]}. Fix: a dimension belongs to one second-order construct")
-            owners[d] = name
-
-    # missing codes outside every item's scale
+        P.append(f"{src}: scale: min ({spec.scale.min}) must be below max ({spec.scale.max}). "
+                 "Fix: e.g. scale: {min: 1, max: 7}")
+    for name, c in spec.first_order.items():
+        for i, it in enumerate(c.items or ()):
+            if it.scale and it.scale.min >= it.scale.max:
+                P.append(f"{src}: constructs.{name}.items[{i}].scale: min ({it.scale.min}) must be below max "
+                         f"({it.scale.max}). Fix: swap or correct them")
     for j, code in enumerate(spec.missing_codes):
         for item_id, it in spec.items.items():
             sc = it.scale or spec.scale
             if sc.min <= code <= sc.max:
-                P.append(f"{src}: missing_codes[{j}]: {code:g} lies inside the scale {sc.min}..{sc.max}"
-                         f"{'' if it.scale is None else f' of item {item_id}'}, so real answers would be erased. Fix: use a code outside the scale, e.g. 99")
+                of = "" if it.scale is None else f" of item {item_id}"
+                P.append(f"{src}: missing_codes[{j}]: {code:g} lies inside the scale {sc.min}..{sc.max}{of}, so real "
+                         "answers would be erased. Fix: use a code outside every item's scale, e.g. 99")
                 break
+    if len(set(spec.missing_codes)) != len(spec.missing_codes):
+        P.append(f"{src}: missing_codes: a code is listed twice. Fix: list each code once")
+    return P, []
 
-    # id, group, controls
-    names = set(constructs) | set(seen_items)
-    for key, col in (("id", spec.id), ("group", spec.group)):
-        if col is not None and col in names:
-            P.append(f"{src}: {key}: '{col}' is also an item or construct. Fix: name the {key} column differently")
-    for i, col in enumerate(spec.controls):
-        if col in names:
-            P.append(f"{src}: controls[{i}]: '{col}' is also an item or construct. Fix: controls are extra observed columns")
-        if not _IDENT.match(col):
-            P.append(f"{src}: controls[{i}]: '{col}' is not a valid column name for the model. Fix: use letters, digits and _")
-    if len(set(spec.controls)) != len(spec.controls):
-        P.append(f"{src}: controls: a control is listed twice. Fix: list each once")
 
-    # paths
-    declared: set[tuple[str, str]] = set()
-    for i, p in enumerate(spec.paths):
-        key = f"paths[{i}]"
-        if p.to not in constructs:
-            P.append(f"{src}: {key}.to: unknown construct '{p.to}'{_suggest(p.to, constructs)}. Fix: use a name defined under 'constructs'")
-        for j, x in enumerate(p.from_):
-            if x not in constructs:
-                P.append(f"{src}: {key}.from[{j}]: unknown construct '{x}'{_suggest(x, constructs)}. Fix: use a name defined under 'constructs' (controls go under 'controls')")
-            if x == p.to:
-                P.append(f"{src}: {key}.from[{j}]: '{x}' cannot predict itself. Fix: remove it")
-            if (x, p.to) in declared:
-                P.append(f"{src}: {key}.from[{j}]: the path {x} -> {p.to} is declared twice. Fix: declare each path once")
-            declared.add((x, p.to))
-        if isinstance(p.hypothesis, dict):
-            for h in p.hypothesis:
-                if h not in p.from_:
-                    P.append(f"{src}: {key}.hypothesis.{h}: '{h}' is not a predictor of this path{_suggest(h, p.from_)}. Fix: key the mapping by names in 'from'")
-    if not spec.allow_cycles:
-        cycle = _find_cycle(declared)
-        if cycle:
-            P.append(f"{src}: paths: the paths form a cycle {' -> '.join(cycle)}. Fix: remove a path, or set allow_cycles: true for a non-recursive model")
-
-    # covariances
-    valid = set(constructs) | set(seen_items)
-    for i, pair in enumerate(spec.covariances):
-        a, b = pair
-        for j, v in enumerate(pair):
-            if v not in valid:
-                P.append(f"{src}: covariances[{i}][{j}]: unknown construct or item '{v}'{_suggest(v, valid)}. Fix: name two constructs or two items")
-        if a == b:
-            P.append(f"{src}: covariances[{i}]: '{a}' with itself. Fix: a covariance needs two different names")
-        elif (a in constructs) != (b in constructs) and a in valid and b in valid:
-            P.append(f"{src}: covariances[{i}]: mixes a construct and an item. Fix: two constructs or two items")
-
-    # indirect effects
-    seen_names: set[str] = set()
-    for i, ind in enumerate(spec.indirect):
-        key = f"indirect[{i}]"
-        if not _IDENT.match(ind.name):
-            P.append(f"{src}: {key}.name: '{ind.name}' is not a valid name. Fix: use letters, digits and _")
-        if ind.name in seen_names or ind.name in valid:
-            P.append(f"{src}: {key}.name: '{ind.name}' is already used. Fix: give each indirect effect a unique name")
-        seen_names.add(ind.name)
-        for j, c in enumerate(ind.path):
-            if c not in constructs:
-                P.append(f"{src}: {key}.path[{j}]: unknown construct '{c}'{_suggest(c, constructs)}. Fix: use constructs defined under 'constructs'")
-        for a, b in zip(ind.path, ind.path[1:]):
-            if a in constructs and b in constructs and (a, b) not in declared:
-                P.append(f"{src}: {key}.path: the link {a} -> {b} is not a declared path. Fix: add {{to: {b}, from: [{a}]}} to 'paths'")
-
-    # hypotheses referenced but not described are fine; population
-    if spec.population is not None:
-        P += _population_problems(spec, src)
+def _construct_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
+    P: list[str] = []
+    W: list[str] = []
+    constructs, first = spec.constructs, spec.first_order
+    if not constructs:
+        P.append(f"{src}: constructs: no constructs are defined. Fix: add at least one, e.g. TS: {{items: [ts1, ts2, ts3]}}")
+    seen_items: dict[str, str] = {}
+    for name, c in constructs.items():
+        key = f"constructs.{name}"
+        if not _IDENT.match(name):
+            P.append(f"{src}: {key}: '{name}' is not a valid construct name. Fix: {_IDENT_FIX}")
+        if c.items is not None and c.dimensions is not None:
+            P.append(f"{src}: {key}: has both 'items' and 'dimensions'. "
+                     "Fix: keep 'items' (first-order) or 'dimensions' (second-order), not both")
+            continue
+        if c.items is None and c.dimensions is None:
+            P.append(f"{src}: {key}: has neither 'items' nor 'dimensions'. "
+                     "Fix: list its items (or its dimensions for a second-order construct)")
+            continue
+        if c.items is not None:
+            if len(c.items) < 2:
+                P.append(f"{src}: {key}.items: {len(c.items)} item(s); a construct needs at least 3 (2 with a warning). "
+                         "Fix: add items, or use the single column as a control")
+            elif len(c.items) == 2:
+                W.append(f"{src}: {key}.items: only 2 items; the construct is identified only through its correlations "
+                         "with other constructs. Fix: add a third item if the questionnaire has one")
+            for i, it in enumerate(c.items):
+                ikey = f"{key}.items[{i}].id"
+                if not _IDENT.match(it.id):
+                    P.append(f"{src}: {ikey}: '{it.id}' is not a valid item id. Fix: {_IDENT_FIX}; rename the data column too")
+                if it.id in seen_items:
+                    where = "this construct" if seen_items[it.id] == name else f"construct {seen_items[it.id]}"
+                    P.append(f"{src}: {ikey}: item '{it.id}' is already used in {where}. "
+                             "Fix: an item measures one construct; rename or remove one")
+                seen_items.setdefault(it.id, name)
+                if it.id in constructs:
+                    P.append(f"{src}: {ikey}: '{it.id}' is also a construct name. Fix: rename the item or the construct")
+        if c.dimensions is not None:
+            if len(c.dimensions) < 2:
+                P.append(f"{src}: {key}.dimensions: {len(c.dimensions)} dimension(s); a second-order construct needs at "
+                         "least 2 (3 to be identified on its own). Fix: add dimensions or use the construct as first-order")
+            elif len(c.dimensions) == 2:
+                W.append(f"{src}: {key}.dimensions: only 2 dimensions; the second-order construct is under-identified "
+                         "without constraints and is identified only through its structural paths. Fix: add a third "
+                         "dimension if the theory has one")
+            for i, d in enumerate(c.dimensions):
+                if d not in constructs:
+                    P.append(f"{src}: {key}.dimensions[{i}]: unknown construct '{d}'{_suggest(d, constructs)}. "
+                             "Fix: name a first-order construct defined under 'constructs'")
+                elif d not in first:
+                    P.append(f"{src}: {key}.dimensions[{i}]: '{d}' is itself second-order. "
+                             "Fix: dimensions must be first-order constructs (measured by items)")
+                if c.dimensions.index(d) != i:
+                    P.append(f"{src}: {key}.dimensions[{i}]: '{d}' is listed twice. Fix: list each dimension once")
+    owners: dict[str, str] = {}
+    for name, c in spec.second_order.items():
+        for i, d in enumerate(c.dimensions or ()):
+            if d in owners and owners[d] != name:
+                P.append(f"{src}: constructs.{name}.dimensions[{i}]: '{d}' is already a dimension of {owners[d]}. "
+                         "Fix: a first-order construct can be a dimension of only one second-order construct")
+            owners.setdefault(d, name)
     return P, W
 
 
-def _find_cycle(edges: set[tuple[str, str]]) -> list[str] | None:
+def _column_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
+    """id, group and controls are data columns outside the measurement model: no clashes allowed."""
+    P: list[str] = []
+    names = set(spec.constructs) | set(spec.items)
+    for key, col in (("id", spec.id), ("group", spec.group)):
+        if col is not None and col in names:
+            kind = "a construct" if col in spec.constructs else "an item"
+            P.append(f"{src}: {key}: '{col}' is also {kind}. Fix: name the {key} column differently")
+        if col is not None and col in spec.controls:
+            P.append(f"{src}: {key}: '{col}' is also a control. Fix: a column is either the {key} or a control")
+    if spec.id is not None and spec.id == spec.group:
+        P.append(f"{src}: group: '{spec.group}' is also the id column. Fix: the group column must differ from the id")
+    for i, col in enumerate(spec.controls):
+        if col in names:
+            kind = "a construct" if col in spec.constructs else "an item"
+            P.append(f"{src}: controls[{i}]: '{col}' is also {kind}. Fix: controls are extra observed columns; remove it")
+        if not _IDENT.match(col):
+            P.append(f"{src}: controls[{i}]: '{col}' is not a valid column name for the model. Fix: {_IDENT_FIX}")
+        if spec.controls.index(col) != i:
+            P.append(f"{src}: controls[{i}]: '{col}' is listed twice. Fix: list each control once")
+    return P, []
+
+
+def _path_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
+    P: list[str] = []
+    constructs = spec.constructs
+    declared: dict[tuple[str, str], int] = {}
+    for i, p in enumerate(spec.paths):
+        key = f"paths[{i}]"
+        if p.to not in constructs:
+            P.append(f"{src}: {key}.to: unknown construct '{p.to}'{_suggest(p.to, constructs)}. "
+                     "Fix: use a name defined under 'constructs'")
+        for j, x in enumerate(p.from_):
+            if x in spec.controls:
+                P.append(f"{src}: {key}.from[{j}]: '{x}' is a control. Fix: remove it here; controls are regressed "
+                         "into every endogenous construct automatically")
+            elif x in spec.items:
+                P.append(f"{src}: {key}.from[{j}]: '{x}' is an item, not a construct. Fix: name its construct "
+                         f"{spec_item_owner(spec, x)}")
+            elif x not in constructs:
+                P.append(f"{src}: {key}.from[{j}]: unknown construct '{x}'{_suggest(x, constructs)}. "
+                         "Fix: use a name defined under 'constructs' (observed covariates go under 'controls')")
+            if x == p.to:
+                P.append(f"{src}: {key}.from[{j}]: '{x}' cannot predict itself. Fix: remove it from 'from'")
+                continue
+            if p.from_.index(x) != j:
+                P.append(f"{src}: {key}.from[{j}]: '{x}' is listed twice in this path. Fix: list each predictor once")
+                continue
+            if (x, p.to) in declared:
+                P.append(f"{src}: {key}.from[{j}]: the path {x} -> {p.to} is declared twice (also in "
+                         f"paths[{declared[(x, p.to)]}]). Fix: declare each path once")
+            declared.setdefault((x, p.to), i)
+        if isinstance(p.hypothesis, dict):
+            for h in p.hypothesis:
+                if h not in p.from_:
+                    P.append(f"{src}: {key}.hypothesis.{h}: '{h}' is not a predictor of this path{_suggest(h, p.from_)}. "
+                             "Fix: key the mapping by names listed in 'from'")
+    if not spec.allow_cycles:
+        cycle = find_cycle(set(declared))
+        if cycle:
+            P.append(f"{src}: paths: the paths form a cycle {' -> '.join(cycle)}. "
+                     "Fix: remove one of these paths, or set allow_cycles: true for a non-recursive model")
+    return P, []
+
+
+def spec_item_owner(spec: Spec, item: str) -> str:
+    return next((n for n, c in spec.first_order.items() if any(it.id == item for it in c.items or ())), "?")
+
+
+def find_cycle(edges: set[tuple[str, str]]) -> list[str] | None:
+    """A directed cycle ``[a, b, ..., a]`` among ``(from, to)`` edges, or None (deterministic order)."""
     graph: dict[str, list[str]] = {}
     for a, b in sorted(edges):
         graph.setdefault(a, []).append(b)
@@ -177,35 +223,131 @@ def _find_cycle(edges: set[tuple[str, str]]) -> list[str] | None:
     return None
 
 
-def _population_problems(spec: Spec, src: str) -> list[str]:
+def _covariance_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
+    P: list[str] = []
+    constructs, valid = spec.constructs, set(spec.constructs) | set(spec.items)
+    seen: dict[frozenset[str], int] = {}
+    for i, (a, b) in enumerate(spec.covariances):
+        for j, v in enumerate((a, b)):
+            if v not in valid:
+                P.append(f"{src}: covariances[{i}][{j}]: unknown construct or item '{v}'{_suggest(v, valid)}. "
+                         "Fix: name two constructs or two items")
+        if a == b:
+            P.append(f"{src}: covariances[{i}]: '{a}' with itself is a variance, not a covariance. "
+                     "Fix: name two different constructs or items")
+            continue
+        if a in valid and b in valid and (a in constructs) != (b in constructs):
+            P.append(f"{src}: covariances[{i}]: mixes a construct and an item. Fix: name two constructs or two items")
+        pair = frozenset((a, b))
+        if pair in seen:
+            P.append(f"{src}: covariances[{i}]: {a} ~~ {b} is already listed as covariances[{seen[pair]}]. "
+                     "Fix: list each pair once")
+        seen.setdefault(pair, i)
+    return P, []
+
+
+def _indirect_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
+    P: list[str] = []
+    constructs = spec.constructs
+    declared = {(x, p.to) for p in spec.paths for x in p.from_}
+    labels = {f"b_{x}_{to}" for x, to in declared}
+    taken = set(constructs) | set(spec.items) | set(spec.controls) | labels
+    seen: dict[str, int] = {}
+    for i, ind in enumerate(spec.indirect):
+        key = f"indirect[{i}]"
+        if not _IDENT.match(ind.name):
+            P.append(f"{src}: {key}.name: '{ind.name}' is not a valid name. Fix: {_IDENT_FIX}")
+        if ind.name in seen:
+            P.append(f"{src}: {key}.name: '{ind.name}' is already used by indirect[{seen[ind.name]}]. "
+                     "Fix: give each indirect effect a unique name")
+        elif ind.name in taken or ind.name.startswith("total_"):
+            P.append(f"{src}: {key}.name: '{ind.name}' is already used by a construct, item, control or path label "
+                     "(or starts with total_, kept for total effects). Fix: choose another name, e.g. ind_X_Y")
+        seen.setdefault(ind.name, i)
+        for j, c in enumerate(ind.path):
+            if c not in constructs:
+                P.append(f"{src}: {key}.path[{j}]: unknown construct '{c}'{_suggest(c, constructs)}. "
+                         "Fix: use constructs defined under 'constructs'")
+        for a, b in zip(ind.path, ind.path[1:]):
+            if a in constructs and b in constructs and (a, b) not in declared:
+                P.append(f"{src}: {key}.path: the link {a} -> {b} is not a declared path. "
+                         f"Fix: add {{to: {b}, from: [{a}]}} to 'paths' (or add {a} to the 'from' of {b})")
+    return P, []
+
+
+def _population_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
     pop = spec.population
-    P = []
+    if pop is None:
+        return [], []
+    P: list[str] = []
     items, constructs = spec.items, spec.constructs
+    dims = {d for c in spec.second_order.values() for d in (c.dimensions or ())}
     for item, v in pop.loadings.items():
         if item not in items:
-            P.append(f"{src}: population.loadings.{item}: unknown item{_suggest(item, items)}. Fix: use item ids of the constructs")
+            P.append(f"{src}: population.loadings.{item}: unknown item '{item}'{_suggest(item, items)}. "
+                     "Fix: use item ids of the constructs")
         if not -1 < v < 1:
-            P.append(f"{src}: population.loadings.{item}: {v} is not a standardized loading. Fix: use a value in (-1, 1)")
+            P.append(f"{src}: population.loadings.{item}: {v:g} is not a standardized loading. Fix: use a value in (-1, 1)")
     for d, v in pop.dimension_loadings.items():
-        if d not in constructs:
-            P.append(f"{src}: population.dimension_loadings.{d}: unknown construct{_suggest(d, constructs)}. Fix: use a dimension of a second-order construct")
+        if d not in dims:
+            P.append(f"{src}: population.dimension_loadings.{d}: '{d}' is not a dimension of a second-order "
+                     f"construct{_suggest(d, dims)}. Fix: key it by a name listed under some 'dimensions'")
         if not -1 < v < 1:
-            P.append(f"{src}: population.dimension_loadings.{d}: {v} is not a standardized loading. Fix: use a value in (-1, 1)")
+            P.append(f"{src}: population.dimension_loadings.{d}: {v:g} is not a standardized loading. "
+                     "Fix: use a value in (-1, 1)")
     for to, preds in pop.paths.items():
-        for x in [to, *preds]:
+        if to not in constructs:
+            P.append(f"{src}: population.paths.{to}: unknown construct '{to}'{_suggest(to, constructs)}. "
+                     "Fix: key it by an outcome construct")
+        for x in preds:
             if x not in constructs:
-                P.append(f"{src}: population.paths.{to}: unknown construct '{x}'{_suggest(x, constructs)}. Fix: use construct names")
-    n_cat = spec.scale.max - spec.scale.min
-    th = pop.thresholds
-    lists = th.items() if isinstance(th, dict) else ([("(all items)", th)] if th is not None else [])
-    for name, cuts in lists:
-        if len(cuts) != n_cat:
-            P.append(f"{src}: population.thresholds: {name} has {len(cuts)} cut points but the scale has {n_cat + 1} categories. Fix: give {n_cat} increasing values")
-        elif list(cuts) != sorted(cuts) or len(set(cuts)) != len(cuts):
-            P.append(f"{src}: population.thresholds: {name} cut points must increase. Fix: sort them")
+                P.append(f"{src}: population.paths.{to}.{x}: unknown construct '{x}'{_suggest(x, constructs)}. "
+                         "Fix: use construct names")
+    valid = set(constructs) | set(items)
+    for section in ("correlations", "residual_correlations"):
+        for i, corr in enumerate(getattr(pop, section)):
+            for j, v in enumerate(corr.between):
+                if v not in valid:
+                    P.append(f"{src}: population.{section}[{i}].between[{j}]: unknown construct or item "
+                             f"'{v}'{_suggest(v, valid)}. Fix: name constructs (or items) of the spec")
+    P += _threshold_problems(spec, src)
     for g, size in pop.groups.items():
         if size <= 0:
             P.append(f"{src}: population.groups.{g}: size {size} must be positive. Fix: give a positive number of cases")
     if pop.groups and not spec.group:
-        P.append(f"{src}: population.groups: given but the spec has no 'group' column. Fix: add group: region (or remove population.groups)")
+        P.append(f"{src}: population.groups: given but the spec has no 'group' column. "
+                 "Fix: add e.g. group: region at the top level (or remove population.groups)")
+    for name, ctl in pop.controls.items():
+        if name not in spec.controls:
+            P.append(f"{src}: population.controls.{name}: '{name}' is not listed under 'controls'"
+                     f"{_suggest(name, spec.controls)}. Fix: add it to 'controls' or remove it here")
+        for to in ctl.effects:
+            if to not in constructs:
+                P.append(f"{src}: population.controls.{name}.effects.{to}: unknown construct "
+                         f"'{to}'{_suggest(to, constructs)}. Fix: key effects by endogenous constructs")
+    return P, []
+
+
+def _threshold_problems(spec: Spec, src: str) -> list[str]:
+    th = spec.population.thresholds if spec.population else None
+    if th is None:
+        return []
+    P: list[str] = []
+    if isinstance(th, dict):
+        lists = []
+        for item, cuts in th.items():
+            if item not in spec.items:
+                P.append(f"{src}: population.thresholds.{item}: unknown item '{item}'{_suggest(item, spec.items)}. "
+                         "Fix: key thresholds by item ids")
+                continue
+            lists.append((f"population.thresholds.{item}", spec.scale_of(item), cuts))
+    else:
+        lists = [("population.thresholds", spec.scale, th)]
+    for key, sc, cuts in lists:
+        n_cat = sc.max - sc.min
+        if len(cuts) != n_cat:
+            P.append(f"{src}: {key}: {len(cuts)} cut points but the scale {sc.min}..{sc.max} has {n_cat + 1} "
+                     f"categories. Fix: give {n_cat} increasing values")
+        elif any(b <= a for a, b in zip(cuts, cuts[1:])):
+            P.append(f"{src}: {key}: cut points must strictly increase. Fix: sort them and remove repeats")
     return P
