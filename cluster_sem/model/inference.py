@@ -22,8 +22,11 @@ _BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
            ast.Pow: operator.pow}
 
 
-def evaluate_expression(expression: str, values: dict[str, float]) -> float:
-    """Evaluate a ``:=`` right-hand side (labels, numbers, + − * / ^, parentheses) without ``eval``."""
+def evaluate_expression(expression: str, values: dict):
+    """Evaluate a ``:=`` right-hand side (labels, numbers, + − * / ^, parentheses) without ``eval``.
+
+    Values may be floats or numpy arrays (one entry per bootstrap replicate): the result has their shape.
+    """
     tree = ast.parse(expression.replace("^", "**"), mode="eval")
 
     def walk(node):
@@ -41,11 +44,12 @@ def evaluate_expression(expression: str, values: dict[str, float]) -> float:
             return values[node.id]
         raise ValueError(f"unsupported element in defined parameter '{expression}'")
 
-    return float(walk(tree))
+    return walk(tree)
 
 
-def label_values(pt: ParTable, theta: np.ndarray) -> dict[str, float]:
-    return {label: float(theta[i]) for i, label in enumerate(pt.free_labels) if label}
+def label_values(pt: ParTable, theta: np.ndarray) -> dict:
+    """Label → value; ``theta`` is (q,) or (R, q) for R replicates."""
+    return {label: theta[..., i] for i, label in enumerate(pt.free_labels) if label}
 
 
 def vcov_expected(mm: MatrixModel, theta: np.ndarray, S: np.ndarray, n: int) -> np.ndarray:
@@ -61,13 +65,14 @@ def vcov_expected(mm: MatrixModel, theta: np.ndarray, S: np.ndarray, n: int) -> 
 
 
 def defined_values(pt: ParTable, theta: np.ndarray) -> np.ndarray:
+    """Defined parameters: shape (d,) for one θ, (R, d) for R replicates."""
     values = label_values(pt, theta)
     out = []
     for row in pt.defined:
-        v = evaluate_expression(row.rhs, values)
+        v = evaluate_expression(row.rhs, values) * np.ones(theta.shape[:-1])
         values[row.lhs] = v  # later definitions may use earlier ones, as in lavaan
         out.append(v)
-    return np.array(out)
+    return np.stack(out, axis=-1) if out else np.zeros(theta.shape[:-1] + (0,))
 
 
 def defined_gradient(pt: ParTable, theta: np.ndarray) -> np.ndarray:
