@@ -157,7 +157,7 @@ def stage_effects(spec: Spec, structural: ModelFit, frame: pd.DataFrame, options
         from .bootstrap import run_bootstrap
         boot = run_bootstrap(structural, frame, B=options.bootstrap, seed=options.seed, jobs=options.jobs,
                              level=options.level, scheduler=options.scheduler, quiet=options.quiet)
-    if options.ci == "monte-carlo":
+    if options.ci in ("monte-carlo", "auto"):
         from .bootstrap import monte_carlo_ci
         mc = {r["name"]: r for r in monte_carlo_ci(structural, seed=options.seed, level=options.level)}
     boot_defined = {r["name"]: r for r in boot.defined} if boot is not None else {}

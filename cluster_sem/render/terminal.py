@@ -79,7 +79,7 @@ def render_summary(doc: dict, *, lang: str = "en") -> str:
         if doc.get("bootstrap"):
             b = doc["bootstrap"]
             out.append(f"  bootstrap: B = {b['B']}, seed {b['seed']}, {b['n_converged']} converged, "
-                       f"{b['n_inadmissible']} inadmissible kept; {b['rule']}")
+                       f"{b['n_inadmissible']} inadmissible kept (as lavaan does), {b['n_nonconverged']} non-converged excluded")
     out.append("")
     out.append("* p < .05, ** p < .01, *** p < .001")
     return "\n".join(out)

@@ -1,0 +1,81 @@
+"""Same seed → identical bootstrap for any jobs / backend; progress output stays off when not wanted."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cluster_sem.bootstrap import run_bootstrap
+from cluster_sem.model.fitted import fit_model
+
+REF_DIR = Path(__file__).parent / "reference"
+REF = json.loads((REF_DIR / "lavaan_reference.json").read_text())
+B = 300   # two blocks of 250 + 50, so work is really split
+
+
+@pytest.fixture(scope="module")
+def poldem():
+    df = pd.read_csv(REF_DIR / "PoliticalDemocracy.csv")
+    return fit_model(REF["poldem_sem"]["model"], df), df
+
+
+@pytest.fixture(scope="module")
+def serial(poldem):
+    fit, df = poldem
+    return run_bootstrap(fit, df, B=B, seed=99, jobs=1)
+
+
+def _same(a, b):
+    np.testing.assert_array_equal(a.estimates, b.estimates)
+    np.testing.assert_array_equal(a.defined_estimates, b.defined_estimates)
+    np.testing.assert_array_equal(a.converged, b.converged)
+    np.testing.assert_array_equal(a.admissible, b.admissible)
+    np.testing.assert_array_equal(a.param_se, b.param_se)
+    assert a.defined == b.defined
+    assert (a.n_converged, a.n_inadmissible, a.n_fallback) == (b.n_converged, b.n_inadmissible, b.n_fallback)
+
+
+def test_processes_equal_in_process(poldem, serial):
+    fit, df = poldem
+    par = run_bootstrap(fit, df, B=B, seed=99, jobs=2)
+    assert par.backend == "processes"
+    _same(serial, par)
+
+
+def test_dask_local_cluster_equals_in_process(poldem, serial):
+    pytest.importorskip("dask.distributed")
+    fit, df = poldem
+    res = run_bootstrap(fit, df, B=B, seed=99, jobs=2, scheduler="local-threads")
+    assert res.backend == "dask"
+    _same(serial, res)
+
+
+def test_prefix_and_seed(poldem, serial):
+    fit, df = poldem
+    short = run_bootstrap(fit, df, B=40, seed=99)
+    np.testing.assert_array_equal(short.estimates, serial.estimates[:40])
+    other = run_bootstrap(fit, df, B=40, seed=100)
+    assert not np.array_equal(other.estimates, short.estimates)
+
+
+def test_quiet_and_non_tty_print_nothing(poldem, capsys):
+    fit, df = poldem
+    run_bootstrap(fit, df, B=60, seed=1, quiet=False)     # pytest's stderr is not a TTY
+    run_bootstrap(fit, df, B=60, seed=1, quiet=True)
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
+
+
+def test_result_fields(serial):
+    r = serial
+    assert (r.B, r.seed, r.level) == (B, 99, 0.95)
+    assert r.n_converged + r.n_nonconverged == B and r.seconds > 0
+    assert {d["name"] for d in r.defined} == {"indirect", "total"}
+    for d in r.defined:
+        assert set(d) >= {"name", "est", "se", "perc", "bc"}
+        assert d["perc"][0] < d["est"] < d["perc"][1]
+    with pytest.raises(Exception):
+        r.B = 5   # frozen
