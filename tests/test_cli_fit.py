@@ -61,11 +61,14 @@ def test_reverse_keyed_items_load_positively(fitted_dir):
         assert loadings[(construct, item)] > 0.3, item
 
 
-def test_same_inputs_give_byte_identical_results_apart_from_timestamp(fitted_dir, tmp_path):
-    again = tmp_path / "again"
-    assert main(["fit", str(SPEC), str(DATA), "--out", str(again), "--seed", "1", "--quiet"]) == 0
+def test_same_inputs_give_byte_identical_results_apart_from_timestamp(tmp_path):
+    out = tmp_path / "run"
+    args = ["fit", str(SPEC), str(DATA), "--out", str(out), "--seed", "1", "--quiet"]
+    assert main(args) == 0
+    first = (out / "results.json").read_text()
+    assert main(args) == 0  # the same command again, into the same directory
     strip = lambda t: re.sub(r'"timestamp": "[^"]*"', '"timestamp": ""', t)  # noqa: E731
-    assert strip((fitted_dir / "results.json").read_text()) == strip((again / "results.json").read_text())
+    assert strip(first) == strip((out / "results.json").read_text())
 
 
 def test_summary_reads_like_a_methods_table(fitted_dir, capsys):
@@ -125,3 +128,15 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_bootstrap_results_do_not_depend_on_jobs():
+    import cluster_sem as cs
+    kw = dict(bootstrap=200, seed=5, timestamp="T", command="")
+    one = cs.fit(SPEC, DATA, jobs=1, **kw).to_json()
+    two = cs.fit(SPEC, DATA, jobs=2, **kw).to_json()
+    strip = lambda t: re.sub(r'"seconds": [0-9.]+', '"seconds": 0', t)  # noqa: E731
+    assert strip(one) == strip(two)
+    doc = json.loads(one)
+    assert doc["bootstrap"]["B"] == 200
+    assert all(e["ci_method"] == "percentile" for e in doc["indirect_effects"])

@@ -21,3 +21,28 @@ def stars(p: float | None) -> str:
     if p is None:
         return ""
     return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
+
+
+def fmt_unit(x: float | None, digits: int = 3) -> str:
+    """A statistic that cannot exceed 1 in absolute value (α, ω, AVE, CFI, RMSEA, a correlation, a
+    standardized loading): APA style without the leading zero ('.961', '-.047')."""
+    if x is None:
+        return "—"
+    s = f"{x:.{digits}f}"
+    if float(s) == 0:
+        s = s.lstrip("-")
+    if abs(x) < 1 or s.lstrip("-").startswith("0."):
+        s = s.replace("0.", ".", 1)
+    return s
+
+
+def fmt_ci(lo: float | None, hi: float | None, digits: int = 3) -> str:
+    """A confidence interval as '[0.079, 0.402]'."""
+    return f"[{fmt(lo, digits)}, {fmt(hi, digits)}]"
+
+
+def fmt_pct(x: float | None, digits: int = 1) -> str:
+    """A fraction as a percentage number: 0.241 -> '24.1'."""
+    if x is None:
+        return "—"
+    return f"{100 * x:.{digits}f}"

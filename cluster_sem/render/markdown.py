@@ -1,0 +1,59 @@
+"""Markdown report from the results document alone (same view model and numbers as the HTML report).
+
+Every value printed by the template goes through :func:`md_escape` (the environment's ``finalize``): table
+pipes, emphasis stars and HTML-looking ``<tag`` sequences in user text cannot break the document.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from .context import build_context
+from .html import SECTIONS
+from .labels import check_lang
+
+_TAG = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def md_escape(value) -> str:
+    """One table cell / inline value: no line breaks, pipes and stars escaped, no raw HTML tags."""
+    if value is None:
+        return ""
+    s = str(value)
+    s = s.replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*").replace("`", "\\`")
+    s = _TAG.sub("&lt;", s)
+    s = re.sub(r"\s*\n\s*", " ", s)
+    return s
+
+
+@lru_cache(maxsize=None)
+def environment():
+    import jinja2
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("cluster_sem.render", "templates"), autoescape=False,
+        undefined=jinja2.StrictUndefined, finalize=md_escape, trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True)
+
+
+def _counter():
+    n = [0]
+
+    def tno() -> int:
+        n[0] += 1
+        return n[0]
+    return tno
+
+
+def render_markdown(doc: dict, lang: str = "en") -> str:
+    """The full report as GitHub-flavoured Markdown (string)."""
+    check_lang(lang)
+    ctx = build_context(doc, lang)
+    meta = doc.get("meta") or {}
+    ctx.update(version=meta.get("version", ""), n_used=(doc.get("data") or {}).get("n_used", meta.get("n_used", "")),
+               sections=SECTIONS, tno=_counter())
+    text = environment().get_template("report.md.j2").render(**ctx)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip() + "\n"
+
+
+__all__ = ["render_markdown", "md_escape"]
