@@ -195,8 +195,8 @@ def stage_effects(spec: Spec, structural: ModelFit, frame: pd.DataFrame, options
             "bootstrap": None if boot is None else {
                 "B": boot.B, "seed": boot.seed, "level": boot.level, "n_converged": boot.n_converged,
                 "n_nonconverged": boot.n_nonconverged, "n_inadmissible": boot.n_inadmissible,
-                "n_fallback": boot.n_fallback, "rule": boot.rule, "seconds": round(boot.seconds, 3),
-                "param_se": [_num(v) for v in boot.param_se]}}
+                "n_fallback": boot.n_fallback, "rule": boot.rule},
+            "param_se_boot": None if boot is None else [_num(v) for v in boot.param_se]}
 
 
 def stage_hypotheses(spec: Spec, structural: ModelFit, effects: dict) -> list[dict]:
@@ -267,9 +267,13 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
     group_counts = {}
     if spec.group and spec.group in data.frame.columns:
         group_counts = {str(k): int(v) for k, v in data.frame[spec.group].value_counts(sort=False).sort_index().items()}
+    structural = _model_block(sem)
+    if effects["param_se_boot"] is not None:  # bootstrap SE beside lavaan's se, row by row
+        for row, se_boot in zip(structural["parameters"], effects["param_se_boot"]):
+            row["se_boot"] = se_boot
     doc = {
         "measurement_model": _model_block(cfa),
-        "structural_model": _model_block(sem),
+        "structural_model": structural,
         "indirect_effects": effects["indirect"],
         "total_effects": effects["totals"],
         "reliability": {c: {k: _num(v) for k, v in r.items()} for c, r in quality["reliability"].items()},
