@@ -82,8 +82,8 @@ def fit_model(syntax: str, data: pd.DataFrame, *, use_semopy: bool = True) -> Mo
     start = simple_start(mm, S)
     note = "simple start values, Fisher scoring"
     if use_semopy:
-        start, note = __import__("cluster_sem.model.semopy_backend", fromlist=["x"]).semopy_estimates(
-            pt, mm, frame, start)
+        from .semopy_backend import semopy_estimates  # imported late: semopy is slow to import
+        start, note = semopy_estimates(pt, mm, frame, start)
     try:
         sol = fisher_scoring(mm, S, start)
     except np.linalg.LinAlgError:
