@@ -28,7 +28,7 @@ from ..model.estimator import fisher_scoring, simple_start
 from ..model.inference import defined_values
 from ..model.matrices import LAMBDA, PSI, THETA, MatrixModel
 from ..model.partable import ParTable
-from .objective import BatchedObjective
+from ..model.objective import BatchedObjective
 
 RULE = ("a resample counts as converged when max|dF/dtheta| < 1e-9 after batched quasi-Newton (BFGS) "
         "iterations from the full-sample estimates or, failing that, after single-sample Fisher scoring from "

@@ -15,6 +15,7 @@ With Ω = Σ⁻¹(Σ − S)Σ⁻¹ and M = AΨA' its gradient is
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -74,39 +75,15 @@ class MatrixModel:
         LA = lam @ A
         return LA @ psi @ np.swapaxes(LA, 1, 2) + th
 
-    def discrepancy(self, theta: np.ndarray, S: np.ndarray, logdet_S: np.ndarray) -> np.ndarray:
-        """F_ML for each replicate; +inf where Σ is not positive definite."""
-        sigma = self.implied(theta, S)
-        sign, logdet = np.linalg.slogdet(sigma)
-        trace = np.einsum("rij,rji->r", S, _safe_inv(sigma))
-        f = logdet + trace - logdet_S - self.p
-        return np.where(sign > 0, f, np.inf)
+    @cached_property
+    def objective(self):
+        """Batched F_ML + gradient (``objective.BatchedObjective``), built once per model."""
+        from .objective import BatchedObjective
+        return BatchedObjective(self)
 
     def gradient(self, theta: np.ndarray, S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(F, ∂F/∂θ) for each replicate."""
-        lam, beta, psi, th = self.matrices(theta, S)
-        A = np.linalg.inv(np.eye(self.m)[None] - beta)
-        LA = lam @ A
-        M = A @ psi @ np.swapaxes(A, 1, 2)
-        sigma = LA @ psi @ np.swapaxes(LA, 1, 2) + th
-        sign, logdet = np.linalg.slogdet(sigma)
-        sinv = _safe_inv(sigma)
-        omega = sinv @ (sigma - S) @ sinv
-        LM = lam @ M
-        d = (2 * omega @ LM, 2 * np.swapaxes(LA, 1, 2) @ omega @ LM,
-             np.swapaxes(LA, 1, 2) @ omega @ LA, omega)
-        g = np.zeros((theta.shape[0], self.n_free))
-        for mid in range(4):
-            sel = self.f_mat == mid
-            if not sel.any():
-                continue
-            vals = d[mid][:, self.f_row[sel], self.f_col[sel]]
-            if mid in (PSI, THETA):
-                vals = vals * np.where(self.f_row[sel] != self.f_col[sel], 2.0, 1.0)
-            np.add.at(g.T, self.f_idx[sel], vals.T)
-        logdet_S = np.linalg.slogdet(S)[1]
-        f = logdet + np.einsum("rij,rji->r", S, sinv) - logdet_S - self.p
-        return np.where(sign > 0, f, np.inf), g
+        """(F, ∂F/∂θ) for each replicate; F = +inf where Σ is not positive definite."""
+        return self.objective(theta, S, np.linalg.slogdet(S)[1])
 
     def jacobian(self, theta: np.ndarray, S: np.ndarray) -> np.ndarray:
         """Δ = ∂Σ/∂θ for one replicate, shape (p, p, q)."""
@@ -145,13 +122,6 @@ class MatrixModel:
         w = sinv[None] @ delta @ sinv[None]
         q = delta.shape[0]
         return w.reshape(q, -1) @ delta.reshape(q, -1).T
-
-
-def _safe_inv(sigma: np.ndarray) -> np.ndarray:
-    try:
-        return np.linalg.inv(sigma)
-    except np.linalg.LinAlgError:
-        return np.linalg.pinv(sigma)
 
 
 def build_matrix_model(pt: ParTable) -> MatrixModel:

@@ -1,7 +1,7 @@
-"""A faster batched F_ML and gradient for the bootstrap (same formulas as ``MatrixModel.gradient``).
+"""Batched F_ML and its analytic gradient — the implementation behind ``MatrixModel.gradient``.
 
-``MatrixModel.gradient`` is written for clarity; the bootstrap calls it ~20 times per resample, so this
-version precomputes what does not change between calls and avoids p×p×p products where it can:
+The bootstrap calls it ~20 times per resample, so it precomputes what does not change between calls and
+avoids p×p×p products where it can:
 * free parameters are scattered into the (flattened) matrices by one fancy-index assignment, and
   ∂F/∂matrix is gathered back to ∂F/∂θ by a small (entries × q) 0/1 matmul — equality-constrained labels
   and the two mirrored entries of a symmetric off-diagonal parameter are summed automatically, which is
@@ -10,13 +10,13 @@ version precomputes what does not change between calls and avoids p×p×p produc
 * a Cholesky factor both checks Σ > 0 and gives log|Σ|;
 * with K = Σ⁻¹ΛA the gradient needs only ΩΛA = K − Σ⁻¹SK (p×p×m work), since
   ΩΛM = (ΩΛA)(ΨA'),  ∂F/∂Ψ = (ΛA)'ΩΛA,  and only the free entries of Ω = Σ⁻¹ − Σ⁻¹SΣ⁻¹ are formed.
-tests/test_bootstrap_exact.py checks it against ``MatrixModel.gradient``.
+tests/test_bootstrap_exact.py checks it against tr(Ω ∂Σ/∂θ) built from ``MatrixModel.jacobian``.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..model.matrices import BETA, LAMBDA, PSI, THETA, MatrixModel
+from .matrices import BETA, LAMBDA, PSI, THETA, MatrixModel
 
 
 class BatchedObjective:
