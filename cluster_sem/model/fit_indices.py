@@ -8,8 +8,11 @@ Where semopy differs (and why we do not use its numbers):
   TLI is not capped, as in lavaan.
 * SRMR = lavaan's "srmr" (``srmr_bentler``): root mean square of the residuals (S − Σ̂) scaled by the
   *observed* SDs, over the p(p+1)/2 lower-triangular elements (semopy has none).
-* AIC/BIC from the full normal log-likelihood −N/2·(p·log 2π + log|Σ̂| + tr(SΣ̂⁻¹)) and the number of free
-  parameters (semopy's AIC is 2k − 2·F_ML, on another scale, and can rank models backwards).
+* AIC/BIC from the normal log-likelihood −N/2·(p·log 2π + log|Σ̂| + tr(SΣ̂⁻¹)) and the number of free
+  parameters (semopy's AIC is 2k − 2·F_ML, on another scale, and can rank models backwards).  With
+  exogenous observed covariates (controls) lavaan 0.6 uses ``fixed.x = TRUE``: the marginal log-likelihood
+  of the x block is subtracted (``lav_mvnorm_loglik_samplestats(x.idx = …)``), i.e. logl is the likelihood
+  of the other variables *given* the controls, and the x (co)variances are not counted in npar.
 """
 from __future__ import annotations
 
@@ -81,10 +84,18 @@ def srmr(S: np.ndarray, sigma: np.ndarray) -> float:
     return float(np.sqrt(np.mean(low ** 2)))
 
 
-def loglik(S: np.ndarray, sigma: np.ndarray, n: int) -> float:
+def loglik(S: np.ndarray, sigma: np.ndarray, n: int, x_index: list[int] | None = None) -> float:
+    """Normal log-likelihood (saturated means); with ``x_index`` conditional on the x block (fixed.x)."""
     p = S.shape[0]
     _, logdet = np.linalg.slogdet(sigma)
-    return float(-n / 2 * (p * math.log(2 * math.pi) + logdet + np.trace(S @ np.linalg.inv(sigma))))
+    ll = float(-n / 2 * (p * math.log(2 * math.pi) + logdet + np.trace(np.linalg.solve(sigma, S))))
+    if x_index:
+        # lavaan subtracts logl of the x block at its own (saturated) moments: Σ̂_xx = S_xx, so tr = p_x
+        ix = np.ix_(x_index, x_index)
+        _, logdet_x = np.linalg.slogdet(S[ix])
+        px = len(x_index)
+        ll -= float(-n / 2 * (px * math.log(2 * math.pi) + logdet_x + px))
+    return ll
 
 
 def fit_measures(*, fmin: float, S: np.ndarray, sigma: np.ndarray, n: int, n_free: int,
@@ -95,7 +106,7 @@ def fit_measures(*, fmin: float, S: np.ndarray, sigma: np.ndarray, n: int, n_fre
     df = p * (p + 1) // 2 - nx * (nx + 1) // 2 - n_free
     chi2 = chi_square(fmin, n)
     chi2_b, df_b = baseline_chi_square(S, n, x_index)
-    ll = loglik(S, sigma, n)
+    ll = loglik(S, sigma, n, x_index)
     lo, hi = rmsea_ci(chi2, df, n)
     return {
         "chi2": chi2, "df": int(df),
