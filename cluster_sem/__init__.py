@@ -10,6 +10,9 @@ Public API (what the CLI calls)::
 """
 from __future__ import annotations
 
+import sys
+import types
+
 __version__ = "0.1.0"
 
 from .errors import (AdmissibilityWarning, ClusterSemError, ClusterSemWarning, ConvergenceWarning, DataError,
@@ -25,6 +28,21 @@ def __getattr__(name: str):
         import importlib
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'cluster_sem' has no attribute {name!r}")
+
+
+
+class _Package(types.ModuleType):
+    """Keeps the public API names functions: importing the ``cluster_sem.simulate`` subpackage would
+    otherwise rebind ``cluster_sem.simulate`` from the function to the module (README's ``cs.simulate``
+    broke on its second call).  The subpackage stays importable through ``sys.modules`` as usual."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in _LAZY and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 __all__ = [
     "__version__", "fit", "load_spec", "prepare_data", "simulate", "load_results", "Results",

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .options import SIMULATE_OPTIONS, check_options
 from .pipeline import FitOptions, run_fit
 from .results.results import Results
 from .spec import Spec, load_spec
@@ -19,9 +20,23 @@ def fit(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, bootstrap: 
     ``bootstrap`` > 0 adds percentile and bias-corrected bootstrap CIs for every named indirect and total
     effect (resample indices depend on ``seed`` only, so ``jobs``/``scheduler`` never change the numbers).
     """
+    check_options("fit", {"bootstrap": bootstrap, "seed": seed, "jobs": jobs, "ci_level": ci_level, "ci": ci,
+                          "missing": missing, "estimator": estimator, "scheduler": scheduler})
     options = FitOptions(bootstrap=bootstrap, seed=seed, jobs=jobs, level=ci_level, missing=missing,
                          estimator=estimator, ci=ci, scheduler=scheduler, quiet=quiet, command=command)
-    return run_fit(spec, data, options, timestamp=timestamp)
+    results = run_fit(spec, data, options, timestamp=timestamp)
+    _warn(results)
+    return results
+
+
+def _warn(results: Results) -> None:
+    """Raise the fit's recorded problems as filterable warnings (they stay in ``results.warnings``)."""
+    import warnings
+
+    from .errors import AdmissibilityWarning, ConvergenceWarning
+    for text in results.warnings:
+        category = ConvergenceWarning if "converge" in text else AdmissibilityWarning
+        warnings.warn(text, category, stacklevel=3)
 
 
 def prepare_data(spec: Spec | str | Path, data, *, missing: str = "listwise"):
@@ -32,6 +47,7 @@ def prepare_data(spec: Spec | str | Path, data, *, missing: str = "listwise"):
 
 def simulate(spec: Spec | str | Path, n: int, seed: int) -> pd.DataFrame:
     """Likert data drawn from the spec's ``population`` section."""
+    check_options("simulate", {"n": n, "seed": seed}, SIMULATE_OPTIONS)
     from .simulate import simulate as _simulate
     return _simulate(spec if isinstance(spec, Spec) else load_spec(spec), n=n, seed=seed)
 

@@ -113,22 +113,16 @@ def cmd_validate(args) -> int:
 
 
 def cmd_simulate(args) -> int:
+    from .options import SIMULATE_OPTIONS, check_options
     from .simulate import simulate_to_csv
-    if args.n < 1:
-        raise _usage("--n must be a positive number of cases. Fix: e.g. --n 128")
+    check_options("simulate", {"n": args.n, "seed": args.seed}, SIMULATE_OPTIONS)
     simulate_to_csv(args.spec, args.n, args.seed, args.out)
     print(f"wrote {args.out} ({args.n} simulated cases, seed {args.seed})")
     return 0
 
 
 def cmd_fit(args) -> int:
-    from .api import fit
-    if args.bootstrap < 0:
-        raise _usage("--bootstrap must be 0 or a positive number of resamples")
-    if not 0 < args.ci_level < 1:
-        raise _usage("--ci-level must be between 0 and 1, e.g. 0.95")
-    if args.jobs < 1:
-        raise _usage("--jobs must be at least 1")
+    from .api import fit  # option values are checked once, by the API (cluster_sem.options)
     command = "cluster-sem " + " ".join(sys.argv[1:]) if sys.argv and sys.argv[0].endswith("cluster-sem") else \
         "cluster-sem fit " + " ".join([args.spec, args.data, "--out", args.out] +
                                       (["--bootstrap", str(args.bootstrap)] if args.bootstrap else []) +

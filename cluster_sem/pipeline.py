@@ -64,7 +64,7 @@ def stage_data(spec: Spec, data, options: FitOptions):
     if options.estimator.upper() != "ML":
         raise ClusterSemError(f"--estimator {options.estimator}: only ML is implemented in this version. "
                               "Fix: use --estimator ML")
-    return prepare_data(spec, data, missing=options.missing)
+    return prepare_data(spec, data, missing=options.missing, require_group=False)  # single-group fit
 
 
 def stage_fit(spec: Spec, frame: pd.DataFrame) -> tuple[ModelFit, ModelFit]:
@@ -114,6 +114,13 @@ def _num(x: Any) -> Any:
         x = float(x)
         return x if math.isfinite(x) else None
     return x
+
+
+def _group_label(value: Any) -> str:
+    """A group code as written: a numeric column with blanks is read as floats, but 1.0 was written '1'."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
@@ -266,7 +273,8 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
     harman = quality["harman"]
     group_counts = {}
     if spec.group and spec.group in data.frame.columns:
-        group_counts = {str(k): int(v) for k, v in data.frame[spec.group].value_counts(sort=False).sort_index().items()}
+        group_counts = {_group_label(k): int(v)
+                        for k, v in data.frame[spec.group].value_counts(sort=False).sort_index().items()}
     structural = _model_block(sem)
     if effects["param_se_boot"] is not None:  # bootstrap SE beside lavaan's se, row by row
         for row, se_boot in zip(structural["parameters"], effects["param_se_boot"]):
@@ -290,7 +298,7 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
         "mediation": mediation,
         "bootstrap": effects["bootstrap"],
         "data": {"source": data.source, "n_raw": data.n_raw, "n_used": data.n_used, "n_dropped": data.n_dropped,
-                 "dropped": [list(d) for d in data.dropped][:200], "log": list(data.log),
+                 "dropped": [list(d) for d in data.dropped], "log": list(data.log),
                  "missing_by_item": {k: _num(v) for k, v in data.missing_by_item.items()},
                  "groups": group_counts},
         "spec": spec.model_dump(mode="json", by_alias=True, exclude_none=True),

@@ -142,6 +142,10 @@ def _check_columns(spec: Spec, frame: pd.DataFrame, source: str) -> None:
         problem += f" (also missing: {others}{more}; {len(missing)} in all)"
     fix = (f"rename column '{hint}' to '{first}' (names are case-sensitive) or change the name in the spec"
            if hint else f"add column '{first}' to the data or correct the name in the spec")
+    on_sheet = [name for name, header in frame.attrs.get("other_sheets", {}).items() if first in header]
+    if on_sheet:
+        problem += f" of the first sheet '{frame.attrs.get('first_sheet')}', but sheet '{on_sheet[0]}' has it"
+        fix = f"move sheet '{on_sheet[0]}' to the front of the workbook (only the first sheet is read)"
     raise _err(source, first, problem, fix)
 
 
@@ -180,13 +184,14 @@ def _to_numeric(frame: pd.DataFrame, col: str, source: str, rows: _Rows, role: s
 
 
 def prepare_data(spec: Spec, data: str | Path | pd.DataFrame, *, source: str | None = None,
-                 missing: str = "listwise", columns: str = "model") -> SurveyData:
+                 missing: str = "listwise", columns: str = "model", require_group: bool = True) -> SurveyData:
     """Read (if a path), check and clean survey data for ``spec``.
 
     ``missing="listwise"`` drops every row with a missing item, control or group; ``missing="fiml"`` keeps
     rows with at least one answered item (rows with no answered item, or a missing control/group, are
     still dropped).  ``columns="model"`` keeps id, group, controls and items; ``"all"`` also keeps the
-    data's other columns unchanged.
+    data's other columns unchanged.  ``require_group=False`` (single-group fits and ``validate``) keeps rows
+    with a blank group, which a single-group fit does not use; multigroup analyses need the default.
     """
     if missing not in ("listwise", "fiml"):
         raise ClusterSemError(f"missing='{missing}' is not known. Fix: use 'listwise' or 'fiml'")
@@ -260,6 +265,10 @@ def prepare_data(spec: Spec, data: str | Path | pd.DataFrame, *, source: str | N
     if spec.group:
         group = frame[spec.group].map(lambda v: v.strip() if isinstance(v, str) else v)
         group = group.map(lambda v: np.nan if isinstance(v, str) and v == "" else v)
+        n_blank = int(group.isna().sum())
+        if n_blank and not require_group:
+            log.append(f"{n_blank} rows have no group in '{spec.group}'; kept (the group column is only used "
+                       "by multigroup analyses)")
 
     missing_by_item = {c: float(values[c].isna().mean()) for c in items}
     raw_items = pd.DataFrame({c: values[c] for c in items}).reset_index(drop=True)
@@ -267,7 +276,7 @@ def prepare_data(spec: Spec, data: str | Path | pd.DataFrame, *, source: str | N
     # deletion
     item_na = pd.DataFrame({c: values[c].isna() for c in items}, index=frame.index)
     other_na = pd.DataFrame({c: values[c].isna() for c in controls}, index=frame.index)
-    if group is not None:
+    if group is not None and require_group:
         other_na[spec.group] = group.isna()
     item_mat = item_na.to_numpy()
     other_mat = other_na.to_numpy()
@@ -337,4 +346,4 @@ def prepare_data(spec: Spec, data: str | Path | pd.DataFrame, *, source: str | N
 def validate_data(spec: Spec | str | Path, path: str | Path, *, missing: str = "listwise") -> SurveyData:
     """``cluster-sem validate SPEC DATA``: everything ``prepare_data`` checks, for one data file."""
     from ..simulate.specfile import as_spec
-    return prepare_data(as_spec(spec), path, missing=missing)
+    return prepare_data(as_spec(spec), path, missing=missing, require_group=False)

@@ -2,7 +2,8 @@
 
 Survey files arrive from Excel, SPSS and hand-edited CSVs; reading is the one place that knows about
 formats.  What the reader learned along the way (encoding fallback, SPSS user-missing values, value labels)
-is recorded in ``frame.attrs`` (``read_log``: tuple of sentences; ``value_labels``: column -> {code: label})
+is recorded in ``frame.attrs`` (``read_log``: tuple of sentences; ``value_labels``: column -> {code: label};
+for .xlsx ``first_sheet`` and ``other_sheets``: sheet name -> header, to point at data on another sheet)
 so the cleaning step can report it.  The index is the 0-based position of the data row in the file (empty
 rows are skipped but keep their place), so ``index + 2`` is the spreadsheet row number with the header.
 """
@@ -22,16 +23,114 @@ def _fail(path: Path, problem: str, fix: str) -> DataError:
     return DataError(f"{path.name}: {problem}. Fix: {fix}")
 
 
-def _read_csv(path: Path) -> tuple[pd.DataFrame, list[str]]:
-    # utf-8 (with or without BOM, as Excel writes it) first; Chinese-language survey exports are often GBK.
+def _decode(path: Path) -> tuple[str, list[str]]:
+    """The file's text: UTF-8 (with or without BOM, as Excel writes it), UTF-16 (Excel's "Unicode text"),
+    or GB18030 (Chinese-language survey exports)."""
+    raw = path.read_bytes()
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw[:4096]:
+        try:
+            text = raw.decode("utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else \
+                raw.decode("utf-16-le" if raw[1:2] == b"\x00" else "utf-16-be")
+            return text, [f"{path.name} read as UTF-16 text (not UTF-8)"]
+        except UnicodeDecodeError:
+            raise _fail(path, "the file holds NUL bytes but is not UTF-16 text (a binary file?)",
+                        "save the data as 'CSV UTF-8' from Excel") from None
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            frame = pd.read_csv(path, encoding=encoding, skipinitialspace=True, skip_blank_lines=False)
-            note = [] if encoding == "utf-8-sig" else [f"{path.name} read with encoding {encoding} (not UTF-8)"]
-            return frame, note
+            text = raw.decode(encoding)
         except UnicodeDecodeError:
             continue
+        return text, ([] if encoding == "utf-8-sig" else [f"{path.name} read with encoding {encoding} (not UTF-8)"])
     raise _fail(path, "the file is neither UTF-8 nor GB18030 text", "save it as 'CSV UTF-8' from Excel")
+
+
+def _check_header(path: Path, header: list, where: str = "") -> None:
+    """Refuse a header naming one column twice (pandas would silently rename the second 'x.1')."""
+    names = [str(h).strip() for h in header]
+    seen: dict[str, int] = {}
+    for pos, name in enumerate(names, start=1):
+        if name and name in seen:
+            raise _fail(path, f"{where}column '{name}' appears twice in the header (columns {seen[name]} and {pos})",
+                        "rename or delete one of them so every column name is unique")
+        seen.setdefault(name, pos)
+
+
+def _check_fields(path: Path, text: str) -> tuple[int | None, int]:
+    """Count the fields of every CSV row.  A row with more fields than the header (an unquoted decimal comma,
+    '2,93') would make pandas use the first column as the index and shift every column, so it is refused;
+    extra fields that are empty on *every* row (a trailing comma on each line) are ignored.  Returns (number of
+    header fields to keep or None, rows with trailing empty fields)."""
+    import csv
+    import io as _io
+    reader = csv.reader(_io.StringIO(text), skipinitialspace=True)
+    header = next(reader, [])
+    if len(header) == 1 and any(sep in header[0] for sep in (";", "\t", "|")):
+        sep = next(s for s in (";", "\t", "|") if s in header[0])
+        shown = {";": "';'", "\t": "tab", "|": "'|'"}[sep]
+        raise _fail(path, f"the header is one single column '{header[0][:60]}': the file is separated by {shown}, "
+                    "not by commas (Excel in many European locales writes ';')",
+                    "save it again as 'CSV UTF-8 (comma delimited)', or as .xlsx")
+    _check_header(path, header)
+    m = len(header)
+    longer: list[tuple[int, int, bool]] = []   # (row number, fields, extra fields all empty)
+    n_rows = 0
+    for number, row in enumerate(reader, start=2):
+        n_rows += bool(row)
+        if len(row) > m:
+            longer.append((number, len(row), not any(str(v).strip() for v in row[m:])))
+    if longer and len(longer) == n_rows and all(empty for _, _, empty in longer):
+        return m, n_rows                        # a trailing comma on every row: nothing is shifted
+    if longer:
+        number, k, _ = longer[0]
+        more = f" (and {len(longer) - 1} more rows)" if len(longer) > 1 else ""
+        raise _fail(path, f"not a well-formed CSV file: row {number} has {k} fields, the header has {m}{more} (row 1 = header; an unquoted "
+                    "decimal comma such as 2,93, or a stray comma?)",
+                    "use a decimal point, or quote that field, so every row has as many fields as the header")
+    return None, 0
+
+
+def _read_csv(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    import io as _io
+    text, note = _decode(path)
+    keep, trailing = _check_fields(path, text)
+    frame = pd.read_csv(_io.StringIO(text), skipinitialspace=True, skip_blank_lines=False, index_col=False,
+                        usecols=range(keep) if keep else None)
+    if trailing:
+        note.append(f"{trailing} rows end with empty extra fields (a trailing comma); ignored")
+    return frame, note
+
+
+def _read_xlsx(path: Path) -> pd.DataFrame:
+    """The first sheet; refuses a duplicate header and formula cells without a cached value (openpyxl
+    cannot evaluate formulas, and pandas would read them as blanks)."""
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+    frame = pd.read_excel(path, engine="openpyxl", sheet_name=0)
+    formulas = load_workbook(path, read_only=True, data_only=False)
+    cached = load_workbook(path, read_only=True, data_only=True)
+    try:
+        ws_f, ws_v = formulas.worksheets[0], cached.worksheets[0]
+        sheet = f"sheet '{ws_f.title}': "
+        uncached: list[str] = []
+        for r, (row_f, row_v) in enumerate(zip(ws_f.iter_rows(values_only=True), ws_v.iter_rows(values_only=True)), 1):
+            if r == 1:
+                _check_header(path, [h for h in row_f if h is not None], sheet)
+            for c, (f, v) in enumerate(zip(row_f, row_v), 1):
+                if isinstance(f, str) and f.startswith("=") and v is None:
+                    uncached.append(f"{get_column_letter(c)}{r}")
+        if uncached:
+            shown = ", ".join(uncached[:5]) + (f", ... ({len(uncached)} in all)" if len(uncached) > 5 else "")
+            raise _fail(path, f"{sheet}cells {shown} hold formulas without a computed value (the file was "
+                        "written by a program that does not calculate formulas)",
+                        "open the file in Excel/LibreOffice and save it again, or paste the cells as values")
+        others = {ws.title: [str(h).strip() for h in next(ws.iter_rows(max_row=1, values_only=True), ()) if h is not None]
+                  for ws in ws_f.parent.worksheets[1:]} if len(formulas.worksheets) > 1 else {}
+    finally:
+        formulas.close()
+        cached.close()
+    frame.attrs["first_sheet"] = ws_f.title
+    frame.attrs["other_sheets"] = others
+    return frame
 
 
 def _read_sav(path: Path) -> tuple[pd.DataFrame, list[str], dict]:
@@ -85,7 +184,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
         if suffix == ".csv":
             frame, log = _read_csv(path)
         elif suffix == ".xlsx":
-            frame = pd.read_excel(path, engine="openpyxl", sheet_name=0)
+            frame = _read_xlsx(path)
         else:
             frame, log, labels = _read_sav(path)
     except DataError:
@@ -101,6 +200,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
                     f"open it in the program that wrote it and save it again as {suffix}") from None
     if frame.shape[1] == 0:
         raise _fail(path, "the file has no columns (empty)", "export the data again with a header row")
+    sheets = {k: frame.attrs[k] for k in ("first_sheet", "other_sheets") if k in frame.attrs}
     frame.columns = [str(c).strip() for c in frame.columns]
     # Blank lines are dropped *after* reading so the index still is the row's position in the file, which
     # keeps the row numbers in error messages equal to what the user sees in Excel / a text editor.
@@ -109,5 +209,6 @@ def read_table(path: str | Path) -> pd.DataFrame:
         frame = frame.loc[~blank]
         log.append(f"{int(blank.sum())} empty rows skipped")
     frame.attrs["read_log"] = tuple(log)
+    frame.attrs.update(sheets)
     frame.attrs["value_labels"] = labels
     return frame

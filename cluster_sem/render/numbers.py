@@ -3,8 +3,12 @@ from __future__ import annotations
 
 
 def fmt(x: float | None, digits: int = 3) -> str:
+    """Fixed decimals; a non-zero value too small for them keeps two significant digits (0.00012, not
+    0.000), so a tiny estimate and its CI stay distinguishable from zero."""
     if x is None:
         return "—"
+    if x != 0 and abs(x) < 0.5 * 10 ** -digits:
+        return f"{x:.2g}"
     return f"{x:.{digits}f}"
 
 

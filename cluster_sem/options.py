@@ -1,0 +1,125 @@
+"""Option values, declared as data and checked once at the API boundary (the CLI calls the same API).
+
+Modelled on scikit-learn's ``_param_validation``: each option names its constraint, one checker walks the
+table, and a bad value gives one line — "The 'ci_level' option (--ci-level) of fit must be a number in
+(0, 1). Got 1.5 instead. Fix: …" — as a ``ClusterSemError`` (exit 2 on the command line).
+
+To add an allowed value (a new estimator, ``missing="fiml"``), extend the tuple in ``FIT_OPTIONS``; to add
+an option, add a row.  Whether a *valid* value is implemented is the pipeline's business, not this table's.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .errors import ClusterSemError
+
+MIN_BOOTSTRAP = 200        # below this, percentile/BC limits are order statistics of a handful of draws
+MAX_BOOTSTRAP = 100_000    # ~4 min at 2.3 ms/resample for a 38-item model on 2 cores; 5000 is usual
+MAX_SIMULATE_N = 1_000_000
+MAX_SEED = 2 ** 63 - 1
+
+
+@dataclass(frozen=True)
+class Integer:
+    """An int (not bool, not float) in [low, high]; ``or_zero`` also allows 0 (e.g. "no bootstrap")."""
+
+    low: int
+    high: int
+    or_zero: bool = False
+
+    def ok(self, v: Any) -> bool:
+        return isinstance(v, numbers.Integral) and not isinstance(v, bool) and \
+            ((self.or_zero and v == 0) or self.low <= v <= self.high)
+
+    def describe(self) -> str:
+        text = f"an integer in [{self.low}, {self.high}]"
+        return ("0 or " + text) if self.or_zero else text
+
+
+@dataclass(frozen=True)
+class Real:
+    """A finite real number in the open interval (low, high)."""
+
+    low: float
+    high: float
+
+    def ok(self, v: Any) -> bool:
+        return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) and \
+            self.low < v < self.high
+
+    def describe(self) -> str:
+        return f"a number in ({self.low:g}, {self.high:g})"
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """One of ``values``; ``fold`` normalises before comparing (e.g. ``str.upper`` for estimator names)."""
+
+    values: tuple
+    fold: Callable[[str], str] | None = None
+
+    def ok(self, v: Any) -> bool:
+        if not isinstance(v, str):
+            return v is None and None in self.values
+        return (self.fold(v) if self.fold else v) in self.values
+
+    def describe(self) -> str:
+        return "one of " + ", ".join(repr(x) if x is not None else "None" for x in self.values)
+
+
+@dataclass(frozen=True)
+class TextOrNone:
+    """None or a non-empty string (e.g. a scheduler address)."""
+
+    def ok(self, v: Any) -> bool:
+        return v is None or (isinstance(v, str) and v.strip() != "")
+
+    def describe(self) -> str:
+        return "None or a non-empty text"
+
+
+@dataclass(frozen=True)
+class Option:
+    constraint: Integer | Real | OneOf | TextOrNone
+    flag: str        # the command-line spelling
+    fix: str         # an example of a valid value
+
+
+FIT_OPTIONS: dict[str, Option] = {
+    "bootstrap": Option(Integer(MIN_BOOTSTRAP, MAX_BOOTSTRAP, or_zero=True), "--bootstrap",
+                        f"use 0 (no bootstrap) or at least {MIN_BOOTSTRAP} resamples; 5000 is usual"),
+    "seed": Option(Integer(0, MAX_SEED), "--seed", "use a non-negative integer, e.g. --seed 1"),
+    "jobs": Option(Integer(1, 1024), "--jobs", "use 1 or the number of cores, e.g. --jobs 2"),
+    "ci_level": Option(Real(0.0, 1.0), "--ci-level", "use e.g. 0.95 (not 95)"),
+    "ci": Option(OneOf(("auto", "percentile", "bc", "delta", "monte-carlo")), "--ci", "use e.g. --ci auto"),
+    "missing": Option(OneOf(("listwise", "fiml")), "--missing", "use --missing listwise"),
+    "estimator": Option(OneOf(("ML", "MLR", "WLSMV"), fold=str.upper), "--estimator", "use --estimator ML"),
+    "scheduler": Option(TextOrNone(), "--scheduler", "give a dask address such as tcp://host:8786, or 'local'"),
+}
+
+SIMULATE_OPTIONS: dict[str, Option] = {
+    "n": Option(Integer(1, MAX_SIMULATE_N), "--n", "use e.g. --n 128"),
+    "seed": FIT_OPTIONS["seed"],
+}
+
+
+def _shown(v: Any) -> str:
+    text = repr(v)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def check_options(where: str, values: dict[str, Any], table: dict[str, Option] = FIT_OPTIONS) -> None:
+    """Raise one ClusterSemError for the first value in ``values`` that breaks its declared constraint."""
+    for name, value in values.items():
+        opt = table.get(name)
+        if opt is None or opt.constraint.ok(value):
+            continue
+        raise ClusterSemError(f"The '{name}' option ({opt.flag}) of {where} must be {opt.constraint.describe()}. "
+                              f"Got {_shown(value)} instead. Fix: {opt.fix}")
+
+
+__all__ = ["FIT_OPTIONS", "SIMULATE_OPTIONS", "MIN_BOOTSTRAP", "MAX_BOOTSTRAP", "check_options", "Option",
+           "Integer", "Real", "OneOf", "TextOrNone"]
