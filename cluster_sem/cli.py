@@ -8,8 +8,10 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import warnings
 from pathlib import Path
 
@@ -78,19 +80,72 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_out(value: str, *, directory: bool) -> Path:
+    """Refuse an --out that cannot work before any work is done: empty, the wrong kind of existing path,
+    or a path below a file."""
+    kind = "directory" if directory else "file"
+    if not value.strip():
+        raise _usage(f"--out is empty. Fix: name an output {kind}, e.g. --out {'results/' if directory else 'data.csv'}")
+    path = Path(value)
+    if path.exists() and path.is_dir() != directory:
+        raise _usage(f"--out {value}: is an existing {'file' if directory else 'directory'}, not a {kind}. "
+                     f"Fix: name a new or existing {kind}")
+    for parent in path.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise _usage(f"--out {value}: {parent} is a file, so nothing can be written below it. "
+                             f"Fix: name an output {kind} in a directory")
+            break
+    return path
+
+
 def _write_atomically(out_dir: Path, files: dict[str, str]) -> None:
-    """Write all files to a temporary sibling directory first, then move them into place."""
-    out_dir = out_dir.resolve()
+    """Build the complete new output folder beside the old one, then swap it in by renaming, so DIR never
+    mixes two runs: a failure before the swap leaves DIR as it was.  Other files already in DIR are kept
+    (hard-linked into the new folder)."""
+    out_dir = out_dir.absolute()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    old = None
     try:
+        if out_dir.is_dir():
+            for entry in out_dir.iterdir():
+                if entry.name in files:
+                    continue
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.copytree(entry, tmp / entry.name, symlinks=True, copy_function=_link_or_copy)
+                else:
+                    _link_or_copy(entry, tmp / entry.name)
         for name, text in files.items():
             (tmp / name).write_text(text, encoding="utf-8")
-        out_dir.mkdir(exist_ok=True)
-        for name in files:
-            os.replace(tmp / name, out_dir / name)
+        os.chmod(tmp, 0o777 & ~_umask())
+        if out_dir.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+            os.replace(out_dir, old / "previous")
+            try:
+                os.replace(tmp, out_dir)
+            except OSError:
+                os.replace(old / "previous", out_dir)   # put the old folder back
+                raise
+        else:
+            os.replace(tmp, out_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _link_or_copy(src, dst) -> None:
+    try:
+        os.link(src, dst, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(src, dst, follow_symlinks=False)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _rendered(results, lang: str) -> dict[str, str]:
@@ -116,18 +171,20 @@ def cmd_simulate(args) -> int:
     from .options import SIMULATE_OPTIONS, check_options
     from .simulate import simulate_to_csv
     check_options("simulate", {"n": args.n, "seed": args.seed}, SIMULATE_OPTIONS)
+    _check_out(args.out, directory=False)
     simulate_to_csv(args.spec, args.n, args.seed, args.out)
     print(f"wrote {args.out} ({args.n} simulated cases, seed {args.seed})")
     return 0
 
 
 def cmd_fit(args) -> int:
-    from .api import fit  # option values are checked once, by the API (cluster_sem.options)
+    from . import api  # option values are checked once, by the API (cluster_sem.options)
+    _check_out(args.out, directory=True)
     command = "cluster-sem " + " ".join(sys.argv[1:]) if sys.argv and sys.argv[0].endswith("cluster-sem") else \
         "cluster-sem fit " + " ".join([args.spec, args.data, "--out", args.out] +
                                       (["--bootstrap", str(args.bootstrap)] if args.bootstrap else []) +
                                       ["--seed", str(args.seed)])
-    results = fit(args.spec, args.data, bootstrap=args.bootstrap, seed=args.seed, jobs=args.jobs,
+    results = api.fit(args.spec, args.data, bootstrap=args.bootstrap, seed=args.seed, jobs=args.jobs,
                   ci_level=args.ci_level, missing=args.missing, estimator=args.estimator, ci=args.ci,
                   scheduler=args.scheduler, quiet=args.quiet, command=command)
     files = {"results.json": results.to_json()}
@@ -159,9 +216,27 @@ def _usage(message: str):
     return ClusterSemError(message)
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised like KeyboardInterrupt so the bootstrap pool is stopped and nothing is written."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise _Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
-    from .errors import ClusterSemError
     args = build_parser().parse_args(argv)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if main_thread else None
+    try:
+        return _run(args)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args) -> int:
+    from .errors import ClusterSemError
     handler = {"validate": cmd_validate, "simulate": cmd_simulate, "fit": cmd_fit, "report": cmd_report}[args.command]
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -186,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("cluster-sem: interrupted; nothing was written\n")
         return 130
+    except _Terminated:
+        sys.stderr.write("cluster-sem: terminated (SIGTERM); nothing was written\n")
+        return 143
 
 
 if __name__ == "__main__":  # pragma: no cover

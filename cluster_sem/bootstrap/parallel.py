@@ -23,12 +23,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing as mp
+import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from .batched import BlockResult, ModelCore, fit_resamples
 from .resample import block_indices, block_range, n_blocks
 
+CONNECT_TIMEOUT = "10s"   # dask's default is 30 s of silent retries
 _CORE: ModelCore | None = None
 _LIMITED = False
 
@@ -57,6 +59,10 @@ def _one_blas_thread(permanent: bool):
 def _init_worker(core: ModelCore) -> None:
     global _CORE
     _CORE = core
+    # Workers die on SIGTERM and ignore Ctrl-C (sent to the whole process group): the parent decides, and
+    # terminates them itself (``_stop_pool``), instead of each worker printing a traceback.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _one_blas_thread(permanent=True)
 
 
@@ -96,12 +102,31 @@ def run_blocks(core: ModelCore, B: int, seed: int, *, jobs: int = 1, scheduler=N
         else:
             methods = mp.get_all_start_methods()
             ctx = mp.get_context("fork" if "fork" in methods and sys.platform != "darwin" else None)
-            with ProcessPoolExecutor(max_workers=min(jobs, nb), mp_context=ctx, initializer=_init_worker,
-                                     initargs=(core,)) as pool:
+            pool = ProcessPoolExecutor(max_workers=min(jobs, nb), mp_context=ctx, initializer=_init_worker,
+                                       initargs=(core,))
+            try:
                 futures = [pool.submit(_worker_block, B, seed, k) for k in range(nb)]
                 for fut in as_completed(futures):
                     done(fut.result())
+            except BaseException:       # Ctrl-C, SIGTERM (the CLI raises on it), or a failed block
+                _stop_pool(pool)
+                raise
+            pool.shutdown(wait=True)
     return sorted(results, key=lambda r: r.start)
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop now: drop the queued blocks and terminate the workers (``shutdown`` alone would wait for every
+    queued block, and SIGTERM to the parent alone would leave the workers running)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in processes:
+        proc.join(timeout=2)
+        if proc.is_alive():
+            proc.kill()
 
 
 def _run_dask(core, B, seed, nb, jobs, scheduler, done) -> None:
@@ -117,7 +142,13 @@ def _run_dask(core, B, seed, nb, jobs, scheduler, done) -> None:
                                silence_logs=logging.WARNING)
         client = Client(cluster)
     elif isinstance(scheduler, str):
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError) as exc:
+            from ..errors import ClusterSemError
+            raise ClusterSemError(f"--scheduler {scheduler}: cannot connect to a dask scheduler there within "
+                                  f"{CONNECT_TIMEOUT} ({type(exc).__name__}). Fix: start the scheduler and its "
+                                  "workers, check the address, or use --jobs N without --scheduler") from None
     else:                                   # an existing Client: used, not closed
         client = scheduler
     try:

@@ -1,0 +1,112 @@
+"""Output is transactional, --out paths are checked up front, signals stop the bootstrap pool promptly,
+and an unreachable scheduler is one line, not a 30 s traceback."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from cluster_sem import cli
+from cluster_sem.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = ROOT / "questionnaires" / "zhejiang_cluster_growth.yaml"
+DATA = ROOT / "data" / "zhejiang_128_synthetic.csv"
+
+
+def one_line_error(capsys, fragment: str) -> None:
+    err = capsys.readouterr().err
+    assert fragment in err, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("kind", ["empty", "file", "below_file"])
+def test_bad_out_paths_exit_2_before_fitting(tmp_path, capsys, monkeypatch, kind):
+    monkeypatch.chdir(tmp_path)
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("keep me")
+    out = {"empty": "", "file": str(a_file), "below_file": str(a_file / "results")}[kind]
+    import cluster_sem.api
+    monkeypatch.setattr(cluster_sem.api, "fit", lambda *a, **k: pytest.fail("fitted despite a bad --out"))
+    assert main(["fit", str(SPEC), str(DATA), "--out", out]) == 2
+    one_line_error(capsys, "--out")
+    assert a_file.read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+@pytest.mark.parametrize("kind", ["empty", "dir", "below_file"])
+def test_simulate_bad_out_paths_exit_2(tmp_path, capsys, kind):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    out = {"empty": "", "dir": str(tmp_path), "below_file": str(a_file / "sim.csv")}[kind]
+    assert main(["simulate", str(SPEC), "--n", "10", "--seed", "1", "--out", out]) == 2
+    one_line_error(capsys, "--out")
+
+
+def test_output_swapped_in_whole_or_not_at_all(tmp_path, monkeypatch):
+    out = tmp_path / "res"
+    out.mkdir()
+    (out / "results.json").write_text("old json")
+    (out / "report.html").write_text("old html")
+    (out / "report.md").write_text("old md")
+    (out / "my_notes.txt").write_text("mine")
+    real_write = Path.write_text
+
+    def failing(self, text, *a, **k):
+        if self.name == "report.md":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_write(self, text, *a, **k)
+    monkeypatch.setattr(Path, "write_text", failing)
+    with pytest.raises(PermissionError):
+        cli._write_atomically(out, {"results.json": "new", "report.html": "new", "report.md": "new"})
+    monkeypatch.undo()
+    assert (out / "results.json").read_text() == "old json" and (out / "report.html").read_text() == "old html"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]          # no temp folder left behind
+    cli._write_atomically(out, {"results.json": "new", "report.html": "new", "report.md": "new"})
+    assert {p.name: p.read_text() for p in out.iterdir()} == {
+        "results.json": "new", "report.html": "new", "report.md": "new", "my_notes.txt": "mine"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_signal_stops_bootstrap_workers_promptly(tmp_path, sig, code):
+    psutil = pytest.importorskip("psutil")
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "cluster_sem.cli", "fit", str(SPEC), str(DATA), "--out",
+                             str(out), "--bootstrap", "100000", "--jobs", "2", "--quiet"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    parent = psutil.Process(proc.pid)
+    deadline = time.time() + 120
+    workers = []
+    while time.time() < deadline and len(workers) < 2:
+        time.sleep(0.3)
+        assert proc.poll() is None, proc.stderr.read()
+        workers = parent.children(recursive=True)
+    assert len(workers) >= 2, "the bootstrap pool never started"
+    time.sleep(1.0)
+    t0 = time.time()
+    proc.send_signal(sig)
+    proc.wait(timeout=20)
+    elapsed = time.time() - t0
+    _, gone_alive = psutil.wait_procs(workers, timeout=5)
+    assert proc.returncode == code, proc.stderr.read()
+    assert elapsed < 10
+    assert not gone_alive, "bootstrap workers survived the signal"
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name != "out"]
+
+
+def test_unreachable_scheduler_is_one_line_quickly(tmp_path, capsys):
+    pytest.importorskip("dask.distributed")
+    out = tmp_path / "out"
+    t0 = time.time()
+    assert main(["fit", str(SPEC), str(DATA), "--out", str(out), "--bootstrap", "200",
+                 "--scheduler", "tcp://127.0.0.1:9", "--quiet"]) == 2
+    assert time.time() - t0 < 60
+    one_line_error(capsys, "--scheduler")
+    assert not out.exists()
