@@ -162,8 +162,8 @@ def cmd_validate(args) -> int:
         data = validate_data(spec, args.data)
         msg += f"; {args.data}: {data.n_used} of {data.n_raw} rows usable"
         for line in data.log:
-            print(f"  - {line}")
-    print(msg)
+            print(f"  - {_safe(line)}")
+    print(_safe(msg))
     return 0
 
 
@@ -211,6 +211,12 @@ def cmd_report(args) -> int:
     return 0
 
 
+def _safe(text) -> str:
+    """One line of user-influenced text for the terminal: no escape sequences, no overlong names."""
+    from .render.plain_text import terminal_safe
+    return terminal_safe(" ".join(str(text).split()))
+
+
 def _usage(message: str):
     from .errors import ClusterSemError
     return ClusterSemError(message)
@@ -244,18 +250,18 @@ def _run(args) -> int:
             code = handler(args)
         for w in caught:
             if issubclass(w.category, UserWarning):
-                sys.stderr.write(f"warning: {w.message}\n")
+                sys.stderr.write(f"warning: {_safe(w.message)}\n")
         return code
     except ClusterSemError as exc:
         problems = getattr(exc, "problems", None)
         if args.command == "validate" and problems and len(problems) > 1:
             for line in problems:  # validate lists every problem, one per line
-                sys.stderr.write(f"cluster-sem validate: error: {' '.join(line.split())}\n")
+                sys.stderr.write(f"cluster-sem validate: error: {_safe(line)}\n")
         else:
-            sys.stderr.write(f"cluster-sem {args.command}: error: {' '.join(str(exc).split())}\n")
+            sys.stderr.write(f"cluster-sem {args.command}: error: {_safe(exc)}\n")
         return 2
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-        sys.stderr.write(f"cluster-sem {args.command}: error: {exc.filename}: {exc.strerror}. "
+        sys.stderr.write(f"cluster-sem {args.command}: error: {_safe(exc.filename)}: {exc.strerror}. "
                          "Fix: check the path\n")
         return 2
     except KeyboardInterrupt:

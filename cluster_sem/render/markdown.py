@@ -1,7 +1,8 @@
 """Markdown report from the results document alone (same view model and numbers as the HTML report).
 
 Every value printed by the template goes through :func:`md_escape` (the environment's ``finalize``): table
-pipes, emphasis stars and HTML-looking ``<tag`` sequences in user text cannot break the document.
+pipes, emphasis stars, HTML-looking ``<tag`` / ``<https:…>`` sequences and Markdown link or image syntax
+(``[x](javascript:…)``, ``![](https://…)``) in user text cannot break the document or make it load anything.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from .html import SECTIONS
 from .labels import check_lang
 
 _TAG = re.compile(r"<(?=[A-Za-z/!?])")
+_LINK = re.compile(r"\](?=\s*[(\[])")
 
 
 def md_escape(value) -> str:
@@ -22,6 +24,7 @@ def md_escape(value) -> str:
     s = str(value)
     s = s.replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*").replace("`", "\\`")
     s = _TAG.sub("&lt;", s)
+    s = _LINK.sub(r"\\]", s)      # '](' and '][' would close a live link or image: [x](javascript:…), ![](http…)
     s = re.sub(r"\s*\n\s*", " ", s)
     return s
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .numbers import fmt, fmt_p, stars
+from .plain_text import terminal_safe
 
 
 def _table(header: list[str], rows: list[list[str]], align: str | None = None) -> list[str]:
@@ -82,4 +83,4 @@ def render_summary(doc: dict, *, lang: str = "en") -> str:
                        f"{b['n_inadmissible']} inadmissible kept (as lavaan does), {b['n_nonconverged']} non-converged excluded")
     out.append("")
     out.append("* p < .05, ** p < .01, *** p < .001")
-    return "\n".join(out)
+    return "\n".join(terminal_safe(line) for line in out)   # titles, names, warnings are user text

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from ..errors import SpecError, SpecWarning
 from .schema import Spec
 from .shape_errors import pydantic_problems
+from .yamlguard import hostile_yaml_problem
 from .yamlmap import key_lines, line_of
 
 SUPPORTED_VERSIONS = (1,)
@@ -46,6 +47,9 @@ def _with_line(problem: str, source: str, lines: dict[str, int]) -> str:
 
 
 def _read_yaml(text: str, source: str):
+    hostile = hostile_yaml_problem(text, source)
+    if hostile:
+        raise spec_error([hostile])
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:

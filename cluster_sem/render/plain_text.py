@@ -1,0 +1,37 @@
+"""User text made safe for a terminal: labels, titles and names come from the spec and the data file.
+
+An ANSI escape sequence in a construct name could clear the screen, retitle the window or hide the rest
+of a message; a bidi override can reorder what is shown; a 10 000-character name buries the message it
+sits in.  ``terminal_safe`` removes escape sequences and control characters and shortens any single
+overlong word, so the CLI and the summary print what the user wrote, not what it does.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_WORD = 80   # an echoed name longer than this is cut: "ABCD…(3000 characters)"
+
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"             # CSI: colours, cursor movement, clear screen
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: window title, hyperlinks
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"       # DCS, SOS, PM, APC strings
+    r"|\x1b[@-Z\\-_]?"                      # other two-byte escapes (and a lone ESC)
+    r"|\x9b[0-?]*[ -/]*[@-~]"               # 8-bit CSI
+)
+_BIDI = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+_LONG = re.compile(r"\S{%d,}" % (MAX_WORD + 1))
+
+
+def _control(ch: str) -> bool:
+    return ch not in "\n\t" and unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\u200d"
+
+
+def terminal_safe(text: object, max_word: int = MAX_WORD) -> str:
+    """``text`` without escape sequences, control/bidi characters, and with no word over ``max_word``."""
+    s = _ESCAPES.sub("", str(text)).translate(_BIDI)
+    s = "".join(" " if ch == "\t" else ch for ch in s if not _control(ch))
+    return _LONG.sub(lambda m: f"{m.group(0)[:max_word]}…({len(m.group(0))} characters)", s)
+
+
+__all__ = ["terminal_safe", "MAX_WORD"]
