@@ -33,9 +33,10 @@ def _warn(results: Results) -> None:
     """Raise the fit's recorded problems as filterable warnings (they stay in ``results.warnings``)."""
     import warnings
 
-    from .errors import AdmissibilityWarning, ConvergenceWarning
+    from .errors import AdmissibilityWarning, ConvergenceWarning, DataWarning
+    kinds = {"converge": ConvergenceWarning, "variances differ": DataWarning}   # else: admissibility
     for text in results.warnings:
-        category = ConvergenceWarning if "converge" in text else AdmissibilityWarning
+        category = next((cls for key, cls in kinds.items() if key in text), AdmissibilityWarning)
         warnings.warn(text, category, stacklevel=3)
 
 

@@ -159,7 +159,9 @@ def cmd_validate(args) -> int:
           f"second-order constructs, {len(spec.items)} items, {len(spec.paths)} path statements)"
     if args.data:
         from .data import validate_data
+        from .data.estimable import check_estimable
         data = validate_data(spec, args.data)
+        check_estimable(spec, data)
         msg += f"; {args.data}: {data.n_used} of {data.n_raw} rows usable"
         for line in data.log:
             print(f"  - {_safe(line)}")
@@ -202,11 +204,17 @@ def cmd_report(args) -> int:
     path = Path(args.dir) / "results.json"
     if not path.is_file():
         raise ClusterSemError(f"{path}: no results.json here. Fix: run 'cluster-sem fit SPEC DATA --out {args.dir}' first")
-    try:
+    from .results.shape import shape_problem
+    try:  # results.json is a file anyone can edit: anything unexpected in it is a user-input problem
         results = load_results(path)
-    except (ValueError, KeyError) as exc:
-        raise ClusterSemError(f"{path}: not a cluster-sem results.json ({exc}). Fix: re-run cluster-sem fit") from None
-    _write_atomically(Path(args.dir), _rendered(results, args.lang))
+        problem = shape_problem(results.to_dict())
+        if problem:
+            raise ValueError(problem)
+        files = _rendered(results, args.lang)
+    except Exception as exc:  # noqa: BLE001 - wrong types, a list, deep nesting (RecursionError), ...
+        raise ClusterSemError(f"{path}: not a cluster-sem results.json ({type(exc).__name__}: "
+                              f"{str(exc)[:120]}). Fix: re-run cluster-sem fit to write it again") from None
+    _write_atomically(Path(args.dir), files)
     print(f"wrote {Path(args.dir) / 'report.html'} and report.md ({args.lang})")
     return 0
 

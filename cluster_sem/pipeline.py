@@ -64,7 +64,10 @@ def stage_data(spec: Spec, data, options: FitOptions):
     if options.estimator.upper() != "ML":
         raise ClusterSemError(f"--estimator {options.estimator}: only ML is implemented in this version. "
                               "Fix: use --estimator ML")
-    return prepare_data(spec, data, missing=options.missing, require_group=False)  # single-group fit
+    from .data.estimable import check_estimable
+    prepared = prepare_data(spec, data, missing=options.missing, require_group=False)  # single-group fit
+    check_estimable(spec, prepared)
+    return prepared
 
 
 def stage_fit(spec: Spec, frame: pd.DataFrame) -> tuple[ModelFit, ModelFit]:

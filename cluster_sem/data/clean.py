@@ -25,6 +25,7 @@ from ..spec.schema import Spec
 from .io import read_table
 
 MAX_LISTED = 5  # rows / values quoted in one message
+MAX_ABS = 1e15  # beyond this a covariance overflows or loses all precision
 
 
 @dataclass(frozen=True)
@@ -227,6 +228,16 @@ def prepare_data(spec: Spec, data: str | Path | pd.DataFrame, *, source: str | N
                 values[col] = s.mask(hit)
         if n_coded:
             log.append(f"{n_coded} values coded {_code_text(codes)} in {cols_coded} columns set to missing")
+
+    # values no computation survives: inf, or so large that squares overflow (1e300)
+    for col, s in values.items():
+        bad = s.notna() & ~(s.abs() <= MAX_ABS)
+        if bad.any():
+            where = list(bad[bad].index)
+            shown = ", ".join(_fmt(float(v)) for v in s[bad].unique()[:MAX_LISTED])
+            raise _err(source, col, f"infinite or too large values ({shown}; |x| must stay below {MAX_ABS:g}) "
+                       f"({rows.listing(where)})", "correct these values, or rescale the column (e.g. revenue "
+                       "in millions instead of yuan)")
 
     # range check of items
     offenders: list[tuple[str, list, pd.Series]] = []

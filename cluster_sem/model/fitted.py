@@ -8,7 +8,7 @@ The result is a frozen ``ModelFit``; nothing is computed after construction.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -76,9 +76,7 @@ def fit_model(syntax: str, data: pd.DataFrame, *, use_semopy: bool = True) -> Mo
         raise FitError("fit_model needs complete data; clean the data (listwise) first")
     n = len(frame)
     S = sample_covariance(frame)
-    if np.linalg.eigvalsh(S).min() <= 1e-12:
-        raise FitError("the sample covariance matrix of the model variables is singular "
-                       "(a constant item or perfectly collinear items?)")
+    scale_note = _check_sample_cov(S, list(mm.ov))
     start = simple_start(mm, S)
     note = "simple start values, Fisher scoring"
     if use_semopy:
@@ -93,8 +91,31 @@ def fit_model(syntax: str, data: pd.DataFrame, *, use_semopy: bool = True) -> Mo
         retry = fisher_scoring(mm, S, simple_start(mm, S), max_iter=2000)
         if retry.converged or retry.fmin < sol.fmin:
             sol = retry
-    return assemble(syntax, pt, mm, sol.theta, S, n, converged=sol.converged, iterations=sol.iterations,
-                    fmin=sol.fmin, start_note=note)
+    fit = assemble(syntax, pt, mm, sol.theta, S, n, converged=sol.converged, iterations=sol.iterations,
+                   fmin=sol.fmin, start_note=note)
+    return replace(fit, problems=fit.problems + (scale_note,)) if scale_note else fit
+
+
+VARIANCE_RATIO = 1000.0   # lavaan warns when observed variances differ by this factor
+
+
+def _check_sample_cov(S: np.ndarray, names: list[str]) -> str | None:
+    """Refuse a singular S with a scale-free test (on the correlation matrix, so a control in raw units
+    such as revenue ~1e8 with variance ~1e16 is not mistaken for singular); return lavaan's note when
+    variances differ by orders of magnitude."""
+    var = np.diag(S)
+    if not np.all(np.isfinite(S)) or var.min() <= 0:
+        bad = names[int(np.argmin(np.where(np.isfinite(var), var, -1)))]
+        raise FitError(f"the sample variance of '{bad}' is zero or not finite (a constant or overflowing column)")
+    sd = np.sqrt(var)
+    if np.linalg.eigvalsh(S / np.outer(sd, sd)).min() <= 1e-10 * len(var):
+        raise FitError("the sample covariance matrix of the model variables is singular "
+                       "(a constant item or perfectly collinear items?)")
+    if var.max() / var.min() > VARIANCE_RATIO:
+        hi, lo = names[int(np.argmax(var))], names[int(np.argmin(var))]
+        return (f"some observed variances differ by a factor of more than {VARIANCE_RATIO:g} ('{hi}': {var.max():.3g}, "
+                f"'{lo}': {var.min():.3g}), as lavaan also warns; estimates are exact, but consider rescaling")
+    return None
 
 
 def assemble(syntax: str, pt: ParTable, mm: MatrixModel, theta: np.ndarray, S: np.ndarray, n: int, *,

@@ -285,11 +285,11 @@ def path_diagram_svg(doc: dict, lang: str = "en", *, title: str | None = None) -
                                          edgecolor=COLORS["node_edge"], lw=0.7, zorder=3))
                 text_dy = (SMALL_PT / 72 * 0.8) if n["dims"] else 0
                 ax.text(cx, cy + text_dy, "\n".join(n["lines"]), ha="center", va="center", fontsize=FONT_PT,
-                        color=COLORS["text"], zorder=4, linespacing=1.15)
+                        color=COLORS["text"], zorder=4, linespacing=1.15, parse_math=False)
                 if n["dims"]:
                     ax.text(cx, cy + text_dy - (len(n["lines"]) * FONT_PT * 1.15 / 72) / 2 - SMALL_PT / 72 * 0.9,
                             " · ".join(n["dims"]), ha="center", va="center", fontsize=SMALL_PT,
-                            color=COLORS["dim"], zorder=4)
+                            color=COLORS["dim"], zorder=4, parse_math=False)
             for r in routes:
                 sig = r["pvalue"] is not None and r["pvalue"] < 0.05
                 color = COLORS["sig"] if sig else COLORS["ns"]
@@ -302,7 +302,7 @@ def path_diagram_svg(doc: dict, lang: str = "en", *, title: str | None = None) -
                     px, py, text, _ = r["label"]
                     ax.text(px, py, text, ha="center", va="center", fontsize=SMALL_PT,
                             color=COLORS["text"] if sig else "#555555", zorder=5,
-                            fontweight="bold" if sig else "normal",
+                            fontweight="bold" if sig else "normal", parse_math=False,
                             bbox={"boxstyle": "round,pad=0.15", "facecolor": COLORS["label_bg"],
                                   "edgecolor": "none", "alpha": 0.95})
             buf = io.StringIO()

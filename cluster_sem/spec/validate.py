@@ -34,6 +34,8 @@ def spec_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
     warns: list[str] = []
     for check in (_scale_problems, _construct_problems, _column_problems, _path_problems,
                   _covariance_problems, _indirect_problems, _population_problems):
+        if not spec.constructs and check not in (_scale_problems, _construct_problems):
+            break  # every later check would only repeat "unknown construct": report the root problem alone
         p, w = check(spec, src)
         problems += p
         warns += w
