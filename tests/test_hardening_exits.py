@@ -152,3 +152,15 @@ def test_report_on_a_results_json_with_wrong_value_types(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "results.json" in err and len(err.strip().splitlines()) == 1
     assert (good / "report.html").read_text() == before
+
+
+def test_spec_without_constructs_reports_the_root_problem_only(tmp_path, capsys):
+    lines = SPEC.read_text(encoding="utf-8").split("\n")
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("constructs:"))
+    end = next(i for i, ln in enumerate(lines) if i > start and ln and not ln[0].isspace() and not ln.startswith("#"))
+    spec = tmp_path / "empty.yaml"
+    spec.write_text("\n".join(lines[:start] + ["constructs: {}"] + lines[end:]), encoding="utf-8")
+    assert main(["validate", str(spec)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no constructs are defined" in err[0]
+    assert "unknown construct" not in " ".join(err)
