@@ -6,25 +6,11 @@ estimates 2e-5, SEs / std.all / z 1e-5, χ² 1e-8 relative, CFI/TLI/RMSEA (+ 90 
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
-import pandas as pd
 import pytest
+from test_model_lavaan import REF, fitted  # noqa: F401  (the same two fitted reference models, as a fixture)
 
-from cluster_sem.model.fitted import fit_model
-
-REF_DIR = Path(__file__).parent / "reference"
-REF = json.loads((REF_DIR / "lavaan_reference.json").read_text())
-CASES = [("hs_cfa", "HolzingerSwineford1939.csv"), ("poldem_sem", "PoliticalDemocracy.csv")]
 TOL = {"est": 2e-5, "se": 1e-5, "std_all": 1e-5, "z": 1e-5}
-
-
-@pytest.fixture(scope="module", params=CASES, ids=[c[0] for c in CASES])
-def fitted(request):
-    key, csv = request.param
-    return key, fit_model(REF[key]["model"], pd.read_csv(REF_DIR / csv))
 
 
 def test_parameters_match_lavaan_as_readme_states(fitted):
