@@ -13,15 +13,20 @@ from .spec import Spec, load_spec
 def fit(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, bootstrap: int = 0, seed: int = 2026,
         jobs: int = 1, ci_level: float = 0.95, missing: str = "listwise", estimator: str = "ML",
         ci: str = "auto", scheduler: str | None = None, quiet: bool = True, command: str = "",
-        timestamp: str | None = None) -> Results:
+        timestamp: str | None = None, engine: str = "default") -> Results:
     """Fit the spec's measurement (CFA) and structural models to ``data`` and return frozen Results.
 
     ``bootstrap`` > 0 adds percentile and bias-corrected bootstrap CIs for every named indirect and total
     effect (resample indices depend on ``seed`` only, so ``jobs``/``scheduler`` never change the numbers).
+    ``engine``: ``"default"`` (lavaan's start values + Fisher scoring/BFGS, no semopy) or ``"semopy"``
+    (semopy's solution as the start; the same optimum, a slower start-up).
     """
+    from .blas import one_blas_thread
     options = FitOptions(bootstrap=bootstrap, seed=seed, jobs=jobs, level=ci_level, missing=missing,
-                         estimator=estimator, ci=ci, scheduler=scheduler, quiet=quiet, command=command)
-    return run_fit(spec, data, options, timestamp=timestamp)
+                         estimator=estimator, ci=ci, scheduler=scheduler, quiet=quiet, command=command,
+                         engine=engine)
+    with one_blas_thread():  # small-matrix numerics: one BLAS thread (see blas.py)
+        return run_fit(spec, data, options, timestamp=timestamp)
 
 
 def prepare_data(spec: Spec | str | Path, data, *, missing: str = "listwise"):
