@@ -39,6 +39,7 @@ RULE = ("a resample counts as converged when max|dF/dtheta| < 1e-9 after batched
 
 
 CHUNK = 50
+MEMORY_BUDGET = 256 * 2 ** 20   # bytes of working arrays per block (weights, indices, products)
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,39 @@ def sample_covariances(data: np.ndarray, indices: np.ndarray) -> np.ndarray:
     return 0.5 * (S + np.swapaxes(S, 1, 2))
 
 
+def needs_counts(n: int, p: int, b: int) -> bool:
+    """Whether ``sample_covariances`` on a (b, n) block would exceed the memory budget (n·p² outer
+    products, b·n weights and b·n int64 indices), so that ``count_covariances`` must be used instead."""
+    return 8 * (n * p * p + 2 * b * n) > MEMORY_BUDGET
+
+
+def count_covariances(data: np.ndarray, index_chunks) -> np.ndarray:
+    """ML covariances of resamples from their multiplicities, in memory bounded by ``MEMORY_BUDGET``.
+
+    ``index_chunks`` yields (first, indices (c, n)); each replicate's counts w (``bincount``) give
+    S = X'diag(w)X/N − x̄_w x̄_w' with X centred at the full-sample mean, computed as (√w·X)'(√w·X) over row
+    blocks — no resample matrix, no n × p² outer products.  Same statistic as ``sample_covariances``
+    (equal up to rounding), used only when that one would not fit the budget.
+    """
+    n, p = data.shape
+    x = data - data.mean(axis=0)
+    rows = max(1024, MEMORY_BUDGET // (4 * 8 * p))
+    out = []
+    for _, chunk in index_chunks:
+        for idx in chunk:
+            w = np.bincount(idx, minlength=n) / n
+            acc = np.zeros((p, p))
+            mean = np.zeros(p)
+            for lo in range(0, n, rows):
+                xb, wb = x[lo:lo + rows], w[lo:lo + rows]
+                xs = xb * np.sqrt(wb)[:, None]
+                acc += xs.T @ xs
+                mean += wb @ xb
+            S = acc - np.outer(mean, mean)
+            out.append(0.5 * (S + S.T))
+    return np.asarray(out).reshape(-1, p, p)
+
+
 def admissible(pt: ParTable, mm: MatrixModel, theta: np.ndarray, S: np.ndarray) -> np.ndarray:
     """No negative variance, no |standardized loading| > 1, latent and residual covariances PD."""
     lam, beta, psi, th = mm.matrices(theta, S)
@@ -146,8 +180,13 @@ def _semopy_start(core: ModelCore, rows: np.ndarray) -> np.ndarray | None:
 
 def fit_resamples(core: ModelCore, indices: np.ndarray, start: int = 0) -> BlockResult:
     """Fit the resamples given by ``indices`` (b, n): batched first, then the per-replicate fallback."""
+    return fit_covariances(core, sample_covariances(core.data, indices), start, lambda r: indices[r])
+
+
+def fit_covariances(core: ModelCore, S: np.ndarray, start: int, rows_of) -> BlockResult:
+    """Fit resamples given by their covariances S (b, p, p); ``rows_of(r)`` gives replicate r's row indices
+    (needed only by the semopy fallback, so large-n blocks regenerate them instead of keeping them)."""
     mm, pt = core.matrix_model, core.partable
-    S = sample_covariances(core.data, indices)
     pd_ok = np.linalg.eigvalsh(S).min(axis=1) > 1e-12
     objective = BatchedObjective(mm)
     theta = np.empty((len(S), mm.n_free))
@@ -164,7 +203,7 @@ def fit_resamples(core: ModelCore, indices: np.ndarray, start: int = 0) -> Block
         starts = [theta[r] if np.all(np.isfinite(theta[r])) else core.theta_hat, core.theta_hat,
                   simple_start(mm, S[r])]
         if core.semopy_fallback:
-            starts.append(lambda r=r: _semopy_start(core, indices[r]))
+            starts.append(lambda r=r: _semopy_start(core, rows_of(r)))
         for st in starts:
             if callable(st):
                 st = st()
