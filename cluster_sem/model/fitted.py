@@ -58,10 +58,15 @@ class ModelFit:
 
 
 def sample_covariance(data: pd.DataFrame) -> np.ndarray:
-    """ML covariance (divisor N), as lavaan uses for ``likelihood = "normal"``."""
+    """ML covariance (divisor N), as lavaan uses for ``likelihood = "normal"``.
+
+    The one product here that may use all BLAS threads (``blas.many_rows``): X'X of a national survey.
+    """
+    from ..blas import many_rows
     x = data.to_numpy(dtype=float)
     x = x - x.mean(axis=0)
-    return x.T @ x / x.shape[0]
+    with many_rows(*x.shape):
+        return x.T @ x / x.shape[0]
 
 
 ENGINES = ("default", "semopy")
