@@ -77,7 +77,7 @@ def fit_model(syntax: str, data: pd.DataFrame, *, engine: str = "default", use_s
 
     ``engine="default"`` starts Fisher scoring from lavaan's start values (``start.py``) and falls back to
     semopy's solution only when that does not converge; ``engine="semopy"`` starts from semopy's solution
-    (the pre-0.2 path, kept as a cross-check).  ``use_semopy`` is the older spelling of the same choice.
+    (the former default, kept as a cross-check).  ``use_semopy`` is the older spelling of the same choice.
     """
     if use_semopy is not None:
         engine = "semopy" if use_semopy else "default"
