@@ -98,6 +98,7 @@ FIT_OPTIONS: dict[str, Option] = {
     "missing": Option(OneOf(("listwise", "fiml")), "--missing", "use --missing listwise"),
     "estimator": Option(OneOf(("ML", "MLR", "WLSMV"), fold=str.upper), "--estimator", "use --estimator ML"),
     "scheduler": Option(TextOrNone(), "--scheduler", "give a dask address such as tcp://host:8786, or 'local'"),
+    "engine": Option(OneOf(("default", "semopy")), "--engine", "use --engine default (or semopy to cross-check)"),
 }
 
 SIMULATE_OPTIONS: dict[str, Option] = {

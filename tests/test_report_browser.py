@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import cluster_sem as cs
 from cluster_sem.render.html import render_html
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,12 +26,16 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 
 @pytest.fixture(scope="module")
-def doc() -> dict:
-    return cs.fit(SPEC, DATA, seed=1, timestamp="2026-01-02T03:04:05+00:00").to_dict()
+def doc(example_doc) -> dict:
+    return example_doc  # the session's shared fit of the shipped example (conftest.py); only read here
 
 
-def _chromium(tmp: Path, *args: str) -> subprocess.CompletedProcess:
-    profile = tmp / "profile"
+DOM_LANGS = ["en", "zh"]
+SHOTS = [("en", 1200), ("zh", 1200), ("en", 390)]
+
+
+def _chromium(tmp: Path, name: str, *args: str) -> subprocess.CompletedProcess:
+    profile = tmp / f"profile_{name}"   # one profile per browser: the runs below are concurrent
     profile.mkdir(exist_ok=True)
     return subprocess.run([BROWSER, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True,
                           timeout=180)
@@ -44,10 +47,26 @@ def _write(tmp: Path, doc: dict, lang: str) -> Path:
     return page
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
-def test_dom_rendered(doc, tmp_path, lang):
-    page = _write(tmp_path, doc, lang)
-    out = _chromium(tmp_path, "--dump-dom", page.as_uri())
+@pytest.fixture(scope="module")
+def browser_runs(doc, tmp_path_factory) -> dict:
+    """All headless-browser runs of this module at once (two DOM dumps, three screenshots), concurrently:
+    each run is mostly browser start-up latency, so batching them saves most of the wall time."""
+    from concurrent.futures import ThreadPoolExecutor
+    tmp = tmp_path_factory.mktemp("browser")
+    pages = {lang: _write(tmp, doc, lang) for lang in DOM_LANGS}
+    jobs = {("dom", lang): ("--dump-dom", pages[lang].as_uri()) for lang in DOM_LANGS}
+    for lang, width in SHOTS:
+        png = tmp / f"shot_{lang}_{width}.png"
+        jobs[("shot", lang, width)] = (f"--screenshot={png}", f"--window-size={width},3000", pages[lang].as_uri())
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        futures = {key: pool.submit(_chromium, tmp, "_".join(map(str, key)), *args) for key, args in jobs.items()}
+        runs = {key: fut.result() for key, fut in futures.items()}
+    return {"runs": runs, "tmp": tmp}
+
+
+@pytest.mark.parametrize("lang", DOM_LANGS)
+def test_dom_rendered(browser_runs, lang):
+    out = browser_runs["runs"][("dom", lang)]
     assert out.returncode == 0, out.stderr[-2000:]
     dom = out.stdout
     assert dom.count("<table") >= 12
@@ -58,13 +77,12 @@ def test_dom_rendered(doc, tmp_path, lang):
         assert "研究与数据" in dom and "网络联结方式" in dom
 
 
-@pytest.mark.parametrize("lang,width", [("en", 1200), ("zh", 1200), ("en", 390)])
-def test_screenshot_not_blank(doc, tmp_path, lang, width):
+@pytest.mark.parametrize("lang,width", SHOTS)
+def test_screenshot_not_blank(browser_runs, lang, width):
     import matplotlib.image as mpimg
 
-    page = _write(tmp_path, doc, lang)
-    png = tmp_path / f"shot_{lang}_{width}.png"
-    out = _chromium(tmp_path, f"--screenshot={png}", f"--window-size={width},3000", page.as_uri())
+    out = browser_runs["runs"][("shot", lang, width)]
+    png = browser_runs["tmp"] / f"shot_{lang}_{width}.png"
     assert png.is_file() and png.stat().st_size > 10_000, out.stderr[-2000:]
     img = mpimg.imread(str(png))[..., :3]
     assert img.shape[0] >= 2900 and img.shape[1] == width

@@ -27,9 +27,9 @@ EVIL = "<script>alert(1)</script> & co | *x*"
 
 
 @pytest.fixture(scope="module")
-def doc() -> dict:
-    """The shipped example through the real pipeline (once per module)."""
-    return cs.fit(SPEC, DATA, seed=1, timestamp=STAMP).to_dict()
+def doc(example_doc) -> dict:
+    """The shipped example through the real pipeline (the session's shared fit, conftest.py; a copy)."""
+    return copy.deepcopy(example_doc)
 
 
 @pytest.fixture(scope="module")

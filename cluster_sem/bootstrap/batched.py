@@ -29,6 +29,7 @@ from ..model.inference import defined_values
 from ..model.matrices import LAMBDA, PSI, THETA, MatrixModel
 from ..model.partable import ParTable
 from ..model.objective import BatchedObjective
+from ..model.quasi_newton import batched_ml  # noqa: F401  (re-exported: the engine's solver)
 
 RULE = ("a resample counts as converged when max|dF/dtheta| < 1e-9 after batched quasi-Newton (BFGS) "
         "iterations from the full-sample estimates or, failing that, after single-sample Fisher scoring from "
@@ -38,6 +39,7 @@ RULE = ("a resample counts as converged when max|dF/dtheta| < 1e-9 after batched
 
 
 CHUNK = 50
+MEMORY_BUDGET = 256 * 2 ** 20   # bytes of working arrays per block (weights, indices, products)
 
 
 @dataclass(frozen=True)
@@ -105,93 +107,37 @@ def sample_covariances(data: np.ndarray, indices: np.ndarray) -> np.ndarray:
     return 0.5 * (S + np.swapaxes(S, 1, 2))
 
 
-def batched_ml(mm: MatrixModel, S: np.ndarray, start: np.ndarray, metric_inv: np.ndarray, *, tol: float,
-               max_iter: int, objective=None) -> tuple[np.ndarray, np.ndarray, int]:
-    """Batched quasi-Newton (dense BFGS) for all replicates; returns (theta, converged, iterations).
+def needs_counts(n: int, p: int, b: int) -> bool:
+    """Whether ``sample_covariances`` on a (b, n) block would exceed the memory budget (n·p² outer
+    products, b·n weights and b·n int64 indices), so that ``count_covariances`` must be used instead."""
+    return 8 * (n * p * p + 2 * b * n) > MEMORY_BUDGET
 
-    Every replicate starts at θ̂ with the inverse full-sample expected Hessian as its metric — so the
-    first step is a Fisher-scoring step — and then updates its own metric by BFGS, which removes the
-    slow linear convergence of a fixed metric (resample Hessians differ from the full-sample one by
-    20–50 % at n ≈ 100; measured: a fixed metric needs > 100 iterations for 1e-9, BFGS ~20).  Steps are
-    backtracked per replicate until Armijo's condition holds (or, once F no longer changes in floating
-    point, until the gradient norm decreases); only replicates still working are evaluated, and the
-    working arrays are kept compacted.  A replicate whose step cannot be accepted in 30 halvings is left
-    (not converged) for the single-replicate fallback.  (Measured alternative: L-BFGS with the same
-    initial metric needs ~15–30 % more gradient evaluations and was slower on both benchmark models.)
+
+def count_covariances(data: np.ndarray, index_chunks) -> np.ndarray:
+    """ML covariances of resamples from their multiplicities, in memory bounded by ``MEMORY_BUDGET``.
+
+    ``index_chunks`` yields (first, indices (c, n)); each replicate's counts w (``bincount``) give
+    S = X'diag(w)X/N − x̄_w x̄_w' with X centred at the full-sample mean, computed as (√w·X)'(√w·X) over row
+    blocks — no resample matrix, no n × p² outer products.  Same statistic as ``sample_covariances``
+    (equal up to rounding), used only when that one would not fit the budget.
     """
-    R = S.shape[0]
-    if objective is None:
-        objective = BatchedObjective(mm)
-    with np.errstate(all="ignore"):
-        logdet_S = np.linalg.slogdet(S)[1]
-
-    def grad(th, rows):
-        return objective(th, S[rows], logdet_S[rows])
-
-    theta = np.repeat(start[None], R, axis=0)
-    with np.errstate(all="ignore"):
-        f, g = grad(theta, np.arange(R))
-    converged = np.zeros(R, dtype=bool)
-    ids = np.flatnonzero(np.isfinite(f) & np.all(np.isfinite(g), axis=1))
-    th_w, f_w, g_w = theta[ids], f[ids], g[ids]
-    h_w = np.repeat(metric_inv[None], len(ids), axis=0)
-    it = 0
-    for it in range(1, max_iter + 1):
-        done = np.abs(g_w).max(axis=1) < tol
-        if done.any():
-            converged[ids[done]] = True
-            theta[ids[done]] = th_w[done]
-            keep = ~done
-            ids, th_w, f_w, g_w, h_w = ids[keep], th_w[keep], f_w[keep], g_w[keep], h_w[keep]
-        if not len(ids):
-            break
-        d = -np.einsum("rij,rj->ri", h_w, g_w)
-        slope = np.einsum("ri,ri->r", g_w, d)
-        bad = ~(slope < 0)                     # metric lost positive definiteness: restart it
-        if bad.any():
-            h_w[bad] = metric_inv
-            d[bad] = -g_w[bad] @ metric_inv
-            slope[bad] = np.einsum("ri,ri->r", g_w[bad], d[bad])
-        gnorm = np.linalg.norm(g_w, axis=1)
-        new_th, new_f, new_g = th_w.copy(), f_w.copy(), g_w.copy()
-        alpha = np.ones(len(ids))
-        pending = np.arange(len(ids))
-        for _ in range(30):
-            trial = th_w[pending] + alpha[pending, None] * d[pending]
-            with np.errstate(all="ignore"):
-                ft, gt = grad(trial, ids[pending])
-            f0 = f_w[pending]
-            ok = (np.isfinite(ft) & np.all(np.isfinite(gt), axis=1)
-                  & ((ft <= f0 + 1e-4 * alpha[pending] * slope[pending])
-                     | ((ft <= f0 + 1e-12 * (1 + np.abs(f0)))
-                        & (np.linalg.norm(gt, axis=1) < gnorm[pending]))))
-            acc = pending[ok]
-            new_th[acc], new_f[acc], new_g[acc] = trial[ok], ft[ok], gt[ok]
-            pending = pending[~ok]
-            if not len(pending):
-                break
-            alpha[pending] /= 2
-        # BFGS update of the inverse metric, in place (skipped when the curvature condition fails):
-        # H += c·ss' − ρ(s·Hy' + Hy·s'),  c = ρ + ρ²·y'Hy
-        s, y = new_th - th_w, new_g - g_w
-        sy = np.einsum("ri,ri->r", s, y)
-        upd = sy > 1e-12 * np.linalg.norm(s, axis=1) * np.linalg.norm(y, axis=1)
-        rho = np.where(upd, 1.0 / np.where(upd, sy, 1.0), 0.0)
-        hy = np.einsum("rij,rj->ri", h_w, y)
-        c = rho + rho ** 2 * np.einsum("ri,ri->r", y, hy)
-        rhy = rho[:, None] * hy
-        h_w += s[:, :, None] * (c[:, None] * s - rhy)[:, None, :]
-        h_w -= rhy[:, :, None] * s[:, None, :]
-        th_w, f_w, g_w = new_th, new_f, new_g
-        if len(pending):                       # stalled: left (not converged) for the fallback
-            keep = np.ones(len(ids), dtype=bool)
-            keep[pending] = False
-            theta[ids[pending]] = th_w[pending]
-            ids, th_w, f_w, g_w, h_w = ids[keep], th_w[keep], f_w[keep], g_w[keep], h_w[keep]
-    done = np.abs(g_w).max(axis=1) < tol if len(ids) else np.zeros(0, dtype=bool)
-    converged[ids[done]] = True
-    theta[ids] = th_w
-    return theta, converged, it
+    n, p = data.shape
+    x = data - data.mean(axis=0)
+    rows = max(1024, MEMORY_BUDGET // (4 * 8 * p))
+    out = []
+    for _, chunk in index_chunks:
+        for idx in chunk:
+            w = np.bincount(idx, minlength=n) / n
+            acc = np.zeros((p, p))
+            mean = np.zeros(p)
+            for lo in range(0, n, rows):
+                xb, wb = x[lo:lo + rows], w[lo:lo + rows]
+                xs = xb * np.sqrt(wb)[:, None]
+                acc += xs.T @ xs
+                mean += wb @ xb
+            S = acc - np.outer(mean, mean)
+            out.append(0.5 * (S + S.T))
+    return np.asarray(out).reshape(-1, p, p)
 
 
 def admissible(pt: ParTable, mm: MatrixModel, theta: np.ndarray, S: np.ndarray) -> np.ndarray:
@@ -234,8 +180,13 @@ def _semopy_start(core: ModelCore, rows: np.ndarray) -> np.ndarray | None:
 
 def fit_resamples(core: ModelCore, indices: np.ndarray, start: int = 0) -> BlockResult:
     """Fit the resamples given by ``indices`` (b, n): batched first, then the per-replicate fallback."""
+    return fit_covariances(core, sample_covariances(core.data, indices), start, lambda r: indices[r])
+
+
+def fit_covariances(core: ModelCore, S: np.ndarray, start: int, rows_of) -> BlockResult:
+    """Fit resamples given by their covariances S (b, p, p); ``rows_of(r)`` gives replicate r's row indices
+    (needed only by the semopy fallback, so large-n blocks regenerate them instead of keeping them)."""
     mm, pt = core.matrix_model, core.partable
-    S = sample_covariances(core.data, indices)
     pd_ok = np.linalg.eigvalsh(S).min(axis=1) > 1e-12
     objective = BatchedObjective(mm)
     theta = np.empty((len(S), mm.n_free))
@@ -252,7 +203,7 @@ def fit_resamples(core: ModelCore, indices: np.ndarray, start: int = 0) -> Block
         starts = [theta[r] if np.all(np.isfinite(theta[r])) else core.theta_hat, core.theta_hat,
                   simple_start(mm, S[r])]
         if core.semopy_fallback:
-            starts.append(lambda r=r: _semopy_start(core, indices[r]))
+            starts.append(lambda r=r: _semopy_start(core, rows_of(r)))
         for st in starts:
             if callable(st):
                 st = st()

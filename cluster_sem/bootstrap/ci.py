@@ -14,7 +14,7 @@ Non-finite replicates (non-converged resamples) are dropped first, as lavaan dro
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy.special import ndtr, ndtri  # = scipy.stats.norm.cdf/.ppf, without importing scipy.stats
 
 
 def _finite(t) -> np.ndarray:
@@ -40,7 +40,7 @@ def norm_inter(t, alpha) -> np.ndarray:
         elif kk >= R:
             out[i] = t[R - 1]
         else:
-            z1, z2, z3 = stats.norm.ppf([a, kk / (R + 1), (kk + 1) / (R + 1)])
+            z1, z2, z3 = ndtri([a, kk / (R + 1), (kk + 1) / (R + 1)])
             out[i] = t[kk - 1] + (z1 - z2) / (z3 - z2) * (t[kk] - t[kk - 1])
     return out
 
@@ -62,9 +62,9 @@ def bc_ci(t, est: float, level: float = 0.95) -> tuple[float, float]:
     x = _finite(t)
     if len(x) < 2 or np.var(x) == 0:
         return float(est), float(est)
-    z0 = stats.norm.ppf(np.sum(x < est) / len(x))
-    zalpha = stats.norm.ppf([(1 - level) / 2, (1 + level) / 2])
-    adj = stats.norm.cdf(2 * z0 + zalpha)
+    z0 = ndtri(np.sum(x < est) / len(x))
+    zalpha = ndtri([(1 - level) / 2, (1 + level) / 2])
+    adj = ndtr(2 * z0 + zalpha)
     lo, hi = norm_inter(x, adj)
     return float(lo), float(hi)
 

@@ -27,8 +27,9 @@ import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
-from .batched import BlockResult, ModelCore, fit_resamples
-from .resample import block_indices, block_range, n_blocks
+from . import batched
+from .batched import BlockResult, ModelCore, count_covariances, fit_covariances, fit_resamples, needs_counts
+from .resample import block_index_chunks, block_indices, block_range, n_blocks
 
 CONNECT_TIMEOUT = "10s"   # dask's default is 30 s of silent retries
 _CORE: ModelCore | None = None
@@ -36,9 +37,26 @@ _LIMITED = False
 
 
 def fit_block(core: ModelCore, B: int, seed: int, k: int) -> BlockResult:
-    """Fit block k of a B-replicate bootstrap with the given seed."""
-    n = core.data.shape[0]
-    return fit_resamples(core, block_indices(n, B, seed, k), start=block_range(B, k)[0])
+    """Fit block k of a B-replicate bootstrap with the given seed.
+
+    Small data: the block's (b, n) indices and one BLAS product for all covariances.  When that would
+    exceed ``batched.MEMORY_BUDGET`` (n ≈ 10⁵ and more), covariances come from resampling counts, the
+    indices are drawn a few replicates at a time (the same values) and are not kept.
+    """
+    n, p = core.data.shape
+    first, stop = block_range(B, k)
+    if not needs_counts(n, p, stop - first):
+        return fit_resamples(core, block_indices(n, B, seed, k), start=first)
+    per_chunk = max(1, batched.MEMORY_BUDGET // (4 * 4 * n))
+    S = count_covariances(core.data, block_index_chunks(n, B, seed, k, per_chunk))
+
+    def rows_of(r: int):  # regenerated on demand (semopy fallback only)
+        for lo, chunk in block_index_chunks(n, B, seed, k, per_chunk):
+            if lo <= r < lo + len(chunk):
+                return chunk[r - lo]
+        raise IndexError(r)
+
+    return fit_covariances(core, S, first, rows_of)
 
 
 def _one_blas_thread(permanent: bool):

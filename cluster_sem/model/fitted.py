@@ -1,6 +1,6 @@
 """Fit one model (lavaan syntax + complete data) in named steps, lavaan-style:
 
-    parameter table → matrices → sample statistics → optimise (semopy, then Fisher scoring)
+    parameter table → matrices → sample statistics → start values (lavaan's) → Fisher scoring
     → vcov → standardized solution → defined parameters → fit indices → admissibility
 
 The result is a frozen ``ModelFit``; nothing is computed after construction.
@@ -12,16 +12,16 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import FitError
 from .admissibility import admissibility_problems
-from .estimator import fisher_scoring, simple_start
+from .estimator import fit_ml, simple_start
 from .fit_indices import fit_measures
 from .inference import (defined_gradient, defined_values, estimates, standardized, standardized_defined,
                         vcov_expected)
 from .matrices import MatrixModel, build_matrix_model
 from .partable import ParTable, build_partable
+from .start import lavaan_start
 
 PARAM_COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "std_all"]
 
@@ -58,14 +58,31 @@ class ModelFit:
 
 
 def sample_covariance(data: pd.DataFrame) -> np.ndarray:
-    """ML covariance (divisor N), as lavaan uses for ``likelihood = "normal"``."""
+    """ML covariance (divisor N), as lavaan uses for ``likelihood = "normal"``.
+
+    The one product here that may use all BLAS threads (``blas.many_rows``): X'X of a national survey.
+    """
+    from ..blas import many_rows
     x = data.to_numpy(dtype=float)
     x = x - x.mean(axis=0)
-    return x.T @ x / x.shape[0]
+    with many_rows(*x.shape):
+        return x.T @ x / x.shape[0]
 
 
-def fit_model(syntax: str, data: pd.DataFrame, *, use_semopy: bool = True) -> ModelFit:
-    """Fit ``syntax`` to the complete-case ``data`` by ML and return lavaan-convention results."""
+ENGINES = ("default", "semopy")
+
+
+def fit_model(syntax: str, data: pd.DataFrame, *, engine: str = "default", use_semopy: bool | None = None) -> ModelFit:
+    """Fit ``syntax`` to the complete-case ``data`` by ML and return lavaan-convention results.
+
+    ``engine="default"`` starts Fisher scoring from lavaan's start values (``start.py``) and falls back to
+    semopy's solution only when that does not converge; ``engine="semopy"`` starts from semopy's solution
+    (the former default, kept as a cross-check).  ``use_semopy`` is the older spelling of the same choice.
+    """
+    if use_semopy is not None:
+        engine = "semopy" if use_semopy else "default"
+    if engine not in ENGINES:
+        raise FitError(f"engine '{engine}' is not known. Fix: use one of {', '.join(ENGINES)}")
     pt = build_partable(syntax)
     mm = build_matrix_model(pt)
     missing = [v for v in mm.ov if v not in data.columns]
@@ -77,20 +94,19 @@ def fit_model(syntax: str, data: pd.DataFrame, *, use_semopy: bool = True) -> Mo
     n = len(frame)
     S = sample_covariance(frame)
     scale_note = _check_sample_cov(S, list(mm.ov))
-    start = simple_start(mm, S)
-    note = "simple start values, Fisher scoring"
-    if use_semopy:
+    if engine == "semopy":
         from .semopy_backend import semopy_estimates  # imported late: semopy is slow to import
-        start, note = semopy_estimates(pt, mm, frame, start)
-    try:
-        sol = fisher_scoring(mm, S, start)
-    except np.linalg.LinAlgError:
-        sol = fisher_scoring(mm, S, simple_start(mm, S))
-        note += "; semopy start not admissible, restarted from simple values"
-    if not sol.converged:
-        retry = fisher_scoring(mm, S, simple_start(mm, S), max_iter=2000)
-        if retry.converged or retry.fmin < sol.fmin:
-            sol = retry
+        start, note = semopy_estimates(pt, mm, frame, simple_start(mm, S))
+    else:
+        start, note = lavaan_start(pt, S), "lavaan start values, Fisher scoring + BFGS finish"
+    sol = _fisher_or_none(mm, S, start)
+    if sol is None or not sol.converged:
+        retry, retry_note = _fallback(pt, mm, S, frame, engine)
+        if retry is not None and (sol is None or retry.converged or retry.fmin < sol.fmin):
+            sol, note = retry, note + "; " + retry_note
+    if sol is None:
+        raise FitError("the model could not be estimated: no start values gave a positive-definite "
+                       "implied covariance matrix")
     fit = assemble(syntax, pt, mm, sol.theta, S, n, converged=sol.converged, iterations=sol.iterations,
                    fmin=sol.fmin, start_note=note)
     return replace(fit, problems=fit.problems + (scale_note,)) if scale_note else fit
@@ -116,6 +132,27 @@ def _check_sample_cov(S: np.ndarray, names: list[str]) -> str | None:
         return (f"some observed variances differ by a factor of more than {VARIANCE_RATIO:g} ('{hi}': {var.max():.3g}, "
                 f"'{lo}': {var.min():.3g}), as lavaan also warns; estimates are exact, but consider rescaling")
     return None
+
+
+def _fisher_or_none(mm: MatrixModel, S: np.ndarray, start: np.ndarray, **kw):
+    try:
+        return fit_ml(mm, S, start, **kw)
+    except np.linalg.LinAlgError:  # start values not positive definite
+        return None
+
+
+def _fallback(pt: ParTable, mm: MatrixModel, S: np.ndarray, frame: pd.DataFrame, engine: str):
+    """Second attempts when the first start did not converge: simple values, then semopy's solution."""
+    sol = _fisher_or_none(mm, S, simple_start(mm, S), max_iter=2000)
+    if sol is not None and sol.converged:
+        return sol, "restarted from simple values"
+    if engine != "semopy":
+        from .semopy_backend import semopy_estimates
+        theta, note = semopy_estimates(pt, mm, frame, simple_start(mm, S))
+        retry = _fisher_or_none(mm, S, theta, max_iter=2000)
+        if retry is not None and (sol is None or retry.converged or retry.fmin < sol.fmin):
+            return retry, "restarted from semopy's solution"
+    return sol, "restarted from simple values"
 
 
 def assemble(syntax: str, pt: ParTable, mm: MatrixModel, theta: np.ndarray, S: np.ndarray, n: int, *,
@@ -151,4 +188,4 @@ def assemble(syntax: str, pt: ParTable, mm: MatrixModel, theta: np.ndarray, S: n
 def _pvalue(z: float | None) -> float | None:
     if z is None or not math.isfinite(z):
         return None
-    return float(2 * stats.norm.sf(abs(z)))
+    return math.erfc(abs(z) / math.sqrt(2))  # 2·(1 − Φ(|z|)) without importing scipy.stats

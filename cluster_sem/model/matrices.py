@@ -86,33 +86,42 @@ class MatrixModel:
         return self.objective(theta, S, np.linalg.slogdet(S)[1])
 
     def jacobian(self, theta: np.ndarray, S: np.ndarray) -> np.ndarray:
-        """Δ = ∂Σ/∂θ for one replicate, shape (p, p, q)."""
+        """Δ = ∂Σ/∂θ for one replicate, shape (p, p, q).
+
+        Built for all free matrix entries at once (one outer product per entry type, then summed into
+        the free index: labels shared by several entries add up), because a Python loop over entries
+        dominated the time of a whole fit.
+        """
         lam, beta, psi, _ = (x[0] for x in self.matrices(theta[None], S[None]))
         A = np.linalg.inv(np.eye(self.m) - beta)
         LA = lam @ A
         ML = A @ psi @ A.T @ lam.T  # M Λ'
-        out = np.zeros((self.p, self.p, self.n_free))
-        for mid, i, j, k in zip(self.f_mat, self.f_row, self.f_col, self.f_idx):
-            if mid == LAMBDA:
-                d = np.zeros((self.p, self.p))
-                d[i, :] = ML[j, :]
-            elif mid == BETA:
-                d = np.outer(LA[:, i], ML[j, :])
-            elif mid == PSI:
-                d = np.outer(LA[:, i], LA[:, j])
-                if i != j:
-                    d = d + d.T
-                out[:, :, k] += d
-                continue
-            else:
-                d = np.zeros((self.p, self.p))
-                d[i, j] = 1.0
-                if i != j:
-                    d[j, i] = 1.0
-                out[:, :, k] += d
-                continue
-            out[:, :, k] += d + d.T
-        return out
+        p = self.p
+        d = np.zeros((len(self.f_idx), p, p))
+        i, j = self.f_row, self.f_col
+        sel = self.f_mat == LAMBDA
+        if sel.any():
+            e = np.flatnonzero(sel)
+            d[e, i[sel], :] = ML[j[sel], :]
+        sel = self.f_mat == BETA
+        if sel.any():
+            d[sel] = LA[:, i[sel]].T[:, :, None] * ML[j[sel], :][:, None, :]
+        sel = self.f_mat == PSI
+        if sel.any():
+            d[sel] = LA[:, i[sel]].T[:, :, None] * LA[:, j[sel]].T[:, None, :]
+        sel = self.f_mat == THETA
+        if sel.any():
+            d[np.flatnonzero(sel), i[sel], j[sel]] = 1.0
+        # symmetrise: Λ and B entries always (d + d'), Ψ and Θ off-diagonal entries (d + d')
+        sym = (self.f_mat == LAMBDA) | (self.f_mat == BETA) | (i != j)
+        d[sym] = d[sym] + np.swapaxes(d[sym], 1, 2)
+        if len(np.unique(self.f_idx)) == len(self.f_idx):  # no shared labels: a plain scatter
+            out = np.empty((self.n_free, p, p))
+            out[self.f_idx] = d
+        else:
+            out = np.zeros((self.n_free, p, p))
+            np.add.at(out, self.f_idx, d)
+        return np.moveaxis(out, 0, 2)
 
     def expected_hessian(self, theta: np.ndarray, S: np.ndarray) -> np.ndarray:
         """E[∂²F/∂θ∂θ'] = tr(Σ⁻¹ Δ_k Σ⁻¹ Δ_l): twice the per-case expected information."""

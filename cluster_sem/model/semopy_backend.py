@@ -63,4 +63,4 @@ def semopy_estimates(pt: ParTable, mm: MatrixModel, data: pd.DataFrame, fallback
             theta[p.free] = values[key]
         elif p.op == "=~" and p.rhs in latents and (p.rhs, "~", p.lhs) in values:
             theta[p.free] = values[(p.rhs, "~", p.lhs)]
-    return theta, "semopy (MLW, SLSQP) start, finished by Fisher scoring"
+    return theta, "semopy (MLW, SLSQP) start, Fisher scoring + BFGS finish"

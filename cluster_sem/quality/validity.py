@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import gmean
+
+
+def gmean(x: np.ndarray) -> float:
+    """Geometric mean, as ``scipy.stats.gmean`` computes it (exp of the mean log), without scipy.stats."""
+    with np.errstate(divide="ignore"):
+        return float(np.exp(np.mean(np.log(x))))
 
 
 def htmt(data: pd.DataFrame, constructs: dict[str, list[str]]) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import ndtr  # = scipy.stats.norm.cdf, without importing scipy.stats
 
 from ..errors import ClusterSemError, SpecError
 from ..spec.schema import ControlEffect, Spec
@@ -77,7 +77,7 @@ def _control_values(z: np.ndarray, effect: ControlEffect) -> np.ndarray:
         if high < low:
             raise SpecError(f"spec: key 'population.controls': uniform_int high {high} < low {low}. "
                             "Fix: swap the bounds")
-        u = stats.norm.cdf(z)
+        u = ndtr(z)
         return np.clip(low + np.floor(u * (high - low + 1)), low, high).astype(np.int64)
     rounded = np.round(values, effect.decimals)
     return rounded.astype(np.int64) if effect.decimals <= 0 else rounded
