@@ -20,7 +20,7 @@ import pandas as pd
 
 from . import __version__
 from .errors import ClusterSemError
-from .model.fitted import ENGINES, ModelFit, fit_model
+from .model.fitted import ModelFit, fit_model
 from .results.effects import baron_kenny, ci_excludes_zero, mediation_short, path_verdict, zhao_type
 from .results.fit_verdicts import fit_verdicts
 from .results.results import Results
@@ -64,8 +64,6 @@ def stage_data(spec: Spec, data, options: FitOptions):
     if options.estimator.upper() != "ML":
         raise ClusterSemError(f"--estimator {options.estimator}: only ML is implemented in this version. "
                               "Fix: use --estimator ML")
-    if options.engine not in ENGINES:
-        raise ClusterSemError(f"engine '{options.engine}' is not known. Fix: use one of {', '.join(ENGINES)}")
     from .data.estimable import check_estimable
     prepared = prepare_data(spec, data, missing=options.missing, require_group=False)  # single-group fit
     check_estimable(spec, prepared)
