@@ -25,14 +25,22 @@ class MLSolution:
 
 def fisher_scoring(mm: MatrixModel, S: np.ndarray, start: np.ndarray, *, tol: float = 1e-9,
                    max_iter: int = 500) -> MLSolution:
-    """Minimise F_ML from ``start``; step halving keeps every step downhill and Σ positive definite."""
-    theta = np.asarray(start, dtype=float).copy()
+    """Minimise the single-group F_ML from ``start`` (see ``minimise``)."""
     S1 = S[None]
-    f, g = (x[0] for x in mm.gradient(theta[None], S1))
+    return minimise(lambda th: tuple(x[0] for x in mm.gradient(th[None], S1)),
+                    lambda th: mm.expected_hessian(th, S), start, tol=tol, max_iter=max_iter)
+
+
+def minimise(value_gradient, hessian, start: np.ndarray, *, tol: float = 1e-9,
+             max_iter: int = 500) -> MLSolution:
+    """Fisher scoring for any objective: ``value_gradient(θ) -> (F, ∂F/∂θ)``, ``hessian(θ)`` its expected
+    Hessian.  Step halving keeps every step downhill and Σ positive definite (F finite)."""
+    theta = np.asarray(start, dtype=float).copy()
+    f, g = value_gradient(theta)
     if not np.isfinite(f):
         raise np.linalg.LinAlgError("start values give a non-positive-definite implied covariance")
     for it in range(1, max_iter + 1):
-        H = mm.expected_hessian(theta, S)
+        H = hessian(theta)
         try:
             step = np.linalg.solve(H + 1e-12 * np.eye(len(theta)), g)
         except np.linalg.LinAlgError:
@@ -40,7 +48,7 @@ def fisher_scoring(mm: MatrixModel, S: np.ndarray, start: np.ndarray, *, tol: fl
         alpha = 1.0
         for _ in range(40):
             trial = theta - alpha * step
-            f_new, g_new = (x[0] for x in mm.gradient(trial[None], S1))
+            f_new, g_new = value_gradient(trial)
             if np.isfinite(f_new) and f_new <= f + 1e-12:
                 break
             alpha /= 2
