@@ -82,13 +82,15 @@ def sample_covariance(data: pd.DataFrame) -> np.ndarray:
 def fit_model(syntax: str, data: pd.DataFrame, *, use_semopy: bool = True, group: str | None = None,
               groups: Sequence[str] | None = None, group_equal: Iterable[str] = (),
               group_partial: Iterable[str] = (), equal_rows: Iterable[str] = (),
-              meanstructure: bool | None = None, estimator: str = "ML") -> ModelFit:
+              meanstructure: bool | None = None, estimator: str = "ML", fixed_lv_means: Iterable[str] = (),
+              start_fit: "ModelFit | None" = None) -> ModelFit:
     """Fit ``syntax`` to the complete-case ``data`` by ML and return lavaan-convention results.
 
     ``group`` (a column of ``data``; ``groups`` fixes the order, first = reference) makes it a multigroup
     fit with lavaan's ``group.equal`` sets in ``group_equal`` and released rows in ``group_partial``;
     ``meanstructure`` defaults to True with groups (as lavaan) and False without.  Those fits go through
-    ``fit_groups``; the plain single-group call keeps the covariance-only path below.
+    ``fit_groups`` (see it for ``equal_rows``, ``fixed_lv_means``, ``start_fit``); the plain single-group
+    call keeps the covariance-only path below.
     """
     if meanstructure is None:
         meanstructure = group is not None
@@ -96,7 +98,8 @@ def fit_model(syntax: str, data: pd.DataFrame, *, use_semopy: bool = True, group
         from .fit_groups import fit_groups
         return fit_groups(syntax, data, group=group, groups=groups, group_equal=group_equal,
                           group_partial=group_partial, equal_rows=equal_rows, meanstructure=meanstructure,
-                          estimator=estimator, use_semopy=use_semopy)
+                          estimator=estimator, use_semopy=use_semopy, fixed_lv_means=fixed_lv_means,
+                          start_fit=start_fit)
     pt = build_partable(syntax)
     mm = build_matrix_model(pt)
     missing = [v for v in mm.ov if v not in data.columns]

@@ -53,8 +53,12 @@ def _flagged(p: Param, equal: set[str], lv: set[str], ov_nox: set[str]) -> bool:
 
 def build_group_partable(syntax: str, groups: Sequence[str], *, group_equal: Iterable[str] = (),
                          group_partial: Iterable[str] = (), equal_rows: Iterable[str] = (),
-                         meanstructure: bool = True) -> ParTable:
-    """lavaan's parameter table for ``len(groups)`` groups (one group allowed: a mean-structure model)."""
+                         meanstructure: bool = True, fixed_lv_means: Iterable[str] = ()) -> ParTable:
+    """lavaan's parameter table for ``len(groups)`` groups (one group allowed: a mean-structure model).
+
+    ``fixed_lv_means``: latents whose means stay 0 in every group even under scalar invariance (the
+    dimensions of a second-order construct, whose means run through the second-order mean; lavaan would
+    free them too and leave the model unidentified)."""
     equal = set(group_equal)
     unknown = equal - set(GROUP_EQUAL)
     if unknown:
@@ -79,6 +83,7 @@ def build_group_partable(syntax: str, groups: Sequence[str], *, group_equal: Ite
         for f in var.lv:
             template.append(Param(f, "~1", "", free=-1, value=0.0, user=False))
     free_means = "intercepts" in equal and "means" not in equal
+    keep_fixed = set(fixed_lv_means)
 
     rows: list[Param] = []
     index: dict[str, int] = {}      # equality key → free index
@@ -88,7 +93,7 @@ def build_group_partable(syntax: str, groups: Sequence[str], *, group_equal: Ite
         for p in template:
             free = p.free >= 0
             value = p.value
-            if p.op == "~1" and p.lhs in lv and g > 0 and free_means and not p.user:
+            if p.op == "~1" and p.lhs in lv and g > 0 and free_means and not p.user and p.lhs not in keep_fixed:
                 free, value = True, None
             if not free:
                 rows.append(Param(p.lhs, p.op, p.rhs, p.label, -1, value, p.user, p.exo, g))
