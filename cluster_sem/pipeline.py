@@ -64,7 +64,7 @@ def stage_data(spec: Spec, data, options: FitOptions):
     if options.estimator.upper() != "ML":
         raise ClusterSemError(f"--estimator {options.estimator}: only ML is implemented in this version. "
                               "Fix: use --estimator ML")
-    return prepare_data(spec, data, missing=options.missing)
+    return prepare_data(spec, data, missing=options.missing, by_group=False)  # single group: keep rows without one
 
 
 def stage_fit(spec: Spec, frame: pd.DataFrame) -> tuple[ModelFit, ModelFit]:

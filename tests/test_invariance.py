@@ -239,3 +239,16 @@ def test_group_levels_spec_checks(tmp_path):
 
 def test_options_are_checked_once_at_the_boundary():
     assert InvarianceOptions(release=("CE=~CE3, CE3~1",)).checked().release == ("CE=~CE3", "CE3~1")
+
+
+def test_rows_without_a_group_are_kept_for_single_group_analyses(regions_csv, tmp_path):
+    from cluster_sem.data import prepare_data
+    from cluster_sem.spec import load_spec
+    df = pd.read_csv(regions_csv)
+    df.loc[[0, 1], "region"] = None
+    data = tmp_path / "blank.csv"
+    df.to_csv(data, index=False)
+    spec = load_spec(SPEC)
+    assert prepare_data(spec, data, by_group=False).n_used == 400
+    with pytest.warns(Warning):
+        assert prepare_data(spec, data, by_group=True).n_used == 398

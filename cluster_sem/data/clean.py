@@ -22,7 +22,6 @@ import pandas as pd
 
 from ..errors import ClusterSemError, DataError, DataWarning
 from ..spec.schema import Spec
-from .groups import group_label
 from .io import read_table
 
 MAX_LISTED = 5  # rows / values quoted in one message
@@ -181,14 +180,14 @@ def _to_numeric(frame: pd.DataFrame, col: str, source: str, rows: _Rows, role: s
 
 
 def prepare_data(spec: Spec, data: str | Path | pd.DataFrame, *, source: str | None = None,
-                 missing: str = "listwise", columns: str = "model", by_group: bool = False) -> SurveyData:
+                 missing: str = "listwise", columns: str = "model", by_group: bool = True) -> SurveyData:
     """Read (if a path), check and clean survey data for ``spec``.
 
     ``missing="listwise"`` drops every row with a missing item, control or group; ``missing="fiml"`` keeps
     rows with at least one answered item (rows with no answered item, or a missing control/group, are
     still dropped).  ``columns="model"`` keeps id, group, controls and items; ``"all"`` also keeps the
     data's other columns unchanged.  Rows without a group value are dropped only when ``by_group`` (a
-    multigroup analysis); group values are kept as written (``groups.group_label``: code 1 stays "1").
+    multigroup analysis; the single-group ``fit`` pipeline passes False and keeps them); ``groups.analysis_groups`` turns the raw values into group labels.
     """
     if missing not in ("listwise", "fiml"):
         raise ClusterSemError(f"missing='{missing}' is not known. Fix: use 'listwise' or 'fiml'")
@@ -260,7 +259,8 @@ def prepare_data(spec: Spec, data: str | Path | pd.DataFrame, *, source: str | N
 
     group = None
     if spec.group:
-        group = frame[spec.group].map(group_label)
+        group = frame[spec.group].map(lambda v: v.strip() if isinstance(v, str) else v)
+        group = group.map(lambda v: np.nan if isinstance(v, str) and v == "" else v)
 
     missing_by_item = {c: float(values[c].isna().mean()) for c in items}
     raw_items = pd.DataFrame({c: values[c] for c in items}).reset_index(drop=True)
