@@ -22,6 +22,8 @@ EPILOG = {
                 "--out data/zhejiang_128_synthetic.csv",
     "fit": "examples:\n  cluster-sem fit questionnaires/zhejiang_cluster_growth.yaml data/zhejiang_128_synthetic.csv --out results/\n"
            "  cluster-sem fit SPEC DATA --out results/ --bootstrap 5000 --seed 1 --jobs 2",
+    "invariance": "examples:\n  cluster-sem invariance SPEC DATA --out results-invariance/\n"
+                  "  cluster-sem invariance SPEC DATA --out results-invariance/ --release \"CE=~CE3\" --lang zh",
     "report": "examples:\n  cluster-sem report results/\n  cluster-sem report results/ --lang zh",
 }
 
@@ -75,6 +77,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=["default", "semopy"], default="default",
                    help="start values of the ML fit: default = lavaan's (fast start-up); semopy = semopy's "
                         "solution (same estimates, ~1.5 s slower; a cross-check)")
+
+    p = sub.add_parser("invariance", help="measurement invariance across the spec's groups (configural, metric, "
+                       "scalar, strict) and path differences; write results.json + reports",
+                       epilog=EPILOG["invariance"], formatter_class=fmt)
+    p.add_argument("spec")
+    p.add_argument("data")
+    p.add_argument("--out", required=True, help="output directory (created; files replaced atomically)")
+    p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", help="ML (default); MLR: not in this build")
+    p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise",
+                   help="listwise (default); fiml: not in this build")
+    p.add_argument("--release", default=None, metavar="ROWS",
+                   help="equality constraints to free in every level, e.g. \"CE=~CE3\" or \"CE=~CE3,CE3~1\"")
+    p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
+    p.add_argument("--quiet", action="store_true", help="no summary")
 
     p = sub.add_parser("report", help="re-render DIR/report.html and DIR/report.md from DIR/results.json",
                        epilog=EPILOG["report"], formatter_class=fmt)
@@ -151,6 +167,17 @@ def _umask() -> int:
     return mask
 
 
+def _write_results(results, args) -> int:
+    """results.json + report.html + report.md into --out (atomically), then the terminal summary."""
+    files = {"results.json": results.to_json()}
+    files.update(_rendered(results, args.lang))
+    _write_atomically(Path(args.out), files)
+    if not args.quiet:
+        print(results.summary(lang=args.lang))
+    print(f"wrote {Path(args.out) / 'results.json'}, report.html, report.md")
+    return 0
+
+
 def _rendered(results, lang: str) -> dict[str, str]:
     return {"report.html": results.to_html(lang=lang), "report.md": results.to_markdown(lang=lang)}
 
@@ -192,13 +219,18 @@ def cmd_fit(args) -> int:
     results = api.fit(args.spec, args.data, bootstrap=args.bootstrap, seed=args.seed, jobs=args.jobs,
                   ci_level=args.ci_level, missing=args.missing, estimator=args.estimator, ci=args.ci,
                   scheduler=args.scheduler, quiet=args.quiet, command=command, engine=args.engine)
-    files = {"results.json": results.to_json()}
-    files.update(_rendered(results, args.lang))
-    _write_atomically(Path(args.out), files)
-    if not args.quiet:
-        print(results.summary(lang=args.lang))
-    print(f"wrote {Path(args.out) / 'results.json'}, report.html, report.md")
-    return 0
+    return _write_results(results, args)
+
+
+def cmd_invariance(args) -> int:
+    from .invariance import InvarianceOptions, run_invariance
+    from .invariance.document import parse_release
+    command = "cluster-sem invariance " + " ".join(
+        [args.spec, args.data, "--out", args.out, "--estimator", args.estimator, "--missing", args.missing]
+        + (["--release", f'"{args.release}"'] if args.release else []))
+    results = run_invariance(args.spec, args.data, InvarianceOptions(
+        estimator=args.estimator, missing=args.missing, release=parse_release(args.release), command=command))
+    return _write_results(results, args)
 
 
 def cmd_report(args) -> int:
@@ -254,7 +286,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args) -> int:
     from .errors import ClusterSemError
-    handler = {"validate": cmd_validate, "simulate": cmd_simulate, "fit": cmd_fit, "report": cmd_report}[args.command]
+    handler = {"validate": cmd_validate, "simulate": cmd_simulate, "fit": cmd_fit, "report": cmd_report,
+               "invariance": cmd_invariance}[args.command]
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

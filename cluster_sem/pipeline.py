@@ -65,7 +65,7 @@ def stage_data(spec: Spec, data, options: FitOptions):
         raise ClusterSemError(f"--estimator {options.estimator}: only ML is implemented in this version. "
                               "Fix: use --estimator ML")
     from .data.estimable import check_estimable
-    prepared = prepare_data(spec, data, missing=options.missing, require_group=False)  # single-group fit
+    prepared = prepare_data(spec, data, missing=options.missing, by_group=False)  # single group: keep rows without one
     check_estimable(spec, prepared)
     return prepared
 

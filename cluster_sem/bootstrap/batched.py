@@ -29,7 +29,7 @@ from ..model.inference import defined_values
 from ..model.matrices import LAMBDA, PSI, THETA, MatrixModel
 from ..model.partable import ParTable
 from ..model.objective import BatchedObjective
-from ..model.quasi_newton import batched_ml  # noqa: F401  (re-exported: the engine's solver)
+from ..model.quasi_newton import batched_ml, batched_quasi_newton  # noqa: F401  (re-exported: the engine's solvers)
 
 RULE = ("a resample counts as converged when max|dF/dtheta| < 1e-9 after batched quasi-Newton (BFGS) "
         "iterations from the full-sample estimates or, failing that, after single-sample Fisher scoring from "
@@ -69,6 +69,9 @@ class BlockResult:
 
 def make_core(fit, data, **kw) -> ModelCore:
     """ModelCore from a ModelFit and a DataFrame (or an n × p array already in ``mm.ov`` order)."""
+    if getattr(fit, "group_model", None) is not None:
+        raise ValueError("this bootstrap engine takes single-group covariance-structure fits; "
+                         "multigroup/mean-structure fits use bootstrap.groups")
     mm = fit.matrix_model
     if hasattr(data, "columns"):
         missing = [v for v in mm.ov if v not in data.columns]
@@ -95,16 +98,22 @@ def sample_covariances(data: np.ndarray, indices: np.ndarray) -> np.ndarray:
     With multiplicities w_b (how often each row is drawn) S_b = Σ_i w_bi x_i x_i'/N − x̄_b x̄_b'; the data
     are centred at the full-sample mean first, which keeps the subtraction well conditioned.
     """
+    return sample_moments(data, indices)[1]
+
+
+def sample_moments(data: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(means (b, p), ML covariances (b, p, p)) of every resample (see ``sample_covariances``)."""
     b, n = indices.shape
     p = data.shape[1]
-    x = data - data.mean(axis=0)
+    centre = data.mean(axis=0)
+    x = data - centre
     w = np.zeros((b, n))
     np.add.at(w, (np.repeat(np.arange(b), n), indices.ravel()), 1.0)
     w /= n
     outer = (x[:, :, None] * x[:, None, :]).reshape(n, p * p)
     mean = w @ x
     S = (w @ outer).reshape(b, p, p) - mean[:, :, None] * mean[:, None, :]
-    return 0.5 * (S + np.swapaxes(S, 1, 2))
+    return mean + centre, 0.5 * (S + np.swapaxes(S, 1, 2))
 
 
 def needs_counts(n: int, p: int, b: int) -> bool:

@@ -185,14 +185,14 @@ def _to_numeric(frame: pd.DataFrame, col: str, source: str, rows: _Rows, role: s
 
 
 def prepare_data(spec: Spec, data: str | Path | pd.DataFrame, *, source: str | None = None,
-                 missing: str = "listwise", columns: str = "model", require_group: bool = True) -> SurveyData:
+                 missing: str = "listwise", columns: str = "model", by_group: bool = True) -> SurveyData:
     """Read (if a path), check and clean survey data for ``spec``.
 
     ``missing="listwise"`` drops every row with a missing item, control or group; ``missing="fiml"`` keeps
     rows with at least one answered item (rows with no answered item, or a missing control/group, are
     still dropped).  ``columns="model"`` keeps id, group, controls and items; ``"all"`` also keeps the
-    data's other columns unchanged.  ``require_group=False`` (single-group fits and ``validate``) keeps rows
-    with a blank group, which a single-group fit does not use; multigroup analyses need the default.
+    data's other columns unchanged.  Rows without a group value are dropped only when ``by_group`` (a
+    multigroup analysis; the single-group ``fit`` pipeline passes False and keeps them); ``groups.analysis_groups`` turns the raw values into group labels.
     """
     if missing not in ("listwise", "fiml"):
         raise ClusterSemError(f"missing='{missing}' is not known. Fix: use 'listwise' or 'fiml'")
@@ -277,7 +277,7 @@ def prepare_data(spec: Spec, data: str | Path | pd.DataFrame, *, source: str | N
         group = frame[spec.group].map(lambda v: v.strip() if isinstance(v, str) else v)
         group = group.map(lambda v: np.nan if isinstance(v, str) and v == "" else v)
         n_blank = int(group.isna().sum())
-        if n_blank and not require_group:
+        if n_blank and not by_group:
             log.append(f"{n_blank} rows have no group in '{spec.group}'; kept (the group column is only used "
                        "by multigroup analyses)")
 
@@ -287,7 +287,7 @@ def prepare_data(spec: Spec, data: str | Path | pd.DataFrame, *, source: str | N
     # deletion
     item_na = pd.DataFrame({c: values[c].isna() for c in items}, index=frame.index)
     other_na = pd.DataFrame({c: values[c].isna() for c in controls}, index=frame.index)
-    if group is not None and require_group:
+    if group is not None and by_group:
         other_na[spec.group] = group.isna()
     item_mat = item_na.to_numpy()
     other_mat = other_na.to_numpy()
@@ -357,4 +357,4 @@ def prepare_data(spec: Spec, data: str | Path | pd.DataFrame, *, source: str | N
 def validate_data(spec: Spec | str | Path, path: str | Path, *, missing: str = "listwise") -> SurveyData:
     """``cluster-sem validate SPEC DATA``: everything ``prepare_data`` checks, for one data file."""
     from ..simulate.specfile import as_spec
-    return prepare_data(as_spec(spec), path, missing=missing, require_group=False)
+    return prepare_data(as_spec(spec), path, missing=missing, by_group=False)

@@ -8,7 +8,9 @@ The result is a frozen ``ModelFit``; nothing is computed after construction.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +24,7 @@ from .inference import (defined_gradient, defined_values, estimates, standardize
 from .matrices import MatrixModel, build_matrix_model
 from .partable import ParTable, build_partable
 from .start import lavaan_start
+from .sample_stats import ml_covariance
 
 PARAM_COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "std_all"]
 
@@ -44,6 +47,20 @@ class ModelFit:
     iterations: int
     problems: tuple[str, ...] = field(default=())
     start_note: str = ""
+    # multigroup / mean-structure fits (``fit_groups``); None on the single-group covariance path, where
+    # matrix_model/sample_cov/implied_cov above describe the one group.  With groups, those three fields
+    # describe the first (reference) group and ``n`` is the total N.
+    sample: Any = None               # SampleStats: per-group n, covariances, means
+    group_model: Any = None          # GroupModel: matrices per group
+    objective: Any = None            # the objective that was minimised (MLObjective, ...)
+    test: Any = None                 # statistic.TestResult
+    implied_mean: Any = None         # (G, p) model-implied means
+    implied_covs: Any = None         # (G, p, p) model-implied covariances
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """Analysis-group names ((), for a single-group fit)."""
+        return self.partable.groups
 
     def latent_correlations(self) -> pd.DataFrame:
         """Model-implied correlations of the latent variables (for Fornell–Larcker)."""
@@ -64,25 +81,42 @@ def sample_covariance(data: pd.DataFrame) -> np.ndarray:
     """
     from ..blas import many_rows
     x = data.to_numpy(dtype=float)
-    x = x - x.mean(axis=0)
     with many_rows(*x.shape):
-        return x.T @ x / x.shape[0]
+        return ml_covariance(x)
 
 
 ENGINES = ("default", "semopy")
 
 
-def fit_model(syntax: str, data: pd.DataFrame, *, engine: str = "default", use_semopy: bool | None = None) -> ModelFit:
+def fit_model(syntax: str, data: pd.DataFrame, *, engine: str = "default", use_semopy: bool | None = None,
+              group: str | None = None, groups: Sequence[str] | None = None, group_equal: Iterable[str] = (),
+              group_partial: Iterable[str] = (), equal_rows: Iterable[str] = (),
+              meanstructure: bool | None = None, estimator: str = "ML", fixed_lv_means: Iterable[str] = (),
+              start_fit: "ModelFit | None" = None) -> ModelFit:
     """Fit ``syntax`` to the complete-case ``data`` by ML and return lavaan-convention results.
 
     ``engine="default"`` starts Fisher scoring from lavaan's start values (``start.py``) and falls back to
     semopy's solution only when that does not converge; ``engine="semopy"`` starts from semopy's solution
     (the former default, kept as a cross-check).  ``use_semopy`` is the older spelling of the same choice.
+
+    ``group`` (a column of ``data``; ``groups`` fixes the order, first = reference) makes it a multigroup
+    fit with lavaan's ``group.equal`` sets in ``group_equal`` and released rows in ``group_partial``;
+    ``meanstructure`` defaults to True with groups (as lavaan) and False without.  Those fits go through
+    ``fit_groups`` (see it for ``equal_rows``, ``fixed_lv_means``, ``start_fit``); the plain single-group
+    call keeps the covariance-only path below.
     """
     if use_semopy is not None:
         engine = "semopy" if use_semopy else "default"
     if engine not in ENGINES:
         raise FitError(f"engine '{engine}' is not known. Fix: use one of {', '.join(ENGINES)}")
+    if meanstructure is None:
+        meanstructure = group is not None
+    if group is not None or meanstructure or estimator != "ML":
+        from .fit_groups import fit_groups
+        return fit_groups(syntax, data, group=group, groups=groups, group_equal=group_equal,
+                          group_partial=group_partial, equal_rows=equal_rows, meanstructure=meanstructure,
+                          estimator=estimator, use_semopy=engine == "semopy", fixed_lv_means=fixed_lv_means,
+                          start_fit=start_fit)
     pt = build_partable(syntax)
     mm = build_matrix_model(pt)
     missing = [v for v in mm.ov if v not in data.columns]

@@ -33,9 +33,14 @@ def batched_ml(mm: MatrixModel, S: np.ndarray, start: np.ndarray, metric_inv: np
     with np.errstate(all="ignore"):
         logdet_S = np.linalg.slogdet(S)[1]
 
-    def grad(th, rows):
-        return objective(th, S[rows], logdet_S[rows])
+    return batched_quasi_newton(lambda th, rows: objective(th, S[rows], logdet_S[rows]), R, start, metric_inv,
+                                tol=tol, max_iter=max_iter)
 
+
+def batched_quasi_newton(grad, R: int, start: np.ndarray, metric_inv: np.ndarray, *, tol: float,
+                         max_iter: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """The engine of ``batched_ml`` for any batched objective: ``grad(theta[r, q], rows) -> (F[r], g[r, q])``
+    evaluates replicates ``rows``; the multigroup bootstrap (``bootstrap.groups``) passes its own."""
     theta = np.repeat(start[None], R, axis=0)
     with np.errstate(all="ignore"):
         f, g = grad(theta, np.arange(R))
