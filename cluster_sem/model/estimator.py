@@ -59,18 +59,18 @@ def minimise(value_gradient, hessian, start: np.ndarray, *, tol: float = 1e-9,
             return MLSolution(theta, float(f), it, False, float(np.abs(g).max()))
         theta, f, g = trial, f_new, g_new
         if np.abs(g).max() < tol or np.abs(alpha * step).max() < tol * 1e-2:
-            return MLSolution(theta, float(f), it, _converged(mm, theta, S, g), float(np.abs(g).max()))
+            return MLSolution(theta, float(f), it, _converged(g, hessian, theta), float(np.abs(g).max()))
     return MLSolution(theta, float(f), max_iter, False, float(np.abs(g).max()))
 
 
-def _converged(mm: MatrixModel, theta: np.ndarray, S: np.ndarray, g: np.ndarray) -> bool:
+def _converged(g: np.ndarray, hessian, theta: np.ndarray) -> bool:
     """Gradient ~0, judged scale-free as well: a control in raw units (revenue ~1e8) makes its regression
     weight ~1e-8 and the gradient for it ~1e8 times larger at the same relative accuracy, so the Newton
     decrement gᵀH⁻¹g (invariant to rescaling parameters) also counts as converged."""
     if np.abs(g).max() < 1e-5:
         return True
     try:
-        return bool(g @ np.linalg.solve(mm.expected_hessian(theta, S), g) < 1e-12)
+        return bool(g @ np.linalg.solve(hessian(theta), g) < 1e-12)
     except np.linalg.LinAlgError:
         return False
 

@@ -115,11 +115,11 @@ class MatrixModel:
         # symmetrise: Λ and B entries always (d + d'), Ψ and Θ off-diagonal entries (d + d')
         sym = (self.f_mat == LAMBDA) | (self.f_mat == BETA) | (i != j)
         d[sym] = d[sym] + np.swapaxes(d[sym], 1, 2)
+        # zeros, not empty: a group's block of a multigroup model holds only some of the free indices
+        out = np.zeros((self.n_free, p, p))
         if len(np.unique(self.f_idx)) == len(self.f_idx):  # no shared labels: a plain scatter
-            out = np.empty((self.n_free, p, p))
             out[self.f_idx] = d
         else:
-            out = np.zeros((self.n_free, p, p))
             np.add.at(out, self.f_idx, d)
         return np.moveaxis(out, 0, 2)
 
