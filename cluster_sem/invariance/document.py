@@ -148,7 +148,7 @@ def run_invariance(spec: Spec | str | Path, data, options: InvarianceOptions = I
     doc = {
         "invariance": block,
         "data": {"source": source, "n_raw": prepared.n_raw, "n_used": prepared.n_used,
-                 "n_dropped": prepared.n_dropped, "dropped": [list(d) for d in prepared.dropped][:200],
+                 "n_dropped": prepared.n_dropped, "dropped": [list(d) for d in prepared.dropped],
                  "log": list(prepared.log), "groups": counts},
         "spec": parsed.model_dump(mode="json", by_alias=True, exclude_none=True),
         "warnings": warnings,

@@ -13,6 +13,11 @@ REQUIRED: dict[str, type | tuple[type, ...]] = {
     "reliability": dict, "htmt": dict, "hypotheses": list, "data": dict, "spec": dict, "warnings": list,
     "meta": dict,
 }
+# a `cluster-sem invariance` document (``meta.analysis == "invariance"``) has its own top level
+REQUIRED_INVARIANCE: dict[str, type | tuple[type, ...]] = {
+    "invariance": dict, "data": dict, "spec": dict, "warnings": list, "meta": dict,
+}
+INVARIANCE_KEYS: dict[str, type | tuple[type, ...]] = {"groups": list, "levels": list}
 MODEL_KEYS: dict[str, type | tuple[type, ...]] = {"fit": dict, "parameters": list}
 NUMBER = (int, float, type(None))
 
@@ -21,9 +26,11 @@ def shape_problem(doc: Any) -> str | None:
     """The first way ``doc`` departs from a results document, or None."""
     if not isinstance(doc, dict):
         return f"the top level is a {type(doc).__name__}, not an object"
-    for key, kind in REQUIRED.items():
-        if not isinstance(doc.get(key), kind):
-            return f"'{key}' is missing or not {'an object' if kind is dict else 'a list'}"
+    if "invariance" in doc and "measurement_model" not in doc:
+        return _invariance_problem(doc)
+    problem = _missing_key(doc, REQUIRED)
+    if problem:
+        return problem
     for model in ("measurement_model", "structural_model"):
         for key, kind in MODEL_KEYS.items():
             if not isinstance(doc[model].get(key), kind):
@@ -36,10 +43,34 @@ def shape_problem(doc: Any) -> str | None:
     for i, row in enumerate(doc["indirect_effects"] + doc["total_effects"]):
         if not isinstance(row, dict) or not isinstance(row.get("name"), str):
             return f"effect {i} is not an object with a name"
+    return _title_problem(doc)
+
+
+def _title_problem(doc: dict) -> str | None:
     title = doc["meta"].get("title", {})
     if not isinstance(title, dict) or not all(isinstance(v, str) for v in title.values()):
         return "'meta.title' is not a mapping of language to text"
     return None
+
+
+def _missing_key(doc: dict, required: dict, where: str = "") -> str | None:
+    for key, kind in required.items():
+        if not isinstance(doc.get(key), kind):
+            return f"'{where}{key}' is missing or not {'an object' if kind is dict else 'a list'}"
+    return None
+
+
+def _invariance_problem(doc: dict) -> str | None:
+    """The shape of a `cluster-sem invariance` document: its block, levels and groups."""
+    problem = _missing_key(doc, REQUIRED_INVARIANCE) or _missing_key(doc["invariance"], INVARIANCE_KEYS,
+                                                                     "invariance.")
+    if problem:
+        return problem
+    for i, level in enumerate(doc["invariance"]["levels"]):
+        if not isinstance(level, dict) or not isinstance(level.get("level"), str) \
+                or not isinstance(level.get("fit"), dict):
+            return f"'invariance.levels[{i}]' is not a level (level name, fit object)"
+    return _title_problem(doc)
 
 
 __all__ = ["shape_problem"]
