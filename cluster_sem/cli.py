@@ -34,6 +34,12 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def _allowed(option: str) -> list[str]:
+    """Choices shown by --help come from the one table of allowed option values (cluster_sem.options)."""
+    from .options import FIT_OPTIONS
+    return list(FIT_OPTIONS[option].constraint.values)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="cluster-sem", description="Structural equation modelling of cluster-firm surveys "
                      "from one YAML questionnaire spec (lavaan conventions).")
@@ -64,11 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=1, help="local worker processes for the bootstrap")
     p.add_argument("--scheduler", default=None, help="dask.distributed scheduler address, or 'local'")
     p.add_argument("--ci-level", type=float, default=0.95)
-    p.add_argument("--ci", choices=["auto", "percentile", "bc", "delta", "monte-carlo"], default="auto",
+    p.add_argument("--ci", choices=_allowed("ci"), default="auto",
                    help="CI reported for indirect effects (auto: percentile bootstrap if --bootstrap > 0, else delta)")
-    p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise",
+    p.add_argument("--missing", choices=_allowed("missing"), default="listwise",
                    help="listwise (default); fiml is not implemented in this version")
-    p.add_argument("--estimator", choices=["ML", "MLR", "WLSMV"], default="ML",
+    p.add_argument("--estimator", choices=_allowed("estimator"), default="ML",
                    help="ML (default); MLR and WLSMV are not implemented in this version")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
