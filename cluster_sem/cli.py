@@ -108,13 +108,16 @@ def _check_out(value: str, *, directory: bool) -> Path:
 def _write_atomically(out_dir: Path, files: dict[str, str]) -> None:
     """Build the complete new output folder beside the old one, then swap it in by renaming, so DIR never
     mixes two runs: a failure before the swap leaves DIR as it was.  Other files already in DIR are kept
-    (hard-linked into the new folder)."""
+    (hard-linked into the new folder).  When DIR is the working directory (``--out .``) or holds it, the
+    files are written first and then each is renamed into place instead."""
     out_dir = out_dir.absolute()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     old = None
+    cwd = Path.cwd()
+    in_place = out_dir == cwd or out_dir in cwd.parents
     try:
-        if out_dir.is_dir():
+        if out_dir.is_dir() and not in_place:
             for entry in out_dir.iterdir():
                 if entry.name in files:
                     continue
@@ -125,7 +128,12 @@ def _write_atomically(out_dir: Path, files: dict[str, str]) -> None:
         for name, text in files.items():
             (tmp / name).write_text(text, encoding="utf-8")
         os.chmod(tmp, 0o777 & ~_umask())
-        if out_dir.exists():
+        if in_place:
+            # renaming the shell's working directory away would leave the user in a deleted folder:
+            # here the files are replaced one by one (each atomically), after all were written
+            for name in files:
+                os.replace(tmp / name, out_dir / name)
+        elif out_dir.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
             os.replace(out_dir, old / "previous")
             try:

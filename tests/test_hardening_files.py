@@ -110,3 +110,11 @@ def test_unreachable_scheduler_is_one_line_quickly(tmp_path, capsys):
     assert time.time() - t0 < 60
     one_line_error(capsys, "--scheduler")
     assert not out.exists()
+
+
+def test_out_dot_keeps_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.txt").write_text("mine")
+    cli._write_atomically(Path("."), {"results.json": "new", "report.md": "new"})
+    assert Path.cwd().exists() and (tmp_path / "results.json").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt", "report.md", "results.json"]
