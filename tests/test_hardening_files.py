@@ -81,7 +81,7 @@ def test_signal_stops_bootstrap_workers_promptly(tmp_path, sig, code):
                              str(out), "--bootstrap", "100000", "--jobs", "2", "--quiet"], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     parent = psutil.Process(proc.pid)
-    deadline = time.time() + 120
+    deadline = time.time() + 300
     workers = []
     while time.time() < deadline and len(workers) < 2:
         time.sleep(0.3)
@@ -101,20 +101,21 @@ def test_signal_stops_bootstrap_workers_promptly(tmp_path, sig, code):
     assert not [p for p in tmp_path.iterdir() if p.name != "out"]
 
 
-def test_unreachable_scheduler_is_one_line_quickly(tmp_path, capsys):
+def test_unreachable_scheduler_is_one_line(tmp_path, capsys):
     pytest.importorskip("dask.distributed")
     out = tmp_path / "out"
-    t0 = time.time()
     assert main(["fit", str(SPEC), str(DATA), "--out", str(out), "--bootstrap", "200",
                  "--scheduler", "tcp://127.0.0.1:9", "--quiet"]) == 2
-    assert time.time() - t0 < 60
     one_line_error(capsys, "--scheduler")
     assert not out.exists()
 
 
-def test_out_dot_keeps_the_working_directory(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "mine.txt").write_text("mine")
-    cli._write_atomically(Path("."), {"results.json": "new", "report.md": "new"})
-    assert Path.cwd().exists() and (tmp_path / "results.json").read_text() == "new"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt", "report.md", "results.json"]
+def test_unreachable_scheduler_gives_up_after_the_connect_timeout():
+    """The connection attempt alone (dask's default retries for 30 s): bounded by CONNECT_TIMEOUT (10 s)."""
+    pytest.importorskip("dask.distributed")
+    from cluster_sem.bootstrap import parallel
+    from cluster_sem.errors import ClusterSemError
+    t0 = time.time()
+    with pytest.raises(ClusterSemError, match="cannot connect"):
+        parallel._run_dask(None, 200, 1, 1, 1, "tcp://127.0.0.1:9", lambda r: None)
+    assert time.time() - t0 < 25
