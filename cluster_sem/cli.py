@@ -36,6 +36,12 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def _allowed(option: str) -> list[str]:
+    """Choices shown by --help come from the one table of allowed option values (cluster_sem.options)."""
+    from .options import FIT_OPTIONS
+    return list(FIT_OPTIONS[option].constraint.values)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="cluster-sem", description="Structural equation modelling of cluster-firm surveys "
                      "from one YAML questionnaire spec (lavaan conventions).")
@@ -66,11 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=1, help="local worker processes for the bootstrap")
     p.add_argument("--scheduler", default=None, help="dask.distributed scheduler address, or 'local'")
     p.add_argument("--ci-level", type=float, default=0.95)
-    p.add_argument("--ci", choices=["auto", "percentile", "bc", "delta", "monte-carlo"], default="auto",
+    p.add_argument("--ci", choices=_allowed("ci"), default="auto",
                    help="CI reported for indirect effects (auto: percentile bootstrap if --bootstrap > 0, else delta)")
-    p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise",
+    p.add_argument("--missing", choices=_allowed("missing"), default="listwise",
                    help="listwise (default); fiml is not implemented in this version")
-    p.add_argument("--estimator", choices=["ML", "MLR", "WLSMV"], default="ML",
+    p.add_argument("--estimator", choices=_allowed("estimator"), default="ML",
                    help="ML (default); MLR and WLSMV are not implemented in this version")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
@@ -121,13 +127,16 @@ def _check_out(value: str, *, directory: bool) -> Path:
 def _write_atomically(out_dir: Path, files: dict[str, str]) -> None:
     """Build the complete new output folder beside the old one, then swap it in by renaming, so DIR never
     mixes two runs: a failure before the swap leaves DIR as it was.  Other files already in DIR are kept
-    (hard-linked into the new folder)."""
+    (hard-linked into the new folder).  When DIR is the working directory (``--out .``) or holds it, the
+    files are written first and then each is renamed into place instead."""
     out_dir = out_dir.absolute()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     old = None
+    cwd = Path.cwd()
+    in_place = out_dir == cwd or out_dir in cwd.parents
     try:
-        if out_dir.is_dir():
+        if out_dir.is_dir() and not in_place:
             for entry in out_dir.iterdir():
                 if entry.name in files:
                     continue
@@ -138,7 +147,12 @@ def _write_atomically(out_dir: Path, files: dict[str, str]) -> None:
         for name, text in files.items():
             (tmp / name).write_text(text, encoding="utf-8")
         os.chmod(tmp, 0o777 & ~_umask())
-        if out_dir.exists():
+        if in_place:
+            # renaming the shell's working directory away would leave the user in a deleted folder:
+            # here the files are replaced one by one (each atomically), after all were written
+            for name in files:
+                os.replace(tmp / name, out_dir / name)
+        elif out_dir.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
             os.replace(out_dir, old / "previous")
             try:

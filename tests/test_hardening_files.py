@@ -81,7 +81,7 @@ def test_signal_stops_bootstrap_workers_promptly(tmp_path, sig, code):
                              str(out), "--bootstrap", "100000", "--jobs", "2", "--quiet"], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     parent = psutil.Process(proc.pid)
-    deadline = time.time() + 120
+    deadline = time.time() + 300
     workers = []
     while time.time() < deadline and len(workers) < 2:
         time.sleep(0.3)
@@ -101,12 +101,21 @@ def test_signal_stops_bootstrap_workers_promptly(tmp_path, sig, code):
     assert not [p for p in tmp_path.iterdir() if p.name != "out"]
 
 
-def test_unreachable_scheduler_is_one_line_quickly(tmp_path, capsys):
+def test_unreachable_scheduler_is_one_line(tmp_path, capsys):
     pytest.importorskip("dask.distributed")
     out = tmp_path / "out"
-    t0 = time.time()
     assert main(["fit", str(SPEC), str(DATA), "--out", str(out), "--bootstrap", "200",
                  "--scheduler", "tcp://127.0.0.1:9", "--quiet"]) == 2
-    assert time.time() - t0 < 60
     one_line_error(capsys, "--scheduler")
     assert not out.exists()
+
+
+def test_unreachable_scheduler_gives_up_after_the_connect_timeout():
+    """The connection attempt alone (dask's default retries for 30 s): bounded by CONNECT_TIMEOUT (10 s)."""
+    pytest.importorskip("dask.distributed")
+    from cluster_sem.bootstrap import parallel
+    from cluster_sem.errors import ClusterSemError
+    t0 = time.time()
+    with pytest.raises(ClusterSemError, match="cannot connect"):
+        parallel._run_dask(None, 200, 1, 1, 1, "tcp://127.0.0.1:9", lambda r: None)
+    assert time.time() - t0 < 25
