@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ML (default); MLR and WLSMV are not implemented in this version")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
-    p.add_argument("--engine", choices=["default", "semopy"], default="default",
+    p.add_argument("--engine", choices=_allowed("engine"), default="default",
                    help="start values of the ML fit: default = lavaan's (fast start-up); semopy = semopy's "
                         "solution (same estimates, ~1.5 s slower; a cross-check)")
 
