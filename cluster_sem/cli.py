@@ -65,9 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ci", choices=["auto", "percentile", "bc", "delta", "monte-carlo"], default="auto",
                    help="CI reported for indirect effects (auto: percentile bootstrap if --bootstrap > 0, else delta)")
     p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise",
-                   help="listwise (default); fiml is not implemented in this version")
+                   help="listwise (default) or fiml (full-information ML, lavaan missing = \"ml\")")
     p.add_argument("--estimator", choices=["ML", "MLR", "WLSMV"], default="ML",
-                   help="ML (default); MLR and WLSMV are not implemented in this version")
+                   help="ML (default) or MLR (robust: sandwich SEs, Yuan-Bentler scaled chi2); "
+                        "WLSMV is not implemented in this version")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 

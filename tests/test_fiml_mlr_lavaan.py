@@ -112,3 +112,66 @@ def test_fiml_on_complete_data_equals_ml_chi2():
     ml = fit_model(HS, COMPLETE)
     assert fit.fit["chi2"] == pytest.approx(ml.fit["chi2"], rel=1e-7)
     assert np.allclose(fit.theta, ml.theta, atol=1e-6)
+
+
+@pytest.mark.parametrize("level", ["metric", "scalar", "strict"])
+def test_satorra_bentler_2001_matches_lavtestlrt(level):
+    """lavTestLRT(method = "satorra.bentler.2001") between MLR invariance levels, from each level's
+    unscaled χ², df and scaling factor (multigroup fitting itself is the core branch's job)."""
+    from cluster_sem.model.robust import satorra_bentler_2001
+    levels = GROUPS["invariance_MLR"]
+    names = list(levels)
+    prev = levels[names[names.index(level) - 1]]["fit"]
+    cur = levels[level]["fit"]
+    out = satorra_bentler_2001(cur["chisq"], cur["df"], cur["chisq.scaling.factor"],
+                               prev["chisq"], prev["df"], prev["chisq.scaling.factor"])
+    ref = levels[level]["delta"]
+    assert out["chi2"] == pytest.approx(ref["chisq"], rel=1e-6)
+    assert out["df"] == ref["df"]
+    assert out["pvalue"] == pytest.approx(ref["pvalue"], abs=1e-6)
+
+
+def test_analytic_h1_information_matches_finite_differences():
+    from cluster_sem.model.fiml import h1_observed_information, loglik, pattern_sums, vech_indices
+    from cluster_sem.model.missing import Patterns, em_moments
+    data = Patterns.from_array(MISSING[[f"x{i}" for i in range(1, 10)]].to_numpy(float))
+    h1 = em_moments(data)
+    rng = np.random.default_rng(2)
+    mu, sigma = h1.mean + 0.2 * rng.standard_normal(9), h1.cov + 0.1 * np.eye(9)
+    sums = pattern_sums(data)
+    r, c = vech_indices(9)
+
+    def grad(v):
+        S = np.zeros((9, 9))
+        S[r, c] = v[9:]
+        S[c, r] = v[9:]
+        _, gm, G = loglik(sums, v[None, :9], S[None])
+        return np.concatenate([gm[0], G[0, r, c] * np.where(r == c, 1, 2)])
+
+    base = np.concatenate([mu, sigma[r, c]])
+    num = np.zeros((len(base), len(base)))
+    for j in range(len(base)):
+        up, dn = base.copy(), base.copy()
+        up[j] += 1e-6
+        dn[j] -= 1e-6
+        num[:, j] = (grad(up) - grad(dn)) / 2e-6
+    assert np.allclose(h1_observed_information(data, mu, sigma), -0.5 * (num + num.T) / data.n, atol=1e-6)
+
+
+def test_mardia_matches_semtools_formula():
+    """Against a literal transcription of semTools' mardiaSkew/mardiaKurtosis loops (cov with n − 1)."""
+    from scipy import stats as st
+
+    from cluster_sem.quality.normality import mardia
+    x = COMPLETE[[f"x{i}" for i in range(1, 10)]].to_numpy(float)[:60]
+    n, p = x.shape
+    d = x - x.mean(axis=0)
+    inv = np.linalg.inv(np.cov(x, rowvar=False))
+    b1 = sum((d[i] @ inv @ d[j]) ** 3 for i in range(n) for j in range(n)) / n ** 2
+    b2 = sum((d[i] @ inv @ d[i]) ** 2 for i in range(n)) / n
+    z = (b2 - p * (p + 2)) / np.sqrt(8 * p * (p + 2) / n)
+    out = mardia(x)
+    assert out["mardia_skewness"]["b1d"] == pytest.approx(b1, rel=1e-10)
+    assert out["mardia_skewness"]["pvalue"] == pytest.approx(st.chi2.sf(n * b1 / 6, p * (p + 1) * (p + 2) / 6))
+    assert out["mardia_kurtosis"]["b2d"] == pytest.approx(b2, rel=1e-10)
+    assert out["mardia_kurtosis"]["z"] == pytest.approx(z, rel=1e-10)

@@ -127,37 +127,65 @@ def h1_scores(data: Patterns, mu: np.ndarray, sigma: np.ndarray, *, means: bool 
     return np.hstack([gmu, gs]) if means else gs
 
 
-def h1_observed_information(data: Patterns, mu: np.ndarray, sigma: np.ndarray, *, means: bool = True,
-                            h: float = 1e-6) -> np.ndarray:
-    """−(1/N) ∂²ℓ/∂(μ, vech Σ)² by central differences of the analytic gradient (lavaan: h1 "observed").
+def h1_observed_information(data: Patterns, mu: np.ndarray, sigma: np.ndarray, *, means: bool = True) -> np.ndarray:
+    """−(1/N) ∂²ℓ/∂(μ, vech Σ)² in closed form (lavaan ``lav_mvnorm_missing_information_observed_samplestats``).
 
-    For complete data at the saturated ML estimates this equals the expected information.
+    Per pattern (P = Σ_k⁻¹ and T_k, D_k = s_k − n_kμ_k embedded in p × p / p with zeros), for symmetric
+    perturbations E_α of Σ:
+        ∂²ℓ/∂σ_α∂σ_β = −tr(P E_α P T P E_β) + ½ n tr(P E_α P E_β),
+        ∂²ℓ/∂μ∂σ_α = −P E_α P D,     ∂²ℓ/∂μ∂μ' = −n P.
+    tr(P E_α Q E_β) = Σ P[t, i] Q[j, s] over the entries (i, j) of E_α and (s, t) of E_β, so every pattern
+    contributes to one p² × p² array built by a single matrix product over patterns.  For complete data
+    at the saturated ML estimates this equals the expected information.
     """
-    sums = pattern_sums(data)
     p = data.p
+    sums = pattern_sums(data)
+    K = len(sums.index)
+    Pk = np.zeros((K, p, p))
+    Qk = np.zeros((K, p, p))
+    zk = np.zeros((K, p))
+    nk = np.zeros(K)
+    for k, (o, n, s, C) in enumerate(zip(sums.index, sums.n, sums.s, sums.C)):
+        m = mu[o]
+        inv = np.linalg.inv(sigma[np.ix_(o, o)])
+        sm = np.outer(s[0], m)
+        T = C[0] - sm - sm.T + n[0] * np.outer(m, m)
+        Pk[k][np.ix_(o, o)] = inv
+        Qk[k][np.ix_(o, o)] = inv @ T @ inv - 0.5 * n[0] * inv
+        zk[k, o] = inv @ (s[0] - n[0] * m)
+        nk[k] = n[0]
+    # Y[(t, i), (j, s)] = Σ_k P_k[t, i] Q_k[j, s]  →  tr-terms of the σσ block
+    H = -vech_trace_block(Pk, Qk)
     r, c = vech_indices(p)
-    base = np.concatenate([mu, sigma[r, c]]) if means else sigma[r, c]
+    off = (r != c).astype(float)
+    if not means:
+        return -H / data.n
+    # μσ block: −Σ_k P_k E_α z_k  = −Σ over entries (i, j) of P_k[:, i] z_k[j]
+    Z = np.einsum("kmi,kj->mij", Pk, zk)
+    Hms = -(Z[:, r, c] + off[None, :] * Z[:, c, r])
+    Hmm = -np.einsum("k,kij->ij", nk, Pk)
+    full = np.block([[Hmm, Hms], [Hms.T, H]])
+    return -full / data.n
 
-    def grad(v):
-        m = v[:p] if means else mu
-        sv = v[p:] if means else v
-        S = np.zeros((p, p))
-        S[r, c] = sv
-        S[c, r] = sv
-        _, gmu, G = loglik(sums, m[None], S[None])
-        gs = G[0, r, c] * np.where(r == c, 1.0, 2.0)
-        return np.concatenate([gmu[0], gs]) if means else gs
 
-    dim = len(base)
-    H = np.zeros((dim, dim))
-    for j in range(dim):
-        step = h * max(1.0, abs(base[j]))
-        up, dn = base.copy(), base.copy()
-        up[j] += step
-        dn[j] -= step
-        H[:, j] = (grad(up) - grad(dn)) / (2 * step)
-    H = 0.5 * (H + H.T)
-    return -H / data.n
+def vech_trace_block(P: np.ndarray, Q: np.ndarray) -> np.ndarray:
+    """M[α, β] = Σ_k tr(P_k E_α Q_k E_β) for the symmetric unit perturbations E_α of vech(Σ).
+
+    tr(P E_α Q E_β) = Σ P[t, i] Q[j, s] over the entries (i, j) of E_α and (s, t) of E_β, so all K
+    matrices contribute to one p² × p² array Y[(t, i), (j, s)] = Σ_k P_k[t, i] Q_k[j, s] (one matmul).
+    """
+    K, p, _ = P.shape
+    Y = (P.reshape(K, -1).T @ Q.reshape(K, -1)).reshape(p, p, p, p)
+    r, c = vech_indices(p)
+    ent_i, ent_j = [r, c], [c, r]             # entries of E_α: (r, c) and, off the diagonal, (c, r)
+    weight = [np.ones(len(r)), (r != c).astype(float)]
+    M = np.zeros((len(r), len(r)))
+    for a in range(2):
+        for b in range(2):
+            i, j = ent_i[a][:, None], ent_j[a][:, None]
+            s_, t = ent_i[b][None, :], ent_j[b][None, :]
+            M += weight[a][:, None] * Y[t, i, j, s_] * weight[b][None, :]
+    return 0.5 * (M + M.T)
 
 
 def _pd(a: np.ndarray) -> bool:

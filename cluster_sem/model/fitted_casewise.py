@@ -21,7 +21,7 @@ from scipy import stats
 from ..errors import FitError
 from .casewise import CasewiseModel, maximise
 from .estimator import fisher_scoring, simple_start
-from .fiml import h1_observed_information, h1_scores, vech_indices
+from .fiml import h1_observed_information, h1_scores, vech_indices, vech_trace_block
 from .fit_indices import cfi, rmsea, rmsea_ci, tli
 from .fitted import ModelFit, assemble, pvalue, sample_covariance
 from .matrices import build_matrix_model
@@ -61,7 +61,7 @@ def fit_model_casewise(syntax: str, data: pd.DataFrame, *, missing: str = "fiml"
     model = CasewiseModel(mm, patterns, h1.cov, h1.mean.copy(), free_mu)
 
     # start: complete-data ML on the EM moments (close to the FIML solution), intercepts = EM means
-    sol = fisher_scoring(mm, h1.cov, simple_start(mm, h1.cov))
+    sol = fisher_scoring(mm, h1.cov, simple_start(mm, h1.cov), tol=1e-6)
     start = np.concatenate([sol.theta, h1.mean[free_mu]])
     phi, ll, H, converged, its = maximise(model, start)
     q = mm.n_free
@@ -253,17 +253,11 @@ def _baseline_scaling(patterns, h1, x_index, a1, s1, keep, meanstructure, df_b) 
 
 
 def complete_h1_information(cov: np.ndarray) -> np.ndarray:
-    """Complete-data unit information of (μ, vech Σ) at Σ: blockdiag(Σ⁻¹, ½ tr(Σ⁻¹E_kΣ⁻¹E_l))."""
+    """Complete-data unit information of (μ, vech Σ) at Σ: blockdiag(Σ⁻¹, ½ tr(Σ⁻¹E_αΣ⁻¹E_β))."""
     p = cov.shape[0]
     P = np.linalg.inv(cov)
-    r, c = vech_indices(p)
-    k = len(r)
-    E = np.zeros((k, p, p))
-    E[np.arange(k), r, c] = 1.0
-    E[np.arange(k), c, r] = 1.0
-    M = P[None] @ E                                   # Σ⁻¹ E_k
-    W = 0.5 * np.einsum("kij,lji->kl", M @ P[None], E)
-    out = np.zeros((p + k, p + k))
+    W = 0.5 * vech_trace_block(P[None], P[None])
+    out = np.zeros((p + len(W), p + len(W)))
     out[:p, :p] = P
     out[p:, p:] = W
     return out

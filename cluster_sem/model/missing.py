@@ -90,7 +90,7 @@ def pattern_loglik(data: Patterns, mean: np.ndarray, cov: np.ndarray) -> float:
     return float(total)
 
 
-def em_moments(data: Patterns, *, tol: float = 1e-12, max_iter: int = 10_000) -> H1:
+def em_moments(data: Patterns, *, tol: float = 1e-10, max_iter: int = 10_000) -> H1:
     """EM for (μ, Σ) of a multivariate normal with blanks (lavaan ``lav_mvnorm_missing_h1_estimate_moments``).
 
     Start: pairwise-available means and variances, zero covariances (lavaan's start).  E-step: for each
@@ -106,19 +106,18 @@ def em_moments(data: Patterns, *, tol: float = 1e-12, max_iter: int = 10_000) ->
         d = x - x.mean(axis=0)
         mean, cov = x.mean(axis=0), d.T @ d / n
         return H1(mean, cov, pattern_loglik(data, mean, cov), 0)
+    blocks = [(pat.index, np.flatnonzero(~pat.observed), x[np.ix_(pat.rows, pat.index)]) for pat in data.patterns]
     it = 0
     for it in range(1, max_iter + 1):
         t1 = np.zeros(p)
         t2 = np.zeros((p, p))
-        for pat in data.patterns:
-            o, m = pat.index, np.flatnonzero(~pat.observed)
-            xo = x[np.ix_(pat.rows, o)]
-            full = np.empty((len(pat.rows), p))
+        for o, m, xo in blocks:
+            full = np.empty((len(xo), p))
             full[:, o] = xo
             if len(m):
                 coef = np.linalg.solve(cov[np.ix_(o, o)], cov[np.ix_(o, m)])          # Σ_oo⁻¹ Σ_om
                 full[:, m] = mean[m] + (xo - mean[o]) @ coef
-                t2[np.ix_(m, m)] += len(pat.rows) * (cov[np.ix_(m, m)] - cov[np.ix_(m, o)] @ coef)
+                t2[np.ix_(m, m)] += len(xo) * (cov[np.ix_(m, m)] - cov[np.ix_(m, o)] @ coef)
             t1 += full.sum(axis=0)
             t2 += full.T @ full
         new_mean = t1 / n
