@@ -75,6 +75,9 @@ def make_core(fit, data, **kw) -> ModelCore:
         x = data[list(mm.ov)].to_numpy(dtype=float)
     else:
         x = np.asarray(data, dtype=float)
+    if getattr(fit, "missing", "listwise") == "ml":
+        from .fiml import make_fiml_core
+        return make_fiml_core(fit, x)
     if np.isnan(x).any():
         raise ValueError("the bootstrap needs complete data (the same rows the model was fitted to)")
     if len(x) != fit.n:
@@ -128,6 +131,13 @@ def batched_ml(mm: MatrixModel, S: np.ndarray, start: np.ndarray, metric_inv: np
     def grad(th, rows):
         return objective(th, S[rows], logdet_S[rows])
 
+    return quasi_newton(grad, R, start, metric_inv, tol=tol, max_iter=max_iter)
+
+
+def quasi_newton(grad, R: int, start: np.ndarray, metric_inv: np.ndarray, *, tol: float,
+                 max_iter: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """The batched BFGS loop of ``batched_ml`` for any batched objective ``grad(theta[r], rows) → (F, ∂F)``
+    (``rows``: which of the R replicates the parameter rows belong to).  The FIML bootstrap uses it too."""
     theta = np.repeat(start[None], R, axis=0)
     with np.errstate(all="ignore"):
         f, g = grad(theta, np.arange(R))
@@ -234,6 +244,8 @@ def _semopy_start(core: ModelCore, rows: np.ndarray) -> np.ndarray | None:
 
 def fit_resamples(core: ModelCore, indices: np.ndarray, start: int = 0) -> BlockResult:
     """Fit the resamples given by ``indices`` (b, n): batched first, then the per-replicate fallback."""
+    if hasattr(core, "fit_resamples"):          # other engines (FIML) bring their own
+        return core.fit_resamples(indices, start)
     mm, pt = core.matrix_model, core.partable
     S = sample_covariances(core.data, indices)
     pd_ok = np.linalg.eigvalsh(S).min(axis=1) > 1e-12

@@ -194,3 +194,82 @@ def _pd(a: np.ndarray) -> bool:
         return True
     except np.linalg.LinAlgError:
         return False
+
+
+@dataclass(frozen=True)
+class WeightedCases:
+    """The FIML log-likelihood of R weighted copies of the data (bootstrap resamples), casewise and batched.
+
+    Per-pattern inverses are avoided: with P = Σ⁻¹ (one p × p inverse per replicate) and the blank items M of
+    a pattern, Σ_oo⁻¹ embedded in p × p is  Ĩ = P − P_{·M} K⁻¹ P_{M·},  K = P_MM  (|M| × |M|), and
+    log|Σ_oo| = log|Σ| + log|K|.  With d_i = x_i − μ (blanks filled with anything: Ĩ ignores them),
+    v_i = P d_i, c_i = K⁻¹ v_i[M] and y_i = Ĩ d_i = v_i − P_{·M} c_i:
+        ℓ = −½ Σ_i w_i (p_i log 2π + log|Σ| + log|K_i| + d_i·v_i − v_i[M]·c_i)
+        ∂ℓ/∂μ = Σ_i w_i y_i,     G = ½ (Σ_i w_i y_i y_i' − Σ_i w_i Ĩ_i).
+    Cost per replicate ~ n·p² instead of Σ_k p_k³ per pattern — what makes the FIML bootstrap fast.
+    """
+
+    x0: np.ndarray                               # n × p, blanks set to 0
+    n_obs: np.ndarray                            # (n,) answered items per case
+    groups: tuple[tuple[np.ndarray, np.ndarray], ...]   # per number m of blanks: (case rows, (n_m, m) blank items)
+
+    @classmethod
+    def from_patterns(cls, data: Patterns) -> "WeightedCases":
+        x0 = np.where(np.isnan(data.x), 0.0, data.x)
+        blank = np.isnan(data.x)
+        counts = blank.sum(axis=1)
+        groups = []
+        for m in sorted(set(counts.tolist()) - {0}):
+            rows = np.flatnonzero(counts == m)
+            groups.append((rows, np.array([np.flatnonzero(blank[i]) for i in rows])))
+        return cls(x0, (~blank).sum(axis=1), tuple(groups))
+
+    def loglik(self, w: np.ndarray, mu: np.ndarray, sigma: np.ndarray):
+        """(ℓ[R], ∂ℓ/∂μ [R, p], G [R, p, p]) for case weights ``w`` (R, n); ℓ = −inf where Σ is not PD.
+
+        Cases are handled in classes of equal blank count m (all one-blank cases in one numpy call, ...).
+        """
+        R, p = mu.shape
+        try:
+            chol = np.linalg.cholesky(sigma)
+            bad = np.zeros(R, dtype=bool)
+        except np.linalg.LinAlgError:
+            bad = ~np.array([_pd(s) for s in sigma])
+            sigma = np.where(bad[:, None, None], np.eye(p), sigma)
+            chol = np.linalg.cholesky(sigma)
+        logdet = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+        P = np.linalg.inv(sigma)
+        P = 0.5 * (P + np.swapaxes(P, 1, 2))
+        wsum = w.sum(axis=1)
+        d = self.x0[None] - mu[:, None, :]                  # (R, n, p)
+        v = d @ P                                           # rows are P d_i
+        quad = np.einsum("rip,rip->ri", d, v)
+        y = v.copy()
+        extra = np.zeros(R)                                 # Σ_i w_i (log|K_i| − v_M·c_i)
+        low = np.zeros((R, p, p))                           # Σ_i w_i P_{·M} K_i⁻¹ P_{M·}
+        for rows, M in self.groups:
+            B = P[:, M, :]                                  # (R, n_m, m, p): rows M_i of P
+            K = np.take_along_axis(B, np.broadcast_to(M[None, :, None, :], B.shape[:3] + (M.shape[1],)), axis=3)
+            wk = w[:, rows]
+            vm = np.take_along_axis(v[:, rows], np.broadcast_to(M[None], (R,) + M.shape), axis=2)
+            if M.shape[1] == 1:
+                kinv = 1.0 / K
+                logdet_k = np.log(K[..., 0, 0])
+            else:
+                kinv = np.linalg.inv(K)
+                logdet_k = np.linalg.slogdet(K)[1]
+            c = np.einsum("rimk,rik->rim", kinv, vm)
+            F = np.einsum("rimk,rikp->rimp", kinv, B)       # K⁻¹ P_{M·}
+            extra += np.einsum("ri,ri->r", wk, logdet_k - np.einsum("rim,rim->ri", vm, c))
+            y[:, rows] -= np.einsum("rim,rimp->rip", c, B)
+            Bw = (B * wk[:, :, None, None]).reshape(R, -1, p)
+            low += np.swapaxes(Bw, 1, 2) @ F.reshape(R, -1, p)
+        ll = -0.5 * (LOG2PI * (w @ self.n_obs) + wsum * logdet + extra + np.einsum("ri,ri->r", w, quad))
+        gmu = (w[:, None, :] @ y)[:, 0]
+        yw = y * w[:, :, None]
+        G = 0.5 * (np.swapaxes(yw, 1, 2) @ y - (wsum[:, None, None] * P - low))
+        if bad.any():
+            ll[bad] = -np.inf
+            gmu[bad] = np.nan
+            G[bad] = np.nan
+        return ll, gmu, G
