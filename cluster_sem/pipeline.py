@@ -332,7 +332,7 @@ def data_diagnostics(frame: pd.DataFrame, cfa: ModelFit) -> dict:
         block["little_mcar"] = {"chi2": _num(test.chi2), "df": test.df, "pvalue": _num(test.pvalue)}
     normality = mardia(x)
     return {"missing_data": block,
-            "normality": {k: ({kk: _num(vv) for kk, vv in v.items()} if isinstance(v, dict) else v)
+            "normality": {k: ({kk: _num(vv) for kk, vv in v.items()} if isinstance(v, dict) else _num(v))
                           for k, v in normality.items()}}
 
 

@@ -18,6 +18,8 @@ def mardia(x: np.ndarray) -> dict:
     x = np.asarray(x, dtype=float)
     x = x[~np.isnan(x).any(axis=1)]
     n, p = x.shape
+    if n <= p + 1:   # the covariance of the complete rows is singular: Mardia's statistics do not exist
+        return {"mardia_skewness": None, "mardia_kurtosis": None, "n": int(n), "p": int(p)}
     d = x - x.mean(axis=0)
     inv = np.linalg.inv(d.T @ d / (n - 1))
     g = d @ inv @ d.T
@@ -29,4 +31,4 @@ def mardia(x: np.ndarray) -> dict:
     return {"mardia_skewness": {"b1d": b1d, "chi2": float(chi2), "df": float(df),
                                 "pvalue": float(stats.chi2.sf(chi2, df))},
             "mardia_kurtosis": {"b2d": b2d, "z": float(z), "pvalue": float(2 * stats.norm.sf(abs(z)))},
-            "n": int(n)}
+            "n": int(n), "p": int(p)}
