@@ -61,7 +61,7 @@ def stage_data(spec: Spec, data, options: FitOptions):
     if options.estimator.upper() not in ("ML", "MLR"):
         raise ClusterSemError(f"--estimator {options.estimator}: only ML and MLR are implemented in this version. "
                               "Fix: use --estimator ML or --estimator MLR")
-    return prepare_data(spec, data, missing=options.missing)
+    return prepare_data(spec, data, missing=options.missing, by_group=False)  # single group: keep rows without one
 
 
 def _fitter(options: FitOptions):
@@ -307,7 +307,7 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
         "warnings": warnings,
         "meta": {"version": __version__, "seed": options.seed, "data_sha256": data.sha256, "spec_sha256": spec_sha,
                  "n_used": data.n_used, "n_dropped": data.n_dropped, "estimator": options.estimator.upper(),
-                 "missing": sem.missing, "information": sem.information, "test": sem.test,
+                 "missing": sem.missing, "information": sem.information, "test": sem.test_name,
                  "bootstrap": options.bootstrap, "ci_level": options.level,
                  "title": spec.title.model_dump(exclude_none=True), "command": options.command,
                  "versions": _versions(), "timestamp": timestamp,

@@ -74,7 +74,7 @@ def mlr():
 def test_fiml_matches_lavaan(fiml):
     check_fit(fiml, REF["hs_fiml"]["fit"])
     check_params(fiml, REF["hs_fiml"]["params"])
-    assert fiml.missing == "ml" and fiml.information == "observed" and fiml.test == "standard"
+    assert fiml.missing == "ml" and fiml.information == "observed" and fiml.test_name == "standard"
 
 
 def test_fiml_has_intercept_rows(fiml):
@@ -92,7 +92,7 @@ def test_listwise_matches_lavaan():
 def test_mlr_complete_matches_lavaan(mlr):
     check_fit(mlr, REF["hs_mlr"]["fit"])
     check_params(mlr, REF["hs_mlr"]["params"])        # no ~1 rows: lavaan keeps meanstructure = FALSE
-    assert mlr.test == "yuan.bentler.mplus" and mlr.information == "observed"
+    assert mlr.test_name == "yuan.bentler.mplus" and mlr.information == "observed"
 
 
 def test_mlr_complete_chi2_equals_ml(mlr):

@@ -78,9 +78,9 @@ def fit_model_casewise(syntax: str, data: pd.DataFrame, *, missing: str = "fiml"
 
     fit = _fit_measures(pt, mm, patterns, h1, model, phi, ll, x_index, meanstructure)
     labels = {"estimator": estimator, "missing": "ml" if meanstructure else "listwise",
-              "information": information, "test": "standard", "sample_mean": h1.mean}
+              "information": information, "test_name": "standard", "sample_mean": h1.mean}
     if estimator == "MLR":
-        labels["test"] = "yuan.bentler.mplus"
+        labels["test_name"] = "yuan.bentler.mplus"
         fit.update(_robust_measures(pt, mm, patterns, h1, model, phi, info, scores, fit, x_index, meanstructure))
     mean_rows = _mean_rows(pt, mm, mu, sigma, vcov_all, free_mu, q, x_index) if meanstructure else []
     note = f"casewise ML ({'FIML' if meanstructure else 'complete data'}): EM start, BFGS + Newton"
