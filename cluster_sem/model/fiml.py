@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .missing import LOG2PI, Patterns
+from .objective import _is_pd as _pd
 
 
 @dataclass(frozen=True)
@@ -186,14 +187,6 @@ def vech_trace_block(P: np.ndarray, Q: np.ndarray) -> np.ndarray:
             s_, t = ent_i[b][None, :], ent_j[b][None, :]
             M += weight[a][:, None] * Y[t, i, j, s_] * weight[b][None, :]
     return 0.5 * (M + M.T)
-
-
-def _pd(a: np.ndarray) -> bool:
-    try:
-        np.linalg.cholesky(a)
-        return True
-    except np.linalg.LinAlgError:
-        return False
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from .fitted import ModelFit, assemble, pvalue, sample_covariance
 from .matrices import build_matrix_model
 from .missing import LOG2PI, H1, Patterns, em_moments
 from .partable import build_partable
+from .vcov import vcov_from_hessian
 from .robust import (cfi_robust, fiml_corrected_k, rmsea_robust, sandwich, scaled_test, tli_robust,
                      yb_mplus_trace)
 
@@ -71,7 +72,7 @@ def fit_model_casewise(syntax: str, data: pd.DataFrame, *, missing: str = "fiml"
         scores = model.scores(phi)
         vcov_all = sandwich(info, scores)
     else:
-        vcov_all = _safe_inverse(-H)
+        vcov_all = vcov_from_hessian(-2.0 * H / n, n)     # = (−∂²ℓ/∂φ²)⁻¹, NaN when singular
     vcov = vcov_all[:q, :q]
     theta = phi[:q]
     mu, sigma = model.moments(phi)
@@ -86,16 +87,6 @@ def fit_model_casewise(syntax: str, data: pd.DataFrame, *, missing: str = "fiml"
     note = f"casewise ML ({'FIML' if meanstructure else 'complete data'}): EM start, BFGS + Newton"
     return assemble(syntax, pt, mm, theta, h1.cov, n, converged=converged, iterations=its,
                     fmin=float("nan"), start_note=note, vcov=vcov, fit=fit, mean_rows=mean_rows, labels=labels)
-
-
-def _safe_inverse(a: np.ndarray) -> np.ndarray:
-    try:
-        inv = np.linalg.inv(a)
-    except np.linalg.LinAlgError:
-        return np.full_like(a, np.nan)
-    if not np.all(np.isfinite(inv)) or np.any(np.diag(inv) <= 0):
-        return np.full_like(a, np.nan)
-    return inv
 
 
 def _mean_rows(pt, mm, mu, sigma, vcov_all, free_mu, q, x_index) -> list:
