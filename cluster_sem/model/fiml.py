@@ -251,10 +251,10 @@ class WeightedCases:
             else:
                 kinv = np.linalg.inv(K)
                 logdet_k = np.linalg.slogdet(K)[1]
-            c = np.einsum("rimk,rik->rim", kinv, vm)
-            F = np.einsum("rimk,rikp->rimp", kinv, B)       # K⁻¹ P_{M·}
-            extra += np.einsum("ri,ri->r", wk, logdet_k - np.einsum("rim,rim->ri", vm, c))
-            y[:, rows] -= np.einsum("rim,rimp->rip", c, B)
+            c = (kinv @ vm[..., None])[..., 0]
+            F = kinv @ B                                    # K⁻¹ P_{M·}
+            extra += np.einsum("ri,ri->r", wk, logdet_k - (vm * c).sum(axis=2))
+            y[:, rows] -= (c[:, :, None, :] @ B)[:, :, 0, :]
             Bw = (B * wk[:, :, None, None]).reshape(R, -1, p)
             low += np.swapaxes(Bw, 1, 2) @ F.reshape(R, -1, p)
         ll = -0.5 * (LOG2PI * (w @ self.n_obs) + wsum * logdet + extra + np.einsum("ri,ri->r", w, quad))
