@@ -110,6 +110,17 @@ def _write_atomically(out_dir: Path, files: dict[str, str]) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _write_results(results, args) -> int:
+    """results.json + report.html + report.md into --out (atomically), then the terminal summary."""
+    files = {"results.json": results.to_json()}
+    files.update(_rendered(results, args.lang))
+    _write_atomically(Path(args.out), files)
+    if not args.quiet:
+        print(results.summary(lang=args.lang))
+    print(f"wrote {Path(args.out) / 'results.json'}, report.html, report.md")
+    return 0
+
+
 def _rendered(results, lang: str) -> dict[str, str]:
     return {"report.html": results.to_html(lang=lang), "report.md": results.to_markdown(lang=lang)}
 
@@ -153,13 +164,7 @@ def cmd_fit(args) -> int:
     results = fit(args.spec, args.data, bootstrap=args.bootstrap, seed=args.seed, jobs=args.jobs,
                   ci_level=args.ci_level, missing=args.missing, estimator=args.estimator, ci=args.ci,
                   scheduler=args.scheduler, quiet=args.quiet, command=command)
-    files = {"results.json": results.to_json()}
-    files.update(_rendered(results, args.lang))
-    _write_atomically(Path(args.out), files)
-    if not args.quiet:
-        print(results.summary(lang=args.lang))
-    print(f"wrote {Path(args.out) / 'results.json'}, report.html, report.md")
-    return 0
+    return _write_results(results, args)
 
 
 def cmd_invariance(args) -> int:
@@ -170,13 +175,7 @@ def cmd_invariance(args) -> int:
         + (["--release", f'"{args.release}"'] if args.release else []))
     results = run_invariance(args.spec, args.data, InvarianceOptions(
         estimator=args.estimator, missing=args.missing, release=parse_release(args.release), command=command))
-    files = {"results.json": results.to_json()}
-    files.update(_rendered(results, args.lang))
-    _write_atomically(Path(args.out), files)
-    if not args.quiet:
-        print(results.summary(lang=args.lang))
-    print(f"wrote {Path(args.out) / 'results.json'}, report.html, report.md")
-    return 0
+    return _write_results(results, args)
 
 
 def cmd_report(args) -> int:

@@ -252,3 +252,18 @@ def test_rows_without_a_group_are_kept_for_single_group_analyses(regions_csv, tm
     assert prepare_data(spec, data, by_group=False).n_used == 400
     with pytest.warns(Warning):
         assert prepare_data(spec, data, by_group=True).n_used == 398
+
+
+def test_user_text_is_escaped_in_the_reports(invariance_dir):
+    from cluster_sem.results.results import Results
+    doc = json.loads((invariance_dir / "results.json").read_text(encoding="utf-8"))
+    evil = "<script>x</script>|*a*"
+    doc["invariance"]["groups"][0]["name"] = evil
+    doc["invariance"]["latent_means"][0]["group"] = evil
+    doc["spec"]["constructs"]["TS"]["label"]["en"] = evil
+    doc["spec"]["constructs"]["RQ"]["label"]["en"] = "bad\x1b[31mred"
+    res = Results.from_document(doc)
+    html, md, term = res.to_html(), res.to_markdown(), res.summary()
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<script>" not in md and "\\|" in md and "\\*a\\*" in md
+    assert "\x1b" not in term and "bad[31mred" in term

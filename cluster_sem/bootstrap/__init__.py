@@ -53,8 +53,15 @@ def run_bootstrap(fit, data, *, B: int, seed: int, jobs: int = 1, level: float =
     """Nonparametric (case-resampling) bootstrap of an ML ``ModelFit`` on the rows of ``data``.
 
     ``data`` must be the complete-case frame the model was fitted to (any extra columns are ignored).
+    Multigroup / mean-structure fits (``fit.group_model``) resample their own rows within each group
+    (``bootstrap.groups``; ``data``, ``jobs`` and ``scheduler`` are not used there).
     Results depend only on (fit, data, B, seed, level): not on ``jobs`` or ``scheduler``.
     """
+    if getattr(fit, "group_model", None) is not None:   # multigroup / mean structure: within groups
+        if B < 1 or not 0 < level < 1:
+            raise ValueError("B must be a positive number of resamples and level between 0 and 1")
+        from .groups import run_group_bootstrap
+        return run_group_bootstrap(fit, B=B, seed=seed, level=level, percentile=percentile)
     if B < 1:
         raise ValueError("B must be a positive number of resamples")
     if not 0 < level < 1:
@@ -67,12 +74,25 @@ def run_bootstrap(fit, data, *, B: int, seed: int, jobs: int = 1, level: float =
     conv = np.concatenate([b.converged for b in blocks])
     adm = np.concatenate([b.admissible for b in blocks])
     fb = np.concatenate([b.fallback for b in blocks])
+    param_se, defined = replicate_summaries(fit, theta, dvals, conv, level, percentile)
+    backend = ("dask" if scheduler is not None else "processes" if jobs > 1 else "in-process")
+    return BootstrapResult(
+        B=B, seed=seed, level=level, n_converged=int(conv.sum()), n_nonconverged=int((~conv).sum()),
+        n_inadmissible=int((conv & ~adm).sum()), n_fallback=int(fb.sum()), rule=getattr(core, "rule", RULE),
+        param_se=np.asarray(param_se, dtype=float), defined=defined, seconds=time.perf_counter() - t0,
+        jobs=jobs, backend=backend, estimates=theta, defined_estimates=dvals, converged=conv,
+        admissible=adm)
+
+
+def replicate_summaries(fit, theta: np.ndarray, dvals: np.ndarray, conv: np.ndarray, level: float,
+                        percentile: str) -> tuple[list[float], list[dict]]:
+    """Bootstrap SE of every parameter row (0 for fixed rows) and of the defined effects, with their CIs."""
     pt = fit.partable
     se_free = np.array([bootstrap_se(theta[conv, k]) for k in range(theta.shape[1])])
     param_se = [float(se_free[p.free]) if p.free >= 0 else 0.0 for p in pt.params]
-    if getattr(core, "free_mu", None) is not None:            # FIML: the ~1 rows come next, as in fit.parameters
+    if getattr(fit, "missing", "listwise") == "ml":          # FIML: the ~1 rows come next, as in fit.parameters
         from .fiml import mean_rows_se
-        param_se += mean_rows_se(fit, core, se_free)
+        param_se += mean_rows_se(fit, se_free)
     est_def = fit.parameters.loc[fit.parameters.op == ":=", "est"].to_numpy(dtype=float)
     defined = []
     for i, row in enumerate(pt.defined):
@@ -81,10 +101,4 @@ def run_bootstrap(fit, data, *, B: int, seed: int, jobs: int = 1, level: float =
         param_se.append(se)
         defined.append({"name": row.lhs, "expression": row.rhs, "est": float(est_def[i]), "se": se,
                         "perc": percentile_ci(t, level, method=percentile), "bc": bc_ci(t, est_def[i], level)})
-    backend = ("dask" if scheduler is not None else "processes" if jobs > 1 else "in-process")
-    return BootstrapResult(
-        B=B, seed=seed, level=level, n_converged=int(conv.sum()), n_nonconverged=int((~conv).sum()),
-        n_inadmissible=int((conv & ~adm).sum()), n_fallback=int(fb.sum()), rule=getattr(core, "rule", RULE),
-        param_se=np.asarray(param_se, dtype=float), defined=defined, seconds=time.perf_counter() - t0,
-        jobs=jobs, backend=backend, estimates=theta, defined_estimates=dvals, converged=conv,
-        admissible=adm)
+    return param_se, defined

@@ -99,16 +99,22 @@ def sample_covariances(data: np.ndarray, indices: np.ndarray) -> np.ndarray:
     With multiplicities w_b (how often each row is drawn) S_b = Σ_i w_bi x_i x_i'/N − x̄_b x̄_b'; the data
     are centred at the full-sample mean first, which keeps the subtraction well conditioned.
     """
+    return sample_moments(data, indices)[1]
+
+
+def sample_moments(data: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(means (b, p), ML covariances (b, p, p)) of every resample (see ``sample_covariances``)."""
     b, n = indices.shape
     p = data.shape[1]
-    x = data - data.mean(axis=0)
+    centre = data.mean(axis=0)
+    x = data - centre
     w = np.zeros((b, n))
     np.add.at(w, (np.repeat(np.arange(b), n), indices.ravel()), 1.0)
     w /= n
     outer = (x[:, :, None] * x[:, None, :]).reshape(n, p * p)
     mean = w @ x
     S = (w @ outer).reshape(b, p, p) - mean[:, :, None] * mean[:, None, :]
-    return 0.5 * (S + np.swapaxes(S, 1, 2))
+    return mean + centre, 0.5 * (S + np.swapaxes(S, 1, 2))
 
 
 def batched_ml(mm: MatrixModel, S: np.ndarray, start: np.ndarray, metric_inv: np.ndarray, *, tol: float,
@@ -130,17 +136,14 @@ def batched_ml(mm: MatrixModel, S: np.ndarray, start: np.ndarray, metric_inv: np
         objective = BatchedObjective(mm)
     with np.errstate(all="ignore"):
         logdet_S = np.linalg.slogdet(S)[1]
-
-    def grad(th, rows):
-        return objective(th, S[rows], logdet_S[rows])
-
-    return quasi_newton(grad, R, start, metric_inv, tol=tol, max_iter=max_iter)
+    return batched_quasi_newton(lambda th, rows: objective(th, S[rows], logdet_S[rows]), R, start, metric_inv,
+                                tol=tol, max_iter=max_iter)
 
 
-def quasi_newton(grad, R: int, start: np.ndarray, metric_inv: np.ndarray, *, tol: float,
-                 max_iter: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """The batched BFGS loop of ``batched_ml`` for any batched objective ``grad(theta[r], rows) → (F, ∂F)``
-    (``rows``: which of the R replicates the parameter rows belong to).  The FIML bootstrap uses it too."""
+def batched_quasi_newton(grad, R: int, start: np.ndarray, metric_inv: np.ndarray, *, tol: float,
+                         max_iter: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """The engine of ``batched_ml`` for any batched objective: ``grad(theta[r, q], rows) -> (F[r], g[r, q])``
+    evaluates replicates ``rows``; the multigroup bootstrap (``bootstrap.groups``) passes its own."""
     theta = np.repeat(start[None], R, axis=0)
     with np.errstate(all="ignore"):
         f, g = grad(theta, np.arange(R))

@@ -4,7 +4,7 @@ Why it is fast: a resample is a vector of integer case weights w_i (how often ro
 FIML log-likelihood of every resample is a weighted sum over the *original* cases, whose missing-data
 patterns are shared by all resamples (``model.fiml.WeightedCases``: one p × p inverse per resample and
 small |M| × |M| solves per pattern instead of a p_k × p_k inverse per pattern).  All resamples of a block are then fitted together by the batched BFGS of the complete-data
-engine (``batched.quasi_newton``), warm-started at φ̂ with the inverse full-sample observed information
+engine (``batched.batched_quasi_newton``), warm-started at φ̂ with the inverse full-sample observed information
 as metric, with the analytic batched gradient (``fiml.loglik`` + ``casewise.sigma_chain``).
 
 Objective per resample: F = −2ℓ/N (the scale of F_ML), converged when max|∂F/∂φ| < 1e-9.  A resample the
@@ -24,7 +24,7 @@ from ..model.inference import defined_values
 from ..model.matrices import MatrixModel
 from ..model.missing import Patterns
 from ..model.partable import ParTable
-from .batched import BlockResult, admissible, quasi_newton
+from .batched import BlockResult, admissible, batched_quasi_newton
 
 RULE_FIML = ("FIML bootstrap: resampled rows keep their blanks; a resample counts as converged when "
              "max|dF/dphi| < 1e-9 (F = -2 logL / N) after batched BFGS from the full-sample estimates or, "
@@ -100,7 +100,7 @@ class FimlCore:
         iterations = 0
         for lo in range(0, len(w), self.chunk):
             sl = slice(lo, lo + self.chunk)
-            phi[sl], converged[sl], its = quasi_newton(self.batched_objective(cases, w[sl]), len(w[sl]),
+            phi[sl], converged[sl], its = batched_quasi_newton(self.batched_objective(cases, w[sl]), len(w[sl]),
                                                        self.phi_hat, self.metric_inv, tol=self.tol,
                                                        max_iter=self.max_iter)
             iterations = max(iterations, its)
@@ -156,9 +156,13 @@ def make_fiml_core(fit, x: np.ndarray, **kw) -> FimlCore:
     return FimlCore(pt, mm, x, phi_hat, metric_inv, np.asarray(fit.sample_cov, float), mu_fixed, free_mu, **kw)
 
 
-def mean_rows_se(fit, core: FimlCore, se_free: np.ndarray) -> list[float]:
-    """Bootstrap SEs of the ``~1`` rows of ``fit.parameters`` (free item intercepts; 0 for fixed rows)."""
-    q = core.matrix_model.n_free
-    col = {core.matrix_model.ov[j]: q + k for k, j in enumerate(core.free_mu)}
+def mean_rows_se(fit, se_free: np.ndarray) -> list[float]:
+    """Bootstrap SEs of the ``~1`` rows of a FIML ``fit.parameters`` (free item intercepts; 0 for fixed rows).
+
+    Replicate columns are (θ, ν) with ν the intercepts of the items that are not fixed.x covariates."""
+    mm, pt = fit.matrix_model, fit.partable
+    q = mm.n_free
+    free = [v for v in mm.ov if v not in pt.variables.ov_x]
+    col = {v: q + k for k, v in enumerate(free)}
     rows = fit.parameters[fit.parameters.op == "~1"]
     return [float(se_free[col[v]]) if v in col else 0.0 for v in rows.lhs]

@@ -9,7 +9,9 @@ from .partable import ParTable
 
 def admissibility_problems(pt: ParTable, mm: MatrixModel, theta: np.ndarray, S: np.ndarray,
                            std_all: np.ndarray, *, n: int, converged: bool,
-                           se_available: bool) -> list[str]:
+                           se_available: bool, matrices: bool = True) -> list[str]:
+    """Problems of one solution; ``matrices=False`` checks only convergence, n and the SEs (multigroup fits
+    check each group's matrices separately)."""
     problems: list[str] = []
     if not converged:
         problems.append("the optimiser did not converge; estimates are not trustworthy")
@@ -17,6 +19,8 @@ def admissibility_problems(pt: ParTable, mm: MatrixModel, theta: np.ndarray, S: 
         problems.append(f"fewer cases (n = {n}) than free parameters ({pt.n_free})")
     if not se_available:
         problems.append("the information matrix is singular: the model may not be identified; no SEs")
+    if not matrices:
+        return problems
     _, _, psi, th = (x[0] for x in mm.matrices(theta[None], S[None]))
     for mid, mat, names in ((PSI, psi, mm.eta), (THETA, th, mm.ov)):
         sel = (mm.f_mat == mid) & (mm.f_row == mm.f_col)

@@ -159,8 +159,12 @@ def assemble_groups(syntax: str, pt: ParTable, model: GroupModel, objective, sta
             std[r] = est[r] / sd
         where = f"group {stats.groups[g]}: " if len(model.blocks) > 1 else ""
         problems += [where + s for s in admissibility_problems(
-            view, mm, theta, stats.cov[g], std_g, n=stats.ntotal, converged=sol.converged,
-            se_available=bool(np.all(np.isfinite(se_free))))]
+            view, mm, theta, stats.cov[g], std_g, n=max(stats.ntotal, pt.n_free), converged=True,
+            se_available=True)]
+    # model-wide checks once (the per-group calls above only look at each group's matrices)
+    problems = admissibility_problems(pt.group_view(0), model.blocks[0], theta, stats.cov[0], std[:0], n=stats.ntotal,
+                                      converged=sol.converged, se_available=bool(np.all(np.isfinite(se_free))),
+                                      matrices=False) + problems
     problems = list(dict.fromkeys(problems))
     rows = []
     for r, p in enumerate(pt.params):

@@ -15,7 +15,7 @@ TEXT = {
     "en": {
         "section": "Measurement invariance across groups",
         "report": "Measurement invariance report",
-        "intro": "Multigroup CFA by {group} (reference group: {reference}; ML, lavaan group.equal). Each level adds "
+        "intro": "Multigroup CFA by {group} (reference group: {reference}; {estimator}, lavaan group.equal). Each level adds "
                  "equality constraints to the previous one: metric = loadings, scalar = + item intercepts, strict = "
                  "+ residual variances. A level holds when CFI drops by at most .010 and RMSEA rises by at most .015 "
                  "against the previous level (Chen, 2007); the configural model must fit acceptably (CFI ≥ .90, "
@@ -50,7 +50,7 @@ TEXT = {
     "zh": {
         "section": "跨组测量不变性",
         "report": "测量不变性报告",
-        "intro": "按 {group} 分组的多组验证性因子分析（参照组：{reference}；ML，与 lavaan group.equal 一致）。每一层在前一层基础上"
+        "intro": "按 {group} 分组的多组验证性因子分析（参照组：{reference}；{estimator}，与 lavaan group.equal 一致）。每一层在前一层基础上"
                  "增加等同约束：度量不变 = 因子载荷，标量不变 = + 题项截距，严格不变 = + 残差方差。与前一层相比 CFI 下降不超过 .010 "
                  "且 RMSEA 上升不超过 .015 时判定该层成立（Chen, 2007）；形态不变模型须达到可接受拟合（CFI ≥ .90，RMSEA ≤ .08）。"
                  "同时列出 Δχ² 检验（lavTestLRT）。",
@@ -125,7 +125,7 @@ def invariance_context(doc: dict, lang: str = "en") -> dict:
              for p in inv["path_differences"]]
     return {
         "t": t, "lang": lang, "title": title(doc, lang),
-        "intro": t("intro", group=inv["group"], reference=inv["reference"]),
+        "intro": t("intro", group=inv["group"], reference=inv["reference"], estimator=inv["estimator"]),
         "groups": [{"name": g["name"], "n": str(g["n"]), "raw": ", ".join(g["values"])} for g in inv["groups"]],
         "group_names": group_names,
         "levels": levels, "summary": summary,
