@@ -75,9 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ci", choices=_allowed("ci"), default="auto",
                    help="CI reported for indirect effects (auto: percentile bootstrap if --bootstrap > 0, else delta)")
     p.add_argument("--missing", choices=_allowed("missing"), default="listwise",
-                   help="listwise (default); fiml is not implemented in this version")
+                   help="listwise (default) or fiml (full-information ML, lavaan missing = \"ml\")")
     p.add_argument("--estimator", choices=_allowed("estimator"), default="ML",
-                   help="ML (default); MLR and WLSMV are not implemented in this version")
+                   help="ML (default) or MLR (robust: sandwich SEs, Yuan-Bentler scaled chi2); "
+                        "WLSMV is not implemented in this version")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     p.add_argument("--engine", choices=_allowed("engine"), default="default",
@@ -90,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("spec")
     p.add_argument("data")
     p.add_argument("--out", required=True, help="output directory (created; files replaced atomically)")
-    p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", help="ML (default); MLR: not in this build")
+    p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", help="ML (default) or MLR (sandwich SEs, Yuan-Bentler chi2, Satorra-Bentler 2001 differences)")
     p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise",
                    help="listwise (default); fiml: not in this build")
     p.add_argument("--release", default=None, metavar="ROWS",

@@ -58,21 +58,30 @@ def stage_data(spec: Spec, data, options: FitOptions):
     from .data import prepare_data
     if options.missing not in ("listwise", "fiml"):
         raise ClusterSemError(f"--missing '{options.missing}' is not known. Fix: use listwise or fiml")
-    if options.missing == "fiml":
-        raise ClusterSemError("--missing fiml: full-information ML is not implemented yet in this version. "
-                              "Fix: use --missing listwise (rows with missing items are dropped and reported)")
-    if options.estimator.upper() != "ML":
-        raise ClusterSemError(f"--estimator {options.estimator}: only ML is implemented in this version. "
-                              "Fix: use --estimator ML")
+    if options.estimator.upper() not in ("ML", "MLR"):
+        raise ClusterSemError(f"--estimator {options.estimator}: only ML and MLR are implemented in this version. "
+                              "Fix: use --estimator ML or --estimator MLR")
     from .data.estimable import check_estimable
     prepared = prepare_data(spec, data, missing=options.missing, by_group=False)  # single group: keep rows without one
     check_estimable(spec, prepared)
     return prepared
 
 
-def stage_fit(spec: Spec, frame: pd.DataFrame, engine: str = "default") -> tuple[ModelFit, ModelFit]:
-    measurement = fit_model(measurement_syntax(spec), frame, engine=engine)
-    structural = fit_model(structural_syntax(spec, with_defined=True), frame, engine=engine)
+def _fitter(options: FitOptions):
+    """ML on complete rows (the Fisher-scoring core), or the casewise likelihood for FIML and/or MLR."""
+    if options.missing == "listwise" and options.estimator.upper() == "ML":
+        return lambda syntax, frame: fit_model(syntax, frame, engine=options.engine)
+    from .model.fitted_casewise import fit_model_casewise
+
+    def fit(syntax: str, frame: pd.DataFrame) -> ModelFit:
+        return fit_model_casewise(syntax, frame, missing=options.missing, estimator=options.estimator)
+    return fit
+
+
+def stage_fit(spec: Spec, frame: pd.DataFrame, options: FitOptions | None = None) -> tuple[ModelFit, ModelFit]:
+    fitter = _fitter(options) if options is not None else fit_model
+    measurement = fitter(measurement_syntax(spec), frame)
+    structural = fitter(structural_syntax(spec, with_defined=True), frame)
     return measurement, structural
 
 
@@ -89,9 +98,10 @@ def stage_quality(spec: Spec, cfa: ModelFit, frame: pd.DataFrame, raw: pd.DataFr
     psi = pd.DataFrame(np.zeros((len(lv), len(lv))), index=lv, columns=lv)
     for row in P[(P.op == "~~") & P.lhs.isin(lv)].itertuples():
         psi.loc[row.lhs, row.rhs] = psi.loc[row.rhs, row.lhs] = row.est
+    items = [i for c in constructs.values() for i in c]
+    frame = frame.dropna(subset=items)  # FIML keeps blanks; α, HTMT (semTools: listwise) and Harman use complete rows
     quality = measurement_quality(loadings, psi, S, frame)
     ave = {c: quality[c]["ave"] for c in constructs}
-    items = [i for c in constructs.values() for i in c]
     table = htmt(frame, constructs)
     return {
         "reliability": quality,
@@ -309,12 +319,33 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
         "warnings": warnings,
         "meta": {"version": __version__, "seed": options.seed, "data_sha256": data.sha256, "spec_sha256": spec_sha,
                  "n_used": data.n_used, "n_dropped": data.n_dropped, "estimator": options.estimator.upper(),
-                 "missing": options.missing, "bootstrap": options.bootstrap, "ci_level": options.level,
+                 "missing": sem.missing, "information": sem.information, "test": sem.test_name,
+                 "bootstrap": options.bootstrap, "ci_level": options.level,
                  "title": spec.title.model_dump(exclude_none=True), "command": options.command,
                  "versions": _versions(), "timestamp": timestamp,
                  "conventions": "lavaan 0.6 (ML, N-based chi2, expected information SEs, fixed.x)"},
     }
+    doc.update(data_diagnostics(data.frame, cfa))
     return doc
+
+
+def data_diagnostics(frame: pd.DataFrame, cfa: ModelFit) -> dict:
+    """results.json ``missing_data`` and ``normality`` blocks (items of the measurement model)."""
+    from .model.missing import Patterns, em_moments, little_mcar, percent_missing
+    from .quality.normality import mardia
+    items = list(cfa.matrix_model.ov)
+    x = frame[items].to_numpy(dtype=float)
+    x = x[~np.isnan(x).all(axis=1)]
+    patterns = Patterns.from_array(x)
+    block: dict = {"patterns": patterns.summary(items), "n_patterns": len(patterns.patterns),
+                   "percent_missing": percent_missing(x, items), "little_mcar": None}
+    if not patterns.complete:
+        test = little_mcar(patterns, em_moments(patterns))
+        block["little_mcar"] = {"chi2": _num(test.chi2), "df": test.df, "pvalue": _num(test.pvalue)}
+    normality = mardia(x)
+    return {"missing_data": block,
+            "normality": {k: ({kk: _num(vv) for kk, vv in v.items()} if isinstance(v, dict) else _num(v))
+                          for k, v in normality.items()}}
 
 
 def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | None = None) -> Results:
@@ -322,7 +353,7 @@ def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | 
     import datetime
     parsed, spec_sha = stage_spec(spec)
     prepared = stage_data(parsed, data, options)
-    cfa, sem = stage_fit(parsed, prepared.frame, options.engine)
+    cfa, sem = stage_fit(parsed, prepared.frame, options)
     quality = stage_quality(parsed, cfa, prepared.frame, getattr(prepared, "raw_items", None))
     effects = stage_effects(parsed, sem, prepared.frame, options)
     hypotheses = stage_hypotheses(parsed, sem, effects)

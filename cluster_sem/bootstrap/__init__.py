@@ -78,7 +78,7 @@ def run_bootstrap(fit, data, *, B: int, seed: int, jobs: int = 1, level: float =
     backend = ("dask" if scheduler is not None else "processes" if jobs > 1 else "in-process")
     return BootstrapResult(
         B=B, seed=seed, level=level, n_converged=int(conv.sum()), n_nonconverged=int((~conv).sum()),
-        n_inadmissible=int((conv & ~adm).sum()), n_fallback=int(fb.sum()), rule=RULE,
+        n_inadmissible=int((conv & ~adm).sum()), n_fallback=int(fb.sum()), rule=getattr(core, "rule", RULE),
         param_se=np.asarray(param_se, dtype=float), defined=defined, seconds=time.perf_counter() - t0,
         jobs=jobs, backend=backend, estimates=theta, defined_estimates=dvals, converged=conv,
         admissible=adm)
@@ -90,6 +90,9 @@ def replicate_summaries(fit, theta: np.ndarray, dvals: np.ndarray, conv: np.ndar
     pt = fit.partable
     se_free = np.array([bootstrap_se(theta[conv, k]) for k in range(theta.shape[1])])
     param_se = [float(se_free[p.free]) if p.free >= 0 else 0.0 for p in pt.params]
+    if getattr(fit, "missing", "listwise") == "ml":          # FIML: the ~1 rows come next, as in fit.parameters
+        from .fiml import mean_rows_se
+        param_se += mean_rows_se(fit, se_free)
     est_def = fit.parameters.loc[fit.parameters.op == ":=", "est"].to_numpy(dtype=float)
     defined = []
     for i, row in enumerate(pt.defined):

@@ -80,6 +80,9 @@ def make_core(fit, data, **kw) -> ModelCore:
         x = data[list(mm.ov)].to_numpy(dtype=float)
     else:
         x = np.asarray(data, dtype=float)
+    if getattr(fit, "missing", "listwise") == "ml":
+        from .fiml import make_fiml_core
+        return make_fiml_core(fit, x)
     if np.isnan(x).any():
         raise ValueError("the bootstrap needs complete data (the same rows the model was fitted to)")
     if len(x) != fit.n:
@@ -189,6 +192,8 @@ def _semopy_start(core: ModelCore, rows: np.ndarray) -> np.ndarray | None:
 
 def fit_resamples(core: ModelCore, indices: np.ndarray, start: int = 0) -> BlockResult:
     """Fit the resamples given by ``indices`` (b, n): batched first, then the per-replicate fallback."""
+    if hasattr(core, "fit_resamples"):          # other engines (FIML) bring their own
+        return core.fit_resamples(indices, start)
     return fit_covariances(core, sample_covariances(core.data, indices), start, lambda r: indices[r])
 
 

@@ -41,10 +41,9 @@ class InvarianceOptions:
             raise ClusterSemError(f"--estimator {self.estimator}: not known for invariance. Fix: use ML or MLR")
         if self.missing not in MISSING:
             raise ClusterSemError(f"--missing {self.missing}: not known. Fix: use listwise or fiml")
-        if est != "ML" or self.missing != "listwise":
-            what = f"--estimator {est}" if est != "ML" else f"--missing {self.missing}"
-            raise ClusterSemError(f"{what}: not available for invariance in this build. "
-                                  "Fix: use --estimator ML --missing listwise")
+        if self.missing != "listwise":
+            raise ClusterSemError(f"--missing {self.missing}: not available for invariance in this build. "
+                                  "Fix: use --missing listwise (MLR works: --estimator MLR)")
         release = tuple(r.replace(" ", "") for part in self.release for r in part.split(",") if r.strip())
         return InvarianceOptions(est, self.missing, release, self.command)
 
@@ -83,7 +82,7 @@ def _check_sizes(spec: Spec, counts: dict[str, int], source: str) -> list[str]:
 def invariance_block(spec: Spec, grouped: engine.GroupedData, values: dict, counts: dict, options,
                      warnings: list[str]) -> dict:
     syntax = measurement_syntax(spec)
-    levels = engine.fit_levels(syntax, grouped, release=options.release)
+    levels = engine.fit_levels(syntax, grouped, release=options.release, estimator=options.estimator)
     failing = engine.first_failing(levels)
     scores = engine.score_tests(failing)
     scalar = next(lv for lv in levels if lv.name == "scalar")

@@ -50,11 +50,11 @@ def _fit(syntax: str, data: GroupedData, equal: Sequence[str], **kw) -> ModelFit
     return fit_model(syntax, data.frame, group=data.column, groups=data.groups, group_equal=equal, **kw)
 
 
-def fit_levels(syntax: str, data: GroupedData, *, release: Sequence[str] = ()) -> list[Level]:
+def fit_levels(syntax: str, data: GroupedData, *, release: Sequence[str] = (), estimator: str = "ML") -> list[Level]:
     out: list[Level] = []
     previous: ModelFit | None = None
     for name, equal in LEVELS:
-        fit = _fit(syntax, data, equal, group_partial=release, start_fit=previous)
+        fit = _fit(syntax, data, equal, group_partial=release, start_fit=previous, estimator=estimator)
         if previous is None:
             delta = None
             holds = verdict("cfi", fit.fit["cfi"]) != "poor" and verdict("rmsea", fit.fit["rmsea"]) != "poor"

@@ -182,7 +182,11 @@ def assemble_groups(syntax: str, pt: ParTable, model: GroupModel, objective, sta
             z = v / s if s > 0 else None
             rows.append([row.lhs, ":=", row.rhs, row.lhs, float(v), float(s), z, _pvalue(z), float(st), ""])
     table = pd.DataFrame(rows, columns=PARAM_COLUMNS + ["group"])
-    test = TESTS[test_name](sol.fmin, stats, model)
+    test_fn = TESTS[test_name]
+    if getattr(test_fn, "needs_solution", False):    # robust tests need θ̂ and the objective (casewise scores)
+        test = test_fn(sol.fmin, stats, model, theta=theta, objective=objective)
+    else:
+        test = test_fn(sol.fmin, stats, model)
     x_index = [io[v] for v in pt.variables.ov_x]
     fit = fit_measures_groups(test=test, S=stats.cov, M=stats.mean, sigma=sigma, mu=mu, n=stats.n,
                               n_free=pt.n_free, x_index=x_index, meanstructure=pt.meanstructure)
@@ -190,3 +194,17 @@ def assemble_groups(syntax: str, pt: ParTable, model: GroupModel, objective, sta
                     sol.converged, sol.iterations, tuple(problems), start_note,
                     sample=stats, group_model=model, objective=objective, test=test, implied_mean=mu,
                     implied_covs=sigma)
+
+
+def _register_mlr() -> None:
+    """MLR = ML objective + sandwich vcov + Yuan–Bentler (Mplus) test (``robust_groups``)."""
+    from .lrt import DELTA_TESTS
+    from .robust_groups import satorra_bentler_difference, vcov_sandwich, yuan_bentler_mplus_test
+    yuan_bentler_mplus_test.needs_solution = True
+    DELTA_TESTS["yuan.bentler.mplus"] = satorra_bentler_difference
+    VCOV["sandwich"] = vcov_sandwich
+    TESTS["yuan.bentler.mplus"] = yuan_bentler_mplus_test
+    ESTIMATORS["MLR"] = ("ML", "sandwich", "yuan.bentler.mplus")
+
+
+_register_mlr()

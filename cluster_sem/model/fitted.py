@@ -56,6 +56,12 @@ class ModelFit:
     test: Any = None                 # statistic.TestResult
     implied_mean: Any = None         # (G, p) model-implied means
     implied_covs: Any = None         # (G, p, p) model-implied covariances
+    # lavaan's words for how the model was estimated (meta / report); set by the casewise (FIML/MLR) fitter
+    estimator: str = "ML"
+    missing: str = "listwise"
+    information: str = "expected"
+    test_name: str = "standard"
+    sample_mean: np.ndarray | None = None    # h1 means (EM under FIML) when the model has a mean structure
 
     @property
     def groups(self) -> tuple[str, ...]:
@@ -190,9 +196,15 @@ def _fallback(pt: ParTable, mm: MatrixModel, S: np.ndarray, frame: pd.DataFrame,
 
 
 def assemble(syntax: str, pt: ParTable, mm: MatrixModel, theta: np.ndarray, S: np.ndarray, n: int, *,
-             converged: bool, iterations: int, fmin: float, start_note: str = "") -> ModelFit:
-    """Derive SEs, standardized values, defined effects, fit and admissibility from a solution."""
-    vcov = vcov_expected(mm, theta, S, n)
+             converged: bool, iterations: int, fmin: float, start_note: str = "", vcov: np.ndarray | None = None,
+             fit: dict | None = None, mean_rows: list | None = None, labels: dict | None = None) -> ModelFit:
+    """Derive SEs, standardized values, defined effects, fit and admissibility from a solution.
+
+    The casewise (FIML / MLR) estimators pass their own ``vcov`` (of θ), ``fit`` dictionary, the ``~1`` rows
+    of their mean structure (``mean_rows``, already complete) and ``labels`` (estimator, missing, ...).
+    """
+    if vcov is None:
+        vcov = vcov_expected(mm, theta, S, n)
     se_free = np.sqrt(np.diag(vcov))
     est = estimates(pt, theta, S, mm)
     std = standardized(pt, mm, theta, S)
@@ -201,6 +213,7 @@ def assemble(syntax: str, pt: ParTable, mm: MatrixModel, theta: np.ndarray, S: n
         se = float(se_free[p.free]) if p.free >= 0 else 0.0
         z = est[r] / se if p.free >= 0 and se > 0 else None
         rows.append([p.lhs, p.op, p.rhs, p.label, float(est[r]), se, z, _pvalue(z), float(std[r])])
+    rows.extend(mean_rows or [])
     if pt.defined:
         dval = defined_values(pt, theta)
         jac = defined_gradient(pt, theta)
@@ -212,11 +225,17 @@ def assemble(syntax: str, pt: ParTable, mm: MatrixModel, theta: np.ndarray, S: n
     table = pd.DataFrame(rows, columns=PARAM_COLUMNS)
     sigma = mm.implied(theta[None], S[None])[0]
     x_index = [mm.ov.index(v) for v in pt.variables.ov_x]
-    fit = fit_measures(fmin=fmin, S=S, sigma=sigma, n=n, n_free=pt.n_free, x_index=x_index)
+    if fit is None:
+        fit = fit_measures(fmin=fmin, S=S, sigma=sigma, n=n, n_free=pt.n_free, x_index=x_index)
     problems = admissibility_problems(pt, mm, theta, S, std, n=n, converged=converged,
                                       se_available=bool(np.all(np.isfinite(se_free))))
     return ModelFit(syntax, pt, mm, theta, vcov, S, sigma, n, table, fit, converged, iterations,
-                    tuple(problems), start_note)
+                    tuple(problems), start_note, **(labels or {}))
+
+
+def pvalue(z: float | None) -> float | None:
+    """Two-sided normal p-value of a z statistic (None when there is no z)."""
+    return _pvalue(z)
 
 
 def _pvalue(z: float | None) -> float | None:

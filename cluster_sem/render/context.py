@@ -375,6 +375,8 @@ def build_context(doc: dict, lang: str = "en") -> dict:
     ctx["model_warnings"] = [f"{t('measurement_model')}: {w}" for w in mm.get("warnings") or []] + \
                             [f"{t('structural_model')}: {w}" for w in sm.get("warnings") or []]
     ctx["syntax"] = sm.get("syntax", "")
+    from .diagnostics import diagnostics_context
+    ctx["diagnostics"] = diagnostics_context(doc, lang)
     return ctx
 
 

@@ -36,7 +36,8 @@ def render_summary(doc: dict, *, lang: str = "en") -> str:
     title = meta.get("title", {}).get(lang) or meta.get("title", {}).get("en") or "cluster-sem results"
     out = [title, "=" * min(len(title) * (2 if lang == "zh" else 1), 78),
            f"Data: {data['source']} — n = {data['n_used']} used, {data['n_dropped']} dropped "
-           f"(estimator {meta['estimator']}, missing = {meta['missing']})", ""]
+           f"(estimator {meta['estimator']}, missing = {meta['missing']}, information = "
+           f"{meta.get('information', 'expected')}, test = {meta.get('test', 'standard')})", ""]
     if doc["warnings"]:
         out += ["WARNINGS"] + [f"  ! {w}" for w in doc["warnings"]] + [""]
 
@@ -44,6 +45,9 @@ def render_summary(doc: dict, *, lang: str = "en") -> str:
     out += _fit_block("  Measurement model (CFA)", doc["measurement_model"]["fit"], doc["fit_verdicts"]["measurement"])
     out += _fit_block("  Structural model", doc["structural_model"]["fit"], doc["fit_verdicts"]["structural"])
     out.append("")
+
+    from .diagnostics import summary_lines
+    out += summary_lines(doc)
 
     rel = doc["reliability"]
     loadings = [p for p in doc["measurement_model"]["parameters"] if p["op"] == "=~"]

@@ -1,0 +1,268 @@
+"""The casewise (FIML) normal log-likelihood as a function of (μ, Σ), grouped by missing-data pattern.
+
+    ℓ(μ, Σ) = Σ_k −½ [ n_k (p_k log 2π + log|Σ_k|) + tr(Σ_k⁻¹ T_k) ],   T_k = Σ_{i∈k} w_i (x_i − μ_k)(x_i − μ_k)'
+
+with Σ_k = Σ[o_k, o_k], μ_k = μ[o_k] for the items o_k answered in pattern k.  Only pattern-wise weighted
+sums enter (n_k = Σ w_i, s_k = Σ w_i x_i, C_k = Σ w_i x_i x_i'), so a bootstrap resample — integer case
+weights w_i — costs one (R × n)·(n × p_k²) product per pattern, and R resamples share every pattern.
+
+The objective knows nothing about how μ(θ) and Σ(θ) are built: it returns ∂ℓ/∂μ and G = ∂ℓ/∂Σ (a symmetric
+matrix with dℓ = tr(G dΣ)); ``chain`` in the model layer maps them to the parameters.
+    ∂ℓ/∂μ_k = Σ_k⁻¹ (s_k − n_k μ_k),     G_k = ½ (Σ_k⁻¹ T_k Σ_k⁻¹ − n_k Σ_k⁻¹),   embedded at (o_k, o_k).
+Casewise scores (the MLR "meat") are the same formulas with one case per pattern.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .missing import LOG2PI, Patterns
+from .objective import _is_pd as _pd
+
+
+@dataclass(frozen=True)
+class PatternSums:
+    """Weighted sufficient statistics of every pattern for R replicates (R = 1 for the data themselves)."""
+
+    index: tuple[np.ndarray, ...]   # observed item indices per pattern
+    n: tuple[np.ndarray, ...]       # (R,)
+    s: tuple[np.ndarray, ...]       # (R, p_k)
+    C: tuple[np.ndarray, ...]       # (R, p_k, p_k)
+    p: int
+
+    @property
+    def R(self) -> int:
+        return self.n[0].shape[0]
+
+
+def pattern_sums(data: Patterns, weights: np.ndarray | None = None, center: np.ndarray | None = None) -> PatternSums:
+    """Sums per pattern; ``weights`` (R, n) are case multiplicities (None: every case once).
+
+    ``center`` (p,) is subtracted from the data first (numerically kinder for cross-products); callers must
+    then pass μ − center to ``loglik``.
+    """
+    x = data.x if center is None else data.x - center
+    R = 1 if weights is None else weights.shape[0]
+    idx, ns, ss, Cs = [], [], [], []
+    for pat in data.patterns:
+        o = pat.index
+        xo = x[np.ix_(pat.rows, o)]
+        if weights is None:
+            w = np.ones((1, len(pat.rows)))
+        else:
+            w = weights[:, pat.rows]
+        outer = (xo[:, :, None] * xo[:, None, :]).reshape(len(pat.rows), -1)
+        idx.append(o)
+        ns.append(w.sum(axis=1))
+        ss.append(w @ xo)
+        Cs.append((w @ outer).reshape(R, len(o), len(o)))
+    return PatternSums(tuple(idx), tuple(ns), tuple(ss), tuple(Cs), data.p)
+
+
+def loglik(sums: PatternSums, mu: np.ndarray, sigma: np.ndarray, *, gradient: bool = True):
+    """(ℓ[R], ∂ℓ/∂μ [R, p], G [R, p, p]); ℓ = −inf where some Σ_k is not positive definite."""
+    R, p = mu.shape[0], sums.p
+    ll = np.zeros(R)
+    gmu = np.zeros((R, p)) if gradient else None
+    G = np.zeros((R, p, p)) if gradient else None
+    bad = np.zeros(R, dtype=bool)
+    for o, n, s, C in zip(sums.index, sums.n, sums.s, sums.C):
+        sk = sigma[:, o][:, :, o]
+        mk = mu[:, o]
+        try:
+            chol = np.linalg.cholesky(sk)
+        except np.linalg.LinAlgError:
+            ok = np.array([_pd(a) for a in sk])
+            bad |= ~ok
+            sk = np.where(ok[:, None, None], sk, np.eye(len(o)))
+            chol = np.linalg.cholesky(sk)
+        logdet = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+        inv = np.linalg.inv(sk)
+        sm = s[:, :, None] * mk[:, None, :]
+        T = C - sm - np.swapaxes(sm, 1, 2) + n[:, None, None] * mk[:, :, None] * mk[:, None, :]
+        IT = inv @ T
+        ll += -0.5 * (n * (len(o) * LOG2PI + logdet) + np.trace(IT, axis1=1, axis2=2))
+        if gradient:
+            gmu[:, o] += np.einsum("rij,rj->ri", inv, s - n[:, None] * mk)
+            G[:, o[:, None], o[None, :]] += 0.5 * (IT @ inv - n[:, None, None] * inv)
+    if bad.any():
+        ll[bad] = -np.inf
+        if gradient:
+            gmu[bad] = np.nan
+            G[bad] = np.nan
+    return ll, gmu, G
+
+
+def casewise_scores(data: Patterns, mu: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per case ∂ℓ_i/∂μ (n, p) and G_i = ∂ℓ_i/∂Σ (n, p, p) at one (μ, Σ) — the ingredients of the MLR meat."""
+    n, p = data.x.shape
+    gmu = np.zeros((n, p))
+    G = np.zeros((n, p, p))
+    for pat in data.patterns:
+        o = pat.index
+        inv = np.linalg.inv(sigma[np.ix_(o, o)])
+        d = data.x[np.ix_(pat.rows, o)] - mu[o]
+        z = d @ inv                                            # Σ_k⁻¹ d_i, one row per case
+        gmu[np.ix_(pat.rows, o)] = z
+        block = 0.5 * (z[:, :, None] * z[:, None, :] - inv[None])
+        G[pat.rows[:, None, None], o[None, :, None], o[None, None, :]] = block
+    return gmu, G
+
+
+def vech_indices(p: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row/column of vech(Σ) (lower triangle, column-major as lavaan's ``lav_matrix_vech``)."""
+    rows, cols = [], []
+    for j in range(p):
+        for i in range(j, p):
+            rows.append(i)
+            cols.append(j)
+    return np.array(rows), np.array(cols)
+
+
+def h1_scores(data: Patterns, mu: np.ndarray, sigma: np.ndarray, *, means: bool = True) -> np.ndarray:
+    """Casewise scores w.r.t. the saturated parameters (μ, vech Σ): (n, p + p*) or (n, p*) without means."""
+    gmu, G = casewise_scores(data, mu, sigma)
+    r, c = vech_indices(data.p)
+    gs = G[:, r, c] * np.where(r == c, 1.0, 2.0)
+    return np.hstack([gmu, gs]) if means else gs
+
+
+def h1_observed_information(data: Patterns, mu: np.ndarray, sigma: np.ndarray, *, means: bool = True) -> np.ndarray:
+    """−(1/N) ∂²ℓ/∂(μ, vech Σ)² in closed form (lavaan ``lav_mvnorm_missing_information_observed_samplestats``).
+
+    Per pattern (P = Σ_k⁻¹ and T_k, D_k = s_k − n_kμ_k embedded in p × p / p with zeros), for symmetric
+    perturbations E_α of Σ:
+        ∂²ℓ/∂σ_α∂σ_β = −tr(P E_α P T P E_β) + ½ n tr(P E_α P E_β),
+        ∂²ℓ/∂μ∂σ_α = −P E_α P D,     ∂²ℓ/∂μ∂μ' = −n P.
+    tr(P E_α Q E_β) = Σ P[t, i] Q[j, s] over the entries (i, j) of E_α and (s, t) of E_β, so every pattern
+    contributes to one p² × p² array built by a single matrix product over patterns.  For complete data
+    at the saturated ML estimates this equals the expected information.
+    """
+    p = data.p
+    sums = pattern_sums(data)
+    K = len(sums.index)
+    Pk = np.zeros((K, p, p))
+    Qk = np.zeros((K, p, p))
+    zk = np.zeros((K, p))
+    nk = np.zeros(K)
+    for k, (o, n, s, C) in enumerate(zip(sums.index, sums.n, sums.s, sums.C)):
+        m = mu[o]
+        inv = np.linalg.inv(sigma[np.ix_(o, o)])
+        sm = np.outer(s[0], m)
+        T = C[0] - sm - sm.T + n[0] * np.outer(m, m)
+        Pk[k][np.ix_(o, o)] = inv
+        Qk[k][np.ix_(o, o)] = inv @ T @ inv - 0.5 * n[0] * inv
+        zk[k, o] = inv @ (s[0] - n[0] * m)
+        nk[k] = n[0]
+    # Y[(t, i), (j, s)] = Σ_k P_k[t, i] Q_k[j, s]  →  tr-terms of the σσ block
+    H = -vech_trace_block(Pk, Qk)
+    r, c = vech_indices(p)
+    off = (r != c).astype(float)
+    if not means:
+        return -H / data.n
+    # μσ block: −Σ_k P_k E_α z_k  = −Σ over entries (i, j) of P_k[:, i] z_k[j]
+    Z = np.einsum("kmi,kj->mij", Pk, zk)
+    Hms = -(Z[:, r, c] + off[None, :] * Z[:, c, r])
+    Hmm = -np.einsum("k,kij->ij", nk, Pk)
+    full = np.block([[Hmm, Hms], [Hms.T, H]])
+    return -full / data.n
+
+
+def vech_trace_block(P: np.ndarray, Q: np.ndarray) -> np.ndarray:
+    """M[α, β] = Σ_k tr(P_k E_α Q_k E_β) for the symmetric unit perturbations E_α of vech(Σ).
+
+    tr(P E_α Q E_β) = Σ P[t, i] Q[j, s] over the entries (i, j) of E_α and (s, t) of E_β, so all K
+    matrices contribute to one p² × p² array Y[(t, i), (j, s)] = Σ_k P_k[t, i] Q_k[j, s] (one matmul).
+    """
+    K, p, _ = P.shape
+    Y = (P.reshape(K, -1).T @ Q.reshape(K, -1)).reshape(p, p, p, p)
+    r, c = vech_indices(p)
+    ent_i, ent_j = [r, c], [c, r]             # entries of E_α: (r, c) and, off the diagonal, (c, r)
+    weight = [np.ones(len(r)), (r != c).astype(float)]
+    M = np.zeros((len(r), len(r)))
+    for a in range(2):
+        for b in range(2):
+            i, j = ent_i[a][:, None], ent_j[a][:, None]
+            s_, t = ent_i[b][None, :], ent_j[b][None, :]
+            M += weight[a][:, None] * Y[t, i, j, s_] * weight[b][None, :]
+    return 0.5 * (M + M.T)
+
+
+@dataclass(frozen=True)
+class WeightedCases:
+    """The FIML log-likelihood of R weighted copies of the data (bootstrap resamples), casewise and batched.
+
+    Per-pattern inverses are avoided: with P = Σ⁻¹ (one p × p inverse per replicate) and the blank items M of
+    a pattern, Σ_oo⁻¹ embedded in p × p is  Ĩ = P − P_{·M} K⁻¹ P_{M·},  K = P_MM  (|M| × |M|), and
+    log|Σ_oo| = log|Σ| + log|K|.  With d_i = x_i − μ (blanks filled with anything: Ĩ ignores them),
+    v_i = P d_i, c_i = K⁻¹ v_i[M] and y_i = Ĩ d_i = v_i − P_{·M} c_i:
+        ℓ = −½ Σ_i w_i (p_i log 2π + log|Σ| + log|K_i| + d_i·v_i − v_i[M]·c_i)
+        ∂ℓ/∂μ = Σ_i w_i y_i,     G = ½ (Σ_i w_i y_i y_i' − Σ_i w_i Ĩ_i).
+    Cost per replicate ~ n·p² instead of Σ_k p_k³ per pattern — what makes the FIML bootstrap fast.
+    """
+
+    x0: np.ndarray                               # n × p, blanks set to 0
+    n_obs: np.ndarray                            # (n,) answered items per case
+    groups: tuple[tuple[np.ndarray, np.ndarray], ...]   # per number m of blanks: (case rows, (n_m, m) blank items)
+
+    @classmethod
+    def from_patterns(cls, data: Patterns) -> "WeightedCases":
+        x0 = np.where(np.isnan(data.x), 0.0, data.x)
+        blank = np.isnan(data.x)
+        counts = blank.sum(axis=1)
+        groups = []
+        for m in sorted(set(counts.tolist()) - {0}):
+            rows = np.flatnonzero(counts == m)
+            groups.append((rows, np.array([np.flatnonzero(blank[i]) for i in rows])))
+        return cls(x0, (~blank).sum(axis=1), tuple(groups))
+
+    def loglik(self, w: np.ndarray, mu: np.ndarray, sigma: np.ndarray):
+        """(ℓ[R], ∂ℓ/∂μ [R, p], G [R, p, p]) for case weights ``w`` (R, n); ℓ = −inf where Σ is not PD.
+
+        Cases are handled in classes of equal blank count m (all one-blank cases in one numpy call, ...).
+        """
+        R, p = mu.shape
+        try:
+            chol = np.linalg.cholesky(sigma)
+            bad = np.zeros(R, dtype=bool)
+        except np.linalg.LinAlgError:
+            bad = ~np.array([_pd(s) for s in sigma])
+            sigma = np.where(bad[:, None, None], np.eye(p), sigma)
+            chol = np.linalg.cholesky(sigma)
+        logdet = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+        P = np.linalg.inv(sigma)
+        P = 0.5 * (P + np.swapaxes(P, 1, 2))
+        wsum = w.sum(axis=1)
+        d = self.x0[None] - mu[:, None, :]                  # (R, n, p)
+        v = d @ P                                           # rows are P d_i
+        quad = np.einsum("rip,rip->ri", d, v)
+        y = v.copy()
+        extra = np.zeros(R)                                 # Σ_i w_i (log|K_i| − v_M·c_i)
+        low = np.zeros((R, p, p))                           # Σ_i w_i P_{·M} K_i⁻¹ P_{M·}
+        for rows, M in self.groups:
+            B = P[:, M, :]                                  # (R, n_m, m, p): rows M_i of P
+            K = np.take_along_axis(B, np.broadcast_to(M[None, :, None, :], B.shape[:3] + (M.shape[1],)), axis=3)
+            wk = w[:, rows]
+            vm = np.take_along_axis(v[:, rows], np.broadcast_to(M[None], (R,) + M.shape), axis=2)
+            if M.shape[1] == 1:
+                kinv = 1.0 / K
+                logdet_k = np.log(K[..., 0, 0])
+            else:
+                kinv = np.linalg.inv(K)
+                logdet_k = np.linalg.slogdet(K)[1]
+            c = (kinv @ vm[..., None])[..., 0]
+            F = kinv @ B                                    # K⁻¹ P_{M·}
+            extra += np.einsum("ri,ri->r", wk, logdet_k - (vm * c).sum(axis=2))
+            y[:, rows] -= (c[:, :, None, :] @ B)[:, :, 0, :]
+            Bw = (B * wk[:, :, None, None]).reshape(R, -1, p)
+            low += np.swapaxes(Bw, 1, 2) @ F.reshape(R, -1, p)
+        ll = -0.5 * (LOG2PI * (w @ self.n_obs) + wsum * logdet + extra + np.einsum("ri,ri->r", w, quad))
+        gmu = (w[:, None, :] @ y)[:, 0]
+        yw = y * w[:, :, None]
+        G = 0.5 * (np.swapaxes(yw, 1, 2) @ y - (wsum[:, None, None] * P - low))
+        if bad.any():
+            ll[bad] = -np.inf
+            gmu[bad] = np.nan
+            G[bad] = np.nan
+        return ll, gmu, G

@@ -1,0 +1,134 @@
+"""Report section "Estimation, missing data and normality" (en/zh): reads results.json only.
+
+What it says: the estimator, missing-data method, information and test in lavaan's words; the most frequent
+missing-data patterns; Little's MCAR test; Mardia's multivariate skewness and kurtosis, with a sentence
+recommending MLR when kurtosis is significant (p < .05); the robust (MLR) fit statistics when present.
+Sentences are pre-translated here so the templates only place them (values escaped by the renderers).
+"""
+from __future__ import annotations
+
+from .numbers import fmt, fmt_p
+
+TEXT = {
+    "en": {
+        "heading": "Estimation, missing data and normality",
+        "estimation": "Estimator {estimator}; missing data: {missing}; information: {information}; test: {test} "
+                      "(lavaan's terms).",
+        "missing_ml": "ml (full-information maximum likelihood: every answered item is used)",
+        "missing_listwise": "listwise deletion",
+        "patterns": "Most frequent missing-data patterns",
+        "blank_items": "Blank items",
+        "none": "none (complete)",
+        "patterns_note": "{k} patterns in all; percentages of the {n} rows analysed.",
+        "little": "Little's (1988) MCAR test (EM estimates): χ²({df}) = {chi2}, p {p}.",
+        "little_ok": "MCAR is not rejected.",
+        "little_bad": "MCAR is rejected: blanks depend on observed answers (MAR at best), so listwise deletion "
+                      "may bias the estimates; FIML remains valid under MAR.",
+        "little_none": "No item has missing values; Little's test does not apply.",
+        "mardia": "Mardia's multivariate skewness b1 = {b1} (χ²({df}) = {chi2}, p {p1}); kurtosis b2 = {b2} "
+                  "(z = {z}, p {p2}); {n} complete rows.",
+        "kurtosis_bad": "Multivariate kurtosis is significant: normal-theory standard errors and χ² are too "
+                        "optimistic. Robust maximum likelihood (MLR: Huber–White standard errors, Yuan–Bentler "
+                        "scaled χ²) is recommended.",
+        "kurtosis_bad_used": "Multivariate kurtosis is significant; robust maximum likelihood (MLR) was used, as "
+                             "recommended.",
+        "kurtosis_ok": "Multivariate kurtosis is not significant; normal-theory ML is adequate.",
+        "mardia_none": "Mardia's tests need more complete rows than items ({n} complete rows, {p} items); "
+                       "not computed.",
+        "robust": "{model}: Yuan–Bentler scaled χ²({df}) = {chi2}, p {p}, scaling factor {c}; robust CFI = {cfi}, "
+                  "TLI = {tli}, RMSEA = {rmsea}.",
+        "measurement": "Measurement model", "structural": "Structural model",
+    },
+    "zh": {
+        "heading": "估计方法、缺失数据与正态性",
+        "estimation": "估计方法 {estimator}；缺失值处理：{missing}；信息矩阵：{information}；检验统计量：{test}"
+                      "（lavaan 术语）。",
+        "missing_ml": "ml（全信息极大似然，所有已作答题项均被使用）",
+        "missing_listwise": "列删除（listwise）",
+        "patterns": "最常见的缺失模式",
+        "blank_items": "缺失题项",
+        "none": "无（完整作答）",
+        "patterns_note": "共 {k} 种缺失模式；百分比以分析的 {n} 行为基数。",
+        "little": "Little (1988) MCAR 检验（EM 估计）：χ²({df}) = {chi2}，p {p}。",
+        "little_ok": "不拒绝完全随机缺失（MCAR）假设。",
+        "little_bad": "拒绝 MCAR：缺失与已观测的回答有关（至多为 MAR），列删除可能使估计产生偏差；FIML 在 MAR 下仍然有效。",
+        "little_none": "所有题项均无缺失值，不适用 Little 检验。",
+        "mardia": "Mardia 多元偏度 b1 = {b1}（χ²({df}) = {chi2}，p {p1}）；多元峰度 b2 = {b2}（z = {z}，p {p2}）；"
+                  "完整行 {n} 行。",
+        "kurtosis_bad": "多元峰度显著：基于正态理论的标准误和 χ² 过于乐观，建议使用稳健极大似然估计"
+                        "（MLR：Huber–White 稳健标准误，Yuan–Bentler 校正 χ²）。",
+        "kurtosis_bad_used": "多元峰度显著；本分析已按建议使用稳健极大似然估计（MLR）。",
+        "kurtosis_ok": "多元峰度不显著；正态理论的极大似然估计是适当的。",
+        "mardia_none": "Mardia 检验要求完整作答的行数多于题项数（完整行 {n} 行，题项 {p} 个），未计算。",
+        "robust": "{model}：Yuan–Bentler 校正 χ²({df}) = {chi2}，p {p}，校正因子 {c}；稳健 CFI = {cfi}，"
+                  "TLI = {tli}，RMSEA = {rmsea}。",
+        "measurement": "测量模型", "structural": "结构模型",
+    },
+}
+
+
+def diagnostics_context(doc: dict, lang: str = "en") -> dict | None:
+    """Sentences and the pattern table for the section; None when results.json has neither block."""
+    tx = TEXT.get(lang, TEXT["en"])
+    meta = doc.get("meta") or {}
+    md, nm = doc.get("missing_data"), doc.get("normality")
+    if md is None and nm is None:
+        return None
+    missing = meta.get("missing", "")
+    out: dict = {"heading": tx["heading"], "sentences": [], "patterns": [], "patterns_caption": tx["patterns"],
+                 "blank_items": tx["blank_items"], "patterns_note": "", "robust": []}
+    out["sentences"].append(tx["estimation"].format(
+        estimator=meta.get("estimator", "ML"),
+        missing=tx["missing_ml"] if missing == "ml" else tx["missing_listwise"] if missing == "listwise" else missing,
+        information=meta.get("information", "expected"), test=meta.get("test", "standard")))
+    if md:
+        little = md.get("little_mcar")
+        if md.get("patterns") and little:
+            out["patterns"] = [{"items": ", ".join(p["missing"]) or tx["none"], "n": str(p["n"]),
+                                "pct": fmt(p["percent"], 1)} for p in md["patterns"]]
+            total = round(md["patterns"][0]["n"] * 100 / md["patterns"][0]["percent"])
+            out["patterns_note"] = tx["patterns_note"].format(k=md.get("n_patterns", len(md["patterns"])), n=total)
+        if little:
+            out["sentences"].append(tx["little"].format(df=little["df"], chi2=fmt(little["chi2"], 2),
+                                                        p=fmt_p(little["pvalue"])) + " " +
+                                    (tx["little_bad"] if (little["pvalue"] or 1) < 0.05 else tx["little_ok"]))
+        else:
+            out["sentences"].append(tx["little_none"])
+    if nm and nm.get("mardia_kurtosis") is None:
+        out["sentences"].append(tx["mardia_none"].format(n=nm.get("n", ""), p=nm.get("p", "")))
+    elif nm:
+        sk, ku = nm.get("mardia_skewness") or {}, nm.get("mardia_kurtosis") or {}
+        out["sentences"].append(tx["mardia"].format(
+            b1=fmt(sk.get("b1d"), 2), df=fmt(sk.get("df"), 0), chi2=fmt(sk.get("chi2"), 2), p1=fmt_p(sk.get("pvalue")),
+            b2=fmt(ku.get("b2d"), 2), z=fmt(ku.get("z"), 2), p2=fmt_p(ku.get("pvalue")), n=nm.get("n", "")))
+        significant = ku.get("pvalue") is not None and ku["pvalue"] < 0.05
+        if significant:
+            out["sentences"].append(tx["kurtosis_bad_used"] if meta.get("estimator") == "MLR" else tx["kurtosis_bad"])
+        else:
+            out["sentences"].append(tx["kurtosis_ok"])
+        out["recommend_mlr"] = bool(significant)
+    for key, name in (("measurement_model", "measurement"), ("structural_model", "structural")):
+        fit = (doc.get(key) or {}).get("fit") or {}
+        if fit.get("chi2_scaled") is not None:
+            out["robust"].append(tx["robust"].format(
+                model=tx[name], df=fit.get("df_scaled"), chi2=fmt(fit["chi2_scaled"], 2), p=fmt_p(fit.get("pvalue_scaled")),
+                c=fmt(fit.get("chi2_scaling_factor"), 3), cfi=fmt(fit.get("cfi_robust")), tli=fmt(fit.get("tli_robust")),
+                rmsea=fmt(fit.get("rmsea_robust"))))
+    return out
+
+
+def summary_lines(doc: dict) -> list[str]:
+    """Plain-text lines for the terminal summary (English, like the rest of the summary)."""
+    ctx = diagnostics_context(doc, "en")
+    if ctx is None:
+        return []
+    out = ["Estimation, missing data and normality"]
+    out += [f"  {s}" for s in ctx["sentences"][1:]]
+    if ctx["patterns"]:
+        top = "; ".join(f"{p['items']}: {p['n']}" for p in ctx["patterns"][:5])
+        out.append(f"  Most frequent patterns (blank items: rows): {top}")
+    out += [f"  {s}" for s in ctx["robust"]]
+    return out + [""]
+
+
+__all__ = ["diagnostics_context", "summary_lines", "TEXT"]

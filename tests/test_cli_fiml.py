@@ -1,0 +1,104 @@
+"""End to end: `cluster-sem fit ... --missing fiml --estimator MLR --bootstrap B` on survey data with blanks,
+missing codes and a row with every item blank."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cluster_sem.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = ROOT / "questionnaires" / "zhejiang_cluster_growth.yaml"
+DATA = ROOT / "data" / "zhejiang_128_synthetic.csv"
+ROBUST = {"chi2_scaled", "df_scaled", "pvalue_scaled", "chi2_scaling_factor", "cfi_robust", "tli_robust",
+          "rmsea_robust"}
+
+
+def blanked(tmp_path: Path) -> Path:
+    d = pd.read_csv(DATA)
+    items = [c for c in d.columns if c not in ("firm_id", "region", "firm_age", "log_employees")]
+    rng = np.random.default_rng(10)
+    x = d[items].astype(float)
+    hole = rng.random(x.shape) < 0.06
+    code = rng.random(x.shape) < 0.5
+    x = x.mask(hole & ~code).where(~(hole & code), 99)        # half the blanks written as missing code 99
+    d[items] = x
+    d.loc[3, items] = np.nan                                 # every item blank: dropped and reported
+    path = tmp_path / "blanks.csv"
+    d.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def out_dir(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("fiml")
+    out = tmp / "results"
+    code = main(["fit", str(SPEC), str(blanked(tmp)), "--out", str(out), "--missing", "fiml", "--estimator", "MLR",
+                 "--bootstrap", "20", "--seed", "3", "--quiet"])
+    assert code == 0
+    return out
+
+
+def test_meta_names_the_method_in_lavaans_words(out_dir):
+    doc = json.loads((out_dir / "results.json").read_text(encoding="utf-8"))
+    meta = doc["meta"]
+    assert (meta["estimator"], meta["missing"], meta["information"], meta["test"]) == \
+        ("MLR", "ml", "observed", "yuan.bentler.mplus")
+    assert meta["n_used"] == 127 and meta["n_dropped"] == 1
+    assert doc["data"]["dropped"][0][0] == 5                  # file row of the all-blank case (header = row 1)
+
+
+def test_fit_has_robust_keys_and_intercept_rows(out_dir):
+    doc = json.loads((out_dir / "results.json").read_text(encoding="utf-8"))
+    for model in ("measurement_model", "structural_model"):
+        fit = doc[model]["fit"]
+        assert ROBUST <= set(fit)
+        assert fit["n"] == 127
+        assert fit["chi2_scaled"] == pytest.approx(fit["chi2"] / fit["chi2_scaling_factor"])
+        rows = [r for r in doc[model]["parameters"] if r["op"] == "~1"]
+        assert rows and all(r["rhs"] == "" for r in rows)
+    assert doc["bootstrap"]["n_converged"] == 20
+    sm = doc["structural_model"]["parameters"]
+    assert all("se_boot" in r for r in sm)
+
+
+def test_missing_data_and_normality_blocks(out_dir):
+    doc = json.loads((out_dir / "results.json").read_text(encoding="utf-8"))
+    md = doc["missing_data"]
+    assert md["patterns"][0]["n"] >= md["patterns"][-1]["n"]
+    assert set(md["little_mcar"]) == {"chi2", "df", "pvalue"} and md["little_mcar"]["df"] > 0
+    assert 3 < np.mean(list(md["percent_missing"].values())) < 9
+    assert set(doc["normality"]) >= {"mardia_skewness", "mardia_kurtosis"}
+
+
+def test_reports_have_the_section(out_dir):
+    md = (out_dir / "report.md").read_text(encoding="utf-8")
+    assert "Estimation, missing data and normality" in md and "Little's (1988)" in md
+    assert "yuan.bentler.mplus" in md
+    assert main(["report", str(out_dir), "--lang", "zh"]) == 0
+    zh = (out_dir / "report.html").read_text(encoding="utf-8")
+    assert "估计方法、缺失数据与正态性" in zh
+
+
+def test_wlsmv_still_exits_2(tmp_path, capsys):
+    code = main(["fit", str(SPEC), str(DATA), "--out", str(tmp_path / "o"), "--estimator", "WLSMV", "--quiet"])
+    assert code == 2
+    assert "WLSMV" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_mardia_recommends_mlr_sentence():
+    from cluster_sem.render.diagnostics import diagnostics_context
+    doc = {"meta": {"estimator": "ML", "missing": "listwise"}, "missing_data": None,
+           "normality": {"mardia_skewness": {"b1d": 1.0, "chi2": 9.0, "df": 4.0, "pvalue": 0.06},
+                         "mardia_kurtosis": {"b2d": 30.0, "z": 3.1, "pvalue": 0.002}, "n": 100, "p": 3}}
+    en = " ".join(diagnostics_context(doc, "en")["sentences"])
+    assert "MLR" in en and "recommended" in en
+    doc["normality"]["mardia_kurtosis"]["pvalue"] = 0.4
+    assert "not significant" in " ".join(diagnostics_context(doc, "en")["sentences"])
+    assert "MLR" in " ".join(diagnostics_context({**doc, "normality": {**doc["normality"], "mardia_kurtosis":
+                                                 {"b2d": 30.0, "z": 3.1, "pvalue": 0.002}}}, "zh")["sentences"])
