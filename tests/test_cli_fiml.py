@@ -38,7 +38,7 @@ def out_dir(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("fiml")
     out = tmp / "results"
     code = main(["fit", str(SPEC), str(blanked(tmp)), "--out", str(out), "--missing", "fiml", "--estimator", "MLR",
-                 "--bootstrap", "20", "--seed", "3", "--quiet"])
+                 "--bootstrap", "200", "--seed", "3", "--quiet"])
     assert code == 0
     return out
 
@@ -61,7 +61,7 @@ def test_fit_has_robust_keys_and_intercept_rows(out_dir):
         assert fit["chi2_scaled"] == pytest.approx(fit["chi2"] / fit["chi2_scaling_factor"])
         rows = [r for r in doc[model]["parameters"] if r["op"] == "~1"]
         assert rows and all(r["rhs"] == "" for r in rows)
-    assert doc["bootstrap"]["n_converged"] == 20
+    assert doc["bootstrap"]["n_converged"] == 200
     sm = doc["structural_model"]["parameters"]
     assert all("se_boot" in r for r in sm)
 
