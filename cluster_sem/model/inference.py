@@ -66,25 +66,35 @@ def vcov_expected(mm: MatrixModel, theta: np.ndarray, S: np.ndarray, n: int) -> 
 
 def defined_values(pt: ParTable, theta: np.ndarray) -> np.ndarray:
     """Defined parameters: shape (d,) for one θ, (R, d) for R replicates."""
-    values = label_values(pt, theta)
+    return defined_from_labels(pt, label_values(pt, theta), theta.shape[:-1])
+
+
+def defined_from_labels(pt: ParTable, values: dict, shape: tuple = ()) -> np.ndarray:
+    """Defined parameters from label values of any common shape (e.g. (R, D) Monte Carlo draws of the
+    labelled parameters only, without materialising full θ vectors); returns shape + (d,)."""
+    values = dict(values)
     out = []
     for row in pt.defined:
-        v = evaluate_expression(row.rhs, values) * np.ones(theta.shape[:-1])
+        v = evaluate_expression(row.rhs, values) * np.ones(shape)
         values[row.lhs] = v  # later definitions may use earlier ones, as in lavaan
         out.append(v)
-    return np.stack(out, axis=-1) if out else np.zeros(theta.shape[:-1] + (0,))
+    return np.stack(out, axis=-1) if out else np.zeros(tuple(shape) + (0,))
 
 
 def defined_gradient(pt: ParTable, theta: np.ndarray) -> np.ndarray:
-    """Jacobian (n_defined × q) of the defined parameters, central differences (lavaan uses the same)."""
-    q = len(theta)
-    jac = np.zeros((len(pt.defined), q))
+    """Jacobian (n_defined × q) of the defined parameters, central differences (lavaan uses the same).
+
+    ``theta`` may also be (R, q): then the result is (R, n_defined, q), one Jacobian per replicate.
+    """
+    theta = np.asarray(theta, dtype=float)
+    q = theta.shape[-1]
+    jac = np.zeros(theta.shape[:-1] + (len(pt.defined), q))
     for k in range(q):
-        h = 1e-6 * max(1.0, abs(theta[k]))
+        h = 1e-6 * np.maximum(1.0, np.abs(theta[..., k]))
         up, dn = theta.copy(), theta.copy()
-        up[k] += h
-        dn[k] -= h
-        jac[:, k] = (defined_values(pt, up) - defined_values(pt, dn)) / (2 * h)
+        up[..., k] += h
+        dn[..., k] -= h
+        jac[..., :, k] = (defined_values(pt, up) - defined_values(pt, dn)) / (2 * h[..., None])
     return jac
 
 
