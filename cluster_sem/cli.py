@@ -101,7 +101,8 @@ def _add_power_parser(sub, fmt) -> None:
     p.add_argument("--alpha", type=float, default=0.05)
     p.add_argument("--target", type=float, default=0.80, help="target power (default 0.80)")
     p.add_argument("--ci", choices=["monte-carlo", "delta", "bootstrap"], default="monte-carlo",
-                   help="test of indirect effects per replication (bootstrap: not implemented in this version)")
+                   help="test of indirect effects per replication: Monte Carlo CI (default), delta method, or a "
+                        "500-resample percentile bootstrap inside every replication (slow)")
     p.add_argument("--estimator", default="ML", help="ML (the only estimator of this version)")
     p.add_argument("--missing", default="listwise", help="listwise (the only rule of this version)")
     p.add_argument("--jobs", type=int, default=1, help="local worker processes")

@@ -233,12 +233,13 @@ def _semopy_start(pt: ParTable, mm: MatrixModel, data: np.ndarray, start: np.nda
 
 
 def fit_covariances(pt: ParTable, mm: MatrixModel, S: np.ndarray, start: np.ndarray, metric_inv: np.ndarray, *,
-                    tol: float = 1e-9, max_iter: int = 100, data_of=None
+                    tol: float = 1e-9, max_iter: int = 100, data_of=None, fallback_max_iter: int = 500
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """ML fits of many sample covariances S (R, p, p): batched first, then one-at-a-time for the failures.
 
     Shared by the bootstrap (resamples) and the power engine (simulated data sets).  ``data_of(r)``, when
-    given, returns replicate r's raw rows (n × p) for a last-resort semopy start.  Returns (theta with NaN
+    given, returns replicate r's raw rows (n × p) for a last-resort semopy start; ``fallback_max_iter``
+    bounds each one-at-a-time Fisher-scoring attempt (0: no fallback at all).  Returns (theta with NaN
     rows where not converged, converged, admissible, fallback, iterations).
     """
     pd_ok = np.linalg.eigvalsh(S).min(axis=1) > 1e-12
@@ -253,7 +254,7 @@ def fit_covariances(pt: ParTable, mm: MatrixModel, S: np.ndarray, start: np.ndar
         iterations = max(iterations, its)
     converged &= pd_ok
     fallback = np.zeros(len(theta), dtype=bool)
-    for r in np.flatnonzero(~converged & pd_ok):
+    for r in np.flatnonzero(~converged & pd_ok) if fallback_max_iter > 0 else ():
         starts = [theta[r] if np.all(np.isfinite(theta[r])) else start, start, simple_start(mm, S[r])]
         if data_of is not None:
             starts.append(lambda r=r: _semopy_start(pt, mm, data_of(r), start))
@@ -265,7 +266,7 @@ def fit_covariances(pt: ParTable, mm: MatrixModel, S: np.ndarray, start: np.ndar
             try:
                 with warnings.catch_warnings(), np.errstate(all="ignore"):
                     warnings.simplefilter("ignore")
-                    sol = fisher_scoring(mm, S[r], st, tol=tol)
+                    sol = fisher_scoring(mm, S[r], st, tol=tol, max_iter=fallback_max_iter)
             except (np.linalg.LinAlgError, ValueError):
                 continue
             if sol.converged and sol.max_gradient < 10 * tol:

@@ -26,7 +26,7 @@ from ..spec.syntax import structural_syntax
 from .checkpoint import Checkpoints, checkpoint_key
 from .draw import analysis_columns
 from .effects import list_effects
-from .fitbatch import CI_METHODS, MC_DRAWS, ChunkResult, PowerCore, fit_chunk
+from .fitbatch import BOOT_DRAWS, CI_METHODS, MC_DRAWS, ChunkResult, PowerCore, fit_chunk
 from .planning import min_n, rmsea_power
 from .population import analysis_moments, population_values
 from .summarise import merge, summarise_size
@@ -63,11 +63,8 @@ def check_options(o: PowerOptions) -> None:
         raise ClusterSemError("--alpha must be between 0 and 1. Fix: e.g. --alpha 0.05")
     if not 0 < o.target < 1:
         raise ClusterSemError("--target must be between 0 and 1. Fix: e.g. --target 0.80")
-    if o.ci not in CI_METHODS + ("bootstrap",):
-        raise ClusterSemError(f"--ci '{o.ci}' is not known. Fix: use monte-carlo or delta")
-    if o.ci == "bootstrap":
-        raise ClusterSemError("--ci bootstrap: a bootstrap inside every replication is not implemented in this "
-                              "version. Fix: use --ci monte-carlo (the default) or --ci delta")
+    if o.ci not in CI_METHODS:
+        raise ClusterSemError(f"--ci '{o.ci}' is not known. Fix: use monte-carlo, delta or bootstrap")
     if o.estimator.upper() != "ML":
         raise ClusterSemError(f"--estimator {o.estimator}: only ML is implemented in this version. "
                               "Fix: use --estimator ML")
@@ -121,7 +118,7 @@ def run_power(spec: Spec | str | Path, options: PowerOptions, out_dir: str | Pat
     if out_dir is not None:
         store = Checkpoints(Path(out_dir), checkpoint_key({
             "spec": spec_sha, "seed": options.seed, "alpha": options.alpha, "ci": options.ci,
-            "mc_draws": options.mc_draws, "chunk": CHUNK, "version": __version__}))
+            "mc_draws": options.mc_draws, "boot_draws": BOOT_DRAWS, "chunk": CHUNK, "version": __version__}))
     chunks: list[ChunkResult] = []
     if store is not None and options.resume:
         for task in tasks:
@@ -167,6 +164,7 @@ def assemble(spec: Spec, spec_sha: str, options: PowerOptions, core: PowerCore, 
                   "n_variables": core.matrix_model.p, "syntax": structural_syntax(spec, with_defined=True)},
         "settings": {"reps": options.reps, "sizes": sorted(options.sizes), "estimator": "ML", "missing": options.missing,
                      "mc_draws": options.mc_draws if options.ci == "monte-carlo" else None,
+                     "boot_draws": BOOT_DRAWS if options.ci == "bootstrap" else None,
                      "rmsea_test": {"h0": 0.05, "h1": 0.08}, "continuous": bool(spec.population.continuous),
                      "population_values": "ML fit of the analysis model to the exact population covariance "
                                           "of the analysis variables (pseudo-true values, marker-loading scale)"},

@@ -75,8 +75,11 @@ def _label(doc: dict, name: str, lang: str) -> str:
     return lab.get(lang) or lab.get("en") or name
 
 
-def _needed(value, largest: int, t) -> str:
-    return t("beyond", n=largest) if value is None else str(value)
+def _needed(value, largest: int, t, smallest: int | None = None) -> str:
+    """'beyond 300', '≤ 100' (the smallest n simulated already reaches the target) or the n."""
+    if value is None:
+        return t("beyond", n=largest)
+    return t("at_most", n=value) if value == smallest else str(value)
 
 
 def view(doc: dict, lang: str = "en") -> dict:
@@ -96,7 +99,8 @@ def view(doc: dict, lang: str = "en") -> dict:
             "hypothesis": e.get("hypothesis") or "", "population": fmt(e["population"]),
             "population_std": fmt(e["population_std"]),
             "power": [fmt(r["power"]) for r in rows], "raw_power": [r["power"] for r in rows],
-            "min_n": ("—" if abs(e["population"]) < 1e-8 else _needed(doc["min_n"].get(e["name"]), largest, t)),
+            "min_n": ("—" if abs(e["population"]) < 1e-8
+                      else _needed(doc["min_n"].get(e["name"]), largest, t, min(ns))),
         })
     groups: dict[str, list] = {}
     for e, pe in zip(effects, per_effect):
@@ -107,7 +111,7 @@ def view(doc: dict, lang: str = "en") -> dict:
         need = [doc["min_n"].get(nm) for nm in names]
         value = None if any(v is None for v in need) else max(need)
         by_h.append({"hypothesis": h, "text": _label(doc, h, lang), "effects": ", ".join(names),
-                     "needed": _needed(value, largest, t)})
+                     "needed": _needed(value, largest, t, min(ns))})
     all_need = [doc["min_n"].get(nm) for names in groups.values() for nm in names]
     overall = None if not all_need or any(v is None for v in all_need) else max(all_need)
     q = doc["model"]["n_parameters"]
@@ -126,7 +130,7 @@ def view(doc: dict, lang: str = "en") -> dict:
         "ns": ns, "target": target, "per_effect": per_effect, "by_hypothesis": by_h,
         "answer": t("answer", n=overall, t=target) if overall is not None else t("answer_beyond", n=largest, t=target),
         "rules": [[t("rule_200"), "200"], [t("rule_10", q=q), str(10 * q)], [t("rule_5"), str(5 * q)],
-                  [t("min_n", t=target), _needed(overall, largest, t)]],
+                  [t("min_n", t=target), _needed(overall, largest, t, min(ns))]],
         "settings": t("setting_text", reps=doc["settings"]["reps"], seed=doc["seed"], alpha=fmt_unit(doc["alpha"], 2),
                       target=target, ci=doc["ci_method"].replace("_", " "), pv=doc["settings"]["population_values"]),
         "rmsea": [[str(r["n"]), fmt(r["power"])] for r in doc["rmsea_power"]],

@@ -120,6 +120,12 @@ class SurveySampler:
         self.continuous = bool(pop.continuous)
         self.scale_min = np.array([spec.scale_of(i).min for i in self.item_names], dtype=np.int64)
         self.thresholds = [] if self.continuous else [np.asarray(thresholds_for(spec, i)) for i in self.item_names]
+        # all items' cut points in one (items × max cuts) array, padded with +inf: category = min + #(τ < y),
+        # exactly what searchsorted(τ, y, side="left") counts, for every item in one comparison
+        width = max((len(t) for t in self.thresholds), default=0)
+        self.cuts = np.full((len(self.thresholds), width), np.inf)
+        for j, tau in enumerate(self.thresholds):
+            self.cuts[j, :len(tau)] = tau
         self.control_effects = [pop.controls.get(c, ControlEffect()) for c in self.control_names]
         self.groups = (dict(pop.groups) if pop.groups else None) if spec.group else None
 
@@ -135,9 +141,7 @@ class SurveySampler:
         if self.continuous:
             items = y
         else:
-            items = np.empty(y.shape, dtype=np.int64)
-            for j, tau in enumerate(self.thresholds):
-                items[:, j] = self.scale_min[j] + np.searchsorted(tau, y[:, j], side="left")
+            items = self.scale_min + (y[:, :, None] > self.cuts[None]).sum(axis=2, dtype=np.int64)
         missing = None
         if self.population.missing_rate > 0:
             missing = rng.random((n, len(self.item_names))) < self.population.missing_rate
