@@ -8,7 +8,6 @@ The document is power.json (contract "power.json" plus extra keys); renderers on
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +19,6 @@ from ..model.inference import standardized_defined
 from ..model.matrices import build_matrix_model
 from ..model.partable import build_partable
 from ..simulate.simulator import SurveySampler
-from ..simulate.specfile import as_spec
 from ..spec.schema import Spec
 from ..spec.syntax import structural_syntax
 from .checkpoint import Checkpoints, checkpoint_key
@@ -32,6 +30,7 @@ from .population import analysis_moments, population_values
 from .summarise import merge, summarise_size
 
 CHUNK = 250          # replications per task (and per checkpoint file)
+NULL_STD = 0.005     # |standardized population value| below this = a null effect (e.g. a path written as 0.00)
 
 
 @dataclass(frozen=True)
@@ -77,12 +76,6 @@ def check_options(o: PowerOptions) -> None:
         raise ClusterSemError("Monte Carlo draws per replication must be at least 100")
 
 
-def _spec_sha(spec: Spec | str | Path) -> str:
-    if isinstance(spec, Spec):
-        return hashlib.sha256(spec.model_dump_json(by_alias=True).encode()).hexdigest()
-    return hashlib.sha256(Path(spec).read_bytes()).hexdigest()
-
-
 def build_core(spec: Spec, options: PowerOptions) -> tuple[PowerCore, object]:
     """Sampler, analysis model, population values and effects (done once per run)."""
     if spec.population is None:
@@ -110,8 +103,8 @@ def run_power(spec: Spec | str | Path, options: PowerOptions, out_dir: str | Pat
     """Run the study and return the power document.  With ``out_dir`` completed chunks are checkpointed
     there (and reused with ``options.resume``); results never depend on jobs, scheduler or chunking."""
     check_options(options)
-    spec_sha = _spec_sha(spec)
-    spec = as_spec(spec)
+    from ..pipeline import stage_spec            # the fit pipeline's own "load spec + sha256" stage
+    spec, spec_sha = stage_spec(spec)
     core, pop = build_core(spec, options)
     tasks = [(n, lo, min(lo + CHUNK, options.reps)) for n in options.sizes for lo in range(0, options.reps, CHUNK)]
     store = None
@@ -151,7 +144,7 @@ def assemble(spec: Spec, spec_sha: str, options: PowerOptions, core: PowerCore, 
     mins = {}
     for k, name in enumerate(names):
         pts = [(s["n"], s["effects"][k]["power"]) for s in sizes]
-        mins[name] = None if abs(core.effects[k].population) < 1e-8 else min_n(pts, options.target)
+        mins[name] = None if _null(core.effects[k]) else min_n(pts, options.target)
     return {
         "spec_sha256": spec_sha, "seed": options.seed, "alpha": options.alpha, "target": options.target,
         "ci_method": options.ci.replace("-", "_"),
@@ -159,7 +152,8 @@ def assemble(spec: Spec, spec_sha: str, options: PowerOptions, core: PowerCore, 
         "min_n": mins,
         "rmsea_power": [{"n": s["n"], "power": rmsea_power(s["n"], pop.df, alpha=options.alpha)} for s in sizes],
         "effects": [{"name": e.name, "kind": e.kind, "hypothesis": e.hypothesis, "direction": e.direction,
-                     "population": e.population, "population_std": e.population_std} for e in core.effects],
+                     "population": e.population, "population_std": e.population_std, "null": _null(e)}
+                    for e in core.effects],
         "model": {"df": pop.df, "population_fmin": pop.fmin, "n_parameters": core.partable.n_free,
                   "n_variables": core.matrix_model.p, "syntax": structural_syntax(spec, with_defined=True)},
         "settings": {"reps": options.reps, "sizes": sorted(options.sizes), "estimator": "ML", "missing": options.missing,
@@ -171,6 +165,11 @@ def assemble(spec: Spec, spec_sha: str, options: PowerOptions, core: PowerCore, 
         "labels": _labels(spec),
         "meta": {"version": __version__},
     }
+
+
+def _null(effect) -> bool:
+    """A population effect of (standardized) zero: its 'power' is the type I error rate, it has no min n."""
+    return abs(effect.population_std) < NULL_STD
 
 
 def _labels(spec: Spec) -> dict:

@@ -99,12 +99,12 @@ def view(doc: dict, lang: str = "en") -> dict:
             "hypothesis": e.get("hypothesis") or "", "population": fmt(e["population"]),
             "population_std": fmt(e["population_std"]),
             "power": [fmt(r["power"]) for r in rows], "raw_power": [r["power"] for r in rows],
-            "min_n": ("—" if abs(e["population"]) < 1e-8
+            "min_n": ("—" if e.get("null")
                       else _needed(doc["min_n"].get(e["name"]), largest, t, min(ns))),
         })
     groups: dict[str, list] = {}
     for e, pe in zip(effects, per_effect):
-        if e.get("hypothesis") and abs(e["population"]) >= 1e-8:
+        if e.get("hypothesis") and not e.get("null"):
             groups.setdefault(e["hypothesis"], []).append(e["name"])
     by_h = []
     for h, names in groups.items():
