@@ -25,6 +25,9 @@ EPILOG = {
     "invariance": "examples:\n  cluster-sem invariance SPEC DATA --out results-invariance/\n"
                   "  cluster-sem invariance SPEC DATA --out results-invariance/ --release \"CE=~CE3\" --lang zh",
     "report": "examples:\n  cluster-sem report results/\n  cluster-sem report results/ --lang zh",
+    "power": "examples:\n  cluster-sem power questionnaires/zhejiang_cluster_growth.yaml --n 100,128,200,300 --reps 1000 "
+             "--seed 1 --out power/\n  cluster-sem power SPEC --n 150 --reps 2000 --out power/ --jobs 2 --resume\n"
+             "  cluster-sem power SPEC --n 100,200 --out power/ --scheduler tcp://HOST:8786",
 }
 
 
@@ -99,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
     p.add_argument("--quiet", action="store_true", help="no summary")
 
+    _add_power_parser(sub, fmt)
+
     p = sub.add_parser("report", help="re-render DIR/report.html and DIR/report.md from DIR/results.json",
                        epilog=EPILOG["report"], formatter_class=fmt)
     p.add_argument("dir")
@@ -123,6 +128,62 @@ def _check_out(value: str, *, directory: bool) -> Path:
                              f"Fix: name an output {kind} in a directory")
             break
     return path
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of sample sizes, e.g. 100,128,200")
+
+
+def _add_power_parser(sub, fmt) -> None:
+    p = sub.add_parser("power", help="Monte Carlo power and sample size from the spec's population section",
+                       epilog=EPILOG["power"], formatter_class=fmt)
+    p.add_argument("spec")
+    p.add_argument("--n", type=_sizes, required=True, help="sample sizes, comma-separated (e.g. 100,128,200,300)")
+    p.add_argument("--reps", type=int, default=1000, help="replications per sample size (default 1000)")
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--out", required=True, help="output directory: power.json, power.html, power.md")
+    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--target", type=float, default=0.80, help="target power (default 0.80)")
+    p.add_argument("--ci", choices=["monte-carlo", "delta", "bootstrap"], default="monte-carlo",
+                   help="test of indirect effects per replication: Monte Carlo CI (default), delta method, or a "
+                        "500-resample percentile bootstrap inside every replication (slow)")
+    p.add_argument("--estimator", default="ML", help="ML (the only estimator of this version)")
+    p.add_argument("--missing", default="listwise", help="listwise (the only rule of this version)")
+    p.add_argument("--jobs", type=int, default=1, help="local worker processes")
+    p.add_argument("--scheduler", default=None, help="'local' (dask LocalCluster) or a dask scheduler address")
+    p.add_argument("--resume", action="store_true", help="reuse the chunks an interrupted run left in --out")
+    p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+
+def cmd_power(args) -> int:
+    import json
+
+    from .power import PowerOptions, check_options, run_power
+    from .render.power import render_power_html, render_power_markdown, render_power_summary
+    options = PowerOptions(sizes=tuple(args.n), reps=args.reps, seed=args.seed, alpha=args.alpha, target=args.target,
+                           ci=args.ci, estimator=args.estimator, missing=args.missing, jobs=args.jobs,
+                           scheduler=args.scheduler, resume=args.resume, quiet=args.quiet)
+    check_options(options)
+    _check_out(args.out, directory=True)
+    try:
+        doc = run_power(args.spec, options, out_dir=args.out)
+    except KeyboardInterrupt:
+        sys.stderr.write(f"cluster-sem power: interrupted; finished chunks are kept in {args.out}. "
+                         "Run the same command with --resume to continue\n")
+        return 130
+    text = json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+    _write_atomically(Path(args.out), {"power.json": text, "power.html": render_power_html(doc, args.lang),
+                                       "power.md": render_power_markdown(doc, args.lang)})
+    from .power.checkpoint import Checkpoints
+    Checkpoints.remove_all(Path(args.out))
+    if not args.quiet:
+        print(render_power_summary(doc, args.lang))
+    print(f"wrote {Path(args.out) / 'power.json'}, power.html, power.md")
+    return 0
 
 
 def _write_atomically(out_dir: Path, files: dict[str, str]) -> None:
@@ -302,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args) -> int:
     from .errors import ClusterSemError
     handler = {"validate": cmd_validate, "simulate": cmd_simulate, "fit": cmd_fit, "report": cmd_report,
-               "invariance": cmd_invariance}[args.command]
+               "invariance": cmd_invariance, "power": cmd_power}[args.command]
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

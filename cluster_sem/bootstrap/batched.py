@@ -178,29 +178,28 @@ def admissible(pt: ParTable, mm: MatrixModel, theta: np.ndarray, S: np.ndarray) 
     return ok
 
 
-def _semopy_start(core: ModelCore, rows: np.ndarray) -> np.ndarray | None:
+def _semopy_start(pt: ParTable, mm: MatrixModel, data: np.ndarray, start: np.ndarray) -> np.ndarray | None:
     try:
         import pandas as pd
 
         from ..model.semopy_backend import semopy_estimates
-        frame = pd.DataFrame(core.data[rows], columns=list(core.matrix_model.ov))
-        theta, note = semopy_estimates(core.partable, core.matrix_model, frame, core.theta_hat)
+        frame = pd.DataFrame(data, columns=list(mm.ov))
+        theta, note = semopy_estimates(pt, mm, frame, start)
         return None if note.startswith("semopy failed") else theta
     except Exception:  # noqa: BLE001 - any semopy failure just means this start is unavailable
         return None
 
 
-def fit_resamples(core: ModelCore, indices: np.ndarray, start: int = 0) -> BlockResult:
-    """Fit the resamples given by ``indices`` (b, n): batched first, then the per-replicate fallback."""
-    if hasattr(core, "fit_resamples"):          # other engines (FIML) bring their own
-        return core.fit_resamples(indices, start)
-    return fit_covariances(core, sample_covariances(core.data, indices), start, lambda r: indices[r])
+def fit_covariances(pt: ParTable, mm: MatrixModel, S: np.ndarray, start: np.ndarray, metric_inv: np.ndarray, *,
+                    tol: float = 1e-9, max_iter: int = 100, data_of=None, fallback_max_iter: int = 500
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """ML fits of many sample covariances S (R, p, p): batched first, then one-at-a-time for the failures.
 
-
-def fit_covariances(core: ModelCore, S: np.ndarray, start: int, rows_of) -> BlockResult:
-    """Fit resamples given by their covariances S (b, p, p); ``rows_of(r)`` gives replicate r's row indices
-    (needed only by the semopy fallback, so large-n blocks regenerate them instead of keeping them)."""
-    mm, pt = core.matrix_model, core.partable
+    Shared by the bootstrap (resamples) and the power engine (simulated data sets).  ``data_of(r)``, when
+    given, returns replicate r's raw rows (n × p) for a last-resort semopy start; ``fallback_max_iter``
+    bounds each one-at-a-time Fisher-scoring attempt (0: no fallback at all).  Returns (theta with NaN
+    rows where not converged, converged, admissible, fallback, iterations).
+    """
     pd_ok = np.linalg.eigvalsh(S).min(axis=1) > 1e-12
     objective = BatchedObjective(mm)
     theta = np.empty((len(S), mm.n_free))
@@ -208,16 +207,15 @@ def fit_covariances(core: ModelCore, S: np.ndarray, start: int, rows_of) -> Bloc
     iterations = 0
     for lo in range(0, len(S), CHUNK):   # ~50 replicates per numpy call is the cache sweet spot
         sl = slice(lo, lo + CHUNK)
-        theta[sl], converged[sl], its = batched_ml(mm, S[sl], core.theta_hat, core.metric_inv, tol=core.tol,
-                                                   max_iter=core.max_iter, objective=objective)
+        theta[sl], converged[sl], its = batched_ml(mm, S[sl], start, metric_inv, tol=tol, max_iter=max_iter,
+                                                   objective=objective)
         iterations = max(iterations, its)
     converged &= pd_ok
     fallback = np.zeros(len(theta), dtype=bool)
-    for r in np.flatnonzero(~converged & pd_ok):
-        starts = [theta[r] if np.all(np.isfinite(theta[r])) else core.theta_hat, core.theta_hat,
-                  simple_start(mm, S[r])]
-        if core.semopy_fallback:
-            starts.append(lambda r=r: _semopy_start(core, rows_of(r)))
+    for r in np.flatnonzero(~converged & pd_ok) if fallback_max_iter > 0 else ():
+        starts = [theta[r] if np.all(np.isfinite(theta[r])) else start, start, simple_start(mm, S[r])]
+        if data_of is not None:
+            starts.append(lambda r=r: _semopy_start(pt, mm, data_of(r), start))
         for st in starts:
             if callable(st):
                 st = st()
@@ -226,17 +224,34 @@ def fit_covariances(core: ModelCore, S: np.ndarray, start: int, rows_of) -> Bloc
             try:
                 with warnings.catch_warnings(), np.errstate(all="ignore"):
                     warnings.simplefilter("ignore")
-                    sol = fisher_scoring(mm, S[r], st, tol=core.tol)
+                    sol = fisher_scoring(mm, S[r], st, tol=tol, max_iter=fallback_max_iter)
             except (np.linalg.LinAlgError, ValueError):
                 continue
-            if sol.converged and sol.max_gradient < 10 * core.tol:
+            if sol.converged and sol.max_gradient < 10 * tol:
                 theta[r], converged[r], fallback[r] = sol.theta, True, True
                 break
     theta[~converged] = np.nan
-    with np.errstate(all="ignore"):
-        ok = np.zeros(len(theta), dtype=bool)
-        if converged.any():
+    ok = np.zeros(len(theta), dtype=bool)
+    if converged.any():
+        with np.errstate(all="ignore"):
             ok[converged] = admissible(pt, mm, theta[converged], S[converged])
-        dvals = defined_values(pt, theta)
-    return BlockResult(start, theta, dvals, converged, ok, fallback, iterations)
+    return theta, converged, ok, fallback, iterations
 
+
+def fit_resamples(core: ModelCore, indices: np.ndarray, start: int = 0) -> BlockResult:
+    """Fit the resamples given by ``indices`` (b, n): batched first, then the per-replicate fallback."""
+    if hasattr(core, "fit_resamples"):          # other engines (FIML) bring their own
+        return core.fit_resamples(indices, start)
+    return fit_covariance_block(core, sample_covariances(core.data, indices), start, lambda r: indices[r])
+
+
+def fit_covariance_block(core: ModelCore, S: np.ndarray, start: int, rows_of) -> BlockResult:
+    """Fit resamples given by their covariances S (b, p, p); ``rows_of(r)`` gives replicate r's row indices
+    (needed only by the semopy fallback, so large-n blocks regenerate them instead of keeping them)."""
+    data_of = (lambda r: core.data[rows_of(r)]) if core.semopy_fallback else None
+    theta, converged, ok, fallback, iterations = fit_covariances(
+        core.partable, core.matrix_model, S, core.theta_hat, core.metric_inv, tol=core.tol,
+        max_iter=core.max_iter, data_of=data_of)
+    with np.errstate(all="ignore"):
+        dvals = defined_values(core.partable, theta)
+    return BlockResult(start, theta, dvals, converged, ok, fallback, iterations)

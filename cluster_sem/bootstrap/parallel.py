@@ -28,7 +28,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from . import batched
-from .batched import BlockResult, ModelCore, count_covariances, fit_covariances, fit_resamples, needs_counts
+from .batched import BlockResult, ModelCore, count_covariances, fit_covariance_block, fit_resamples, needs_counts
 from .resample import block_index_chunks, block_indices, block_range, n_blocks
 
 CONNECT_TIMEOUT = "10s"   # dask's default is 30 s of silent retries
@@ -56,7 +56,7 @@ def fit_block(core: ModelCore, B: int, seed: int, k: int) -> BlockResult:
                 return chunk[r - lo]
         raise IndexError(r)
 
-    return fit_covariances(core, S, first, rows_of)
+    return fit_covariance_block(core, S, first, rows_of)
 
 
 def _one_blas_thread(permanent: bool):
@@ -74,7 +74,7 @@ def _one_blas_thread(permanent: bool):
     return threadpool_limits(1)
 
 
-def _init_worker(core: ModelCore) -> None:
+def _init_worker(core) -> None:
     global _CORE
     _CORE = core
     # Workers die on SIGTERM and ignore Ctrl-C (sent to the whole process group): the parent decides, and
@@ -84,21 +84,51 @@ def _init_worker(core: ModelCore) -> None:
     _one_blas_thread(permanent=True)
 
 
-def _worker_block(B: int, seed: int, k: int) -> BlockResult:
-    return fit_block(_CORE, B, seed, k)
+def _worker_task(func, args: tuple):
+    return func(_CORE, *args)
 
 
-def _dask_block(core: ModelCore, B: int, seed: int, k: int, limit: bool) -> BlockResult:
+def _dask_task(func, core, args: tuple, limit: bool):
     if limit:
         _one_blas_thread(permanent=True)
-    return fit_block(core, B, seed, k)
+    return func(core, *args)
 
 
-def _progress(B: int, quiet: bool):
+def progress(total: int, quiet: bool, *, unit: str = "resample", desc: str = "bootstrap", initial: int = 0):
+    """tqdm bar with ETA on stderr: only on a terminal, only after ~1 s, never when ``quiet``."""
     from tqdm import tqdm
     show = not quiet and hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
-    return tqdm(total=B, unit="resample", desc="bootstrap", file=sys.stderr, disable=not show, delay=1.0,
-                dynamic_ncols=True, leave=False)
+    return tqdm(total=total, unit=unit, desc=desc, file=sys.stderr, disable=not show, delay=1.0,
+                dynamic_ncols=True, leave=False, initial=initial)
+
+
+def run_tasks(func, core, tasks: list[tuple], *, jobs: int = 1, scheduler=None, done=lambda result: None) -> None:
+    """Run ``func(core, *task)`` for every task in this process, on ``jobs`` local processes or on dask.
+
+    The engines' unit of parallel work (bootstrap blocks, power chunks): ``core`` (picklable, read-only) is
+    sent once per worker, a task is a few small numbers, and ``done`` receives each result as it completes
+    (in any order — callers sort).  ``func`` must be a module-level function so that it pickles.  Ctrl-C,
+    SIGTERM (the CLI raises on it) or a failed task stop the local workers at once.
+    """
+    if scheduler is not None:
+        _run_dask(func, core, tasks, jobs, scheduler, done)
+    elif jobs <= 1 or len(tasks) <= 1:
+        with _one_blas_thread(permanent=False):
+            for task in tasks:
+                done(func(core, *task))
+    else:
+        methods = mp.get_all_start_methods()
+        ctx = mp.get_context("fork" if "fork" in methods and sys.platform != "darwin" else None)
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx, initializer=_init_worker,
+                                   initargs=(core,))
+        try:
+            futures = [pool.submit(_worker_task, func, task) for task in tasks]
+            for fut in as_completed(futures):
+                done(fut.result())
+        except BaseException:
+            _stop_pool(pool)
+            raise
+        pool.shutdown(wait=True)
 
 
 def run_blocks(core: ModelCore, B: int, seed: int, *, jobs: int = 1, scheduler=None,
@@ -106,30 +136,12 @@ def run_blocks(core: ModelCore, B: int, seed: int, *, jobs: int = 1, scheduler=N
     """All blocks of a B-replicate bootstrap, sorted by replicate number."""
     nb = n_blocks(B)
     results: list[BlockResult] = []
-    with _progress(B, quiet) as bar:
+    with progress(B, quiet) as bar:
         def done(res: BlockResult) -> None:
             results.append(res)
             bar.update(len(res.theta))
 
-        if scheduler is not None:
-            _run_dask(core, B, seed, nb, jobs, scheduler, done)
-        elif jobs <= 1 or nb == 1:
-            with _one_blas_thread(permanent=False):
-                for k in range(nb):
-                    done(fit_block(core, B, seed, k))
-        else:
-            methods = mp.get_all_start_methods()
-            ctx = mp.get_context("fork" if "fork" in methods and sys.platform != "darwin" else None)
-            pool = ProcessPoolExecutor(max_workers=min(jobs, nb), mp_context=ctx, initializer=_init_worker,
-                                       initargs=(core,))
-            try:
-                futures = [pool.submit(_worker_block, B, seed, k) for k in range(nb)]
-                for fut in as_completed(futures):
-                    done(fut.result())
-            except BaseException:       # Ctrl-C, SIGTERM (the CLI raises on it), or a failed block
-                _stop_pool(pool)
-                raise
-            pool.shutdown(wait=True)
+        run_tasks(fit_block, core, [(B, seed, k) for k in range(nb)], jobs=jobs, scheduler=scheduler, done=done)
     return sorted(results, key=lambda r: r.start)
 
 
@@ -147,7 +159,7 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
             proc.kill()
 
 
-def _run_dask(core, B, seed, nb, jobs, scheduler, done) -> None:
+def _run_dask(func, core, tasks, jobs, scheduler, done) -> None:
     from dask.distributed import Client, LocalCluster
     from dask.distributed import as_completed as dask_completed
 
@@ -172,8 +184,7 @@ def _run_dask(core, B, seed, nb, jobs, scheduler, done) -> None:
     try:
         with _one_blas_thread(permanent=False) if threads else contextlib.nullcontext():
             core_f = client.scatter(core, broadcast=True)
-            futures = [client.submit(_dask_block, core_f, B, seed, k, not threads, pure=False)
-                       for k in range(nb)]
+            futures = [client.submit(_dask_task, func, core_f, task, not threads, pure=False) for task in tasks]
             for fut in dask_completed(futures):
                 done(fut.result())
     finally:

@@ -66,22 +66,34 @@ def vcov_expected(mm: MatrixModel, theta: np.ndarray, S: np.ndarray, n: int) -> 
 
 def defined_values(pt: ParTable, theta: np.ndarray) -> np.ndarray:
     """Defined parameters: shape (d,) for one θ, (R, d) for R replicates."""
-    values = label_values(pt, theta)
+    return defined_from_labels(pt, label_values(pt, theta), theta.shape[:-1])
+
+
+def defined_from_labels(pt: ParTable, values: dict, shape: tuple = ()) -> np.ndarray:
+    """Defined parameters from label values of any common shape (e.g. (R, D) Monte Carlo draws of the
+    labelled parameters only, without materialising full θ vectors); returns shape + (d,)."""
+    values = dict(values)
     out = []
     for row in pt.defined:
-        v = evaluate_expression(row.rhs, values) * np.ones(theta.shape[:-1])
+        v = evaluate_expression(row.rhs, values) * np.ones(shape)
         values[row.lhs] = v  # later definitions may use earlier ones, as in lavaan
         out.append(v)
-    return np.stack(out, axis=-1) if out else np.zeros(theta.shape[:-1] + (0,))
+    return np.stack(out, axis=-1) if out else np.zeros(tuple(shape) + (0,))
 
 
 def defined_gradient(pt: ParTable, theta: np.ndarray) -> np.ndarray:
-    """Jacobian (n_defined × q) of the defined parameters, central differences (lavaan uses the same)."""
-    q = len(theta)
-    h = 1e-6 * np.maximum(1.0, np.abs(theta))
-    steps = np.diag(h)
-    values = defined_values(pt, np.concatenate([theta + steps, theta - steps]))  # all 2q points at once
-    return ((values[:q] - values[q:]) / (2 * h)[:, None]).T
+    """Jacobian (n_defined × q) of the defined parameters, central differences (lavaan uses the same).
+
+    ``theta`` may also be (R, q): then the result is (R, n_defined, q), one Jacobian per replicate.  All
+    2q evaluation points of every replicate go through ``defined_values`` at once.
+    """
+    theta = np.asarray(theta, dtype=float)
+    q = theta.shape[-1]
+    h = 1e-6 * np.maximum(1.0, np.abs(theta))                  # (..., q)
+    steps = h[..., :, None] * np.eye(q)                        # (..., q, q): row k moves θ_k
+    up = defined_values(pt, theta[..., None, :] + steps)       # (..., q, d)
+    dn = defined_values(pt, theta[..., None, :] - steps)
+    return np.swapaxes((up - dn) / (2 * h[..., :, None]), -1, -2)
 
 
 def standardized(pt: ParTable, mm: MatrixModel, theta: np.ndarray, S: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -83,50 +84,108 @@ def _control_values(z: np.ndarray, effect: ControlEffect) -> np.ndarray:
     return rounded.astype(np.int64) if effect.decimals <= 0 else rounded
 
 
-def simulate(spec: Spec | str | Path, n: int, seed: int) -> pd.DataFrame:
+@dataclass(frozen=True)
+class SurveyDraw:
+    """One simulated survey as arrays, before it becomes a data file.
+
+    ``items`` are construct-aligned (reverse-keyed items *not* yet stored reversed): exactly the values
+    the data layer hands to the model after recoding.  ``missing`` marks item cells that are blanked.
+    """
+
+    items: np.ndarray            # (n, n_items) Likert categories, or continuous scores
+    controls: tuple[np.ndarray, ...]  # one array of reported values per control (int or float)
+    groups: np.ndarray | None    # (n,) group labels, or None
+    missing: np.ndarray | None   # (n, n_items) bool, or None when missing_rate == 0
+
+
+class SurveySampler:
+    """Draws surveys from ``spec.population`` with everything that does not depend on n built once.
+
+    ``simulate`` is a thin wrapper around it; the power engine calls ``draw`` thousands of times with one
+    generator per replication, so the population matrices, their Cholesky factor and the thresholds are
+    computed here once.  The random stream is consumed in a fixed order (continuous responses, group
+    order, missing cells), which is what makes ``simulate``'s files reproducible byte for byte.
+    """
+
+    def __init__(self, spec: Spec):
+        self.spec = spec
+        self.population = pop = spec.population
+        self.model = build_population(spec)
+        self.chol = np.linalg.cholesky(self.model.sigma_observed)
+        self.item_names = list(spec.items)
+        self.control_names = list(spec.controls)
+        col = {name: i for i, name in enumerate(self.model.observed)}
+        self.item_cols = np.array([col[i] for i in self.item_names], dtype=int)
+        self.control_cols = np.array([col[c] for c in self.control_names], dtype=int)
+        self.continuous = bool(pop.continuous)
+        self.scale_min = np.array([spec.scale_of(i).min for i in self.item_names], dtype=np.int64)
+        self.thresholds = [] if self.continuous else [np.asarray(thresholds_for(spec, i)) for i in self.item_names]
+        # all items' cut points in one (items × max cuts) array, padded with +inf: category = min + #(τ < y),
+        # exactly what searchsorted(τ, y, side="left") counts, for every item in one comparison
+        width = max((len(t) for t in self.thresholds), default=0)
+        self.cuts = np.full((len(self.thresholds), width), np.inf)
+        for j, tau in enumerate(self.thresholds):
+            self.cuts[j, :len(tau)] = tau
+        self.control_effects = [pop.controls.get(c, ControlEffect()) for c in self.control_names]
+        self.groups = (dict(pop.groups) if pop.groups else None) if spec.group else None
+
+    def draw(self, n: int, rng: np.random.Generator) -> SurveyDraw:
+        z = rng.standard_normal((n, len(self.model.observed))) @ self.chol.T
+        groups = None
+        if self.spec.group:
+            sizes = group_sizes(self.groups or {"all": n}, n)
+            labels = np.array([g for g, k in sizes.items() for _ in range(k)], dtype=object)
+            groups = labels[rng.permutation(n)]
+        controls = tuple(_control_values(z[:, c], e) for c, e in zip(self.control_cols, self.control_effects))
+        y = z[:, self.item_cols]
+        if self.continuous:
+            items = y
+        else:
+            items = self.scale_min + (y[:, :, None] > self.cuts[None]).sum(axis=2, dtype=np.int64)
+        missing = None
+        if self.population.missing_rate > 0:
+            missing = rng.random((n, len(self.item_names))) < self.population.missing_rate
+        return SurveyDraw(items, controls, groups, missing)
+
+
+def simulate(spec: Spec | str | Path, n: int, seed) -> pd.DataFrame:
     """Likert survey data: id, group, controls, items (reverse-keyed items stored reversed).
 
     Columns: ``spec.id`` (or ``firm_id``) = 1..n; ``spec.group`` with ``population.groups`` sizes in a
     seeded random order; controls from their ``ControlEffect``; each item cut at ``thresholds`` into
-    min..max; with ``missing_rate`` > 0 item cells are replaced by the first missing code.
+    min..max (or its continuous score when ``population.continuous``); with ``missing_rate`` > 0 item cells
+    are replaced by the first missing code.  ``seed`` is anything ``numpy.random.default_rng`` accepts
+    (an int, or a ``SeedSequence`` — the power engine's replications are ``simulate(spec, n, child)``).
     """
     spec = as_spec(spec)
     _check_n(n)
     n = int(n)
-    pop = spec.population
-    rng = np.random.default_rng(seed)
-    cont = _draw_continuous(spec, n, rng)
+    draw = SurveySampler(spec).draw(n, np.random.default_rng(seed))
 
     out: dict[str, object] = {spec.id or "firm_id": np.arange(1, n + 1, dtype=np.int64)}
-    if spec.group:
-        groups = dict(pop.groups) if pop.groups else {"all": n}
-        sizes = group_sizes(groups, n)
-        labels = np.array([g for g, k in sizes.items() for _ in range(k)], dtype=object)
-        out[spec.group] = labels[rng.permutation(n)]
-    for control in spec.controls:
-        effect = pop.controls.get(control, ControlEffect())
-        out[control] = _control_values(cont[control].to_numpy(), effect)
-
+    if draw.groups is not None:
+        out[spec.group] = draw.groups
+    for j, control in enumerate(spec.controls):
+        out[control] = draw.controls[j]
     missing_code = spec.missing_codes[0] if spec.missing_codes else None
-    for item, meta in spec.items.items():
-        scale = spec.scale_of(item)
-        tau = np.asarray(thresholds_for(spec, item))
-        v = scale.min + np.searchsorted(tau, cont[item].to_numpy(), side="left").astype(np.int64)
+    for j, (item, meta) in enumerate(spec.items.items()):
+        v = draw.items[:, j]
         if meta.reverse:
+            scale = spec.scale_of(item)
             v = scale.min + scale.max - v
         out[item] = v
     frame = pd.DataFrame(out)
 
-    if pop.missing_rate > 0:
-        items = list(spec.items)
-        mask = rng.random((n, len(items))) < pop.missing_rate
-        for j, item in enumerate(items):
+    if draw.missing is not None:
+        mask = draw.missing
+        for j, item in enumerate(spec.items):
             if not mask[:, j].any():
                 continue
-            if missing_code is not None and float(missing_code).is_integer():
+            if missing_code is not None and float(missing_code).is_integer() and not spec.population.continuous:
                 frame.loc[mask[:, j], item] = int(missing_code)
             else:
-                col = frame[item].astype("Int64" if missing_code is None else "float64")
+                col = frame[item].astype("Int64" if missing_code is None and not spec.population.continuous
+                                         else "float64")
                 col[mask[:, j]] = pd.NA if missing_code is None else missing_code
                 frame[item] = col
     return frame

@@ -130,6 +130,9 @@ class Population(_Frozen):
     * ``thresholds``: cut points on the standard-normal scale turning a continuous response into the
       Likert categories min..max (len = max - min); one list for every item, or per item.
     * ``groups``: group column level -> number of cases (proportions when n differs).
+    * ``continuous``: items are the continuous (standard-normal) scores themselves, not cut into Likert
+      categories — for simulation and power studies with normal indicators (Muthén & Muthén 2002).  Such
+      values are not bounded by ``scale``; give a wide scale (e.g. -10..10) to ``fit`` a simulated file.
     """
 
     loadings: dict[str, float]
@@ -141,6 +144,7 @@ class Population(_Frozen):
     groups: dict[str, int] = {}
     controls: dict[str, ControlEffect] = {}
     missing_rate: float = Field(default=0.0, ge=0, lt=1)
+    continuous: bool = False
 
 
 class Spec(_Frozen):

@@ -1,0 +1,46 @@
+"""Simulated data sets → sample covariances, one ``SeedSequence`` child per replication.
+
+Replication r of sample size n is drawn from ``SeedSequence(seed, spawn_key=(n, r))`` — the same data as
+``cluster_sem.simulate.simulate(spec, n, that SeedSequence)`` after the data layer's recoding — so a
+replication's data depend on (spec, seed, n, r) only: never on --jobs, the scheduler, the chunking, the
+other sample sizes or an interruption.  Listwise deletion (the only missing-data rule of this version)
+drops rows with a blanked item, as ``prepare_data(missing="listwise")`` does.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..simulate.simulator import SurveySampler
+
+
+def replication_seed(seed: int, n: int, r: int, stream: int | None = None) -> np.random.SeedSequence:
+    """The replication's seed; ``stream`` 1, 2, … give independent streams for its Monte Carlo CI draws."""
+    key = (int(n), int(r)) if stream is None else (int(n), int(r), int(stream))
+    return np.random.SeedSequence(seed, spawn_key=key)
+
+
+def analysis_columns(sampler: SurveySampler, names: list[str]) -> list[tuple[str, int]]:
+    """Where each model variable comes from in a ``SurveyDraw``: ('item', j) or ('control', j)."""
+    items = {v: j for j, v in enumerate(sampler.item_names)}
+    controls = {v: j for j, v in enumerate(sampler.control_names)}
+    return [("item", items[v]) if v in items else ("control", controls[v]) for v in names]
+
+
+def draw_replication(sampler: SurveySampler, columns: list[tuple[str, int]], n: int, seed: int, r: int
+                     ) -> np.ndarray:
+    """Analysis data (rows kept × model variables) of replication r: items construct-aligned, listwise."""
+    d = sampler.draw(n, np.random.default_rng(replication_seed(seed, n, r)))
+    X = np.empty((n, len(columns)))
+    for c, (kind, j) in enumerate(columns):
+        X[:, c] = d.items[:, j] if kind == "item" else d.controls[j]
+    if d.missing is not None:
+        X = X[~d.missing.any(axis=1)]
+    return X
+
+
+def covariance(X: np.ndarray) -> np.ndarray:
+    """ML covariance (divisor N), as the model uses; NaN when fewer than two rows remain."""
+    if len(X) < 2:
+        return np.full((X.shape[1], X.shape[1]), np.nan)
+    Xc = X - X.mean(axis=0)
+    return Xc.T @ Xc / len(X)

@@ -1,0 +1,187 @@
+"""``cluster-sem power``: Monte Carlo power and sample size from the spec, as named stages.
+
+    spec → sampler + analysis model → population values (fit to Σ_pop) → effects
+    → chunks (n, replications) drawn + fitted + tested [in-process | processes | dask], checkpointed
+    → per-n summaries → min n per effect, RMSEA close-fit power → power document (a plain dict)
+
+The document is power.json (contract "power.json" plus extra keys); renderers only read it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..errors import ClusterSemError
+from ..model.inference import standardized_defined
+from ..model.matrices import build_matrix_model
+from ..model.partable import build_partable
+from ..simulate.simulator import SurveySampler
+from ..spec.schema import Spec
+from ..spec.syntax import structural_syntax
+from .checkpoint import Checkpoints, checkpoint_key
+from .draw import analysis_columns
+from .effects import list_effects
+from .fitbatch import BOOT_DRAWS, CI_METHODS, MC_DRAWS, ChunkResult, PowerCore, fit_chunk
+from .planning import min_n, rmsea_power
+from .population import analysis_moments, population_values
+from .summarise import merge, summarise_size
+
+CHUNK = 250          # replications per task (and per checkpoint file)
+NULL_STD = 0.005     # |standardized population value| below this = a null effect (e.g. a path written as 0.00)
+
+
+@dataclass(frozen=True)
+class PowerOptions:
+    sizes: tuple[int, ...]
+    reps: int = 1000
+    seed: int = 2026
+    alpha: float = 0.05
+    target: float = 0.80
+    ci: str = "monte-carlo"
+    estimator: str = "ML"
+    missing: str = "listwise"
+    jobs: int = 1
+    scheduler: str | None = None
+    resume: bool = False
+    quiet: bool = True
+    mc_draws: int = MC_DRAWS
+
+
+def check_options(o: PowerOptions) -> None:
+    """Option values checked once, as data, at the API boundary."""
+    if not o.sizes or any(not isinstance(n, int) or n < 2 for n in o.sizes):
+        raise ClusterSemError("--n: sample sizes must be integers of at least 2. Fix: e.g. --n 100,128,200,300")
+    if len(set(o.sizes)) != len(o.sizes):
+        raise ClusterSemError("--n: a sample size is listed twice. Fix: give each n once, e.g. --n 100,200")
+    if o.reps < 2:
+        raise ClusterSemError("--reps must be at least 2 (1000 is usual). Fix: e.g. --reps 1000")
+    if not 0 < o.alpha < 1:
+        raise ClusterSemError("--alpha must be between 0 and 1. Fix: e.g. --alpha 0.05")
+    if not 0 < o.target < 1:
+        raise ClusterSemError("--target must be between 0 and 1. Fix: e.g. --target 0.80")
+    if o.ci not in CI_METHODS:
+        raise ClusterSemError(f"--ci '{o.ci}' is not known. Fix: use monte-carlo, delta or bootstrap")
+    if o.estimator.upper() != "ML":
+        raise ClusterSemError(f"--estimator {o.estimator}: only ML is implemented in this version. "
+                              "Fix: use --estimator ML")
+    if o.missing != "listwise":
+        raise ClusterSemError(f"--missing {o.missing}: only listwise deletion is implemented in this version. "
+                              "Fix: use --missing listwise")
+    if o.jobs < 1:
+        raise ClusterSemError("--jobs must be at least 1. Fix: e.g. --jobs 2")
+    if o.mc_draws < 100:
+        raise ClusterSemError("Monte Carlo draws per replication must be at least 100")
+
+
+def build_core(spec: Spec, options: PowerOptions) -> tuple[PowerCore, object]:
+    """Sampler, analysis model, population values and effects (done once per run)."""
+    if spec.population is None:
+        raise ClusterSemError("spec: key 'population': missing; power needs the data-generating values. "
+                              "Fix: add a 'population:' section (loadings, paths, correlations)")
+    if not spec.paths:
+        raise ClusterSemError("spec: key 'paths': none; power is computed for structural paths. "
+                              "Fix: add at least one path")
+    sampler = SurveySampler(spec)
+    pt = build_partable(structural_syntax(spec, with_defined=True))
+    mm = build_matrix_model(pt)
+    _, sigma = analysis_moments(sampler, list(mm.ov))
+    pop = population_values(pt, mm, sigma)
+    effects = list_effects(spec, pt, pop.theta, pop.defined, pop.std_rows, standardized_defined(pt, pop.std_rows))
+    try:
+        metric_inv = np.linalg.inv(pop.hessian)
+    except np.linalg.LinAlgError:
+        metric_inv = np.linalg.pinv(pop.hessian)
+    core = PowerCore(sampler, analysis_columns(sampler, list(mm.ov)), pt, mm, pop.theta, metric_inv,
+                     tuple(effects), options.seed, options.alpha, options.ci, options.mc_draws)
+    return core, pop
+
+
+def run_power(spec: Spec | str | Path, options: PowerOptions, out_dir: str | Path | None = None) -> dict:
+    """Run the study and return the power document.  With ``out_dir`` completed chunks are checkpointed
+    there (and reused with ``options.resume``); results never depend on jobs, scheduler or chunking."""
+    check_options(options)
+    from ..pipeline import stage_spec            # the fit pipeline's own "load spec + sha256" stage
+    spec, spec_sha = stage_spec(spec)
+    core, pop = build_core(spec, options)
+    tasks = [(n, lo, min(lo + CHUNK, options.reps)) for n in options.sizes for lo in range(0, options.reps, CHUNK)]
+    store = None
+    if out_dir is not None:
+        store = Checkpoints(Path(out_dir), checkpoint_key({
+            "spec": spec_sha, "seed": options.seed, "alpha": options.alpha, "ci": options.ci,
+            "mc_draws": options.mc_draws, "boot_draws": BOOT_DRAWS, "chunk": CHUNK, "version": __version__}))
+    chunks: list[ChunkResult] = []
+    if store is not None and options.resume:
+        for task in tasks:
+            got = store.load(*task)
+            if got is not None:
+                chunks.append(got)
+        done_keys = {(c.n, c.start) for c in chunks}
+        tasks = [t for t in tasks if (t[0], t[1]) not in done_keys]
+    from ..bootstrap.parallel import progress, run_tasks
+    total = options.reps * len(options.sizes)
+    with progress(total, options.quiet, unit="rep", desc="power", initial=total - sum(t[2] - t[1] for t in tasks)) as bar:
+        def done(chunk: ChunkResult) -> None:
+            if store is not None:
+                store.save(chunk)
+            chunks.append(chunk)
+            bar.update(len(chunk.converged))
+
+        run_tasks(fit_chunk, core, tasks, jobs=options.jobs, scheduler=options.scheduler, done=done)
+    doc = assemble(spec, spec_sha, options, core, pop, chunks)
+    return doc
+
+
+def assemble(spec: Spec, spec_sha: str, options: PowerOptions, core: PowerCore, pop, chunks: list[ChunkResult]
+             ) -> dict:
+    sizes = []
+    for n in sorted(options.sizes):
+        arrays = merge([c for c in chunks if c.n == n])
+        sizes.append(summarise_size(n, arrays, core.effects))
+    names = [e.name for e in core.effects]
+    mins = {}
+    for k, name in enumerate(names):
+        pts = [(s["n"], s["effects"][k]["power"]) for s in sizes]
+        mins[name] = None if _null(core.effects[k]) else min_n(pts, options.target)
+    return {
+        "spec_sha256": spec_sha, "seed": options.seed, "alpha": options.alpha, "target": options.target,
+        "ci_method": options.ci.replace("-", "_"),
+        "sizes": sizes,
+        "min_n": mins,
+        "rmsea_power": [{"n": s["n"], "power": rmsea_power(s["n"], pop.df, alpha=options.alpha)} for s in sizes],
+        "effects": [{"name": e.name, "kind": e.kind, "hypothesis": e.hypothesis, "direction": e.direction,
+                     "population": e.population, "population_std": e.population_std, "null": _null(e)}
+                    for e in core.effects],
+        "model": {"df": pop.df, "population_fmin": pop.fmin, "n_parameters": core.partable.n_free,
+                  "n_variables": core.matrix_model.p, "syntax": structural_syntax(spec, with_defined=True)},
+        "settings": {"reps": options.reps, "sizes": sorted(options.sizes), "estimator": "ML", "missing": options.missing,
+                     "mc_draws": options.mc_draws if options.ci == "monte-carlo" else None,
+                     "boot_draws": BOOT_DRAWS if options.ci == "bootstrap" else None,
+                     "rmsea_test": {"h0": 0.05, "h1": 0.08}, "continuous": bool(spec.population.continuous),
+                     "population_values": "ML fit of the analysis model to the exact population covariance "
+                                          "of the analysis variables (pseudo-true values, marker-loading scale)"},
+        "labels": _labels(spec),
+        "meta": {"version": __version__},
+    }
+
+
+def _null(effect) -> bool:
+    """A population effect of (standardized) zero: its 'power' is the type I error rate, it has no min n."""
+    return abs(effect.population_std) < NULL_STD
+
+
+def _labels(spec: Spec) -> dict:
+    """Bilingual display labels the report needs (title, indirect effects, hypothesis wording)."""
+    out = {"__title__": spec.title.model_dump(exclude_none=True)}
+    for ind in spec.indirect:
+        out[ind.name] = ind.label.model_dump(exclude_none=True)
+    for h, hyp in spec.hypotheses.items():
+        out[h] = hyp.text.model_dump(exclude_none=True)
+    for path in spec.paths:
+        for x in path.from_:
+            a, b = spec.constructs.get(x), spec.constructs.get(path.to)
+            out[f"{path.to}~{x}"] = {lang: f"{(a.label.get(lang) if a else None) or x} → "
+                                           f"{(b.label.get(lang) if b else None) or path.to}" for lang in ("en", "zh")}
+    return out

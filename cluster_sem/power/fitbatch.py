@@ -1,0 +1,195 @@
+"""Fit one chunk of replications of one sample size together and test every effect in each.
+
+All replications of the chunk are fitted by the bootstrap's batched ML engine (``fit_covariances``:
+batched quasi-Newton from the population values with the population expected Hessian as the first metric,
+then one-at-a-time Fisher scoring from several starts for the few that fail).  Standard errors come from
+the batched expected information (lavaan's ``se = "standard"``).  Per replication and effect we keep the
+estimate, its SE, "significant in the expected direction" and "the 95% CI covers the population value";
+the summary (:mod:`.summarise`) only averages these arrays.
+
+Tests:
+* a path: Wald z = est/SE, two-sided level ``alpha``; in the expected direction when ``expect`` is
+  positive/negative (either sign for nonzero).  Coverage: est ± 1.96·SE.
+* an indirect effect, ``ci="monte-carlo"`` (default): the labelled path coefficients are drawn
+  ``MC_DRAWS`` times from N(θ̂, V̂) of *that* replication (Selig & Preacher 2008) from the replication's own
+  seed stream; significant when the (1 − alpha) percentile interval excludes 0 on the expected side;
+  coverage from the 95% interval.  ``ci="delta"``: Wald test and CI with the delta-method SE.
+  ``ci="bootstrap"``: a percentile bootstrap (``BOOT_DRAWS`` resamples, lavaan's rule) inside every
+  replication, by the bootstrap engine — ~500 times the work of the other two.
+  The reported SE of an indirect effect is the delta-method SE in every case.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from ..bootstrap.batched import fit_covariances
+from ..model.inference import defined_gradient, defined_values, evaluate_expression
+from ..model.information import BatchedInformation, batched_standard_errors
+from ..model.matrices import MatrixModel
+from ..model.partable import ParTable
+from ..simulate.simulator import SurveySampler
+from .draw import covariance, draw_replication, replication_seed
+from .effects import Effect
+
+MC_DRAWS = 2000     # Monte Carlo CI draws per replication (percentile noise is averaged out over replications)
+BOOT_DRAWS = 500    # bootstrap resamples per replication with --ci bootstrap (percentile CI, lavaan's rule)
+CI_METHODS = ("monte-carlo", "delta", "bootstrap")
+FALLBACK_ITER = 200  # Fisher-scoring iterations per one-at-a-time refit start (a replication that needs more is
+                     # counted as not converged: at small n such data sets are improper, not slow)
+
+
+@dataclass(frozen=True)
+class PowerCore:
+    """Everything a worker needs (picklable): sampler, model, population values, effects, options."""
+
+    sampler: SurveySampler
+    columns: list
+    partable: ParTable
+    matrix_model: MatrixModel
+    theta_pop: np.ndarray
+    metric_inv: np.ndarray
+    effects: tuple[Effect, ...]
+    seed: int
+    alpha: float
+    ci: str
+    mc_draws: int = MC_DRAWS
+    boot_draws: int = BOOT_DRAWS
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    n: int
+    start: int                 # first replication number
+    est: np.ndarray            # (b, E)
+    se: np.ndarray             # (b, E)
+    significant: np.ndarray    # (b, E) bool
+    covered: np.ndarray        # (b, E) bool
+    converged: np.ndarray      # (b,) bool
+    admissible: np.ndarray     # (b,) bool
+    fallback: np.ndarray       # (b,) bool: converged only in the one-at-a-time refit
+    n_used: np.ndarray         # (b,) rows after listwise deletion
+
+    ARRAYS = ("est", "se", "significant", "covered", "converged", "admissible", "fallback", "n_used")
+
+
+def _directional(lo: np.ndarray, hi: np.ndarray, direction: int) -> np.ndarray:
+    """A (1 − alpha) interval [lo, hi] is significant in the expected direction."""
+    if direction > 0:
+        return lo > 0
+    if direction < 0:
+        return hi < 0
+    return (lo > 0) | (hi < 0)
+
+
+def _mc_intervals(core: PowerCore, n: int, reps: np.ndarray, theta: np.ndarray, vcov: np.ndarray,
+                  which: list[int], probs: list[float]) -> np.ndarray:
+    """Percentiles (len(probs), b, len(which)) of the defined effects ``which`` under θ* ~ N(θ̂_r, V̂_r).
+
+    Only the labelled coefficients the named effects multiply are drawn (their marginal normal), and only
+    those effects are evaluated: per replication that is D × (a few) normals, not D × q.
+    """
+    pt = core.partable
+    rows = [pt.defined[d] for d in which]
+    used = {name for row in rows for name in re.findall(r"[A-Za-z_][A-Za-z_0-9.]*", row.rhs)}
+    lab = [i for i, label in enumerate(pt.free_labels) if label and label in used]
+    b, L = len(reps), len(lab)
+    V = vcov[:, lab][:, :, lab]
+    w, U = np.linalg.eigh(0.5 * (V + np.swapaxes(V, 1, 2)))
+    root = U * np.sqrt(np.clip(w, 0, None))[:, None, :]
+    out = np.empty((len(probs), b, len(which)))
+    for lo in range(0, b, 50):                                       # bounded memory: 50 replications at a time
+        sl = slice(lo, lo + 50)
+        z = np.stack([np.random.default_rng(replication_seed(core.seed, n, r, 1)).standard_normal(
+            (core.mc_draws, L)) for r in reps[sl]])                  # (b', D, L)
+        draws = theta[sl, None][:, :, lab] + z @ np.swapaxes(root[sl], 1, 2)
+        values = {pt.free_labels[i]: draws[..., k] for k, i in enumerate(lab)}
+        effect = np.stack([evaluate_expression(row.rhs, values) for row in rows], axis=-1)   # (b', D, e)
+        out[:, sl] = np.quantile(effect, probs, axis=1)
+    return out
+
+
+def _boot_intervals(core: PowerCore, n: int, reps: np.ndarray, data: list[np.ndarray], theta: np.ndarray,
+                    hessian_inv: np.ndarray, which: list[int], levels: list[float]) -> np.ndarray:
+    """Percentile bootstrap CIs (len(levels), 2, b, len(which)) inside each replication, by the bootstrap
+    engine itself (batched refits of ``boot_draws`` resamples warm-started at θ̂_r; resamples the batched
+    fit cannot converge are dropped, without one-at-a-time refits); the resample indices come from the
+    replication's own seed stream 2."""
+    from ..bootstrap.batched import sample_covariances
+    from ..bootstrap.ci import percentile_ci
+    out = np.full((len(levels), 2, len(reps), len(which)), np.nan)
+    for i, r in enumerate(reps):
+        x = data[i]
+        rng = np.random.default_rng(replication_seed(core.seed, n, r, 2))
+        idx = rng.integers(0, len(x), size=(core.boot_draws, len(x)))
+        theta_b, conv, _, _, _ = fit_covariances(core.partable, core.matrix_model, sample_covariances(x, idx),
+                                                 theta[i], hessian_inv[i], fallback_max_iter=0)
+        res_defined = defined_values(core.partable, theta_b)
+        for k, d in enumerate(which):
+            t = res_defined[conv, d]
+            for j, level in enumerate(levels):
+                out[j, :, i, k] = percentile_ci(t, level)
+    return out
+
+
+def fit_chunk(core: PowerCore, n: int, start: int, stop: int) -> ChunkResult:
+    """Draw, fit and test replications start..stop−1 of sample size n."""
+    mm, pt = core.matrix_model, core.partable
+    reps = np.arange(start, stop)
+    data = [draw_replication(core.sampler, core.columns, n, core.seed, r) for r in reps]
+    n_used = np.array([len(x) for x in data])
+    S = np.stack([covariance(x) for x in data])
+    usable = np.all(np.isfinite(S), axis=(1, 2))
+    S_fit = np.where(usable[:, None, None], S, np.eye(mm.p))
+    theta, converged, admissible, fallback, _ = fit_covariances(
+        pt, mm, S_fit, core.theta_pop, core.metric_inv, data_of=lambda r: data[r], fallback_max_iter=FALLBACK_ITER)
+    converged &= usable
+    b, E = len(reps), len(core.effects)
+    est = np.full((b, E), np.nan)
+    se = np.full((b, E), np.nan)
+    sig = np.zeros((b, E), dtype=bool)
+    cov = np.zeros((b, E), dtype=bool)
+    ok = np.flatnonzero(converged)
+    if len(ok):
+        th = theta[ok]
+        vcov, se_free = batched_standard_errors(BatchedInformation(mm), th, S[ok], n_used[ok])
+        good = np.all(np.isfinite(se_free), axis=1)
+        converged[ok[~good]] = False
+        ok, th, vcov, se_free = ok[good], th[good], vcov[good], se_free[good]
+    if len(ok):
+        z_crit = stats.norm.ppf(1 - core.alpha / 2)
+        z95 = stats.norm.ppf(0.975)
+        paths = [(e, eff) for e, eff in enumerate(core.effects) if eff.kind == "path"]
+        for e, eff in paths:
+            est[ok, e], se[ok, e] = th[:, eff.index], se_free[:, eff.index]
+        indirect = [(e, eff) for e, eff in enumerate(core.effects) if eff.kind == "indirect"]
+        if indirect:
+            dval = defined_values(pt, th)
+            jac = defined_gradient(pt, th)                                   # (b, d, q)
+            dse = np.sqrt(np.einsum("rdk,rkl,rdl->rd", jac, vcov, jac))
+            for e, eff in indirect:
+                est[ok, e], se[ok, e] = dval[:, eff.index], dse[:, eff.index]
+        for e, eff in paths + ([] if core.ci == "monte-carlo" else indirect):
+            x, s = est[ok, e], se[ok, e]
+            sig[ok, e] = _directional(x - z_crit * s, x + z_crit * s, eff.direction)
+            cov[ok, e] = np.abs(x - eff.population) <= z95 * s
+        if indirect and core.ci == "bootstrap":
+            which = [eff.index for _, eff in indirect]
+            hinv = vcov * n_used[ok][:, None, None] / 2.0          # inverse expected Hessian = N·vcov/2
+            ci = _boot_intervals(core, n, reps[ok], [data[i] for i in ok], th, hinv, which,
+                                 [1 - core.alpha, 0.95])
+            for k, (e, eff) in enumerate(indirect):
+                sig[ok, e] = _directional(ci[0, 0, :, k], ci[0, 1, :, k], eff.direction)
+                cov[ok, e] = (ci[1, 0, :, k] <= eff.population) & (eff.population <= ci[1, 1, :, k])
+        if indirect and core.ci == "monte-carlo":
+            which = [eff.index for _, eff in indirect]
+            q = _mc_intervals(core, n, reps[ok], th, vcov, which,
+                              [core.alpha / 2, 1 - core.alpha / 2, 0.025, 0.975])
+            for k, (e, eff) in enumerate(indirect):
+                sig[ok, e] = _directional(q[0][:, k], q[1][:, k], eff.direction)
+                cov[ok, e] = (q[2][:, k] <= eff.population) & (eff.population <= q[3][:, k])
+    admissible &= converged
+    return ChunkResult(n, start, est, se, sig, cov, converged, admissible, fallback & converged, n_used)
