@@ -117,5 +117,5 @@ def test_unreachable_scheduler_gives_up_after_the_connect_timeout():
     from cluster_sem.errors import ClusterSemError
     t0 = time.time()
     with pytest.raises(ClusterSemError, match="cannot connect"):
-        parallel._run_dask(None, 200, 1, 1, 1, "tcp://127.0.0.1:9", lambda r: None)
+        parallel._run_dask(parallel.fit_block, None, [(200, 1, 0)], 1, "tcp://127.0.0.1:9", lambda r: None)
     assert time.time() - t0 < 25
