@@ -13,14 +13,16 @@ from .spec import Spec, load_spec
 def fit(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, bootstrap: int = 0, seed: int = 2026,
         jobs: int = 1, ci_level: float = 0.95, missing: str = "listwise", estimator: str = "ML",
         ci: str = "auto", scheduler: str | None = None, quiet: bool = True, command: str = "",
-        timestamp: str | None = None) -> Results:
+        timestamp: str | None = None, interaction_method: str = "lms") -> Results:
     """Fit the spec's measurement (CFA) and structural models to ``data`` and return frozen Results.
 
     ``bootstrap`` > 0 adds percentile and bias-corrected bootstrap CIs for every named indirect and total
     effect (resample indices depend on ``seed`` only, so ``jobs``/``scheduler`` never change the numbers).
+    ``interaction_method`` (lms | qml | dblcent) estimates the spec's latent ``interactions``.
     """
     options = FitOptions(bootstrap=bootstrap, seed=seed, jobs=jobs, level=ci_level, missing=missing,
-                         estimator=estimator, ci=ci, scheduler=scheduler, quiet=quiet, command=command)
+                         estimator=estimator, ci=ci, scheduler=scheduler, quiet=quiet, command=command,
+                         interaction_method=interaction_method)
     return run_fit(spec, data, options, timestamp=timestamp)
 
 

@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ML (default); MLR and WLSMV are not implemented in this version")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    p.add_argument("--interaction-method", choices=["lms", "qml", "dblcent"], default="lms",
+                   help="estimator of the spec's latent interactions: lms (default), qml, or dblcent "
+                        "(double-mean-centred product indicators)")
 
     p = sub.add_parser("report", help="re-render DIR/report.html and DIR/report.md from DIR/results.json",
                        epilog=EPILOG["report"], formatter_class=fmt)
@@ -135,7 +138,8 @@ def cmd_fit(args) -> int:
                                       ["--seed", str(args.seed)])
     results = fit(args.spec, args.data, bootstrap=args.bootstrap, seed=args.seed, jobs=args.jobs,
                   ci_level=args.ci_level, missing=args.missing, estimator=args.estimator, ci=args.ci,
-                  scheduler=args.scheduler, quiet=args.quiet, command=command)
+                  scheduler=args.scheduler, quiet=args.quiet, command=command,
+                  interaction_method=args.interaction_method)
     files = {"results.json": results.to_json()}
     files.update(_rendered(results, args.lang))
     _write_atomically(Path(args.out), files)

@@ -41,6 +41,7 @@ class FitOptions:
     scheduler: str | None = None
     quiet: bool = True
     command: str = ""
+    interaction_method: str = "lms"   # lms | qml | dblcent: estimator of the spec's latent interactions
 
 
 # -- stages ------------------------------------------------------------------------------------------
@@ -245,6 +246,31 @@ def stage_mediation(spec: Spec, structural: ModelFit, effects: dict) -> list[dic
     return out
 
 
+def stage_moderation(spec: Spec, frame: pd.DataFrame, options: FitOptions, structural: ModelFit | None = None
+                     ) -> dict | None:
+    """Latent interactions (spec ``interactions``) by ``options.interaction_method``; None without any."""
+    from .model.interaction import METHODS
+    if options.interaction_method not in METHODS:
+        raise ClusterSemError(f"--interaction-method '{options.interaction_method}' is not known. "
+                              f"Fix: use one of {', '.join(METHODS)}")
+    if not spec.interactions:
+        return None
+    from .model.interaction.stage import moderation_stage
+    return moderation_stage(spec, frame, options.interaction_method, level=options.level, seed=options.seed,
+                            linear_fit=structural)
+
+
+def attach_moderation(doc: dict, moderation: dict | None, options: FitOptions) -> None:
+    """Add the ``moderation`` and ``interaction_model`` blocks and the interaction hypotheses (H5)."""
+    if moderation is None:
+        return
+    doc["moderation"] = moderation["moderation"]
+    doc["interaction_model"] = moderation["interaction_model"]
+    doc["hypotheses"] = doc["hypotheses"] + [{k: _num(v) for k, v in h.items()} for h in moderation["hypotheses"]]
+    doc["meta"]["interaction_method"] = options.interaction_method
+    doc["warnings"] = doc["warnings"] + [f"interaction model: {w}" for w in moderation["interaction_model"]["warnings"]]
+
+
 def _versions() -> dict:
     import importlib.metadata as md
     out = {"python": platform.python_version(), "cluster_sem": __version__}
@@ -315,9 +341,11 @@ def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | 
     effects = stage_effects(parsed, sem, prepared.frame, options)
     hypotheses = stage_hypotheses(parsed, sem, effects)
     mediation = stage_mediation(parsed, sem, effects)
+    moderation = stage_moderation(parsed, prepared.frame, options, sem)
     stamp = timestamp or datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     doc = assemble_document(parsed, spec_sha, prepared, cfa, sem, quality, effects, hypotheses, mediation,
                             options, stamp)
+    attach_moderation(doc, moderation, options)
     return Results.from_document(doc)
 
 

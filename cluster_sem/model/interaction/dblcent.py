@@ -58,9 +58,13 @@ def _indicator_columns(construct: str, measures: dict[str, list[str]], data: pd.
     return names
 
 
-def product_data(syntax: str, data: pd.DataFrame, pairs: str = "all") -> tuple[str, pd.DataFrame,
-                                                                                 tuple[ProductIndicators, ...]]:
-    """Syntax with product factors, the data with the product columns added, and the product factors."""
+def product_data(syntax: str, data: pd.DataFrame, pairs: str = "all", fixed_zero: frozenset = frozenset()
+                 ) -> tuple[str, pd.DataFrame, tuple[ProductIndicators, ...]]:
+    """Syntax with product factors, the data with the product columns added, and the product factors.
+
+    ``fixed_zero``: ``(outcome, "X:Z")`` pairs whose regression on the product factor is fixed at 0 (the
+    H0 model of the likelihood-ratio test; the product factor and its indicators stay in the model).
+    """
     if pairs not in PAIRS:
         raise FitError(f"dblcent pairs '{pairs}' is not known. Fix: use one of {', '.join(PAIRS)}")
     linear, inters = split_interactions(syntax)
@@ -93,7 +97,7 @@ def product_data(syntax: str, data: pd.DataFrame, pairs: str = "all") -> tuple[s
             prod = xc * zc
             columns[name] = prod - prod.mean()
             names.append(name)
-        label = f"{it.label}*" if it.label else ""
+        label = "0*" if (it.outcome, it.term) in fixed_zero else (f"{it.label}*" if it.label else "")
         lines.append(f"{factor} =~ {' + '.join(names)}")
         lines.append(f"{it.outcome} ~ {label}{factor}")
         for (a, pa), (b, pb) in combinations(zip(names, combos), 2):
@@ -106,9 +110,10 @@ def product_data(syntax: str, data: pd.DataFrame, pairs: str = "all") -> tuple[s
     return "\n".join(lines) + "\n", frame, tuple(products)
 
 
-def fit_dblcent(syntax: str, data: pd.DataFrame, *, pairs: str = "all") -> tuple[ModelFit, tuple[ProductIndicators, ...]]:
+def fit_dblcent(syntax: str, data: pd.DataFrame, *, pairs: str = "all", fixed_zero: frozenset = frozenset()
+                ) -> tuple[ModelFit, tuple[ProductIndicators, ...]]:
     """Fit by ML with product indicators; the product row's ``rhs`` is written ``X:Z`` as the contract says."""
-    full, frame, products = product_data(syntax, data, pairs)
+    full, frame, products = product_data(syntax, data, pairs, frozenset(fixed_zero))
     fit = fit_model(full, frame)
     P = fit.parameters.copy()
     for prod in products:

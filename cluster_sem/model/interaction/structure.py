@@ -185,12 +185,16 @@ def build_interaction_model(syntax: str, interactions: tuple[Interaction, ...] =
                             tuple(idx[v] for v in integrated), tuple(partner), tuple(out), tuple(exogenous))
 
 
-def with_products_fixed(model: InteractionModel, value: float = 0.0) -> InteractionModel:
-    """The same model with every product coefficient fixed (the H0 model of the likelihood-ratio test)."""
+def with_products_fixed(model: InteractionModel, which: set[tuple[str, str]] | None = None,
+                        value: float = 0.0) -> InteractionModel:
+    """The same model with product coefficients fixed (the H0 model of the likelihood-ratio test).
+
+    ``which``: ``(outcome, "X:Z")`` pairs to fix; None fixes every product.
+    """
     from dataclasses import replace
     rows, k = [], 0
     for r in model.rows:
-        if r.matrix == "omega":
+        if r.matrix == "omega" and (which is None or (r.lhs, r.rhs) in which):
             rows.append(replace(r, free=-1, value=value))
         elif r.free >= 0:
             rows.append(replace(r, free=k))
