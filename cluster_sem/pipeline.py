@@ -249,10 +249,6 @@ def stage_mediation(spec: Spec, structural: ModelFit, effects: dict) -> list[dic
 def stage_moderation(spec: Spec, frame: pd.DataFrame, options: FitOptions, structural: ModelFit | None = None
                      ) -> dict | None:
     """Latent interactions (spec ``interactions``) by ``options.interaction_method``; None without any."""
-    from .model.interaction import METHODS
-    if options.interaction_method not in METHODS:
-        raise ClusterSemError(f"--interaction-method '{options.interaction_method}' is not known. "
-                              f"Fix: use one of {', '.join(METHODS)}")
     if not spec.interactions:
         return None
     from .model.interaction.stage import moderation_stage
@@ -334,6 +330,8 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
 def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | None = None) -> Results:
     """All stages; returns the frozen Results."""
     import datetime
+    from .model.interaction import check_interaction_method
+    check_interaction_method(options.interaction_method)
     parsed, spec_sha = stage_spec(spec)
     prepared = stage_data(parsed, data, options)
     cfa, sem = stage_fit(parsed, prepared.frame)

@@ -17,7 +17,7 @@ import pandas as pd
 from ...errors import ClusterSemError
 from ...spec.schema import Spec
 from ...spec.syntax import path_label, structural_syntax
-from . import METHODS
+from . import METHODS, check_interaction_method
 from .moderation import Coefficients, conditional_indirect, johnson_neyman, lrt, simple_slopes
 
 
@@ -87,10 +87,7 @@ def fit_interaction_model(spec: Spec, frame: pd.DataFrame, method: str, fixed_ze
         from .lms import fit_lms
         return _from_lms(fit_lms(syntax, frame, products_fixed=set(fixed_zero) or False, start=start,
                                  linear_fit=linear_fit, standard_errors=standard_errors))
-    if method == "qml":
-        from .qml import fit_qml
-        return _from_lms(fit_qml(syntax, frame, products_fixed=set(fixed_zero) or False, start=start,
-                                 linear_fit=linear_fit, standard_errors=standard_errors))
+    check_interaction_method(method)
     raise ClusterSemError(f"--interaction-method '{method}' is not known. Fix: use one of {', '.join(METHODS)}")
 
 
@@ -122,8 +119,7 @@ def moderation_stage(spec: Spec, frame: pd.DataFrame, method: str = "lms", *, le
 
     ``linear_fit``: the structural model's ModelFit (same model without products) for LMS/QML start values.
     """
-    if method not in METHODS:
-        raise ClusterSemError(f"--interaction-method '{method}' is not known. Fix: use one of {', '.join(METHODS)}")
+    check_interaction_method(method)
     h1 = fit_interaction_model(spec, frame, method, linear_fit=linear_fit)
     P = h1.parameters
     records, hypotheses = [], []
