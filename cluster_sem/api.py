@@ -14,20 +14,22 @@ from .spec import Spec, load_spec
 def fit(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, bootstrap: int = 0, seed: int = 2026,
         jobs: int = 1, ci_level: float = 0.95, missing: str = "listwise", estimator: str = "ML",
         ci: str = "auto", scheduler: str | None = None, quiet: bool = True, command: str = "",
-        timestamp: str | None = None, engine: str = "default") -> Results:
+        timestamp: str | None = None, engine: str = "default", interaction_method: str = "lms") -> Results:
     """Fit the spec's measurement (CFA) and structural models to ``data`` and return frozen Results.
 
     ``bootstrap`` > 0 adds percentile and bias-corrected bootstrap CIs for every named indirect and total
     effect (resample indices depend on ``seed`` only, so ``jobs``/``scheduler`` never change the numbers).
     ``engine``: ``"default"`` (lavaan's start values + Fisher scoring/BFGS, no semopy) or ``"semopy"``
     (semopy's solution as the start; the same optimum, a slower start-up).
+    ``interaction_method`` (lms | qml | dblcent) estimates the spec's latent ``interactions``.
     """
     check_options("fit", {"bootstrap": bootstrap, "seed": seed, "jobs": jobs, "ci_level": ci_level, "ci": ci,
-                          "missing": missing, "estimator": estimator, "scheduler": scheduler, "engine": engine})
+                          "missing": missing, "estimator": estimator, "scheduler": scheduler, "engine": engine,
+                          "interaction_method": interaction_method})
     from .blas import one_blas_thread
     options = FitOptions(bootstrap=bootstrap, seed=seed, jobs=jobs, level=ci_level, missing=missing,
                          estimator=estimator, ci=ci, scheduler=scheduler, quiet=quiet, command=command,
-                         engine=engine)
+                         engine=engine, interaction_method=interaction_method)
     with one_blas_thread():  # small-matrix numerics: one BLAS thread (see blas.py)
         results = run_fit(spec, data, options, timestamp=timestamp)
     _warn(results)

@@ -88,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="start values of the ML fit: default = lavaan's (fast start-up); semopy = semopy's "
                         "solution (same estimates, ~1.5 s slower; a cross-check)")
 
+    p.add_argument("--interaction-method", choices=_allowed("interaction_method"), default="lms",
+                   help="estimator of the spec's latent interactions: lms (default), qml, or dblcent "
+                        "(double-mean-centred product indicators)")
+
     p = sub.add_parser("invariance", help="measurement invariance across the spec's groups (configural, metric, "
                        "scalar, strict) and path differences; write results.json + reports",
                        epilog=EPILOG["invariance"], formatter_class=fmt)
@@ -294,7 +298,8 @@ def cmd_fit(args) -> int:
                                       ["--seed", str(args.seed)])
     results = api.fit(args.spec, args.data, bootstrap=args.bootstrap, seed=args.seed, jobs=args.jobs,
                   ci_level=args.ci_level, missing=args.missing, estimator=args.estimator, ci=args.ci,
-                  scheduler=args.scheduler, quiet=args.quiet, command=command, engine=args.engine)
+                  scheduler=args.scheduler, quiet=args.quiet, command=command, engine=args.engine,
+                  interaction_method=args.interaction_method)
     return _write_results(results, args)
 
 

@@ -99,6 +99,8 @@ FIT_OPTIONS: dict[str, Option] = {
     "estimator": Option(OneOf(("ML", "MLR", "WLSMV"), fold=str.upper), "--estimator", "use --estimator ML"),
     "scheduler": Option(TextOrNone(), "--scheduler", "give a dask address such as tcp://host:8786, or 'local'"),
     "engine": Option(OneOf(("default", "semopy")), "--engine", "use --engine default (or semopy to cross-check)"),
+    "interaction_method": Option(OneOf(("lms", "qml", "dblcent")), "--interaction-method",
+                                 "use --interaction-method lms (or dblcent)"),
 }
 
 SIMULATE_OPTIONS: dict[str, Option] = {

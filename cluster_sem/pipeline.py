@@ -41,6 +41,7 @@ class FitOptions:
     quiet: bool = True
     command: str = ""
     engine: str = "default"   # "default" (lavaan start values, no semopy) or "semopy" (semopy start)
+    interaction_method: str = "lms"   # lms | qml | dblcent: estimator of the spec's latent interactions
 
 
 # -- stages ------------------------------------------------------------------------------------------
@@ -266,6 +267,27 @@ def stage_mediation(spec: Spec, structural: ModelFit, effects: dict) -> list[dic
     return out
 
 
+def stage_moderation(spec: Spec, frame: pd.DataFrame, options: FitOptions, structural: ModelFit | None = None
+                     ) -> dict | None:
+    """Latent interactions (spec ``interactions``) by ``options.interaction_method``; None without any."""
+    if not spec.interactions:
+        return None
+    from .model.interaction.stage import moderation_stage
+    return moderation_stage(spec, frame, options.interaction_method, level=options.level, seed=options.seed,
+                            linear_fit=structural)
+
+
+def attach_moderation(doc: dict, moderation: dict | None, options: FitOptions) -> None:
+    """Add the ``moderation`` and ``interaction_model`` blocks and the interaction hypotheses (H5)."""
+    if moderation is None:
+        return
+    doc["moderation"] = moderation["moderation"]
+    doc["interaction_model"] = moderation["interaction_model"]
+    doc["hypotheses"] = doc["hypotheses"] + [{k: _num(v) for k, v in h.items()} for h in moderation["hypotheses"]]
+    doc["meta"]["interaction_method"] = options.interaction_method
+    doc["warnings"] = doc["warnings"] + [f"interaction model: {w}" for w in moderation["interaction_model"]["warnings"]]
+
+
 def _versions() -> dict:
     import importlib.metadata as md
     out = {"python": platform.python_version(), "cluster_sem": __version__}
@@ -351,6 +373,8 @@ def data_diagnostics(frame: pd.DataFrame, cfa: ModelFit) -> dict:
 def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | None = None) -> Results:
     """All stages; returns the frozen Results."""
     import datetime
+    from .model.interaction import check_interaction_method
+    check_interaction_method(options.interaction_method)
     parsed, spec_sha = stage_spec(spec)
     prepared = stage_data(parsed, data, options)
     cfa, sem = stage_fit(parsed, prepared.frame, options)
@@ -358,9 +382,11 @@ def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | 
     effects = stage_effects(parsed, sem, prepared.frame, options)
     hypotheses = stage_hypotheses(parsed, sem, effects)
     mediation = stage_mediation(parsed, sem, effects)
+    moderation = stage_moderation(parsed, prepared.frame, options, sem)
     stamp = timestamp or datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     doc = assemble_document(parsed, spec_sha, prepared, cfa, sem, quality, effects, hypotheses, mediation,
                             options, stamp)
+    attach_moderation(doc, moderation, options)
     return Results.from_document(doc)
 
 

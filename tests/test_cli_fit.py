@@ -41,7 +41,7 @@ def test_results_json_follows_the_contract(fitted_dir):
     for e in doc["indirect_effects"]:
         assert {"name", "path", "est", "se", "ci_lower", "ci_upper", "ci_method", "level"} <= set(e)
         assert e["ci_lower"] < e["est"] < e["ci_upper"]
-    first_order = ["NC", "TS", "RV", "RH", "RS", "KA", "KS", "KC", "CE", "CI"]
+    first_order = ["NC", "TS", "RV", "RH", "RS", "KA", "KS", "KC", "CE", "CI", "AF", "DF"]  # AF/DF: ch.4 module
     assert list(doc["reliability"]) == first_order
     for r in doc["reliability"].values():
         assert set(r) >= {"alpha", "omega", "ave"}
@@ -140,3 +140,35 @@ def test_bootstrap_results_do_not_depend_on_jobs():
     assert all(e["ci_method"] == "percentile" for e in doc["indirect_effects"])
     rows = doc["structural_model"]["parameters"]
     assert all("se_boot" in r for r in rows) and any(r["se_boot"] > 0 for r in rows if r["op"] == "~")
+
+
+def test_moderation_block_follows_the_contract(fitted_dir):
+    """Contract §4: ``moderation`` records, the interaction model's FIT with loglik/npar, H5 in hypotheses."""
+    doc = json.loads((fitted_dir / "results.json").read_text(encoding="utf-8"))
+    (rec,) = doc["moderation"]
+    assert {"name", "between", "to", "method", "est", "se", "pvalue", "std", "simple_slopes", "johnson_neyman",
+            "lrt", "index_of_moderated_mediation"} <= set(rec)
+    assert rec["method"] == "lms" and rec["between"] == ["IOL", "DF"] and rec["to"] == "CE"
+    assert [s["at"] for s in rec["simple_slopes"]] == [-1, 0, 1]
+    for s in rec["simple_slopes"]:
+        assert {"at", "moderator_value", "est", "se", "ci_lower", "ci_upper"} <= set(s)
+        assert s["ci_lower"] < s["est"] < s["ci_upper"]
+    assert set(rec["lrt"]) >= {"chi2", "df", "pvalue"} and rec["lrt"]["df"] == 1
+    assert rec["johnson_neyman"] is None or len(rec["johnson_neyman"]) == 2
+    assert [e["indirect"] for e in rec["index_of_moderated_mediation"]] == ["ind_NC_CE", "ind_TS_CE", "ind_RD_CE"]
+    fit = doc["interaction_model"]["fit"]
+    assert {"loglik", "npar", "aic", "bic", "n"} <= set(fit)
+    assert fit["aic"] == pytest.approx(-2 * fit["loglik"] + 2 * fit["npar"])
+    assert {"loglik", "npar"} <= set(doc["structural_model"]["fit"])
+    rows = [r for r in doc["interaction_model"]["parameters"] if r["op"] == "~" and r["rhs"] == "IOL:DF"]
+    assert len(rows) == 1 and rows[0]["lhs"] == "CE" and rows[0]["est"] == rec["est"]
+    h5 = [h for h in doc["hypotheses"] if h["id"] == "H5"]
+    assert h5 and h5[0]["supported"] == (rec["pvalue"] < 0.05 and rec["est"] < 0)
+
+
+def test_qml_is_refused_with_one_line(tmp_path, capsys):
+    out = tmp_path / "qml"
+    assert main(["fit", str(SPEC), str(DATA), "--out", str(out), "--interaction-method", "qml", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "--interaction-method qml" in err and "Fix:" in err
+    assert not out.exists()

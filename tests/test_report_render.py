@@ -114,7 +114,7 @@ def test_every_section_heading_present(html_en, doc):
 def test_fit_table_numbers_and_verdicts(html_en, doc):
     fit = tables(html_en)["tbl-fit"]
     cfi = row(fit, "CFI")
-    assert cfi[1] == fmt_unit(doc["measurement_model"]["fit"]["cfi"]) == ".961"
+    assert cfi[1] == fmt_unit(doc["measurement_model"]["fit"]["cfi"]) == ".908"  # 42 items since the AF/DF module
     assert cfi[3] == fmt_unit(doc["structural_model"]["fit"]["cfi"])
     assert cfi[2] == doc["fit_verdicts"]["measurement"]["cfi"]["verdict"]
     assert cfi[5] == "≥ .95 / ≥ .90"
@@ -157,14 +157,14 @@ def test_low_loadings_flagged(doc):
 def test_paths_hypotheses_and_stars(html_en, doc):
     paths = tables(html_en)["tbl-paths"]
     for h in doc["hypotheses"]:
-        if h["kind"] != "path":
+        if h["kind"] != "path" or not h["id"]:  # AF/DF → CE are controls of H5, not hypotheses themselves
             continue
         cells = row(paths, f"{h['from']} → {h['to']}")
         assert cells[1] == h["id"]
         assert cells[5] == fmt(h["std_all"])
         assert cells[6] == fmt_p(h["pvalue"]) + stars(h["pvalue"])
         assert cells[7] == ("supported" if h["supported"] else "not supported")
-    assert row(paths, "TS → IOL")[6] == "< .001***"
+    assert row(paths, "TS → IOL")[6] == ".030*"  # data regenerated with the AF/DF module
     assert row(paths, "firm_age → IOL")[7] == "control"
     assert "* p &lt; .05, ** p &lt; .01, *** p &lt; .001" in html_en
 
@@ -177,7 +177,7 @@ def test_indirect_effects_ci_method_level_and_mediation(html_en, doc):
         assert cells[4] == fmt_ci(e["ci_lower"], e["ci_upper"])
         assert cells[8] == med[e["name"]]["mediation"]
         assert cells[9] == med[e["name"]]["type"]
-    assert row(ind, "TS → IOL → CE")[4] == "[0.079, 0.402]"
+    assert row(ind, "TS → IOL → CE")[4] == "[0.005, 0.273]"  # data regenerated with the AF/DF module
     assert "95% confidence intervals, delta method" in html_en
     assert "Zhao, Lynch &amp; Chen (2010)" in html_en
     bk = tables(html_en)["tbl-bk"]
@@ -200,8 +200,13 @@ def test_bootstrap_cis_and_warnings_shown(doc):
     assert md.index("Warnings") < md.index("## 1.")
 
 
-def test_no_warning_block_without_warnings(html_en):
-    assert 'role="alert"' not in html_en
+def test_no_warning_block_without_warnings(doc):
+    # the example itself now warns (42 items: 150 CFA parameters > 128 cases), so clear the warnings
+    clean = copy.deepcopy(doc)
+    clean["warnings"] = []
+    for model in ("measurement_model", "structural_model"):
+        clean[model]["warnings"] = []
+    assert 'role="alert"' not in render_html(clean, lang="en")
 
 
 def test_data_section(doc):
@@ -272,10 +277,10 @@ def test_zh_headings_and_labels(html_zh, doc):
     assert "网络联结方式" in html_zh                       # construct label
     assert "我们通过正式合同或协议与集群内其他企业开展合作。" in html_zh   # item wording
     assert "关系强度对组织间学习有正向影响。" in html_zh             # hypothesis text
-    assert "互补型（部分）中介" in html_zh and "部分中介" in html_zh
+    assert "仅间接效应（完全）中介" in html_zh and "完全中介" in html_zh  # data regenerated with AF/DF
     assert "Connection mode" not in html_zh
     fit = tables(html_zh)["tbl-fit"]
-    assert row(fit, "CFI")[2] == "良好"
+    assert row(fit, "CFI")[2] == "可接受"  # CFI .908 since the AF/DF module
     md = render_markdown(doc, lang="zh")
     assert "## 1. 研究与数据" in md and "网络联结方式" in md
 
@@ -308,14 +313,14 @@ def test_context_matches_between_formats(doc):
 # ------------------------------------------------------------------------------------------------ diagram
 def test_diagram_layers_and_style(doc):
     st = structure(doc)
-    assert st["layer"] == {"NC": 0, "TS": 0, "RD": 0, "IOL": 1, "CE": 2, "CI": 2}
+    assert st["layer"] == {"NC": 0, "TS": 0, "RD": 0, "AF": 0, "DF": 0, "IOL": 1, "CE": 2, "CI": 2}
     assert "firm_age" not in st["nodes"]                       # controls are not drawn
     svg = path_diagram_svg(doc)
     assert svg.startswith("<svg") and "<?xml" not in svg and "DOCTYPE" not in svg and "<!--" not in svg
     assert "<text" in svg and "Tie strength" in svg              # text kept as text (svg.fonttype none)
-    assert "0.45***" in svg and "0.54***" in svg                 # β with stars on the arrows
+    assert "0.74***" in svg and "0.34*" in svg                   # β with stars on the arrows (AF/DF data)
     n_ns = sum(1 for e in st["edges"] if not (e["pvalue"] < 0.05))
-    assert n_ns == 8
+    assert n_ns == 7
     dashed = re.findall(r'<g id="patch_\d+">\s*<path[^>]*?stroke-dasharray', svg)
     assert len(dashed) == n_ns                                     # non-significant paths dashed
     assert "dc:date" not in svg.lower()
@@ -348,3 +353,21 @@ def test_sparse_document_still_renders(doc):
         assert phrase("no_mediation_models", lang) in md
         assert escape(phrase("sec_repro", lang)) in html
     assert 'id="tbl-indirect"' not in render_html(d)
+
+
+def test_moderation_section_with_simple_slopes_plot(doc, html_en, html_zh):
+    """H5 (IOL × DF → CE): table, simple slopes, JN, LRT and the SVG plot (text as text) in both languages."""
+    rec = doc["moderation"][0]
+    assert rec["name"] == "IOLxDF" and rec["between"] == ["IOL", "DF"] and rec["to"] == "CE"
+    for html, words in ((html_en, ("Moderation (latent interaction)", "Johnson–Neyman", "Dispersion force")),
+                        (html_zh, ("调节效应（潜变量交互）", "Johnson–Neyman", "分散力"))):
+        section = html.split('<section id="moderation">', 1)[1].split("</section>", 1)[0]
+        assert 'class="slopes-plot"' in section and "<text" in section  # SVG keeps text as text
+        for w in words:
+            assert w in section
+        assert fmt(rec["est"]) in section
+        assert fmt(rec["simple_slopes"][0]["est"]) in section
+    md = render_markdown(doc, lang="zh")
+    assert "## 调节效应（潜变量交互）" in md and "简单斜率图见 report.html" in md
+    h5 = [h for h in doc["hypotheses"] if h["id"] == "H5"]
+    assert len(h5) == 1 and h5[0]["kind"] == "interaction" and h5[0]["from"] == "IOL:DF"

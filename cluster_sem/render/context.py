@@ -297,7 +297,8 @@ def build_context(doc: dict, lang: str = "en") -> dict:
             verdict, vclass = f"{t('supported')}: {n_sup} / {len(tests)}", "partly"
         what = []
         for h in tests:
-            arrow = f"{h['from']} → {h['to']}" if h.get("kind") == "path" else f"{h['from']} → … → {h['to']}"
+            arrow = f"{h['from']} → {h['to']}" if h.get("kind") in ("path", "interaction") else \
+                f"{h['from']} → … → {h['to']}"
             what.append({"test": arrow, "ok": bool(h.get("supported"))})
         hsum.append({"id": hid, "text": hypothesis_text(doc, hid, lang), "verdict": verdict, "vclass": vclass,
                      "tests": what})
@@ -377,6 +378,8 @@ def build_context(doc: dict, lang: str = "en") -> dict:
     ctx["syntax"] = sm.get("syntax", "")
     from .diagnostics import diagnostics_context
     ctx["diagnostics"] = diagnostics_context(doc, lang)
+    from .moderation import moderation_context  # latent interactions (spec ``interactions``), if any
+    ctx.update(moderation_context(doc, lang, with_svg=False))
     return ctx
 
 

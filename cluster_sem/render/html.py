@@ -52,6 +52,9 @@ def render_html(doc: dict, lang: str = "en") -> str:
     from markupsafe import Markup
     ctx["css"] = Markup(_css())
     ctx["diagram"] = Markup(path_diagram_svg(doc, lang, title=ctx["t"]("diagram_caption")))
+    from .moderation import simple_slopes_svg
+    for entry, rec in zip(ctx["moderation"], doc.get("moderation") or []):
+        entry["svg"] = Markup(simple_slopes_svg(rec, doc, lang)) if rec.get("plot") else ""
     return environment().get_template("report.html.j2").render(**ctx)
 
 

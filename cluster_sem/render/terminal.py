@@ -88,6 +88,26 @@ def render_summary(doc: dict, *, lang: str = "en") -> str:
             b = doc["bootstrap"]
             out.append(f"  bootstrap: B = {b['B']}, seed {b['seed']}, {b['n_converged']} converged, "
                        f"{b['n_inadmissible']} inadmissible kept (as lavaan does), {b['n_nonconverged']} non-converged excluded")
+    out += _moderation_lines(doc)
     out.append("")
     out.append("* p < .05, ** p < .01, *** p < .001")
     return "\n".join(terminal_safe(line) for line in out)   # titles, names, warnings are user text
+
+
+def _moderation_lines(doc: dict) -> list[str]:
+    """Latent interactions: product term, simple slopes at -1/0/+1 SD, LRT, hypothesis verdict."""
+    out = []
+    for m in doc.get("moderation") or []:
+        hyp = next((h for h in doc["hypotheses"] if h.get("kind") == "interaction" and h.get("name") == m["name"]
+                    and h.get("to") == m["to"]), None)
+        verdict = "" if not hyp or not hyp.get("id") else \
+            f"  {hyp['id']}: {'supported' if hyp['supported'] else 'not supported'}"
+        out.append(f"Moderation ({m['method']}): {m['to']} <- {m['focal']}:{m['moderator']}  b = {fmt(m['est'])}, "
+                   f"SE = {fmt(m['se'])}, p = {fmt_p(m['pvalue'])}{stars(m['pvalue'])}{verdict}")
+        slopes = ", ".join(f"{s['at']:+d} SD: {fmt(s['est'])} [{fmt(s['ci_lower'])}, {fmt(s['ci_upper'])}]"
+                           for s in m["simple_slopes"])
+        out.append(f"  simple slopes of {m['focal']} at {m['moderator']} {slopes}")
+        if m.get("lrt"):
+            out.append(f"  LRT with vs. without the product: chi2({m['lrt']['df']}) = {fmt(m['lrt']['chi2'], 2)}, "
+                       f"p = {fmt_p(m['lrt']['pvalue'])}")
+    return out  # construct ids are validated identifiers: no control characters to strip

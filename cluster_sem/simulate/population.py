@@ -34,7 +34,7 @@ from ..spec.schema import Population, Spec
 class PopulationModel:
     """All matrices of the continuous model (numpy arrays; names give the row/column order)."""
 
-    latent: tuple[str, ...]      # constructs (spec order) then controls
+    latent: tuple[str, ...]      # constructs (spec order), controls, then latent products "X:Z"
     observed: tuple[str, ...]    # items (questionnaire order) then controls (spec order)
     B: np.ndarray
     Psi: np.ndarray
@@ -42,6 +42,8 @@ class PopulationModel:
     Theta: np.ndarray
     sigma_latent: np.ndarray
     sigma_observed: np.ndarray
+
+    products: tuple[tuple[int, int, int], ...] = ()  # (product index, first, second) in ``latent``
 
     def latent_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.sigma_latent, index=list(self.latent), columns=list(self.latent))
@@ -66,7 +68,11 @@ def build_population(spec: Spec) -> PopulationModel:
     pop = _population(spec)
     constructs = list(spec.constructs)
     controls = list(spec.controls)
-    latent = constructs + controls
+    # A latent product X*Z enters as a pseudo-latent P: for zero-mean jointly normal X, Z (and everything
+    # else linear in normal shocks) third moments vanish, so P is uncorrelated with every linear variable
+    # and Var(P) = Var(X)Var(Z) + Cov(X,Z)^2 — the second moments stay in closed form.
+    product_names = list(dict.fromkeys(f"{a}:{b}" for a, b in (it.between for it in pop.interactions)))
+    latent = constructs + controls + product_names
     index = {name: i for i, name in enumerate(latent)}
     m = len(latent)
 
@@ -88,6 +94,8 @@ def build_population(spec: Spec) -> PopulationModel:
                 raise _bad("dimension_loadings", f"no loading for dimension '{dim}' of '{higher}'",
                            f"add '{dim}: 0.75' (a standardized loading between 0 and 1)")
             put(dim, higher, pop.dimension_loadings[dim], f"dimension_loadings.{dim}")
+    for k, it in enumerate(pop.interactions):
+        put(it.to, f"{it.between[0]}:{it.between[1]}", it.effect, f"interactions[{k}]")
     for control, effect in pop.controls.items():
         if control not in index:
             continue  # a control the questionnaire does not collect has nothing to generate
@@ -109,6 +117,8 @@ def build_population(spec: Spec) -> PopulationModel:
                            "name two constructs (or two item ids)")
 
     parents = {name: {p for p in latent if B[index[name], index[p]] != 0} for name in latent}
+    for name in product_names:  # a product is formed after both partners
+        parents[name] = set(name.split(":"))
     try:
         order = list(TopologicalSorter(parents).static_order())
     except CycleError as exc:
@@ -121,6 +131,13 @@ def build_population(spec: Spec) -> PopulationModel:
     done: list[int] = []
     for name in order:
         j = index[name]
+        if name in product_names:
+            ia, ib = (index[v] for v in name.split(":"))
+            cov = T[np.ix_([ia, ib], done)] @ Psi[np.ix_(done, done)] @ T[np.ix_([ia, ib], done)].T
+            Psi[j, j] = cov[0, 0] * cov[1, 1] + cov[0, 1] ** 2
+            scale[j] = math.sqrt(Psi[j, j])
+            done.append(j)
+            continue
         anc = [k for k in done if abs(T[j, k]) > 0]
         # Var(eta_j) = c + 2 a s + s^2 with s = sqrt(Psi_jj): c from ancestors' residuals, a from
         # residual correlations between j and its ancestors.
@@ -171,7 +188,9 @@ def build_population(spec: Spec) -> PopulationModel:
             raise _bad("correlations", f"the implied correlation matrix of the {label} is not positive definite "
                        f"(smallest eigenvalue {eig.min():.2g})", "use correlations that can occur together "
                        "(smaller values, or consistent signs)")
-    return PopulationModel(tuple(latent), tuple(observed), B, Psi, Lambda, Theta, sigma_latent, sigma_observed)
+    products = tuple((index[name], index[name.split(":")[0]], index[name.split(":")[1]]) for name in product_names)
+    return PopulationModel(tuple(latent), tuple(observed), B, Psi, Lambda, Theta, sigma_latent, sigma_observed,
+                           products)
 
 
 def implied_correlation(spec: Spec) -> pd.DataFrame:

@@ -30,9 +30,43 @@ def _check_n(n: int) -> None:
 
 def _draw_continuous(spec: Spec, n: int, rng: np.random.Generator) -> pd.DataFrame:
     model = build_population(spec)
+    if model.products:
+        return _draw_with_products(model, n, rng)
     L = np.linalg.cholesky(model.sigma_observed)
     z = rng.standard_normal((n, len(model.observed)))
     return pd.DataFrame(z @ L.T, columns=list(model.observed))
+
+
+def _draw_with_products(model, n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Draw the latent variables one by one (topological order) so that products are real products.
+
+    Shocks of the linear latents come from one Cholesky factor of their Psi block; each latent is its
+    shock plus its predictors (and each product the product of its two partners); items are
+    ``Lambda eta + eps``.  One ``standard_normal`` call, in a fixed order, keeps the draw reproducible.
+    """
+    m, p = len(model.latent), len(model.observed)
+    product_idx = [k for k, _, _ in model.products]
+    linear = [k for k in range(m) if k not in product_idx]
+    noisy = [i for i in range(p) if model.Theta[i, i] > 0]
+    z = rng.standard_normal((n, len(linear) + len(noisy)))
+    zeta = np.zeros((n, m))
+    zeta[:, linear] = z[:, :len(linear)] @ np.linalg.cholesky(model.Psi[np.ix_(linear, linear)]).T
+    eta = np.zeros((n, m))
+    pairs = {k: (a, b) for k, a, b in model.products}
+    remaining = list(range(m))
+    while remaining:  # B is acyclic: take any variable whose predictors are all drawn
+        for j in remaining:
+            preds = set(np.flatnonzero(model.B[j])) | set(pairs.get(j, ()))
+            if not preds & set(remaining):
+                break
+        if j in pairs:
+            eta[:, j] = eta[:, pairs[j][0]] * eta[:, pairs[j][1]]
+        else:
+            eta[:, j] = eta @ model.B[j] + zeta[:, j]
+        remaining.remove(j)
+    eps = np.zeros((n, p))
+    eps[:, noisy] = z[:, len(linear):] @ np.linalg.cholesky(model.Theta[np.ix_(noisy, noisy)]).T
+    return pd.DataFrame(eta @ model.Lambda.T + eps, columns=list(model.observed))
 
 
 def simulate_continuous(spec: Spec | str | Path, n: int, seed: int) -> pd.DataFrame:

@@ -90,6 +90,25 @@ class Indirect(_Frozen):
     hypothesis: str | None = None
 
 
+class InteractionTerm(_Frozen):
+    """A latent interaction (moderation): ``to ~ between[0] + between[1] + between[0]:between[1]``.
+
+    ``between`` is [focal predictor, moderator]: simple slopes are slopes of the first at values of the
+    second.  ``to`` is one outcome or a list of outcomes; ``expect`` is the hypothesised sign of the product.
+    """
+
+    name: str = Field(min_length=1)
+    between: tuple[str, str]
+    to: str | tuple[str, ...]
+    hypothesis: str | None = None
+    expect: Literal["positive", "negative", "nonzero"] = "nonzero"
+    label: Text = Text()
+
+    @property
+    def outcomes(self) -> tuple[str, ...]:
+        return (self.to,) if isinstance(self.to, str) else tuple(self.to)
+
+
 class Hypothesis(_Frozen):
     """Optional wording of a hypothesis referenced by paths/indirect effects."""
 
@@ -104,6 +123,14 @@ class Hypothesis(_Frozen):
 class Correlation(_Frozen):
     between: tuple[str, str]
     r: float = Field(ge=-1, le=1)
+
+
+class PopulationInteraction(_Frozen):
+    """Standardized coefficient of the latent product ``between[0]*between[1]`` on ``to``."""
+
+    between: tuple[str, str]
+    to: str
+    effect: float = Field(ge=-1, le=1)
 
 
 class ControlEffect(_Frozen):
@@ -145,6 +172,7 @@ class Population(_Frozen):
     controls: dict[str, ControlEffect] = {}
     missing_rate: float = Field(default=0.0, ge=0, lt=1)
     continuous: bool = False
+    interactions: tuple[PopulationInteraction, ...] = ()
 
 
 class Spec(_Frozen):
@@ -164,6 +192,7 @@ class Spec(_Frozen):
     paths: tuple[Path, ...] = ()
     covariances: tuple[tuple[str, str], ...] = ()
     indirect: tuple[Indirect, ...] = ()
+    interactions: tuple[InteractionTerm, ...] = ()
     hypotheses: dict[str, Hypothesis] = {}
     allow_cycles: bool = False
     population: Population | None = None

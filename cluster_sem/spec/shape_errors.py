@@ -43,6 +43,8 @@ _FIELD_FIX = {
     "thresholds": "give a list of increasing cut points, or a mapping item -> list of cut points",
     "loadings": "write a mapping item -> standardized loading, e.g. {ts1: 0.7}",
     "allow_cycles": "write allow_cycles: true or allow_cycles: false",
+    "interactions": "write a list of {name: IOLxDF, between: [IOL, DF], to: CE}",
+    "effect": "use a standardized coefficient in [-1, 1], e.g. effect: -0.2",
 }
 _TYPE_FIX = {
     "bool_parsing": "write true or false", "bool_type": "write true or false",

@@ -33,7 +33,7 @@ def spec_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
     problems: list[str] = []
     warns: list[str] = []
     for check in (_scale_problems, _construct_problems, _column_problems, _path_problems,
-                  _covariance_problems, _indirect_problems, _population_problems):
+                  _covariance_problems, _indirect_problems, _interaction_problems, _population_problems):
         if not spec.constructs and check not in (_scale_problems, _construct_problems):
             break  # every later check would only repeat "unknown construct": report the root problem alone
         p, w = check(spec, src)
@@ -301,6 +301,57 @@ def _indirect_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
     return P, []
 
 
+def _interaction_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
+    """Latent interactions: known constructs, main effects declared, one exogenous partner, unique names."""
+    P: list[str] = []
+    constructs = spec.constructs
+    declared = {(x, p.to) for p in spec.paths for x in p.from_}
+    outcomes = {p.to for p in spec.paths}
+    taken = set(constructs) | set(spec.items) | set(spec.controls) | {i.name for i in spec.indirect}
+    seen: dict[str, int] = {}
+    for i, it in enumerate(spec.interactions):
+        key = f"interactions[{i}]"
+        if not _IDENT.match(it.name):
+            P.append(f"{src}: {key}.name: '{it.name}' is not a valid name. Fix: {_IDENT_FIX}")
+        if it.name in seen:
+            P.append(f"{src}: {key}.name: '{it.name}' is already used by interactions[{seen[it.name]}]. "
+                     "Fix: give each interaction a unique name")
+        elif it.name in taken:
+            P.append(f"{src}: {key}.name: '{it.name}' is already used by a construct, item, control or indirect "
+                     "effect. Fix: choose another name, e.g. IOLxDF")
+        seen.setdefault(it.name, i)
+        known = True
+        for j, c in enumerate(it.between):
+            if c not in constructs:
+                known = False
+                P.append(f"{src}: {key}.between[{j}]: unknown construct '{c}'{_suggest(c, constructs)}. "
+                         "Fix: name a construct defined under 'constructs'")
+        if it.between[0] == it.between[1]:
+            P.append(f"{src}: {key}.between: '{it.between[0]}' twice; a quadratic term is not supported. "
+                     "Fix: name two different constructs, [focal predictor, moderator]")
+            continue
+        if known and all(c in outcomes for c in it.between):
+            P.append(f"{src}: {key}.between: both {it.between[0]} and {it.between[1]} are outcomes of paths; "
+                     "a latent product needs one exogenous partner. Fix: make the moderator exogenous "
+                     "(remove the paths into it) or test the moderation by groups")
+        for j, to in enumerate(it.outcomes):
+            tkey = f"{key}.to" if isinstance(it.to, str) else f"{key}.to[{j}]"
+            if to not in constructs:
+                P.append(f"{src}: {tkey}: unknown construct '{to}'{_suggest(to, constructs)}. "
+                         "Fix: name the outcome construct")
+                continue
+            if to in it.between:
+                P.append(f"{src}: {tkey}: '{to}' is also in 'between'. Fix: the outcome must differ from both partners")
+                continue
+            if known:
+                missing = [c for c in it.between if (c, to) not in declared]
+                if missing:
+                    P.append(f"{src}: {tkey}: the main effect(s) {', '.join(f'{c} -> {to}' for c in missing)} are not "
+                             f"declared paths; an interaction needs both main effects. Fix: add "
+                             f"{{to: {to}, from: [{', '.join(missing)}]}} to 'paths'")
+    return P, []
+
+
 def _population_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
     pop = spec.population
     if pop is None:
@@ -336,6 +387,17 @@ def _population_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
                 if v not in valid:
                     P.append(f"{src}: population.{section}[{i}].between[{j}]: unknown construct or item "
                              f"'{v}'{_suggest(v, valid)}. Fix: name constructs (or items) of the spec")
+    for i, it in enumerate(pop.interactions):
+        for j, c in enumerate(it.between):
+            if c not in constructs:
+                P.append(f"{src}: population.interactions[{i}].between[{j}]: unknown construct "
+                         f"'{c}'{_suggest(c, constructs)}. Fix: name constructs of the spec")
+        if it.to not in constructs:
+            P.append(f"{src}: population.interactions[{i}].to: unknown construct '{it.to}'{_suggest(it.to, constructs)}. "
+                     "Fix: name the outcome construct")
+        elif it.to in it.between:
+            P.append(f"{src}: population.interactions[{i}].to: '{it.to}' is also in 'between'. "
+                     "Fix: the outcome must differ from both partners")
     P += _threshold_problems(spec, src)
     for g, size in pop.groups.items():
         if size <= 0:
