@@ -272,6 +272,11 @@ def stage_moderation(spec: Spec, frame: pd.DataFrame, options: FitOptions, struc
     """Latent interactions (spec ``interactions``) by ``options.interaction_method``; None without any."""
     if not spec.interactions:
         return None
+    if options.missing != "listwise" or options.estimator.upper() != "ML":
+        names = ", ".join(i.name for i in spec.interactions)
+        return {"skipped": f"latent interactions ({names}) not estimated: LMS and product indicators are ML "
+                           f"estimators on complete rows, not --missing {options.missing} --estimator "
+                           f"{options.estimator}. Fix: rerun with --missing listwise --estimator ML for them"}
     from .model.interaction.stage import moderation_stage
     return moderation_stage(spec, frame, options.interaction_method, level=options.level, seed=options.seed,
                             linear_fit=structural)
@@ -280,6 +285,9 @@ def stage_moderation(spec: Spec, frame: pd.DataFrame, options: FitOptions, struc
 def attach_moderation(doc: dict, moderation: dict | None, options: FitOptions) -> None:
     """Add the ``moderation`` and ``interaction_model`` blocks and the interaction hypotheses (H5)."""
     if moderation is None:
+        return
+    if "skipped" in moderation:
+        doc["warnings"] = doc["warnings"] + [moderation["skipped"]]
         return
     doc["moderation"] = moderation["moderation"]
     doc["interaction_model"] = moderation["interaction_model"]
