@@ -68,7 +68,7 @@ def test_identical_items_are_named(tmp_path, capsys, command):
 @pytest.mark.parametrize("rows", [1, 3, 30])
 @pytest.mark.parametrize("command", ["fit", "validate"])
 def test_fewer_rows_than_items(tmp_path, capsys, rows, command):
-    err = exit_2(tmp_path, capsys, zj(tmp_path, rows=rows), "zj.csv", f"n = {rows}", "38", command=command)
+    err = exit_2(tmp_path, capsys, zj(tmp_path, rows=rows), "zj.csv", f"n = {rows}", "44", command=command)  # 42 items + 2 controls
     assert "rows" in err
 
 
