@@ -33,14 +33,16 @@ def influence(counts: np.ndarray, uni_scores: np.ndarray, n_cat: np.ndarray, tab
     pad = (~real)[:, :, None] & np.eye(k1, dtype=bool)[None]                       # identity on unused slots
     a11 = a11 + pad
     psi_th = np.linalg.solve(a11[..., None, :, :], uni_scores[..., None]).squeeze(-1)  # (..., p, K, K−1)
-    a21_1 = np.einsum("...pcd,...pcd,...pcdt->...pt", tables, cells.score_rho, cells.score_th1)
-    a21_2 = np.einsum("...pcd,...pcd,...pcdt->...pt", tables, cells.score_rho, cells.score_th2)
-    a22 = np.einsum("...pcd,...pcd->...p", tables, cells.score_rho ** 2)
+    tab, s_rho = tables[..., 0, :, :], cells.score_rho[..., 0, :, :]        # drop the unit axis (U = 1)
+    th1, th2 = cells.score_b1[..., 0, :, :, 1:-1], cells.score_b2[..., 0, :, :, 1:-1]  # bounds 1…K−1 = τ
+    a21_1 = np.einsum("...pcd,...pcd,...pcdt->...pt", tab, s_rho, th1)
+    a21_2 = np.einsum("...pcd,...pcd,...pcdt->...pt", tab, s_rho, th2)
+    a22 = np.einsum("...pcd,...pcd->...p", tab, s_rho ** 2)
     th_a = psi_th[..., ia, :, :]                                                   # (..., P, K, K−1)
     th_b = psi_th[..., ib, :, :]
     corr_a = np.einsum("...pt,...pct->...pc", a21_1, th_a)
     corr_b = np.einsum("...pt,...pdt->...pd", a21_2, th_b)
-    psi_rho = (cells.score_rho - corr_a[..., :, :, None] - corr_b[..., :, None, :]) / a22[..., None, None]
+    psi_rho = (s_rho - corr_a[..., :, :, None] - corr_b[..., :, None, :]) / a22[..., None, None]
     return Influence(psi_th, psi_rho)
 
 
@@ -65,5 +67,5 @@ def gamma_diag(inf: Influence, counts: np.ndarray, n_cat: np.ndarray, tables: np
     n = counts[..., 0, :].sum(-1)
     th = np.einsum("...vc,...vct->...vt", counts, inf.threshold ** 2)
     parts = [th[..., v, : n_cat[v] - 1] for v in range(len(n_cat))]
-    parts.append(np.einsum("...pcd,...pcd->...p", tables, inf.rho ** 2))
+    parts.append(np.einsum("...pcd,...pcd->...p", tables[..., 0, :, :], inf.rho ** 2))
     return n[..., None] * np.concatenate(parts, axis=-1)

@@ -24,14 +24,40 @@ class DeltaModel:
     mm: MatrixModel                 # Σ*(θ) with the ordinal residual variances fixed at 0
     ordinal: tuple[str, ...]
     full_index: np.ndarray          # θ_full[k] = θ[full_index[k]] (−1: a derived residual variance)
-    resid_rows: np.ndarray          # for each derived residual variance: its item index in mm.ov
+    resid_rows: np.ndarray          # for each derived residual variance: its position among the items
     resid_free: np.ndarray          # … and its position in θ_full
+    y_idx: np.ndarray               # ordinal items in mm.ov
+    x_idx: np.ndarray               # fixed.x covariates in mm.ov (conditional.x)
+
+    def moments(self, theta: np.ndarray, S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Model slopes Π = Σ_yx Σ_xx⁻¹ and residual covariance Σ_y|x (ordinal residual variances at 0)."""
+        sigma = self.mm.implied(theta[None], S[None])[0]
+        yy = sigma[np.ix_(self.y_idx, self.y_idx)]
+        if not len(self.x_idx):
+            return np.zeros((len(self.y_idx), 0)), yy
+        yx = sigma[np.ix_(self.y_idx, self.x_idx)]
+        pi = yx @ np.linalg.inv(sigma[np.ix_(self.x_idx, self.x_idx)])
+        return pi, yy - pi @ yx.T
+
+    def moments_jacobian(self, theta: np.ndarray, S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """∂Π/∂θ (p_y, n_x, q) and ∂Σ_y|x/∂θ (p_y, p_y, q); Σ_xx is fixed (fixed.x)."""
+        jac = self.mm.jacobian(theta, S)
+        dyy = jac[np.ix_(self.y_idx, self.y_idx)]
+        if not len(self.x_idx):
+            return np.zeros((len(self.y_idx), 0, jac.shape[2])), dyy
+        sigma = self.mm.implied(theta[None], S[None])[0]
+        sxx_inv = np.linalg.inv(sigma[np.ix_(self.x_idx, self.x_idx)])
+        pi = sigma[np.ix_(self.y_idx, self.x_idx)] @ sxx_inv
+        dyx = jac[np.ix_(self.y_idx, self.x_idx)]
+        dpi = np.einsum("axq,xb->abq", dyx, sxx_inv)
+        cross = np.einsum("axq,bx->abq", dyx, pi)
+        return dpi, dyy - cross - np.swapaxes(cross, 0, 1)
 
     def to_full(self, theta: np.ndarray, S: np.ndarray) -> np.ndarray:
-        """θ_full with residual variances 1 − diag(ΛAΨA'Λ') of the (ordinal) items."""
+        """θ_full with residual variances 1 − diag(model part of Σ_y|x) of the ordinal items."""
         out = np.where(self.full_index >= 0, theta[np.maximum(self.full_index, 0)], 0.0)
-        model_part = np.diagonal(self.mm.implied(theta[None], S[None])[0])
-        out[self.resid_free] = 1.0 - model_part[self.resid_rows]
+        _, resid = self.moments(theta, S)
+        out[self.resid_free] = 1.0 - np.diagonal(resid)[self.resid_rows]
         return out
 
     def full_jacobian(self, theta: np.ndarray, S: np.ndarray) -> np.ndarray:
@@ -39,8 +65,8 @@ class DeltaModel:
         G = np.zeros((self.full.n_free, self.delta.n_free))
         keep = self.full_index >= 0
         G[np.flatnonzero(keep), self.full_index[keep]] = 1.0
-        jac = self.mm.jacobian(theta, S)                                   # (p, p, q)
-        G[self.resid_free] = -jac[self.resid_rows, self.resid_rows, :]
+        _, dres = self.moments_jacobian(theta, S)
+        G[self.resid_free] = -dres[self.resid_rows, self.resid_rows, :]
         return G
 
 
@@ -64,5 +90,8 @@ def delta_model(full: ParTable, ordinal: tuple[str, ...]) -> DeltaModel:
     mm = build_matrix_model(delta)
     full_index = np.array([old_to_new.get(k, -1) for k in range(full.n_free)], dtype=int)
     resid_free = np.array(sorted(resid_old), dtype=int)
-    resid_rows = np.array([mm.ov.index(resid_old[k]) for k in resid_free], dtype=int)
-    return DeltaModel(full, build_matrix_model(full), delta, mm, tuple(ordinal), full_index, resid_rows, resid_free)
+    resid_rows = np.array([list(ordinal).index(resid_old[k]) for k in resid_free], dtype=int)
+    y_idx = np.array([mm.ov.index(v) for v in ordinal], dtype=int)
+    x_idx = np.array([mm.ov.index(v) for v in full.variables.ov_x], dtype=int)
+    return DeltaModel(full, build_matrix_model(full), delta, mm, tuple(ordinal), full_index, resid_rows,
+                      resid_free, y_idx, x_idx)

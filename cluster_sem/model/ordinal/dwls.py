@@ -2,9 +2,10 @@
 
     F(θ) = (s − σ(θ))' W (s − σ(θ)),   W = diag(1/diag Γ)   (lavaan ``estimator = "DWLS"``)
 
-σ(θ) = (τ, off-diagonal Σ*(θ)) in the delta parameterization: thresholds are free parameters (one per
-sample threshold) and Σ*(θ) = ΛAΨA'Λ' + Θ comes from the project's LISREL matrices; only its
-off-diagonal enters, so the (derived) residual variances never matter for the fit.  θ = (θ_model, τ).
+σ(θ) = (τ, Π, off-diagonal Σ*_y|x(θ)) in the delta parameterization: thresholds are free parameters (one
+per sample threshold); the slopes Π on the covariates (conditional.x) and the residual correlations come
+from Σ(θ) = ΛAΨA'Λ' + Θ of the project's LISREL matrices (``DeltaModel.moments``).  Only off-diagonal
+residual covariances enter, so the derived residual variances never matter for the fit.  θ = (θ_model, τ).
 """
 from __future__ import annotations
 
@@ -26,29 +27,29 @@ class DWLSSolution:
 class ModelVector:
     """σ(θ) and Δ = ∂σ/∂θ for one delta model and pair layout."""
 
-    def __init__(self, dm: DeltaModel, n_thresholds: int, pair_a: np.ndarray, pair_b: np.ndarray,
-                 item_index: np.ndarray):
+    def __init__(self, dm: DeltaModel, n_thresholds: int, pair_a: np.ndarray, pair_b: np.ndarray):
         self.dm = dm
         self.q_model = dm.delta.n_free
         self.n_th = n_thresholds
-        # positions of the statistics' items in the model's observed variables
-        self.ra = item_index[pair_b]
-        self.ca = item_index[pair_a]
+        self.n_sl = len(dm.y_idx) * len(dm.x_idx)
+        self.ra, self.ca = pair_b, pair_a
 
     @property
     def q(self) -> int:
         return self.q_model + self.n_th
 
     def sigma(self, theta: np.ndarray, S: np.ndarray) -> np.ndarray:
-        implied = self.dm.mm.implied(theta[None, : self.q_model], S[None])[0]
-        return np.concatenate([theta[self.q_model:], implied[self.ra, self.ca]])
+        pi, resid = self.dm.moments(theta[: self.q_model], S)
+        return np.concatenate([theta[self.q_model:], pi.ravel(), resid[self.ra, self.ca]])
 
     def jacobian(self, theta: np.ndarray, S: np.ndarray) -> np.ndarray:
-        J = np.zeros((self.n_th + len(self.ra), self.q))
+        u = self.n_th + self.n_sl
+        J = np.zeros((u + len(self.ra), self.q))
         J[: self.n_th, self.q_model:] = np.eye(self.n_th)
         if self.q_model:
-            jac = self.dm.mm.jacobian(theta[: self.q_model], S)
-            J[self.n_th:, : self.q_model] = jac[self.ra, self.ca, :]
+            dpi, dres = self.dm.moments_jacobian(theta[: self.q_model], S)
+            J[self.n_th:u, : self.q_model] = dpi.reshape(self.n_sl, self.q_model)
+            J[u:, : self.q_model] = dres[self.ra, self.ca, :]
         return J
 
 

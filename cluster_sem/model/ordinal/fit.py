@@ -28,28 +28,47 @@ def fit_model_wlsmv(syntax: str, data: pd.DataFrame, ordinal: list[str] | tuple[
     """WLSMV fit of ``syntax``; ``ordinal`` lists the ordered items (default: every indicator)."""
     pt = build_partable(syntax)
     var = pt.variables
-    if var.ov_x or var.ov_y:
-        names = ", ".join(var.ov_x + var.ov_y)
-        raise FitError(f"WLSMV: observed covariates or outcomes ({names}) are not supported yet; only "
-                       "latent constructs measured by ordinal items. Fix: use --estimator ML, or drop the controls")
-    items = [v for v in var.ov if ordinal is None or v in ordinal]
-    if len(items) != len(var.ov):
-        extra = [v for v in var.ov if v not in items]
+    if var.ov_y:
+        raise FitError(f"WLSMV: observed outcome(s) {', '.join(var.ov_y)} are not supported; model them as "
+                       "constructs or exogenous controls. Fix: use --estimator ML")
+    covariates = list(var.ov_x)
+    items = [v for v in var.ov if v not in covariates and (ordinal is None or v in ordinal)]
+    if len(items) + len(covariates) != len(var.ov):
+        extra = [v for v in var.ov if v not in items and v not in covariates]
         raise FitError(f"WLSMV: indicator(s) {', '.join(extra)} are not ordinal; mixed continuous/ordinal "
                        "indicators are not supported. Fix: declare them ordinal or use --estimator ML")
-    missing = [v for v in items if v not in data.columns]
+    missing = [v for v in items + covariates if v not in data.columns]
     if missing:
         raise FitError(f"data has no column(s) {', '.join(missing)} used by the model")
-    frame = data[items]
+    frame = data[items + covariates]
     if frame.isna().any().any():
         raise FitError("fit_model_wlsmv needs complete data; clean the data (listwise) first")
-    st = stats if stats is not None else ordinal_stats(frame, items)
+    st = stats if stats is not None else ordinal_stats(frame, items, covariates)
     dm = delta_model(pt, tuple(items))
-    R = st.correlation
-    mv = ModelVector(dm, st.n_thresholds, st.pair_a, st.pair_b, np.arange(len(items)))
-    sol = gauss_newton(mv, st.vector, st.weight_diag, R, start_values(dm, R, st))
-    return assemble_wlsmv(syntax, dm, mv, st, sol.theta, sol.fmin, converged=sol.converged,
+    S = model_moments(dm, st, frame)
+    mv = ModelVector(dm, st.n_thresholds, st.pair_a, st.pair_b)
+    sol = gauss_newton(mv, st.vector, st.weight_diag, S, start_values(dm, S, st))
+    return assemble_wlsmv(syntax, dm, mv, st, S, sol.theta, sol.fmin, converged=sol.converged,
                           iterations=sol.iterations)
+
+
+def model_moments(dm: DeltaModel, st: OrdinalStats, frame: pd.DataFrame) -> np.ndarray:
+    """The 'sample covariance' the LISREL matrices see: polychorics for the items, the ML covariance of the
+    covariates (fixed.x), and — only as start values — item–covariate covariances of the standardized codes."""
+    ov = dm.full_mm.ov
+    S = np.eye(len(ov))
+    y, x = dm.y_idx, dm.x_idx
+    S[np.ix_(y, y)] = st.correlation
+    if len(x):
+        S[np.ix_(x, x)] = st.covariate_cov
+        sd_x = np.sqrt(np.diag(st.covariate_cov))
+        r = np.array([[np.corrcoef(frame[a], frame[b])[0, 1] for b in st.covariates] for a in st.items])
+        S[np.ix_(y, x)] = r * sd_x
+        S[np.ix_(x, y)] = (r * sd_x).T
+        if np.linalg.eigvalsh(S).min() <= 1e-8:
+            S[np.ix_(y, x)] = S[np.ix_(x, y)].T * 0.0
+            S[np.ix_(x, y)] = 0.0
+    return S
 
 
 def start_values(dm: DeltaModel, R: np.ndarray, st: OrdinalStats) -> np.ndarray:
@@ -64,9 +83,9 @@ def start_values(dm: DeltaModel, R: np.ndarray, st: OrdinalStats) -> np.ndarray:
     return np.concatenate([theta, st.thresholds])
 
 
-def assemble_wlsmv(syntax: str, dm: DeltaModel, mv: ModelVector, st: OrdinalStats, theta: np.ndarray,
-                   fmin: float, *, converged: bool, iterations: int) -> ModelFit:
-    R, n, q_model = st.correlation, st.n, mv.q_model
+def assemble_wlsmv(syntax: str, dm: DeltaModel, mv: ModelVector, st: OrdinalStats, R: np.ndarray,
+                   theta: np.ndarray, fmin: float, *, converged: bool, iterations: int) -> ModelFit:
+    n, q_model = st.n, mv.q_model
     w, gamma = st.weight_diag, st.gamma
     J = mv.jacobian(theta, R)
     vcov = robust_vcov(J, w, gamma, n)
@@ -100,8 +119,10 @@ def assemble_wlsmv(syntax: str, dm: DeltaModel, mv: ModelVector, st: OrdinalStat
     table = pd.DataFrame(rows, columns=PARAM_COLUMNS)
     sigma = mm.implied(theta_full[None], R[None])[0]
     resid = st.vector - mv.sigma(theta, R)
-    fit = fit_measures_dwls(s=st.vector, resid=resid, w=w, gamma=gamma, J=J, n=n, n_thresholds=st.n_thresholds,
-                            n_free=len(theta), R=R, R_hat=sigma)
+    _, res_cov = dm.moments(theta_model, R)
+    res_cov = res_cov + np.diag(1.0 - np.diag(res_cov))          # unit residual variances (delta)
+    fit = fit_measures_dwls(s=st.vector, resid=resid, w=w, gamma=gamma, J=J, n=n, n_univariate=st.n_univariate,
+                            n_free=len(theta), R=st.correlation, R_hat=res_cov)
     problems = admissibility_problems(pt, mm, theta_full, R, std, n=n, converged=converged,
                                       se_available=bool(np.all(np.isfinite(se_all))))
     return ModelFit(syntax, pt, mm, theta_full, vcov_full, R, sigma, n, table, fit, converged, iterations,

@@ -3,7 +3,7 @@
 As lavaan (``se = "robust.sem"``, ``test = "scaled.shifted"``, one group):
 * vcov = (Δ'WΔ)⁻¹ Δ'WΓWΔ (Δ'WΔ)⁻¹ / (N − 1)   (lavaan divides by N − #groups for non-ML estimators);
 * T = (N − 1) · F_DWLS (lavaan's test statistic for DWLS uses N − #groups as well);  U = W − WΔ(Δ'WΔ)⁻¹Δ'W;  a = √(df / tr((UΓ)²)),  b = df − a·tr(UΓ);  T_ss = a·T + b on df;
-* baseline: thresholds free, correlations 0 — T_b = (N − 1) Σ w_k r_k², its own a_b, b_b from the correlation
+* baseline: thresholds (and slopes) free, correlations 0 — T_b = (N − 1) Σ w_k r_k², its own a_b, b_b from the correlation
   block of W and Γ;
 * CFI/TLI/RMSEA from (T, df) and (T_b, df_b), the `.scaled` versions from the scaled-shifted statistics
   (RMSEA with N − 1, as lavaan's ``lav_inspect_ntotal`` for non-ML estimators);
@@ -46,18 +46,18 @@ def residual_projection(J: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 
 def fit_measures_dwls(*, s: np.ndarray, resid: np.ndarray, w: np.ndarray, gamma: np.ndarray, J: np.ndarray, n: int,
-                      n_thresholds: int, n_free: int, R: np.ndarray, R_hat: np.ndarray) -> dict:
+                      n_univariate: int, n_free: int, R: np.ndarray, R_hat: np.ndarray) -> dict:
     m = len(resid)
     df = m - n_free
     n_test = n - 1
     T = float(n_test * resid @ (w * resid))
     ss = scaled_shifted(T, df, residual_projection(J, w), gamma)
     # baseline (independence) model: thresholds fitted exactly, correlations zero
-    corr = slice(n_thresholds, m)
+    corr = slice(n_univariate, m)
     r = s[corr]                                  # the baseline's residuals are the correlations themselves
     wb = w[corr]
     Tb = float(n_test * r @ (wb * r))
-    df_b = m - n_thresholds
+    df_b = m - n_univariate
     Ub = np.diag(wb)
     ssb = scaled_shifted(Tb, df_b, Ub, gamma[corr, corr])
     n_rmsea = n - 1
