@@ -11,13 +11,15 @@ from .spec import Spec, load_spec
 
 
 def fit(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, bootstrap: int = 0, seed: int = 2026,
-        jobs: int = 1, ci_level: float = 0.95, missing: str = "listwise", estimator: str = "ML",
+        jobs: int = 1, ci_level: float = 0.95, missing: str = "listwise", estimator: str | None = None,
         ci: str = "auto", scheduler: str | None = None, quiet: bool = True, command: str = "",
         timestamp: str | None = None) -> Results:
     """Fit the spec's measurement (CFA) and structural models to ``data`` and return frozen Results.
 
     ``bootstrap`` > 0 adds percentile and bias-corrected bootstrap CIs for every named indirect and total
     effect (resample indices depend on ``seed`` only, so ``jobs``/``scheduler`` never change the numbers).
+    ``estimator`` None uses the spec's default: WLSMV (items as ordered categories) if it says
+    ``ordinal: true``, else ML.
     """
     options = FitOptions(bootstrap=bootstrap, seed=seed, jobs=jobs, level=ci_level, missing=missing,
                          estimator=estimator, ci=ci, scheduler=scheduler, quiet=quiet, command=command)

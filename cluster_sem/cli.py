@@ -66,8 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CI reported for indirect effects (auto: percentile bootstrap if --bootstrap > 0, else delta)")
     p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise",
                    help="listwise (default); fiml is not implemented in this version")
-    p.add_argument("--estimator", choices=["ML", "MLR", "WLSMV"], default="ML",
-                   help="ML (default); MLR and WLSMV are not implemented in this version")
+    p.add_argument("--estimator", choices=["ML", "MLR", "WLSMV"], default=None,
+                   help="ML (default), or WLSMV: every item an ordered category (polychoric correlations, "
+                        "DWLS, robust SEs, scaled-shifted chi2; default when the spec says ordinal: true); "
+                        "MLR is not implemented in this version")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 

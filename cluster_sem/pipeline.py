@@ -36,7 +36,7 @@ class FitOptions:
     jobs: int = 1
     level: float = 0.95
     missing: str = "listwise"
-    estimator: str = "ML"
+    estimator: str | None = None  # None: the spec decides (WLSMV if `ordinal: true`, else ML)
     ci: str = "auto"          # auto: bootstrap percentile if B > 0, else delta-method (normal) CI
     scheduler: str | None = None
     quiet: bool = True
@@ -61,13 +61,25 @@ def stage_data(spec: Spec, data, options: FitOptions):
     if options.missing == "fiml":
         raise ClusterSemError("--missing fiml: full-information ML is not implemented yet in this version. "
                               "Fix: use --missing listwise (rows with missing items are dropped and reported)")
-    if options.estimator.upper() != "ML":
-        raise ClusterSemError(f"--estimator {options.estimator}: only ML is implemented in this version. "
-                              "Fix: use --estimator ML")
+    if options.estimator.upper() not in ("ML", "WLSMV"):
+        raise ClusterSemError(f"--estimator {options.estimator}: only ML and WLSMV are implemented in this "
+                              "version. Fix: use --estimator ML or --estimator WLSMV")
     return prepare_data(spec, data, missing=options.missing)
 
 
-def stage_fit(spec: Spec, frame: pd.DataFrame) -> tuple[ModelFit, ModelFit]:
+def resolve_estimator(spec: Spec, requested: str | None) -> str:
+    """The estimator actually used: the user's choice, else WLSMV for `ordinal: true` specs, else ML."""
+    if requested is None:
+        return "WLSMV" if spec.ordinal else "ML"
+    return requested.upper()
+
+
+def stage_fit(spec: Spec, frame: pd.DataFrame, estimator: str = "ML") -> tuple[ModelFit, ModelFit]:
+    if estimator == "WLSMV":  # every questionnaire item is an ordered category; controls stay continuous
+        from .model.ordinal.fit import fit_model_wlsmv
+        items = list(spec.items)
+        return (fit_model_wlsmv(measurement_syntax(spec), frame, items),
+                fit_model_wlsmv(structural_syntax(spec, with_defined=True), frame, items))
     measurement = fit_model(measurement_syntax(spec), frame)
     structural = fit_model(structural_syntax(spec, with_defined=True), frame)
     return measurement, structural
@@ -153,7 +165,11 @@ def stage_effects(spec: Spec, structural: ModelFit, frame: pd.DataFrame, options
     """Indirect and total effects with their CIs; the bootstrap runs here when requested."""
     boot = None
     mc = None
-    if options.bootstrap > 0:
+    if options.bootstrap > 0 and options.estimator == "WLSMV":
+        from .bootstrap.wlsmv import run_bootstrap_wlsmv
+        boot = run_bootstrap_wlsmv(structural, frame, B=options.bootstrap, seed=options.seed,
+                                   level=options.level, quiet=options.quiet)
+    elif options.bootstrap > 0:
         from .bootstrap import run_bootstrap
         boot = run_bootstrap(structural, frame, B=options.bootstrap, seed=options.seed, jobs=options.jobs,
                              level=options.level, scheduler=options.scheduler, quiet=options.quiet)
@@ -300,17 +316,26 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
                  "missing": options.missing, "bootstrap": options.bootstrap, "ci_level": options.level,
                  "title": spec.title.model_dump(exclude_none=True), "command": options.command,
                  "versions": _versions(), "timestamp": timestamp,
-                 "conventions": "lavaan 0.6 (ML, N-based chi2, expected information SEs, fixed.x)"},
+                 "conventions": CONVENTIONS.get(options.estimator.upper(), CONVENTIONS["ML"])},
     }
     return doc
 
 
+CONVENTIONS = {
+    "ML": "lavaan 0.6 (ML, N-based chi2, expected information SEs, fixed.x)",
+    "WLSMV": "lavaan 0.6 (WLSMV: ordered items, polychoric correlations, DWLS with diagonal weights, delta "
+             "parameterization, robust.sem SEs, scaled-shifted chi2 with N - 1, conditional.x for controls)",
+}
+
+
 def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | None = None) -> Results:
     """All stages; returns the frozen Results."""
+    import dataclasses
     import datetime
     parsed, spec_sha = stage_spec(spec)
+    options = dataclasses.replace(options, estimator=resolve_estimator(parsed, options.estimator))
     prepared = stage_data(parsed, data, options)
-    cfa, sem = stage_fit(parsed, prepared.frame)
+    cfa, sem = stage_fit(parsed, prepared.frame, options.estimator)
     quality = stage_quality(parsed, cfa, prepared.frame, getattr(prepared, "raw_items", None))
     effects = stage_effects(parsed, sem, prepared.frame, options)
     hypotheses = stage_hypotheses(parsed, sem, effects)

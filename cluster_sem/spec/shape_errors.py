@@ -43,6 +43,8 @@ _FIELD_FIX = {
     "thresholds": "give a list of increasing cut points, or a mapping item -> list of cut points",
     "loadings": "write a mapping item -> standardized loading, e.g. {ts1: 0.7}",
     "allow_cycles": "write allow_cycles: true or allow_cycles: false",
+    "ordinal": "write ordinal: true (items are ordered categories: WLSMV) or ordinal: false",
+    "recode": "write recode: {ITEM: {FROM: TO}}, e.g. recode: {NC1: {1: 2}} or recode: {all: {1: 2}}",
 }
 _TYPE_FIX = {
     "bool_parsing": "write true or false", "bool_type": "write true or false",

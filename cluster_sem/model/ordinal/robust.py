@@ -72,7 +72,7 @@ def fit_measures_dwls(*, s: np.ndarray, resid: np.ndarray, w: np.ndarray, gamma:
         "srmr": srmr, "aic": None, "bic": None, "n": int(n), "npar": int(n_free), "loglik": None,
         "baseline_chi2": Tb, "baseline_df": int(df_b),
         "chi2_scaled": Ts, "df_scaled": int(df), "pvalue_scaled": float(stats.chi2.sf(Ts, df)) if df > 0 else None,
-        "scaling_factor": ss["a"], "shift_parameter": ss["b"],
+        "chi2_scaling_factor": ss["a"], "chi2_shift_parameter": ss["b"],
         "cfi_scaled": cfi(Ts, df, Tbs, df_b), "tli_scaled": tli(Ts, df, Tbs, df_b),
         "rmsea_scaled": rmsea(Ts, df, n_rmsea),
         "baseline_chi2_scaled": Tbs, "test": "scaled.shifted",
