@@ -89,6 +89,7 @@ def stage_quality(spec: Spec, cfa: ModelFit, frame: pd.DataFrame, raw: pd.DataFr
     """α/ω/AVE from the CFA (two-step approach), HTMT and Harman from the items, descriptives from all rows."""
     from .quality import (fornell_larcker, harman_single_factor, htmt, htmt_flags, item_descriptives,
                           measurement_quality)
+    from .results.estimator_choice import estimator_choice
     constructs = {c: spec.items_of(c) for c in spec.first_order}
     P = cfa.parameters
     loadings = {c: P[(P.op == "=~") & (P.lhs == c)].set_index("rhs")["est"] for c in constructs}
@@ -99,6 +100,13 @@ def stage_quality(spec: Spec, cfa: ModelFit, frame: pd.DataFrame, raw: pd.DataFr
     for row in P[(P.op == "~~") & P.lhs.isin(lv)].itertuples():
         psi.loc[row.lhs, row.rhs] = psi.loc[row.rhs, row.lhs] = row.est
     quality = measurement_quality(loadings, psi, S, frame)
+    ordinal = bool((P.op == "|").any())
+    if ordinal:  # WLSMV: ω above is on the latent-response scale; add categorical ω and ordinal α
+        from .quality.ordinal_reliability import categorical_omega, ordinal_alpha
+        th = {item: g["est"].to_numpy() for item, g in P[P.op == "|"].groupby("lhs", sort=False)}
+        for c, lam in loadings.items():
+            quality[c]["omega_categorical"] = categorical_omega(lam, float(psi.loc[c, c]), th, S)
+            quality[c]["alpha_ordinal"] = ordinal_alpha(S, list(lam.index))
     ave = {c: quality[c]["ave"] for c in constructs}
     items = [i for c in constructs.values() for i in c]
     table = htmt(frame, constructs)
@@ -109,6 +117,7 @@ def stage_quality(spec: Spec, cfa: ModelFit, frame: pd.DataFrame, raw: pd.DataFr
         "fornell_larcker": fornell_larcker(ave, cfa.latent_correlations()),
         "harman": harman_single_factor(frame[items]),
         "descriptives": item_descriptives(raw if raw is not None else frame, items),
+        "estimator_choice": estimator_choice(frame, items, "WLSMV" if ordinal else "ML"),
     }
 
 
@@ -302,6 +311,7 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
         "descriptives": _records(quality["descriptives"].reset_index()
                                  if quality["descriptives"].index.name else quality["descriptives"]),
         "fit_verdicts": {"measurement": fit_verdicts(cfa.fit), "structural": fit_verdicts(sem.fit)},
+        "estimator_choice": quality.get("estimator_choice"),
         "hypotheses": [{k: _num(v) for k, v in h.items()} for h in hypotheses],
         "mediation": mediation,
         "bootstrap": effects["bootstrap"],

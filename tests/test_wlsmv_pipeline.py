@@ -91,3 +91,30 @@ def test_recode_of_unknown_item_is_a_spec_error(tmp_path):
     assert out.returncode == 2
     assert "recode.x10" in out.stderr and "Fix:" in out.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_results_carry_ordinal_reliability_and_the_estimator_choice_note(results):
+    doc = json.loads(results.to_json())
+    for construct in ("visual", "textual", "speed"):
+        rel = doc["reliability"][construct]
+        assert 0 < rel["omega_categorical"] < 1 and 0 < rel["alpha_ordinal"] < 1
+        assert {"alpha", "omega", "ave"} <= set(rel)          # the continuous ones stay beside them
+    choice = doc["estimator_choice"]
+    assert choice["recommended"] == "WLSMV" and choice["min_categories"] == 4   # four categories: few
+    assert choice["used"] == "WLSMV"
+    md_en, md_zh = results.to_markdown(lang="en"), results.to_markdown(lang="zh")
+    assert "Estimator choice" in md_en and "Reliability of ordinal items" in md_en
+    assert "WLSMV (items as ordered categories" in md_en and "88.88" in md_en   # scaled-shifted χ² reported
+    assert "估计方法的选择" in md_zh and "有序类别题目的信度" in md_zh
+    html = results.to_html(lang="en")
+    assert 'id="tbl-ordinal-reliability"' in html and 'id="estimator-choice"' in html
+
+
+def test_estimator_choice_says_ml_is_fine_for_symmetric_five_point_items():
+    from cluster_sem.results.estimator_choice import estimator_choice
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"a": rng.integers(1, 6, 400), "b": rng.integers(1, 6, 400)})
+    assert estimator_choice(frame, ["a", "b"], "ML")["recommended"] == "ML"
+    frame["b"] = np.where(rng.random(400) < 0.85, 5, 4)       # answers piled up at "agree"
+    out = estimator_choice(frame, ["a", "b"], "ML")
+    assert out["recommended"] == "WLSMV" and out["asymmetric"] == ["b"]

@@ -63,6 +63,7 @@ def fit_measures_dwls(*, s: np.ndarray, resid: np.ndarray, w: np.ndarray, gamma:
     n_rmsea = n - 1
     Ts, Tbs = ss["stat"], ssb["stat"]
     lo, hi = rmsea_ci(T, df, n_rmsea)
+    lo_s, hi_s = rmsea_ci(Ts, df, n_rmsea)
     low = np.tril_indices_from(R)
     srmr = float(np.sqrt(np.mean((R - R_hat)[low] ** 2)))
     return {
@@ -74,7 +75,7 @@ def fit_measures_dwls(*, s: np.ndarray, resid: np.ndarray, w: np.ndarray, gamma:
         "chi2_scaled": Ts, "df_scaled": int(df), "pvalue_scaled": float(stats.chi2.sf(Ts, df)) if df > 0 else None,
         "chi2_scaling_factor": ss["a"], "chi2_shift_parameter": ss["b"],
         "cfi_scaled": cfi(Ts, df, Tbs, df_b), "tli_scaled": tli(Ts, df, Tbs, df_b),
-        "rmsea_scaled": rmsea(Ts, df, n_rmsea),
+        "rmsea_scaled": rmsea(Ts, df, n_rmsea), "rmsea_ci90_scaled": [lo_s, hi_s],
         "baseline_chi2_scaled": Tbs, "test": "scaled.shifted",
     }
 
