@@ -44,15 +44,7 @@ def probit(codes: np.ndarray, n_cat: int, X: np.ndarray, start_bounds: np.ndarra
         b, beta = unpack(par)
         lo, hi = _case_bounds(b, codes, X @ beta)
         prob = np.maximum(ndtr(np.clip(hi, -BIG, BIG)) - ndtr(np.clip(lo, -BIG, BIG)), 1e-300)
-        dlo, dhi = _dens(lo) / prob, _dens(hi) / prob
-        sc = np.zeros((len(codes), k1 + nx))
-        rows = np.arange(len(codes))
-        up = codes < k1                   # upper bound is threshold slot `code`
-        sc[rows[up], codes[up]] += dhi[up]
-        down = codes > 0                  # lower bound is threshold slot `code − 1`
-        sc[rows[down], codes[down] - 1] -= dlo[down]
-        sc[:, k1:] = -(dhi - dlo)[:, None] * X
-        return sc, np.log(prob)
+        return _probit_scores(codes, n_cat, X, b, beta), np.log(prob)
 
     def negll(par):
         sc, ll = scores(par)
@@ -70,15 +62,59 @@ def probit(codes: np.ndarray, n_cat: int, X: np.ndarray, start_bounds: np.ndarra
     return b, beta, sc
 
 
-def conditional_stats(coding: Coding, X: np.ndarray, start_rho: np.ndarray, ia: np.ndarray, ib: np.ndarray):
-    """(thresholds, slopes (p × nx), residual correlations, Γ) with covariates X (n × nx)."""
+def probit_newton(codes: np.ndarray, n_cat: int, X: np.ndarray, w: np.ndarray, b0: np.ndarray, beta0: np.ndarray,
+                  *, tol: float = 1e-9, max_iter: int = 50):
+    """Weighted ordered probit by Newton with the outer-product information, warm-started (bootstrap)."""
+    k1, nx = n_cat - 1, X.shape[1]
+    par = np.concatenate([b0[1:n_cat], beta0])
+    b = b0.copy()
+    for _ in range(max_iter):
+        b[1:n_cat] = par[:k1]
+        sc = _probit_scores(codes, n_cat, X, b, par[k1:])
+        g = w @ sc
+        info = (sc * w[:, None]).T @ sc
+        try:
+            step = np.linalg.solve(info, g)
+        except np.linalg.LinAlgError:
+            return None
+        par = par + step
+        if np.abs(step).max() < tol:
+            break
+    b[1:n_cat] = par[:k1]
+    if np.any(np.diff(b[:n_cat + 1]) <= 0):
+        return None
+    return b, par[k1:], _probit_scores(codes, n_cat, X, b, par[k1:])
+
+
+def _probit_scores(codes, n_cat, X, b, beta):
+    k1 = n_cat - 1
+    lo, hi = _case_bounds(b, codes, X @ beta)
+    prob = np.maximum(ndtr(np.clip(hi, -BIG, BIG)) - ndtr(np.clip(lo, -BIG, BIG)), 1e-300)
+    dlo, dhi = _dens(lo) / prob, _dens(hi) / prob
+    return _pair_uni_scores(codes, n_cat, X, -dlo, dhi)
+
+
+def conditional_stats(coding: Coding, X: np.ndarray, start_rho: np.ndarray, ia: np.ndarray, ib: np.ndarray,
+                      *, weights: np.ndarray | None = None, start=None, diagonal_only: bool = False):
+    """(bounds, thresholds, slopes (p × nx), residual correlations, Γ or diag Γ) with covariates X (n × nx).
+
+    ``weights`` are case multiplicities (a bootstrap resample); ``start`` = (bounds, slopes) warm-starts
+    the probits by Newton instead of the cold BFGS fit.  Returns None if a resample cannot be fitted.
+    """
     n, p = coding.codes.shape
-    nx = X.shape[1]
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     n_cat = coding.n_categories
-    margins = bounds_from_counts(coding.counts(), n_cat)
     bounds, slopes, uni_scores = [], [], []
+    if start is None:
+        margins = bounds_from_counts(coding.counts(), n_cat)
     for v in range(p):
-        b, beta, sc = probit(coding.codes[:, v], int(n_cat[v]), X, margins[v])
+        if start is None:
+            b, beta, sc = probit(coding.codes[:, v], int(n_cat[v]), X, margins[v])
+        else:
+            out = probit_newton(coding.codes[:, v], int(n_cat[v]), X, w, start[0][v], start[1][v])
+            if out is None:
+                return None
+            b, beta, sc = out
         bounds.append(b)
         slopes.append(beta)
         uni_scores.append(sc)
@@ -88,25 +124,27 @@ def conditional_stats(coding: Coding, X: np.ndarray, start_rho: np.ndarray, ia: 
         lohi.append(np.stack([lo, hi], axis=-1))                          # (n, 2)
     lohi = np.stack(lohi)                                                 # (p, n, 2)
     b1, b2 = lohi[ia], lohi[ib]                                           # (P, n, 2)
-    ones = np.ones((len(ia), n, 1, 1))
-    rho = fit_polychoric(b1, b2, ones, start=start_rho)
+    tables = np.broadcast_to(w[None, :, None, None], (len(ia), n, 1, 1))
+    rho = fit_polychoric(b1, b2, tables, start=start_rho)
     cells = pair_cells(b1, b2, rho)
     s_rho = cells.score_rho[:, :, 0, 0]                                   # (P, n)
     d_lo1, d_hi1 = cells.score_b1[:, :, 0, 0, 0], cells.score_b1[:, :, 0, 0, 1]
     d_lo2, d_hi2 = cells.score_b2[:, :, 0, 0, 0], cells.score_b2[:, :, 0, 0, 1]
-    # influence of the univariate parameters: per item A11⁻¹ · score (A11 = Σ score score')
-    psi_uni = [sc @ np.linalg.inv(sc.T @ sc) for sc in uni_scores]        # (n, k_v − 1 + nx) each
+    # influence of the univariate parameters: per item A11⁻¹ · score (A11 = Σ w · score score')
+    psi_uni = [sc @ np.linalg.inv((sc * w[:, None]).T @ sc) for sc in uni_scores]
     psi_rho = np.empty((n, len(ia)))
     for k, (a, b) in enumerate(zip(ia, ib)):
         da = _pair_uni_scores(coding.codes[:, a], int(n_cat[a]), X, d_lo1[k], d_hi1[k])
         db = _pair_uni_scores(coding.codes[:, b], int(n_cat[b]), X, d_lo2[k], d_hi2[k])
-        a21_a, a21_b = s_rho[k] @ da, s_rho[k] @ db
-        a22 = s_rho[k] @ s_rho[k]
+        ws = w * s_rho[k]
+        a21_a, a21_b = ws @ da, ws @ db
+        a22 = ws @ s_rho[k]
         psi_rho[:, k] = (s_rho[k] - psi_uni[a] @ a21_a - psi_uni[b] @ a21_b) / a22
     th = [psi[:, : int(n_cat[v]) - 1] for v, psi in enumerate(psi_uni)]
     sl = [psi[:, int(n_cat[v]) - 1:] for v, psi in enumerate(psi_uni)]
     psi = np.concatenate(th + sl + [psi_rho], axis=1)
-    gamma = n * psi.T @ psi
+    N = w.sum()
+    gamma = N * (w @ psi ** 2) if diagonal_only else N * (psi * w[:, None]).T @ psi
     thresholds = np.concatenate([bounds[v][1:n_cat[v]] for v in range(p)])
     return np.stack(bounds), thresholds, np.stack(slopes), rho, gamma
 

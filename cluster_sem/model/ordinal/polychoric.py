@@ -121,10 +121,11 @@ def _evaluate(b1, b2, tables, rho):
     prob = np.where(tables > 0, np.maximum(_cells(Phi), 1e-300), 1.0)
     d1 = _cells(dens)
     d2 = _cells(_dphi2_drho(b1[..., :, None], b2[..., None, :], rho[..., None, None, None], dens))
-    s = d1 / prob
-    ll = (tables * np.log(prob)).sum((-1, -2, -3))
-    g = (tables * s).sum((-1, -2, -3))
-    h = (tables * (d2 / prob - s * s)).sum((-1, -2, -3))
+    with np.errstate(over="ignore", invalid="ignore"):  # empty cells (weight 0) may hold prob ≈ 0
+        s = np.where(tables > 0, d1 / prob, 0.0)
+        ll = (tables * np.log(prob)).sum((-1, -2, -3))
+        g = (tables * s).sum((-1, -2, -3))
+        h = (tables * np.where(tables > 0, d2 / prob - s * s, 0.0)).sum((-1, -2, -3))
     return ll, g, h
 
 
