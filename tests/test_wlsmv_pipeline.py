@@ -118,3 +118,17 @@ def test_estimator_choice_says_ml_is_fine_for_symmetric_five_point_items():
     frame["b"] = np.where(rng.random(400) < 0.85, 5, 4)       # answers piled up at "agree"
     out = estimator_choice(frame, ["a", "b"], "ML")
     assert out["recommended"] == "WLSMV" and out["asymmetric"] == ["b"]
+
+
+def test_category_empty_in_one_group_names_item_group_category_and_fix():
+    from cluster_sem.errors import DataError
+    from cluster_sem.model.ordinal.categories import check_group_categories
+    data = pd.read_csv(DATA)
+    data["school"] = np.where(np.arange(len(data)) < 150, "Pasteur", "Grant-White")
+    check_group_categories(data, [f"x{i}" for i in range(1, 10)], "school")      # all categories everywhere
+    data.loc[(data.school == "Grant-White") & (data.x3 == 1), "x3"] = 2
+    with pytest.raises(DataError) as err:
+        check_group_categories(data, ["x3"], "school", "hs.csv")
+    msg = str(err.value)
+    assert "x3" in msg and "'Grant-White'" in msg and "category 1" in msg and "recode: {x3: {1: 2}}" in msg
+    assert "\n" not in msg

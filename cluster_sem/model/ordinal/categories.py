@@ -55,3 +55,24 @@ def code_items(frame: pd.DataFrame, items: list[str] | tuple[str, ...]) -> Codin
 def category_counts(frame: pd.DataFrame, items) -> dict[str, dict[float, int]]:
     """Observed count of every answer value of every item (for the estimator-choice note)."""
     return {i: {float(k): int(v) for k, v in frame[i].value_counts().sort_index().items()} for i in items}
+
+
+def check_group_categories(frame: pd.DataFrame, items, group: str, source: str = "data") -> None:
+    """Multigroup WLSMV needs every category of an item in every group (thresholds are per group and,
+    under invariance, equal across groups; a category nobody in one group chose has no threshold there).
+
+    Raises a one-line ``DataError`` naming item, group, category and the fix (collapse with `recode:`).
+    """
+    from ...errors import DataError
+    for item in items:
+        used = np.unique(frame[item].dropna().to_numpy(dtype=float))
+        for g, part in frame.groupby(group, sort=True):
+            present = set(np.unique(part[item].dropna().to_numpy(dtype=float)))
+            empty = [v for v in used if v not in present]
+            if empty:
+                v = empty[0]
+                near = used[np.argmin([abs(u - v) if u != v else np.inf for u in used])]
+                raise DataError(
+                    f"{source}: {item}: category {v:g} is used in other groups but nobody in group '{g}' chose it "
+                    f"(WLSMV estimates thresholds per group). Fix: collapse it into a neighbouring category in the "
+                    f"spec, e.g. recode: {{{item}: {{{v:g}: {near:g}}}}}")
