@@ -65,6 +65,10 @@ def test_bivariate_normal_cdf_against_scipy():
         ref = [multivariate_normal([0, 0], [[1, r], [r, 1]], abseps=1e-12, releps=1e-12).cdf([a, b])
                for a, b in zip(h, k)]
         np.testing.assert_allclose(Phi2(h, k, np.full(12, r)), ref, atol=1e-10)
+    # infinite bounds (first/last category): closed forms
+    inf = np.inf
+    got = Phi2(np.array([inf, -inf, 0.3, inf]), np.array([0.4, 0.2, inf, -inf]), np.full(4, 0.6))
+    np.testing.assert_allclose(got, [norm.cdf(0.4), 0.0, norm.cdf(0.3), 0.0], atol=1e-15)
 
 
 def _brute_force_polychoric(table: np.ndarray) -> float:

@@ -30,9 +30,15 @@ def phi2(h: np.ndarray, k: np.ndarray, rho: np.ndarray) -> np.ndarray:
 def Phi2(h: np.ndarray, k: np.ndarray, rho: np.ndarray) -> np.ndarray:
     """P(X ≤ h, Y ≤ k) for a standard bivariate normal with correlation ``rho`` (broadcasting)."""
     h, k, rho = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (h, k, rho)))
-    h = np.clip(h, -BIG, BIG)
-    k = np.clip(k, -BIG, BIG)
-    return _bvnu(-h, -k, rho)
+    out = np.empty(h.shape)
+    low = (h <= -BIG) | (k <= -BIG)
+    h_inf, k_inf = (h >= BIG) & ~low, (k >= BIG) & ~low
+    out[low] = 0.0
+    out[h_inf] = ndtr(np.clip(k[h_inf], -BIG, BIG))
+    out[k_inf & ~h_inf] = ndtr(h[k_inf & ~h_inf])
+    finite = ~(low | h_inf | k_inf)
+    out[finite] = _bvnu(-h[finite], -k[finite], rho[finite])
+    return out
 
 
 def _bvnu(h: np.ndarray, k: np.ndarray, r: np.ndarray) -> np.ndarray:

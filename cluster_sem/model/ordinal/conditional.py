@@ -95,11 +95,14 @@ def _probit_scores(codes, n_cat, X, b, beta):
 
 
 def conditional_stats(coding: Coding, X: np.ndarray, start_rho: np.ndarray, ia: np.ndarray, ib: np.ndarray,
-                      *, weights: np.ndarray | None = None, start=None, diagonal_only: bool = False):
+                      *, weights: np.ndarray | None = None, start=None, diagonal_only: bool = False,
+                      newton_steps: int = 100):
     """(bounds, thresholds, slopes (p × nx), residual correlations, Γ or diag Γ) with covariates X (n × nx).
 
     ``weights`` are case multiplicities (a bootstrap resample); ``start`` = (bounds, slopes) warm-starts
-    the probits by Newton instead of the cold BFGS fit.  Returns None if a resample cannot be fitted.
+    the probits by Newton instead of the cold BFGS fit; ``newton_steps`` caps the polychoric Newton steps
+    from ``start_rho`` (the bootstrap uses 2: quadratic convergence from the full-sample value leaves
+    errors far below the resampling spread).  Returns None if a resample cannot be fitted.
     """
     n, p = coding.codes.shape
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
@@ -111,7 +114,8 @@ def conditional_stats(coding: Coding, X: np.ndarray, start_rho: np.ndarray, ia: 
         if start is None:
             b, beta, sc = probit(coding.codes[:, v], int(n_cat[v]), X, margins[v])
         else:
-            out = probit_newton(coding.codes[:, v], int(n_cat[v]), X, w, start[0][v], start[1][v])
+            out = probit_newton(coding.codes[:, v], int(n_cat[v]), X, w, start[0][v], start[1][v], tol=1e-8,
+                                max_iter=12)
             if out is None:
                 return None
             b, beta, sc = out
@@ -125,7 +129,7 @@ def conditional_stats(coding: Coding, X: np.ndarray, start_rho: np.ndarray, ia: 
     lohi = np.stack(lohi)                                                 # (p, n, 2)
     b1, b2 = lohi[ia], lohi[ib]                                           # (P, n, 2)
     tables = np.broadcast_to(w[None, :, None, None], (len(ia), n, 1, 1))
-    rho = fit_polychoric(b1, b2, tables, start=start_rho)
+    rho = fit_polychoric(b1, b2, tables, start=start_rho, max_iter=newton_steps)
     cells = pair_cells(b1, b2, rho)
     s_rho = cells.score_rho[:, :, 0, 0]                                   # (P, n)
     d_lo1, d_hi1 = cells.score_b1[:, :, 0, 0, 0], cells.score_b1[:, :, 0, 0, 1]
