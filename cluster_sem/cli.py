@@ -20,6 +20,8 @@ EPILOG = {
                 "--out data/zhejiang_128_synthetic.csv",
     "fit": "examples:\n  cluster-sem fit questionnaires/zhejiang_cluster_growth.yaml data/zhejiang_128_synthetic.csv --out results/\n"
            "  cluster-sem fit SPEC DATA --out results/ --bootstrap 5000 --seed 1 --jobs 2",
+    "invariance": "examples:\n  cluster-sem invariance SPEC DATA --out results-invariance/\n"
+                  "  cluster-sem invariance SPEC DATA --out results-invariance/ --release \"CE=~CE3\" --lang zh",
     "report": "examples:\n  cluster-sem report results/\n  cluster-sem report results/ --lang zh",
 }
 
@@ -72,6 +74,20 @@ def build_parser() -> argparse.ArgumentParser:
                         "MLR is not implemented in this version")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+    p = sub.add_parser("invariance", help="measurement invariance across the spec's groups (configural, metric, "
+                       "scalar, strict) and path differences; write results.json + reports",
+                       epilog=EPILOG["invariance"], formatter_class=fmt)
+    p.add_argument("spec")
+    p.add_argument("data")
+    p.add_argument("--out", required=True, help="output directory (created; files replaced atomically)")
+    p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", help="ML (default); MLR: not in this build")
+    p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise",
+                   help="listwise (default); fiml: not in this build")
+    p.add_argument("--release", default=None, metavar="ROWS",
+                   help="equality constraints to free in every level, e.g. \"CE=~CE3\" or \"CE=~CE3,CE3~1\"")
+    p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
+    p.add_argument("--quiet", action="store_true", help="no summary")
 
     p = sub.add_parser("report", help="re-render DIR/report.html and DIR/report.md from DIR/results.json",
                        epilog=EPILOG["report"], formatter_class=fmt)
@@ -147,6 +163,23 @@ def cmd_fit(args) -> int:
     return 0
 
 
+def cmd_invariance(args) -> int:
+    from .invariance import InvarianceOptions, run_invariance
+    from .invariance.document import parse_release
+    command = "cluster-sem invariance " + " ".join(
+        [args.spec, args.data, "--out", args.out, "--estimator", args.estimator, "--missing", args.missing]
+        + (["--release", f'"{args.release}"'] if args.release else []))
+    results = run_invariance(args.spec, args.data, InvarianceOptions(
+        estimator=args.estimator, missing=args.missing, release=parse_release(args.release), command=command))
+    files = {"results.json": results.to_json()}
+    files.update(_rendered(results, args.lang))
+    _write_atomically(Path(args.out), files)
+    if not args.quiet:
+        print(results.summary(lang=args.lang))
+    print(f"wrote {Path(args.out) / 'results.json'}, report.html, report.md")
+    return 0
+
+
 def cmd_report(args) -> int:
     from .api import load_results
     from .errors import ClusterSemError
@@ -170,7 +203,8 @@ def _usage(message: str):
 def main(argv: list[str] | None = None) -> int:
     from .errors import ClusterSemError
     args = build_parser().parse_args(argv)
-    handler = {"validate": cmd_validate, "simulate": cmd_simulate, "fit": cmd_fit, "report": cmd_report}[args.command]
+    handler = {"validate": cmd_validate, "simulate": cmd_simulate, "fit": cmd_fit, "report": cmd_report,
+               "invariance": cmd_invariance}[args.command]
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

@@ -64,7 +64,7 @@ def stage_data(spec: Spec, data, options: FitOptions):
     if options.estimator.upper() not in ("ML", "WLSMV"):
         raise ClusterSemError(f"--estimator {options.estimator}: only ML and WLSMV are implemented in this "
                               "version. Fix: use --estimator ML or --estimator WLSMV")
-    return prepare_data(spec, data, missing=options.missing)
+    return prepare_data(spec, data, missing=options.missing, by_group=False)  # single group: keep rows without one
 
 
 def resolve_estimator(spec: Spec, requested: str | None) -> str:

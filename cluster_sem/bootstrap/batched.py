@@ -67,6 +67,9 @@ class BlockResult:
 
 def make_core(fit, data, **kw) -> ModelCore:
     """ModelCore from a ModelFit and a DataFrame (or an n × p array already in ``mm.ov`` order)."""
+    if getattr(fit, "group_model", None) is not None:
+        raise ValueError("this bootstrap engine takes single-group covariance-structure fits; "
+                         "multigroup/mean-structure fits use bootstrap.groups")
     mm = fit.matrix_model
     if hasattr(data, "columns"):
         missing = [v for v in mm.ov if v not in data.columns]

@@ -180,13 +180,14 @@ def _to_numeric(frame: pd.DataFrame, col: str, source: str, rows: _Rows, role: s
 
 
 def prepare_data(spec: Spec, data: str | Path | pd.DataFrame, *, source: str | None = None,
-                 missing: str = "listwise", columns: str = "model") -> SurveyData:
+                 missing: str = "listwise", columns: str = "model", by_group: bool = True) -> SurveyData:
     """Read (if a path), check and clean survey data for ``spec``.
 
     ``missing="listwise"`` drops every row with a missing item, control or group; ``missing="fiml"`` keeps
     rows with at least one answered item (rows with no answered item, or a missing control/group, are
     still dropped).  ``columns="model"`` keeps id, group, controls and items; ``"all"`` also keeps the
-    data's other columns unchanged.
+    data's other columns unchanged.  Rows without a group value are dropped only when ``by_group`` (a
+    multigroup analysis; the single-group ``fit`` pipeline passes False and keeps them); ``groups.analysis_groups`` turns the raw values into group labels.
     """
     if missing not in ("listwise", "fiml"):
         raise ClusterSemError(f"missing='{missing}' is not known. Fix: use 'listwise' or 'fiml'")
@@ -276,7 +277,7 @@ def prepare_data(spec: Spec, data: str | Path | pd.DataFrame, *, source: str | N
     # deletion
     item_na = pd.DataFrame({c: values[c].isna() for c in items}, index=frame.index)
     other_na = pd.DataFrame({c: values[c].isna() for c in controls}, index=frame.index)
-    if group is not None:
+    if group is not None and by_group:
         other_na[spec.group] = group.isna()
     item_mat = item_na.to_numpy()
     other_mat = other_na.to_numpy()

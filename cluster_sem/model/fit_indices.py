@@ -107,3 +107,54 @@ def fit_measures(*, fmin: float, S: np.ndarray, sigma: np.ndarray, n: int, n_fre
         "n": int(n), "npar": int(n_free), "loglik": ll,
         "baseline_chi2": chi2_b, "baseline_df": int(df_b),
     }
+
+
+def srmr_groups(S: np.ndarray, M: np.ndarray, sigma: np.ndarray, mu: np.ndarray, n: np.ndarray,
+                meanstructure: bool) -> float:
+    """lavaan's "srmr" (Bentler) for G groups: per-group root mean square of the residual covariances
+    (and, with a mean structure, the mean residuals) scaled by the observed SDs, averaged with n_g/N."""
+    values = []
+    for g in range(len(n)):
+        sd = np.sqrt(np.diag(S[g]))
+        resid = (S[g] - sigma[g]) / np.outer(sd, sd)
+        parts = [resid[np.tril_indices_from(resid)]]
+        if meanstructure:
+            parts.append((M[g] - mu[g]) / sd)
+        e = np.concatenate(parts)
+        values.append(np.sqrt(np.mean(e ** 2)))
+    return float(np.dot(n, values) / n.sum())
+
+
+def fit_measures_groups(*, test, S: np.ndarray, M: np.ndarray, sigma: np.ndarray, mu: np.ndarray,
+                        n: tuple[int, ...], n_free: int, x_index: list[int], meanstructure: bool) -> dict:
+    """The contract's FIT object for G ≥ 1 groups (lavaan ``fitMeasures``) from any test result.
+
+    Baseline: independence model in every group (variances and means free, fixed.x block as observed);
+    RMSEA and its CI multiplied by sqrt(G) (lavaan's multigroup correction); log-likelihood summed over
+    groups with the mean term; BIC with the total N.
+    """
+    G = len(n)
+    ntot = int(sum(n))
+    chi2, df = test.chi2, test.df
+    chi2_b, df_b = 0.0, 0
+    ll = 0.0
+    for g in range(G):
+        c, d = baseline_chi_square(S[g], n[g], x_index)
+        chi2_b += c
+        df_b += d
+        ll += loglik(S[g], sigma[g], n[g])
+        if meanstructure:
+            dm = M[g] - mu[g]
+            ll -= n[g] / 2 * float(dm @ np.linalg.solve(sigma[g], dm))
+    lo, hi = rmsea_ci(chi2, df, ntot)
+    out = {
+        "chi2": chi2, "df": int(df), "pvalue": test.pvalue,
+        "cfi": cfi(chi2, df, chi2_b, df_b), "tli": tli(chi2, df, chi2_b, df_b),
+        "rmsea": rmsea(chi2, df, ntot) * math.sqrt(G), "rmsea_ci90": [lo * math.sqrt(G), hi * math.sqrt(G)],
+        "srmr": srmr_groups(S, M, sigma, mu, np.asarray(n, dtype=float), meanstructure),
+        "aic": -2 * ll + 2 * n_free, "bic": -2 * ll + math.log(ntot) * n_free,
+        "n": ntot, "npar": int(n_free), "loglik": ll,
+        "baseline_chi2": chi2_b, "baseline_df": int(df_b),
+    }
+    out.update(test.scaled)
+    return out

@@ -8,7 +8,9 @@ The result is a frozen ``ModelFit``; nothing is computed after construction.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +24,7 @@ from .inference import (defined_gradient, defined_values, estimates, standardize
                         vcov_expected)
 from .matrices import MatrixModel, build_matrix_model
 from .partable import ParTable, build_partable
+from .sample_stats import ml_covariance
 
 PARAM_COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "std_all"]
 
@@ -44,6 +47,20 @@ class ModelFit:
     iterations: int
     problems: tuple[str, ...] = field(default=())
     start_note: str = ""
+    # multigroup / mean-structure fits (``fit_groups``); None on the single-group covariance path, where
+    # matrix_model/sample_cov/implied_cov above describe the one group.  With groups, those three fields
+    # describe the first (reference) group and ``n`` is the total N.
+    sample: Any = None               # SampleStats: per-group n, covariances, means
+    group_model: Any = None          # GroupModel: matrices per group
+    objective: Any = None            # the objective that was minimised (MLObjective, ...)
+    test: Any = None                 # statistic.TestResult
+    implied_mean: Any = None         # (G, p) model-implied means
+    implied_covs: Any = None         # (G, p, p) model-implied covariances
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """Analysis-group names ((), for a single-group fit)."""
+        return self.partable.groups
 
     def latent_correlations(self) -> pd.DataFrame:
         """Model-implied correlations of the latent variables (for Fornell–Larcker)."""
@@ -59,13 +76,30 @@ class ModelFit:
 
 def sample_covariance(data: pd.DataFrame) -> np.ndarray:
     """ML covariance (divisor N), as lavaan uses for ``likelihood = "normal"``."""
-    x = data.to_numpy(dtype=float)
-    x = x - x.mean(axis=0)
-    return x.T @ x / x.shape[0]
+    return ml_covariance(data.to_numpy(dtype=float))
 
 
-def fit_model(syntax: str, data: pd.DataFrame, *, use_semopy: bool = True) -> ModelFit:
-    """Fit ``syntax`` to the complete-case ``data`` by ML and return lavaan-convention results."""
+def fit_model(syntax: str, data: pd.DataFrame, *, use_semopy: bool = True, group: str | None = None,
+              groups: Sequence[str] | None = None, group_equal: Iterable[str] = (),
+              group_partial: Iterable[str] = (), equal_rows: Iterable[str] = (),
+              meanstructure: bool | None = None, estimator: str = "ML", fixed_lv_means: Iterable[str] = (),
+              start_fit: "ModelFit | None" = None) -> ModelFit:
+    """Fit ``syntax`` to the complete-case ``data`` by ML and return lavaan-convention results.
+
+    ``group`` (a column of ``data``; ``groups`` fixes the order, first = reference) makes it a multigroup
+    fit with lavaan's ``group.equal`` sets in ``group_equal`` and released rows in ``group_partial``;
+    ``meanstructure`` defaults to True with groups (as lavaan) and False without.  Those fits go through
+    ``fit_groups`` (see it for ``equal_rows``, ``fixed_lv_means``, ``start_fit``); the plain single-group
+    call keeps the covariance-only path below.
+    """
+    if meanstructure is None:
+        meanstructure = group is not None
+    if group is not None or meanstructure or estimator != "ML":
+        from .fit_groups import fit_groups
+        return fit_groups(syntax, data, group=group, groups=groups, group_equal=group_equal,
+                          group_partial=group_partial, equal_rows=equal_rows, meanstructure=meanstructure,
+                          estimator=estimator, use_semopy=use_semopy, fixed_lv_means=fixed_lv_means,
+                          start_fit=start_fit)
     pt = build_partable(syntax)
     mm = build_matrix_model(pt)
     missing = [v for v in mm.ov if v not in data.columns]

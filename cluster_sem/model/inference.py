@@ -54,14 +54,8 @@ def label_values(pt: ParTable, theta: np.ndarray) -> dict:
 
 def vcov_expected(mm: MatrixModel, theta: np.ndarray, S: np.ndarray, n: int) -> np.ndarray:
     """Inverse expected information; NaN-filled when singular (not identified)."""
-    H = mm.expected_hessian(theta, S)  # = 2 · I₁
-    try:
-        inv = np.linalg.inv(H)
-    except np.linalg.LinAlgError:
-        return np.full_like(H, np.nan)
-    if not np.all(np.isfinite(inv)) or np.any(np.diag(inv) <= 0):
-        return np.full_like(H, np.nan)
-    return 2.0 * inv / n
+    from .vcov import vcov_from_hessian
+    return vcov_from_hessian(mm.expected_hessian(theta, S), n)  # H = 2 · I₁
 
 
 def defined_values(pt: ParTable, theta: np.ndarray) -> np.ndarray:

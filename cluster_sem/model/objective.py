@@ -67,10 +67,17 @@ class BatchedObjective:
         return (out[LAMBDA].reshape(R, p, m), out[BETA].reshape(R, m, m), out[PSI].reshape(R, m, m),
                 out[THETA].reshape(R, p, p))
 
-    def __call__(self, theta: np.ndarray, S: np.ndarray, logdet_S: np.ndarray):
-        """(F[R], ∂F/∂θ[R, q]); F = +inf (and g = nan) where Σ is not positive definite."""
+    def __call__(self, theta: np.ndarray, S: np.ndarray, logdet_S: np.ndarray, S_fit: np.ndarray | None = None):
+        """(F[R], ∂F/∂θ[R, q]); F = +inf (and g = nan) where Σ is not positive definite.
+
+        ``S_fit`` (default S) is the matrix in the tr(S Σ⁻¹) term: the mean-structure objective passes
+        S + (ȳ − μ)(ȳ − μ)', which adds the mean term (ȳ − μ)'Σ⁻¹(ȳ − μ) and its Σ-derivatives; S itself
+        still fills the fixed.x block of Ψ and ``logdet_S`` stays log|S|.
+        """
         R = theta.shape[0]
         lam, beta, psi, th = self.matrices(theta, S)
+        if S_fit is not None:
+            S = S_fit
         if self.has_beta:
             if self.nil_order is not None:
                 A = self.eye_m + beta

@@ -30,7 +30,9 @@ class Param:
     free: int = -1          # index into the free-parameter vector, -1 when fixed
     value: float | None = None  # fixed value (None: taken from the sample for fixed.x rows)
     user: bool = True
-    exo: bool = False        # fixed.x (co)variance of observed covariates
+    exo: bool = False        # fixed.x (co)variance (or mean) of observed covariates
+    group: int = 0           # block index (0 = first/reference group); single-group tables use 0 only
+    unco: int = -1           # index among the free rows *before* equality constraints (lavaan's "unco")
 
 
 @dataclass(frozen=True)
@@ -58,9 +60,22 @@ class ParTable:
     variables: Variables
     n_free: int
     free_labels: tuple[str, ...] = field(default=())
+    groups: tuple[str, ...] = field(default=())   # analysis group names (multigroup tables only)
+    meanstructure: bool = False                    # True when the table has ``~1`` rows
+    n_unco: int = 0                                # free rows before equality constraints
 
     def rows(self, op: str | None = None) -> list[Param]:
         return [p for p in self.params if op is None or p.op == op]
+
+    @property
+    def n_groups(self) -> int:
+        return max(1, len(self.groups))
+
+    def group_view(self, g: int) -> "ParTable":
+        """The covariance-structure rows of block ``g`` (no ``~1`` rows) with the *global* free indices,
+        so the single-group matrix builder (``build_matrix_model``) can place them unchanged."""
+        rows = tuple(p for p in self.params if p.group == g and p.op != "~1")
+        return ParTable(rows, self.defined, self.variables, self.n_free, self.free_labels)
 
 
 def _unique(seq):

@@ -42,6 +42,9 @@ def _common(doc: dict, lang: str) -> dict:
 def render_html(doc: dict, lang: str = "en") -> str:
     """The full report as one self-contained HTML document (string)."""
     check_lang(lang)
+    if "invariance" in doc and "measurement_model" not in doc:   # a `cluster-sem invariance` document
+        from .invariance import render_invariance_html
+        return render_invariance_html(doc, lang)
     ctx = _common(doc, lang)
     from markupsafe import Markup
     ctx["css"] = Markup(_css())

@@ -47,6 +47,9 @@ def _counter():
 def render_markdown(doc: dict, lang: str = "en") -> str:
     """The full report as GitHub-flavoured Markdown (string)."""
     check_lang(lang)
+    if "invariance" in doc and "measurement_model" not in doc:   # a `cluster-sem invariance` document
+        from .invariance import render_invariance_markdown
+        return render_invariance_markdown(doc, lang)
     ctx = build_context(doc, lang)
     meta = doc.get("meta") or {}
     ctx.update(version=meta.get("version", ""), n_used=(doc.get("data") or {}).get("n_used", meta.get("n_used", "")),

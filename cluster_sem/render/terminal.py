@@ -29,6 +29,9 @@ def _fit_block(name: str, fit: dict, verdicts: dict) -> list[str]:
 
 
 def render_summary(doc: dict, *, lang: str = "en") -> str:
+    if "invariance" in doc and "measurement_model" not in doc:   # a `cluster-sem invariance` document
+        from .invariance import render_invariance_summary
+        return render_invariance_summary(doc, lang)
     meta, data = doc["meta"], doc["data"]
     title = meta.get("title", {}).get(lang) or meta.get("title", {}).get("en") or "cluster-sem results"
     out = [title, "=" * min(len(title) * (2 if lang == "zh" else 1), 78),

@@ -120,4 +120,4 @@ class Results:
 
     def __repr__(self) -> str:
         m = self._doc["meta"]
-        return f"<Results {m.get('title', '')!s}: n={m.get('n_used')}, {len(self._doc['indirect_effects'])} indirect effects>"
+        return f"<Results {m.get('title', '')!s}: n={m.get('n_used')}, {len(self._doc.get('indirect_effects', ()))} indirect effects>"

@@ -152,6 +152,9 @@ class Spec(_Frozen):
     missing_codes: tuple[float, ...] = ()
     id: str | None = None
     group: str | None = None
+    # analysis group -> raw values of the group column merged into it; order = group order (first =
+    # reference group of multigroup analyses)
+    group_levels: dict[str, tuple[str | int | float, ...]] | None = None
     constructs: dict[str, Construct]
     controls: tuple[str, ...] = ()
     paths: tuple[Path, ...] = ()

@@ -139,6 +139,7 @@ def _column_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
             P.append(f"{src}: {key}: '{col}' is also a control. Fix: a column is either the {key} or a control")
     if spec.id is not None and spec.id == spec.group:
         P.append(f"{src}: group: '{spec.group}' is also the id column. Fix: the group column must differ from the id")
+    P += _group_level_problems(spec, src)
     for i, col in enumerate(spec.controls):
         if col in names:
             kind = "a construct" if col in spec.constructs else "an item"
@@ -148,6 +149,29 @@ def _column_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
         if spec.controls.index(col) != i:
             P.append(f"{src}: controls[{i}]: '{col}' is listed twice. Fix: list each control once")
     return P, []
+
+
+def _group_level_problems(spec: Spec, src: str) -> list[str]:
+    """group_levels needs a group column, non-empty value lists, and each raw value in one group only."""
+    if spec.group_levels is None:
+        return []
+    if not spec.group:
+        return [f"{src}: group_levels: given but the spec has no 'group' column. Fix: add e.g. group: region"]
+    P: list[str] = []
+    if not spec.group_levels:
+        P.append(f"{src}: group_levels: empty. Fix: map each analysis group to a list of raw values, or remove it")
+    owner: dict[str, str] = {}
+    from ..data.groups import group_label
+    for name, values in spec.group_levels.items():
+        if not values:
+            P.append(f"{src}: group_levels.{name}: no raw values. Fix: list the values of '{spec.group}' it merges")
+        for v in values:
+            key = group_label(v)
+            if key in owner and owner[key] != name:
+                P.append(f"{src}: group_levels.{name}: value '{key}' is already in group '{owner[key]}'. "
+                         "Fix: put each raw value in one group only")
+            owner.setdefault(key, name)
+    return P
 
 
 def _path_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:

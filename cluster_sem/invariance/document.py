@@ -1,0 +1,161 @@
+"""``cluster-sem invariance``: data by group → checks → levels, tests → one results document.
+
+Stages: spec → data (listwise; rows without a group value dropped and counted) → analysis groups
+(``group_levels``) → group-size checks → invariance levels (measurement model) → score tests at the
+first failing level → latent means (scalar level) → path differences (structural model) → document.
+The document holds the contract's ``invariance`` block plus ``data``, ``spec``, ``warnings`` and ``meta``
+(the same keys as a fit document, so the report header and terminal summary read it the same way).
+"""
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..data import prepare_data
+from ..data.groups import analysis_groups
+from ..errors import ClusterSemError
+from ..model.partable_groups import build_group_partable
+from ..pipeline import _num, _records, _versions, stage_spec
+from ..results.results import Results
+from ..spec import Spec
+from ..spec.syntax import measurement_syntax, structural_syntax
+from . import engine
+
+ESTIMATORS = ("ML", "MLR")
+MISSING = ("listwise", "fiml")
+CASES_PER_PARAMETER = 5
+
+
+@dataclass(frozen=True)
+class InvarianceOptions:
+    estimator: str = "ML"
+    missing: str = "listwise"
+    release: tuple[str, ...] = field(default=())
+    command: str = ""
+
+    def checked(self) -> "InvarianceOptions":
+        """Option values checked once, here, at the boundary."""
+        est = self.estimator.upper()
+        if est not in ESTIMATORS:
+            raise ClusterSemError(f"--estimator {self.estimator}: not known for invariance. Fix: use ML or MLR")
+        if self.missing not in MISSING:
+            raise ClusterSemError(f"--missing {self.missing}: not known. Fix: use listwise or fiml")
+        if est != "ML" or self.missing != "listwise":
+            what = f"--estimator {est}" if est != "ML" else f"--missing {self.missing}"
+            raise ClusterSemError(f"{what}: not available for invariance in this build. "
+                                  "Fix: use --estimator ML --missing listwise")
+        release = tuple(r.replace(" ", "") for part in self.release for r in part.split(",") if r.strip())
+        return InvarianceOptions(est, self.missing, release, self.command)
+
+
+def parse_release(text: str | None) -> tuple[str, ...]:
+    return () if not text else tuple(r.strip() for r in text.split(",") if r.strip())
+
+
+def _fit_json(fit: dict) -> dict:
+    return {k: ([_num(v) for v in val] if isinstance(val, list) else _num(val)) for k, val in fit.items()}
+
+
+def _second_order_dimensions(spec: Spec) -> list[str]:
+    return [d for c in spec.second_order.values() for d in (c.dimensions or ())]
+
+
+def _check_sizes(spec: Spec, counts: dict[str, int], source: str) -> list[str]:
+    """Exit (ClusterSemError) for a group smaller than the number of observed variables; warn below
+    5 cases per free parameter of the group's own (configural) model."""
+    if len(counts) < 2:
+        raise ClusterSemError(f"{source}: {spec.group}: only {len(counts)} group(s) with data "
+                              f"({', '.join(counts) or 'none'}). Fix: invariance needs at least two groups")
+    n_ov = len(spec.items) + (len(spec.controls) if spec.paths else 0)
+    for g, n in counts.items():
+        if n < n_ov:
+            raise ClusterSemError(
+                f"{source}: {spec.group}: group '{g}' has n = {n}, fewer cases than the {n_ov} observed variables "
+                f"of the model. Fix: merge it with another group in the spec's group_levels "
+                f"(e.g. group_levels: {{merged: [{g}, ...]}})")
+    per_group = build_group_partable(measurement_syntax(spec), ["_"]).n_free
+    return [f"group '{g}': n = {n} is fewer than {CASES_PER_PARAMETER} cases per free parameter "
+            f"({per_group} free parameters per group in the configural model); estimates may be unstable"
+            for g, n in counts.items() if n < CASES_PER_PARAMETER * per_group]
+
+
+def invariance_block(spec: Spec, grouped: engine.GroupedData, values: dict, counts: dict, options,
+                     warnings: list[str]) -> dict:
+    syntax = measurement_syntax(spec)
+    levels = engine.fit_levels(syntax, grouped, release=options.release)
+    failing = engine.first_failing(levels)
+    scores = engine.score_tests(failing)
+    scalar = next(lv for lv in levels if lv.name == "scalar")
+    means = engine.latent_means(scalar.fit, grouped.groups[0])
+    paths, path_model = [], None
+    spec_paths = [(p.to, x) for p in spec.paths for x in p.from_]
+    if spec_paths:
+        free, paths = engine.path_differences(engine.unlabelled(structural_syntax(spec, with_defined=False)),
+                                              grouped, spec_paths, release=options.release,
+                                              fixed_lv_means=_second_order_dimensions(spec))
+        path_model = {"fit": _fit_json(free.fit), "syntax": free.syntax, "converged": bool(free.converged),
+                      "parameters": _records(free.parameters), "warnings": list(free.problems)}
+        warnings += [f"path model: {w}" for w in free.problems]
+    for lv in levels:
+        warnings += [f"{lv.name} model: {w}" for w in lv.fit.problems]
+    return {
+        "group": spec.group, "estimator": options.estimator, "missing": options.missing,
+        "reference": grouped.groups[0],
+        "groups": [{"name": g, "n": counts[g], "values": list(values[g])} for g in grouped.groups],
+        "released": list(options.release),
+        "rules": {"delta_cfi": engine.CHEN_CFI, "delta_rmsea": engine.CHEN_RMSEA,
+                  "configural": "CFI >= .90 and RMSEA <= .08"},
+        "levels": [{"level": lv.name, "fit": _fit_json(lv.fit.fit),
+                    "delta": None if lv.delta is None else {k: _num(v) for k, v in lv.delta.items()},
+                    "decision": "holds" if lv.holds else "rejected", "converged": bool(lv.fit.converged),
+                    "syntax": lv.fit.syntax, "group_equal": list(eq),
+                    "parameters": _records(lv.fit.parameters)}
+                   for lv, (_, eq) in zip(levels, engine.LEVELS)],
+        "first_failing": failing.name if failing else None,
+        "score_tests": [{k: _num(v) if not isinstance(v, list) else v for k, v in r.items()} for r in scores],
+        "latent_means": [{k: _num(v) for k, v in r.items()} for r in means],
+        "path_differences": [{"path": r["path"], "chi2": _num(r["chi2"]), "df": r["df"], "pvalue": _num(r["pvalue"]),
+                              "est": {g: _num(v) for g, v in r["est"].items()},
+                              "se": {g: _num(v) for g, v in r["se"].items()}} for r in paths],
+        "path_model": path_model,
+    }
+
+
+def run_invariance(spec: Spec | str | Path, data, options: InvarianceOptions = InvarianceOptions(), *,
+                   timestamp: str | None = None) -> Results:
+    options = options.checked()
+    parsed, spec_sha = stage_spec(spec)
+    if not parsed.group:
+        raise ClusterSemError(f"{spec}: group: the spec names no group column. Fix: add e.g. group: region")
+    prepared = prepare_data(parsed, data, missing=options.missing, by_group=True)
+    source = prepared.source
+    groups = analysis_groups(prepared.frame, parsed.group, parsed.group_levels, source=source)
+    n_no_group = sum(1 for _, reason in prepared.dropped if parsed.group in reason.replace(",", " ").split())
+    frame = prepared.frame.copy()
+    frame[parsed.group] = groups.labels
+    counts = {g: n for g, n in groups.counts().items() if n > 0}
+    warnings = _check_sizes(parsed, counts, source)
+    order = tuple(g for g in groups.names if g in counts)
+    grouped = engine.GroupedData(frame, parsed.group, order)
+    block = invariance_block(parsed, grouped, groups.values, counts, options, warnings)
+    block["n_no_group"] = n_no_group
+    if n_no_group:
+        warnings.insert(0, f"{n_no_group} rows without a value in '{parsed.group}' were dropped for the "
+                           "multigroup analysis")
+    block["warnings"] = list(warnings)
+    stamp = timestamp or datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    doc = {
+        "invariance": block,
+        "data": {"source": source, "n_raw": prepared.n_raw, "n_used": prepared.n_used,
+                 "n_dropped": prepared.n_dropped, "dropped": [list(d) for d in prepared.dropped][:200],
+                 "log": list(prepared.log), "groups": counts},
+        "spec": parsed.model_dump(mode="json", by_alias=True, exclude_none=True),
+        "warnings": warnings,
+        "meta": {"version": _versions()["cluster_sem"], "data_sha256": prepared.sha256, "spec_sha256": spec_sha,
+                 "n_used": prepared.n_used, "n_dropped": prepared.n_dropped, "estimator": options.estimator,
+                 "missing": options.missing, "title": parsed.title.model_dump(exclude_none=True),
+                 "command": options.command, "versions": _versions(), "timestamp": stamp, "analysis": "invariance",
+                 "conventions": "lavaan 0.6 (ML, group.equal, lavTestLRT, lavTestScore)"},
+    }
+    return Results.from_document(doc)

@@ -1,0 +1,188 @@
+"""Fit a multigroup and/or mean-structure model through lavaan's stages, each a pluggable piece:
+
+    sample statistics (``sample_stats``) → parameter table (``partable_groups``) → matrices per group
+    (``group_model``) → objective (``OBJECTIVES``) → estimates (Fisher scoring then BFGS, ``estimator.minimise_quasi_newton``)
+    → vcov (``vcov.VCOV``) → test (``statistic.TESTS``) → fit indices (``fit_measures_groups``)
+
+``fit_model(..., group=...)`` (or ``meanstructure=True``) lands here; the single-group covariance-only
+path in ``fitted.py`` is untouched (its numbers are pinned by the lavaan tests and the bootstrap).
+A new estimator registers an objective, a vcov and a test under new names — not a new pipeline.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import FitError
+from .admissibility import admissibility_problems
+from .estimator import MLSolution, minimise_quasi_newton, simple_start
+from .fit_indices import fit_measures_groups
+from .group_model import GroupModel, build_group_model
+from .inference import defined_gradient, defined_values, standardized, standardized_defined
+from .objective_ml import BatchStats, MLObjective
+from .partable import ParTable
+from .partable_groups import build_group_partable
+from .sample_stats import SampleStats, sample_statistics
+from .statistic import TESTS
+from .vcov import VCOV
+
+OBJECTIVES = {"ML": MLObjective}
+ESTIMATORS = {"ML": ("ML", "expected", "standard")}   # estimator → (objective, vcov, test)
+
+
+def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, groups: Sequence[str] | None = None,
+               group_equal: Iterable[str] = (), group_partial: Iterable[str] = (),
+               equal_rows: Iterable[str] = (), meanstructure: bool = True, estimator: str = "ML",
+               use_semopy: bool = True, fixed_lv_means: Iterable[str] = (), start_fit=None):
+    """Fit by ``estimator`` and return a ``ModelFit`` whose parameter rows carry a ``group`` column.
+
+    ``start_fit``: a previous fit of a nested model (e.g. the previous invariance level) whose estimates
+    start this one — faster and steadier than the pooled start."""
+    if estimator not in ESTIMATORS:
+        raise FitError(f"estimator '{estimator}' is not available here. Fix: use {', '.join(ESTIMATORS)}")
+    obj_name, vcov_name, test_name = ESTIMATORS[estimator]
+    base_pt = build_group_partable(syntax, ["_"], meanstructure=False)
+    stats = sample_statistics(data, _model_ov(base_pt), group=group, groups=groups)
+    names = stats.groups if group is not None else ("",)
+    pt = build_group_partable(syntax, names, group_equal=group_equal, group_partial=group_partial,
+                              equal_rows=equal_rows, meanstructure=meanstructure, fixed_lv_means=fixed_lv_means)
+    model = build_group_model(pt)
+    objective = OBJECTIVES[obj_name](model)
+    if start_fit is not None:
+        start, note = warm_start(start_fit, pt, model, stats), "previous model's estimates, Fisher scoring"
+    else:
+        start, note = start_values(syntax, data, pt, model, stats, use_semopy=use_semopy)
+    sol = estimate(objective, stats, start)
+    if not sol.converged:
+        retry = estimate(objective, stats, _simple_start(pt, model, stats), max_iter=2000)
+        if retry.converged or retry.fmin < sol.fmin:
+            sol, note = retry, note + "; restarted from simple values"
+    return assemble_groups(syntax, pt, model, objective, stats, sol, vcov_name=vcov_name, test_name=test_name,
+                           start_note=note)
+
+
+def _model_ov(pt: ParTable) -> tuple[str, ...]:
+    from .matrices import build_matrix_model
+    return build_matrix_model(pt.group_view(0)).ov
+
+
+def estimate(objective, stats: SampleStats, start: np.ndarray, *, max_iter: int = 500) -> MLSolution:
+    batch = BatchStats.single(stats)
+    return minimise_quasi_newton(lambda th: tuple(x[0] for x in objective(th[None], batch)),
+                                 lambda th: objective.expected_hessian(th, stats), start, max_iter=max_iter)
+
+
+def _simple_start(pt: ParTable, model: GroupModel, stats: SampleStats) -> np.ndarray:
+    """lavaan-like simple start per group; intercepts at the group means, latent means 0."""
+    theta = np.full(pt.n_free, np.nan)
+    for g, mm in enumerate(model.blocks):
+        t = simple_start(mm, stats.cov[g])
+        seen = np.unique(mm.f_idx)
+        fill = seen[np.isnan(theta[seen])]
+        theta[fill] = t[fill]
+    io = {v: i for i, v in enumerate(model.ov)}
+    for p in pt.params:
+        if p.op == "~1" and p.free >= 0 and np.isnan(theta[p.free]):
+            theta[p.free] = stats.mean[p.group][io[p.lhs]] if p.lhs in io else 0.0
+    return np.nan_to_num(theta)
+
+
+def start_values(syntax: str, data: pd.DataFrame, pt: ParTable, model: GroupModel, stats: SampleStats, *,
+                 use_semopy: bool) -> tuple[np.ndarray, str]:
+    """Start every group at the single-group (pooled) ML solution; intercepts at the group means.
+
+    Why: the pooled fit (semopy start + Fisher scoring) is a robust, admissible point near every group's
+    solution, so Fisher scoring on the multigroup objective converges in a few steps."""
+    theta = _simple_start(pt, model, stats)
+    try:
+        from .fitted import fit_model
+        pooled = fit_model(syntax, pd.DataFrame(np.concatenate(stats.data), columns=list(model.ov)),
+                           use_semopy=use_semopy)
+    except (FitError, np.linalg.LinAlgError):
+        return theta, "simple start values, Fisher scoring"
+    est = {(r.lhs, r.op, r.rhs): r.est for r in pooled.parameters.itertuples() if r.op != ":="}
+    for p in pt.params:
+        if p.free >= 0 and p.op != "~1" and (p.lhs, p.op, p.rhs) in est:
+            theta[p.free] = est[(p.lhs, p.op, p.rhs)]
+    return theta, "pooled single-group ML start, Fisher scoring"
+
+
+def warm_start(previous, pt: ParTable, model: GroupModel, stats: SampleStats) -> np.ndarray:
+    """Start values from another fit's rows, matched by lhs/op/rhs (and group when it has groups)."""
+    theta = _simple_start(pt, model, stats)
+    P = previous.parameters
+    grouped = "group" in P.columns
+    est = {(r.lhs, r.op, r.rhs, r.group if grouped else ""): r.est for r in P.itertuples() if r.op != ":="}
+    names = pt.groups or ("",)
+    for p in pt.params:
+        key = (p.lhs, p.op, p.rhs, names[p.group] if grouped else "")
+        if p.free >= 0 and key in est and np.isfinite(est[key]):
+            theta[p.free] = est[key]
+    return theta
+
+
+def assemble_groups(syntax: str, pt: ParTable, model: GroupModel, objective, stats: SampleStats,
+                    sol: MLSolution, *, vcov_name: str, test_name: str, start_note: str = ""):
+    """SEs, standardized values, defined effects, test, fit indices and admissibility of a solution."""
+    from .fitted import PARAM_COLUMNS, ModelFit, _pvalue
+    theta = sol.theta
+    vcov = VCOV[vcov_name](objective, theta, stats)
+    se_free = np.sqrt(np.diag(vcov))
+    sigma, mu = model.implied(theta, stats.cov, stats.mean)
+    io = {v: i for i, v in enumerate(model.ov)}
+    est = np.empty(len(pt.params))
+    std = np.empty(len(pt.params))
+    problems: list[str] = []
+    for g, mm in enumerate(model.blocks):
+        view = pt.group_view(g)
+        rows = [r for r, p in enumerate(pt.params) if p.group == g and p.op != "~1"]
+        std_g = standardized(view, mm, theta, stats.cov[g])
+        std[rows] = std_g
+        for r, p in zip(rows, view.params):
+            est[r] = theta[p.free] if p.free >= 0 else (stats.cov[g][io[p.lhs], io[p.rhs]] if p.exo else p.value)
+        lam, beta, psi, _ = (x[0] for x in mm.matrices(theta[None], stats.cov[g][None]))
+        A = np.linalg.inv(np.eye(mm.m) - beta)
+        sd_eta = np.sqrt(np.clip(np.diag(A @ psi @ A.T), 1e-300, None))
+        sd_ov = np.sqrt(np.clip(np.diag(sigma[g]), 1e-300, None))
+        for r, p in enumerate(pt.params):
+            if p.group != g or p.op != "~1":
+                continue
+            if p.free >= 0:
+                est[r] = theta[p.free]
+            elif p.exo:
+                est[r] = stats.mean[g][io[p.lhs]]
+            else:
+                est[r] = p.value
+            sd = sd_ov[io[p.lhs]] if p.lhs in pt.variables.ov_ind else sd_eta[mm.eta.index(p.lhs)]
+            std[r] = est[r] / sd
+        where = f"group {stats.groups[g]}: " if len(model.blocks) > 1 else ""
+        problems += [where + s for s in admissibility_problems(
+            view, mm, theta, stats.cov[g], std_g, n=stats.ntotal, converged=sol.converged,
+            se_available=bool(np.all(np.isfinite(se_free))))]
+    problems = list(dict.fromkeys(problems))
+    rows = []
+    for r, p in enumerate(pt.params):
+        se = float(se_free[p.free]) if p.free >= 0 else 0.0
+        z = est[r] / se if p.free >= 0 and se > 0 else None
+        rows.append([p.lhs, p.op, p.rhs, p.label, float(est[r]), se, z, _pvalue(z), float(std[r]),
+                     stats.groups[p.group]])
+    if pt.defined:
+        dval = defined_values(pt, theta)
+        jac = defined_gradient(pt, theta)
+        dse = np.sqrt(np.einsum("ik,kl,il->i", jac, vcov, jac))
+        dstd = standardized_defined(pt.group_view(0), std[[r for r, p in enumerate(pt.params)
+                                                              if p.group == 0 and p.op != "~1"]])
+        for row, v, s, st in zip(pt.defined, dval, dse, dstd):
+            z = v / s if s > 0 else None
+            rows.append([row.lhs, ":=", row.rhs, row.lhs, float(v), float(s), z, _pvalue(z), float(st), ""])
+    table = pd.DataFrame(rows, columns=PARAM_COLUMNS + ["group"])
+    test = TESTS[test_name](sol.fmin, stats, model)
+    x_index = [io[v] for v in pt.variables.ov_x]
+    fit = fit_measures_groups(test=test, S=stats.cov, M=stats.mean, sigma=sigma, mu=mu, n=stats.n,
+                              n_free=pt.n_free, x_index=x_index, meanstructure=pt.meanstructure)
+    return ModelFit(syntax, pt, model.blocks[0], theta, vcov, stats.cov[0], sigma[0], stats.ntotal, table, fit,
+                    sol.converged, sol.iterations, tuple(problems), start_note,
+                    sample=stats, group_model=model, objective=objective, test=test, implied_mean=mu,
+                    implied_covs=sigma)
