@@ -82,7 +82,7 @@ def resample_moments(su: WLSMVBootstrapSetup, weights: np.ndarray):
         if not _categories_present(st, w):
             continue
         res = conditional_stats(st.coding, su.X, rho0, ia, ib, weights=w, start=(st.bounds, st.slopes),
-                                diagonal_only=True, newton_steps=2)
+                                diagonal_only=True, newton_steps=8)
         if res is None:
             continue
         _, th, sl, rho, dg = res

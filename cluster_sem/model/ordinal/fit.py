@@ -65,8 +65,8 @@ def model_moments(dm: DeltaModel, st: OrdinalStats, frame: pd.DataFrame) -> np.n
         r = np.array([[np.corrcoef(frame[a], frame[b])[0, 1] for b in st.covariates] for a in st.items])
         S[np.ix_(y, x)] = r * sd_x
         S[np.ix_(x, y)] = (r * sd_x).T
-        if np.linalg.eigvalsh(S).min() <= 1e-8:
-            S[np.ix_(y, x)] = S[np.ix_(x, y)].T * 0.0
+        if np.linalg.eigvalsh(S).min() <= 1e-8:   # start values only: fall back to uncorrelated
+            S[np.ix_(y, x)] = 0.0
             S[np.ix_(x, y)] = 0.0
     return S
 
