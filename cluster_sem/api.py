@@ -12,7 +12,7 @@ from .spec import Spec, load_spec
 
 
 def fit(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, bootstrap: int = 0, seed: int = 2026,
-        jobs: int = 1, ci_level: float = 0.95, missing: str = "listwise", estimator: str = "ML",
+        jobs: int = 1, ci_level: float = 0.95, missing: str = "listwise", estimator: str | None = None,
         ci: str = "auto", scheduler: str | None = None, quiet: bool = True, command: str = "",
         timestamp: str | None = None, engine: str = "default", interaction_method: str = "lms") -> Results:
     """Fit the spec's measurement (CFA) and structural models to ``data`` and return frozen Results.
@@ -22,6 +22,8 @@ def fit(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, bootstrap: 
     ``engine``: ``"default"`` (lavaan's start values + Fisher scoring/BFGS, no semopy) or ``"semopy"``
     (semopy's solution as the start; the same optimum, a slower start-up).
     ``interaction_method`` (lms | qml | dblcent) estimates the spec's latent ``interactions``.
+    ``estimator`` None uses the spec's default: WLSMV (items as ordered categories) if it says
+    ``ordinal: true``, else ML.
     """
     check_options("fit", {"bootstrap": bootstrap, "seed": seed, "jobs": jobs, "ci_level": ci_level, "ci": ci,
                           "missing": missing, "estimator": estimator, "scheduler": scheduler, "engine": engine,

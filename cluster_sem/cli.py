@@ -79,9 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CI reported for indirect effects (auto: percentile bootstrap if --bootstrap > 0, else delta)")
     p.add_argument("--missing", choices=_allowed("missing"), default="listwise",
                    help="listwise (default) or fiml (full-information ML, lavaan missing = \"ml\")")
-    p.add_argument("--estimator", choices=_allowed("estimator"), default="ML",
-                   help="ML (default) or MLR (robust: sandwich SEs, Yuan-Bentler scaled chi2); "
-                        "WLSMV is not implemented in this version")
+    p.add_argument("--estimator", choices=_allowed("estimator"), default=None,
+                   help="ML (default; WLSMV when the spec says ordinal: true), MLR (robust: sandwich SEs, "
+                        "Yuan-Bentler scaled chi2), or WLSMV (every item an ordered category: polychoric "
+                        "correlations, DWLS, robust SEs, scaled-shifted chi2)")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     p.add_argument("--engine", choices=_allowed("engine"), default="default",

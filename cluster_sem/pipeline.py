@@ -35,7 +35,7 @@ class FitOptions:
     jobs: int = 1
     level: float = 0.95
     missing: str = "listwise"
-    estimator: str = "ML"
+    estimator: str | None = None  # None: the spec decides (WLSMV if `ordinal: true`, else ML)
     ci: str = "auto"          # auto: bootstrap percentile if B > 0, else delta-method (normal) CI
     scheduler: str | None = None
     quiet: bool = True
@@ -59,13 +59,21 @@ def stage_data(spec: Spec, data, options: FitOptions):
     from .data import prepare_data
     if options.missing not in ("listwise", "fiml"):
         raise ClusterSemError(f"--missing '{options.missing}' is not known. Fix: use listwise or fiml")
-    if options.estimator.upper() not in ("ML", "MLR"):
-        raise ClusterSemError(f"--estimator {options.estimator}: only ML and MLR are implemented in this version. "
-                              "Fix: use --estimator ML or --estimator MLR")
+    if options.estimator.upper() == "WLSMV" and options.missing == "fiml":
+        raise ClusterSemError("--estimator WLSMV with --missing fiml: full-information ML is an ML method; "
+                              "WLSMV uses the complete rows here. Fix: use --missing listwise with WLSMV, or "
+                              "--estimator MLR with --missing fiml")
     from .data.estimable import check_estimable
     prepared = prepare_data(spec, data, missing=options.missing, by_group=False)  # single group: keep rows without one
     check_estimable(spec, prepared)
     return prepared
+
+
+def resolve_estimator(spec: Spec, requested: str | None) -> str:
+    """The estimator actually used: the user's choice, else WLSMV for `ordinal: true` specs, else ML."""
+    if requested is None:
+        return "WLSMV" if spec.ordinal else "ML"
+    return requested.upper()
 
 
 def _fitter(options: FitOptions):
@@ -80,6 +88,12 @@ def _fitter(options: FitOptions):
 
 
 def stage_fit(spec: Spec, frame: pd.DataFrame, options: FitOptions | None = None) -> tuple[ModelFit, ModelFit]:
+    if options is not None and options.estimator.upper() == "WLSMV":
+        # every questionnaire item is an ordered category; controls stay continuous
+        from .model.ordinal.fit import fit_model_wlsmv
+        items = list(spec.items)
+        return (fit_model_wlsmv(measurement_syntax(spec), frame, items),
+                fit_model_wlsmv(structural_syntax(spec, with_defined=True), frame, items))
     fitter = _fitter(options) if options is not None else fit_model
     measurement = fitter(measurement_syntax(spec), frame)
     structural = fitter(structural_syntax(spec, with_defined=True), frame)
@@ -90,6 +104,7 @@ def stage_quality(spec: Spec, cfa: ModelFit, frame: pd.DataFrame, raw: pd.DataFr
     """α/ω/AVE from the CFA (two-step approach), HTMT and Harman from the items, descriptives from all rows."""
     from .quality import (fornell_larcker, harman_single_factor, htmt, htmt_flags, item_descriptives,
                           measurement_quality)
+    from .results.estimator_choice import estimator_choice
     constructs = {c: spec.items_of(c) for c in spec.first_order}
     P = cfa.parameters
     loadings = {c: P[(P.op == "=~") & (P.lhs == c)].set_index("rhs")["est"] for c in constructs}
@@ -102,6 +117,13 @@ def stage_quality(spec: Spec, cfa: ModelFit, frame: pd.DataFrame, raw: pd.DataFr
     items = [i for c in constructs.values() for i in c]
     frame = frame.dropna(subset=items)  # FIML keeps blanks; α, HTMT (semTools: listwise) and Harman use complete rows
     quality = measurement_quality(loadings, psi, S, frame)
+    ordinal = bool((P.op == "|").any())
+    if ordinal:  # WLSMV: ω above is on the latent-response scale; add categorical ω and ordinal α
+        from .quality.ordinal_reliability import categorical_omega, ordinal_alpha
+        th = {item: g["est"].to_numpy() for item, g in P[P.op == "|"].groupby("lhs", sort=False)}
+        for c, lam in loadings.items():
+            quality[c]["omega_categorical"] = categorical_omega(lam, float(psi.loc[c, c]), th, S)
+            quality[c]["alpha_ordinal"] = ordinal_alpha(S, list(lam.index))
     ave = {c: quality[c]["ave"] for c in constructs}
     table = htmt(frame, constructs)
     return {
@@ -111,6 +133,7 @@ def stage_quality(spec: Spec, cfa: ModelFit, frame: pd.DataFrame, raw: pd.DataFr
         "fornell_larcker": fornell_larcker(ave, cfa.latent_correlations()),
         "harman": harman_single_factor(frame[items]),
         "descriptives": item_descriptives(raw if raw is not None else frame, items),
+        "estimator_choice": estimator_choice(frame, items, "WLSMV" if ordinal else "ML"),
     }
 
 
@@ -175,7 +198,11 @@ def stage_effects(spec: Spec, structural: ModelFit, frame: pd.DataFrame, options
     """Indirect and total effects with their CIs; the bootstrap runs here when requested."""
     boot = None
     mc = None
-    if options.bootstrap > 0:
+    if options.bootstrap > 0 and options.estimator == "WLSMV":
+        from .bootstrap.wlsmv import run_bootstrap_wlsmv
+        boot = run_bootstrap_wlsmv(structural, frame, B=options.bootstrap, seed=options.seed,
+                                   level=options.level, quiet=options.quiet)
+    elif options.bootstrap > 0:
         from .bootstrap import run_bootstrap
         boot = run_bootstrap(structural, frame, B=options.bootstrap, seed=options.seed, jobs=options.jobs,
                              level=options.level, scheduler=options.scheduler, quiet=options.quiet)
@@ -338,6 +365,7 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
         "descriptives": _records(quality["descriptives"].reset_index()
                                  if quality["descriptives"].index.name else quality["descriptives"]),
         "fit_verdicts": {"measurement": fit_verdicts(cfa.fit), "structural": fit_verdicts(sem.fit)},
+        "estimator_choice": quality.get("estimator_choice"),
         "hypotheses": [{k: _num(v) for k, v in h.items()} for h in hypotheses],
         "mediation": mediation,
         "bootstrap": effects["bootstrap"],
@@ -353,7 +381,7 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
                  "bootstrap": options.bootstrap, "ci_level": options.level,
                  "title": spec.title.model_dump(exclude_none=True), "command": options.command,
                  "versions": _versions(), "timestamp": timestamp,
-                 "conventions": "lavaan 0.6 (ML, N-based chi2, expected information SEs, fixed.x)"},
+                 "conventions": CONVENTIONS.get(options.estimator.upper(), CONVENTIONS["ML"])},
     }
     doc.update(data_diagnostics(data.frame, cfa))
     return doc
@@ -378,12 +406,23 @@ def data_diagnostics(frame: pd.DataFrame, cfa: ModelFit) -> dict:
                           for k, v in normality.items()}}
 
 
+CONVENTIONS = {
+    "ML": "lavaan 0.6 (ML, N-based chi2, expected information SEs, fixed.x)",
+    "MLR": "lavaan 0.6 (MLR: Huber-White sandwich SEs with the observed information as bread, Yuan-Bentler "
+           "(Mplus) scaled chi2, robust CFI/TLI/RMSEA, fixed.x)",
+    "WLSMV": "lavaan 0.6 (WLSMV: ordered items, polychoric correlations, DWLS with diagonal weights, delta "
+             "parameterization, robust.sem SEs, scaled-shifted chi2 with N - 1, conditional.x for controls)",
+}
+
+
 def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | None = None) -> Results:
     """All stages; returns the frozen Results."""
+    import dataclasses
     import datetime
     from .model.interaction import check_interaction_method
     check_interaction_method(options.interaction_method)
     parsed, spec_sha = stage_spec(spec)
+    options = dataclasses.replace(options, estimator=resolve_estimator(parsed, options.estimator))
     prepared = stage_data(parsed, data, options)
     cfa, sem = stage_fit(parsed, prepared.frame, options)
     quality = stage_quality(parsed, cfa, prepared.frame, getattr(prepared, "raw_items", None))

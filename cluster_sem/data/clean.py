@@ -265,6 +265,15 @@ def prepare_data(spec: Spec, data: str | Path | pd.DataFrame, *, source: str | N
         log.append(f"{len(fractional)} item columns hold non-integer values ({', '.join(fractional[:MAX_LISTED])}"
                    f"{', ...' if len(fractional) > MAX_LISTED else ''}); used as continuous scores")
 
+    # collapsed categories (spec `recode:`), on the raw answer codes, before reverse keys
+    for col in items:
+        mapping = {**spec.recode.get("all", {}), **spec.recode.get(col, {})}
+        if mapping:
+            hit = values[col].isin(list(mapping))
+            values[col] = values[col].replace(mapping)
+            shown = ", ".join(f"{a:g}\u2192{b:g}" for a, b in mapping.items())
+            log.append(f"recoded {col}: {shown} ({int(hit.sum())} answers changed; spec recode)")
+
     # reverse keys
     for col, item in spec.items.items():
         if item.reverse:

@@ -244,11 +244,13 @@ def build_context(doc: dict, lang: str = "en") -> dict:
     fm, fs = mm.get("fit") or {}, sm.get("fit") or {}
 
     def _rmsea_ci(f):
-        ci = f.get("rmsea_ci90") or [None, None]
+        ci = f.get("rmsea_ci90_scaled") or f.get("rmsea_ci90") or [None, None]
         return f"[{fmt_unit(ci[0])}, {fmt_unit(ci[1])}]"
 
-    ctx["fit_note"] = t("fit_note", df_m=fm.get("df", "—"), chi_m=fmt(fm.get("chi2"), 2), p_m=_p_eq(fm.get("pvalue")),
-                        df_s=fs.get("df", "—"), chi_s=fmt(fs.get("chi2"), 2), p_s=_p_eq(fs.get("pvalue")),
+    sc = "_scaled" if fm.get("chi2_scaled") is not None else ""   # WLSMV: report the scaled-shifted χ²
+    ctx["fit_note"] = t("fit_note", df_m=fm.get("df", "—"), chi_m=fmt(fm.get("chi2" + sc), 2),
+                        p_m=_p_eq(fm.get("pvalue" + sc)),
+                        df_s=fs.get("df", "—"), chi_s=fmt(fs.get("chi2" + sc), 2), p_s=_p_eq(fs.get("pvalue" + sc)),
                         ci_m=_rmsea_ci(fm), ci_s=_rmsea_ci(fs)) if fm and fs else ""
     ctx["ic_note"] = t("ic_note", aic_m=fmt(fm.get("aic"), 1), aic_s=fmt(fs.get("aic"), 1),
                        bic_m=fmt(fm.get("bic"), 1), bic_s=fmt(fs.get("bic"), 1)) if fm and fs else ""
@@ -380,6 +382,9 @@ def build_context(doc: dict, lang: str = "en") -> dict:
     ctx["diagnostics"] = diagnostics_context(doc, lang)
     from .moderation import moderation_context  # latent interactions (spec ``interactions``), if any
     ctx.update(moderation_context(doc, lang, with_svg=False))
+    from .ordinal_context import ordinal_context  # estimator method, estimator-choice note, ordinal reliability
+    ctx.update(ordinal_context(doc, t, clabel))
+    ctx["data_rows"] = [(k, ctx["estimator_method"]) if k == t("estimator") else (k, v) for k, v in ctx["data_rows"]]
     return ctx
 
 

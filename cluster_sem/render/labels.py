@@ -451,3 +451,12 @@ def title(doc: dict, lang: str = "en") -> str:
 
 __all__ = ["LABELS", "LANGS", "REFERENCES", "check_lang", "phrase", "translator", "pick", "construct_label",
            "item_index", "hypothesis_text", "indirect_label", "title"]
+
+
+def _merge_ordinal_labels() -> None:
+    from .ordinal_labels import ORDINAL_LABELS
+    for lang, phrases in ORDINAL_LABELS.items():
+        LABELS[lang].update(phrases)
+
+
+_merge_ordinal_labels()

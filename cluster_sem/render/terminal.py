@@ -16,13 +16,14 @@ def _table(header: list[str], rows: list[list[str]], align: str | None = None) -
 
 
 def _fit_block(name: str, fit: dict, verdicts: dict) -> list[str]:
-    lo, hi = fit["rmsea_ci90"]
+    s = "_scaled" if fit.get("chi2_scaled") is not None else ""   # WLSMV: scaled-shifted χ², .scaled indices
+    lo, hi = fit.get("rmsea_ci90" + s) or fit["rmsea_ci90"]
     v = {k: verdicts[k]["verdict"] for k in verdicts}
     return [
-        f"{name}: chi2({fit['df']}) = {fmt(fit['chi2'], 2)}, p {fmt_p(fit['pvalue'])}, "
+        f"{name}: chi2({fit['df']}) = {fmt(fit['chi2' + s], 2)}, p {fmt_p(fit['pvalue' + s])}, "
         f"chi2/df = {fmt(verdicts['chi2_df']['value'], 2)} [{v['chi2_df']}]",
-        f"    CFI = {fmt(fit['cfi'])} [{v['cfi']}], TLI = {fmt(fit['tli'])} [{v['tli']}], "
-        f"RMSEA = {fmt(fit['rmsea'])} 90% CI [{fmt(lo)}, {fmt(hi)}] [{v['rmsea']}], "
+        f"    CFI = {fmt(fit['cfi' + s])} [{v['cfi']}], TLI = {fmt(fit['tli' + s])} [{v['tli']}], "
+        f"RMSEA = {fmt(fit['rmsea' + s])} 90% CI [{fmt(lo)}, {fmt(hi)}] [{v['rmsea']}], "
         f"SRMR = {fmt(fit['srmr'])} [{v['srmr']}]",
         f"    AIC = {fmt(fit['aic'], 1)}, BIC = {fmt(fit['bic'], 1)}, n = {fit['n']}",
     ]

@@ -28,9 +28,12 @@ def verdict(index: str, value: float | None) -> str:
 
 
 def fit_verdicts(fit: dict) -> dict:
-    chi2_df = fit["chi2"] / fit["df"] if fit.get("df") else None
-    values = {"cfi": fit.get("cfi"), "tli": fit.get("tli"), "rmsea": fit.get("rmsea"), "srmr": fit.get("srmr"),
-              "chi2_df": chi2_df}
+    """Verdicts on the indices a reader reports: the robust (`*_scaled`) ones when the estimator has them
+    (WLSMV: scaled-shifted χ², CFI/TLI/RMSEA.scaled, as Mplus and lavaan users report them)."""
+    s = "_scaled" if fit.get("chi2_scaled") is not None else ""
+    chi2_df = fit["chi2" + s] / fit["df"] if fit.get("df") else None
+    values = {"cfi": fit.get("cfi" + s), "tli": fit.get("tli" + s), "rmsea": fit.get("rmsea" + s),
+              "srmr": fit.get("srmr"), "chi2_df": chi2_df}
     return {k: {"value": v, "verdict": verdict(k, v), "good": CUTOFFS[k]["good"],
                 "acceptable": CUTOFFS[k]["acceptable"], "direction": CUTOFFS[k]["direction"],
                 "source": CUTOFFS[k]["source"]} for k, v in values.items()}

@@ -196,6 +196,10 @@ class Spec(_Frozen):
     hypotheses: dict[str, Hypothesis] = {}
     allow_cycles: bool = False
     population: Population | None = None
+    # ordered-categorical items: `ordinal: true` makes WLSMV the default estimator; `recode` collapses
+    # answer categories per item before analysis ({item: {from: to}}, raw answer codes; `all` = every item)
+    ordinal: bool = False
+    recode: dict[str, dict[float, float]] = {}
 
     # -- convenience views used everywhere downstream ------------------------------------------------
     @property

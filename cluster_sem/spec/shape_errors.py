@@ -45,6 +45,8 @@ _FIELD_FIX = {
     "allow_cycles": "write allow_cycles: true or allow_cycles: false",
     "interactions": "write a list of {name: IOLxDF, between: [IOL, DF], to: CE}",
     "effect": "use a standardized coefficient in [-1, 1], e.g. effect: -0.2",
+    "ordinal": "write ordinal: true (items are ordered categories: WLSMV) or ordinal: false",
+    "recode": "write recode: {ITEM: {FROM: TO}}, e.g. recode: {NC1: {1: 2}} or recode: {all: {1: 2}}",
 }
 _TYPE_FIX = {
     "bool_parsing": "write true or false", "bool_type": "write true or false",

@@ -33,7 +33,8 @@ def spec_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
     problems: list[str] = []
     warns: list[str] = []
     for check in (_scale_problems, _construct_problems, _column_problems, _path_problems,
-                  _covariance_problems, _indirect_problems, _interaction_problems, _population_problems):
+                  _covariance_problems, _indirect_problems, _interaction_problems, _population_problems,
+                  _recode_problems):
         if not spec.constructs and check not in (_scale_problems, _construct_problems):
             break  # every later check would only repeat "unknown construct": report the root problem alone
         p, w = check(spec, src)
@@ -439,3 +440,20 @@ def _threshold_problems(spec: Spec, src: str) -> list[str]:
         elif any(b <= a for a, b in zip(cuts, cuts[1:])):
             P.append(f"{src}: {key}: cut points must strictly increase. Fix: sort them and remove repeats")
     return P
+
+
+def _recode_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
+    """``recode:`` names items (or ``all``) and maps answer codes inside the item's scale."""
+    P: list[str] = []
+    for key, mapping in spec.recode.items():
+        if key != "all" and key not in spec.items:
+            P.append(f"{src}: recode.{key}: '{key}' is not an item{_suggest(key, spec.items)}. "
+                     "Fix: use an item id from 'constructs', or 'all' for every item")
+            continue
+        sc = spec.scale if key == "all" else spec.scale_of(key)
+        for a, b in mapping.items():
+            for v in (a, b):
+                if not sc.min <= v <= sc.max:
+                    P.append(f"{src}: recode.{key}: code {v:g} is outside the scale {sc.min}-{sc.max}. "
+                             "Fix: map answer codes of the scale onto neighbouring codes, e.g. {1: 2}")
+    return P, []

@@ -1,0 +1,71 @@
+"""Step 3 of Muthén (1984): the asymptotic covariance Γ of (thresholds, polychoric correlations).
+
+lavaan (``muthen1984``) forms the sandwich WLS.W = B⁻¹ (Σᵢ scᵢ scᵢ') B⁻ᵀ with the block-triangular bread
+B = [[A11, 0], [A21, A22]] of the two-step estimating equations (A11: per-item blocks of the threshold
+scores' cross-products; A21: Σ sc_ρ · ∂log π/∂τ; A22: diagonal Σ sc_ρ²) and Γ = N · WLS.W.  We write the
+same sandwich through casewise influence functions ψᵢ = B⁻¹ scᵢ, so Γ = N Σᵢ ψᵢψᵢ'.  Without covariates
+every score depends only on the case's cell, so ψ is computed once per cell and gathered per case — and
+the diagonal of Γ (all DWLS needs) is a weighted sum over cells, cheap for every bootstrap resample.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .polychoric import PairCells
+
+
+@dataclass(frozen=True)
+class Influence:
+    """ψ at the category / cell level (leading axes ..., then item or pair)."""
+
+    threshold: np.ndarray   # (..., p, K, K−1): ψ of item v's thresholds for a case in category c
+    rho: np.ndarray         # (..., P, K, K): ψ of the pair's correlation for a case in cell (c, d)
+
+
+def influence(counts: np.ndarray, uni_scores: np.ndarray, n_cat: np.ndarray, tables: np.ndarray,
+              cells: PairCells, ia: np.ndarray, ib: np.ndarray) -> Influence:
+    """Cell-level influence functions (all arrays may carry leading resample axes)."""
+    k1 = uni_scores.shape[-1]
+    real = np.arange(k1)[None, :] < (n_cat[:, None] - 1)                          # (p, K−1)
+    a11 = np.einsum("...vc,...vcs,...vct->...vst", counts, uni_scores, uni_scores)
+    pad = (~real)[:, :, None] & np.eye(k1, dtype=bool)[None]                       # identity on unused slots
+    a11 = a11 + pad
+    psi_th = np.linalg.solve(a11[..., None, :, :], uni_scores[..., None]).squeeze(-1)  # (..., p, K, K−1)
+    tab, s_rho = tables[..., 0, :, :], cells.score_rho[..., 0, :, :]        # drop the unit axis (U = 1)
+    th1, th2 = cells.score_b1[..., 0, :, :, 1:-1], cells.score_b2[..., 0, :, :, 1:-1]  # bounds 1…K−1 = τ
+    a21_1 = np.einsum("...pcd,...pcd,...pcdt->...pt", tab, s_rho, th1)
+    a21_2 = np.einsum("...pcd,...pcd,...pcdt->...pt", tab, s_rho, th2)
+    a22 = np.einsum("...pcd,...pcd->...p", tab, s_rho ** 2)
+    th_a = psi_th[..., ia, :, :]                                                   # (..., P, K, K−1)
+    th_b = psi_th[..., ib, :, :]
+    corr_a = np.einsum("...pt,...pct->...pc", a21_1, th_a)
+    corr_b = np.einsum("...pt,...pdt->...pd", a21_2, th_b)
+    psi_rho = (s_rho - corr_a[..., :, :, None] - corr_b[..., :, None, :]) / a22[..., None, None]
+    return Influence(psi_th, psi_rho)
+
+
+def casewise(inf: Influence, codes: np.ndarray, n_cat: np.ndarray, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
+    """ψ per case (n × (thresholds + pairs)), in the order of the sample-statistics vector."""
+    cols = []
+    for v in range(codes.shape[1]):
+        cols.append(inf.threshold[v][codes[:, v], : n_cat[v] - 1])
+    P = len(ia)
+    cols.append(inf.rho[np.arange(P)[None, :], codes[:, ia], codes[:, ib]])
+    return np.concatenate(cols, axis=1)
+
+
+def gamma_full(inf: Influence, codes: np.ndarray, n_cat: np.ndarray, ia, ib) -> np.ndarray:
+    """Γ = N Σᵢ ψᵢψᵢ' (lavaan's NACOV for categorical data)."""
+    psi = casewise(inf, codes, n_cat, ia, ib)
+    return codes.shape[0] * psi.T @ psi
+
+
+def gamma_diag(inf: Influence, counts: np.ndarray, n_cat: np.ndarray, tables: np.ndarray) -> np.ndarray:
+    """diag Γ from cell sums, batched over leading axes (the DWLS weights of each bootstrap resample)."""
+    n = counts[..., 0, :].sum(-1)
+    th = np.einsum("...vc,...vct->...vt", counts, inf.threshold ** 2)
+    parts = [th[..., v, : n_cat[v] - 1] for v in range(len(n_cat))]
+    parts.append(np.einsum("...pcd,...pcd->...p", tables[..., 0, :, :], inf.rho ** 2))
+    return n[..., None] * np.concatenate(parts, axis=-1)
