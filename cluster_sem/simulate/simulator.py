@@ -145,7 +145,7 @@ class SurveySampler:
         self.spec = spec
         self.population = pop = spec.population
         self.model = build_population(spec)
-        self.chol = np.linalg.cholesky(self.model.sigma_observed)
+        self.chol = None if self.model.products else np.linalg.cholesky(self.model.sigma_observed)
         self.item_names = list(spec.items)
         self.control_names = list(spec.controls)
         col = {name: i for i, name in enumerate(self.model.observed)}
@@ -164,7 +164,10 @@ class SurveySampler:
         self.groups = (dict(pop.groups) if pop.groups else None) if spec.group else None
 
     def draw(self, n: int, rng: np.random.Generator) -> SurveyDraw:
-        z = rng.standard_normal((n, len(self.model.observed))) @ self.chol.T
+        if self.model.products:   # latent interactions: draw the latents so that products are real products
+            z = _draw_with_products(self.model, n, rng).to_numpy()
+        else:
+            z = rng.standard_normal((n, len(self.model.observed))) @ self.chol.T
         groups = None
         if self.spec.group:
             sizes = group_sizes(self.groups or {"all": n}, n)
