@@ -59,7 +59,7 @@ def stage_data(spec: Spec, data, options: FitOptions):
     from .data import prepare_data
     if options.missing not in ("listwise", "fiml"):
         raise ClusterSemError(f"--missing '{options.missing}' is not known. Fix: use listwise or fiml")
-    if options.estimator.upper() == "WLSMV" and options.missing == "fiml":
+    if (options.estimator or "ML").upper() == "WLSMV" and options.missing == "fiml":
         raise ClusterSemError("--estimator WLSMV with --missing fiml: full-information ML is an ML method; "
                               "WLSMV uses the complete rows here. Fix: use --missing listwise with WLSMV, or "
                               "--estimator MLR with --missing fiml")
@@ -78,7 +78,7 @@ def resolve_estimator(spec: Spec, requested: str | None) -> str:
 
 def _fitter(options: FitOptions):
     """ML on complete rows (the Fisher-scoring core), or the casewise likelihood for FIML and/or MLR."""
-    if options.missing == "listwise" and options.estimator.upper() == "ML":
+    if options.missing == "listwise" and (options.estimator or "ML").upper() == "ML":
         return lambda syntax, frame: fit_model(syntax, frame, engine=options.engine)
     from .model.fitted_casewise import fit_model_casewise
 
@@ -88,7 +88,7 @@ def _fitter(options: FitOptions):
 
 
 def stage_fit(spec: Spec, frame: pd.DataFrame, options: FitOptions | None = None) -> tuple[ModelFit, ModelFit]:
-    if options is not None and options.estimator.upper() == "WLSMV":
+    if options is not None and (options.estimator or "ML").upper() == "WLSMV":
         # every questionnaire item is an ordered category; controls stay continuous
         from .model.ordinal.fit import fit_model_wlsmv
         items = list(spec.items)
@@ -299,7 +299,7 @@ def stage_moderation(spec: Spec, frame: pd.DataFrame, options: FitOptions, struc
     """Latent interactions (spec ``interactions``) by ``options.interaction_method``; None without any."""
     if not spec.interactions:
         return None
-    if options.missing != "listwise" or options.estimator.upper() != "ML":
+    if options.missing != "listwise" or (options.estimator or "ML").upper() != "ML":
         names = ", ".join(i.name for i in spec.interactions)
         return {"skipped": f"latent interactions ({names}) not estimated: LMS and product indicators are ML "
                            f"estimators on complete rows, not --missing {options.missing} --estimator "
@@ -376,12 +376,12 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
         "spec": spec.model_dump(mode="json", by_alias=True, exclude_none=True),
         "warnings": warnings,
         "meta": {"version": __version__, "seed": options.seed, "data_sha256": data.sha256, "spec_sha256": spec_sha,
-                 "n_used": data.n_used, "n_dropped": data.n_dropped, "estimator": options.estimator.upper(),
+                 "n_used": data.n_used, "n_dropped": data.n_dropped, "estimator": (options.estimator or "ML").upper(),
                  "missing": sem.missing, "information": sem.information, "test": sem.test_name,
                  "bootstrap": options.bootstrap, "ci_level": options.level,
                  "title": spec.title.model_dump(exclude_none=True), "command": options.command,
                  "versions": _versions(), "timestamp": timestamp,
-                 "conventions": CONVENTIONS.get(options.estimator.upper(), CONVENTIONS["ML"])},
+                 "conventions": CONVENTIONS.get((options.estimator or "ML").upper(), CONVENTIONS["ML"])},
     }
     doc.update(data_diagnostics(data.frame, cfa))
     return doc
