@@ -84,10 +84,12 @@ def test_reports_have_the_section(out_dir):
     assert "估计方法、缺失数据与正态性" in zh
 
 
-def test_wlsmv_still_exits_2(tmp_path, capsys):
-    code = main(["fit", str(SPEC), str(DATA), "--out", str(tmp_path / "o"), "--estimator", "WLSMV", "--quiet"])
+def test_wlsmv_with_fiml_exits_2(tmp_path, capsys):
+    code = main(["fit", str(SPEC), str(DATA), "--out", str(tmp_path / "o"), "--estimator", "WLSMV",
+                 "--missing", "fiml", "--quiet"])
     assert code == 2
-    assert "WLSMV" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "WLSMV" in err and "Fix:" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()
 
 
