@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy.special import chdtrc  # = scipy.stats.chi2.sf, without importing scipy.stats (~1 s)
 
 LOG2PI = math.log(2 * math.pi)
 
@@ -149,7 +149,7 @@ def little_mcar(data: Patterns, h1: H1) -> LittleTest:
         diff = data.x[np.ix_(pat.rows, o)].mean(axis=0) - h1.mean[o]
         d2 += len(pat.rows) * float(diff @ np.linalg.solve(h1.cov[np.ix_(o, o)], diff))
         df += len(o)
-    pvalue = float(stats.chi2.sf(d2, df)) if df > 0 else float("nan")
+    pvalue = float(chdtrc(df, d2)) if df > 0 else float("nan")
     return LittleTest(float(d2), int(df), pvalue)
 
 
