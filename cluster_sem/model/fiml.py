@@ -169,6 +169,30 @@ def h1_observed_information(data: Patterns, mu: np.ndarray, sigma: np.ndarray, *
     return -full / data.n
 
 
+def h1_expected_information(data: Patterns, sigma: np.ndarray, *, means: bool = True) -> np.ndarray:
+    """Unit expected information of (μ, vech Σ) under the casewise likelihood at Σ (lavaan
+    ``lav_mvnorm_missing_information_expected``): each pattern contributes the complete-data information of
+    its answered items, n_k · blockdiag(Σ_k⁻¹, ½ tr(Σ_k⁻¹E_αΣ_k⁻¹E_β)) embedded at (o_k, o_k).
+
+    Always positive semi-definite, so it is the Fisher-scoring metric of the multigroup FIML objective."""
+    p = data.p
+    K = len(data.patterns)
+    Pk = np.zeros((K, p, p))
+    nk = np.zeros(K)
+    for k, pat in enumerate(data.patterns):
+        o = pat.index
+        Pk[k][np.ix_(o, o)] = np.linalg.inv(sigma[np.ix_(o, o)])
+        nk[k] = len(pat.rows)
+    W = 0.5 * vech_trace_block(Pk, nk[:, None, None] * Pk)
+    if not means:
+        return W / data.n
+    Hmm = np.einsum("k,kij->ij", nk, Pk)
+    full = np.zeros((p + len(W), p + len(W)))
+    full[:p, :p] = Hmm
+    full[p:, p:] = W
+    return full / data.n
+
+
 def vech_trace_block(P: np.ndarray, Q: np.ndarray) -> np.ndarray:
     """M[α, β] = Σ_k tr(P_k E_α Q_k E_β) for the symmetric unit perturbations E_α of vech(Σ).
 

@@ -21,7 +21,7 @@ from .estimator import MLSolution, minimise_quasi_newton, simple_start
 from .fit_indices import fit_measures_groups
 from .group_model import GroupModel, build_group_model
 from .inference import defined_gradient, defined_values, standardized, standardized_defined
-from .objective_ml import BatchStats, MLObjective
+from .objective_ml import MLObjective, single_batch
 from .partable import ParTable
 from .partable_groups import build_group_partable
 from .sample_stats import SampleStats, sample_statistics
@@ -30,21 +30,39 @@ from .vcov import VCOV
 
 OBJECTIVES = {"ML": MLObjective}
 ESTIMATORS = {"ML": ("ML", "expected", "standard")}   # estimator → (objective, vcov, test)
+# missing = "fiml" (lavaan missing = "ml"): the same triple per estimator, with the casewise objective
+FIML_ESTIMATORS: dict[str, tuple[str, str, str]] = {}
+MISSING = {"listwise": ESTIMATORS, "fiml": FIML_ESTIMATORS}
+# fit indices per objective (default: the complete-data ``fit_measures_groups``)
+FIT_MEASURES: dict = {}
 
 
 def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, groups: Sequence[str] | None = None,
                group_equal: Iterable[str] = (), group_partial: Iterable[str] = (),
                equal_rows: Iterable[str] = (), meanstructure: bool = True, estimator: str = "ML",
-               use_semopy: bool = True, fixed_lv_means: Iterable[str] = (), start_fit=None):
+               use_semopy: bool = True, fixed_lv_means: Iterable[str] = (), start_fit=None,
+               missing: str = "listwise"):
     """Fit by ``estimator`` and return a ``ModelFit`` whose parameter rows carry a ``group`` column.
 
     ``start_fit``: a previous fit of a nested model (e.g. the previous invariance level) whose estimates
-    start this one — faster and steadier than the pooled start."""
-    if estimator not in ESTIMATORS:
-        raise FitError(f"estimator '{estimator}' is not available here. Fix: use {', '.join(ESTIMATORS)}")
-    obj_name, vcov_name, test_name = ESTIMATORS[estimator]
+    start this one — faster and steadier than the pooled start.  ``missing="fiml"``: rows keep their
+    blanks and every group is fitted by its casewise likelihood (``objective_fiml``; always with a mean
+    structure, as lavaan's missing = "ml")."""
+    if missing not in MISSING:
+        raise FitError(f"missing '{missing}' is not known. Fix: use {' or '.join(MISSING)}")
+    registry = MISSING[missing]
+    if estimator not in registry:
+        raise FitError(f"estimator '{estimator}' is not available here with missing = '{missing}'. "
+                       f"Fix: use {', '.join(registry)}")
+    obj_name, vcov_name, test_name = registry[estimator]
     base_pt = build_group_partable(syntax, ["_"], meanstructure=False)
-    stats = sample_statistics(data, _model_ov(base_pt), group=group, groups=groups)
+    if missing == "fiml":
+        from .sample_stats_missing import missing_statistics
+        stats = missing_statistics(data, _model_ov(base_pt), group=group, groups=groups,
+                                   controls=base_pt.variables.ov_x)
+        meanstructure = True
+    else:
+        stats = sample_statistics(data, _model_ov(base_pt), group=group, groups=groups)
     names = stats.groups if group is not None else ("",)
     pt = build_group_partable(syntax, names, group_equal=group_equal, group_partial=group_partial,
                               equal_rows=equal_rows, meanstructure=meanstructure, fixed_lv_means=fixed_lv_means)
@@ -52,6 +70,8 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
     objective = OBJECTIVES[obj_name](model)
     if start_fit is not None:
         start, note = warm_start(start_fit, pt, model, stats), "previous model's estimates, Fisher scoring"
+    elif missing == "fiml":
+        start, note = moments_start(pt, model, stats)
     else:
         start, note = start_values(syntax, data, pt, model, stats, use_semopy=use_semopy)
     sol = estimate(objective, stats, start)
@@ -59,8 +79,12 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
         retry = estimate(objective, stats, _simple_start(pt, model, stats), max_iter=2000)
         if retry.converged or retry.fmin < sol.fmin:
             sol, note = retry, note + "; restarted from simple values"
+    labels = None
+    if missing == "fiml":
+        labels = {"estimator": estimator, "missing": "ml", "information": "observed",
+                  "sample_mean": stats.mean[0]}
     return assemble_groups(syntax, pt, model, objective, stats, sol, vcov_name=vcov_name, test_name=test_name,
-                           start_note=note)
+                           start_note=note, labels=labels)
 
 
 def _model_ov(pt: ParTable) -> tuple[str, ...]:
@@ -69,7 +93,7 @@ def _model_ov(pt: ParTable) -> tuple[str, ...]:
 
 
 def estimate(objective, stats: SampleStats, start: np.ndarray, *, max_iter: int = 500) -> MLSolution:
-    batch = BatchStats.single(stats)
+    batch = single_batch(objective, stats)
     return minimise_quasi_newton(lambda th: tuple(x[0] for x in objective(th[None], batch)),
                                  lambda th: objective.expected_hessian(th, stats), start, max_iter=max_iter)
 
@@ -109,6 +133,20 @@ def start_values(syntax: str, data: pd.DataFrame, pt: ParTable, model: GroupMode
     return theta, "pooled single-group ML start, Fisher scoring"
 
 
+def moments_start(pt: ParTable, model: GroupModel, stats: SampleStats) -> tuple[np.ndarray, str]:
+    """Start a FIML fit at the multigroup ML solution on the EM moments (lavaan's h1 sample statistics):
+    cheap (moments only) and close to the FIML solution, as the single-group FIML start."""
+    theta = _simple_start(pt, model, stats)
+    try:
+        with np.errstate(all="ignore"):
+            sol = estimate(MLObjective(model), stats, theta)
+    except (np.linalg.LinAlgError, ValueError):
+        return theta, "simple start values, Fisher scoring + BFGS (FIML)"
+    if np.all(np.isfinite(sol.theta)):
+        return sol.theta, "ML on the EM moments, then FIML (Fisher scoring + BFGS)"
+    return theta, "simple start values, Fisher scoring + BFGS (FIML)"
+
+
 def warm_start(previous, pt: ParTable, model: GroupModel, stats: SampleStats) -> np.ndarray:
     """Start values from another fit's rows, matched by lhs/op/rhs (and group when it has groups)."""
     theta = _simple_start(pt, model, stats)
@@ -124,8 +162,11 @@ def warm_start(previous, pt: ParTable, model: GroupModel, stats: SampleStats) ->
 
 
 def assemble_groups(syntax: str, pt: ParTable, model: GroupModel, objective, stats: SampleStats,
-                    sol: MLSolution, *, vcov_name: str, test_name: str, start_note: str = ""):
-    """SEs, standardized values, defined effects, test, fit indices and admissibility of a solution."""
+                    sol: MLSolution, *, vcov_name: str, test_name: str, start_note: str = "",
+                    labels: dict | None = None):
+    """SEs, standardized values, defined effects, test, fit indices and admissibility of a solution.
+
+    ``labels``: lavaan's words for the fit (estimator, missing, information, ...) — ``ModelFit`` fields."""
     from .fitted import PARAM_COLUMNS, ModelFit, _pvalue
     theta = sol.theta
     vcov = VCOV[vcov_name](objective, theta, stats)
@@ -188,12 +229,19 @@ def assemble_groups(syntax: str, pt: ParTable, model: GroupModel, objective, sta
     else:
         test = test_fn(sol.fmin, stats, model)
     x_index = [io[v] for v in pt.variables.ov_x]
-    fit = fit_measures_groups(test=test, S=stats.cov, M=stats.mean, sigma=sigma, mu=mu, n=stats.n,
-                              n_free=pt.n_free, x_index=x_index, meanstructure=pt.meanstructure)
+    if getattr(objective, "name", "") in FIT_MEASURES:
+        fit = FIT_MEASURES[objective.name](test=test, stats=stats, sigma=sigma, mu=mu, n_free=pt.n_free,
+                                           x_index=x_index, meanstructure=pt.meanstructure)
+    else:
+        fit = fit_measures_groups(test=test, S=stats.cov, M=stats.mean, sigma=sigma, mu=mu, n=stats.n,
+                                  n_free=pt.n_free, x_index=x_index, meanstructure=pt.meanstructure)
+    extra = dict(labels or {})
+    if labels is not None:
+        extra["test_name"] = test.name
     return ModelFit(syntax, pt, model.blocks[0], theta, vcov, stats.cov[0], sigma[0], stats.ntotal, table, fit,
                     sol.converged, sol.iterations, tuple(problems), start_note,
                     sample=stats, group_model=model, objective=objective, test=test, implied_mean=mu,
-                    implied_covs=sigma)
+                    implied_covs=sigma, **extra)
 
 
 def _register_mlr() -> None:
@@ -208,3 +256,20 @@ def _register_mlr() -> None:
 
 
 _register_mlr()
+
+
+def _register_fiml() -> None:
+    """FIML (lavaan missing = "ml"): casewise objective + observed information + standard test; with MLR
+    the sandwich and the Yuan–Bentler test (FIML-corrected robust indices, ``fiml_groups``)."""
+    from .fiml_groups import fit_measures_fiml, vcov_observed, yuan_bentler_mplus_fiml_test
+    from .objective_fiml import FimlObjective
+    yuan_bentler_mplus_fiml_test.needs_solution = True
+    OBJECTIVES["FIML"] = FimlObjective
+    VCOV["observed"] = vcov_observed
+    TESTS["yuan.bentler.mplus.fiml"] = yuan_bentler_mplus_fiml_test
+    FIT_MEASURES["FIML"] = fit_measures_fiml
+    FIML_ESTIMATORS["ML"] = ("FIML", "observed", "standard")
+    FIML_ESTIMATORS["MLR"] = ("FIML", "sandwich", "yuan.bentler.mplus.fiml")
+
+
+_register_fiml()

@@ -149,12 +149,14 @@ def srmr_groups(S: np.ndarray, M: np.ndarray, sigma: np.ndarray, mu: np.ndarray,
 
 
 def fit_measures_groups(*, test, S: np.ndarray, M: np.ndarray, sigma: np.ndarray, mu: np.ndarray,
-                        n: tuple[int, ...], n_free: int, x_index: list[int], meanstructure: bool) -> dict:
+                        n: tuple[int, ...], n_free: int, x_index: list[int], meanstructure: bool,
+                        baseline_chi2: float | None = None, logl: float | None = None) -> dict:
     """The contract's FIT object for G ≥ 1 groups (lavaan ``fitMeasures``) from any test result.
 
     Baseline: independence model in every group (variances and means free, fixed.x block as observed);
     RMSEA and its CI multiplied by sqrt(G) (lavaan's multigroup correction); log-likelihood summed over
-    groups with the mean term; BIC with the total N.
+    groups with the mean term; BIC with the total N.  An estimator whose likelihood is not the complete-data
+    one (FIML: casewise) passes its own ``baseline_chi2`` and ``logl``; everything else is shared.
     """
     G = len(n)
     ntot = int(sum(n))
@@ -169,6 +171,8 @@ def fit_measures_groups(*, test, S: np.ndarray, M: np.ndarray, sigma: np.ndarray
         if meanstructure:
             dm = M[g] - mu[g]
             ll -= n[g] / 2 * float(dm @ np.linalg.solve(sigma[g], dm))
+    chi2_b = chi2_b if baseline_chi2 is None else baseline_chi2
+    ll = ll if logl is None else logl
     lo, hi = rmsea_ci(chi2, df, ntot)
     out = {
         "chi2": chi2, "df": int(df), "pvalue": test.pvalue,

@@ -98,7 +98,7 @@ def fit_model(syntax: str, data: pd.DataFrame, *, engine: str = "default", use_s
               group: str | None = None, groups: Sequence[str] | None = None, group_equal: Iterable[str] = (),
               group_partial: Iterable[str] = (), equal_rows: Iterable[str] = (),
               meanstructure: bool | None = None, estimator: str = "ML", fixed_lv_means: Iterable[str] = (),
-              start_fit: "ModelFit | None" = None) -> ModelFit:
+              start_fit: "ModelFit | None" = None, missing: str = "listwise") -> ModelFit:
     """Fit ``syntax`` to the complete-case ``data`` by ML and return lavaan-convention results.
 
     ``engine="default"`` starts Fisher scoring from lavaan's start values (``start.py``) and falls back to
@@ -109,7 +109,8 @@ def fit_model(syntax: str, data: pd.DataFrame, *, engine: str = "default", use_s
     fit with lavaan's ``group.equal`` sets in ``group_equal`` and released rows in ``group_partial``;
     ``meanstructure`` defaults to True with groups (as lavaan) and False without.  Those fits go through
     ``fit_groups`` (see it for ``equal_rows``, ``fixed_lv_means``, ``start_fit``); the plain single-group
-    call keeps the covariance-only path below.
+    call keeps the covariance-only path below.  ``missing="fiml"`` (blanks allowed) fits by FIML through
+    ``fit_groups`` too (with or without groups).
     """
     if use_semopy is not None:
         engine = "semopy" if use_semopy else "default"
@@ -117,12 +118,12 @@ def fit_model(syntax: str, data: pd.DataFrame, *, engine: str = "default", use_s
         raise FitError(f"engine '{engine}' is not known. Fix: use one of {', '.join(ENGINES)}")
     if meanstructure is None:
         meanstructure = group is not None
-    if group is not None or meanstructure or estimator != "ML":
+    if group is not None or meanstructure or estimator != "ML" or missing != "listwise":
         from .fit_groups import fit_groups
         return fit_groups(syntax, data, group=group, groups=groups, group_equal=group_equal,
                           group_partial=group_partial, equal_rows=equal_rows, meanstructure=meanstructure,
                           estimator=estimator, use_semopy=engine == "semopy", fixed_lv_means=fixed_lv_means,
-                          start_fit=start_fit)
+                          start_fit=start_fit, missing=missing)
     pt = build_partable(syntax)
     mm = build_matrix_model(pt)
     missing = [v for v in mm.ov if v not in data.columns]

@@ -42,6 +42,13 @@ class BatchStats:
         return cls(stats.cov[:, None], stats.mean[:, None], stats.logdet[:, None], stats.weights)
 
 
+def single_batch(objective, stats: SampleStats):
+    """The objective's batch (R = 1) for the data themselves: ``objective.batch(stats)`` when the objective
+    reads other statistics than moments (FIML: pattern sums), else ``BatchStats.single``."""
+    make = getattr(objective, "batch", None)
+    return make(stats) if make is not None else BatchStats.single(stats)
+
+
 class MLObjective:
     name = "ML"
 
@@ -92,7 +99,14 @@ class MLObjective:
         sigma = LA @ psi @ np.swapaxes(LA, 1, 2) + th
         sigma[~ok] = np.eye(sigma.shape[1])
         v = -2.0 * np.linalg.solve(sigma, d[:, :, None])[:, :, 0]     # ∂F/∂μ
-        extra = np.zeros_like(grad)
+        grad = np.where(ok[:, None], grad + self.mean_gradient(g, part, v, LA, a_alpha), grad)
+        return f, grad
+
+    def mean_gradient(self, g: int, part, v: np.ndarray, LA: np.ndarray, a_alpha: np.ndarray) -> np.ndarray:
+        """∂/∂θ of v'μ_g(θ) for a batch of v = ∂F/∂μ (R, p), μ = ν + ΛAα: through ν, α, Λ and B.
+
+        Shared by every objective with a mean structure (ML here, FIML in ``objective_fiml``)."""
+        extra = np.zeros((len(v), self.q))
         pos, gmap = self.maps[g][NU]
         if len(pos):
             extra += v[:, pos] @ gmap
@@ -104,8 +118,7 @@ class MLObjective:
             extra += (v[:, :, None] * a_alpha[:, None, :]).reshape(len(v), -1)[:, part.pos[LAMBDA]] @ part.gmap[LAMBDA]
         if len(part.pos[BETA]):
             extra += (lav[:, :, None] * a_alpha[:, None, :]).reshape(len(v), -1)[:, part.pos[BETA]] @ part.gmap[BETA]
-        grad = np.where(ok[:, None], grad + extra, grad)
-        return f, grad
+        return extra
 
     def expected_hessian(self, theta: np.ndarray, stats: SampleStats) -> np.ndarray:
         H = np.zeros((self.q, self.q))

@@ -47,6 +47,21 @@ def ml_covariance(x: np.ndarray) -> np.ndarray:
     return xc.T @ xc / x.shape[0]
 
 
+def group_parts(frame: pd.DataFrame, ov: Sequence[str], *, group: str | None = None,
+                groups: Sequence[str] | None = None) -> list[tuple[str, pd.DataFrame]]:
+    """(group name, rows) in analysis order — the split every sample-statistics function shares."""
+    missing = [v for v in ov if v not in frame.columns]
+    if missing:
+        raise FitError(f"data has no column(s) {', '.join(missing)} used by the model")
+    if group is None:
+        return [("", frame)]
+    if group not in frame.columns:
+        raise FitError(f"data has no group column '{group}'")
+    labels = frame[group].astype(str)
+    order = list(groups) if groups is not None else list(dict.fromkeys(labels))
+    return [(str(g), frame[labels == str(g)]) for g in order]
+
+
 def sample_statistics(frame: pd.DataFrame, ov: Sequence[str], *, group: str | None = None,
                       groups: Sequence[str] | None = None) -> SampleStats:
     """Per-group statistics of the complete-case ``frame``.
@@ -54,19 +69,8 @@ def sample_statistics(frame: pd.DataFrame, ov: Sequence[str], *, group: str | No
     ``group`` names a column whose values (already mapped to analysis-group names, as strings) split the
     rows; ``groups`` fixes their order (first = reference group).  Without ``group`` there is one group.
     """
-    missing = [v for v in ov if v not in frame.columns]
-    if missing:
-        raise FitError(f"data has no column(s) {', '.join(missing)} used by the model")
-    if group is None:
-        parts = [("", frame)]
-    else:
-        if group not in frame.columns:
-            raise FitError(f"data has no group column '{group}'")
-        labels = frame[group].astype(str)
-        order = list(groups) if groups is not None else list(dict.fromkeys(labels))
-        parts = [(str(g), frame[labels == str(g)]) for g in order]
     arrays, covs, means, logdets, names, ns = [], [], [], [], [], []
-    for name, part in parts:
+    for name, part in group_parts(frame, ov, group=group, groups=groups):
         x = part[list(ov)].to_numpy(dtype=float)
         if np.isnan(x).any():
             raise FitError("fit_model needs complete data; clean the data (listwise) first")

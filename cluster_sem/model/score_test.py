@@ -13,7 +13,7 @@ import numpy as np
 from scipy import linalg, stats
 
 from .group_model import build_group_model
-from .objective_ml import BatchStats
+from .objective_ml import single_batch
 from .partable_groups import equality_constraints, row_key, unco_map, unconstrained
 
 
@@ -26,7 +26,7 @@ def univariate_score_tests(fit) -> list[dict]:
     model = build_group_model(unconstrained(pt))
     objective = type(fit.objective)(model)
     x = fit.theta[unco_map(pt)]
-    _, grad = objective(x[None], BatchStats.single(fit.sample))
+    _, grad = objective(x[None], single_batch(objective, fit.sample))
     score = -0.5 * grad[0]                                  # F = −2 logL / N (+ const)
     info = 0.5 * objective.expected_hessian(x, fit.sample)   # per-case expected information
     n = fit.sample.ntotal
