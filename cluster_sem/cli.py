@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output directory (created; files replaced atomically)")
     p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", help="ML (default) or MLR (sandwich SEs, Yuan-Bentler chi2, Satorra-Bentler 2001 differences)")
     p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise",
-                   help="listwise (default); fiml: not in this build")
+                   help="listwise (default); fiml: full-information ML per group (lavaan missing = \"ml\")")
     p.add_argument("--release", default=None, metavar="ROWS",
                    help="equality constraints to free in every level, e.g. \"CE=~CE3\" or \"CE=~CE3,CE3~1\"")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")

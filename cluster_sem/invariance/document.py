@@ -41,9 +41,6 @@ class InvarianceOptions:
             raise ClusterSemError(f"--estimator {self.estimator}: not known for invariance. Fix: use ML or MLR")
         if self.missing not in MISSING:
             raise ClusterSemError(f"--missing {self.missing}: not known. Fix: use listwise or fiml")
-        if self.missing != "listwise":
-            raise ClusterSemError(f"--missing {self.missing}: not available for invariance in this build. "
-                                  "Fix: use --missing listwise (MLR works: --estimator MLR)")
         release = tuple(r.replace(" ", "") for part in self.release for r in part.split(",") if r.strip())
         return InvarianceOptions(est, self.missing, release, self.command)
 
@@ -136,7 +133,7 @@ def run_invariance(spec: Spec | str | Path, data, options: InvarianceOptions = I
     counts = {g: n for g, n in groups.counts().items() if n > 0}
     warnings = _check_sizes(parsed, counts, source)
     order = tuple(g for g in groups.names if g in counts)
-    grouped = engine.GroupedData(frame, parsed.group, order)
+    grouped = engine.GroupedData(frame, parsed.group, order, options.missing)
     block = invariance_block(parsed, grouped, groups.values, counts, options, warnings)
     block["n_no_group"] = n_no_group
     if n_no_group:
@@ -155,6 +152,8 @@ def run_invariance(spec: Spec | str | Path, data, options: InvarianceOptions = I
                  "n_used": prepared.n_used, "n_dropped": prepared.n_dropped, "estimator": options.estimator,
                  "missing": options.missing, "title": parsed.title.model_dump(exclude_none=True),
                  "command": options.command, "versions": _versions(), "timestamp": stamp, "analysis": "invariance",
-                 "conventions": "lavaan 0.6 (ML, group.equal, lavTestLRT, lavTestScore)"},
+                 "conventions": "lavaan 0.6 (ML, group.equal, lavTestLRT, lavTestScore)"
+                                + ('; missing = "ml" (FIML per group, observed information)'
+                                   if options.missing == "fiml" else "")},
     }
     return Results.from_document(doc)

@@ -33,9 +33,10 @@ CHEN_CFI, CHEN_RMSEA = 0.010, 0.015
 
 @dataclass(frozen=True)
 class GroupedData:
-    frame: pd.DataFrame        # complete cases, the group column holding analysis-group names
+    frame: pd.DataFrame        # complete cases (FIML: rows keep their blanks), group column = analysis-group names
     column: str
     groups: tuple[str, ...]    # reference first
+    missing: str = "listwise"  # "fiml": every level / path model fitted by multigroup FIML
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ class Level:
 
 
 def _fit(syntax: str, data: GroupedData, equal: Sequence[str], **kw) -> ModelFit:
-    return fit_model(syntax, data.frame, group=data.column, groups=data.groups, group_equal=equal, **kw)
+    return fit_model(syntax, data.frame, group=data.column, groups=data.groups, group_equal=equal,
+                     missing=data.missing, **kw)
 
 
 def fit_levels(syntax: str, data: GroupedData, *, release: Sequence[str] = (), estimator: str = "ML") -> list[Level]:

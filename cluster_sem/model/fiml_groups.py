@@ -39,16 +39,10 @@ def vcov_observed(objective, theta: np.ndarray, stats) -> np.ndarray:
 
 
 def independence_moments(stats: MissingSampleStats, g: int, x_index: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    """FIML estimates of the independence (baseline) model in group g: the likelihood factorises over
-    items, so each item's mean and variance are those of its answered values; the fixed.x block keeps
-    its (EM) moments."""
-    x = stats.data[g]
-    mu = np.nanmean(x, axis=0)
-    sigma = np.diag(np.nanvar(x, axis=0))
-    if x_index:
-        ix = np.ix_(x_index, x_index)
-        sigma[ix] = stats.cov[g][ix]
-        mu[x_index] = stats.mean[g][x_index]
+    """FIML estimates of the independence (baseline) model in group g (``fitted_casewise.baseline_fiml``:
+    each item's observed mean and variance, the fixed.x block at its EM moments)."""
+    from .fitted_casewise import baseline_fiml
+    mu, sigma, _ = baseline_fiml(stats.patterns[g], stats.h1[g], x_index)
     return mu, sigma
 
 
@@ -67,15 +61,10 @@ def fit_measures_fiml(*, test, stats: MissingSampleStats, sigma: np.ndarray, mu:
     return out
 
 
-def _baseline_delta(p: int, x_index: list[int]) -> np.ndarray:
-    from .fitted_casewise import _baseline_delta as single
-    return single(p, x_index)
-
-
 def fiml_corrected_indices(stats: MissingSampleStats, model, objective, theta: np.ndarray, chi2: float,
                            df: int) -> dict:
     """Robust CFI/TLI/RMSEA with blanks (Zhang & Savalei 2023, lavaan ≥ 0.6-13, V3) for G groups."""
-    from .fitted_casewise import complete_h1_information, complete_loglik_f
+    from .fitted_casewise import baseline_delta, complete_h1_information, complete_loglik_f
     G, N = stats.n_groups, stats.ntotal
     p = len(model.ov)
     x_index = [model.ov.index(v) for v in model.partable.variables.ov_x]
@@ -95,7 +84,7 @@ def fiml_corrected_indices(stats: MissingSampleStats, model, objective, theta: n
     for g in range(G):
         mu_b, sigma_b = independence_moments(stats, g, x_index)
         xx3_b += stats.n[g] * complete_loglik_f(stats.mean[g], stats.cov[g], mu_b, sigma_b)
-    delta_b = block_diag(*[_baseline_delta(p, x_index) for _ in range(G)])
+    delta_b = block_diag(*[baseline_delta(p, x_index) for _ in range(G)])
     nx = len(x_index)
     df_b = G * (p * (p - 1) // 2 - nx * (nx - 1) // 2)
     c3_b = fiml_corrected_k(W_m, J_m, W_c, delta_b) / df_b

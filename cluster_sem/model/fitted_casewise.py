@@ -115,7 +115,7 @@ def complete_loglik_f(mean: np.ndarray, cov: np.ndarray, mu: np.ndarray, sigma: 
     return float(np.linalg.slogdet(sigma)[1] + np.trace(cov @ sinv) - np.linalg.slogdet(cov)[1] - p + d @ sinv @ d)
 
 
-def _baseline(patterns: Patterns, h1: H1, x_index: list[int]) -> tuple[np.ndarray, np.ndarray, float]:
+def baseline_fiml(patterns: Patterns, h1: H1, x_index: list[int]) -> tuple[np.ndarray, np.ndarray, float]:
     """Independence model by FIML: each item's observed mean and variance; the fixed.x block as observed."""
     x = patterns.x
     mu = np.nanmean(x, axis=0)
@@ -136,7 +136,7 @@ def _fit_measures(pt, mm, patterns: Patterns, h1: H1, model: CasewiseModel, phi,
     q = mm.n_free
     df = p * (p + 1) // 2 - nx * (nx + 1) // 2 - q
     chi2 = max(2.0 * (h1.loglik - ll), 0.0)
-    _, _, ll_b = _baseline(patterns, h1, x_index)
+    _, _, ll_b = baseline_fiml(patterns, h1, x_index)
     chi2_b = 2.0 * (h1.loglik - ll_b)
     df_b = p * (p - 1) // 2 - nx * (nx - 1) // 2
     mu, sigma = model.moments(phi)
@@ -196,23 +196,33 @@ def _robust_measures(pt, mm, patterns: Patterns, h1: H1, model: CasewiseModel, p
         out["rmsea_robust"] = rmsea_robust(chi2, df, n, c)
         return out
     # missing data: Zhang & Savalei's FIML-corrected statistic and scaling (lavaan >= 0.6-13, version V3)
-    mu, sigma = model.moments(phi)
-    w_m = h1_observed_information(patterns, h1.mean, h1.cov, means=True)
-    j_m = h1_scores(patterns, h1.mean, h1.cov, means=True)
-    j_m = j_m.T @ j_m / n
-    w_c = complete_h1_information(h1.cov)
-    xx3 = n * complete_loglik_f(h1.mean, h1.cov, mu, sigma)
-    c3 = fiml_corrected_k(w_m, j_m, w_c, model.delta(phi)) / df
-    mu_b, sigma_b, _ = _baseline(patterns, h1, x_index)
-    xx3_b = n * complete_loglik_f(h1.mean, h1.cov, mu_b, sigma_b)
-    c3_b = fiml_corrected_k(w_m, j_m, w_c, _baseline_delta(p, x_index)) / df_b
+    xx3, k, xx3_b, k_b = fiml_corrected_parts(patterns, h1, model, phi, x_index)
+    c3, c3_b = k / df, k_b / df_b
     out["cfi_robust"] = cfi_robust(xx3, df, c3, xx3_b, df_b, c3_b)
     out["tli_robust"] = tli_robust(xx3, df, c3, xx3_b, df_b, c3_b)
     out["rmsea_robust"] = rmsea_robust(xx3, df, n, c3)
     return out
 
 
-def _baseline_delta(p: int, x_index: list[int], means: bool = True) -> np.ndarray:
+def fiml_corrected_parts(patterns: Patterns, h1: H1, model: CasewiseModel, phi: np.ndarray,
+                         x_index: list[int]) -> tuple[float, float, float, float]:
+    """(XX3, k, XX3_b, k_b) of Zhang & Savalei's FIML correction (lavaan ``lav_fit_fiml_corrected``, V3):
+    the complete-data statistic at the EM moments and the corrected trace, for the model and the baseline."""
+    n, p = patterns.n, patterns.p
+    mu, sigma = model.moments(phi)
+    w_m = h1_observed_information(patterns, h1.mean, h1.cov, means=True)
+    j_m = h1_scores(patterns, h1.mean, h1.cov, means=True)
+    j_m = j_m.T @ j_m / n
+    w_c = complete_h1_information(h1.cov)
+    xx3 = n * complete_loglik_f(h1.mean, h1.cov, mu, sigma)
+    k = fiml_corrected_k(w_m, j_m, w_c, model.delta(phi))
+    mu_b, sigma_b, _ = baseline_fiml(patterns, h1, x_index)
+    xx3_b = n * complete_loglik_f(h1.mean, h1.cov, mu_b, sigma_b)
+    k_b = fiml_corrected_k(w_m, j_m, w_c, baseline_delta(p, x_index))
+    return xx3, k, xx3_b, k_b
+
+
+def baseline_delta(p: int, x_index: list[int], means: bool = True) -> np.ndarray:
     """∂(μ, vech Σ)/∂(free baseline parameters): each free item mean and each free item variance."""
     r, c = vech_indices(p)
     free = [j for j in range(p) if j not in x_index]
@@ -232,10 +242,10 @@ def _baseline_delta(p: int, x_index: list[int], means: bool = True) -> np.ndarra
 def _baseline_scaling(patterns, h1, x_index, a1, s1, keep, meanstructure, df_b) -> float:
     """Yuan–Bentler (Mplus) scaling factor of the independence model, fitted the same way."""
     p, n = patterns.p, patterns.n
-    mu_b, sigma_b, _ = _baseline(patterns, h1, x_index)
+    mu_b, sigma_b, _ = baseline_fiml(patterns, h1, x_index)
     if not meanstructure:
         mu_b = h1.mean
-    delta = _baseline_delta(p, x_index, means=meanstructure)
+    delta = baseline_delta(p, x_index, means=meanstructure)
     h_b = h1_observed_information(patterns, mu_b, sigma_b, means=meanstructure)
     e_b = delta.T @ h_b @ delta
     sc_b = h1_scores(patterns, mu_b, sigma_b, means=meanstructure) @ delta
