@@ -193,3 +193,21 @@ def test_invariance_command_with_fiml_keeps_rows_with_blanks(tmp_path):
     for d in outs:
         d["meta"].pop("timestamp"), d["meta"].pop("command")
     assert json.dumps(outs[0], sort_keys=True) == json.dumps(outs[1], sort_keys=True)
+
+
+def test_fiml_group_bootstrap_equals_one_at_a_time_refits():
+    from cluster_sem.bootstrap import run_bootstrap
+    from cluster_sem.bootstrap.groups import group_resample_indices
+    syntax = MEAS + "textual ~ a*visual\nspeed ~ b*textual\nab := a*b\n"
+    kw = dict(group_equal=("loadings",), missing="fiml", **KW)
+    fit = fit_model(syntax, HS_MISSING, **kw)
+    res = run_bootstrap(fit, None, B=30, seed=11)
+    assert res.n_converged == 30 and "keep their blanks" in res.rule
+    assert len(res.param_se) == len(fit.parameters)               # no extra ~1 rows: they are in the table
+    idx = group_resample_indices(fit.sample.n, 30, 11)
+    for r in (0, 7, 29):
+        rows = [HS_MISSING[HS_MISSING.school == g].reset_index(drop=True).iloc[idx[k][r]] for k, g in enumerate(GROUPS)]
+        one = fit_model(syntax, pd.concat(rows), **kw)
+        assert np.abs(one.theta - res.estimates[r]).max() < 1e-6
+    (ab,) = res.defined
+    assert ab["perc"][0] < ab["est"] < ab["perc"][1]

@@ -160,6 +160,8 @@ def mean_rows_se(fit, se_free: np.ndarray) -> list[float]:
     """Bootstrap SEs of the ``~1`` rows of a FIML ``fit.parameters`` (free item intercepts; 0 for fixed rows).
 
     Replicate columns are (θ, ν) with ν the intercepts of the items that are not fixed.x covariates."""
+    if getattr(fit, "group_model", None) is not None:   # multigroup FIML: the ~1 rows are in the table already
+        return []
     mm, pt = fit.matrix_model, fit.partable
     q = mm.n_free
     free = [v for v in mm.ov if v not in pt.variables.ov_x]

@@ -71,7 +71,7 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
     if start_fit is not None:
         start, note = warm_start(start_fit, pt, model, stats), "previous model's estimates, Fisher scoring"
     elif missing == "fiml":
-        start, note = moments_start(pt, model, stats)
+        start, note = moments_start(syntax, pt, model, stats)
     else:
         start, note = start_values(syntax, data, pt, model, stats, use_semopy=use_semopy)
     sol = estimate(objective, stats, start)
@@ -92,8 +92,9 @@ def _model_ov(pt: ParTable) -> tuple[str, ...]:
     return build_matrix_model(pt.group_view(0)).ov
 
 
-def estimate(objective, stats: SampleStats, start: np.ndarray, *, max_iter: int = 500) -> MLSolution:
-    batch = single_batch(objective, stats)
+def estimate(objective, stats: SampleStats, start: np.ndarray, *, max_iter: int = 500, batch=None) -> MLSolution:
+    """Minimise the objective on ``stats`` (or on one replicate ``batch``, with ``stats`` giving the metric)."""
+    batch = single_batch(objective, stats) if batch is None else batch
     return minimise_quasi_newton(lambda th: tuple(x[0] for x in objective(th[None], batch)),
                                  lambda th: objective.expected_hessian(th, stats), start, max_iter=max_iter)
 
@@ -133,18 +134,41 @@ def start_values(syntax: str, data: pd.DataFrame, pt: ParTable, model: GroupMode
     return theta, "pooled single-group ML start, Fisher scoring"
 
 
-def moments_start(pt: ParTable, model: GroupModel, stats: SampleStats) -> tuple[np.ndarray, str]:
-    """Start a FIML fit at the multigroup ML solution on the EM moments (lavaan's h1 sample statistics):
-    cheap (moments only) and close to the FIML solution, as the single-group FIML start."""
+def moments_start(syntax: str, pt: ParTable, model: GroupModel, stats: SampleStats) -> tuple[np.ndarray, str]:
+    """Start a FIML fit from moments only (lavaan's h1 sample statistics are the EM moments):
+    the single-group ML fit of the pooled EM moments (lavaan start values + Fisher scoring, as the pooled
+    start of complete data), then the multigroup ML fit of the per-group EM moments — cheap and close to
+    the FIML solution, as the single-group FIML start."""
+    from .estimator import fit_ml
+    from .matrices import build_matrix_model
+    from .partable import build_partable
+    from .start import lavaan_start
     theta = _simple_start(pt, model, stats)
+    note = "simple start values"
+    w = stats.weights
+    grand = w @ stats.mean
+    dev = stats.mean - grand
+    pooled = np.einsum("g,gij->ij", w, stats.cov + dev[:, :, None] * dev[:, None, :])
     try:
+        pt1 = build_partable(syntax)
+        mm1 = build_matrix_model(pt1)
+        idx = [model.ov.index(v) for v in mm1.ov]
+        S = pooled[np.ix_(idx, idx)]
+        with np.errstate(all="ignore"):
+            sol1 = fit_ml(mm1, S, lavaan_start(pt1, S))
+        if np.all(np.isfinite(sol1.theta)):
+            est = {(p.lhs, p.op, p.rhs): sol1.theta[p.free] for p in pt1.params if p.free >= 0}
+            for p in pt.params:
+                if p.free >= 0 and p.op != "~1" and (p.lhs, p.op, p.rhs) in est:
+                    theta[p.free] = est[(p.lhs, p.op, p.rhs)]
+            note = "pooled single-group ML start on the EM moments"
         with np.errstate(all="ignore"):
             sol = estimate(MLObjective(model), stats, theta)
-    except (np.linalg.LinAlgError, ValueError):
-        return theta, "simple start values, Fisher scoring + BFGS (FIML)"
-    if np.all(np.isfinite(sol.theta)):
-        return sol.theta, "ML on the EM moments, then FIML (Fisher scoring + BFGS)"
-    return theta, "simple start values, Fisher scoring + BFGS (FIML)"
+        if np.all(np.isfinite(sol.theta)):
+            return sol.theta, note + ", multigroup ML on the EM moments, then FIML (Fisher scoring + BFGS)"
+    except (np.linalg.LinAlgError, ValueError, FitError):
+        pass
+    return theta, note + ", FIML (Fisher scoring + BFGS)"
 
 
 def warm_start(previous, pt: ParTable, model: GroupModel, stats: SampleStats) -> np.ndarray:
