@@ -28,14 +28,9 @@ from .sample_stats_missing import MissingSampleStats
 def vcov_observed(objective, theta: np.ndarray, stats) -> np.ndarray:
     """Inverse observed information (total N); NaN-filled when singular (model not identified)."""
     from .robust_groups import _observed_information
-    info = _observed_information(objective, theta, stats)
-    try:
-        inv = np.linalg.inv(info)
-    except np.linalg.LinAlgError:
-        return np.full_like(info, np.nan)
-    if not np.all(np.isfinite(inv)) or np.any(np.diag(inv) <= 0):
-        return np.full_like(info, np.nan)
-    return inv
+    from .vcov import vcov_from_hessian
+    n = stats.ntotal
+    return vcov_from_hessian(2.0 * _observed_information(objective, theta, stats) / n, n)
 
 
 def independence_moments(stats: MissingSampleStats, g: int, x_index: list[int]) -> tuple[np.ndarray, np.ndarray]:
