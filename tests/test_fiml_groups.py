@@ -87,8 +87,7 @@ def _casewise_pieces(part: pd.DataFrame, one):
     pats = Patterns.from_array(x[~np.isnan(x).all(axis=1)])
     h1 = em_moments(pats)
     model = CasewiseModel(mm, pats, h1.cov, h1.mean.copy(), np.arange(mm.p))
-    nu = _rows(one).xs("~1", level="op").est
-    phi = np.concatenate([one.theta, [nu[(v, "")] for v in mm.ov]])
+    phi = np.concatenate([one.theta, one.implied_mean])
     return fiml_corrected_parts(pats, h1, model, phi, [])
 
 
@@ -211,3 +210,69 @@ def test_fiml_group_bootstrap_equals_one_at_a_time_refits():
         assert np.abs(one.theta - res.estimates[r]).max() < 1e-6
     (ab,) = res.defined
     assert ab["perc"][0] < ab["est"] < ab["perc"][1]
+
+
+# -- FIML + controls (fixed.x) with MLR: no lavaan output with controls exists here ---------------------
+
+def _lavaan_v3_trace(w_m, j_m, w_c, delta, zero):
+    """lav_fit_fiml_corrected (V3) as lavaan writes it: x rows/cols zeroed (lav_mvn_zero_x_idx), symmetric
+    inverse dropping zero rows (lav_mat_sym_inverse), k = tr11 − 2·tr12 + tr22 with E⁻¹ = (Δ'W_mΔ)⁻¹."""
+    def zeroed(m):
+        m = m.copy()
+        m[zero, :] = 0.0
+        m[:, zero] = 0.0
+        return m
+
+    def sym_inverse(m):
+        nz = np.abs(m).sum(axis=1) != 0
+        out = np.zeros_like(m)
+        out[np.ix_(nz, nz)] = np.linalg.inv(m[np.ix_(nz, nz)])
+        return out
+
+    wm, jm, wc = zeroed(w_m), zeroed(j_m), zeroed(w_c)
+    wmi = sym_inverse(wm)
+    e_inv = np.linalg.inv(delta.T @ wm @ delta)
+    tr11 = np.sum(wc * (wmi @ jm @ wmi))
+    tr12 = np.sum((delta.T @ jm @ wmi @ wc @ delta) * e_inv)
+    tr22 = np.sum((delta.T @ jm @ delta @ e_inv) * (delta.T @ wc @ delta @ e_inv).T)
+    return tr11 - 2 * tr12 + tr22
+
+
+def test_fiml_mlr_with_a_control_follows_lavaans_fixed_x_rule():
+    from cluster_sem.model.fiml import h1_observed_information, h1_scores, vech_indices
+    from cluster_sem.model.fitted_casewise import baseline_delta, baseline_fiml, complete_h1_information, complete_loglik_f
+    data = HS_MISSING.merge(HS[["id", "ageyr"]], on="id")
+    syntax = MEAS + "visual ~ ageyr\n"
+    one = fit_model_casewise(syntax, data[data.school == "Pasteur"], missing="fiml", estimator="MLR")
+    mm = one.matrix_model
+    x_index = [mm.ov.index("ageyr")]
+    x = data[data.school == "Pasteur"][list(mm.ov)].to_numpy(dtype=float)
+    pats = Patterns.from_array(x)
+    h1 = em_moments(pats)
+    free_mu = np.array([j for j in range(mm.p) if j not in x_index])
+    model = CasewiseModel(mm, pats, h1.cov, h1.mean.copy(), free_mu)
+    phi = np.concatenate([one.theta, one.implied_mean[free_mu]])
+    p, n = mm.p, pats.n
+    r, c = vech_indices(p)
+    zero = np.concatenate([np.isin(np.arange(p), x_index), np.isin(r, x_index) & np.isin(c, x_index)])
+    w_m = h1_observed_information(pats, h1.mean, h1.cov)
+    sc = h1_scores(pats, h1.mean, h1.cov)
+    sc[:, zero] = 0.0
+    j_m = sc.T @ sc / n
+    w_c = complete_h1_information(h1.cov)
+    mu, sigma = model.moments(phi)
+    xx3 = n * complete_loglik_f(h1.mean, h1.cov, mu, sigma)
+    mu_b, sigma_b, _ = baseline_fiml(pats, h1, x_index)
+    xx3_b = n * complete_loglik_f(h1.mean, h1.cov, mu_b, sigma_b)
+    df, df_b = one.fit["df"], one.fit["baseline_df"]
+    c3 = _lavaan_v3_trace(w_m, j_m, w_c, model.delta(phi), zero) / df
+    c3_b = _lavaan_v3_trace(w_m, j_m, w_c, baseline_delta(p, x_index), zero) / df_b
+    assert one.fit["cfi_robust"] == pytest.approx(cfi_robust(xx3, df, c3, xx3_b, df_b, c3_b), abs=1e-8)
+    assert one.fit["tli_robust"] == pytest.approx(tli_robust(xx3, df, c3, xx3_b, df_b, c3_b), abs=1e-8)
+    assert one.fit["rmsea_robust"] == pytest.approx(rmsea_robust(xx3, df, n, c3), abs=1e-8)
+    # the multigroup path applies the same rule: with one group it is the single-group fit
+    multi = fit_model(syntax, data[data.school == "Pasteur"], missing="fiml", estimator="MLR")
+    for key in ("chi2", "chi2_scaling_factor", "cfi_robust", "tli_robust", "rmsea_robust", "loglik"):
+        assert multi.fit[key] == pytest.approx(one.fit[key], rel=1e-7, abs=1e-8), key
+    a, b = _rows(multi), _rows(one)
+    assert np.abs(a.se.to_numpy() - b.se.loc[a.index].to_numpy()).max() < 1e-6

@@ -92,7 +92,7 @@ def replicate_summaries(fit, theta: np.ndarray, dvals: np.ndarray, conv: np.ndar
     param_se = [float(se_free[p.free]) if p.free >= 0 else 0.0 for p in pt.params]
     if getattr(fit, "missing", "listwise") == "ml":          # FIML: the ~1 rows come next, as in fit.parameters
         from .fiml import mean_rows_se
-        param_se += mean_rows_se(fit, se_free)
+        param_se += mean_rows_se(fit, se_free, theta[conv])
     est_def = fit.parameters.loc[fit.parameters.op == ":=", "est"].to_numpy(dtype=float)
     defined = []
     for i, row in enumerate(pt.defined):

@@ -141,9 +141,7 @@ def make_fiml_core(fit, x: np.ndarray, **kw) -> FimlCore:
     mm, pt = fit.matrix_model, fit.partable
     x_index = [mm.ov.index(v) for v in pt.variables.ov_x]
     free_mu = np.array([j for j in range(mm.p) if j not in x_index], dtype=int)
-    P = fit.parameters
-    means = P[P.op == "~1"].set_index("lhs")["est"]
-    mu_hat = np.array([means.get(v, 0.0) for v in mm.ov], dtype=float)
+    mu_hat = np.asarray(fit.implied_mean, dtype=float)   # μ̂: the casewise parameters (~1 rows hold lavaan's τ̂)
     mu_fixed = np.asarray(fit.sample_mean, dtype=float).copy()
     phi_hat = np.concatenate([np.asarray(fit.theta, float), mu_hat[free_mu]])
     model = CasewiseModel(mm, Patterns.from_array(x), fit.sample_cov, mu_fixed, free_mu)
@@ -156,15 +154,26 @@ def make_fiml_core(fit, x: np.ndarray, **kw) -> FimlCore:
     return FimlCore(pt, mm, x, phi_hat, metric_inv, np.asarray(fit.sample_cov, float), mu_fixed, free_mu, **kw)
 
 
-def mean_rows_se(fit, se_free: np.ndarray) -> list[float]:
-    """Bootstrap SEs of the ``~1`` rows of a FIML ``fit.parameters`` (free item intercepts; 0 for fixed rows).
+def mean_rows_se(fit, se_free: np.ndarray, estimates: np.ndarray | None = None) -> list[float]:
+    """Bootstrap SEs of the ``~1`` rows of a FIML ``fit.parameters`` (free intercepts; 0 for fixed rows).
 
-    Replicate columns are (θ, ν) with ν the intercepts of the items that are not fixed.x covariates."""
+    Replicate columns are (θ, μ) with μ the means of the variables that are not fixed.x covariates; the
+    rows hold lavaan's intercepts τ(θ, μ) (``casewise.lavaan_intercepts``), so with ``estimates`` (the
+    converged replicates) their SEs are those of τ per replicate (= of μ when no control predicts)."""
     if getattr(fit, "group_model", None) is not None:   # multigroup FIML: the ~1 rows are in the table already
         return []
+    from ..model.casewise import lavaan_intercepts
+    from .ci import bootstrap_se
     mm, pt = fit.matrix_model, fit.partable
     q = mm.n_free
-    free = [v for v in mm.ov if v not in pt.variables.ov_x]
-    col = {v: q + k for k, v in enumerate(free)}
+    x_index = [mm.ov.index(v) for v in pt.variables.ov_x]
+    free_mu = np.array([j for j in range(mm.p) if j not in x_index], dtype=int)
+    free = [mm.ov[j] for j in free_mu]
+    if estimates is not None and len(estimates):
+        tau = lavaan_intercepts(mm, np.asarray(fit.sample_cov, float), np.asarray(fit.sample_mean, float),
+                                free_mu, np.asarray(estimates, float))
+        se = {v: bootstrap_se(tau[:, k]) for k, v in enumerate(free)}
+    else:
+        se = {v: float(se_free[q + k]) for k, v in enumerate(free)}
     rows = fit.parameters[fit.parameters.op == "~1"]
-    return [float(se_free[col[v]]) if v in col else 0.0 for v in rows.lhs]
+    return [float(se[v]) if v in se else 0.0 for v in rows.lhs]

@@ -94,6 +94,10 @@ class CasewiseModel:
                               np.repeat(self.S_x[None], n, axis=0), G)
         return np.hstack([g_theta, gmu[:, self.free_mu]])
 
+    def intercepts(self, phi: np.ndarray) -> np.ndarray:
+        """lavaan's intercepts of the free means for φ (R, n_par) — ``lavaan_intercepts``."""
+        return lavaan_intercepts(self.mm, self.S_x, self.mu_fixed, self.free_mu, phi)
+
     def delta(self, phi: np.ndarray, *, means: bool = True) -> np.ndarray:
         """∂(μ, vech Σ)/∂φ' — lavaan's Delta, rows in ``fiml.vech_indices`` order."""
         from .fiml import vech_indices
@@ -105,6 +109,36 @@ class CasewiseModel:
         top[self.free_mu, self.q + np.arange(len(self.free_mu))] = 1.0
         bottom = np.hstack([J[r, c, :], np.zeros((len(r), len(self.free_mu)))])
         return np.vstack([top, bottom]) if means else bottom
+
+
+def lavaan_intercepts(mm: MatrixModel, S_x: np.ndarray, mu_fixed: np.ndarray, free_mu: np.ndarray,
+                      phi: np.ndarray) -> np.ndarray:
+    """lavaan's intercepts (R, len(free_mu)) for casewise parameters φ (R, q + len(free_mu)).
+
+    The casewise model frees the *means* μ of the non-fixed.x variables; lavaan frees intercepts τ with
+    μ = ν + ΛA(α_τ + α_x): ν for indicators, α for the phantom latent of an observed non-indicator, α_x the
+    fixed.x means of the controls' phantoms (latent means 0).  The map is 1:1 for given θ, so the fit is
+    the same; only the ``~1`` rows differ when a control predicts something (else τ = μ).  Solved per
+    replicate: τ = M⁻¹(μ − ΛAα_x), M's column for variable j = e_j (indicator) or (ΛA)[:, phantom(j)]."""
+    q = mm.n_free
+    R = phi.shape[0]
+    lam, beta, _, _ = mm.matrices(phi[:, :q], np.broadcast_to(S_x, (R,) + S_x.shape))
+    LA = lam @ np.linalg.inv(np.eye(mm.m)[None] - beta)
+    eta = {v: k for k, v in enumerate(mm.eta)}
+    alpha_x = np.zeros(mm.m)
+    for j, v in enumerate(mm.ov):
+        if v in eta and j not in set(free_mu.tolist()):
+            alpha_x[eta[v]] = mu_fixed[j]
+    b = LA @ alpha_x
+    M = np.zeros((R, mm.p, len(free_mu)))
+    for k, j in enumerate(free_mu):
+        v = mm.ov[j]
+        if v in eta:
+            M[:, :, k] = LA[:, :, eta[v]]
+        else:
+            M[:, j, k] = 1.0
+    rhs = phi[:, q:] - b[:, free_mu]
+    return np.linalg.solve(M[:, free_mu, :], rhs[..., None])[..., 0]
 
 
 def sigma_chain(obj, theta: np.ndarray, S: np.ndarray, G: np.ndarray) -> np.ndarray:

@@ -59,27 +59,29 @@ def fit_measures_fiml(*, test, stats: MissingSampleStats, sigma: np.ndarray, mu:
 def fiml_corrected_indices(stats: MissingSampleStats, model, objective, theta: np.ndarray, chi2: float,
                            df: int) -> dict:
     """Robust CFI/TLI/RMSEA with blanks (Zhang & Savalei 2023, lavaan ≥ 0.6-13, V3) for G groups."""
-    from .fitted_casewise import baseline_delta, complete_h1_information, complete_loglik_f
+    from .fitted_casewise import baseline_delta, complete_h1_information, complete_loglik_f, h1_mask
     G, N = stats.n_groups, stats.ntotal
     p = len(model.ov)
     x_index = [model.ov.index(v) for v in model.partable.variables.ov_x]
+    keep = h1_mask(p, x_index, True)          # fixed.x: x moments left out, as lavaan's zeroed rows
+    sub = np.ix_(keep, keep)
     fg = np.asarray(stats.n, dtype=float) / N
     w_m, j_m, w_c = [], [], []
     for g in range(G):
         pat, m, s = stats.patterns[g], stats.mean[g], stats.cov[g]
-        sc = h1_scores(pat, m, s, means=True)
-        w_m.append(fg[g] * h1_observed_information(pat, m, s, means=True))
+        sc = h1_scores(pat, m, s, means=True)[:, keep]
+        w_m.append(fg[g] * h1_observed_information(pat, m, s, means=True)[sub])
         j_m.append(fg[g] * sc.T @ sc / pat.n)
-        w_c.append(fg[g] * complete_h1_information(s))
+        w_c.append(fg[g] * complete_h1_information(s)[sub])
     W_m, J_m, W_c = block_diag(*w_m), block_diag(*j_m), block_diag(*w_c)
     sigma, mu = model.implied(theta, stats.cov, stats.mean)
     xx3 = sum(stats.n[g] * complete_loglik_f(stats.mean[g], stats.cov[g], mu[g], sigma[g]) for g in range(G))
-    c3 = fiml_corrected_k(W_m, J_m, W_c, np.vstack(objective.deltas(theta, stats))) / df
+    c3 = fiml_corrected_k(W_m, J_m, W_c, np.vstack([d[keep] for d in objective.deltas(theta, stats)])) / df
     xx3_b = 0.0
     for g in range(G):
         mu_b, sigma_b = independence_moments(stats, g, x_index)
         xx3_b += stats.n[g] * complete_loglik_f(stats.mean[g], stats.cov[g], mu_b, sigma_b)
-    delta_b = block_diag(*[baseline_delta(p, x_index) for _ in range(G)])
+    delta_b = block_diag(*[baseline_delta(p, x_index)[keep] for _ in range(G)])
     nx = len(x_index)
     df_b = G * (p * (p - 1) // 2 - nx * (nx - 1) // 2)
     c3_b = fiml_corrected_k(W_m, J_m, W_c, delta_b) / df_b

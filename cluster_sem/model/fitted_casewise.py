@@ -83,25 +83,36 @@ def fit_model_casewise(syntax: str, data: pd.DataFrame, *, missing: str = "fiml"
     if estimator == "MLR":
         labels["test_name"] = "yuan.bentler.mplus"
         fit.update(_robust_measures(pt, mm, patterns, h1, model, phi, info, scores, fit, x_index, meanstructure))
-    mean_rows = _mean_rows(pt, mm, mu, sigma, vcov_all, free_mu, q, x_index) if meanstructure else []
+    mean_rows = _mean_rows(pt, mm, model, phi, sigma, vcov_all, x_index) if meanstructure else []
+    if meanstructure:
+        labels["implied_mean"] = mu                   # μ̂ (the casewise parameters; ~1 rows hold lavaan's τ̂)
     note = f"casewise ML ({'FIML' if meanstructure else 'complete data'}): EM start, BFGS + Newton"
     return assemble(syntax, pt, mm, theta, h1.cov, n, converged=converged, iterations=its,
                     fmin=float("nan"), start_note=note, vcov=vcov, fit=fit, mean_rows=mean_rows, labels=labels)
 
 
-def _mean_rows(pt, mm, mu, sigma, vcov_all, free_mu, q, x_index) -> list:
-    """``~1`` rows as lavaan's parameterEstimates(): item intercepts, then latent means (fixed at 0)."""
+def _mean_rows(pt, mm, model: CasewiseModel, phi: np.ndarray, sigma, vcov_all, x_index, h: float = 1e-6) -> list:
+    """``~1`` rows as lavaan's parameterEstimates(): intercepts (lavaan's τ, ``CasewiseModel.intercepts``;
+    = the means μ unless a control predicts something), then latent means (fixed at 0).  SEs of τ by the
+    delta method, its Jacobian by central differences over φ (one batched call)."""
     sd = np.sqrt(np.diag(sigma))
-    se_all = np.sqrt(np.clip(np.diag(vcov_all), 0, None))
+    free_mu = model.free_mu
+    steps = h * np.maximum(1.0, np.abs(phi))
+    both = model.intercepts(np.vstack([phi[None] + np.diag(steps), phi[None] - np.diag(steps)]))
+    k = len(phi)
+    jac = ((both[:k] - both[k:]) / (2 * steps[:, None])).T           # (len(free_mu), n_par)
+    tau = model.intercepts(phi[None])[0]
+    se_tau = np.sqrt(np.clip(np.einsum("ik,kl,il->i", jac, vcov_all, jac), 0, None))
+    mu_x = model.mu_fixed
     rows = []
-    pos = {int(j): q + k for k, j in enumerate(free_mu)}
+    pos = {int(j): i for i, j in enumerate(free_mu)}
     for j, v in enumerate(mm.ov):
         if j in pos:
-            se = float(se_all[pos[j]])
-            z = mu[j] / se if se > 0 else None
-            rows.append([v, "~1", "", "", float(mu[j]), se, z, pvalue(z), float(mu[j] / sd[j])])
+            est, se = float(tau[pos[j]]), float(se_tau[pos[j]])
+            z = est / se if se > 0 else None
+            rows.append([v, "~1", "", "", est, se, z, pvalue(z), est / sd[j]])
         elif j in x_index:
-            rows.append([v, "~1", "", "", float(mu[j]), 0.0, None, None, float(mu[j] / sd[j])])
+            rows.append([v, "~1", "", "", float(mu_x[j]), 0.0, None, None, float(mu_x[j] / sd[j])])
     for v in pt.variables.lv:
         rows.append([v, "~1", "", "", 0.0, 0.0, None, None, 0.0])
     return rows
@@ -167,7 +178,7 @@ def srmr_bentler(mean: np.ndarray, cov: np.ndarray, mu: np.ndarray, sigma: np.nd
     return math.sqrt(total / count)
 
 
-def _h1_mask(p: int, x_index: list[int], means: bool) -> np.ndarray:
+def h1_mask(p: int, x_index: list[int], means: bool) -> np.ndarray:
     """Saturated coordinates that are not fixed.x moments (lavaan zeroes those in the h1 information)."""
     r, c = vech_indices(p)
     xs = set(x_index)
@@ -181,7 +192,7 @@ def _robust_measures(pt, mm, patterns: Patterns, h1: H1, model: CasewiseModel, p
                      x_index, meanstructure: bool) -> dict:
     n, p = patterns.n, patterns.p
     df, chi2 = fit["df"], fit["chi2"]
-    keep = _h1_mask(p, x_index, meanstructure)
+    keep = h1_mask(p, x_index, meanstructure)
     a1 = h1_observed_information(patterns, h1.mean, h1.cov, means=meanstructure)[np.ix_(keep, keep)]
     s1 = h1_scores(patterns, h1.mean, h1.cov, means=meanstructure)[:, keep]
     test = scaled_test(chi2, df, yb_mplus_trace(a1, s1, info, scores))
@@ -207,18 +218,24 @@ def _robust_measures(pt, mm, patterns: Patterns, h1: H1, model: CasewiseModel, p
 def fiml_corrected_parts(patterns: Patterns, h1: H1, model: CasewiseModel, phi: np.ndarray,
                          x_index: list[int]) -> tuple[float, float, float, float]:
     """(XX3, k, XX3_b, k_b) of Zhang & Savalei's FIML correction (lavaan ``lav_fit_fiml_corrected``, V3):
-    the complete-data statistic at the EM moments and the corrected trace, for the model and the baseline."""
+    the complete-data statistic at the EM moments and the corrected trace, for the model and the baseline.
+
+    With fixed.x controls lavaan zeroes the x moments (x means, x–x covariances) in every h1 information
+    and score matrix (``lav_mvn_zero_x_idx``) and its symmetric inverse drops zero rows, so the traces run
+    over the other moments only (``h1_mask``)."""
     n, p = patterns.n, patterns.p
+    keep = h1_mask(p, x_index, True)
+    sub = np.ix_(keep, keep)
     mu, sigma = model.moments(phi)
-    w_m = h1_observed_information(patterns, h1.mean, h1.cov, means=True)
-    j_m = h1_scores(patterns, h1.mean, h1.cov, means=True)
+    w_m = h1_observed_information(patterns, h1.mean, h1.cov, means=True)[sub]
+    j_m = h1_scores(patterns, h1.mean, h1.cov, means=True)[:, keep]
     j_m = j_m.T @ j_m / n
-    w_c = complete_h1_information(h1.cov)
+    w_c = complete_h1_information(h1.cov)[sub]
     xx3 = n * complete_loglik_f(h1.mean, h1.cov, mu, sigma)
-    k = fiml_corrected_k(w_m, j_m, w_c, model.delta(phi))
+    k = fiml_corrected_k(w_m, j_m, w_c, model.delta(phi)[keep])
     mu_b, sigma_b, _ = baseline_fiml(patterns, h1, x_index)
     xx3_b = n * complete_loglik_f(h1.mean, h1.cov, mu_b, sigma_b)
-    k_b = fiml_corrected_k(w_m, j_m, w_c, baseline_delta(p, x_index))
+    k_b = fiml_corrected_k(w_m, j_m, w_c, baseline_delta(p, x_index)[keep])
     return xx3, k, xx3_b, k_b
 
 

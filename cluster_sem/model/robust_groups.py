@@ -8,7 +8,9 @@ Per group g the casewise scores are the saturated scores (``fiml.h1_scores``: �
 * Yuan–Bentler (Mplus): tr(UΓ) = Σ_g tr(A1_g⁻¹B1_g) − tr(E⁻¹B0) (lavaan ``lav_test_yb_mplus_trace``), c = tr/df;
   the independence baseline gets its own c_b the same way, for robust CFI/TLI; robust RMSEA = √G·√(max(χ²/N/df
   − c/N, 0)).
-Not covered: fixed.x covariates (lavaan masks their h1 moments) and missing data in multigroup fits.
+fixed.x covariates: their h1 moments (x means, x–x covariances) are left out of the h1 information and scores,
+as lavaan zeroes them (``lav_mvn_zero_x_idx``).  Multigroup FIML uses the same test on the EM moments
+(``fiml_groups``).
 """
 from __future__ import annotations
 
@@ -85,29 +87,36 @@ def yuan_bentler_mplus_test(fmin: float, stats, model, *, theta: np.ndarray, obj
     base = standard_test(fmin, stats, model)
     n = stats.ntotal
     means = model.partable.meanstructure
+    from .fitted_casewise import h1_mask
+    p = len(model.ov)
+    x_index = [model.ov.index(v) for v in model.partable.variables.ov_x]
+    keep = h1_mask(p, x_index, means)     # fixed.x: lavaan zeroes the x moments' rows (lav_mvn_zero_x_idx)
+    sub = np.ix_(keep, keep)
     pats = [Patterns.from_array(stats.data[g]) for g in range(stats.n_groups)]
-    a1 = [h1_observed_information(pats[g], stats.mean[g], stats.cov[g], means=means)
+    a1 = [h1_observed_information(pats[g], stats.mean[g], stats.cov[g], means=means)[sub]
           for g in range(stats.n_groups)]
-    s1 = [h1_scores(pats[g], stats.mean[g], stats.cov[g], means=means) for g in range(stats.n_groups)]
+    s1 = [h1_scores(pats[g], stats.mean[g], stats.cov[g], means=means)[:, keep] for g in range(stats.n_groups)]
     trace_h1 = sum(float(np.trace(np.linalg.solve(a, s.T @ s / len(s)))) for a, s in zip(a1, s1))
     info = _observed_information(objective, theta, stats) / n
     sc = _scores(objective, theta, stats)
     trace_h0 = float(np.trace(np.linalg.solve(info, sc.T @ sc / n)))
     test = scaled_test(base.chi2, base.df, trace_h1 - trace_h0)
     # independence baseline (means and variances free per group), fitted the same way
-    p = len(model.ov)
-    x_index = [model.ov.index(v) for v in model.partable.variables.ov_x]
     chi2_b, df_b, trace_b = 0.0, 0, 0.0
     r, c = vech_indices(p)
-    diag = np.concatenate([np.arange(p), p + np.flatnonzero(r == c)]) if means else np.flatnonzero(r == c)
+    free = np.array([j not in x_index for j in range(p)])
+    var_pos = p * means + np.flatnonzero((r == c) & free[r])
+    diag = np.concatenate([np.flatnonzero(free), var_pos]) if means else var_pos
     for g in range(stats.n_groups):
         cb, db = baseline_chi_square(stats.cov[g], stats.n[g], x_index)
         chi2_b += cb
         df_b += db
         cov_b = np.diag(np.diag(stats.cov[g]))
-        d = np.eye(a1[g].shape[0])[:, diag]
-        e_b = d.T @ h1_observed_information(pats[g], stats.mean[g], cov_b, means=means) @ d
-        sc_b = h1_scores(pats[g], stats.mean[g], cov_b, means=means) @ d
+        if x_index:
+            cov_b[np.ix_(x_index, x_index)] = stats.cov[g][np.ix_(x_index, x_index)]
+        d = np.eye(len(keep))[np.ix_(keep, diag)]
+        e_b = d.T @ h1_observed_information(pats[g], stats.mean[g], cov_b, means=means)[sub] @ d
+        sc_b = h1_scores(pats[g], stats.mean[g], cov_b, means=means)[:, keep] @ d
         trace_b += yb_mplus_trace(a1[g], s1[g], e_b, sc_b)
     c_b = trace_b / df_b
     G = stats.n_groups
