@@ -276,3 +276,18 @@ def test_fiml_mlr_with_a_control_follows_lavaans_fixed_x_rule():
         assert multi.fit[key] == pytest.approx(one.fit[key], rel=1e-7, abs=1e-8), key
     a, b = _rows(multi), _rows(one)
     assert np.abs(a.se.to_numpy() - b.se.loc[a.index].to_numpy()).max() < 1e-6
+
+
+def test_item_without_any_answer_in_a_group_is_refused(tmp_path, capsys):
+    from cluster_sem.api import simulate
+    from cluster_sem.cli import main
+    spec = Path(__file__).parent / "specs" / "regions_small.yaml"
+    df = simulate(spec, 400, 7)
+    df.loc[df.region.isin(["Jinhua", "Quzhou"]), "ts1"] = np.nan
+    data = tmp_path / "no_ts1_inland.csv"
+    df.to_csv(data, index=False)
+    out = tmp_path / "out"
+    assert main(["invariance", str(spec), str(data), "--out", str(out), "--missing", "fiml", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "'ts1' has no answer in group 'inland'" in err[0] and "Fix:" in err[0]
+    assert not out.exists()
