@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ClusterSemError, DataError, DataWarning
+from ..spec.loader import as_spec
 from ..spec.schema import Spec
-from .io import read_table
+from .io import TableFile, read_file
 
 MAX_LISTED = 5  # rows / values quoted in one message
 MAX_ABS = 1e15  # beyond this a covariance overflows or loses all precision
@@ -85,20 +86,18 @@ def _code_text(codes) -> str:
     return "/".join(_fmt(float(c)) for c in codes)
 
 
-def _load(data, source: str | None) -> tuple[pd.DataFrame, str, str, _Rows, dict, tuple[str, ...]]:
+def _load(data, source: str | None) -> tuple[TableFile, str, str, _Rows]:
     if isinstance(data, pd.DataFrame):
         frame = data.copy()
         frame.columns = [str(c).strip() for c in frame.columns]
         canonical = frame.to_csv(index=False, lineterminator="\n", float_format="%.17g").encode("utf-8")
         frame.index = pd.RangeIndex(len(frame))
-        return (frame, source or "<DataFrame>", hashlib.sha256(canonical).hexdigest(),
-                _Rows(1, ""), {}, ())
+        return TableFile(frame), source or "<DataFrame>", hashlib.sha256(canonical).hexdigest(), _Rows(1, "")
     path = Path(data)
-    frame = read_table(path)
+    table = read_file(path)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     rows = _Rows(1, "; cases counted from 1") if path.suffix.lower() == ".sav" else _Rows(2, "; row 1 = header")
-    return (frame, source or path.name, digest, rows, dict(frame.attrs.get("value_labels", {})),
-            tuple(frame.attrs.get("read_log", ())))
+    return table, source or path.name, digest, rows
 
 
 def _required(spec: Spec) -> dict[str, str]:
@@ -127,7 +126,8 @@ def _suggest(name: str, columns: list[str]) -> str | None:
     return close[0] if close else None
 
 
-def _check_columns(spec: Spec, frame: pd.DataFrame, source: str) -> None:
+def _check_columns(spec: Spec, table: TableFile, source: str) -> None:
+    frame = table.frame
     need = _required(spec)
     columns = list(frame.columns)
     missing = [c for c in need if c not in frame.columns]
@@ -143,9 +143,9 @@ def _check_columns(spec: Spec, frame: pd.DataFrame, source: str) -> None:
         problem += f" (also missing: {others}{more}; {len(missing)} in all)"
     fix = (f"rename column '{hint}' to '{first}' (names are case-sensitive) or change the name in the spec"
            if hint else f"add column '{first}' to the data or correct the name in the spec")
-    on_sheet = [name for name, header in frame.attrs.get("other_sheets", {}).items() if first in header]
+    on_sheet = [name for name, header in table.other_sheets.items() if first in header]
     if on_sheet:
-        problem += f" of the first sheet '{frame.attrs.get('first_sheet')}', but sheet '{on_sheet[0]}' has it"
+        problem += f" of the first sheet '{table.first_sheet}', but sheet '{on_sheet[0]}' has it"
         fix = f"move sheet '{on_sheet[0]}' to the front of the workbook (only the first sheet is read)"
     raise _err(source, first, problem, fix)
 
@@ -198,13 +198,14 @@ def prepare_data(spec: Spec, data: str | Path | pd.DataFrame, *, source: str | N
         raise ClusterSemError(f"missing='{missing}' is not known. Fix: use 'listwise' or 'fiml'")
     if columns not in ("model", "all"):
         raise ClusterSemError(f"columns='{columns}' is not known. Fix: use 'model' or 'all'")
-    frame, source, digest, rows, labels, read_log = _load(data, source)
-    log: list[str] = list(read_log)
+    table, source, digest, rows = _load(data, source)
+    frame, labels = table.frame, dict(table.value_labels)
+    log: list[str] = list(table.log)
     if frame.shape[1] == 0:
         raise _err(source, None, "no columns", "export the data again with a header row and one row per firm")
     if len(frame) == 0:
         raise _err(source, None, "no data rows (only the header)", "add one row per responding firm")
-    _check_columns(spec, frame, source)
+    _check_columns(spec, table, source)
     _check_ids(spec, frame, source, rows)
     n_raw = len(frame)
 
@@ -365,5 +366,4 @@ def prepare_data(spec: Spec, data: str | Path | pd.DataFrame, *, source: str | N
 
 def validate_data(spec: Spec | str | Path, path: str | Path, *, missing: str = "listwise") -> SurveyData:
     """``cluster-sem validate SPEC DATA``: everything ``prepare_data`` checks, for one data file."""
-    from ..simulate.specfile import as_spec
     return prepare_data(as_spec(spec), path, missing=missing, by_group=False)

@@ -99,3 +99,8 @@ def load_spec(path: str | Path) -> Spec:
     except UnicodeDecodeError:
         raise spec_error([f"{p.name}: the file is not UTF-8 text. Fix: save the YAML file as UTF-8"]) from None
     return parse_spec(text, source=p.name)
+
+
+def as_spec(spec: Spec | str | Path) -> Spec:
+    """Accept a parsed spec or a path to one (the data and simulate layers take either)."""
+    return spec if isinstance(spec, Spec) else load_spec(spec)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from graphlib import CycleError, TopologicalSorter
 
 from .schema import Spec
 
@@ -224,29 +225,21 @@ def spec_item_owner(spec: Spec, item: str) -> str:
 
 
 def find_cycle(edges: set[tuple[str, str]]) -> list[str] | None:
-    """A directed cycle ``[a, b, ..., a]`` among ``(from, to)`` edges, or None (deterministic order)."""
-    graph: dict[str, list[str]] = {}
+    """A directed cycle ``[a, b, ..., a]`` among ``(from, to)`` edges, or None.
+
+    ``graphlib`` finds it (as in ``simulate/population.py``); the cycle is rotated to start at its
+    alphabetically first construct so the message does not depend on where the search entered it.
+    """
+    sorter: TopologicalSorter = TopologicalSorter()
     for a, b in sorted(edges):
-        graph.setdefault(a, []).append(b)
-    state: dict[str, int] = {}
-
-    def visit(node: str, stack: list[str]) -> list[str] | None:
-        state[node] = 1
-        for nxt in graph.get(node, []):
-            if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
-            if state.get(nxt) is None:
-                found = visit(nxt, stack + [nxt])
-                if found:
-                    return found
-        state[node] = 2
-        return None
-
-    for start in sorted(graph):
-        if state.get(start) is None:
-            found = visit(start, [start])
-            if found:
-                return found
+        sorter.add(b, a)            # b depends on a
+    try:
+        sorter.prepare()
+    except CycleError as exc:
+        ring = list(exc.args[1][:-1])
+        k = ring.index(min(ring))
+        ring = ring[k:] + ring[:k]
+        return ring + ring[:1]
     return None
 
 
