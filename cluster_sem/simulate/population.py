@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SpecError
+from ..model.matrices import structural_inverse
 from ..spec.schema import Population, Spec
 
 
@@ -125,7 +126,7 @@ def build_population(spec: Spec) -> PopulationModel:
         raise _bad("paths", f"the paths form a cycle ({' -> '.join(exc.args[1])})",
                    "simulation needs a recursive (acyclic) model; remove one path of the cycle") from None
 
-    T = np.linalg.inv(np.eye(m) - B)
+    T = structural_inverse(B)
     Psi = np.zeros((m, m))
     scale = np.zeros(m)  # sqrt(Psi_jj)
     done: list[int] = []
