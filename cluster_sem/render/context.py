@@ -24,6 +24,11 @@ ZHAO_ZH = {
     "no effect (no mediation)": "无效应（无中介）",
 }
 
+# the report's sections in order (anchor, heading key): the HTML contents list and the Markdown headings
+SECTIONS = [("data", "sec_data"), ("descriptives", "sec_descriptives"), ("measurement", "sec_measurement"),
+            ("discriminant", "sec_discriminant"), ("cmv", "sec_cmv"), ("fit", "sec_fit"), ("paths", "sec_paths"),
+            ("indirect", "sec_indirect"), ("baron-kenny", "sec_bk"), ("reproducibility", "sec_repro")]
+
 BK_KEYS = {1: "bk_step1", 2: "bk_step2", 3: "bk_step3", 4: "bk_step4"}
 HTMT_MARK = {"": "", "strict": "†", "liberal": "‡"}
 
@@ -68,6 +73,20 @@ def build_context(doc: dict, lang: str = "en") -> dict:
         ctx.update(builder(s))
     ctx.update(_feature_sections(doc, s))
     return _with_estimator_method(ctx)
+
+
+def is_invariance_document(doc: dict) -> bool:
+    """A `cluster-sem invariance` document (its own report), not a `fit` document."""
+    return "invariance" in doc and "measurement_model" not in doc
+
+
+def report_context(doc: dict, lang: str = "en") -> dict:
+    """``build_context`` plus the header both report templates print: version, n and the section list."""
+    ctx = build_context(doc, lang)
+    meta = doc.get("meta") or {}
+    ctx.update(version=meta.get("version", ""), n_used=(doc.get("data") or {}).get("n_used", meta.get("n_used", "")),
+               sections=SECTIONS)
+    return ctx
 
 
 # -- study and data --------------------------------------------------------------------------------------
@@ -383,4 +402,4 @@ def _with_estimator_method(ctx: dict) -> dict:
     return ctx
 
 
-__all__ = ["build_context"]
+__all__ = ["build_context", "report_context", "is_invariance_document", "SECTIONS"]

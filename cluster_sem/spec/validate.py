@@ -275,14 +275,10 @@ def _indirect_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
     seen: dict[str, int] = {}
     for i, ind in enumerate(spec.indirect):
         key = f"indirect[{i}]"
-        if not _IDENT.match(ind.name):
-            P.append(f"{src}: {key}.name: '{ind.name}' is not a valid name. Fix: {_IDENT_FIX}")
-        if ind.name in seen:
-            P.append(f"{src}: {key}.name: '{ind.name}' is already used by indirect[{seen[ind.name]}]. "
-                     "Fix: give each indirect effect a unique name")
-        elif ind.name in taken or ind.name.startswith("total_"):
-            P.append(f"{src}: {key}.name: '{ind.name}' is already used by a construct, item, control or path label "
-                     "(or starts with total_, kept for total effects). Fix: choose another name, e.g. ind_X_Y")
+        P += _name_problems(src, key, ind.name, seen.get(ind.name), "indirect", "indirect effect",
+                            ind.name in taken or ind.name.startswith("total_"),
+                            "a construct, item, control or path label (or starts with total_, kept for total "
+                            "effects). Fix: choose another name, e.g. ind_X_Y")
         seen.setdefault(ind.name, i)
         for j, c in enumerate(ind.path):
             if c not in constructs:
@@ -295,6 +291,21 @@ def _indirect_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
     return P, []
 
 
+def _name_problems(src: str, key: str, name: str, first: int | None, listed: str, what: str, taken: bool,
+                   taken_text: str) -> list[str]:
+    """A name under ``listed`` (indirect, interactions) must be an identifier, unique in its list (``first``:
+    the index that already uses it) and not taken by another kind of name (``taken``)."""
+    out = []
+    if not _IDENT.match(name):
+        out.append(f"{src}: {key}.name: '{name}' is not a valid name. Fix: {_IDENT_FIX}")
+    if first is not None:
+        out.append(f"{src}: {key}.name: '{name}' is already used by {listed}[{first}]. "
+                   f"Fix: give each {what} a unique name")
+    elif taken:
+        out.append(f"{src}: {key}.name: '{name}' is already used by {taken_text}")
+    return out
+
+
 def _interaction_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
     """Latent interactions: known constructs, main effects declared, one exogenous partner, unique names."""
     P: list[str] = []
@@ -305,14 +316,8 @@ def _interaction_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
     seen: dict[str, int] = {}
     for i, it in enumerate(spec.interactions):
         key = f"interactions[{i}]"
-        if not _IDENT.match(it.name):
-            P.append(f"{src}: {key}.name: '{it.name}' is not a valid name. Fix: {_IDENT_FIX}")
-        if it.name in seen:
-            P.append(f"{src}: {key}.name: '{it.name}' is already used by interactions[{seen[it.name]}]. "
-                     "Fix: give each interaction a unique name")
-        elif it.name in taken:
-            P.append(f"{src}: {key}.name: '{it.name}' is already used by a construct, item, control or indirect "
-                     "effect. Fix: choose another name, e.g. IOLxDF")
+        P += _name_problems(src, key, it.name, seen.get(it.name), "interactions", "interaction", it.name in taken,
+                            "a construct, item, control or indirect effect. Fix: choose another name, e.g. IOLxDF")
         seen.setdefault(it.name, i)
         known = True
         for j, c in enumerate(it.between):
