@@ -273,6 +273,7 @@ class Bootstrap:
     B: int | None
     seed: int | None
     n_converged: int | None
+    n_nonconverged: int | None
     n_inadmissible: int | None
     rule: str | None
 
@@ -286,6 +287,8 @@ class Meta:
     n_used: int | None
     estimator: str | None
     missing: str | None
+    information: str | None
+    test: str | None
     ci_level: float | None
     timestamp: str | None
     conventions: str | None
