@@ -93,15 +93,11 @@ def _construct_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
                              "list its items (or its dimensions for a second-order construct)"))
             continue
         if c.items is not None:
-            if len(c.items) < 2:
-                P.append(Problem(src, f"{key}.items",
-                                 f"{len(c.items)} item(s); a construct needs at least 3 (2 with a warning)",
-                                 "add items, or use the single column as a control"))
-            elif len(c.items) == 2:
-                W.append(Problem(src, f"{key}.items",
-                                 "only 2 items; the construct is identified only through its correlations with "
-                                 "other constructs",
-                                 "add a third item if the questionnaire has one"))
+            few = Problem(src, f"{key}.items", f"{len(c.items)} item(s); a construct needs at least 3 (2 with a "
+                          "warning)", "add items, or use the single column as a control")
+            two = Problem(src, f"{key}.items", "only 2 items; the construct is identified only through its "
+                          "correlations with other constructs", "add a third item if the questionnaire has one")
+            _count_problems(P, W, few, two, len(c.items))
             for i, it in enumerate(c.items):
                 ikey = f"{key}.items[{i}].id"
                 if not _IDENT.match(it.id):
@@ -116,16 +112,13 @@ def _construct_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
                     P.append(Problem(src, ikey, f"'{it.id}' is also a construct name",
                                      "rename the item or the construct"))
         if c.dimensions is not None:
-            if len(c.dimensions) < 2:
-                P.append(Problem(src, f"{key}.dimensions",
-                                 f"{len(c.dimensions)} dimension(s); a second-order construct needs at least 2 "
-                                 "(3 to be identified on its own)",
-                                 "add dimensions or use the construct as first-order"))
-            elif len(c.dimensions) == 2:
-                W.append(Problem(src, f"{key}.dimensions",
-                                 "only 2 dimensions; the second-order construct is under-identified without "
-                                 "constraints and is identified only through its structural paths",
-                                 "add a third dimension if the theory has one"))
+            _count_problems(P, W, Problem(src, f"{key}.dimensions", f"{len(c.dimensions)} dimension(s); a "
+                                          "second-order construct needs at least 2 (3 to be identified on its own)",
+                                          "add dimensions or use the construct as first-order"),
+                            Problem(src, f"{key}.dimensions", "only 2 dimensions; the second-order construct is "
+                                    "under-identified without constraints and is identified only through its "
+                                    "structural paths", "add a third dimension if the theory has one"),
+                            len(c.dimensions))
             for i, d in enumerate(c.dimensions):
                 if d not in constructs:
                     P.append(Problem(src, f"{key}.dimensions[{i}]",
@@ -146,6 +139,14 @@ def _construct_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
                                  "a first-order construct can be a dimension of only one second-order construct"))
             owners.setdefault(d, name)
     return P, W
+
+
+def _count_problems(P: list, W: list, too_few: Problem, only_two: Problem, n: int) -> None:
+    """Identification minimum of a list (items, dimensions): under 2 is a problem, exactly 2 a warning."""
+    if n < 2:
+        P.append(too_few)
+    elif n == 2:
+        W.append(only_two)
 
 
 def _column_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
