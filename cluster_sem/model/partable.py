@@ -137,7 +137,12 @@ def build_partable(syntax: str, *, auto_cov_y: bool = True) -> ParTable:
         if r.op == "~~" and r.lhs not in var.eta + var.ov and r.rhs not in var.eta + var.ov:
             raise FitError(f"'{r.lhs} ~~ {r.rhs}' names unknown variables")
 
-    # number free parameters; shared labels share an index
+    params, n_free, free_labels = _number_free(table)
+    return ParTable(tuple(params), defined, var, n_free, tuple(free_labels))
+
+
+def _number_free(table: list[Param]) -> tuple[list[Param], int, list[str]]:
+    """Number the free rows in table order; rows sharing a label share one index (an equality constraint)."""
     params: list[Param] = []
     label_index: dict[str, int] = {}
     free_labels: list[str] = []
@@ -155,4 +160,4 @@ def build_partable(syntax: str, *, auto_cov_y: bool = True) -> ParTable:
             if r.label:
                 label_index[r.label] = idx
         params.append(replace(r, free=idx, value=None, exo=False))
-    return ParTable(tuple(params), defined, var, n_free, tuple(free_labels))
+    return params, n_free, free_labels

@@ -383,27 +383,12 @@ def _interaction_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
 
 
 def _population_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
+    """The simulator's population values: known names, standardized values, groups and controls."""
     pop = spec.population
     if pop is None:
         return [], []
-    P: list[str] = []
+    P: list[str] = _population_loading_problems(spec, src)
     items, constructs = spec.items, spec.constructs
-    dims = {d for c in spec.second_order.values() for d in (c.dimensions or ())}
-    for item, v in pop.loadings.items():
-        if item not in items:
-            P.append(Problem(src, f"population.loadings.{item}", f"unknown item '{item}'{_suggest(item, items)}",
-                             "use item ids of the constructs"))
-        if not -1 < v < 1:
-            P.append(Problem(src, f"population.loadings.{item}", f"{v:g} is not a standardized loading",
-                             "use a value in (-1, 1)"))
-    for d, v in pop.dimension_loadings.items():
-        if d not in dims:
-            P.append(Problem(src, f"population.dimension_loadings.{d}",
-                             f"'{d}' is not a dimension of a second-order construct{_suggest(d, dims)}",
-                             "key it by a name listed under some 'dimensions'"))
-        if not -1 < v < 1:
-            P.append(Problem(src, f"population.dimension_loadings.{d}", f"{v:g} is not a standardized loading",
-                             "use a value in (-1, 1)"))
     for to, preds in pop.paths.items():
         if to not in constructs:
             P.append(Problem(src, f"population.paths.{to}", f"unknown construct '{to}'{_suggest(to, constructs)}",
@@ -421,19 +406,7 @@ def _population_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
                     P.append(Problem(src, f"population.{section}[{i}].between[{j}]",
                                      f"unknown construct or item '{v}'{_suggest(v, valid)}",
                                      "name constructs (or items) of the spec"))
-    for i, it in enumerate(pop.interactions):
-        for j, c in enumerate(it.between):
-            if c not in constructs:
-                P.append(Problem(src, f"population.interactions[{i}].between[{j}]",
-                                 f"unknown construct '{c}'{_suggest(c, constructs)}",
-                                 "name constructs of the spec"))
-        if it.to not in constructs:
-            P.append(Problem(src, f"population.interactions[{i}].to",
-                             f"unknown construct '{it.to}'{_suggest(it.to, constructs)}",
-                             "name the outcome construct"))
-        elif it.to in it.between:
-            P.append(Problem(src, f"population.interactions[{i}].to", f"'{it.to}' is also in 'between'",
-                             "the outcome must differ from both partners"))
+    P += _population_interaction_problems(spec, src)
     P += _threshold_problems(spec, src)
     for g, size in pop.groups.items():
         if size <= 0:
@@ -453,6 +426,47 @@ def _population_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
                                  f"unknown construct '{to}'{_suggest(to, constructs)}",
                                  "key effects by endogenous constructs"))
     return P, []
+
+
+def _population_loading_problems(spec: Spec, src: str) -> list[str]:
+    pop, items = spec.population, spec.items
+    P: list[str] = []
+    dims = {d for c in spec.second_order.values() for d in (c.dimensions or ())}
+    for item, v in pop.loadings.items():
+        if item not in items:
+            P.append(Problem(src, f"population.loadings.{item}", f"unknown item '{item}'{_suggest(item, items)}",
+                             "use item ids of the constructs"))
+        if not -1 < v < 1:
+            P.append(Problem(src, f"population.loadings.{item}", f"{v:g} is not a standardized loading",
+                             "use a value in (-1, 1)"))
+    for d, v in pop.dimension_loadings.items():
+        if d not in dims:
+            P.append(Problem(src, f"population.dimension_loadings.{d}",
+                             f"'{d}' is not a dimension of a second-order construct{_suggest(d, dims)}",
+                             "key it by a name listed under some 'dimensions'"))
+        if not -1 < v < 1:
+            P.append(Problem(src, f"population.dimension_loadings.{d}", f"{v:g} is not a standardized loading",
+                             "use a value in (-1, 1)"))
+    return P
+
+
+def _population_interaction_problems(spec: Spec, src: str) -> list[str]:
+    pop, constructs = spec.population, spec.constructs
+    P: list[str] = []
+    for i, it in enumerate(pop.interactions):
+        for j, c in enumerate(it.between):
+            if c not in constructs:
+                P.append(Problem(src, f"population.interactions[{i}].between[{j}]",
+                                 f"unknown construct '{c}'{_suggest(c, constructs)}",
+                                 "name constructs of the spec"))
+        if it.to not in constructs:
+            P.append(Problem(src, f"population.interactions[{i}].to",
+                             f"unknown construct '{it.to}'{_suggest(it.to, constructs)}",
+                             "name the outcome construct"))
+        elif it.to in it.between:
+            P.append(Problem(src, f"population.interactions[{i}].to", f"'{it.to}' is also in 'between'",
+                             "the outcome must differ from both partners"))
+    return P
 
 
 def _threshold_problems(spec: Spec, src: str) -> list[str]:
