@@ -12,7 +12,7 @@ and prints seconds, ms per resample and the ratios naive/engine and lavaan/engin
 
 Models: (i) the shipped Zhejiang example (questionnaires/zhejiang_cluster_growth.yaml +
 data/zhejiang_128_synthetic.csv; skipped with a message when absent) and (ii) a 20-item, 5-construct
-mediation model at n = 128 (``cluster_sem.bootstrap.demo``: X1, X2 → M → Y1, Y2, 5-point data).
+mediation model at n = 128 (``tests/mediation_demo.py``: X1, X2 → M → Y1, Y2, 5-point data).
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))   # mediation_demo: the benchmark model's simulator (a test fixture)
 sys.path.insert(0, str(ROOT))
 
 LAVAAN_SECONDS = 47.0  # quoted from the issue ("lavaan takes ~47 s for 5000 resamples"), not measured
@@ -43,7 +44,7 @@ def zhejiang():
 
 
 def mediation():
-    from cluster_sem.bootstrap.demo import MEDIATION_SYNTAX, simulate_mediation
+    from mediation_demo import MEDIATION_SYNTAX, simulate_mediation
     return (MEDIATION_SYNTAX, simulate_mediation(n=128, seed=20260)), ""
 
 

@@ -3,8 +3,8 @@
     python benchmarks/cold_start.py                  # 5 repeats of each process, 20 in-process fits
     python benchmarks/cold_start.py --repeats 3 --no-bootstrap
 
-Model: the 20-item, 5-construct mediation model of ``cluster_sem.bootstrap.demo`` (the one
-``benchmarks/bootstrap_speed.py`` uses) as the spec ``benchmarks/mediation20.yaml``, on
+Model: the 20-item, 5-construct mediation model of ``tests/mediation_demo.py`` (the one
+``benchmarks/bootstrap_speed.py`` uses) as the spec ``benchmarks/specs/mediation20.yaml``, on
 ``simulate_mediation(n=128, seed=20260)`` written to a temporary CSV.
 
 Timed (wall clock, whole processes started with this Python, run alternately so that machine load hits
@@ -29,9 +29,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))   # mediation_demo: the benchmark model's simulator (a test fixture)
 sys.path.insert(0, str(ROOT))
 
-SPEC = ROOT / "benchmarks" / "mediation20.yaml"
+SPEC = ROOT / "benchmarks" / "specs" / "mediation20.yaml"
 LAVAAN_FIT = 0.46        # s, lavaan fit + summary() in Rscript (quoted from issue 15)
 LAVAAN_BOOT = 31.3       # s, lavaan bootstrap = 5000, parallel on 2 cores (quoted from issue 15)
 TARGET_FIT, TARGET_BOOT, TARGET_INPROC = 0.46, 3.1, 0.050
@@ -72,7 +73,7 @@ def main(argv=None) -> int:
     ap.add_argument("--no-bootstrap", action="store_true", help="skip the --bootstrap 5000 processes")
     args = ap.parse_args(argv)
 
-    from cluster_sem.bootstrap.demo import MEDIATION_SYNTAX, simulate_mediation
+    from mediation_demo import MEDIATION_SYNTAX, simulate_mediation
     data = simulate_mediation(n=128, seed=20260)
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average at start "

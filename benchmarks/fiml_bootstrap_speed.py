@@ -3,7 +3,7 @@
     PYTHONPATH=. python benchmarks/fiml_bootstrap_speed.py              # B = 5000, jobs = 2, 20 single refits
     PYTHONPATH=. python benchmarks/fiml_bootstrap_speed.py --B 1000 --jobs 1
 
-Model: the 20-item, 5-construct mediation model of ``cluster_sem.bootstrap.demo`` at n = 130 (5-point
+Model: the 20-item, 5-construct mediation model of ``tests/mediation_demo.py`` at n = 130 (5-point
 items), with 8 % of the answers blanked completely at random (seed 1).  It times
   (a) ``run_bootstrap(fit, data, B, seed, jobs)`` on the FIML fit — every resample keeps its blanks and is
       refitted by FIML (batched over resamples, patterns shared);
@@ -23,6 +23,7 @@ import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))   # mediation_demo: the benchmark model's simulator (a test fixture)
 sys.path.insert(0, str(ROOT))
 
 
@@ -37,7 +38,7 @@ def main() -> None:
     import numpy as np
 
     from cluster_sem.bootstrap import run_bootstrap
-    from cluster_sem.bootstrap.demo import MEDIATION_SYNTAX, simulate_mediation
+    from mediation_demo import MEDIATION_SYNTAX, simulate_mediation
     from cluster_sem.bootstrap.fiml import make_fiml_core, refit_one
     from cluster_sem.bootstrap.resample import resample_indices
     from cluster_sem.model.fitted_casewise import fit_model_casewise

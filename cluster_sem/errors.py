@@ -12,7 +12,12 @@ class ClusterSemError(Exception):
 
 
 class SpecError(ClusterSemError):
-    """The questionnaire spec is invalid.  The message names file, key path, problem and fix."""
+    """The questionnaire spec is invalid.  The message names file, key path, problem and fix; ``problems``
+    holds every problem found (``spec.problems.Problem``), the message is the first (plus how many more)."""
+
+    def __init__(self, message: str, problems=()):
+        super().__init__(message)
+        self.problems = list(problems)
 
 
 class DataError(ClusterSemError):

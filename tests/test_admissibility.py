@@ -51,3 +51,33 @@ def test_heywood_case_in_real_data_is_reported():
     assert theta11 < 0
     assert any("negative variance for a1" in p for p in fit.problems)
     assert any("standardized loading A =~ a1" in p for p in fit.problems)
+
+
+SECOND_ORDER = MODEL + "\ng =~ visual + textual + speed\nx1 ~~ x4\n"
+
+
+def _matrix_problems(fit, theta):
+    std = standardized(fit.partable, fit.matrix_model, theta, fit.sample_cov)
+    return admissibility_problems(fit.partable, fit.matrix_model, theta, fit.sample_cov, std, n=fit.n,
+                                  converged=True, se_available=True)
+
+
+def test_bootstrap_and_single_fit_share_one_rule():
+    """The batched rule (bootstrap, power) flags a solution exactly when the single fit would warn, including
+    |r| > 1 and second-order loadings > 1, which the bootstrap's former private check skipped."""
+    from cluster_sem.model.admissibility import admissible
+    fit = fit_model(SECOND_ORDER, HS)
+    free = {(p.lhs, p.op, p.rhs): p.free for p in fit.partable.params if p.free >= 0}
+    theta = np.repeat(fit.theta[None], 3, axis=0)
+    theta[1, free[("x1", "~~", "x4")]] = 0.9          # residual correlation of x1 and x4 above 1
+    theta[2, free[("textual", "~~", "textual")]] = -0.05   # Heywood disturbance: second-order loading > 1
+    ok = admissible(fit.partable, fit.matrix_model, theta, np.repeat(fit.sample_cov[None], 3, axis=0))
+    assert ok.tolist() == [True, False, False]
+    assert any("correlation x1 ~~ x4" in p and "|r| > 1" in p for p in _matrix_problems(fit, theta[1]))
+    assert any("standardized loading g =~ textual" in p for p in _matrix_problems(fit, theta[2]))
+    assert any("negative variance for textual" in p for p in _matrix_problems(fit, theta[2]))
+    rng = np.random.default_rng(7)
+    draws = fit.theta[None] + rng.normal(0, 0.3, size=(40, len(fit.theta)))
+    ok = admissible(fit.partable, fit.matrix_model, draws, np.repeat(fit.sample_cov[None], 40, axis=0))
+    assert 0 < ok.sum() < 40
+    assert ok.tolist() == [not _matrix_problems(fit, t) for t in draws]

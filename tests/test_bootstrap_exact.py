@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from cluster_sem.bootstrap.batched import fit_resamples, make_core, sample_covariances
-from cluster_sem.bootstrap.demo import MEDIATION_SYNTAX, simulate_mediation
+from mediation_demo import MEDIATION_SYNTAX, simulate_mediation
 from cluster_sem.bootstrap.resample import BLOCK, block_indices, resample_indices
 from cluster_sem.model.fitted import fit_model, sample_covariance
 from cluster_sem.model.semopy_backend import semopy_estimates

@@ -7,7 +7,7 @@ import pytest
 
 from cluster_sem.bootstrap import batched, run_bootstrap
 from cluster_sem.bootstrap.batched import count_covariances, sample_covariances
-from cluster_sem.bootstrap.demo import MEDIATION_SYNTAX, simulate_mediation
+from mediation_demo import MEDIATION_SYNTAX, simulate_mediation
 from cluster_sem.bootstrap.resample import block_index_chunks, block_indices
 from cluster_sem.model.fitted import fit_model
 

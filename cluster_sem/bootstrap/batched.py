@@ -11,8 +11,9 @@ BFGS needs ~20–35.  Per-replicate backtracking keeps each step downhill and Σ
 Replicates are processed ~50 at a time (the cache sweet spot for numpy's stacked small-matrix calls).
 
 Rule for non-convergence (one sentence, reported as ``BootstrapResult.rule``): see ``RULE``.
-Inadmissible solutions (negative variance, |standardized loading| > 1, non-positive-definite latent or
-residual covariance matrix) are kept, as lavaan keeps them, and counted.
+Inadmissible solutions (``model.admissibility``: the single fit's rule — negative variance, |standardized
+loading| > 1 at either order, |r| > 1, non-positive-definite latent or residual covariance matrix) are
+kept, as lavaan keeps them, and counted.
 
 Exactness: converged means max|∂F/∂θ| < 1e-9 (F per case), which leaves estimates within ~1e-7 of a full
 refit — tested in tests/test_bootstrap_exact.py.
@@ -26,7 +27,8 @@ import numpy as np
 
 from ..model.estimator import fisher_scoring, simple_start
 from ..model.inference import defined_values
-from ..model.matrices import LAMBDA, PSI, THETA, MatrixModel
+from ..model.admissibility import admissible  # noqa: F401  (the one rule; re-exported for the engines)
+from ..model.matrices import MatrixModel
 from ..model.partable import ParTable
 from ..model.objective import BatchedObjective
 from ..model.quasi_newton import batched_ml, batched_quasi_newton  # noqa: F401  (re-exported: the engine's solvers)
@@ -152,32 +154,6 @@ def count_covariances(data: np.ndarray, index_chunks) -> np.ndarray:
     return np.asarray(out).reshape(-1, p, p)
 
 
-def admissible(pt: ParTable, mm: MatrixModel, theta: np.ndarray, S: np.ndarray) -> np.ndarray:
-    """No negative variance, no |standardized loading| > 1, latent and residual covariances PD."""
-    lam, beta, psi, th = mm.matrices(theta, S)
-    ok = np.ones(theta.shape[0], dtype=bool)
-    for mid, mat in ((PSI, psi), (THETA, th)):
-        sel = (mm.f_mat == mid) & (mm.f_row == mm.f_col)
-        if sel.any():
-            ok &= (mat[:, mm.f_row[sel], mm.f_row[sel]] >= 0).all(axis=1)
-    A = np.linalg.inv(np.eye(mm.m)[None] - beta)
-    M = A @ psi @ np.swapaxes(A, 1, 2)
-    sigma = lam @ M @ np.swapaxes(lam, 1, 2) + th
-    sel = mm.f_mat == LAMBDA
-    if sel.any():
-        r, c = mm.f_row[sel], mm.f_col[sel]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            std = lam[:, r, c] * np.sqrt(np.abs(M[:, c, c])) / np.sqrt(np.abs(sigma[:, r, r]))
-        ok &= (np.abs(std) <= 1).all(axis=1)
-    latent = [i for i, v in enumerate(mm.eta) if v in pt.variables.lv]
-    if latent:
-        ok &= np.linalg.eigvalsh(psi[:, latent][:, :, latent]).min(axis=1) > 0
-    ind = [i for i, v in enumerate(mm.ov) if v in pt.variables.ov_ind]
-    if ind:
-        ok &= np.linalg.eigvalsh(th[:, ind][:, :, ind]).min(axis=1) > 0
-    return ok
-
-
 def _semopy_start(pt: ParTable, mm: MatrixModel, data: np.ndarray, start: np.ndarray) -> np.ndarray | None:
     try:
         import pandas as pd
@@ -233,8 +209,7 @@ def fit_covariances(pt: ParTable, mm: MatrixModel, S: np.ndarray, start: np.ndar
     theta[~converged] = np.nan
     ok = np.zeros(len(theta), dtype=bool)
     if converged.any():
-        with np.errstate(all="ignore"):
-            ok[converged] = admissible(pt, mm, theta[converged], S[converged])
+        ok[converged] = admissible(pt, mm, theta[converged], S[converged])
     return theta, converged, ok, fallback, iterations
 
 

@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from .clean import SurveyData, prepare_data, validate_data
-from .io import read_table
+from .io import TableFile, read_file, read_table
 
-__all__ = ["SurveyData", "prepare_data", "read_table", "validate_data"]
+__all__ = ["SurveyData", "TableFile", "prepare_data", "read_file", "read_table", "validate_data"]

@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ClusterSemError, DataError, DataWarning
+from ..spec.loader import as_spec
 from ..spec.schema import Spec
-from .io import read_table
+from .io import TableFile, read_file
 
 MAX_LISTED = 5  # rows / values quoted in one message
 MAX_ABS = 1e15  # beyond this a covariance overflows or loses all precision
@@ -85,20 +86,18 @@ def _code_text(codes) -> str:
     return "/".join(_fmt(float(c)) for c in codes)
 
 
-def _load(data, source: str | None) -> tuple[pd.DataFrame, str, str, _Rows, dict, tuple[str, ...]]:
+def _load(data, source: str | None) -> tuple[TableFile, str, str, _Rows]:
     if isinstance(data, pd.DataFrame):
         frame = data.copy()
         frame.columns = [str(c).strip() for c in frame.columns]
         canonical = frame.to_csv(index=False, lineterminator="\n", float_format="%.17g").encode("utf-8")
         frame.index = pd.RangeIndex(len(frame))
-        return (frame, source or "<DataFrame>", hashlib.sha256(canonical).hexdigest(),
-                _Rows(1, ""), {}, ())
+        return TableFile(frame), source or "<DataFrame>", hashlib.sha256(canonical).hexdigest(), _Rows(1, "")
     path = Path(data)
-    frame = read_table(path)
+    table = read_file(path)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     rows = _Rows(1, "; cases counted from 1") if path.suffix.lower() == ".sav" else _Rows(2, "; row 1 = header")
-    return (frame, source or path.name, digest, rows, dict(frame.attrs.get("value_labels", {})),
-            tuple(frame.attrs.get("read_log", ())))
+    return table, source or path.name, digest, rows
 
 
 def _required(spec: Spec) -> dict[str, str]:
@@ -127,7 +126,8 @@ def _suggest(name: str, columns: list[str]) -> str | None:
     return close[0] if close else None
 
 
-def _check_columns(spec: Spec, frame: pd.DataFrame, source: str) -> None:
+def _check_columns(spec: Spec, table: TableFile, source: str) -> None:
+    frame = table.frame
     need = _required(spec)
     columns = list(frame.columns)
     missing = [c for c in need if c not in frame.columns]
@@ -143,9 +143,9 @@ def _check_columns(spec: Spec, frame: pd.DataFrame, source: str) -> None:
         problem += f" (also missing: {others}{more}; {len(missing)} in all)"
     fix = (f"rename column '{hint}' to '{first}' (names are case-sensitive) or change the name in the spec"
            if hint else f"add column '{first}' to the data or correct the name in the spec")
-    on_sheet = [name for name, header in frame.attrs.get("other_sheets", {}).items() if first in header]
+    on_sheet = [name for name, header in table.other_sheets.items() if first in header]
     if on_sheet:
-        problem += f" of the first sheet '{frame.attrs.get('first_sheet')}', but sheet '{on_sheet[0]}' has it"
+        problem += f" of the first sheet '{table.first_sheet}', but sheet '{on_sheet[0]}' has it"
         fix = f"move sheet '{on_sheet[0]}' to the front of the workbook (only the first sheet is read)"
     raise _err(source, first, problem, fix)
 
@@ -193,30 +193,52 @@ def prepare_data(spec: Spec, data: str | Path | pd.DataFrame, *, source: str | N
     still dropped).  ``columns="model"`` keeps id, group, controls and items; ``"all"`` also keeps the
     data's other columns unchanged.  Rows without a group value are dropped only when ``by_group`` (a
     multigroup analysis; the single-group ``fit`` pipeline passes False and keeps them); ``groups.analysis_groups`` turns the raw values into group labels.
+
+    The steps, in the order a methods section reports them: read, check columns and ids, numeric values,
+    missing codes, finite values, scale ranges, recodes, reverse keys, group column, case deletion.
     """
     if missing not in ("listwise", "fiml"):
         raise ClusterSemError(f"missing='{missing}' is not known. Fix: use 'listwise' or 'fiml'")
     if columns not in ("model", "all"):
         raise ClusterSemError(f"columns='{columns}' is not known. Fix: use 'model' or 'all'")
-    frame, source, digest, rows, labels, read_log = _load(data, source)
-    log: list[str] = list(read_log)
+    table, source, digest, rows = _load(data, source)
+    frame = table.frame
+    log: list[str] = list(table.log)
     if frame.shape[1] == 0:
         raise _err(source, None, "no columns", "export the data again with a header row and one row per firm")
     if len(frame) == 0:
         raise _err(source, None, "no data rows (only the header)", "add one row per responding firm")
-    _check_columns(spec, frame, source)
+    _check_columns(spec, table, source)
     _check_ids(spec, frame, source, rows)
     n_raw = len(frame)
 
-    items = list(spec.items)
-    controls = list(spec.controls)
-    values: dict[str, pd.Series] = {}
-    for col in controls:
-        values[col] = _to_numeric(frame, col, source, rows, "control")
-    for col in items:
-        values[col] = _to_numeric(frame, col, source, rows, "item")
+    values = {col: _to_numeric(frame, col, source, rows, "control") for col in spec.controls}
+    values.update({col: _to_numeric(frame, col, source, rows, "item") for col in spec.items})
+    codes = _apply_missing_codes(spec, values, log)
+    _check_finite(values, source, rows)
+    _check_scales(spec, values, codes, source, rows)
+    _note_fractional(list(spec.items), values, log)
+    _recode(spec, values, log)
+    _reverse_keys(spec, values, log)
+    group = _group_column(spec, frame, by_group, log)
+    missing_by_item = {c: float(values[c].isna().mean()) for c in spec.items}
+    raw_items = pd.DataFrame({c: values[c] for c in spec.items}).reset_index(drop=True)
 
-    # missing codes -> NaN (items and controls)
+    keep, dropped = _delete_cases(spec, frame, values, group if by_group else None, missing, rows, log)
+    n_used = int(keep.sum())
+    if n_used == 0:
+        _refuse_empty(spec, values, dropped, missing, source, n_raw)
+    result = _model_frame(spec, frame, values, group, columns)[keep.to_numpy()].reset_index(drop=True)
+    if dropped:
+        warnings.warn(f"{source}: {len(dropped)} of {n_raw} rows dropped ({missing}) because of missing values",
+                      DataWarning, stacklevel=2)
+    return SurveyData(frame=result, source=source, sha256=digest, n_raw=n_raw, n_used=n_used,
+                      n_dropped=len(dropped), dropped=dropped, log=tuple(log), missing_by_item=missing_by_item,
+                      missing=missing, raw_items=raw_items, value_labels=dict(table.value_labels))
+
+
+def _apply_missing_codes(spec: Spec, values: dict[str, pd.Series], log: list[str]) -> list[float]:
+    """Missing codes (e.g. 99) become NaN in items and controls; returns the codes."""
     codes = [float(c) for c in spec.missing_codes]
     n_coded, cols_coded = 0, 0
     if codes:
@@ -228,8 +250,11 @@ def prepare_data(spec: Spec, data: str | Path | pd.DataFrame, *, source: str | N
                 values[col] = s.mask(hit)
         if n_coded:
             log.append(f"{n_coded} values coded {_code_text(codes)} in {cols_coded} columns set to missing")
+    return codes
 
-    # values no computation survives: inf, or so large that squares overflow (1e300)
+
+def _check_finite(values: dict[str, pd.Series], source: str, rows: _Rows) -> None:
+    """Refuse values no computation survives: inf, or so large that squares overflow (1e300)."""
     for col, s in values.items():
         bad = s.notna() & ~(s.abs() <= MAX_ABS)
         if bad.any():
@@ -239,34 +264,41 @@ def prepare_data(spec: Spec, data: str | Path | pd.DataFrame, *, source: str | N
                        f"({rows.listing(where)})", "correct these values, or rescale the column (e.g. revenue "
                        "in millions instead of yuan)")
 
-    # range check of items
+
+def _check_scales(spec: Spec, values: dict[str, pd.Series], codes: list[float], source: str, rows: _Rows) -> None:
+    """Refuse item answers outside the item's scale (naming the first column, and how many others)."""
     offenders: list[tuple[str, list, pd.Series]] = []
-    for col in items:
+    for col in spec.items:
         sc = spec.scale_of(col)
         s = values[col]
         out = s.notna() & ((s < sc.min) | (s > sc.max))
         if out.any():
             offenders.append((col, list(out[out].index), s[out]))
-    if offenders:
-        col, where, bad = offenders[0]
-        sc = spec.scale_of(col)
-        shown = ", ".join(_fmt(float(v)) for v in bad.unique()[:MAX_LISTED])
-        also = ""
-        if len(offenders) > 1:
-            also = " (also in " + ", ".join(f"'{c}'" for c, _, _ in offenders[1:1 + MAX_LISTED]) + \
-                   (", ..." if len(offenders) > 1 + MAX_LISTED else "") + ")"
-        codes_now = f"missing_codes (now {_code_text(codes)})" if codes else "missing_codes"
-        raise _err(source, col, f"{len(where)} values outside the scale {sc.min}-{sc.max}: {shown} "
-                   f"({rows.listing(where)}){also}",
-                   f"correct these values, or add the code to {codes_now} in the spec if it means 'no answer'")
+    if not offenders:
+        return
+    col, where, bad = offenders[0]
+    sc = spec.scale_of(col)
+    shown = ", ".join(_fmt(float(v)) for v in bad.unique()[:MAX_LISTED])
+    also = ""
+    if len(offenders) > 1:
+        also = " (also in " + ", ".join(f"'{c}'" for c, _, _ in offenders[1:1 + MAX_LISTED]) + \
+               (", ..." if len(offenders) > 1 + MAX_LISTED else "") + ")"
+    codes_now = f"missing_codes (now {_code_text(codes)})" if codes else "missing_codes"
+    raise _err(source, col, f"{len(where)} values outside the scale {sc.min}-{sc.max}: {shown} "
+               f"({rows.listing(where)}){also}",
+               f"correct these values, or add the code to {codes_now} in the spec if it means 'no answer'")
 
+
+def _note_fractional(items: list[str], values: dict[str, pd.Series], log: list[str]) -> None:
     fractional = [c for c in items if not np.allclose(values[c].dropna() % 1, 0)]
     if fractional:
         log.append(f"{len(fractional)} item columns hold non-integer values ({', '.join(fractional[:MAX_LISTED])}"
                    f"{', ...' if len(fractional) > MAX_LISTED else ''}); used as continuous scores")
 
-    # collapsed categories (spec `recode:`), on the raw answer codes, before reverse keys
-    for col in items:
+
+def _recode(spec: Spec, values: dict[str, pd.Series], log: list[str]) -> None:
+    """Collapsed categories (spec ``recode:``), on the raw answer codes, before reverse keys."""
+    for col in spec.items:
         mapping = {**spec.recode.get("all", {}), **spec.recode.get(col, {})}
         if mapping:
             hit = values[col].isin(list(mapping))
@@ -274,29 +306,35 @@ def prepare_data(spec: Spec, data: str | Path | pd.DataFrame, *, source: str | N
             shown = ", ".join(f"{a:g}\u2192{b:g}" for a, b in mapping.items())
             log.append(f"recoded {col}: {shown} ({int(hit.sum())} answers changed; spec recode)")
 
-    # reverse keys
+
+def _reverse_keys(spec: Spec, values: dict[str, pd.Series], log: list[str]) -> None:
     for col, item in spec.items.items():
         if item.reverse:
             sc = spec.scale_of(col)
             values[col] = (sc.min + sc.max) - values[col]
             log.append(f"reverse-keyed {col} recoded as {sc.min + sc.max} \u2212 v")
 
-    group = None
-    if spec.group:
-        group = frame[spec.group].map(lambda v: v.strip() if isinstance(v, str) else v)
-        group = group.map(lambda v: np.nan if isinstance(v, str) and v == "" else v)
-        n_blank = int(group.isna().sum())
-        if n_blank and not by_group:
-            log.append(f"{n_blank} rows have no group in '{spec.group}'; kept (the group column is only used "
-                       "by multigroup analyses)")
 
-    missing_by_item = {c: float(values[c].isna().mean()) for c in items}
-    raw_items = pd.DataFrame({c: values[c] for c in items}).reset_index(drop=True)
+def _group_column(spec: Spec, frame: pd.DataFrame, by_group: bool, log: list[str]) -> pd.Series | None:
+    """The group column with blanks as missing (None without ``spec.group``)."""
+    if not spec.group:
+        return None
+    group = frame[spec.group].map(lambda v: v.strip() if isinstance(v, str) else v)
+    group = group.map(lambda v: np.nan if isinstance(v, str) and v == "" else v)
+    n_blank = int(group.isna().sum())
+    if n_blank and not by_group:
+        log.append(f"{n_blank} rows have no group in '{spec.group}'; kept (the group column is only used "
+                   "by multigroup analyses)")
+    return group
 
-    # deletion
+
+def _delete_cases(spec: Spec, frame: pd.DataFrame, values: dict[str, pd.Series], group: pd.Series | None,
+                  missing: str, rows: _Rows, log: list[str]) -> tuple[pd.Series, list[tuple[int, str]]]:
+    """Listwise (or FIML's: no answered item, missing control/group) deletion: (rows kept, (row, reason))."""
+    items, controls = list(spec.items), list(spec.controls)
     item_na = pd.DataFrame({c: values[c].isna() for c in items}, index=frame.index)
     other_na = pd.DataFrame({c: values[c].isna() for c in controls}, index=frame.index)
-    if group is not None and by_group:
+    if group is not None:
         other_na[spec.group] = group.isna()
     item_mat = item_na.to_numpy()
     other_mat = other_na.to_numpy()
@@ -332,38 +370,38 @@ def prepare_data(spec: Spec, data: str | Path | pd.DataFrame, *, source: str | N
         remaining = int(item_na[keep].to_numpy().sum())
         if remaining:
             log.append(f"{remaining} missing item values kept for full-information ML")
-    n_used = int(keep.sum())
-    if n_used == 0:
-        empty = [c for c in controls + items if values[c].isna().all()]
-        if empty and missing == "listwise":
-            raise _err(source, empty[0], f"no usable rows: this column is missing in all {n_raw} rows"
-                       + (f" (so are {', '.join(empty[1:4])}{', ...' if len(empty) > 4 else ''})" if len(empty) > 1 else ""),
-                       "check that the column holds the answers and that its values are not all missing codes")
-        raise _err(source, None, f"no usable rows: all {n_raw} rows have missing values ({dropped[0][1]} in row "
-                   f"{dropped[0][0]}, ...)", "check the missing codes in the spec and that the right file was given")
+    return keep, dropped
 
+
+def _refuse_empty(spec: Spec, values: dict[str, pd.Series], dropped: list[tuple[int, str]], missing: str,
+                  source: str, n_raw: int) -> None:
+    """No row survived deletion: name the column that is missing everywhere, or the first dropped row."""
+    empty = [c for c in list(spec.controls) + list(spec.items) if values[c].isna().all()]
+    if empty and missing == "listwise":
+        raise _err(source, empty[0], f"no usable rows: this column is missing in all {n_raw} rows"
+                   + (f" (so are {', '.join(empty[1:4])}{', ...' if len(empty) > 4 else ''})" if len(empty) > 1 else ""),
+                   "check that the column holds the answers and that its values are not all missing codes")
+    raise _err(source, None, f"no usable rows: all {n_raw} rows have missing values ({dropped[0][1]} in row "
+               f"{dropped[0][0]}, ...)", "check the missing codes in the spec and that the right file was given")
+
+
+def _model_frame(spec: Spec, frame: pd.DataFrame, values: dict[str, pd.Series], group: pd.Series | None,
+                 columns: str) -> pd.DataFrame:
+    """id, group, controls and items (float); with ``columns="all"`` the data's other columns too."""
     out: dict[str, pd.Series] = {}
     if spec.id:
         out[spec.id] = frame[spec.id]
     if group is not None:
         out[spec.group] = group
-    for c in controls + items:
+    for c in list(spec.controls) + list(spec.items):
         out[c] = values[c].astype(float)
     result = pd.DataFrame(out, index=frame.index)
     if columns == "all":
         extra = [c for c in frame.columns if c not in result.columns]
         result = pd.concat([result, frame[extra]], axis=1)
-    result = result[keep.to_numpy()].reset_index(drop=True)
-
-    if dropped:
-        warnings.warn(f"{source}: {len(dropped)} of {n_raw} rows dropped ({missing}) because of missing values",
-                      DataWarning, stacklevel=2)
-    return SurveyData(frame=result, source=source, sha256=digest, n_raw=n_raw, n_used=n_used,
-                      n_dropped=len(dropped), dropped=dropped, log=tuple(log), missing_by_item=missing_by_item,
-                      missing=missing, raw_items=raw_items, value_labels=labels)
+    return result
 
 
 def validate_data(spec: Spec | str | Path, path: str | Path, *, missing: str = "listwise") -> SurveyData:
     """``cluster-sem validate SPEC DATA``: everything ``prepare_data`` checks, for one data file."""
-    from ..simulate.specfile import as_spec
     return prepare_data(as_spec(spec), path, missing=missing, by_group=False)

@@ -2,14 +2,17 @@
 
 Survey files arrive from Excel, SPSS and hand-edited CSVs; reading is the one place that knows about
 formats.  What the reader learned along the way (encoding fallback, SPSS user-missing values, value labels)
-is recorded in ``frame.attrs`` (``read_log``: tuple of sentences; ``value_labels``: column -> {code: label};
-for .xlsx ``first_sheet`` and ``other_sheets``: sheet name -> header, to point at data on another sheet)
-so the cleaning step can report it.  The index is the 0-based position of the data row in the file (empty
+is returned beside the frame in a ``TableFile`` (``log``: tuple of sentences; ``value_labels``: column ->
+{code: label}; for .xlsx ``first_sheet`` and ``other_sheets``: sheet name -> header, to point at data on
+another sheet) so the cleaning step can report it — a typed record, not ``DataFrame.attrs`` (which pandas
+drops or merges on many operations).  The index is the 0-based position of the data row in the file (empty
 rows are skipped but keep their place), so ``index + 2`` is the spreadsheet row number with the header.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -17,6 +20,17 @@ import pandas as pd
 from ..errors import DataError
 
 SUPPORTED = (".csv", ".xlsx", ".sav")
+
+
+@dataclass(frozen=True)
+class TableFile:
+    """A data file as read: the frame and what the reader learned on the way."""
+
+    frame: pd.DataFrame
+    log: tuple[str, ...] = ()
+    value_labels: Mapping = field(default_factory=dict)
+    first_sheet: str | None = None                                  # .xlsx: the sheet that was read
+    other_sheets: Mapping[str, list[str]] = field(default_factory=dict)   # .xlsx: sheet name -> header
 
 
 def _fail(path: Path, problem: str, fix: str) -> DataError:
@@ -100,7 +114,7 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, list[str]]:
     return frame, note
 
 
-def _read_xlsx(path: Path) -> pd.DataFrame:
+def _read_xlsx(path: Path) -> tuple[pd.DataFrame, str, dict[str, list[str]]]:
     """The first sheet; refuses a duplicate header and formula cells without a cached value (openpyxl
     cannot evaluate formulas, and pandas would read them as blanks)."""
     from openpyxl import load_workbook
@@ -128,9 +142,7 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
     finally:
         formulas.close()
         cached.close()
-    frame.attrs["first_sheet"] = ws_f.title
-    frame.attrs["other_sheets"] = others
-    return frame
+    return frame, ws_f.title, others
 
 
 def _read_sav(path: Path) -> tuple[pd.DataFrame, list[str], dict]:
@@ -167,6 +179,11 @@ def _read_sav(path: Path) -> tuple[pd.DataFrame, list[str], dict]:
 
 def read_table(path: str | Path) -> pd.DataFrame:
     """The data file as a DataFrame (value codes kept numeric; SPSS user-missing values become NaN)."""
+    return read_file(path).frame
+
+
+def read_file(path: str | Path) -> TableFile:
+    """The data file and what reading it learned (``TableFile``); one ``DataError`` line if it cannot be read."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
@@ -180,11 +197,12 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise _fail(path, "the file is empty (0 bytes)", "export the data again with a header row and one row per firm")
     log: list[str] = []
     labels: dict = {}
+    first_sheet, other_sheets = None, {}
     try:
         if suffix == ".csv":
             frame, log = _read_csv(path)
         elif suffix == ".xlsx":
-            frame = _read_xlsx(path)
+            frame, first_sheet, other_sheets = _read_xlsx(path)
         else:
             frame, log, labels = _read_sav(path)
     except DataError:
@@ -200,7 +218,6 @@ def read_table(path: str | Path) -> pd.DataFrame:
                     f"open it in the program that wrote it and save it again as {suffix}") from None
     if frame.shape[1] == 0:
         raise _fail(path, "the file has no columns (empty)", "export the data again with a header row")
-    sheets = {k: frame.attrs[k] for k in ("first_sheet", "other_sheets") if k in frame.attrs}
     frame.columns = [str(c).strip() for c in frame.columns]
     # Blank lines are dropped *after* reading so the index still is the row's position in the file, which
     # keeps the row numbers in error messages equal to what the user sees in Excel / a text editor.
@@ -208,7 +225,4 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if blank.any():
         frame = frame.loc[~blank]
         log.append(f"{int(blank.sum())} empty rows skipped")
-    frame.attrs["read_log"] = tuple(log)
-    frame.attrs.update(sheets)
-    frame.attrs["value_labels"] = labels
-    return frame
+    return TableFile(frame, tuple(log), labels, first_sheet, other_sheets)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .fiml import PatternSums, casewise_scores, loglik, pattern_sums
-from .matrices import BETA, LAMBDA, PSI, THETA, MatrixModel
+from .matrices import BETA, LAMBDA, PSI, THETA, MatrixModel, structural_inverse
 from .missing import Patterns
 
 
@@ -149,7 +149,7 @@ def sigma_chain(obj, theta: np.ndarray, S: np.ndarray, G: np.ndarray) -> np.ndar
     """
     R = theta.shape[0]
     lam, beta, psi, _ = obj.matrices(theta, S)
-    A = np.linalg.inv(obj.eye_m[None] - beta)
+    A = structural_inverse(beta)
     LA = lam @ A
     LA_t = np.swapaxes(LA, 1, 2)
     GLA = G @ LA

@@ -21,7 +21,7 @@ from .estimator import fit_ml, simple_start
 from .fit_indices import fit_measures
 from .inference import (defined_gradient, defined_values, estimates, standardized, standardized_defined,
                         vcov_expected)
-from .matrices import MatrixModel, build_matrix_model
+from .matrices import MatrixModel, build_matrix_model, latent_moments
 from .partable import ParTable, build_partable
 from .start import lavaan_start
 from .sample_stats import ml_covariance
@@ -70,9 +70,8 @@ class ModelFit:
 
     def latent_correlations(self) -> pd.DataFrame:
         """Model-implied correlations of the latent variables (for Fornell–Larcker)."""
-        lam, beta, psi, _ = (x[0] for x in self.matrix_model.matrices(self.theta[None], self.sample_cov[None]))
-        A = np.linalg.inv(np.eye(self.matrix_model.m) - beta)
-        M = A @ psi @ A.T
+        lam, beta, psi, th = (x[0] for x in self.matrix_model.matrices(self.theta[None], self.sample_cov[None]))
+        M = latent_moments(lam, beta, psi, th)[1]
         lv = list(self.partable.variables.lv)
         idx = [self.matrix_model.eta.index(v) for v in lv]
         sub = M[np.ix_(idx, idx)]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .matrices import BETA, LAMBDA, MatrixModel, build_matrix_model
+from .matrices import BETA, LAMBDA, MatrixModel, build_matrix_model, structural_inverse
 from .partable import ParTable
 
 NU, ALPHA = 0, 1
@@ -109,7 +109,7 @@ class GroupModel:
         if mean is None:
             return out
         lam, beta, _, _ = (x[0] for x in mm.matrices(theta[None], S[None]))
-        A = np.linalg.inv(np.eye(mm.m) - beta)
+        A = structural_inverse(beta)
         LA = lam @ A
         _, alpha = (x[0] for x in mean.vectors(theta[None], ybar[None]))
         a_alpha = A @ alpha

@@ -16,7 +16,7 @@ import operator
 
 import numpy as np
 
-from .matrices import MatrixModel
+from .matrices import MatrixModel, latent_moments
 from .partable import ParTable
 
 _BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -99,9 +99,7 @@ def defined_gradient(pt: ParTable, theta: np.ndarray) -> np.ndarray:
 def standardized(pt: ParTable, mm: MatrixModel, theta: np.ndarray, S: np.ndarray) -> np.ndarray:
     """``std.all`` for every row of the parameter table (same order as ``pt.params``)."""
     lam, beta, psi, th = (x[0] for x in mm.matrices(theta[None], S[None]))
-    A = np.linalg.inv(np.eye(mm.m) - beta)
-    M = A @ psi @ A.T
-    sigma = lam @ M @ lam.T + th
+    _, M, sigma = latent_moments(lam, beta, psi, th)
     sd_eta = np.sqrt(np.clip(np.diag(M), 1e-300, None))
     sd_ov = np.sqrt(np.clip(np.diag(sigma), 1e-300, None))
     ie = {v: i for i, v in enumerate(mm.eta)}

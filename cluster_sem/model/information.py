@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .matrices import BETA, LAMBDA, PSI, THETA, MatrixModel
+from .matrices import BETA, LAMBDA, PSI, THETA, MatrixModel, structural_inverse
 
 
 class BatchedInformation:
@@ -36,7 +36,7 @@ class BatchedInformation:
     def _uv(self, theta: np.ndarray, S: np.ndarray):
         mm = self.mm
         lam, beta, psi, _ = mm.objective.matrices(theta, S)
-        A = np.linalg.inv(np.eye(mm.m)[None] - beta)
+        A = structural_inverse(beta)
         LA = lam @ A
         LM = LA @ psi @ np.swapaxes(A, 1, 2)          # Λ M with M = AΨA'
         R, p = theta.shape[0], mm.p

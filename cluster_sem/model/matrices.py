@@ -25,6 +25,24 @@ from .partable import ParTable
 LAMBDA, BETA, PSI, THETA = 0, 1, 2, 3
 
 
+def structural_inverse(beta: np.ndarray) -> np.ndarray:
+    """A = (I − B)⁻¹ for one B (m, m) or a batch (R, m, m): the one place the reduced form is inverted.
+
+    Every implied moment (Σ, latent covariances, standardized values, means, gradients) goes through A;
+    the single fit, the bootstrap and the power engine all call this function.
+    """
+    return np.linalg.inv(np.eye(beta.shape[-1]) - beta)
+
+
+def latent_moments(lam: np.ndarray, beta: np.ndarray, psi: np.ndarray, th: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(A, M = AΨA', Σ = ΛMΛ' + Θ), batched or not: the covariances of every latent and observed variable
+    that standardized values and admissibility checks are read from."""
+    A = structural_inverse(beta)
+    M = A @ psi @ np.swapaxes(A, -1, -2)
+    return A, M, lam @ M @ np.swapaxes(lam, -1, -2) + th
+
+
 @dataclass(frozen=True)
 class MatrixModel:
     ov: tuple[str, ...]
@@ -71,8 +89,7 @@ class MatrixModel:
 
     def implied(self, theta: np.ndarray, S: np.ndarray, mats=None) -> np.ndarray:
         lam, beta, psi, th = mats if mats is not None else self.matrices(theta, S)
-        A = np.linalg.inv(np.eye(self.m)[None] - beta)
-        LA = lam @ A
+        LA = lam @ structural_inverse(beta)
         return LA @ psi @ np.swapaxes(LA, 1, 2) + th
 
     @cached_property
@@ -93,7 +110,7 @@ class MatrixModel:
         dominated the time of a whole fit.
         """
         lam, beta, psi, _ = (x[0] for x in self.matrices(theta[None], S[None]))
-        A = np.linalg.inv(np.eye(self.m) - beta)
+        A = structural_inverse(beta)
         LA = lam @ A
         ML = A @ psi @ A.T @ lam.T  # M Λ'
         p = self.p

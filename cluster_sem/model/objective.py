@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .matrices import BETA, LAMBDA, PSI, THETA, MatrixModel
+from .matrices import BETA, LAMBDA, PSI, THETA, MatrixModel, structural_inverse
 
 
 class BatchedObjective:
@@ -86,7 +86,7 @@ class BatchedObjective:
                     power = power @ beta
                     A = A + power
             else:
-                A = np.linalg.inv(self.eye_m - beta)
+                A = structural_inverse(beta)
             LA = lam @ A
             PA = psi @ np.swapaxes(A, 1, 2)            # Ψ A'
         else:

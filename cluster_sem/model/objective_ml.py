@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .group_model import ALPHA, NU, GroupModel
-from .matrices import BETA, LAMBDA
+from .matrices import BETA, LAMBDA, structural_inverse
 from .objective import BatchedObjective
 from .sample_stats import SampleStats
 
@@ -87,7 +87,7 @@ class MLObjective:
     def _with_means(self, g, part, theta, S, ybar, logdet):
         lam, beta, psi, th = part.matrices(theta, S)
         nu, alpha = self.model.means[g].vectors(theta, ybar)
-        A = np.linalg.inv(self.eye_m[None] - beta)
+        A = structural_inverse(beta)
         LA = lam @ A
         a_alpha = np.einsum("rij,rj->ri", A, alpha)
         mu = nu + np.einsum("rij,rj->ri", lam, a_alpha)      # ν + Λ(Aα)

@@ -14,25 +14,12 @@ Defaults reproduced (lavaan ``lav_partable_flat``/``lav_partable_vnames``):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 
 from ..errors import FitError
-from .syntax_parser import UserRow, parse_syntax
-
-
-@dataclass(frozen=True)
-class Param:
-    lhs: str
-    op: str
-    rhs: str
-    label: str = ""
-    free: int = -1          # index into the free-parameter vector, -1 when fixed
-    value: float | None = None  # fixed value (None: taken from the sample for fixed.x rows)
-    user: bool = True
-    exo: bool = False        # fixed.x (co)variance (or mean) of observed covariates
-    group: int = 0           # block index (0 = first/reference group); single-group tables use 0 only
-    unco: int = -1           # index among the free rows *before* equality constraints (lavaan's "unco")
+from .param import Param
+from .syntax_parser import parse_syntax
 
 
 @dataclass(frozen=True)
@@ -56,7 +43,7 @@ class Variables:
 @dataclass(frozen=True)
 class ParTable:
     params: tuple[Param, ...]
-    defined: tuple[UserRow, ...]
+    defined: tuple[Param, ...]          # ``:=`` rows (rhs = the expression)
     variables: Variables
     n_free: int
     free_labels: tuple[str, ...] = field(default=())
@@ -82,7 +69,7 @@ def _unique(seq):
     return list(dict.fromkeys(seq))
 
 
-def _roles(rows: list[UserRow]) -> Variables:
+def _roles(rows: list[Param]) -> Variables:
     model = [r for r in rows if r.op != ":="]
     lv = _unique(r.lhs for r in model if r.op == "=~")
     v_ind = _unique(r.rhs for r in model if r.op == "=~")
@@ -114,59 +101,63 @@ def build_partable(syntax: str, *, auto_cov_y: bool = True) -> ParTable:
         raise FitError("model syntax has neither loadings (=~) nor regressions (~)")
     var = _roles(rows)
 
-    table: list[dict] = []
+    table: list[Param] = []
     seen: set[tuple[str, str, str]] = set()
 
-    def add(lhs, op, rhs, *, label="", fixed=None, user=True, exo=False):
-        k = (lhs, op, rhs)
-        k2 = (rhs, op, lhs) if op == "~~" else k
+    def add(row: Param):
+        k = (row.lhs, row.op, row.rhs)
+        k2 = (row.rhs, row.op, row.lhs) if row.op == "~~" else k
         if k in seen or k2 in seen:
             return
         seen.add(k)
-        table.append(dict(lhs=lhs, op=op, rhs=rhs, label=label, fixed=fixed, user=user, exo=exo))
+        table.append(row)
 
     # user rows, with the marker loading fixed to 1 when the user gave no value
     first_indicator: dict[str, str] = {}
     for r in model:
-        fixed = r.fixed
         if r.op == "=~" and r.lhs not in first_indicator:
             first_indicator[r.lhs] = r.rhs
-            if fixed is None and not r.label:
-                fixed = 1.0
-        add(r.lhs, r.op, r.rhs, label=r.label, fixed=fixed)
+            if r.value is None and not r.label:
+                r = replace(r, value=1.0)
+        add(r)
 
     # default variances: observed non-exogenous, then latents
     for v in [v for v in var.ov if v not in var.ov_x] + list(var.lv):
-        add(v, "~~", v, user=False)
+        add(Param(v, "~~", v, user=False))
     for a, b in combinations(var.lv_x, 2):
-        add(a, "~~", b, user=False)
+        add(Param(a, "~~", b, user=False))
     if auto_cov_y:
         for a, b in combinations(list(var.lv_y) + list(var.ov_y), 2):
-            add(a, "~~", b, user=False)
+            add(Param(a, "~~", b, user=False))
     for i, a in enumerate(var.ov_x):
         for b in var.ov_x[: i + 1]:
-            add(b, "~~", a, user=False, exo=True)
+            add(Param(b, "~~", a, user=False, exo=True))
 
     for r in table:
-        if r["op"] == "~~" and r["lhs"] not in var.eta + var.ov and r["rhs"] not in var.eta + var.ov:
-            raise FitError(f"'{r['lhs']} ~~ {r['rhs']}' names unknown variables")
+        if r.op == "~~" and r.lhs not in var.eta + var.ov and r.rhs not in var.eta + var.ov:
+            raise FitError(f"'{r.lhs} ~~ {r.rhs}' names unknown variables")
 
-    # number free parameters; shared labels share an index
+    params, n_free, free_labels = _number_free(table)
+    return ParTable(tuple(params), defined, var, n_free, tuple(free_labels))
+
+
+def _number_free(table: list[Param]) -> tuple[list[Param], int, list[str]]:
+    """Number the free rows in table order; rows sharing a label share one index (an equality constraint)."""
     params: list[Param] = []
     label_index: dict[str, int] = {}
     free_labels: list[str] = []
     n_free = 0
     for r in table:
-        if r["fixed"] is not None or r["exo"]:
-            params.append(Param(r["lhs"], r["op"], r["rhs"], r["label"], -1, r["fixed"], r["user"], r["exo"]))
+        if r.value is not None or r.exo:
+            params.append(replace(r, free=-1))
             continue
-        if r["label"] and r["label"] in label_index:
-            idx = label_index[r["label"]]
+        if r.label and r.label in label_index:
+            idx = label_index[r.label]
         else:
             idx = n_free
             n_free += 1
-            free_labels.append(r["label"])
-            if r["label"]:
-                label_index[r["label"]] = idx
-        params.append(Param(r["lhs"], r["op"], r["rhs"], r["label"], idx, None, r["user"], False))
-    return ParTable(tuple(params), defined, var, n_free, tuple(free_labels))
+            free_labels.append(r.label)
+            if r.label:
+                label_index[r.label] = idx
+        params.append(replace(r, free=idx, value=None, exo=False))
+    return params, n_free, free_labels

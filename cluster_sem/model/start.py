@@ -93,14 +93,36 @@ def start_values(params: Iterable, variables, S: np.ndarray, ov_names: Sequence[
 
     ``S`` (divisor N) and ``means`` are the sample moments of ``ov_names``; ``variables`` gives the roles
     (``lv``, ``ov_x``, ``lv_x``).  Rows of other groups are skipped when ``group`` is given (rows carry
-    ``.group``); keys then end with the group.
+    ``.group``); keys then end with the group.  The steps are lavaan's ``lav_start`` steps, in its order.
     """
     rows = [p for p in params if group is None or getattr(p, "group", group) == group]
     io = {v: i for i, v in enumerate(ov_names)}
+
+    def row_of(lhs, op, rhs):
+        for r, p in enumerate(rows):
+            if p.op == op and ((p.lhs, p.rhs) == (lhs, rhs) or (op == "~~" and (p.rhs, p.lhs) == (lhs, rhs))):
+                return r
+        return None
+
+    start = _simple_starts(rows, variables, S, io, means)                 # steps 1, 2 and 4
+    _fabin3_starts(rows, variables, S, io, row_of, start)                # step 3
+    _single_indicator_starts(rows, variables, S, io, row_of, start)      # step 5
+    if not variables.lv:
+        _ols_starts(rows, S, io, means, row_of, start)                   # step 6
+    for r, p in enumerate(rows):  # step 7: fixed values win
+        if p.free < 0 and p.value is not None:
+            start[r] = float(p.value)
+    _check_covariances(rows, start, row_of, variables.ov_x)
+    return {_key(p, group): start[r] for r, p in enumerate(rows)}
+
+
+def _simple_starts(rows, variables, S: np.ndarray, io: dict, means) -> dict[int, float]:
+    """Loadings 1, latent variances .05, residual variances half the item variance, intercepts the means,
+    fixed.x (co)variances the sample values, everything else 0."""
     lv = set(variables.lv)
     diag = np.diag(S)
     start: dict[int, float] = {}
-    for r, p in enumerate(rows):  # steps 1, 2 and 4
+    for r, p in enumerate(rows):
         value = 0.0
         if p.op == "=~":
             value = 1.0
@@ -113,14 +135,13 @@ def start_values(params: Iterable, variables, S: np.ndarray, ov_names: Sequence[
         if p.op == "~~" and p.lhs in variables.ov_x and p.rhs in variables.ov_x:
             value = float(S[io[p.lhs], io[p.rhs]])
         start[r] = value
+    return start
 
-    def row_of(lhs, op, rhs):
-        for r, p in enumerate(rows):
-            if p.op == op and ((p.lhs, p.rhs) == (lhs, rhs) or (op == "~~" and (p.rhs, p.lhs) == (lhs, rhs))):
-                return r
-        return None
 
-    for f in variables.lv:  # step 3: FABIN 3 per first-order factor
+def _fabin3_starts(rows, variables, S: np.ndarray, io: dict, row_of, start: dict[int, float]) -> None:
+    """FABIN 3 loadings per first-order factor (sign of a negative marker kept)."""
+    lv = set(variables.lv)
+    for f in variables.lv:
         lam_rows = [r for r, p in enumerate(rows) if p.op == "=~" and p.lhs == f]
         ind = [rows[r].rhs for r in lam_rows]
         if not ind or any(v in lv for v in ind) or any(v not in io for v in ind):
@@ -138,7 +159,11 @@ def start_values(params: Iterable, variables, S: np.ndarray, ov_names: Sequence[
         for r, value in zip(lam_rows, lam):
             start[r] = float(value)
 
-    for f in variables.lv_x:  # step 5: exogenous latent with a single indicator
+
+def _single_indicator_starts(rows, variables, S: np.ndarray, io: dict, row_of, start: dict[int, float]) -> None:
+    """An exogenous latent with a single indicator: its variance from the item's reliable variance."""
+    diag = np.diag(S)
+    for f in variables.lv_x:
         lam_rows = [r for r, p in enumerate(rows) if p.op == "=~" and p.lhs == f]
         if len(lam_rows) != 1 or rows[lam_rows[0]].rhs not in io:
             continue
@@ -151,31 +176,27 @@ def start_values(params: Iterable, variables, S: np.ndarray, ov_names: Sequence[
         if var_row is not None:
             start[var_row] = value if np.isfinite(value) and value >= 0.05 else 0.05
 
-    if not variables.lv:  # step 6: observed-variable regressions by OLS
-        for y in dict.fromkeys(p.lhs for p in rows if p.op == "~"):
-            reg = [r for r, p in enumerate(rows) if p.op == "~" and p.lhs == y]
-            xi = [io[rows[r].rhs] for r in reg]
-            yi = io[y]
-            sxy = S[xi, yi]
-            try:
-                beta = np.linalg.solve(S[np.ix_(xi, xi)], sxy)
-            except np.linalg.LinAlgError:
-                beta = np.zeros(len(xi))
-            for r, b in zip(reg, beta):
-                start[r] = float(b)
-            res_val = S[yi, yi] - beta @ sxy
-            res_row = row_of(y, "~~", y)
-            if res_row is not None and 0.001 * S[yi, yi] < res_val < 0.999 * S[yi, yi]:
-                start[res_row] = float(res_val)
-            int_row = row_of(y, "~1", "")
-            if int_row is not None and means is not None:
-                start[int_row] = float(means[yi] - beta @ means[xi])
 
-    for r, p in enumerate(rows):  # step 7: fixed values win
-        if p.free < 0 and p.value is not None:
-            start[r] = float(p.value)
-    _check_covariances(rows, start, row_of, variables.ov_x)
-    return {_key(p, group): start[r] for r, p in enumerate(rows)}
+def _ols_starts(rows, S: np.ndarray, io: dict, means, row_of, start: dict[int, float]) -> None:
+    """Observed-variable regressions (no latent variables): OLS coefficients, residual variance, intercept."""
+    for y in dict.fromkeys(p.lhs for p in rows if p.op == "~"):
+        reg = [r for r, p in enumerate(rows) if p.op == "~" and p.lhs == y]
+        xi = [io[rows[r].rhs] for r in reg]
+        yi = io[y]
+        sxy = S[xi, yi]
+        try:
+            beta = np.linalg.solve(S[np.ix_(xi, xi)], sxy)
+        except np.linalg.LinAlgError:
+            beta = np.zeros(len(xi))
+        for r, b in zip(reg, beta):
+            start[r] = float(b)
+        res_val = S[yi, yi] - beta @ sxy
+        res_row = row_of(y, "~~", y)
+        if res_row is not None and 0.001 * S[yi, yi] < res_val < 0.999 * S[yi, yi]:
+            start[res_row] = float(res_val)
+        int_row = row_of(y, "~1", "")
+        if int_row is not None and means is not None:
+            start[int_row] = float(means[yi] - beta @ means[xi])
 
 
 def _check_covariances(rows, start: dict[int, float], row_of, ov_x) -> None:

@@ -8,25 +8,15 @@ rejected with the line number, because silently ignoring a statement would chang
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-
 from ..errors import FitError
+from .param import Param
 
 _OPERATORS = ("=~", "~~", ":=", "~")
 _IDENT = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
 _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
 
-@dataclass(frozen=True)
-class UserRow:
-    """One ``lhs op rhs`` element as written by the user."""
-
-    lhs: str
-    op: str
-    rhs: str
-    label: str = ""
-    fixed: float | None = None
-    line: int = 0
+UserRow = Param   # the parser's rows are parameter rows not yet completed or numbered (``model/param.py``)
 
 
 def _split_statements(syntax: str) -> list[tuple[int, str]]:
@@ -48,7 +38,7 @@ def _find_operator(statement: str) -> str | None:
     return max((op for pos, op in positions if pos == first), key=len)
 
 
-def parse_syntax(syntax: str) -> list[UserRow]:
+def parse_syntax(syntax: str) -> list[Param]:
     """Return the user rows in the order written (one row per right-hand-side term)."""
     rows: list[UserRow] = []
     for line, statement in _split_statements(syntax):
@@ -59,7 +49,7 @@ def parse_syntax(syntax: str) -> list[UserRow]:
         if op == ":=":
             if not _IDENT.match(lhs):
                 raise FitError(f"model syntax line {line}: '{lhs}' is not a valid name for a defined parameter")
-            rows.append(UserRow(lhs, op, rhs.replace(" ", ""), label=lhs, line=line))
+            rows.append(Param(lhs, op, rhs.replace(" ", ""), label=lhs, line=line))
             continue
         if not _IDENT.match(lhs):
             raise FitError(f"model syntax line {line}: '{lhs}' is not a variable name")
@@ -77,5 +67,5 @@ def parse_syntax(syntax: str) -> list[UserRow]:
             if term == "1" or not _IDENT.match(term):
                 raise FitError(f"model syntax line {line}: '{term}' is not supported here "
                                "(intercepts and other operators are not part of cluster-sem's syntax)")
-            rows.append(UserRow(lhs, op, term, label=label, fixed=fixed, line=line))
+            rows.append(Param(lhs, op, term, label=label, value=fixed, line=line))
     return rows

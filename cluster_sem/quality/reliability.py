@@ -13,6 +13,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+# Criteria the report applies (Fornell & Larcker 1981; Hair et al. 2019): α and ω ≥ .70, AVE ≥ .50, and a
+# standardized loading of at least .50 on its construct.  A value below its criterion is flagged.
+ALPHA_MIN, OMEGA_MIN, AVE_MIN, LOADING_MIN = 0.70, 0.70, 0.50, 0.50
+
+
+def below(value: float | None, criterion: float) -> bool:
+    """A reported value under its criterion (a missing value is not flagged)."""
+    return value is not None and value < criterion
+
 
 def cronbach_alpha(items: pd.DataFrame) -> float:
     x = items.dropna().to_numpy(dtype=float)

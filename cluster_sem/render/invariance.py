@@ -10,6 +10,7 @@ import re
 
 from .labels import check_lang, construct_label, title
 from .numbers import fmt, fmt_p, fmt_unit
+from .plain_text import terminal_safe
 
 TEXT = {
     "en": {
@@ -78,9 +79,6 @@ TEXT = {
         "none_failing": "没有约束层级不成立，无需得分检验。",
     },
 }
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
 
 def _t(lang: str):
     return lambda key, **kw: TEXT[lang][key].format(**kw) if kw else TEXT[lang][key]
@@ -156,7 +154,7 @@ def render_invariance_markdown(doc: dict, lang: str = "en") -> str:
 def render_invariance_summary(doc: dict, lang: str = "en") -> str:
     """Plain-text summary for the terminal (user text stripped of control characters)."""
     c = invariance_context(doc, lang)
-    clean = lambda s: _CONTROL.sub("", str(s))  # noqa: E731
+    clean = terminal_safe
     t = c["t"]
     out = [clean(c["title"]), clean(t("section")), ""]
     if c["warnings"]:

@@ -1,10 +1,13 @@
 """Bilingual (en / zh) headings and phrases for the reports, and look-ups of the spec's own labels.
 
 Everything a report says in words comes from :data:`LABELS`; construct labels, item wording and hypothesis
-text come from the spec stored in the results document (``doc["spec"]``).  ``lang="zh"`` uses the Chinese
+text come from the spec stored in the results document, read once through the typed
+``results.document.SpecLabels`` (the functions here keep their document-taking signatures for callers).  ``lang="zh"`` uses the Chinese
 text where the spec has it and falls back to English (then to the construct / item id) where it does not.
 """
 from __future__ import annotations
+
+from ..results.document import SpecLabels, pick
 
 LANGS = ("en", "zh")
 
@@ -397,51 +400,26 @@ def translator(lang: str):
     return lambda key, **kw: phrase(key, lang, **kw)
 
 
-def pick(text, lang: str, default: str = "") -> str:
-    """A {en, zh} dict (or a plain string) in ``lang``, falling back to English, then ``default``."""
-    if isinstance(text, str):
-        return text
-    if not isinstance(text, dict):
-        return default
-    return text.get(lang) or text.get("en") or default
-
-
-def _constructs(doc: dict) -> dict:
-    return (doc.get("spec") or {}).get("constructs") or {}
+def _spec(doc: dict) -> SpecLabels:
+    return SpecLabels.of(doc.get("spec"))
 
 
 def construct_label(doc: dict, name: str, lang: str = "en") -> str:
     """The spec's label of a construct in ``lang``; the construct id if it has none."""
-    c = _constructs(doc).get(name)
-    if not c:
-        return name
-    return pick(c.get("label"), lang, name)
+    return _spec(doc).construct_label(name, lang)
 
 
 def item_index(doc: dict) -> dict[str, dict]:
     """item id → {construct, text {en, zh}, reverse} from the spec (items may be strings or dicts)."""
-    out: dict[str, dict] = {}
-    for cname, c in _constructs(doc).items():
-        for it in c.get("items") or []:
-            if isinstance(it, str):
-                out[it] = {"construct": cname, "text": {}, "reverse": False}
-            else:
-                out[it["id"]] = {"construct": cname, "text": it.get("text") or {}, "reverse": bool(it.get("reverse"))}
-    return out
+    return {i.item: {"construct": i.construct, "text": i.text, "reverse": i.reverse} for i in _spec(doc).items.values()}
 
 
 def hypothesis_text(doc: dict, hid: str | None, lang: str = "en") -> str:
-    if not hid:
-        return ""
-    h = ((doc.get("spec") or {}).get("hypotheses") or {}).get(hid) or {}
-    return pick(h.get("text") if isinstance(h, dict) else h, lang, "")
+    return _spec(doc).hypothesis_text(hid, lang)
 
 
 def indirect_label(doc: dict, name: str, lang: str = "en") -> str:
-    for ind in (doc.get("spec") or {}).get("indirect") or []:
-        if ind.get("name") == name and ind.get("label"):
-            return pick(ind["label"], lang, "")
-    return ""
+    return _spec(doc).indirect_label(name, lang)
 
 
 def title(doc: dict, lang: str = "en") -> str:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .context import build_context
-from .html import SECTIONS
+from .context import is_invariance_document, report_context
 from .labels import check_lang
 
 _TAG = re.compile(r"<(?=[A-Za-z/!?])")
@@ -50,13 +49,11 @@ def _counter():
 def render_markdown(doc: dict, lang: str = "en") -> str:
     """The full report as GitHub-flavoured Markdown (string)."""
     check_lang(lang)
-    if "invariance" in doc and "measurement_model" not in doc:   # a `cluster-sem invariance` document
+    if is_invariance_document(doc):
         from .invariance import render_invariance_markdown
         return render_invariance_markdown(doc, lang)
-    ctx = build_context(doc, lang)
-    meta = doc.get("meta") or {}
-    ctx.update(version=meta.get("version", ""), n_used=(doc.get("data") or {}).get("n_used", meta.get("n_used", "")),
-               sections=SECTIONS, tno=_counter())
+    ctx = report_context(doc, lang)
+    ctx["tno"] = _counter()
     text = environment().get_template("report.md.j2").render(**ctx)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip() + "\n"

@@ -7,12 +7,12 @@ autoescaped in HTML (jinja2), escaped in Markdown and stripped of control charac
 """
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 from .labels import check_lang
 from .markdown import md_escape
 from .numbers import fmt, fmt_unit
+from .plain_text import terminal_safe
 
 L = {
     "en": {
@@ -63,7 +63,6 @@ L = {
         "notes": "功效 = 收敛的重复中在假设方向上显著的比例；蒙特卡洛误差为其模拟误差。偏差相对于拟合模型尺度上的总体值。",
     },
 }
-_CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _t(lang: str):
@@ -228,7 +227,7 @@ def render_power_summary(doc: dict, lang: str = "en") -> str:
     t = v["t"]
 
     def clean(s) -> str:
-        return _CTRL.sub("", str(s))
+        return terminal_safe(s)
 
     header = [t("effect"), t("hypothesis"), t("pop")] + [f"n={n}" for n in v["ns"]] + [t("needed")]
     rows = [[e["name"], e["hypothesis"], e["population"]] + e["power"] + [e["min_n"]] for e in v["per_effect"]]

@@ -1,6 +1,9 @@
-"""Terminal summary: the tables of a methods section, as plain text.  Reads the results document only."""
+"""Terminal summary: the tables of a methods section, as plain text.  Reads the typed results blocks only
+(``results.document``); moderation (a feature in flight) is still read from its mapping."""
 from __future__ import annotations
 
+from ..results.document import ResultsDocument, pick
+from .context import is_invariance_document
 from .numbers import fmt, fmt_p, stars
 from .plain_text import terminal_safe
 
@@ -15,13 +18,13 @@ def _table(header: list[str], rows: list[list[str]], align: str | None = None) -
     return [line(header), "  ".join("-" * w for w in widths)] + [line(r) for r in rows]
 
 
-def _fit_block(name: str, fit: dict, verdicts: dict) -> list[str]:
+def _fit_block(name: str, fit, verdicts: dict) -> list[str]:
     s = "_scaled" if fit.get("chi2_scaled") is not None else ""   # WLSMV: scaled-shifted χ², .scaled indices
     lo, hi = fit.get("rmsea_ci90" + s) or fit["rmsea_ci90"]
-    v = {k: verdicts[k]["verdict"] for k in verdicts}
+    v = {k: verdicts[k].verdict for k in verdicts}
     return [
         f"{name}: chi2({fit['df']}) = {fmt(fit['chi2' + s], 2)}, p {fmt_p(fit['pvalue' + s])}, "
-        f"chi2/df = {fmt(verdicts['chi2_df']['value'], 2)} [{v['chi2_df']}]",
+        f"chi2/df = {fmt(verdicts['chi2_df'].value, 2)} [{v['chi2_df']}]",
         f"    CFI = {fmt(fit['cfi' + s])} [{v['cfi']}], TLI = {fmt(fit['tli' + s])} [{v['tli']}], "
         f"RMSEA = {fmt(fit['rmsea' + s])} 90% CI [{fmt(lo)}, {fmt(hi)}] [{v['rmsea']}], "
         f"SRMR = {fmt(fit['srmr'])} [{v['srmr']}]",
@@ -30,69 +33,79 @@ def _fit_block(name: str, fit: dict, verdicts: dict) -> list[str]:
 
 
 def render_summary(doc: dict, *, lang: str = "en") -> str:
-    if "invariance" in doc and "measurement_model" not in doc:   # a `cluster-sem invariance` document
+    if is_invariance_document(doc):
         from .invariance import render_invariance_summary
         return render_invariance_summary(doc, lang)
-    meta, data = doc["meta"], doc["data"]
-    title = meta.get("title", {}).get(lang) or meta.get("title", {}).get("en") or "cluster-sem results"
-    out = [title, "=" * min(len(title) * (2 if lang == "zh" else 1), 78),
-           f"Data: {data['source']} — n = {data['n_used']} used, {data['n_dropped']} dropped "
-           f"(estimator {meta['estimator']}, missing = {meta['missing']}, information = "
-           f"{meta.get('information', 'expected')}, test = {meta.get('test', 'standard')})", ""]
-    if doc["warnings"]:
-        out += ["WARNINGS"] + [f"  ! {w}" for w in doc["warnings"]] + [""]
-
-    out.append("Model fit (cut-offs: Hu & Bentler 1999 — CFI/TLI ≥ .95, RMSEA ≤ .06, SRMR ≤ .08)")
-    out += _fit_block("  Measurement model (CFA)", doc["measurement_model"]["fit"], doc["fit_verdicts"]["measurement"])
-    out += _fit_block("  Structural model", doc["structural_model"]["fit"], doc["fit_verdicts"]["structural"])
-    out.append("")
-
+    r = ResultsDocument.of(doc)
+    out = _header_lines(r, lang) + _fit_lines(r)
     from .diagnostics import summary_lines
     out += summary_lines(doc)
-
-    rel = doc["reliability"]
-    loadings = [p for p in doc["measurement_model"]["parameters"] if p["op"] == "=~"]
-    out.append("Measurement quality (α = Cronbach; ω = composite reliability; AVE ≥ .50; loadings ≥ .50)")
-    rows = []
-    for c, r in rel.items():
-        std = [p["std_all"] for p in loadings if p["lhs"] == c]
-        rows.append([c, fmt(r["alpha"]), fmt(r["omega"]), fmt(r["ave"]),
-                     f"{fmt(min(std))}–{fmt(max(std))}" if std else ""])
-    out += ["  " + x for x in _table(["construct", "alpha", "omega", "AVE", "std. loadings"], rows)]
-    if doc.get("htmt_flags"):
-        out.append("  HTMT above .85: " + ", ".join(f"{f[0]}–{f[1]} ({fmt(f[2])})" for f in doc["htmt_flags"]))
-    cm = doc["common_method"]
-    out += [f"  Harman single factor: first component explains {fmt(100 * cm['harman_first_factor_share'], 1)}% "
-            f"of item variance ({'above' if cm['flag'] else 'below'} the 50% warning level)", ""]
-
-    out.append("Structural paths (unstandardized b, SE, standardized β)")
-    rows = []
-    for p in doc["structural_model"]["parameters"]:
-        if p["op"] != "~":
-            continue
-        hyp = next((h for h in doc["hypotheses"] if h["kind"] == "path" and h["from"] == p["rhs"] and h["to"] == p["lhs"]), None)
-        verdict = "" if not hyp or hyp["id"] is None else f"{hyp['id']}: {'supported' if hyp['supported'] else 'not supported'}"
-        rows.append([f"{p['lhs']} <- {p['rhs']}", fmt(p["est"]), fmt(p["se"]), fmt(p["std_all"]),
-                     fmt_p(p["pvalue"]) + stars(p["pvalue"]), verdict])
-    out += ["  " + x for x in _table(["path", "b", "SE", "beta", "p", "hypothesis"], rows, "lrrrll")]
-    out.append("")
-
-    if doc["indirect_effects"]:
-        level = int(round(100 * doc["indirect_effects"][0]["level"]))
-        out.append(f"Indirect effects ({level}% CI, {doc['indirect_effects'][0]['ci_method']})")
-        med = {m["name"]: m for m in doc.get("mediation", [])}
-        rows = [[e["name"], " -> ".join(e["path"]), fmt(e["est"]), fmt(e["se"]),
-                 f"[{fmt(e['ci_lower'])}, {fmt(e['ci_upper'])}]", fmt(e["std_all"]),
-                 med.get(e["name"], {}).get("mediation", "")] for e in doc["indirect_effects"]]
-        out += ["  " + x for x in _table(["effect", "path", "est", "SE", "CI", "std", "mediation"], rows, "llrrrrl")]
-        if doc.get("bootstrap"):
-            b = doc["bootstrap"]
-            out.append(f"  bootstrap: B = {b['B']}, seed {b['seed']}, {b['n_converged']} converged, "
-                       f"{b['n_inadmissible']} inadmissible kept (as lavaan does), {b['n_nonconverged']} non-converged excluded")
-    out += _moderation_lines(doc)
+    out += _quality_lines(r) + _path_lines(r) + _indirect_lines(r) + _moderation_lines(doc)
     out.append("")
     out.append("* p < .05, ** p < .01, *** p < .001")
     return "\n".join(terminal_safe(line) for line in out)   # titles, names, warnings are user text
+
+
+def _header_lines(r: ResultsDocument, lang: str) -> list[str]:
+    meta, data = r.meta, r.data
+    title = pick(meta.title, lang, "") or "cluster-sem results"
+    out = [title, "=" * min(len(title) * (2 if lang == "zh" else 1), 78),
+           f"Data: {data.source} — n = {data.n_used} used, {data.n_dropped} dropped "
+           f"(estimator {meta.estimator}, missing = {meta.missing}, information = "
+           f"{meta.information or 'expected'}, test = {meta.test or 'standard'})", ""]
+    if r.warnings:
+        out += ["WARNINGS"] + [f"  ! {w}" for w in r.warnings] + [""]
+    return out
+
+
+def _fit_lines(r: ResultsDocument) -> list[str]:
+    return (["Model fit (cut-offs: Hu & Bentler 1999 — CFI/TLI ≥ .95, RMSEA ≤ .06, SRMR ≤ .08)"]
+            + _fit_block("  Measurement model (CFA)", r.measurement.fit, r.fit_verdicts["measurement"])
+            + _fit_block("  Structural model", r.structural.fit, r.fit_verdicts["structural"]) + [""])
+
+
+def _quality_lines(r: ResultsDocument) -> list[str]:
+    loadings = r.measurement.rows("=~")
+    out = ["Measurement quality (α = Cronbach; ω = composite reliability; AVE ≥ .50; loadings ≥ .50)"]
+    rows = []
+    for rel in r.reliability:
+        std = [p.std_all for p in loadings if p.lhs == rel.construct]
+        rows.append([rel.construct, fmt(rel.alpha), fmt(rel.omega), fmt(rel.ave),
+                     f"{fmt(min(std))}–{fmt(max(std))}" if std else ""])
+    out += ["  " + x for x in _table(["construct", "alpha", "omega", "AVE", "std. loadings"], rows)]
+    if r.htmt_flags:
+        out.append("  HTMT above .85: " + ", ".join(f"{f[0]}–{f[1]} ({fmt(f[2])})" for f in r.htmt_flags))
+    cm = r.common_method
+    out += [f"  Harman single factor: first component explains {fmt(100 * cm.harman_first_factor_share, 1)}% "
+            f"of item variance ({'above' if cm.flag else 'below'} the 50% warning level)", ""]
+    return out
+
+
+def _path_lines(r: ResultsDocument) -> list[str]:
+    out = ["Structural paths (unstandardized b, SE, standardized β)"]
+    rows = []
+    for p in r.structural.rows("~"):
+        hyp = next((h for h in r.hypotheses if h.kind == "path" and h.source == p.rhs and h.to == p.lhs), None)
+        verdict = "" if not hyp or hyp.id is None else f"{hyp.id}: {'supported' if hyp.supported else 'not supported'}"
+        rows.append([f"{p.lhs} <- {p.rhs}", fmt(p.est), fmt(p.se), fmt(p.std_all), fmt_p(p.pvalue) + stars(p.pvalue),
+                     verdict])
+    return out + ["  " + x for x in _table(["path", "b", "SE", "beta", "p", "hypothesis"], rows, "lrrrll")] + [""]
+
+
+def _indirect_lines(r: ResultsDocument) -> list[str]:
+    if not r.indirect_effects:
+        return []
+    first = r.indirect_effects[0]
+    out = [f"Indirect effects ({int(round(100 * first.level))}% CI, {first.ci_method})"]
+    med = {m.name: m.mediation for m in r.mediation}
+    rows = [[e.name, " -> ".join(e.path), fmt(e.est), fmt(e.se), f"[{fmt(e.ci_lower)}, {fmt(e.ci_upper)}]",
+             fmt(e.std_all), med.get(e.name) or ""] for e in r.indirect_effects]
+    out += ["  " + x for x in _table(["effect", "path", "est", "SE", "CI", "std", "mediation"], rows, "llrrrrl")]
+    b = r.bootstrap
+    if b:
+        out.append(f"  bootstrap: B = {b.B}, seed {b.seed}, {b.n_converged} converged, "
+                   f"{b.n_inadmissible} inadmissible kept (as lavaan does), {b.n_nonconverged} non-converged excluded")
+    return out
 
 
 def _moderation_lines(doc: dict) -> list[str]:

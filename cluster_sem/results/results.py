@@ -101,6 +101,12 @@ class Results:
     def meta(self) -> dict:
         return _thaw(self._doc["meta"])
 
+    @property
+    def blocks(self) -> "ResultsDocument":
+        """The document as typed, frozen blocks (``results.document``): what the renderers read."""
+        from .document import ResultsDocument
+        return ResultsDocument.of(self._doc)
+
     # -- renderers (they only read the document) --------------------------------------------------
     def summary(self, *, lang: str = "en") -> str:
         from ..render.terminal import render_summary

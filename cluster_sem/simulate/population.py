@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SpecError
+from ..model.matrices import structural_inverse
 from ..spec.schema import Population, Spec
 
 
@@ -64,19 +65,43 @@ def _bad(key: str, problem: str, fix: str) -> SpecError:
 
 
 def build_population(spec: Spec) -> PopulationModel:
-    """Assemble B, Psi, Lambda, Theta of the standardized continuous model and its implied covariances."""
+    """Assemble B, Psi, Lambda, Theta of the standardized continuous model and its implied covariances.
+
+    Steps: structural coefficients B → correlations → causal order → disturbance variances that make every
+    construct's variance 1 → loadings and residual variances of the items → positive-definiteness check.
+    """
     pop = _population(spec)
-    constructs = list(spec.constructs)
     controls = list(spec.controls)
     # A latent product X*Z enters as a pseudo-latent P: for zero-mean jointly normal X, Z (and everything
     # else linear in normal shocks) third moments vanish, so P is uncorrelated with every linear variable
     # and Var(P) = Var(X)Var(Z) + Cov(X,Z)^2 — the second moments stay in closed form.
     product_names = list(dict.fromkeys(f"{a}:{b}" for a, b in (it.between for it in pop.interactions)))
-    latent = constructs + controls + product_names
+    latent = list(spec.constructs) + controls + product_names
     index = {name: i for i, name in enumerate(latent)}
-    m = len(latent)
+    B = _structural_coefficients(spec, pop, latent, index)
+    resid_corr, item_corr = _correlations(spec, pop, index)
+    order = _causal_order(latent, index, B, product_names)
+    T = structural_inverse(B)
+    Psi = _disturbances(order, index, product_names, T, resid_corr)
+    sigma_latent = T @ Psi @ T.T
+    items = list(spec.items)
+    observed = items + controls
+    Lambda, Theta = _measurement(spec, pop, index, observed, item_corr)
+    sigma_observed = Lambda @ sigma_latent @ Lambda.T + Theta
+    for label, matrix in (("constructs", sigma_latent), ("items", sigma_observed)):
+        eig = np.linalg.eigvalsh(matrix)
+        if eig.min() <= 1e-10:
+            raise _bad("correlations", f"the implied correlation matrix of the {label} is not positive definite "
+                       f"(smallest eigenvalue {eig.min():.2g})", "use correlations that can occur together "
+                       "(smaller values, or consistent signs)")
+    products = tuple((index[name], index[name.split(":")[0]], index[name.split(":")[1]]) for name in product_names)
+    return PopulationModel(tuple(latent), tuple(observed), B, Psi, Lambda, Theta, sigma_latent, sigma_observed,
+                           products)
 
-    B = np.zeros((m, m))
+
+def _structural_coefficients(spec: Spec, pop: Population, latent: list[str], index: dict[str, int]) -> np.ndarray:
+    """B: paths, second-order dimension loadings, interaction effects and control effects."""
+    B = np.zeros((len(latent), len(latent)))
 
     def put(outcome: str, predictor: str, value: float, key: str) -> None:
         for name in (outcome, predictor):
@@ -101,8 +126,14 @@ def build_population(spec: Spec) -> PopulationModel:
             continue  # a control the questionnaire does not collect has nothing to generate
         for outcome, b in effect.effects.items():
             put(outcome, control, b, f"controls.{control}.effects.{outcome}")
+    return B
 
-    # correlations: exogenous correlations and residual correlations both fix Corr(zeta_j, zeta_k)
+
+def _correlations(spec: Spec, pop: Population, index: dict[str, int]
+                  ) -> tuple[np.ndarray, list[tuple[str, str, float, str]]]:
+    """(Corr(zeta_j, zeta_k) of constructs/controls, item residual correlations): exogenous correlations and
+    residual correlations both fix the correlation of the disturbances."""
+    m = len(index)
     resid_corr = np.zeros((m, m))
     item_corr: list[tuple[str, str, float, str]] = []
     for key, group in (("correlations", pop.correlations), ("residual_correlations", pop.residual_correlations)):
@@ -115,17 +146,25 @@ def build_population(spec: Spec) -> PopulationModel:
             else:
                 raise _bad(key, f"{a} ~~ {b}: both must be constructs/controls or both items",
                            "name two constructs (or two item ids)")
+    return resid_corr, item_corr
 
+
+def _causal_order(latent: list[str], index: dict[str, int], B: np.ndarray, product_names: list[str]) -> list[str]:
+    """Constructs with every predictor before its outcome (a product after both partners)."""
     parents = {name: {p for p in latent if B[index[name], index[p]] != 0} for name in latent}
-    for name in product_names:  # a product is formed after both partners
+    for name in product_names:
         parents[name] = set(name.split(":"))
     try:
-        order = list(TopologicalSorter(parents).static_order())
+        return list(TopologicalSorter(parents).static_order())
     except CycleError as exc:
         raise _bad("paths", f"the paths form a cycle ({' -> '.join(exc.args[1])})",
                    "simulation needs a recursive (acyclic) model; remove one path of the cycle") from None
 
-    T = np.linalg.inv(np.eye(m) - B)
+
+def _disturbances(order: list[str], index: dict[str, int], product_names: list[str], T: np.ndarray,
+                  resid_corr: np.ndarray) -> np.ndarray:
+    """Psi such that every construct has variance 1, solved in causal order."""
+    m = len(index)
     Psi = np.zeros((m, m))
     scale = np.zeros(m)  # sqrt(Psi_jj)
     done: list[int] = []
@@ -155,13 +194,15 @@ def build_population(spec: Spec) -> PopulationModel:
             if resid_corr[j, k]:
                 Psi[j, k] = Psi[k, j] = resid_corr[j, k] * s * scale[k]
         done.append(j)
-    sigma_latent = T @ Psi @ T.T
+    return Psi
 
-    # measurement part
+
+def _measurement(spec: Spec, pop: Population, index: dict[str, int], observed: list[str],
+                 item_corr: list[tuple[str, str, float, str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Lambda and Theta of the standardized items (controls measured without error)."""
     items = list(spec.items)
-    observed = items + controls
     p = len(observed)
-    Lambda = np.zeros((p, m))
+    Lambda = np.zeros((p, len(index)))
     Theta = np.zeros((p, p))
     for construct in spec.first_order:
         for item in spec.items_of(construct):
@@ -175,22 +216,12 @@ def build_population(spec: Spec) -> PopulationModel:
             r = items.index(item)
             Lambda[r, index[construct]] = lam
             Theta[r, r] = 1.0 - lam * lam
-    for i, control in enumerate(controls):
+    for i, control in enumerate(spec.controls):
         Lambda[len(items) + i, index[control]] = 1.0
-    for a, b, r, key in item_corr:
+    for a, b, r, _ in item_corr:
         ia, ib = observed.index(a), observed.index(b)
         Theta[ia, ib] = Theta[ib, ia] = r * math.sqrt(Theta[ia, ia] * Theta[ib, ib])
-    sigma_observed = Lambda @ sigma_latent @ Lambda.T + Theta
-
-    for label, matrix, names in (("constructs", sigma_latent, latent), ("items", sigma_observed, observed)):
-        eig = np.linalg.eigvalsh(matrix)
-        if eig.min() <= 1e-10:
-            raise _bad("correlations", f"the implied correlation matrix of the {label} is not positive definite "
-                       f"(smallest eigenvalue {eig.min():.2g})", "use correlations that can occur together "
-                       "(smaller values, or consistent signs)")
-    products = tuple((index[name], index[name.split(":")[0]], index[name.split(":")[1]]) for name in product_names)
-    return PopulationModel(tuple(latent), tuple(observed), B, Psi, Lambda, Theta, sigma_latent, sigma_observed,
-                           products)
+    return Lambda, Theta
 
 
 def implied_correlation(spec: Spec) -> pd.DataFrame:

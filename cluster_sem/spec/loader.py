@@ -1,9 +1,10 @@
 """Read a questionnaire spec: YAML (safe loading only) → pydantic shape checks → whole-spec checks.
 
 All problems are collected and raised once as a SpecError whose message is one line (the first problem,
-plus how many more), because the CLI prints exactly one line; ``.problems`` holds every line, each
-``FILE: key.path: what is wrong (line N). Fix: how``.  Line numbers come from a separate compose pass
-(:mod:`.yamlmap`) since ``safe_load`` forgets positions.
+plus how many more), because the CLI prints exactly one line; ``.problems`` holds every typed ``Problem``
+(``problems.py``), each printing as ``FILE: key.path: what is wrong (line N). Fix: how``.  Line numbers
+come from a separate compose pass (:mod:`.yamlmap`) since ``safe_load`` forgets positions, and are looked
+up by each problem's key path.
 """
 from __future__ import annotations
 
@@ -14,36 +15,24 @@ import yaml
 from pydantic import ValidationError
 
 from ..errors import SpecError, SpecWarning
+from .problems import Problem
 from .schema import Spec
 from .shape_errors import pydantic_problems
 from .yamlguard import hostile_yaml_problem
-from .yamlmap import key_lines, line_of
+from .yamlmap import key_lines
 
 SUPPORTED_VERSIONS = (1,)
 
 
 def spec_error(problems: list[str]) -> SpecError:
-    """A SpecError with every problem in ``.problems`` and a one-line ``str()`` (errors.py stays untouched)."""
+    """A SpecError with every problem in ``.problems`` and a one-line ``str()``."""
     n = len(problems) - 1
     more = f" (and {n} more problem{'s' if n > 1 else ''}; run 'cluster-sem validate' to list them)" if n > 0 else ""
-    err = SpecError(problems[0] + more)
-    err.problems = list(problems)  # type: ignore[attr-defined]
-    return err
+    return SpecError(problems[0] + more, problems=problems)
 
 
-def _with_line(problem: str, source: str, lines: dict[str, int]) -> str:
-    """Insert ``(line N)`` before ``. Fix:`` for the key path that follows ``FILE: ``."""
-    prefix = f"{source}: "
-    if not problem.startswith(prefix) or not lines:
-        return problem
-    key = problem[len(prefix):].split(": ", 1)[0]
-    line = line_of(lines, key)
-    if line is None:
-        return problem
-    if ". Fix: " not in problem:
-        return f"{problem} (line {line})"
-    head, fix = problem.split(". Fix: ", 1)
-    return f"{head} (line {line}). Fix: {fix}"
+def _with_line(problem: str, lines: dict[str, int]) -> str:
+    return problem.with_line(lines) if isinstance(problem, Problem) else problem
 
 
 def _read_yaml(text: str, source: str):
@@ -64,15 +53,16 @@ def parse_spec(text: str, source: str = "<string>") -> Spec:
     """Validate spec text; ``source`` names the file in every message."""
     raw = _read_yaml(text, source)
     if not isinstance(raw, dict):
-        raise spec_error([f"{source}: (top level): the spec must be a YAML mapping with keys spec_version, scale, "
-                          "constructs, .... Fix: start from questionnaires/zhejiang_cluster_growth.yaml"])
+        raise spec_error([Problem(source, "(top level)", "the spec must be a YAML mapping with keys spec_version, "
+                                  "scale, constructs, ...", "start from questionnaires/zhejiang_cluster_growth.yaml")])
     lines, duplicates = key_lines(text)
-    problems = [f"{source}: {(parent + '.' if parent else '') + key}: written twice (lines {a} and {b}); YAML keeps "
-                f"only the second. Fix: rename or merge the two entries" for parent, key, a, b in duplicates]
+    problems = [Problem(source, (parent + "." if parent else "") + key,
+                        f"written twice (lines {a} and {b}); YAML keeps only the second", "rename or merge the two entries")
+                for parent, key, a, b in duplicates]
     version = raw.get("spec_version")
     if isinstance(version, int) and not isinstance(version, bool) and version not in SUPPORTED_VERSIONS:
-        problems.append(f"{source}: spec_version: version {version} is not supported (supported versions: "
-                        f"{', '.join(map(str, SUPPORTED_VERSIONS))}). Fix: use spec_version: 1")
+        problems.append(Problem(source, "spec_version", f"version {version} is not supported (supported versions: "
+                                f"{', '.join(map(str, SUPPORTED_VERSIONS))})", "use spec_version: 1"))
     warns: list[str] = []
     try:
         spec = Spec.model_validate(raw)
@@ -83,9 +73,9 @@ def parse_spec(text: str, source: str = "<string>") -> Spec:
         more, warns = spec_problems(spec, source)
         problems += more
     if problems:
-        raise spec_error([_with_line(p, source, lines) for p in problems])
+        raise spec_error([_with_line(p, lines) for p in problems])
     for w in warns:
-        warnings.warn(_with_line(w, source, lines), SpecWarning, stacklevel=2)
+        warnings.warn(str(_with_line(w, lines)), SpecWarning, stacklevel=2)
     return spec
 
 
@@ -99,3 +89,8 @@ def load_spec(path: str | Path) -> Spec:
     except UnicodeDecodeError:
         raise spec_error([f"{p.name}: the file is not UTF-8 text. Fix: save the YAML file as UTF-8"]) from None
     return parse_spec(text, source=p.name)
+
+
+def as_spec(spec: Spec | str | Path) -> Spec:
+    """Accept a parsed spec or a path to one (the data and simulate layers take either)."""
+    return spec if isinstance(spec, Spec) else load_spec(spec)

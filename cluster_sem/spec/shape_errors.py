@@ -14,6 +14,7 @@ from types import UnionType
 
 from pydantic import BaseModel, ValidationError
 
+from .problems import Problem
 from .schema import Spec
 
 # What to write instead, by the key the user got wrong (first match wins over the generic advice).
@@ -144,11 +145,11 @@ def _describe(err: dict, path: str, owner: type[BaseModel] | None) -> tuple[str,
     return what, _FIELD_FIX.get(key) or _TYPE_FIX.get(kind, "correct the value")
 
 
-def pydantic_problems(exc: ValidationError, source: str) -> list[str]:
+def pydantic_problems(exc: ValidationError, source: str) -> list[Problem]:
     """One problem line per key path, in pydantic's (= document) order."""
     by_path: dict[str, str] = {}
     for err in exc.errors():
         path, owner = walk_loc(tuple(err["loc"]))
         what, fix = _describe(err, path, owner)
-        by_path.setdefault(path, f"{source}: {path}: {what}. Fix: {fix}")
+        by_path.setdefault(path, Problem(source, path, what, fix))
     return list(by_path.values())

@@ -1,15 +1,18 @@
 """Whole-spec checks: references between keys, identification minima, cycles, scales, population values.
 
 pydantic (``schema.py``) only checks the shape of each key; everything that needs two keys at once lives
-here.  Each check returns problem lines in the loader's format (``FILE: key.path: what. Fix: how``) so
-the user sees every problem in one run; warnings (valid but questionable) are returned separately.
+here.  Each check returns typed ``Problem``s (file, key path, what, fix; their text is the loader's line
+``FILE: key.path: what. Fix: how``) so the user sees every problem in one run and the loader can add line
+numbers from the key path; warnings (valid but questionable) are returned separately.
 Names become lavaan syntax, hence the identifier rule.
 """
 from __future__ import annotations
 
 import difflib
 import re
+from graphlib import CycleError, TopologicalSorter
 
+from .problems import Problem
 from .schema import Spec
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -46,23 +49,26 @@ def spec_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
 def _scale_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
     P: list[str] = []
     if spec.scale.min >= spec.scale.max:
-        P.append(f"{src}: scale: min ({spec.scale.min}) must be below max ({spec.scale.max}). "
-                 "Fix: e.g. scale: {min: 1, max: 7}")
+        P.append(Problem(src, "scale", f"min ({spec.scale.min}) must be below max ({spec.scale.max})",
+                         "e.g. scale: {min: 1, max: 7}"))
     for name, c in spec.first_order.items():
         for i, it in enumerate(c.items or ()):
             if it.scale and it.scale.min >= it.scale.max:
-                P.append(f"{src}: constructs.{name}.items[{i}].scale: min ({it.scale.min}) must be below max "
-                         f"({it.scale.max}). Fix: swap or correct them")
+                P.append(Problem(src, f"constructs.{name}.items[{i}].scale",
+                                 f"min ({it.scale.min}) must be below max ({it.scale.max})",
+                                 "swap or correct them"))
     for j, code in enumerate(spec.missing_codes):
         for item_id, it in spec.items.items():
             sc = it.scale or spec.scale
             if sc.min <= code <= sc.max:
                 of = "" if it.scale is None else f" of item {item_id}"
-                P.append(f"{src}: missing_codes[{j}]: {code:g} lies inside the scale {sc.min}..{sc.max}{of}, so real "
-                         "answers would be erased. Fix: use a code outside every item's scale, e.g. 99")
+                P.append(Problem(src, f"missing_codes[{j}]",
+                                 f"{code:g} lies inside the scale {sc.min}..{sc.max}{of}, so real answers would "
+                                 "be erased",
+                                 "use a code outside every item's scale, e.g. 99"))
                 break
     if len(set(spec.missing_codes)) != len(spec.missing_codes):
-        P.append(f"{src}: missing_codes: a code is listed twice. Fix: list each code once")
+        P.append(Problem(src, "missing_codes", "a code is listed twice", "list each code once"))
     return P, []
 
 
@@ -71,63 +77,76 @@ def _construct_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
     W: list[str] = []
     constructs, first = spec.constructs, spec.first_order
     if not constructs:
-        P.append(f"{src}: constructs: no constructs are defined. Fix: add at least one, e.g. TS: {{items: [ts1, ts2, ts3]}}")
+        P.append(Problem(src, "constructs", "no constructs are defined",
+                         "add at least one, e.g. TS: {items: [ts1, ts2, ts3]}"))
     seen_items: dict[str, str] = {}
     for name, c in constructs.items():
         key = f"constructs.{name}"
         if not _IDENT.match(name):
-            P.append(f"{src}: {key}: '{name}' is not a valid construct name. Fix: {_IDENT_FIX}")
+            P.append(Problem(src, key, f"'{name}' is not a valid construct name", _IDENT_FIX))
         if c.items is not None and c.dimensions is not None:
-            P.append(f"{src}: {key}: has both 'items' and 'dimensions'. "
-                     "Fix: keep 'items' (first-order) or 'dimensions' (second-order), not both")
+            P.append(Problem(src, key, "has both 'items' and 'dimensions'",
+                             "keep 'items' (first-order) or 'dimensions' (second-order), not both"))
             continue
         if c.items is None and c.dimensions is None:
-            P.append(f"{src}: {key}: has neither 'items' nor 'dimensions'. "
-                     "Fix: list its items (or its dimensions for a second-order construct)")
+            P.append(Problem(src, key, "has neither 'items' nor 'dimensions'",
+                             "list its items (or its dimensions for a second-order construct)"))
             continue
         if c.items is not None:
-            if len(c.items) < 2:
-                P.append(f"{src}: {key}.items: {len(c.items)} item(s); a construct needs at least 3 (2 with a warning). "
-                         "Fix: add items, or use the single column as a control")
-            elif len(c.items) == 2:
-                W.append(f"{src}: {key}.items: only 2 items; the construct is identified only through its correlations "
-                         "with other constructs. Fix: add a third item if the questionnaire has one")
+            few = Problem(src, f"{key}.items", f"{len(c.items)} item(s); a construct needs at least 3 (2 with a "
+                          "warning)", "add items, or use the single column as a control")
+            two = Problem(src, f"{key}.items", "only 2 items; the construct is identified only through its "
+                          "correlations with other constructs", "add a third item if the questionnaire has one")
+            _count_problems(P, W, few, two, len(c.items))
             for i, it in enumerate(c.items):
                 ikey = f"{key}.items[{i}].id"
                 if not _IDENT.match(it.id):
-                    P.append(f"{src}: {ikey}: '{it.id}' is not a valid item id. Fix: {_IDENT_FIX}; rename the data column too")
+                    P.append(Problem(src, ikey, f"'{it.id}' is not a valid item id",
+                                     f"{_IDENT_FIX}; rename the data column too"))
                 if it.id in seen_items:
                     where = "this construct" if seen_items[it.id] == name else f"construct {seen_items[it.id]}"
-                    P.append(f"{src}: {ikey}: item '{it.id}' is already used in {where}. "
-                             "Fix: an item measures one construct; rename or remove one")
+                    P.append(Problem(src, ikey, f"item '{it.id}' is already used in {where}",
+                                     "an item measures one construct; rename or remove one"))
                 seen_items.setdefault(it.id, name)
                 if it.id in constructs:
-                    P.append(f"{src}: {ikey}: '{it.id}' is also a construct name. Fix: rename the item or the construct")
+                    P.append(Problem(src, ikey, f"'{it.id}' is also a construct name",
+                                     "rename the item or the construct"))
         if c.dimensions is not None:
-            if len(c.dimensions) < 2:
-                P.append(f"{src}: {key}.dimensions: {len(c.dimensions)} dimension(s); a second-order construct needs at "
-                         "least 2 (3 to be identified on its own). Fix: add dimensions or use the construct as first-order")
-            elif len(c.dimensions) == 2:
-                W.append(f"{src}: {key}.dimensions: only 2 dimensions; the second-order construct is under-identified "
-                         "without constraints and is identified only through its structural paths. Fix: add a third "
-                         "dimension if the theory has one")
+            _count_problems(P, W, Problem(src, f"{key}.dimensions", f"{len(c.dimensions)} dimension(s); a "
+                                          "second-order construct needs at least 2 (3 to be identified on its own)",
+                                          "add dimensions or use the construct as first-order"),
+                            Problem(src, f"{key}.dimensions", "only 2 dimensions; the second-order construct is "
+                                    "under-identified without constraints and is identified only through its "
+                                    "structural paths", "add a third dimension if the theory has one"),
+                            len(c.dimensions))
             for i, d in enumerate(c.dimensions):
                 if d not in constructs:
-                    P.append(f"{src}: {key}.dimensions[{i}]: unknown construct '{d}'{_suggest(d, constructs)}. "
-                             "Fix: name a first-order construct defined under 'constructs'")
+                    P.append(Problem(src, f"{key}.dimensions[{i}]",
+                                     f"unknown construct '{d}'{_suggest(d, constructs)}",
+                                     "name a first-order construct defined under 'constructs'"))
                 elif d not in first:
-                    P.append(f"{src}: {key}.dimensions[{i}]: '{d}' is itself second-order. "
-                             "Fix: dimensions must be first-order constructs (measured by items)")
+                    P.append(Problem(src, f"{key}.dimensions[{i}]", f"'{d}' is itself second-order",
+                                     "dimensions must be first-order constructs (measured by items)"))
                 if c.dimensions.index(d) != i:
-                    P.append(f"{src}: {key}.dimensions[{i}]: '{d}' is listed twice. Fix: list each dimension once")
+                    P.append(Problem(src, f"{key}.dimensions[{i}]", f"'{d}' is listed twice",
+                                     "list each dimension once"))
     owners: dict[str, str] = {}
     for name, c in spec.second_order.items():
         for i, d in enumerate(c.dimensions or ()):
             if d in owners and owners[d] != name:
-                P.append(f"{src}: constructs.{name}.dimensions[{i}]: '{d}' is already a dimension of {owners[d]}. "
-                         "Fix: a first-order construct can be a dimension of only one second-order construct")
+                P.append(Problem(src, f"constructs.{name}.dimensions[{i}]",
+                                 f"'{d}' is already a dimension of {owners[d]}",
+                                 "a first-order construct can be a dimension of only one second-order construct"))
             owners.setdefault(d, name)
     return P, W
+
+
+def _count_problems(P: list, W: list, too_few: Problem, only_two: Problem, n: int) -> None:
+    """Identification minimum of a list (items, dimensions): under 2 is a problem, exactly 2 a warning."""
+    if n < 2:
+        P.append(too_few)
+    elif n == 2:
+        W.append(only_two)
 
 
 def _column_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
@@ -137,20 +156,22 @@ def _column_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
     for key, col in (("id", spec.id), ("group", spec.group)):
         if col is not None and col in names:
             kind = "a construct" if col in spec.constructs else "an item"
-            P.append(f"{src}: {key}: '{col}' is also {kind}. Fix: name the {key} column differently")
+            P.append(Problem(src, key, f"'{col}' is also {kind}", f"name the {key} column differently"))
         if col is not None and col in spec.controls:
-            P.append(f"{src}: {key}: '{col}' is also a control. Fix: a column is either the {key} or a control")
+            P.append(Problem(src, key, f"'{col}' is also a control", f"a column is either the {key} or a control"))
     if spec.id is not None and spec.id == spec.group:
-        P.append(f"{src}: group: '{spec.group}' is also the id column. Fix: the group column must differ from the id")
+        P.append(Problem(src, "group", f"'{spec.group}' is also the id column",
+                         "the group column must differ from the id"))
     P += _group_level_problems(spec, src)
     for i, col in enumerate(spec.controls):
         if col in names:
             kind = "a construct" if col in spec.constructs else "an item"
-            P.append(f"{src}: controls[{i}]: '{col}' is also {kind}. Fix: controls are extra observed columns; remove it")
+            P.append(Problem(src, f"controls[{i}]", f"'{col}' is also {kind}",
+                             "controls are extra observed columns; remove it"))
         if not _IDENT.match(col):
-            P.append(f"{src}: controls[{i}]: '{col}' is not a valid column name for the model. Fix: {_IDENT_FIX}")
+            P.append(Problem(src, f"controls[{i}]", f"'{col}' is not a valid column name for the model", _IDENT_FIX))
         if spec.controls.index(col) != i:
-            P.append(f"{src}: controls[{i}]: '{col}' is listed twice. Fix: list each control once")
+            P.append(Problem(src, f"controls[{i}]", f"'{col}' is listed twice", "list each control once"))
     return P, []
 
 
@@ -159,20 +180,22 @@ def _group_level_problems(spec: Spec, src: str) -> list[str]:
     if spec.group_levels is None:
         return []
     if not spec.group:
-        return [f"{src}: group_levels: given but the spec has no 'group' column. Fix: add e.g. group: region"]
+        return [Problem(src, "group_levels", "given but the spec has no 'group' column", "add e.g. group: region")]
     P: list[str] = []
     if not spec.group_levels:
-        P.append(f"{src}: group_levels: empty. Fix: map each analysis group to a list of raw values, or remove it")
+        P.append(Problem(src, "group_levels", "empty",
+                         "map each analysis group to a list of raw values, or remove it"))
     owner: dict[str, str] = {}
     from ..data.groups import group_label
     for name, values in spec.group_levels.items():
         if not values:
-            P.append(f"{src}: group_levels.{name}: no raw values. Fix: list the values of '{spec.group}' it merges")
+            P.append(Problem(src, f"group_levels.{name}", "no raw values",
+                             f"list the values of '{spec.group}' it merges"))
         for v in values:
             key = group_label(v)
             if key in owner and owner[key] != name:
-                P.append(f"{src}: group_levels.{name}: value '{key}' is already in group '{owner[key]}'. "
-                         "Fix: put each raw value in one group only")
+                P.append(Problem(src, f"group_levels.{name}", f"value '{key}' is already in group '{owner[key]}'",
+                                 "put each raw value in one group only"))
             owner.setdefault(key, name)
     return P
 
@@ -184,38 +207,41 @@ def _path_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
     for i, p in enumerate(spec.paths):
         key = f"paths[{i}]"
         if p.to not in constructs:
-            P.append(f"{src}: {key}.to: unknown construct '{p.to}'{_suggest(p.to, constructs)}. "
-                     "Fix: use a name defined under 'constructs'")
+            P.append(Problem(src, f"{key}.to", f"unknown construct '{p.to}'{_suggest(p.to, constructs)}",
+                             "use a name defined under 'constructs'"))
         for j, x in enumerate(p.from_):
             if x in spec.controls:
-                P.append(f"{src}: {key}.from[{j}]: '{x}' is a control. Fix: remove it here; controls are regressed "
-                         "into every endogenous construct automatically")
+                P.append(Problem(src, f"{key}.from[{j}]", f"'{x}' is a control", "remove it here; controls are "
+                                 "regressed into every endogenous construct automatically"))
             elif x in spec.items:
-                P.append(f"{src}: {key}.from[{j}]: '{x}' is an item, not a construct. Fix: name its construct "
-                         f"{spec_item_owner(spec, x)}")
+                P.append(Problem(src, f"{key}.from[{j}]", f"'{x}' is an item, not a construct",
+                                 f"name its construct {spec_item_owner(spec, x)}"))
             elif x not in constructs:
-                P.append(f"{src}: {key}.from[{j}]: unknown construct '{x}'{_suggest(x, constructs)}. "
-                         "Fix: use a name defined under 'constructs' (observed covariates go under 'controls')")
+                P.append(Problem(src, f"{key}.from[{j}]", f"unknown construct '{x}'{_suggest(x, constructs)}",
+                                 "use a name defined under 'constructs' (observed covariates go under 'controls')"))
             if x == p.to:
-                P.append(f"{src}: {key}.from[{j}]: '{x}' cannot predict itself. Fix: remove it from 'from'")
+                P.append(Problem(src, f"{key}.from[{j}]", f"'{x}' cannot predict itself", "remove it from 'from'"))
                 continue
             if p.from_.index(x) != j:
-                P.append(f"{src}: {key}.from[{j}]: '{x}' is listed twice in this path. Fix: list each predictor once")
+                P.append(Problem(src, f"{key}.from[{j}]", f"'{x}' is listed twice in this path",
+                                 "list each predictor once"))
                 continue
             if (x, p.to) in declared:
-                P.append(f"{src}: {key}.from[{j}]: the path {x} -> {p.to} is declared twice (also in "
-                         f"paths[{declared[(x, p.to)]}]). Fix: declare each path once")
+                P.append(Problem(src, f"{key}.from[{j}]",
+                                 f"the path {x} -> {p.to} is declared twice (also in paths[{declared[x, p.to]}])",
+                                 "declare each path once"))
             declared.setdefault((x, p.to), i)
         if isinstance(p.hypothesis, dict):
             for h in p.hypothesis:
                 if h not in p.from_:
-                    P.append(f"{src}: {key}.hypothesis.{h}: '{h}' is not a predictor of this path{_suggest(h, p.from_)}. "
-                             "Fix: key the mapping by names listed in 'from'")
+                    P.append(Problem(src, f"{key}.hypothesis.{h}",
+                                     f"'{h}' is not a predictor of this path{_suggest(h, p.from_)}",
+                                     "key the mapping by names listed in 'from'"))
     if not spec.allow_cycles:
         cycle = find_cycle(set(declared))
         if cycle:
-            P.append(f"{src}: paths: the paths form a cycle {' -> '.join(cycle)}. "
-                     "Fix: remove one of these paths, or set allow_cycles: true for a non-recursive model")
+            P.append(Problem(src, "paths", f"the paths form a cycle {' -> '.join(cycle)}",
+                             "remove one of these paths, or set allow_cycles: true for a non-recursive model"))
     return P, []
 
 
@@ -224,29 +250,21 @@ def spec_item_owner(spec: Spec, item: str) -> str:
 
 
 def find_cycle(edges: set[tuple[str, str]]) -> list[str] | None:
-    """A directed cycle ``[a, b, ..., a]`` among ``(from, to)`` edges, or None (deterministic order)."""
-    graph: dict[str, list[str]] = {}
+    """A directed cycle ``[a, b, ..., a]`` among ``(from, to)`` edges, or None.
+
+    ``graphlib`` finds it (as in ``simulate/population.py``); the cycle is rotated to start at its
+    alphabetically first construct so the message does not depend on where the search entered it.
+    """
+    sorter: TopologicalSorter = TopologicalSorter()
     for a, b in sorted(edges):
-        graph.setdefault(a, []).append(b)
-    state: dict[str, int] = {}
-
-    def visit(node: str, stack: list[str]) -> list[str] | None:
-        state[node] = 1
-        for nxt in graph.get(node, []):
-            if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
-            if state.get(nxt) is None:
-                found = visit(nxt, stack + [nxt])
-                if found:
-                    return found
-        state[node] = 2
-        return None
-
-    for start in sorted(graph):
-        if state.get(start) is None:
-            found = visit(start, [start])
-            if found:
-                return found
+        sorter.add(b, a)            # b depends on a
+    try:
+        sorter.prepare()
+    except CycleError as exc:
+        ring = list(exc.args[1][:-1])
+        k = ring.index(min(ring))
+        ring = ring[k:] + ring[:k]
+        return ring + ring[:1]
     return None
 
 
@@ -257,18 +275,20 @@ def _covariance_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
     for i, (a, b) in enumerate(spec.covariances):
         for j, v in enumerate((a, b)):
             if v not in valid:
-                P.append(f"{src}: covariances[{i}][{j}]: unknown construct or item '{v}'{_suggest(v, valid)}. "
-                         "Fix: name two constructs or two items")
+                P.append(Problem(src, f"covariances[{i}][{j}]",
+                                 f"unknown construct or item '{v}'{_suggest(v, valid)}",
+                                 "name two constructs or two items"))
         if a == b:
-            P.append(f"{src}: covariances[{i}]: '{a}' with itself is a variance, not a covariance. "
-                     "Fix: name two different constructs or items")
+            P.append(Problem(src, f"covariances[{i}]", f"'{a}' with itself is a variance, not a covariance",
+                             "name two different constructs or items"))
             continue
         if a in valid and b in valid and (a in constructs) != (b in constructs):
-            P.append(f"{src}: covariances[{i}]: mixes a construct and an item. Fix: name two constructs or two items")
+            P.append(Problem(src, f"covariances[{i}]", "mixes a construct and an item",
+                             "name two constructs or two items"))
         pair = frozenset((a, b))
         if pair in seen:
-            P.append(f"{src}: covariances[{i}]: {a} ~~ {b} is already listed as covariances[{seen[pair]}]. "
-                     "Fix: list each pair once")
+            P.append(Problem(src, f"covariances[{i}]", f"{a} ~~ {b} is already listed as covariances[{seen[pair]}]",
+                             "list each pair once"))
         seen.setdefault(pair, i)
     return P, []
 
@@ -282,24 +302,35 @@ def _indirect_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
     seen: dict[str, int] = {}
     for i, ind in enumerate(spec.indirect):
         key = f"indirect[{i}]"
-        if not _IDENT.match(ind.name):
-            P.append(f"{src}: {key}.name: '{ind.name}' is not a valid name. Fix: {_IDENT_FIX}")
-        if ind.name in seen:
-            P.append(f"{src}: {key}.name: '{ind.name}' is already used by indirect[{seen[ind.name]}]. "
-                     "Fix: give each indirect effect a unique name")
-        elif ind.name in taken or ind.name.startswith("total_"):
-            P.append(f"{src}: {key}.name: '{ind.name}' is already used by a construct, item, control or path label "
-                     "(or starts with total_, kept for total effects). Fix: choose another name, e.g. ind_X_Y")
+        P += _name_problems(src, key, ind.name, seen.get(ind.name), "indirect", "indirect effect",
+                            ind.name in taken or ind.name.startswith("total_"),
+                            "a construct, item, control or path label (or starts with total_, kept for total "
+                            "effects). Fix: choose another name, e.g. ind_X_Y")
         seen.setdefault(ind.name, i)
         for j, c in enumerate(ind.path):
             if c not in constructs:
-                P.append(f"{src}: {key}.path[{j}]: unknown construct '{c}'{_suggest(c, constructs)}. "
-                         "Fix: use constructs defined under 'constructs'")
+                P.append(Problem(src, f"{key}.path[{j}]", f"unknown construct '{c}'{_suggest(c, constructs)}",
+                                 "use constructs defined under 'constructs'"))
         for a, b in zip(ind.path, ind.path[1:]):
             if a in constructs and b in constructs and (a, b) not in declared:
-                P.append(f"{src}: {key}.path: the link {a} -> {b} is not a declared path. "
-                         f"Fix: add {{to: {b}, from: [{a}]}} to 'paths' (or add {a} to the 'from' of {b})")
+                P.append(Problem(src, f"{key}.path", f"the link {a} -> {b} is not a declared path",
+                                 f"add {{to: {b}, from: [{a}]}} to 'paths' (or add {a} to the 'from' of {b})"))
     return P, []
+
+
+def _name_problems(src: str, key: str, name: str, first: int | None, listed: str, what: str, taken: bool,
+                   taken_text: str) -> list[str]:
+    """A name under ``listed`` (indirect, interactions) must be an identifier, unique in its list (``first``:
+    the index that already uses it) and not taken by another kind of name (``taken``)."""
+    out = []
+    if not _IDENT.match(name):
+        out.append(Problem(src, f"{key}.name", f"'{name}' is not a valid name", _IDENT_FIX))
+    if first is not None:
+        out.append(Problem(src, f"{key}.name", f"'{name}' is already used by {listed}[{first}]",
+                           f"give each {what} a unique name"))
+    elif taken:
+        out.append(Problem(src, f"{key}.name", f"'{name}' is already used by {taken_text}"))
+    return out
 
 
 def _interaction_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
@@ -312,109 +343,130 @@ def _interaction_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
     seen: dict[str, int] = {}
     for i, it in enumerate(spec.interactions):
         key = f"interactions[{i}]"
-        if not _IDENT.match(it.name):
-            P.append(f"{src}: {key}.name: '{it.name}' is not a valid name. Fix: {_IDENT_FIX}")
-        if it.name in seen:
-            P.append(f"{src}: {key}.name: '{it.name}' is already used by interactions[{seen[it.name]}]. "
-                     "Fix: give each interaction a unique name")
-        elif it.name in taken:
-            P.append(f"{src}: {key}.name: '{it.name}' is already used by a construct, item, control or indirect "
-                     "effect. Fix: choose another name, e.g. IOLxDF")
+        P += _name_problems(src, key, it.name, seen.get(it.name), "interactions", "interaction", it.name in taken,
+                            "a construct, item, control or indirect effect. Fix: choose another name, e.g. IOLxDF")
         seen.setdefault(it.name, i)
         known = True
         for j, c in enumerate(it.between):
             if c not in constructs:
                 known = False
-                P.append(f"{src}: {key}.between[{j}]: unknown construct '{c}'{_suggest(c, constructs)}. "
-                         "Fix: name a construct defined under 'constructs'")
+                P.append(Problem(src, f"{key}.between[{j}]", f"unknown construct '{c}'{_suggest(c, constructs)}",
+                                 "name a construct defined under 'constructs'"))
         if it.between[0] == it.between[1]:
-            P.append(f"{src}: {key}.between: '{it.between[0]}' twice; a quadratic term is not supported. "
-                     "Fix: name two different constructs, [focal predictor, moderator]")
+            P.append(Problem(src, f"{key}.between", f"'{it.between[0]}' twice; a quadratic term is not supported",
+                             "name two different constructs, [focal predictor, moderator]"))
             continue
         if known and all(c in outcomes for c in it.between):
-            P.append(f"{src}: {key}.between: both {it.between[0]} and {it.between[1]} are outcomes of paths; "
-                     "a latent product needs one exogenous partner. Fix: make the moderator exogenous "
-                     "(remove the paths into it) or test the moderation by groups")
+            P.append(Problem(src, f"{key}.between",
+                             f"both {it.between[0]} and {it.between[1]} are outcomes of paths; a latent product "
+                             "needs one exogenous partner",
+                             "make the moderator exogenous (remove the paths into it) or test the moderation by "
+                             "groups"))
         for j, to in enumerate(it.outcomes):
             tkey = f"{key}.to" if isinstance(it.to, str) else f"{key}.to[{j}]"
             if to not in constructs:
-                P.append(f"{src}: {tkey}: unknown construct '{to}'{_suggest(to, constructs)}. "
-                         "Fix: name the outcome construct")
+                P.append(Problem(src, tkey, f"unknown construct '{to}'{_suggest(to, constructs)}",
+                                 "name the outcome construct"))
                 continue
             if to in it.between:
-                P.append(f"{src}: {tkey}: '{to}' is also in 'between'. Fix: the outcome must differ from both partners")
+                P.append(Problem(src, tkey, f"'{to}' is also in 'between'",
+                                 "the outcome must differ from both partners"))
                 continue
             if known:
                 missing = [c for c in it.between if (c, to) not in declared]
                 if missing:
-                    P.append(f"{src}: {tkey}: the main effect(s) {', '.join(f'{c} -> {to}' for c in missing)} are not "
-                             f"declared paths; an interaction needs both main effects. Fix: add "
-                             f"{{to: {to}, from: [{', '.join(missing)}]}} to 'paths'")
+                    P.append(Problem(src, tkey,
+                                     f"the main effect(s) {', '.join(f'{c} -> {to}' for c in missing)} are not "
+                                     "declared paths; an interaction needs both main effects",
+                                     f"add {{to: {to}, from: [{', '.join(missing)}]}} to 'paths'"))
     return P, []
 
 
 def _population_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
+    """The simulator's population values: known names, standardized values, groups and controls."""
     pop = spec.population
     if pop is None:
         return [], []
-    P: list[str] = []
+    P: list[str] = _population_loading_problems(spec, src)
     items, constructs = spec.items, spec.constructs
-    dims = {d for c in spec.second_order.values() for d in (c.dimensions or ())}
-    for item, v in pop.loadings.items():
-        if item not in items:
-            P.append(f"{src}: population.loadings.{item}: unknown item '{item}'{_suggest(item, items)}. "
-                     "Fix: use item ids of the constructs")
-        if not -1 < v < 1:
-            P.append(f"{src}: population.loadings.{item}: {v:g} is not a standardized loading. Fix: use a value in (-1, 1)")
-    for d, v in pop.dimension_loadings.items():
-        if d not in dims:
-            P.append(f"{src}: population.dimension_loadings.{d}: '{d}' is not a dimension of a second-order "
-                     f"construct{_suggest(d, dims)}. Fix: key it by a name listed under some 'dimensions'")
-        if not -1 < v < 1:
-            P.append(f"{src}: population.dimension_loadings.{d}: {v:g} is not a standardized loading. "
-                     "Fix: use a value in (-1, 1)")
     for to, preds in pop.paths.items():
         if to not in constructs:
-            P.append(f"{src}: population.paths.{to}: unknown construct '{to}'{_suggest(to, constructs)}. "
-                     "Fix: key it by an outcome construct")
+            P.append(Problem(src, f"population.paths.{to}", f"unknown construct '{to}'{_suggest(to, constructs)}",
+                             "key it by an outcome construct"))
         for x in preds:
             if x not in constructs:
-                P.append(f"{src}: population.paths.{to}.{x}: unknown construct '{x}'{_suggest(x, constructs)}. "
-                         "Fix: use construct names")
+                P.append(Problem(src, f"population.paths.{to}.{x}",
+                                 f"unknown construct '{x}'{_suggest(x, constructs)}",
+                                 "use construct names"))
     valid = set(constructs) | set(items)
     for section in ("correlations", "residual_correlations"):
         for i, corr in enumerate(getattr(pop, section)):
             for j, v in enumerate(corr.between):
                 if v not in valid:
-                    P.append(f"{src}: population.{section}[{i}].between[{j}]: unknown construct or item "
-                             f"'{v}'{_suggest(v, valid)}. Fix: name constructs (or items) of the spec")
-    for i, it in enumerate(pop.interactions):
-        for j, c in enumerate(it.between):
-            if c not in constructs:
-                P.append(f"{src}: population.interactions[{i}].between[{j}]: unknown construct "
-                         f"'{c}'{_suggest(c, constructs)}. Fix: name constructs of the spec")
-        if it.to not in constructs:
-            P.append(f"{src}: population.interactions[{i}].to: unknown construct '{it.to}'{_suggest(it.to, constructs)}. "
-                     "Fix: name the outcome construct")
-        elif it.to in it.between:
-            P.append(f"{src}: population.interactions[{i}].to: '{it.to}' is also in 'between'. "
-                     "Fix: the outcome must differ from both partners")
+                    P.append(Problem(src, f"population.{section}[{i}].between[{j}]",
+                                     f"unknown construct or item '{v}'{_suggest(v, valid)}",
+                                     "name constructs (or items) of the spec"))
+    P += _population_interaction_problems(spec, src)
     P += _threshold_problems(spec, src)
     for g, size in pop.groups.items():
         if size <= 0:
-            P.append(f"{src}: population.groups.{g}: size {size} must be positive. Fix: give a positive number of cases")
+            P.append(Problem(src, f"population.groups.{g}", f"size {size} must be positive",
+                             "give a positive number of cases"))
     if pop.groups and not spec.group:
-        P.append(f"{src}: population.groups: given but the spec has no 'group' column. "
-                 "Fix: add e.g. group: region at the top level (or remove population.groups)")
+        P.append(Problem(src, "population.groups", "given but the spec has no 'group' column",
+                         "add e.g. group: region at the top level (or remove population.groups)"))
     for name, ctl in pop.controls.items():
         if name not in spec.controls:
-            P.append(f"{src}: population.controls.{name}: '{name}' is not listed under 'controls'"
-                     f"{_suggest(name, spec.controls)}. Fix: add it to 'controls' or remove it here")
+            P.append(Problem(src, f"population.controls.{name}",
+                             f"'{name}' is not listed under 'controls'{_suggest(name, spec.controls)}",
+                             "add it to 'controls' or remove it here"))
         for to in ctl.effects:
             if to not in constructs:
-                P.append(f"{src}: population.controls.{name}.effects.{to}: unknown construct "
-                         f"'{to}'{_suggest(to, constructs)}. Fix: key effects by endogenous constructs")
+                P.append(Problem(src, f"population.controls.{name}.effects.{to}",
+                                 f"unknown construct '{to}'{_suggest(to, constructs)}",
+                                 "key effects by endogenous constructs"))
     return P, []
+
+
+def _population_loading_problems(spec: Spec, src: str) -> list[str]:
+    pop, items = spec.population, spec.items
+    P: list[str] = []
+    dims = {d for c in spec.second_order.values() for d in (c.dimensions or ())}
+    for item, v in pop.loadings.items():
+        if item not in items:
+            P.append(Problem(src, f"population.loadings.{item}", f"unknown item '{item}'{_suggest(item, items)}",
+                             "use item ids of the constructs"))
+        if not -1 < v < 1:
+            P.append(Problem(src, f"population.loadings.{item}", f"{v:g} is not a standardized loading",
+                             "use a value in (-1, 1)"))
+    for d, v in pop.dimension_loadings.items():
+        if d not in dims:
+            P.append(Problem(src, f"population.dimension_loadings.{d}",
+                             f"'{d}' is not a dimension of a second-order construct{_suggest(d, dims)}",
+                             "key it by a name listed under some 'dimensions'"))
+        if not -1 < v < 1:
+            P.append(Problem(src, f"population.dimension_loadings.{d}", f"{v:g} is not a standardized loading",
+                             "use a value in (-1, 1)"))
+    return P
+
+
+def _population_interaction_problems(spec: Spec, src: str) -> list[str]:
+    pop, constructs = spec.population, spec.constructs
+    P: list[str] = []
+    for i, it in enumerate(pop.interactions):
+        for j, c in enumerate(it.between):
+            if c not in constructs:
+                P.append(Problem(src, f"population.interactions[{i}].between[{j}]",
+                                 f"unknown construct '{c}'{_suggest(c, constructs)}",
+                                 "name constructs of the spec"))
+        if it.to not in constructs:
+            P.append(Problem(src, f"population.interactions[{i}].to",
+                             f"unknown construct '{it.to}'{_suggest(it.to, constructs)}",
+                             "name the outcome construct"))
+        elif it.to in it.between:
+            P.append(Problem(src, f"population.interactions[{i}].to", f"'{it.to}' is also in 'between'",
+                             "the outcome must differ from both partners"))
+    return P
 
 
 def _threshold_problems(spec: Spec, src: str) -> list[str]:
@@ -426,8 +478,9 @@ def _threshold_problems(spec: Spec, src: str) -> list[str]:
         lists = []
         for item, cuts in th.items():
             if item not in spec.items:
-                P.append(f"{src}: population.thresholds.{item}: unknown item '{item}'{_suggest(item, spec.items)}. "
-                         "Fix: key thresholds by item ids")
+                P.append(Problem(src, f"population.thresholds.{item}",
+                                 f"unknown item '{item}'{_suggest(item, spec.items)}",
+                                 "key thresholds by item ids"))
                 continue
             lists.append((f"population.thresholds.{item}", spec.scale_of(item), cuts))
     else:
@@ -435,10 +488,11 @@ def _threshold_problems(spec: Spec, src: str) -> list[str]:
     for key, sc, cuts in lists:
         n_cat = sc.max - sc.min
         if len(cuts) != n_cat:
-            P.append(f"{src}: {key}: {len(cuts)} cut points but the scale {sc.min}..{sc.max} has {n_cat + 1} "
-                     f"categories. Fix: give {n_cat} increasing values")
+            P.append(Problem(src, key,
+                             f"{len(cuts)} cut points but the scale {sc.min}..{sc.max} has {n_cat + 1} categories",
+                             f"give {n_cat} increasing values"))
         elif any(b <= a for a, b in zip(cuts, cuts[1:])):
-            P.append(f"{src}: {key}: cut points must strictly increase. Fix: sort them and remove repeats")
+            P.append(Problem(src, key, "cut points must strictly increase", "sort them and remove repeats"))
     return P
 
 
@@ -447,13 +501,13 @@ def _recode_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
     P: list[str] = []
     for key, mapping in spec.recode.items():
         if key != "all" and key not in spec.items:
-            P.append(f"{src}: recode.{key}: '{key}' is not an item{_suggest(key, spec.items)}. "
-                     "Fix: use an item id from 'constructs', or 'all' for every item")
+            P.append(Problem(src, f"recode.{key}", f"'{key}' is not an item{_suggest(key, spec.items)}",
+                             "use an item id from 'constructs', or 'all' for every item"))
             continue
         sc = spec.scale if key == "all" else spec.scale_of(key)
         for a, b in mapping.items():
             for v in (a, b):
                 if not sc.min <= v <= sc.max:
-                    P.append(f"{src}: recode.{key}: code {v:g} is outside the scale {sc.min}-{sc.max}. "
-                             "Fix: map answer codes of the scale onto neighbouring codes, e.g. {1: 2}")
+                    P.append(Problem(src, f"recode.{key}", f"code {v:g} is outside the scale {sc.min}-{sc.max}",
+                                     "map answer codes of the scale onto neighbouring codes, e.g. {1: 2}"))
     return P, []

@@ -1,4 +1,4 @@
-"""A 20-item, 5-construct mediation model used by the bootstrap benchmark and tests.
+"""A 20-item, 5-construct mediation model used by the bootstrap tests and benchmarks (a fixture, not shipped).
 
 X1, X2 → M → Y1, Y2 (plus direct X1 → Y1 and X2 → Y2), four items per construct, six ``:=`` indirect
 effects and two totals.  Data are simulated from the population model with numpy (seeded) and, by

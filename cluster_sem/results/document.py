@@ -1,0 +1,358 @@
+"""Typed, read-only blocks of a results document: what the renderers read instead of raw dict keys.
+
+``results.json`` stays the contract (``cluster-sem report DIR`` re-renders from the file alone), and it is
+still written by the one function ``Results.to_json``; this module is the one place that knows the
+document's key names and turns each block into a frozen dataclass once (``ResultsDocument.of``).  Blocks
+are tolerant in the way the report must be: a key an older or hand-edited document lacks becomes ``None``
+or empty (``results/shape.py`` has already refused documents whose *shape* is wrong).
+
+Blocks converted here: meta, data, the spec's labels (``SpecLabels``), both models (fit + parameter rows),
+indirect/total effects, reliability, discriminant validity (HTMT, Fornell–Larcker), common method, fit
+verdicts, hypotheses, mediation, bootstrap, descriptives.  Blocks still being built by features in flight
+(invariance, moderation/interaction_model, missing_data/normality diagnostics, estimator_choice/ordinal
+reliability columns) are reached through ``ResultsDocument.block(name)`` — a read-only mapping — until
+those features settle.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from types import MappingProxyType
+from typing import Any, Mapping
+
+_EMPTY: Mapping = MappingProxyType({})
+
+
+def _get(d: Any, key: str, default: Any = None) -> Any:
+    return d.get(key, default) if isinstance(d, Mapping) else default
+
+
+def _build(cls, d: Mapping | None, **override):
+    """A dataclass from the keys of ``d`` that it names (missing keys: None); ``override`` wins."""
+    d = d if isinstance(d, Mapping) else _EMPTY
+    kw = {f.name: d.get(f.name) for f in fields(cls) if f.name not in override}
+    return cls(**kw, **override)
+
+
+# -- spec labels ---------------------------------------------------------------------------------------
+def pick(text: Any, lang: str, default: str = "") -> str:
+    """A {en, zh} mapping (or a plain string) in ``lang``, falling back to English, then ``default``."""
+    if isinstance(text, str):
+        return text
+    if not isinstance(text, Mapping):
+        return default
+    return text.get(lang) or text.get("en") or default
+
+
+@dataclass(frozen=True)
+class ItemInfo:
+    item: str
+    construct: str
+    text: Mapping[str, str]
+    reverse: bool
+
+
+@dataclass(frozen=True)
+class ConstructInfo:
+    name: str
+    label: Any                       # {en, zh} or a string
+    items: tuple[str, ...]
+    dimensions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SpecLabels:
+    """The parts of the stored spec a report prints: labels, item wording, hypothesis text, controls."""
+
+    constructs: Mapping[str, ConstructInfo]
+    items: Mapping[str, ItemInfo]
+    hypotheses: Mapping[str, Any]     # id -> {text: {en, zh}} or text
+    indirect_labels: Mapping[str, Any]
+    controls: tuple[str, ...]
+    group: str
+    title: Any
+
+    @classmethod
+    def of(cls, spec: Mapping | None) -> "SpecLabels":
+        spec = spec if isinstance(spec, Mapping) else _EMPTY
+        constructs, items = {}, {}
+        for name, c in (spec.get("constructs") or {}).items():
+            ids = []
+            for it in _get(c, "items") or []:
+                if isinstance(it, str):
+                    items[it] = ItemInfo(it, name, _EMPTY, False)
+                    ids.append(it)
+                else:
+                    items[it["id"]] = ItemInfo(it["id"], name, it.get("text") or _EMPTY, bool(it.get("reverse")))
+                    ids.append(it.get("id"))
+            constructs[name] = ConstructInfo(name, _get(c, "label"), tuple(ids), tuple(_get(c, "dimensions") or ()))
+        indirect = {i.get("name"): i.get("label") for i in spec.get("indirect") or [] if isinstance(i, Mapping)}
+        return cls(constructs, items, spec.get("hypotheses") or _EMPTY, indirect, tuple(spec.get("controls") or ()),
+                   spec.get("group") or "", spec.get("title"))
+
+    def construct_label(self, name: str, lang: str = "en") -> str:
+        """The spec's label of a construct in ``lang``; the construct id if it has none."""
+        c = self.constructs.get(name)
+        return pick(c.label, lang, name) if c else name
+
+    def hypothesis_text(self, hid: str | None, lang: str = "en") -> str:
+        if not hid:
+            return ""
+        h = self.hypotheses.get(hid) or {}
+        return pick(h.get("text") if isinstance(h, Mapping) else h, lang, "")
+
+    def indirect_label(self, name: str, lang: str = "en") -> str:
+        label = self.indirect_labels.get(name)
+        return pick(label, lang, "") if label else ""
+
+
+# -- models ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ParameterRow:
+    """One lavaan parameter-table row as stored (``se_boot`` only after a bootstrap)."""
+
+    lhs: str
+    op: str
+    rhs: str
+    label: str | None
+    est: float | None
+    se: float | None
+    z: float | None
+    pvalue: float | None
+    std_all: float | None
+
+    @property
+    def fixed(self) -> bool:
+        """A fixed row (marker loading, fixed.x) has no test."""
+        return self.pvalue is None
+
+
+@dataclass(frozen=True)
+class ModelBlock:
+    """``measurement_model`` / ``structural_model``: fit measures, parameter rows and what the fit said."""
+
+    fit: Mapping[str, Any]           # contract FIT keys plus estimator-specific ones (``*_scaled``)
+    parameters: tuple[ParameterRow, ...]
+    syntax: str
+    warnings: tuple[str, ...]
+    estimation: str
+
+    @classmethod
+    def of(cls, d: Mapping | None) -> "ModelBlock":
+        d = d if isinstance(d, Mapping) else _EMPTY
+        rows = tuple(_build(ParameterRow, p) for p in d.get("parameters") or [])
+        return cls(d.get("fit") or _EMPTY, rows, d.get("syntax") or "", tuple(d.get("warnings") or ()),
+                   d.get("estimation") or "")
+
+    def rows(self, op: str) -> tuple[ParameterRow, ...]:
+        return tuple(p for p in self.parameters if p.op == op)
+
+
+# -- effects, hypotheses, mediation ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Effect:
+    """An indirect or total effect with its CI (``cis``: method -> [lower, upper])."""
+
+    name: str
+    path: tuple[str, ...]
+    est: float | None
+    se: float | None
+    ci_lower: float | None
+    ci_upper: float | None
+    ci_method: str | None
+    level: float | None
+    std_all: float | None
+    pvalue: float | None
+    cis: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, d: Mapping) -> "Effect":
+        return _build(cls, d, path=tuple(d.get("path") or ()), cis=d.get("cis") or _EMPTY)
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    id: str | None
+    kind: str | None
+    name: str | None                 # indirect hypotheses: the effect's name
+    source: str                      # ``from`` in the document
+    to: str
+    supported: bool
+
+    @classmethod
+    def of(cls, d: Mapping) -> "Hypothesis":
+        return cls(d.get("id"), d.get("kind"), d.get("name"), d.get("from"), d.get("to"), bool(d.get("supported")))
+
+
+@dataclass(frozen=True)
+class BaronKennyStep:
+    step: int | None
+    what: str | None
+    est: float | None
+    pvalue: float | None
+    met: bool | None
+
+
+@dataclass(frozen=True)
+class Mediation:
+    name: str
+    path: tuple[str, ...]
+    direct: float | None
+    direct_pvalue: float | None
+    total: float | None
+    type: str | None
+    mediation: str | None
+    baron_kenny: tuple[BaronKennyStep, ...]
+
+    @classmethod
+    def of(cls, d: Mapping) -> "Mediation":
+        return _build(cls, d, path=tuple(d.get("path") or ()),
+                      baron_kenny=tuple(_build(BaronKennyStep, s) for s in d.get("baron_kenny") or []))
+
+
+# -- measurement quality ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Reliability:
+    construct: str
+    alpha: float | None
+    omega: float | None
+    ave: float | None
+
+
+@dataclass(frozen=True)
+class Descriptive:
+    item: str
+    mean: float | None
+    sd: float | None
+    skewness: float | None
+    kurtosis: float | None
+    min: float | None
+    max: float | None
+    pct_missing: float | None
+
+
+@dataclass(frozen=True)
+class CommonMethod:
+    harman_first_factor_share: float | None
+    n_factors_eigen_gt_1: int | None
+    flag: bool | None
+
+
+@dataclass(frozen=True)
+class FitVerdict:
+    """One fit index against its cut-offs (``results/fit_verdicts.py``)."""
+
+    value: float | None
+    verdict: str | None
+    good: float | None
+    acceptable: float | None
+    direction: str | None
+    source: str | None
+
+
+# -- data, bootstrap, meta ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DataBlock:
+    source: str | None
+    n_raw: int | None
+    n_used: int | None
+    n_dropped: int | None
+    dropped: tuple
+    log: tuple[str, ...]
+    missing_by_item: Mapping[str, float]
+    groups: Mapping[str, int]
+
+    @classmethod
+    def of(cls, d: Mapping | None) -> "DataBlock":
+        d = d if isinstance(d, Mapping) else _EMPTY
+        return _build(cls, d, dropped=tuple(d.get("dropped") or ()), log=tuple(d.get("log") or ()),
+                      missing_by_item=d.get("missing_by_item") or _EMPTY, groups=d.get("groups") or _EMPTY)
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    B: int | None
+    seed: int | None
+    n_converged: int | None
+    n_nonconverged: int | None
+    n_inadmissible: int | None
+    rule: str | None
+
+
+@dataclass(frozen=True)
+class Meta:
+    version: str | None
+    seed: int | None
+    data_sha256: str | None
+    spec_sha256: str | None
+    n_used: int | None
+    estimator: str | None
+    missing: str | None
+    information: str | None
+    test: str | None
+    ci_level: float | None
+    timestamp: str | None
+    conventions: str | None
+    command: str | None
+    title: Any
+    versions: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, d: Mapping | None) -> "Meta":
+        return _build(cls, d, versions=_get(d, "versions") or _EMPTY)
+
+
+# -- the document -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ResultsDocument:
+    """Every block a report reads, typed; built once per render from the stored document."""
+
+    meta: Meta
+    data: DataBlock
+    spec: SpecLabels
+    measurement: ModelBlock
+    structural: ModelBlock
+    indirect_effects: tuple[Effect, ...]
+    total_effects: tuple[Effect, ...]
+    reliability: tuple[Reliability, ...]
+    htmt: Mapping[str, Mapping[str, float]]
+    htmt_flags: tuple
+    fornell_larcker: Mapping[str, Mapping[str, float]]
+    common_method: CommonMethod | None
+    fit_verdicts: Mapping[str, Mapping[str, FitVerdict]]   # "measurement"/"structural" -> index -> verdict
+    hypotheses: tuple[Hypothesis, ...]
+    mediation: tuple[Mediation, ...]
+    bootstrap: Bootstrap | None
+    descriptives: tuple[Descriptive, ...]
+    warnings: tuple[str, ...]
+    _raw: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, doc: Mapping) -> "ResultsDocument":
+        g = lambda key: doc.get(key) or ()   # noqa: E731
+        verdicts = {model: {k: _build(FitVerdict, v) for k, v in (block or {}).items()}
+                    for model, block in (doc.get("fit_verdicts") or {}).items()}
+        return cls(
+            meta=Meta.of(doc.get("meta")), data=DataBlock.of(doc.get("data")), spec=SpecLabels.of(doc.get("spec")),
+            measurement=ModelBlock.of(doc.get("measurement_model")),
+            structural=ModelBlock.of(doc.get("structural_model")),
+            indirect_effects=tuple(Effect.of(e) for e in g("indirect_effects")),
+            total_effects=tuple(Effect.of(e) for e in g("total_effects")),
+            reliability=tuple(_build(Reliability, r, construct=c) for c, r in (doc.get("reliability") or {}).items()),
+            htmt=doc.get("htmt") or _EMPTY, htmt_flags=tuple(g("htmt_flags")),
+            fornell_larcker=doc.get("fornell_larcker") or _EMPTY,
+            common_method=_build(CommonMethod, doc["common_method"]) if doc.get("common_method") else None,
+            fit_verdicts=verdicts,
+            hypotheses=tuple(Hypothesis.of(h) for h in g("hypotheses")),
+            mediation=tuple(Mediation.of(m) for m in g("mediation")),
+            bootstrap=_build(Bootstrap, doc["bootstrap"]) if doc.get("bootstrap") else None,
+            descriptives=tuple(_build(Descriptive, r) for r in g("descriptives")),
+            warnings=tuple(g("warnings")), _raw=doc)
+
+    def block(self, name: str) -> Any:
+        """A block not (yet) typed here — invariance, moderation, diagnostics, estimator choice — read-only."""
+        return self._raw.get(name)
+
+
+__all__ = ["ResultsDocument", "SpecLabels", "ModelBlock", "ParameterRow", "Effect", "Hypothesis", "Mediation",
+           "BaronKennyStep", "Reliability", "Descriptive", "CommonMethod", "FitVerdict", "DataBlock", "Bootstrap",
+           "Meta", "ItemInfo", "ConstructInfo", "pick"]
