@@ -130,3 +130,16 @@ def test_robust_se_is_the_full_gamma_sandwich():
     k = pm.terms[0].index
     assert robust_se(mm, theta, X, fit.vcov[0], k) == pytest.approx(np.sqrt(V[k, k]), rel=1e-6)
     assert np.linalg.inv(A)[k, k] / n == pytest.approx(fit.vcov[0][k, k], rel=1e-6)   # A = unit ML information
+
+
+def test_reports_show_the_interaction_method_and_directions(xz_doc):
+    import copy
+
+    from cluster_sem.render.power import render_power_html, render_power_markdown, render_power_summary
+    md = render_power_markdown(xz_doc)
+    assert "dblcent" in md and "| XxZ | H2 | + |" in md and "| Y~Z |  | either (two-sided) |" in md
+    html = render_power_html(xz_doc, "zh")
+    assert html.count("<svg") == 2 and "双侧" in html            # path and interaction curves
+    doc = copy.deepcopy(xz_doc)
+    doc["labels"]["__title__"] = {"en": "bad\x1b[31mred\u202e"}
+    assert render_power_summary(doc).splitlines()[0].startswith("badred —")

@@ -7,12 +7,12 @@ autoescaped in HTML (jinja2), escaped in Markdown and stripped of control charac
 """
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 from .labels import check_lang
 from .markdown import md_escape
 from .numbers import fmt, fmt_unit
+from .plain_text import terminal_safe
 
 L = {
     "en": {
@@ -78,7 +78,6 @@ L = {
                  "没有假设（且未明确给出 expect）的路径采用双侧检验。",
     },
 }
-_CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _t(lang: str):
@@ -261,8 +260,7 @@ def render_power_summary(doc: dict, lang: str = "en") -> str:
     v = view(doc, lang)
     t = v["t"]
 
-    def clean(s) -> str:
-        return _CTRL.sub("", str(s))
+    clean = terminal_safe        # escape sequences (with their payload), control and bidi characters removed
 
     header = [t("effect"), t("hypothesis"), t("pop")] + [f"n={n}" for n in v["ns"]] + [t("needed")]
     rows = [[e["name"], e["hypothesis"], e["population"]] + e["power"] + [e["min_n"]] for e in v["per_effect"]]
