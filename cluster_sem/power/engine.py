@@ -8,7 +8,7 @@ The document is power.json (contract "power.json" plus extra keys); renderers on
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +26,9 @@ from .checkpoint import Checkpoints, checkpoint_key
 from .draw import analysis_columns
 from .effects import interaction_directions, list_effects
 from .fitbatch import BOOT_DRAWS, CI_METHODS, MC_DRAWS, ChunkResult, PowerCore, fit_chunk
-from .interaction import METHOD, POPULATION_N, build_product_model
+from .interaction import METHOD, POPULATION_N, build_product_model, population_sample
 from .planning import min_n, rmsea_power
-from .population import analysis_moments, population_values
+from .population import analysis_moments, mixed_covariance, non_normal_variables, population_values
 from .summarise import merge, summarise_size
 
 CHUNK = 250          # replications per task (and per checkpoint file)
@@ -93,11 +93,18 @@ def build_core(spec: Spec, options: PowerOptions) -> tuple[PowerCore, object]:
     pt = build_partable(structural_syntax(spec, with_defined=True))
     mm = build_matrix_model(pt)
     _, sigma = analysis_moments(sampler, list(mm.ov))
-    pop = population_values(pt, mm, sigma)
     columns = analysis_columns(sampler, list(mm.ov))
+    need_sample = bool(spec.interactions) and interaction_method(options) is not None
+    non_normal = non_normal_variables(sampler, list(mm.ov)) if not sampler.continuous else np.zeros(mm.p, bool)
+    X_pop = population_sample(sampler, columns) if need_sample or non_normal.any() else None
+    if non_normal.any():
+        sigma = mixed_covariance(sigma, X_pop, non_normal)
+    pop = population_values(pt, mm, sigma)
+    if non_normal.any():
+        pop = replace(pop, simulated=True)
     products = None
-    if spec.interactions and interaction_method(options) is not None:
-        products = build_product_model(spec, sampler, columns, list(mm.ov), interaction_directions(spec))
+    if need_sample:
+        products = build_product_model(spec, X_pop, list(mm.ov), interaction_directions(spec))
     effects = list_effects(spec, pt, pop.theta, pop.defined, pop.std_rows, standardized_defined(pt, pop.std_rows),
                            products.terms if products is not None else ())
     try:
@@ -191,7 +198,10 @@ def assemble(spec: Spec, spec_sha: str, options: PowerOptions, core: PowerCore, 
                      "boot_draws": BOOT_DRAWS if options.ci == "bootstrap" else None,
                      "rmsea_test": {"h0": 0.05, "h1": 0.08}, "continuous": bool(spec.population.continuous),
                      "population_values": "ML fit of the analysis model to the exact population covariance "
-                                          "of the analysis variables (pseudo-true values, marker-loading scale)"},
+                                          "of the analysis variables (pseudo-true values, marker-loading scale)"
+                                          + (f"; entries of items downstream of a latent product from "
+                                             f"{POPULATION_N:,} simulated cases" if pop.simulated else ""),
+                     "population_simulated_entries": pop.simulated},
         "labels": _labels(spec),
         "meta": {"version": __version__},
     }

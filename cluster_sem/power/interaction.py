@@ -88,13 +88,18 @@ def product_columns(X: np.ndarray, sources, pairs) -> np.ndarray:
     return prod - prod.mean(axis=0)
 
 
-def build_product_model(spec: Spec, sampler: SurveySampler, columns: list, linear_ov: list[str],
-                        signs: dict[str, int]) -> ProductModel:
-    """Syntax and indicator plan from ``product_data``; population values from a large simulated sample.
+def population_sample(sampler: SurveySampler, columns: list) -> np.ndarray:
+    """The simulated population (``POPULATION_N`` cases, fixed seed) of the linear model's variables."""
+    return draw_replication(sampler, columns, POPULATION_N, POPULATION_SEED, 0)
+
+
+def build_product_model(spec: Spec, X_pop: np.ndarray, linear_ov: list[str], signs: dict[str, int]
+                        ) -> ProductModel:
+    """Syntax and indicator plan from ``product_data``; population values from the simulated population
+    ``X_pop`` (:func:`population_sample`, columns ``linear_ov``).
 
     ``signs``: the direction tested for each interaction (by name), decided by :mod:`.effects`.
     """
-    X_pop = draw_replication(sampler, columns, POPULATION_N, POPULATION_SEED, 0)
     base = interaction_syntax(spec)
     syntax, frame, products = product_data(base, pd.DataFrame(X_pop, columns=linear_ov), PAIRS)
     pt = build_partable(syntax)
