@@ -155,8 +155,10 @@ def _add_power_parser(sub, fmt) -> None:
     p.add_argument("--ci", choices=["monte-carlo", "delta", "bootstrap"], default="monte-carlo",
                    help="test of indirect effects per replication: Monte Carlo CI (default), delta method, or a "
                         "500-resample percentile bootstrap inside every replication (slow)")
-    p.add_argument("--estimator", default="ML", help="ML (the only estimator of this version)")
-    p.add_argument("--missing", default="listwise", help="listwise (the only rule of this version)")
+    p.add_argument("--estimator", default="ML", help="ML (default, batched) or MLR (robust SEs; one replication "
+                                                     "at a time, ~100x slower)")
+    p.add_argument("--missing", default="listwise", help="listwise (default) or fiml (the spec's missing_rate "
+                                                        "blanks kept; one replication at a time, ~100x slower)")
     p.add_argument("--jobs", type=int, default=1, help="local worker processes")
     p.add_argument("--scheduler", default=None, help="'local' (dask LocalCluster) or a dask scheduler address")
     p.add_argument("--resume", action="store_true", help="reuse the chunks an interrupted run left in --out")

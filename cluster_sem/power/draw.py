@@ -3,8 +3,9 @@
 Replication r of sample size n is drawn from ``SeedSequence(seed, spawn_key=(n, r))`` — the same data as
 ``cluster_sem.simulate.simulate(spec, n, that SeedSequence)`` after the data layer's recoding — so a
 replication's data depend on (spec, seed, n, r) only: never on --jobs, the scheduler, the chunking, the
-other sample sizes or an interruption.  Listwise deletion (the only missing-data rule of this version)
-drops rows with a blanked item, as ``prepare_data(missing="listwise")`` does.
+other sample sizes or an interruption.  Listwise deletion drops rows with a blanked item, as
+``prepare_data(missing="listwise")`` does; for FIML (``keep_missing``) blanked items become NaN and every
+row with at least one answered item is kept, as ``prepare_data(missing="fiml")`` does.
 """
 from __future__ import annotations
 
@@ -26,15 +27,22 @@ def analysis_columns(sampler: SurveySampler, names: list[str]) -> list[tuple[str
     return [("item", items[v]) if v in items else ("control", controls[v]) for v in names]
 
 
-def draw_replication(sampler: SurveySampler, columns: list[tuple[str, int]], n: int, seed: int, r: int
-                     ) -> np.ndarray:
-    """Analysis data (rows kept × model variables) of replication r: items construct-aligned, listwise."""
+def draw_replication(sampler: SurveySampler, columns: list[tuple[str, int]], n: int, seed: int, r: int,
+                     keep_missing: bool = False) -> np.ndarray:
+    """Analysis data (rows kept × model variables) of replication r: items construct-aligned, listwise
+    (or, with ``keep_missing``, blanks as NaN)."""
     d = sampler.draw(n, np.random.default_rng(replication_seed(seed, n, r)))
     X = np.empty((n, len(columns)))
     for c, (kind, j) in enumerate(columns):
         X[:, c] = d.items[:, j] if kind == "item" else d.controls[j]
     if d.missing is not None:
-        X = X[~d.missing.any(axis=1)]
+        if not keep_missing:
+            return X[~d.missing.any(axis=1)]
+        items = [c for c, (kind, _) in enumerate(columns) if kind == "item"]
+        blank = np.zeros(X.shape, dtype=bool)
+        blank[:, items] = d.missing[:, [j for kind, j in columns if kind == "item"]]
+        X[blank] = np.nan
+        X = X[~np.all(blank[:, items], axis=1)] if items else X
     return X
 
 

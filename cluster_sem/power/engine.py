@@ -8,7 +8,7 @@ The document is power.json (contract "power.json" plus extra keys); renderers on
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,15 +21,18 @@ from ..model.partable import build_partable
 from ..simulate.simulator import SurveySampler
 from ..spec.schema import Spec
 from ..spec.syntax import structural_syntax
+from .casewise import CasewiseFitter
 from .checkpoint import Checkpoints, checkpoint_key
 from .draw import analysis_columns
-from .effects import list_effects
+from .effects import interaction_directions, list_effects
 from .fitbatch import BOOT_DRAWS, CI_METHODS, MC_DRAWS, ChunkResult, PowerCore, fit_chunk
+from .interaction import METHOD, POPULATION_N, build_product_model, population_sample
 from .planning import min_n, rmsea_power
-from .population import analysis_moments, population_values
+from .population import analysis_moments, mixed_covariance, non_normal_variables, population_values
 from .summarise import merge, summarise_size
 
 CHUNK = 250          # replications per task (and per checkpoint file)
+POWER_ESTIMATORS = ("ML", "MLR")
 NULL_STD = 0.005     # |standardized population value| below this = a null effect (e.g. a path written as 0.00)
 
 
@@ -64,12 +67,14 @@ def check_options(o: PowerOptions) -> None:
         raise ClusterSemError("--target must be between 0 and 1. Fix: e.g. --target 0.80")
     if o.ci not in CI_METHODS:
         raise ClusterSemError(f"--ci '{o.ci}' is not known. Fix: use monte-carlo, delta or bootstrap")
-    if o.estimator.upper() != "ML":
-        raise ClusterSemError(f"--estimator {o.estimator}: only ML is implemented in this version. "
-                              "Fix: use --estimator ML")
-    if o.missing != "listwise":
-        raise ClusterSemError(f"--missing {o.missing}: only listwise deletion is implemented in this version. "
-                              "Fix: use --missing listwise")
+    from ..options import check_options as check_declared
+    check_declared("power", {"estimator": o.estimator, "missing": o.missing, "seed": o.seed})
+    if o.estimator.upper() not in POWER_ESTIMATORS:
+        raise ClusterSemError(f"--estimator {o.estimator}: power supports {', '.join(POWER_ESTIMATORS)} in this "
+                              "version (WLSMV is not implemented for power). Fix: use --estimator ML or MLR")
+    if o.ci == "bootstrap" and (o.estimator.upper() != "ML" or o.missing != "listwise"):
+        raise ClusterSemError("--ci bootstrap: the per-replication bootstrap needs ML with listwise deletion. "
+                              "Fix: use --ci monte-carlo (or delta) with --estimator MLR / --missing fiml")
     if o.jobs < 1:
         raise ClusterSemError("--jobs must be at least 1. Fix: e.g. --jobs 2")
     if o.mc_draws < 100:
@@ -88,15 +93,38 @@ def build_core(spec: Spec, options: PowerOptions) -> tuple[PowerCore, object]:
     pt = build_partable(structural_syntax(spec, with_defined=True))
     mm = build_matrix_model(pt)
     _, sigma = analysis_moments(sampler, list(mm.ov))
+    columns = analysis_columns(sampler, list(mm.ov))
+    need_sample = bool(spec.interactions) and interaction_method(options) is not None
+    non_normal = non_normal_variables(sampler, list(mm.ov)) if not sampler.continuous else np.zeros(mm.p, bool)
+    X_pop = population_sample(sampler, columns) if need_sample or non_normal.any() else None
+    if non_normal.any():
+        sigma = mixed_covariance(sigma, X_pop, non_normal)
     pop = population_values(pt, mm, sigma)
-    effects = list_effects(spec, pt, pop.theta, pop.defined, pop.std_rows, standardized_defined(pt, pop.std_rows))
+    if non_normal.any():
+        pop = replace(pop, simulated=True)
+    products = None
+    if need_sample:
+        products = build_product_model(spec, X_pop, list(mm.ov), interaction_directions(spec))
+    effects = list_effects(spec, pt, pop.theta, pop.defined, pop.std_rows, standardized_defined(pt, pop.std_rows),
+                           products.terms if products is not None else ())
     try:
         metric_inv = np.linalg.inv(pop.hessian)
     except np.linalg.LinAlgError:
         metric_inv = np.linalg.pinv(pop.hessian)
-    core = PowerCore(sampler, analysis_columns(sampler, list(mm.ov)), pt, mm, pop.theta, metric_inv,
-                     tuple(effects), options.seed, options.alpha, options.ci, options.mc_draws)
+    casewise = None
+    if options.estimator.upper() != "ML" or options.missing != "listwise":
+        casewise = CasewiseFitter(structural_syntax(spec, with_defined=True), pt, mm, options.estimator.upper(),
+                                  options.missing)
+    core = PowerCore(sampler, columns, pt, mm, pop.theta, metric_inv, tuple(effects), options.seed,
+                     options.alpha, options.ci, options.mc_draws, products=products, casewise=casewise)
     return core, pop
+
+
+def interaction_method(options: PowerOptions) -> str | None:
+    """How interactions are fitted: dblcent product indicators by batched ML with a sandwich SE — with ML and
+    with MLR (same estimates on complete data; the robust SE is already the sandwich); with FIML none (a
+    product of incompletely answered items is undefined; ``fit`` skips interactions with FIML as well)."""
+    return METHOD if options.missing == "listwise" else None
 
 
 def run_power(spec: Spec | str | Path, options: PowerOptions, out_dir: str | Path | None = None) -> dict:
@@ -111,7 +139,9 @@ def run_power(spec: Spec | str | Path, options: PowerOptions, out_dir: str | Pat
     if out_dir is not None:
         store = Checkpoints(Path(out_dir), checkpoint_key({
             "spec": spec_sha, "seed": options.seed, "alpha": options.alpha, "ci": options.ci,
-            "mc_draws": options.mc_draws, "boot_draws": BOOT_DRAWS, "chunk": CHUNK, "version": __version__}))
+            "mc_draws": options.mc_draws, "boot_draws": BOOT_DRAWS, "chunk": CHUNK, "version": __version__,
+            "estimator": options.estimator.upper(), "missing": options.missing,
+            "interaction_method": interaction_method(options), "format": 2}))
     chunks: list[ChunkResult] = []
     if store is not None and options.resume:
         for task in tasks:
@@ -152,16 +182,26 @@ def assemble(spec: Spec, spec_sha: str, options: PowerOptions, core: PowerCore, 
         "min_n": mins,
         "rmsea_power": [{"n": s["n"], "power": rmsea_power(s["n"], pop.df, alpha=options.alpha)} for s in sizes],
         "effects": [{"name": e.name, "kind": e.kind, "hypothesis": e.hypothesis, "direction": e.direction,
+                     "test": "two-sided" if e.direction == 0 else "one direction",
                      "population": e.population, "population_std": e.population_std, "null": _null(e)}
                     for e in core.effects],
         "model": {"df": pop.df, "population_fmin": pop.fmin, "n_parameters": core.partable.n_free,
                   "n_variables": core.matrix_model.p, "syntax": structural_syntax(spec, with_defined=True)},
-        "settings": {"reps": options.reps, "sizes": sorted(options.sizes), "estimator": "ML", "missing": options.missing,
+        "interaction_method": interaction_method(options) if spec.interactions else None,
+        "interactions_skipped": [it.name for it in spec.interactions] if spec.interactions and
+        interaction_method(options) is None else [],
+        "settings": {"reps": options.reps, "sizes": sorted(options.sizes), "estimator": options.estimator.upper(),
+                     "missing": options.missing,
+                     "fitting": "batched ML" if core.casewise is None else "one replication at a time (casewise)",
+                     "interaction_population_n": POPULATION_N if core.products is not None else None,
                      "mc_draws": options.mc_draws if options.ci == "monte-carlo" else None,
                      "boot_draws": BOOT_DRAWS if options.ci == "bootstrap" else None,
                      "rmsea_test": {"h0": 0.05, "h1": 0.08}, "continuous": bool(spec.population.continuous),
                      "population_values": "ML fit of the analysis model to the exact population covariance "
-                                          "of the analysis variables (pseudo-true values, marker-loading scale)"},
+                                          "of the analysis variables (pseudo-true values, marker-loading scale)"
+                                          + (f"; entries of items downstream of a latent product from "
+                                             f"{POPULATION_N:,} simulated cases" if pop.simulated else ""),
+                     "population_simulated_entries": pop.simulated},
         "labels": _labels(spec),
         "meta": {"version": __version__},
     }

@@ -7,9 +7,14 @@ the batched expected information (lavaan's ``se = "standard"``).  Per replicatio
 estimate, its SE, "significant in the expected direction" and "the 95% CI covers the population value";
 the summary (:mod:`.summarise`) only averages these arrays.
 
+With ``--estimator MLR`` or ``--missing fiml`` the linear model is fitted one replication at a time by the
+casewise fitter instead (:mod:`.casewise`).  Latent interactions are a second model per replication, the
+double-mean-centred product-indicator model (:mod:`.interaction`), fitted by the same batched engine; the
+SE of its product coefficient is the sandwich (``robust.sem``) SE, as product indicators are not normal.
+
 Tests:
-* a path: Wald z = est/SE, two-sided level ``alpha``; in the expected direction when ``expect`` is
-  positive/negative (either sign for nonzero).  Coverage: est ± 1.96·SE.
+* a path or an interaction: Wald z = est/SE, two-sided level ``alpha``, significant in the direction
+  :mod:`.effects` assigns (either sign when two-sided).  Coverage: est ± 1.96·SE.
 * an indirect effect, ``ci="monte-carlo"`` (default): the labelled path coefficients are drawn
   ``MC_DRAWS`` times from N(θ̂, V̂) of *that* replication (Selig & Preacher 2008) from the replication's own
   seed stream; significant when the (1 − alpha) percentile interval excludes 0 on the expected side;
@@ -32,12 +37,17 @@ from ..model.information import BatchedInformation, batched_standard_errors
 from ..model.matrices import MatrixModel
 from ..model.partable import ParTable
 from ..simulate.simulator import SurveySampler
+from .casewise import CasewiseFitter
 from .draw import covariance, draw_replication, replication_seed
 from .effects import Effect
+from .interaction import ProductModel, robust_se
 
 MC_DRAWS = 2000     # Monte Carlo CI draws per replication (percentile noise is averaged out over replications)
 BOOT_DRAWS = 500    # bootstrap resamples per replication with --ci bootstrap (percentile CI, lavaan's rule)
 CI_METHODS = ("monte-carlo", "delta", "bootstrap")
+PRODUCT_ITER = 200   # batched iterations for the interaction (product-indicator) model, which has no
+                     # one-at-a-time fallback: its ~50-variable refits cost seconds each; the replications it
+                     # does not converge (a few % at n ≈ 128, improper solutions) are counted, not used
 FALLBACK_ITER = 200  # Fisher-scoring iterations per one-at-a-time refit start (a replication that needs more is
                      # counted as not converged: at small n such data sets are improper, not slow)
 
@@ -58,6 +68,8 @@ class PowerCore:
     ci: str
     mc_draws: int = MC_DRAWS
     boot_draws: int = BOOT_DRAWS
+    products: ProductModel | None = None      # the dblcent interaction model (None: no interactions)
+    casewise: CasewiseFitter | None = None    # MLR / FIML: one-at-a-time casewise fits instead of batched ML
 
 
 @dataclass(frozen=True)
@@ -71,9 +83,12 @@ class ChunkResult:
     converged: np.ndarray      # (b,) bool
     admissible: np.ndarray     # (b,) bool
     fallback: np.ndarray       # (b,) bool: converged only in the one-at-a-time refit
-    n_used: np.ndarray         # (b,) rows after listwise deletion
+    n_used: np.ndarray         # (b,) rows used (after listwise deletion; FIML keeps incomplete rows)
+    product_converged: np.ndarray   # (b,) bool: the interaction model converged (all False without one)
+    product_admissible: np.ndarray  # (b,) bool
 
-    ARRAYS = ("est", "se", "significant", "covered", "converged", "admissible", "fallback", "n_used")
+    ARRAYS = ("est", "se", "significant", "covered", "converged", "admissible", "fallback", "n_used",
+              "product_converged", "product_admissible")
 
 
 def _directional(lo: np.ndarray, hi: np.ndarray, direction: int) -> np.ndarray:
@@ -135,33 +150,61 @@ def _boot_intervals(core: PowerCore, n: int, reps: np.ndarray, data: list[np.nda
     return out
 
 
-def fit_chunk(core: PowerCore, n: int, start: int, stop: int) -> ChunkResult:
-    """Draw, fit and test replications start..stop−1 of sample size n."""
-    mm, pt = core.matrix_model, core.partable
-    reps = np.arange(start, stop)
-    data = [draw_replication(core.sampler, core.columns, n, core.seed, r) for r in reps]
+@dataclass(frozen=True)
+class Fitted:
+    """One model fitted to every replication of a chunk: θ̂ (NaN rows where not converged), vcov, SEs."""
+
+    theta: np.ndarray          # (b, q)
+    vcov: np.ndarray           # (b, q, q)
+    se: np.ndarray             # (b, q)
+    converged: np.ndarray      # (b,) bool, with finite SEs
+    admissible: np.ndarray     # (b,) bool
+    fallback: np.ndarray       # (b,) bool
+
+
+def fit_batched(pt: ParTable, mm: MatrixModel, data: list[np.ndarray], start: np.ndarray, metric_inv: np.ndarray,
+                *, max_iter: int = 100, fallback_max_iter: int = FALLBACK_ITER) -> Fitted:
+    """ML fits of all replications together (the bootstrap's engine), expected-information SEs."""
     n_used = np.array([len(x) for x in data])
     S = np.stack([covariance(x) for x in data])
     usable = np.all(np.isfinite(S), axis=(1, 2))
     S_fit = np.where(usable[:, None, None], S, np.eye(mm.p))
     theta, converged, admissible, fallback, _ = fit_covariances(
-        pt, mm, S_fit, core.theta_pop, core.metric_inv, data_of=lambda r: data[r], fallback_max_iter=FALLBACK_ITER)
+        pt, mm, S_fit, start, metric_inv, max_iter=max_iter, data_of=lambda r: data[r] if fallback_max_iter else None,
+        fallback_max_iter=fallback_max_iter)
     converged &= usable
+    b, q = len(data), mm.n_free
+    vcov, se = np.full((b, q, q), np.nan), np.full((b, q), np.nan)
+    ok = np.flatnonzero(converged)
+    if len(ok):
+        vcov[ok], se[ok] = batched_standard_errors(BatchedInformation(mm), theta[ok], S[ok], n_used[ok])
+        converged[ok[~np.all(np.isfinite(se[ok]), axis=1)]] = False
+    return Fitted(theta, vcov, se, converged, admissible & converged, fallback & converged)
+
+
+def fit_chunk(core: PowerCore, n: int, start: int, stop: int) -> ChunkResult:
+    """Draw, fit and test replications start..stop−1 of sample size n."""
+    pt = core.partable
+    reps = np.arange(start, stop)
+    data = [draw_replication(core.sampler, core.columns, n, core.seed, r,
+                           keep_missing=core.casewise is not None and core.casewise.missing == "fiml")
+            for r in reps]
+    n_used = np.array([len(x) for x in data])
+    if core.casewise is None:
+        linear = fit_batched(pt, core.matrix_model, data, core.theta_pop, core.metric_inv)
+    else:
+        linear = core.casewise.fit(data)
+    converged = linear.converged.copy()
     b, E = len(reps), len(core.effects)
     est = np.full((b, E), np.nan)
     se = np.full((b, E), np.nan)
     sig = np.zeros((b, E), dtype=bool)
     cov = np.zeros((b, E), dtype=bool)
     ok = np.flatnonzero(converged)
+    th, vcov, se_free = linear.theta[ok], linear.vcov[ok], linear.se[ok]
+    z_crit = stats.norm.ppf(1 - core.alpha / 2)
+    z95 = stats.norm.ppf(0.975)
     if len(ok):
-        th = theta[ok]
-        vcov, se_free = batched_standard_errors(BatchedInformation(mm), th, S[ok], n_used[ok])
-        good = np.all(np.isfinite(se_free), axis=1)
-        converged[ok[~good]] = False
-        ok, th, vcov, se_free = ok[good], th[good], vcov[good], se_free[good]
-    if len(ok):
-        z_crit = stats.norm.ppf(1 - core.alpha / 2)
-        z95 = stats.norm.ppf(0.975)
         paths = [(e, eff) for e, eff in enumerate(core.effects) if eff.kind == "path"]
         for e, eff in paths:
             est[ok, e], se[ok, e] = th[:, eff.index], se_free[:, eff.index]
@@ -173,9 +216,7 @@ def fit_chunk(core: PowerCore, n: int, start: int, stop: int) -> ChunkResult:
             for e, eff in indirect:
                 est[ok, e], se[ok, e] = dval[:, eff.index], dse[:, eff.index]
         for e, eff in paths + ([] if core.ci == "monte-carlo" else indirect):
-            x, s = est[ok, e], se[ok, e]
-            sig[ok, e] = _directional(x - z_crit * s, x + z_crit * s, eff.direction)
-            cov[ok, e] = np.abs(x - eff.population) <= z95 * s
+            sig[ok, e], cov[ok, e] = _wald(est[ok, e], se[ok, e], eff, z_crit, z95)
         if indirect and core.ci == "bootstrap":
             which = [eff.index for _, eff in indirect]
             hinv = vcov * n_used[ok][:, None, None] / 2.0          # inverse expected Hessian = N·vcov/2
@@ -191,5 +232,24 @@ def fit_chunk(core: PowerCore, n: int, start: int, stop: int) -> ChunkResult:
             for k, (e, eff) in enumerate(indirect):
                 sig[ok, e] = _directional(q[0][:, k], q[1][:, k], eff.direction)
                 cov[ok, e] = (q[2][:, k] <= eff.population) & (eff.population <= q[3][:, k])
-    admissible &= converged
-    return ChunkResult(n, start, est, se, sig, cov, converged, admissible, fallback & converged, n_used)
+    p_conv, p_adm = np.zeros(b, dtype=bool), np.zeros(b, dtype=bool)
+    pm = core.products
+    if pm is not None:
+        pdata = [pm.data(x) for x in data]
+        product = fit_batched(pm.partable, pm.matrix_model, pdata, pm.theta_pop, pm.metric_inv,
+                              max_iter=PRODUCT_ITER, fallback_max_iter=0)
+        p_conv, p_adm = product.converged, product.admissible
+        okp = np.flatnonzero(p_conv)
+        for e, eff in enumerate(core.effects):
+            if eff.kind == "interaction" and len(okp):
+                est[okp, e] = product.theta[okp, eff.index]
+                se[okp, e] = [robust_se(pm.matrix_model, product.theta[r], pdata[r], product.vcov[r], eff.index)
+                              for r in okp]
+                sig[okp, e], cov[okp, e] = _wald(est[okp, e], se[okp, e], eff, z_crit, z95)
+    return ChunkResult(n, start, est, se, sig, cov, converged, linear.admissible & converged,
+                       linear.fallback & converged, n_used, p_conv, p_adm)
+
+
+def _wald(x: np.ndarray, s: np.ndarray, eff: Effect, z_crit: float, z95: float) -> tuple[np.ndarray, np.ndarray]:
+    """Wald test in the effect's direction, and whether est ± 1.96·SE covers the population value."""
+    return _directional(x - z_crit * s, x + z_crit * s, eff.direction), np.abs(x - eff.population) <= z95 * s

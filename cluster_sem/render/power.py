@@ -35,10 +35,18 @@ L = {
         "rule_200": "N ≥ 200 (Boomsma 1982; Kline 2016)", "rule_10": "10 cases per free parameter ({q} parameters)",
         "rule_5": "5 cases per free parameter (Bentler & Chou 1987)",
         "setting_text": "{reps} replications per n, seed {seed}, α = {alpha}, target power {target}, "
-                        "indirect effects by {ci} CIs, ML, listwise deletion; population values = {pv}.",
+                        "indirect effects by {ci} CIs; population values = {pv}.",
+        "estimation_text": "Estimator {est}, missing data: {missing}, fitted {fitting}. Interactions: {imethod}.",
+        "imethod_dblcent": "double-mean-centred product indicators (dblcent, matched pairs) fitted by ML, "
+                           "population value from {pop_n} simulated cases; ML standard errors of product "
+                           "indicators run small at small n (see coverage), so their power is optimistic there",
+        "imethod_none": "none in the spec", "imethod_skipped": "not estimated with {est} / {missing} ({names})",
+        "direction": "Direction tested", "dir_pos": "+", "dir_neg": "−", "dir_two": "either (two-sided)",
+        "int_counts": "interaction model: converged {c}, inadmissible {i}",
         "h_none": "(no hypothesis)",
         "notes": "Power = share of converged replications significant in the hypothesised direction; MC SE = its "
-                 "Monte Carlo error. Bias is against the population value on the fitted model's scale.",
+                 "Monte Carlo error. Bias is against the population value on the fitted model's scale. "
+                 "A path without a hypothesis (and without an explicit 'expect') is tested two-sided.",
     },
     "zh": {
         "title": "统计功效与样本量", "study": "研究", "settings": "设置",
@@ -57,10 +65,17 @@ L = {
         "answer_beyond": "模拟结论：即使 {n} 家企业，也不能使所有假设效应的功效达到 {t}（见下表；部分效应需要更大样本或效应过小）。",
         "rule_200": "N ≥ 200（Boomsma 1982；Kline 2016）", "rule_10": "每个自由参数 10 个样本（{q} 个参数）",
         "rule_5": "每个自由参数 5 个样本（Bentler & Chou 1987）",
-        "setting_text": "每个 n 重复 {reps} 次，种子 {seed}，α = {alpha}，目标功效 {target}，间接效应采用 {ci} 置信区间，"
-                        "ML 估计，列删除；总体值 = {pv}。",
+        "setting_text": "每个 n 重复 {reps} 次，种子 {seed}，α = {alpha}，目标功效 {target}，间接效应采用 {ci} 置信区间；"
+                        "总体值 = {pv}。",
+        "estimation_text": "估计方法 {est}，缺失数据：{missing}，拟合方式：{fitting}。交互效应：{imethod}。",
+        "imethod_dblcent": "双重均值中心化乘积指标（dblcent，配对）ML 估计，总体值来自 {pop_n} 个模拟个案；"
+                           "小样本时乘积指标的 ML 标准误偏小（见覆盖率），该处功效偏乐观",
+        "imethod_none": "规范中没有", "imethod_skipped": "{est} / {missing} 下不估计（{names}）",
+        "direction": "检验方向", "dir_pos": "+", "dir_neg": "−", "dir_two": "双侧",
+        "int_counts": "交互模型：收敛 {c}，不可接受解 {i}",
         "h_none": "（无假设）",
-        "notes": "功效 = 收敛的重复中在假设方向上显著的比例；蒙特卡洛误差为其模拟误差。偏差相对于拟合模型尺度上的总体值。",
+        "notes": "功效 = 收敛的重复中在假设方向上显著的比例；蒙特卡洛误差为其模拟误差。偏差相对于拟合模型尺度上的总体值。"
+                 "没有假设（且未明确给出 expect）的路径采用双侧检验。",
     },
 }
 
@@ -95,6 +110,7 @@ def view(doc: dict, lang: str = "en") -> dict:
         rows = [s["effects"][k] for s in sizes]
         per_effect.append({
             "name": e["name"], "label": _label(doc, e["name"], lang), "kind": t(e["kind"]),
+            "direction": t({1: "dir_pos", -1: "dir_neg"}.get(e.get("direction"), "dir_two")),
             "hypothesis": e.get("hypothesis") or "", "population": fmt(e["population"]),
             "population_std": fmt(e["population_std"]),
             "power": [fmt(r["power"]) for r in rows], "raw_power": [r["power"] for r in rows],
@@ -121,9 +137,12 @@ def view(doc: dict, lang: str = "en") -> dict:
             rows.append([e["name"], t(e["kind"]), fmt(r["population"]), fmt(r["power"]), fmt(r["power_mc_se"]),
                          fmt(r["mean_est"]), fmt(r["bias"]), fmt(r["relative_bias"]), fmt(r["sd_est"]),
                          fmt(r["mean_se"]), fmt(r["coverage"])])
-        tables.append({"n": s["n"], "caption": t("per_n", n=s["n"]), "rows": rows,
-                       "counts": f"{t('reps')} {s['reps']}, {t('converged')} {s['converged']}, "
-                                 f"{t('inadmissible')} {s['inadmissible']}, {t('dropped')} {s['dropped']}"})
+        counts = (f"{t('reps')} {s['reps']}, {t('converged')} {s['converged']}, "
+                  f"{t('inadmissible')} {s['inadmissible']}, {t('dropped')} {s['dropped']}")
+        if s.get("interaction_model"):
+            counts += "; " + t("int_counts", c=s["interaction_model"]["converged"],
+                               i=s["interaction_model"]["inadmissible"])
+        tables.append({"n": s["n"], "caption": t("per_n", n=s["n"]), "rows": rows, "counts": counts})
     return {
         "t": t, "lang": lang, "title": f"{_label(doc, '__title__', lang)} — {t('title')}",
         "ns": ns, "target": target, "per_effect": per_effect, "by_hypothesis": by_h,
@@ -131,12 +150,26 @@ def view(doc: dict, lang: str = "en") -> dict:
         "rules": [[t("rule_200"), "200"], [t("rule_10", q=q), str(10 * q)], [t("rule_5"), str(5 * q)],
                   [t("min_n", t=target), _needed(overall, largest, t, min(ns))]],
         "settings": t("setting_text", reps=doc["settings"]["reps"], seed=doc["seed"], alpha=fmt_unit(doc["alpha"], 2),
-                      target=target, ci=doc["ci_method"].replace("_", " "), pv=doc["settings"]["population_values"]),
+                      target=target, ci=doc["ci_method"].replace("_", " "), pv=doc["settings"]["population_values"])
+        + " " + _estimation(doc, t),
         "rmsea": [[str(r["n"]), fmt(r["power"])] for r in doc["rmsea_power"]],
         "tables": tables,
         "header": [t("effect"), t("kind"), t("pop"), t("power"), t("mc_se"), t("mean_est"), t("bias"),
                    t("rel_bias"), t("sd_est"), t("mean_se"), t("coverage")],
     }
+
+
+def _estimation(doc: dict, t) -> str:
+    """Estimator, missing-data rule, how replications were fitted and how interactions were estimated."""
+    st = doc["settings"]
+    est, missing = st.get("estimator", "ML"), st.get("missing", "listwise")
+    if doc.get("interactions_skipped"):
+        imethod = t("imethod_skipped", est=est, missing=missing, names=", ".join(doc["interactions_skipped"]))
+    elif doc.get("interaction_method") == "dblcent":
+        imethod = t("imethod_dblcent", pop_n=f"{st.get('interaction_population_n') or 0:,}")
+    else:
+        imethod = t("imethod_none")
+    return t("estimation_text", est=est, missing=missing, fitting=st.get("fitting", "batched ML"), imethod=imethod)
 
 
 def power_curve_svg(doc: dict, lang: str = "en", kind: str | None = None) -> str:
@@ -196,9 +229,10 @@ def render_power_markdown(doc: dict, lang: str = "en") -> str:
                  [[h["hypothesis"], h["effects"], h["needed"]] for h in v["by_hypothesis"]]) + [""]
     out += [f"### {t('rules')}", ""] + table([t("rule"), t("n")], v["rules"]) + [""]
     out += [f"## {t('power')}", ""]
-    out += table([t("effect"), t("hypothesis"), t("pop"), t("pop_std")] + [f"n = {n}" for n in v["ns"]]
-                 + [t("min_n", t=v["target"])],
-                 [[e["name"], e["hypothesis"], e["population"], e["population_std"]] + e["power"] + [e["min_n"]]
+    out += table([t("effect"), t("hypothesis"), t("direction"), t("pop"), t("pop_std")]
+                 + [f"n = {n}" for n in v["ns"]] + [t("min_n", t=v["target"])],
+                 [[e["name"], e["hypothesis"], e["direction"], e["population"], e["population_std"]] + e["power"]
+                  + [e["min_n"]]
                   for e in v["per_effect"]]) + [""]
     for tab in v["tables"]:
         out += [f"### {md_escape(tab['caption'])}", "", md_escape(tab["counts"]), ""]
@@ -217,7 +251,7 @@ def _template():
 def render_power_html(doc: dict, lang: str = "en") -> str:
     from markupsafe import Markup
     v = view(doc, lang)
-    curves = [Markup(power_curve_svg(doc, lang, kind)) for kind in ("path", "indirect")
+    curves = [Markup(power_curve_svg(doc, lang, kind)) for kind in ("path", "indirect", "interaction")
               if any(e["kind"] == kind for e in doc["effects"])]
     return _template().render(v=v, t=v["t"], curves=curves, version=doc["meta"]["version"])
 
@@ -226,8 +260,7 @@ def render_power_summary(doc: dict, lang: str = "en") -> str:
     v = view(doc, lang)
     t = v["t"]
 
-    def clean(s) -> str:
-        return terminal_safe(s)
+    clean = terminal_safe        # escape sequences (with their payload), control and bidi characters removed
 
     header = [t("effect"), t("hypothesis"), t("pop")] + [f"n={n}" for n in v["ns"]] + [t("needed")]
     rows = [[e["name"], e["hypothesis"], e["population"]] + e["power"] + [e["min_n"]] for e in v["per_effect"]]
