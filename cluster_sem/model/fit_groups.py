@@ -30,6 +30,9 @@ from .vcov import VCOV
 
 OBJECTIVES = {"ML": MLObjective}
 ESTIMATORS = {"ML": ("ML", "expected", "standard")}   # estimator → (objective, vcov, test)
+# estimators with sample statistics of their own (not means/covariances): estimator → whole fitter with
+# fit_groups' keyword arguments (WLSMV: thresholds and polychorics per group, ``model/ordinal/group_fit``)
+GROUP_FITTERS: dict = {}
 
 
 def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, groups: Sequence[str] | None = None,
@@ -40,6 +43,10 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
 
     ``start_fit``: a previous fit of a nested model (e.g. the previous invariance level) whose estimates
     start this one — faster and steadier than the pooled start."""
+    if estimator in GROUP_FITTERS:
+        return GROUP_FITTERS[estimator](syntax, data, group=group, groups=groups, group_equal=group_equal,
+                                        group_partial=group_partial, equal_rows=equal_rows,
+                                        fixed_lv_means=fixed_lv_means, start_fit=start_fit)
     if estimator not in ESTIMATORS:
         raise FitError(f"estimator '{estimator}' is not available here. Fix: use {', '.join(ESTIMATORS)}")
     obj_name, vcov_name, test_name = ESTIMATORS[estimator]
@@ -208,3 +215,23 @@ def _register_mlr() -> None:
 
 
 _register_mlr()
+
+
+def _register_wlsmv() -> None:
+    """WLSMV = per-group thresholds/polychorics, DWLS, robust SEs, scaled-shifted test; Δχ² by Satorra
+    (2000).  Imported on first use: the ordinal modules are not needed by an ML fit."""
+    from .lrt import DELTA_TESTS
+
+    def fit(*args, **kw):
+        from .ordinal.group_fit import fit_groups_wlsmv
+        return fit_groups_wlsmv(*args, **kw)
+
+    def difference(restricted, free):
+        from .ordinal.group_robust import satorra2000_difference
+        return satorra2000_difference(restricted, free)
+
+    GROUP_FITTERS["WLSMV"] = fit
+    DELTA_TESTS["scaled.shifted"] = difference
+
+
+_register_wlsmv()
