@@ -11,7 +11,9 @@ With one group (``group=None``) it is the single-group model with a mean structu
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -78,7 +80,8 @@ def _fit(syntax, data, group, groups, group_equal, group_partial, equal_rows, fi
     if group is not None:
         frame = pd.concat([f.assign(**{group: name}) for name, f in parts])
         check_group_categories(frame, items, group)
-    stats = [ordinal_stats(f, items, covariates) for _, f in parts]
+    sample = _sample(parts, items, covariates, start_fit)
+    stats = list(sample.stats)
     names = tuple(name for name, _ in parts) if group is not None else ()
     layout = build_layout(syntax, names or ("",), stats[0].coding.n_categories, group_equal=group_equal,
                           group_partial=group_partial, equal_rows=equal_rows, fixed_lv_means=fixed_lv_means)
@@ -89,11 +92,34 @@ def _fit(syntax, data, group, groups, group_equal, group_partial, equal_rows, fi
     s = np.concatenate([st.vector for st in stats])
     w = np.concatenate([(st.n - 1) * st.weight_diag for st in stats])
     start = start_values(syntax, layout, stats, parts, start_fit)
-    sol = gauss_newton(mv, s, w, None, start)
+    sol = gauss_newton(mv, s, w, None, start, ftol=1e-12)
     xmeans = [f[covariates].to_numpy(dtype=float).mean(0) for _, f in parts]
     return assemble(syntax, layout, mv, stats, S, sol.theta, converged=sol.converged, iterations=sol.iterations,
-                    xmeans=xmeans,
+                    xmeans=xmeans, sample=sample,
                     note=NOTE + ("; start: previous model" if start_fit is not None else "; start: pooled ML"))
+
+
+@dataclass(frozen=True)
+class OrdinalSample:
+    """The groups' sample statistics and what they were computed from (``ModelFit.sample``).
+
+    Why kept: an invariance run fits the same data 3 + 2 × paths times, and the statistics (with controls:
+    an ordered probit per item and a case-wise bivariate likelihood per pair) cost more than the fit; a
+    nested model started from a previous fit (``start_fit``) reuses them when the data are the same."""
+
+    key: str
+    stats: tuple[OrdinalStats, ...]
+
+
+def _sample(parts, items, covariates, start_fit) -> OrdinalSample:
+    digest = hashlib.sha256(repr((items, covariates, [name for name, _ in parts])).encode())
+    for _, frame in parts:
+        digest.update(np.ascontiguousarray(frame.to_numpy(dtype=float)).tobytes())
+    key = digest.hexdigest()
+    previous = getattr(start_fit, "sample", None)
+    if isinstance(previous, OrdinalSample) and previous.key == key:
+        return previous
+    return OrdinalSample(key, tuple(ordinal_stats(f, items, covariates) for _, f in parts))
 
 
 def _single(layout: GroupLayout) -> GroupLayout:
@@ -191,7 +217,8 @@ def _full_theta(layout: GroupLayout, mv: GroupModelVector, theta: np.ndarray) ->
 
 
 def assemble(syntax: str, layout: GroupLayout, mv: GroupModelVector, stats: list[OrdinalStats], S: list,
-             theta: np.ndarray, *, converged: bool, iterations: int, note: str, xmeans: list) -> ModelFit:
+             theta: np.ndarray, *, converged: bool, iterations: int, note: str, xmeans: list,
+             sample: "OrdinalSample | None" = None) -> ModelFit:
     """Vcov, test and fit of the solution, and the parameter rows group by group in lavaan's order
     (loadings/regressions, thresholds, (co)variances, means, scale factors)."""
     Gn = layout.n_groups
@@ -285,5 +312,5 @@ def assemble(syntax: str, layout: GroupLayout, mv: GroupModelVector, stats: list
     table = pd.DataFrame(rows, columns=PARAM_COLUMNS + (["group"] if grouped else []))
     sigma0 = full_model.blocks[0].implied(theta_full[None], S[0][None])[0]
     return ModelFit(syntax, full, full_model.blocks[0], theta_full, vcov_full, S[0], sigma0, ntotal, table, fit,
-                    converged, iterations, tuple(dict.fromkeys(problems)), note, group_model=full_model,
+                    converged, iterations, tuple(dict.fromkeys(problems)), note, sample=sample, group_model=full_model,
                     test=test, estimator="WLSMV", information="expected", test_name="scaled.shifted")
