@@ -146,6 +146,8 @@ def start_values(syntax: str, layout: GroupLayout, stats: list[OrdinalStats], pa
     """Model parameters from an ML fit to the pooled polychoric matrix (lv means 0, Δ 1), thresholds at
     the groups' sample thresholds; or, with ``start_fit``, the previous (nested) model's estimates."""
     theta = np.zeros(layout.q)
+    if start_fit is not None and _warm(theta, layout, start_fit):
+        return theta
     pt1 = build_partable(syntax)
     dm1 = delta_model(pt1, layout.items)
     n = np.array([st.n for st in stats], dtype=float)
@@ -163,30 +165,38 @@ def start_values(syntax: str, layout: GroupLayout, stats: list[OrdinalStats], pa
     th = counts > 0
     theta[th] = sums[th] / counts[th]
     theta[layout.scale_index[layout.scale_index >= 0]] = 1.0
-    if start_fit is not None:
-        _warm(theta, layout, start_fit)
     return theta
 
 
-def _warm(theta: np.ndarray, layout: GroupLayout, previous: ModelFit) -> None:
+def _warm(theta: np.ndarray, layout: GroupLayout, previous: ModelFit) -> bool:
+    """Fill θ from the previous fit's rows; True when every model parameter and threshold was found
+    (Δ not found stays 1, latent means 0: what a nested model's new free parameters start from)."""
     P = previous.parameters
     grouped = "group" in P.columns
     est = {(r.lhs, r.op, r.rhs, r.group if grouped else ""): r.est for r in P.itertuples() if r.op != ":="}
     names = layout.delta.groups or ("",)
+    found = np.zeros(layout.q, dtype=bool)
     for p in layout.delta.params:
         key = (p.lhs, p.op, p.rhs, names[p.group] if grouped else "")
         if p.free >= 0 and key in est and np.isfinite(est[key]):
             theta[p.free] = est[key]
+            found[p.free] = True
+        elif p.free >= 0 and p.op == "~1":
+            found[p.free] = True                       # a latent mean freed by this model starts at 0
     for g, name in enumerate(names):
         key_g = name if grouped else ""
         for k, (item, t) in enumerate(layout.threshold_names()):
             v = est.get((item, "|", t, key_g))
             if v is not None and np.isfinite(v):
                 theta[layout.th_index[g, k]] = v
+                found[layout.th_index[g, k]] = True
         for a, item in enumerate(layout.items):
+            if layout.scale_index[g, a] < 0:
+                continue
             v = est.get((item, "~*~", item, key_g))
-            if layout.scale_index[g, a] >= 0 and v is not None and np.isfinite(v):
-                theta[layout.scale_index[g, a]] = v
+            theta[layout.scale_index[g, a]] = v if v is not None and np.isfinite(v) else 1.0
+            found[layout.scale_index[g, a]] = True
+    return bool(found.all())
 
 
 def _full_theta(layout: GroupLayout, mv: GroupModelVector, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
