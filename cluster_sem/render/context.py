@@ -347,6 +347,10 @@ def build_context(doc: dict, lang: str = "en") -> dict:
     b = doc.get("bootstrap")
     ctx["bootstrap"] = (t("bootstrap_info", B=b.get("B"), seed=b.get("seed"), conv=b.get("n_converged"),
                           inadm=b.get("n_inadmissible"), rule=b.get("rule", "")) if b else t("bootstrap_none"))
+    if b and b.get("n_lost_category"):
+        lost = b["n_lost_category"]
+        ctx["bootstrap"] += " " + t("bootstrap_lost", B=b["B"], lost=lost, share=f"{lost / b['B']:.0%}",
+                                    other=b["n_nonconverged"] - lost, conv=b["n_converged"])
 
     # -- Baron & Kenny ------------------------------------------------------------------------------------
     bk = []

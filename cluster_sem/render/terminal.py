@@ -89,6 +89,10 @@ def render_summary(doc: dict, *, lang: str = "en") -> str:
             b = doc["bootstrap"]
             out.append(f"  bootstrap: B = {b['B']}, seed {b['seed']}, {b['n_converged']} converged, "
                        f"{b['n_inadmissible']} inadmissible kept (as lavaan does), {b['n_nonconverged']} non-converged excluded")
+            if b.get("n_lost_category"):
+                out.append(f"  WLSMV: {b['n_lost_category']} of {b['B']} resamples "
+                           f"({b['n_lost_category'] / b['B']:.0%}) dropped: a category had no case (rare answers; "
+                           "collapse them with recode:)")
     out += _moderation_lines(doc)
     out.append("")
     out.append("* p < .05, ** p < .01, *** p < .001")
