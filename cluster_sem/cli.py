@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("spec")
     p.add_argument("data")
     p.add_argument("--out", required=True, help="output directory (created; files replaced atomically)")
-    p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", help="ML (default) or MLR (sandwich SEs, Yuan-Bentler chi2, Satorra-Bentler 2001 differences)")
+    p.add_argument("--estimator", choices=["ML", "MLR", "WLSMV"], default="ML", help="ML (default), MLR (sandwich SEs, Yuan-Bentler chi2, Satorra-Bentler 2001 differences) or WLSMV (items as ordered categories; thresholds equal in the scalar step; scaled-shifted differences)")
     p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise",
                    help="listwise (default); fiml: full-information ML per group (lavaan missing = \"ml\")")
     p.add_argument("--release", default=None, metavar="ROWS",

@@ -201,7 +201,8 @@ def stage_effects(spec: Spec, structural: ModelFit, frame: pd.DataFrame, options
     if options.bootstrap > 0 and options.estimator == "WLSMV":
         from .bootstrap.wlsmv import run_bootstrap_wlsmv
         boot = run_bootstrap_wlsmv(structural, frame, B=options.bootstrap, seed=options.seed,
-                                   level=options.level, quiet=options.quiet)
+                                   level=options.level, quiet=options.quiet, jobs=options.jobs,
+                                   scheduler=options.scheduler)
     elif options.bootstrap > 0:
         from .bootstrap import run_bootstrap
         boot = run_bootstrap(structural, frame, B=options.bootstrap, seed=options.seed, jobs=options.jobs,
@@ -244,7 +245,8 @@ def stage_effects(spec: Spec, structural: ModelFit, frame: pd.DataFrame, options
             "bootstrap": None if boot is None else {
                 "B": boot.B, "seed": boot.seed, "level": boot.level, "n_converged": boot.n_converged,
                 "n_nonconverged": boot.n_nonconverged, "n_inadmissible": boot.n_inadmissible,
-                "n_fallback": boot.n_fallback, "rule": boot.rule},
+                "n_fallback": boot.n_fallback, "rule": boot.rule,
+                **({"n_lost_category": boot.n_lost_category} if options.estimator == "WLSMV" else {})},
             "param_se_boot": None if boot is None else [_num(v) for v in boot.param_se]}
 
 

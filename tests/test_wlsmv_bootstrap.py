@@ -80,3 +80,22 @@ def test_resamples_with_a_covariate_equal_from_scratch_conditional_statistics():
         np.testing.assert_allclose(mom[1], np.diag(st.gamma), rtol=1e-4)
         checked += 1
     assert checked >= 2
+
+
+def test_jobs_do_not_change_results_and_lost_categories_are_counted(hs):
+    """Two worker processes give the same numbers as one; resamples that lose a rare category are
+    dropped and counted as such (they are the non-converged ones here: every other refit converges)."""
+    data, _ = hs
+    rare = data.copy()
+    rare.loc[rare.index[:3], "x1"] = 5                    # a category only 3 of 301 cases chose
+    fit = fit_model_wlsmv(SYNTAX, rare)
+    one = run_bootstrap_wlsmv(fit, rare, B=260, seed=9)
+    two = run_bootstrap_wlsmv(fit, rare, B=260, seed=9, jobs=2)
+    assert two.backend == "processes" and one.backend == "in-process"
+    np.testing.assert_array_equal(one.converged, two.converged)
+    np.testing.assert_array_equal(np.nan_to_num(one.estimates), np.nan_to_num(two.estimates))
+    assert one.defined == two.defined
+    idx = resample_indices(len(rare), 260, seed=9)
+    expected = sum(not (r < 3).any() for r in idx)        # resamples without any of the 3 cases
+    assert one.n_lost_category == expected > 0
+    assert one.n_nonconverged == expected and one.n_converged == 260 - expected

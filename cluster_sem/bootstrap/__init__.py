@@ -45,6 +45,7 @@ class BootstrapResult:
     defined_estimates: np.ndarray = field(default=None, repr=False)  # (B, d)
     converged: np.ndarray = field(default=None, repr=False)          # (B,) bool
     admissible: np.ndarray = field(default=None, repr=False)         # (B,) bool (False if not converged)
+    n_lost_category: int = 0   # WLSMV: resamples dropped because a category of some item had no case
 
 
 def run_bootstrap(fit, data, *, B: int, seed: int, jobs: int = 1, level: float = 0.95,

@@ -27,7 +27,7 @@ from ..model.ordinal.samplestats import ordinal_stats, resample_stats
 from ..model.partable import build_partable
 from . import BootstrapResult
 from .ci import bc_ci, bootstrap_se, percentile_ci
-from .resample import resample_indices
+from .resample import block_indices, block_range, n_blocks
 
 RULE_WLSMV = ("WLSMV resamples: thresholds, polychorics and DWLS weights recomputed, DWLS refit warm-started "
               "at the estimate; failed resamples (a category empty, no convergence) dropped, inadmissible kept")
@@ -69,11 +69,19 @@ def resample_moments(su: WLSMVBootstrapSetup, weights: np.ndarray):
     R = weights.shape[0]
     out = [None] * R
     if su.X is None:
-        s, dg = resample_stats(st.coding, weights)
-        for r in range(R):
-            ok = (_categories_present(st, weights[r]) and np.all(np.isfinite(s[r])) and np.all(np.isfinite(dg[r]))
-                  and np.all(dg[r] > 0))
-            out[r] = (s[r], dg[r], su.S) if ok else None
+        # resamples that lost a category stay out of the batch: their bivariate tables make the
+        # influence-function system singular for the whole batch
+        usable = [r for r in range(R) if _categories_present(st, weights[r])]
+        if not usable:
+            return out
+        try:
+            s, dg = resample_stats(st.coding, weights[usable])
+        except np.linalg.LinAlgError:                  # one degenerate resample: the others one by one
+            return [resample_moments(su, weights[r:r + 1])[0] if r in usable else None for r in range(R)] \
+                if len(usable) > 1 else out
+        for j, r in enumerate(usable):
+            ok = np.all(np.isfinite(s[j])) and np.all(np.isfinite(dg[j])) and np.all(dg[j] > 0)
+            out[r] = (s[j], dg[j], su.S) if ok else None
         return out
     ia, ib = st.pair_a, st.pair_b
     rho0 = st.correlation[ib, ia]
@@ -115,39 +123,62 @@ def refit(su: WLSMVBootstrapSetup, moments) -> tuple[np.ndarray | None, bool]:
 
 
 def run_bootstrap_wlsmv(fit, frame: pd.DataFrame, *, B: int, seed: int, level: float = 0.95,
-                        quiet: bool = True, percentile: str = "norm.inter") -> BootstrapResult:
+                        quiet: bool = True, percentile: str = "norm.inter", jobs: int = 1,
+                        scheduler=None) -> BootstrapResult:
     """Percentile and BC CIs for the defined effects, bootstrap SEs for every parameter row.
 
-    BLAS is held to one thread: the matrices are small and many, and multi-threaded BLAS on a shared
-    machine made each 243×243 solve ~100× slower (measured)."""
+    Blocks of ``resample.BLOCK`` resamples run through ``parallel.run_tasks`` (``jobs`` processes or a
+    dask ``scheduler``, as the ML bootstrap); indices depend on the seed only, so results do not depend on
+    ``jobs``.  BLAS is held to one thread: the matrices are small and many, and multi-threaded BLAS on a
+    shared machine made each 243×243 solve ~100× slower (measured)."""
     from threadpoolctl import threadpool_limits
     with threadpool_limits(limits=1):
-        return _run(fit, frame, B=B, seed=seed, level=level, quiet=quiet, percentile=percentile)
+        return _run(fit, frame, B=B, seed=seed, level=level, quiet=quiet, percentile=percentile, jobs=jobs,
+                    scheduler=scheduler)
 
 
-def _run(fit, frame: pd.DataFrame, *, B: int, seed: int, level: float, quiet: bool,
-         percentile: str) -> BootstrapResult:
-    t0 = time.perf_counter()
-    su = setup(fit, frame)
-    n = len(frame)
-    idx = resample_indices(n, B, seed)
-    q_full = su.dm.full.n_free
-    est = np.full((B, q_full + su.mv.n_th), np.nan)
-    conv = np.zeros(B, dtype=bool)
-    adm = np.zeros(B, dtype=bool)
-    for start in range(0, B, BATCH):
-        stop = min(start + BATCH, B)
-        weights = np.stack([np.bincount(row, minlength=n) for row in idx[start:stop]]).astype(float)
+def fit_block(su: WLSMVBootstrapSetup, B: int, seed: int, k: int):
+    """Block k of the resamples: (first replicate, estimates, converged, admissible, category lost).
+
+    A resample in which some category of some item has no case cannot be refitted with the model's
+    thresholds (lavaan's refit fails on it too): it is dropped and counted separately from the fits
+    that do not converge."""
+    n = su.stats.n
+    first, stop = block_range(B, k)
+    idx = block_indices(n, B, seed, k)
+    size = stop - first
+    est = np.full((size, su.dm.full.n_free + su.mv.n_th), np.nan)
+    conv, adm, lost = (np.zeros(size, dtype=bool) for _ in range(3))
+    for lo in range(0, size, BATCH):
+        hi = min(lo + BATCH, size)
+        weights = np.stack([np.bincount(row, minlength=n) for row in idx[lo:hi]]).astype(float)
         for r, mom in enumerate(resample_moments(su, weights)):
             if mom is None:
+                lost[lo + r] = not _categories_present(su.stats, weights[r])
                 continue
             theta, ok = refit(su, mom)
             if theta is not None:
-                est[start + r], conv[start + r], adm[start + r] = theta, True, ok
-        if not quiet:
-            print(f"\rbootstrap (WLSMV): {stop}/{B} resamples", end="", flush=True)
-    if not quiet:
-        print()
+                est[lo + r], conv[lo + r], adm[lo + r] = theta, True, ok
+    return first, est, conv, adm, lost
+
+
+def _run(fit, frame: pd.DataFrame, *, B: int, seed: int, level: float, quiet: bool,
+         percentile: str, jobs: int = 1, scheduler=None) -> BootstrapResult:
+    from .parallel import progress, run_tasks
+    t0 = time.perf_counter()
+    su = setup(fit, frame)
+    est = np.full((B, su.dm.full.n_free + su.mv.n_th), np.nan)
+    conv, adm, lost = (np.zeros(B, dtype=bool) for _ in range(3))
+    with progress(B, quiet, desc="bootstrap (WLSMV)") as bar:
+        def done(res) -> None:
+            first, e, c, a, m = res
+            sl = slice(first, first + len(c))
+            est[sl], conv[sl], adm[sl], lost[sl] = e, c, a, m
+            bar.update(len(c))
+
+        run_tasks(fit_block, su, [(B, seed, k) for k in range(n_blocks(B))], jobs=jobs, scheduler=scheduler,
+                  done=done)
+    q_full = su.dm.full.n_free
     pt = su.dm.full
     dvals = defined_values(pt, est[:, :q_full]) if pt.defined else np.zeros((B, 0))
     P = fit.parameters
@@ -163,8 +194,14 @@ def _run(fit, frame: pd.DataFrame, *, B: int, seed: int, level: float, quiet: bo
     return BootstrapResult(
         B=B, seed=seed, level=level, n_converged=int(conv.sum()), n_nonconverged=int((~conv).sum()),
         n_inadmissible=int((conv & ~adm).sum()), n_fallback=0, rule=RULE_WLSMV,
-        param_se=param_se, defined=defined, seconds=time.perf_counter() - t0, estimates=est,
-        defined_estimates=dvals, converged=conv, admissible=adm)
+        param_se=param_se, defined=defined, seconds=time.perf_counter() - t0,
+        jobs=jobs, backend=_backend(jobs, scheduler), estimates=est,
+        defined_estimates=dvals, converged=conv, admissible=adm, n_lost_category=int(lost.sum()))
+
+
+def _backend(jobs: int, scheduler) -> str:
+    """The same words as the ML bootstrap (``bootstrap.run_bootstrap``)."""
+    return "dask" if scheduler is not None else "processes" if jobs > 1 else "in-process"
 
 
 def _row_se(P: pd.DataFrame, pt, su: WLSMVBootstrapSetup, est: np.ndarray, def_se: dict) -> np.ndarray:

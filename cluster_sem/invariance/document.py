@@ -22,9 +22,12 @@ from ..spec import Spec
 from ..spec.syntax import measurement_syntax, structural_syntax
 from . import engine
 
-ESTIMATORS = ("ML", "MLR")
+ESTIMATORS = ("ML", "MLR", "WLSMV")
 MISSING = ("listwise", "fiml")
 CASES_PER_PARAMETER = 5
+CONVENTIONS = {"ML": "lavaan 0.6 (ML, group.equal, lavTestLRT, lavTestScore)",
+               "WLSMV": "lavaan 0.6-14 (WLSMV: ordered items, delta parameterization, group.equal with "
+                        "thresholds, lavTestLRT scaled-shifted difference (satorra.2000); no score tests)"}
 
 
 @dataclass(frozen=True)
@@ -38,9 +41,12 @@ class InvarianceOptions:
         """Option values checked once, here, at the boundary."""
         est = self.estimator.upper()
         if est not in ESTIMATORS:
-            raise ClusterSemError(f"--estimator {self.estimator}: not known for invariance. Fix: use ML or MLR")
+            raise ClusterSemError(f"--estimator {self.estimator}: not known for invariance. Fix: use ML, MLR or WLSMV")
         if self.missing not in MISSING:
             raise ClusterSemError(f"--missing {self.missing}: not known. Fix: use listwise or fiml")
+        if est == "WLSMV" and self.missing == "fiml":
+            raise ClusterSemError("--estimator WLSMV with --missing fiml: not available (WLSMV uses pairwise "
+                                  "polychorics). Fix: use --missing listwise, or --estimator ML/MLR with --missing fiml")
         release = tuple(r.replace(" ", "") for part in self.release for r in part.split(",") if r.strip())
         return InvarianceOptions(est, self.missing, release, self.command)
 
@@ -89,7 +95,8 @@ def invariance_block(spec: Spec, grouped: engine.GroupedData, values: dict, coun
     if spec_paths:
         free, paths = engine.path_differences(engine.unlabelled(structural_syntax(spec, with_defined=False)),
                                               grouped, spec_paths, release=options.release,
-                                              fixed_lv_means=_second_order_dimensions(spec))
+                                              fixed_lv_means=_second_order_dimensions(spec),
+                                              **({"estimator": "WLSMV"} if options.estimator == "WLSMV" else {}))
         path_model = {"fit": _fit_json(free.fit), "syntax": free.syntax, "converged": bool(free.converged),
                       "parameters": _records(free.parameters), "warnings": list(free.problems)}
         warnings += [f"path model: {w}" for w in free.problems]
@@ -107,7 +114,7 @@ def invariance_block(spec: Spec, grouped: engine.GroupedData, values: dict, coun
                     "decision": "holds" if lv.holds else "rejected", "converged": bool(lv.fit.converged),
                     "syntax": lv.fit.syntax, "group_equal": list(eq),
                     "parameters": _records(lv.fit.parameters)}
-                   for lv, (_, eq) in zip(levels, engine.LEVELS)],
+                   for lv, (_, eq) in zip(levels, engine.levels_for(options.estimator))],
         "first_failing": failing.name if failing else None,
         "score_tests": [{k: _num(v) if not isinstance(v, list) else v for k, v in r.items()} for r in scores],
         "latent_means": [{k: _num(v) for k, v in r.items()} for r in means],
@@ -132,6 +139,10 @@ def run_invariance(spec: Spec | str | Path, data, options: InvarianceOptions = I
     frame[parsed.group] = groups.labels
     counts = {g: n for g, n in groups.counts().items() if n > 0}
     warnings = _check_sizes(parsed, counts, source)
+    if options.estimator == "WLSMV":   # thresholds per group: every category used must occur in every group
+        from ..model.ordinal.categories import check_group_categories
+        check_group_categories(frame[frame[parsed.group].isin(list(counts))], list(parsed.items), parsed.group,
+                               source=source)
     order = tuple(g for g in groups.names if g in counts)
     grouped = engine.GroupedData(frame, parsed.group, order, options.missing)
     block = invariance_block(parsed, grouped, groups.values, counts, options, warnings)
@@ -152,7 +163,7 @@ def run_invariance(spec: Spec | str | Path, data, options: InvarianceOptions = I
                  "n_used": prepared.n_used, "n_dropped": prepared.n_dropped, "estimator": options.estimator,
                  "missing": options.missing, "title": parsed.title.model_dump(exclude_none=True),
                  "command": options.command, "versions": _versions(), "timestamp": stamp, "analysis": "invariance",
-                 "conventions": "lavaan 0.6 (ML, group.equal, lavTestLRT, lavTestScore)"
+                 "conventions": CONVENTIONS.get(options.estimator, CONVENTIONS["ML"])
                                 + ('; missing = "ml" (FIML per group, observed information)'
                                    if options.missing == "fiml" else "")},
     }

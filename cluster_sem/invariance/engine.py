@@ -29,6 +29,26 @@ LEVELS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("strict", ("loadings", "intercepts", "residuals")),
 )
 CHEN_CFI, CHEN_RMSEA = 0.010, 0.015
+# ordered items (WLSMV): thresholds take the intercepts' place in the scalar step (lavaan group.equal =
+# c("loadings", "thresholds"), which also frees the latent means and the scale factors Δ in groups 2..G);
+# no strict step: under the delta parameterization the item residual variances are not parameters
+LEVELS_ORDINAL: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("configural", ()),
+    ("metric", ("loadings",)),
+    ("scalar", ("loadings", "thresholds")),
+)
+
+
+def levels_for(estimator: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return LEVELS_ORDINAL if estimator == "WLSMV" else LEVELS
+
+
+def fit_index(fit: ModelFit, name: str) -> float:
+    """CFI/RMSEA as the decisions read them: the scaled versions for WLSMV (what lavaan users report for
+    categorical data; the unscaled DWLS χ² is not a χ² variate), the plain ones otherwise."""
+    if fit.estimator == "WLSMV" and fit.fit.get(f"{name}_scaled") is not None:
+        return fit.fit[f"{name}_scaled"]
+    return fit.fit[name]
 
 
 @dataclass(frozen=True)
@@ -55,15 +75,16 @@ def _fit(syntax: str, data: GroupedData, equal: Sequence[str], **kw) -> ModelFit
 def fit_levels(syntax: str, data: GroupedData, *, release: Sequence[str] = (), estimator: str = "ML") -> list[Level]:
     out: list[Level] = []
     previous: ModelFit | None = None
-    for name, equal in LEVELS:
+    for name, equal in levels_for(estimator):
         fit = _fit(syntax, data, equal, group_partial=release, start_fit=previous, estimator=estimator)
         if previous is None:
             delta = None
-            holds = verdict("cfi", fit.fit["cfi"]) != "poor" and verdict("rmsea", fit.fit["rmsea"]) != "poor"
+            holds = (verdict("cfi", fit_index(fit, "cfi")) != "poor"
+                     and verdict("rmsea", fit_index(fit, "rmsea")) != "poor")
         else:
             delta = lrt(fit, previous)
-            delta["cfi"] = fit.fit["cfi"] - previous.fit["cfi"]
-            delta["rmsea"] = fit.fit["rmsea"] - previous.fit["rmsea"]
+            delta["cfi"] = fit_index(fit, "cfi") - fit_index(previous, "cfi")
+            delta["rmsea"] = fit_index(fit, "rmsea") - fit_index(previous, "rmsea")
             holds = delta["cfi"] >= -CHEN_CFI and delta["rmsea"] <= CHEN_RMSEA
         out.append(Level(name, fit, delta, holds and fit.converged))
         previous = fit
@@ -77,7 +98,7 @@ def first_failing(levels: Sequence[Level]) -> Level | None:
 
 def score_tests(level: Level | None) -> list[dict]:
     """lavTestScore univariate tests of the level's equality constraints, largest χ² first."""
-    if level is None:
+    if level is None or level.fit.estimator == "WLSMV":   # lavTestScore for WLSMV: not built yet
         return []
     return sorted(univariate_score_tests(level.fit), key=lambda r: -r["chi2"])
 
@@ -100,16 +121,18 @@ def unlabelled(syntax: str) -> str:
 
 def path_differences(syntax: str, data: GroupedData, paths: Sequence[tuple[str, str]], *,
                      release: Sequence[str] = (), fixed_lv_means: Sequence[str] = (),
-                     start: ModelFit | None = None) -> tuple[ModelFit, list[dict]]:
-    """Loadings and intercepts equal, every path free per group; per-path equality LRT (df = G − 1)."""
-    equal = ("loadings", "intercepts")
-    free = _fit(syntax, data, equal, group_partial=release, fixed_lv_means=fixed_lv_means, start_fit=start)
+                     start: ModelFit | None = None, **estimator) -> tuple[ModelFit, list[dict]]:
+    """Loadings and intercepts (thresholds, for WLSMV) equal, every path free per group; per-path
+    equality LRT (df = G − 1).  ``estimator=...`` is passed on only when given (WLSMV)."""
+    equal = levels_for(estimator.get("estimator", "ML"))[2][1]
+    free = _fit(syntax, data, equal, group_partial=release, fixed_lv_means=fixed_lv_means, start_fit=start,
+                **estimator)
     P = free.parameters
     out = []
     for to, frm in paths:
         key = f"{to}~{frm}"
         con = _fit(syntax, data, equal, group_partial=release, fixed_lv_means=fixed_lv_means,
-                   equal_rows=[key], start_fit=free)
+                   equal_rows=[key], start_fit=free, **estimator)
         test = lrt(con, free)
         rows = P[(P.lhs == to) & (P.op == "~") & (P.rhs == frm)]
         out.append({"path": key, "chi2": test["chi2"], "df": test["df"], "pvalue": test["pvalue"],

@@ -35,6 +35,9 @@ FIML_ESTIMATORS: dict[str, tuple[str, str, str]] = {}
 MISSING = {"listwise": ESTIMATORS, "fiml": FIML_ESTIMATORS}
 # fit indices per objective (default: the complete-data ``fit_measures_groups``)
 FIT_MEASURES: dict = {}
+# estimators with sample statistics of their own (not means/covariances): estimator → whole fitter with
+# fit_groups' keyword arguments (WLSMV: thresholds and polychorics per group, ``model/ordinal/group_fit``)
+GROUP_FITTERS: dict = {}
 
 
 def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, groups: Sequence[str] | None = None,
@@ -50,6 +53,10 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
     structure, as lavaan's missing = "ml")."""
     if missing not in MISSING:
         raise FitError(f"missing '{missing}' is not known. Fix: use {' or '.join(MISSING)}")
+    if estimator in GROUP_FITTERS and missing == "listwise":
+        return GROUP_FITTERS[estimator](syntax, data, group=group, groups=groups, group_equal=group_equal,
+                                        group_partial=group_partial, equal_rows=equal_rows,
+                                        fixed_lv_means=fixed_lv_means, start_fit=start_fit)
     registry = MISSING[missing]
     if estimator not in registry:
         raise FitError(f"estimator '{estimator}' is not available here with missing = '{missing}'. "
@@ -297,3 +304,23 @@ def _register_fiml() -> None:
 
 
 _register_fiml()
+
+
+def _register_wlsmv() -> None:
+    """WLSMV = per-group thresholds/polychorics, DWLS, robust SEs, scaled-shifted test; Δχ² by Satorra
+    (2000).  Imported on first use: the ordinal modules are not needed by an ML fit."""
+    from .lrt import DELTA_TESTS
+
+    def fit(*args, **kw):
+        from .ordinal.group_fit import fit_groups_wlsmv
+        return fit_groups_wlsmv(*args, **kw)
+
+    def difference(restricted, free):
+        from .ordinal.group_robust import satorra2000_difference
+        return satorra2000_difference(restricted, free)
+
+    GROUP_FITTERS["WLSMV"] = fit
+    DELTA_TESTS["scaled.shifted"] = difference
+
+
+_register_wlsmv()

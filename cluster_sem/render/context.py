@@ -348,6 +348,10 @@ def indirect_section(s: _Section) -> dict:
     b = s.r.bootstrap
     out["bootstrap"] = (t("bootstrap_info", B=b.B, seed=b.seed, conv=b.n_converged, inadm=b.n_inadmissible,
                           rule=b.rule or "") if b else t("bootstrap_none"))
+    if b and b.n_lost_category:
+        lost = b.n_lost_category
+        out["bootstrap"] += " " + t("bootstrap_lost", B=b.B, lost=lost, share=f"{lost / b.B:.0%}",
+                                    other=b.n_nonconverged - lost, conv=b.n_converged)
     return out
 
 

@@ -26,6 +26,14 @@ TEXT = {
         "holds": "holds", "rejected": "rejected",
         "configural": "Configural", "metric": "Metric (loadings)", "scalar": "Scalar (+ intercepts)",
         "strict": "Strict (+ residuals)",
+        "intro_ordinal": "Multigroup CFA by {group} (reference group: {reference}; WLSMV with items as ordered "
+                         "categories, lavaan group.equal). Each level adds equality constraints to the previous one: "
+                         "metric = loadings, scalar = + thresholds (latent means and response scales then free in the "
+                         "other groups). χ², CFI, TLI and RMSEA are the scaled (WLSMV) values; Δχ² is lavaan's "
+                         "scaled-shifted difference (lavTestLRT). A level holds when CFI drops by at most .010 and "
+                         "RMSEA rises by at most .015 against the previous level (Chen, 2007); the configural model "
+                         "must fit acceptably (CFI ≥ .90, RMSEA ≤ .08).",
+        "scalar_thresholds": "Scalar (+ thresholds)",
         "name_configural": "configural", "name_metric": "metric", "name_scalar": "scalar", "name_strict": "strict",
         "summary_all": "Every level holds ({highest} invariance), so latent means and paths can be compared across "
                        "groups.",
@@ -59,6 +67,12 @@ TEXT = {
         "levels": "不变性层级", "level": "层级", "decision": "判定",
         "holds": "成立", "rejected": "不成立",
         "configural": "形态不变", "metric": "度量不变（载荷）", "scalar": "标量不变（+ 截距）",
+        "intro_ordinal": "按 {group} 分组的多组验证性因子分析（参照组：{reference}；WLSMV，题项作为有序类别，与 lavaan "
+                         "group.equal 一致）。每一层在前一层基础上增加等同约束：度量不变 = 因子载荷，标量不变 = + 阈值"
+                         "（其他组的潜变量均值和反应尺度随之自由估计）。χ²、CFI、TLI 与 RMSEA 为校正（WLSMV）值；Δχ² 为 "
+                         "lavaan 的 scaled-shifted 差异检验（lavTestLRT）。与前一层相比 CFI 下降不超过 .010 且 RMSEA "
+                         "上升不超过 .015 时判定该层成立（Chen, 2007）；形态不变模型须达到可接受拟合（CFI ≥ .90，RMSEA ≤ .08）。",
+        "scalar_thresholds": "标量不变（+ 阈值）",
         "strict": "严格不变（+ 残差）",
         "name_configural": "形态不变", "name_metric": "度量不变", "name_scalar": "标量不变", "name_strict": "严格不变",
         "summary_all": "各层均成立（{highest}），可以跨组比较潜变量均值和路径。",
@@ -89,16 +103,24 @@ def _path_label(doc: dict, key: str, lang: str) -> str:
     return f"{construct_label(doc, frm, lang)} → {construct_label(doc, to, lang)}"
 
 
+def _shown_fit(fit: dict, ordinal: bool) -> dict:
+    """The fit values a level row shows: WLSMV's scaled χ²/CFI/TLI/RMSEA (what the decisions use)."""
+    if not ordinal:
+        return fit
+    return {**fit, **{k: fit[f"{k}_scaled"] for k in ("chi2", "cfi", "tli", "rmsea") if fit.get(f"{k}_scaled") is not None}}
+
+
 def invariance_context(doc: dict, lang: str = "en") -> dict:
     """Rows and sentences of the section; every number already formatted."""
     check_lang(lang)
     t = _t(lang)
     inv = doc["invariance"]
+    ordinal = inv["estimator"] == "WLSMV"
     levels = []
     for lv in inv["levels"]:
-        f, d = lv["fit"], lv["delta"] or {}
+        f, d = _shown_fit(lv["fit"], ordinal), lv["delta"] or {}
         levels.append({
-            "level": t(lv["level"]), "chi2": fmt(f["chi2"], 2), "df": str(f["df"]), "cfi": fmt_unit(f["cfi"]),
+            "level": t("scalar_thresholds" if ordinal and lv["level"] == "scalar" else lv["level"]), "chi2": fmt(f["chi2"], 2), "df": str(f["df"]), "cfi": fmt_unit(f["cfi"]),
             "tli": fmt_unit(f["tli"]), "rmsea": fmt_unit(f["rmsea"]), "srmr": fmt_unit(f["srmr"]),
             "dchi2": fmt(d.get("chi2"), 2) if d else "—", "ddf": str(d["df"]) if d else "—",
             "dp": fmt_p(d.get("pvalue")) if d else "—",
@@ -123,7 +145,8 @@ def invariance_context(doc: dict, lang: str = "en") -> dict:
              for p in inv["path_differences"]]
     return {
         "t": t, "lang": lang, "title": title(doc, lang),
-        "intro": t("intro", group=inv["group"], reference=inv["reference"], estimator=inv["estimator"]),
+        "intro": t("intro_ordinal" if ordinal else "intro", group=inv["group"], reference=inv["reference"],
+                   estimator=inv["estimator"]),
         "groups": [{"name": g["name"], "n": str(g["n"]), "raw": ", ".join(g["values"])} for g in inv["groups"]],
         "group_names": group_names,
         "levels": levels, "summary": summary,

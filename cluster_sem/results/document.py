@@ -276,6 +276,7 @@ class Bootstrap:
     n_nonconverged: int | None
     n_inadmissible: int | None
     rule: str | None
+    n_lost_category: int | None = None   # WLSMV: resamples with an empty category
 
 
 @dataclass(frozen=True)

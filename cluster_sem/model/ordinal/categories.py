@@ -61,18 +61,27 @@ def check_group_categories(frame: pd.DataFrame, items, group: str, source: str =
     """Multigroup WLSMV needs every category of an item in every group (thresholds are per group and,
     under invariance, equal across groups; a category nobody in one group chose has no threshold there).
 
-    Raises a one-line ``DataError`` naming item, group, category and the fix (collapse with `recode:`).
+    Raises a one-line ``DataError`` naming item, group and category of the first empty cell, how many
+    more there are, and one ``recode:`` that collapses all of them (each into its nearest used category).
     """
     from ...errors import DataError
+    empty: list[tuple[str, str, float, float]] = []
     for item in items:
         used = np.unique(frame[item].dropna().to_numpy(dtype=float))
         for g, part in frame.groupby(group, sort=True):
             present = set(np.unique(part[item].dropna().to_numpy(dtype=float)))
-            empty = [v for v in used if v not in present]
-            if empty:
-                v = empty[0]
+            for v in (u for u in used if u not in present):
                 near = used[np.argmin([abs(u - v) if u != v else np.inf for u in used])]
-                raise DataError(
-                    f"{source}: {item}: category {v:g} is used in other groups but nobody in group '{g}' chose it "
-                    f"(WLSMV estimates thresholds per group). Fix: collapse it into a neighbouring category in the "
-                    f"spec, e.g. recode: {{{item}: {{{v:g}: {near:g}}}}}")
+                empty.append((item, str(g), float(v), float(near)))
+    if not empty:
+        return
+    item, g, v, _ = empty[0]
+    fix: dict[str, dict[float, float]] = {}
+    for it, _, cat, near in empty:
+        fix.setdefault(it, {})[cat] = near
+    recode = ", ".join(f"{it}: {{{', '.join(f'{a:g}: {b:g}' for a, b in m.items())}}}" for it, m in fix.items())
+    more = f" ({len(empty) - 1} more empty item/group categories)" if len(empty) > 1 else ""
+    raise DataError(
+        f"{source}: {item}: category {v:g} is used in other groups but nobody in group '{g}' chose it{more} "
+        f"(WLSMV estimates thresholds per group). Fix: collapse it into a neighbouring category in the spec, "
+        f"e.g. recode: {{{recode}}}")

@@ -54,8 +54,14 @@ class ModelVector:
 
 
 def gauss_newton(mv: ModelVector, s: np.ndarray, w: np.ndarray, S: np.ndarray, start: np.ndarray, *,
-                 tol: float = 1e-10, max_iter: int = 500) -> DWLSSolution:
-    """Minimise F by Gauss–Newton with step halving (F is quadratic in σ, so GN converges fast)."""
+                 tol: float = 1e-10, max_iter: int = 500, ftol: float | None = None,
+                 ftol_step: float = 1e-4) -> DWLSSolution:
+    """Minimise F by Gauss–Newton with step halving (F is quadratic in σ, so GN converges fast).
+
+    ``ftol``: also stop once F changes by less than ftol·F and the step is below ``ftol_step``.  Why:
+    with large residuals (many parameters for few cases, Heywood cases) Gauss–Newton converges only
+    linearly in flat directions — 40+ iterations whose steps no longer move F (seen on the 42-item
+    example's multigroup path model); lavaan's nlminb stops on the relative change of F as well."""
     theta = start.copy()
 
     def objective(t):
@@ -80,7 +86,9 @@ def gauss_newton(mv: ModelVector, s: np.ndarray, w: np.ndarray, S: np.ndarray, s
             alpha /= 2
         else:
             return DWLSSolution(theta, f, it, bool(np.abs(g).max() < 1e-6))
+        moved = np.abs(alpha * step).max()
+        flat = ftol is not None and f - f_new <= ftol * max(f, 1.0) and moved < ftol_step
         theta, f, r = trial, f_new, r_new
-        if np.abs(alpha * step).max() < tol:
+        if moved < tol or flat:
             return DWLSSolution(theta, f, it, True)
     return DWLSSolution(theta, f, max_iter, False)

@@ -17,6 +17,7 @@ from ..estimator import fisher_scoring, simple_start
 from ..fitted import PARAM_COLUMNS, ModelFit, _pvalue
 from ..inference import defined_gradient, defined_values, estimates, standardized, standardized_defined
 from ..partable import build_partable
+from ..start import lavaan_start
 from .delta import DeltaModel, delta_model
 from .dwls import ModelVector, gauss_newton
 from .robust import fit_measures_dwls, robust_vcov
@@ -80,12 +81,24 @@ def model_moments(dm: DeltaModel, st: OrdinalStats, frame: pd.DataFrame) -> np.n
     return S
 
 
+def ml_start(dm: DeltaModel, R: np.ndarray) -> np.ndarray:
+    """θ of the full table from an ML fit to R, started at lavaan's start values (FABIN 3); those start
+    values themselves when the ML fit does not converge (it can run off to a Heywood case: seen on the
+    Grant-White half of the ordinal HS data, where it left Gauss–Newton stuck far from the minimum)."""
+    try:
+        lav = lavaan_start(dm.full, R)
+    except (np.linalg.LinAlgError, ValueError):
+        lav = simple_start(dm.full_mm, R)
+    try:
+        ml = fisher_scoring(dm.full_mm, R, lav)
+    except np.linalg.LinAlgError:
+        return lav
+    return ml.theta if ml.converged and np.all(np.isfinite(ml.theta)) else lav
+
+
 def start_values(dm: DeltaModel, R: np.ndarray, st: OrdinalStats) -> np.ndarray:
     """ML fit of the full model to the polychoric matrix, mapped to the delta parameters; sample thresholds."""
-    try:
-        ml = fisher_scoring(dm.full_mm, R, simple_start(dm.full_mm, R)).theta
-    except np.linalg.LinAlgError:
-        ml = simple_start(dm.full_mm, R)
+    ml = ml_start(dm, R)
     theta = np.zeros(dm.delta.n_free)
     keep = dm.full_index >= 0
     theta[dm.full_index[keep]] = ml[keep]

@@ -71,21 +71,32 @@ def fit_polychoric(b1: np.ndarray, b2: np.ndarray, tables: np.ndarray, *, start:
                    tol: float = 1e-10, max_iter: int = 100) -> np.ndarray:
     """Two-step ML correlations for tables (..., P, U, K, K) with bounds b1, b2 (..., P, U, K+1)."""
     rho = _start(b1, b2, tables) if start is None else np.asarray(start, dtype=float).copy()
+    rho = np.array(rho, dtype=float)
     ll, g, h = _evaluate(b1, b2, tables, rho)
     active = np.ones(rho.shape, dtype=bool)
     for _ in range(max_iter):
-        step = np.where(h < 0, -g / np.where(h < 0, h, -1.0), 0.01 * np.sign(g))
-        new = np.clip(rho + np.where(active, step, 0.0), -RHO_BOUND, RHO_BOUND)
-        ll_new, g_new, h_new = _evaluate(b1, b2, tables, new)
+        # only the pairs still moving are evaluated (most converge in 3–4 steps; the bivariate normal
+        # CDF over every corner is the whole cost, e.g. of the bootstrap with covariates)
+        whole = active.all()
+        sub = (lambda a: a) if whole else (lambda a: a[active])
+        B1, B2, T = sub(b1), sub(b2), sub(tables)
+        r0, l0, g0, h0 = sub(rho), sub(ll), sub(g), sub(h)
+        step = np.where(h0 < 0, -g0 / np.where(h0 < 0, h0, -1.0), 0.01 * np.sign(g0))
+        new = np.clip(r0 + step, -RHO_BOUND, RHO_BOUND)
+        ll_new, g_new, h_new = _evaluate(B1, B2, T, new)
         for _ in range(30):  # halve steps that lower the log-likelihood (rare: ℓ is concave near the top)
-            worse = ll_new < ll - 1e-12
+            worse = ll_new < l0 - 1e-12
             if not worse.any():
                 break
-            new = np.where(worse, (rho + new) / 2, new)
-            ll_new, g_new, h_new = _evaluate(b1, b2, tables, new)
-        delta = np.abs(new - rho)
-        rho, ll, g, h = new, ll_new, g_new, h_new
-        active = active & (delta > tol)
+            new = np.where(worse, (r0 + new) / 2, new)
+            ll_new, g_new, h_new = _evaluate(B1, B2, T, new)
+        delta = np.abs(new - r0)
+        if whole:
+            rho, ll, g, h = new, ll_new, g_new, h_new
+            active = delta > tol
+        else:
+            rho[active], ll[active], g[active], h[active] = new, ll_new, g_new, h_new
+            active[active] = delta > tol
         if not active.any():
             break
     return rho

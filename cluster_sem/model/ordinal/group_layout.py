@@ -1,0 +1,155 @@
+"""The parameter space of a multigroup WLSMV model (lavaan 0.6 ``lav_partable_flat``, delta parameterization).
+
+Why a layout of its own: the ML group table (``partable_groups``) knows loadings, (co)variances, intercepts
+and means; ordinal items add two kinds of parameters it does not hold — thresholds (``item | t1``) and the
+latent-response scale factors Δ (``item ~*~ item``) — and change two rows: the item intercepts are fixed
+at 0 and the item residual variances are not parameters but 1/Δ² − (model part) (delta parameterization).
+
+lavaan's identification rules for G groups (lavaan 0.6-14 ``lav_partable_flat``, the plain
+``group.equal`` route; Wu & Estabrook 2016 is the ``measEq.syntax`` route, not this one):
+
+* thresholds are free in every group; with ``"thresholds"`` in ``group_equal`` they share one parameter
+  per (item, threshold) across groups (unless released in ``group_partial``, e.g. ``"x1|t2"``);
+* Δ is fixed at 1 in every group; with ``"thresholds"`` in ``group_equal`` it is freed in groups 2..G
+  (not for binary items: one threshold cannot identify both a shift and a scale — lavaan ≥ 0.6-20);
+* latent means are 0 in every group; with ``"thresholds"`` (or ``"intercepts"``) in ``group_equal`` and
+  not ``"means"`` they are freed in groups 2..G (the reference group's mean is 0);
+* latent variances are free in every group (marker-variable scaling), loadings as ``group_equal`` says.
+
+θ = (model parameters of the delta table, thresholds, scale factors).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ...errors import FitError
+from ..group_model import GroupModel, build_group_model
+from ..partable import Param, ParTable
+from ..partable_groups import GROUP_EQUAL, build_group_partable
+from .delta import DeltaModel
+
+ORDINAL_EQUAL = GROUP_EQUAL + ("thresholds",)
+
+
+@dataclass(frozen=True)
+class GroupLayout:
+    full: ParTable                  # lavaan's table: item residual variances as rows with their own index
+    delta: ParTable                 # the same with those rows fixed (derived), free indices renumbered
+    model: GroupModel               # matrices of the delta table (what σ(θ) is computed from)
+    blocks: tuple[DeltaModel, ...]  # per group: moments Π, Σ_y|x of the delta table
+    items: tuple[str, ...]
+    covariates: tuple[str, ...]
+    n_categories: np.ndarray        # per item (the same in every group)
+    full_index: np.ndarray          # full free index → delta free index (−1: derived residual variance)
+    th_index: np.ndarray            # (G, n_th): θ index of every threshold of every group
+    scale_index: np.ndarray         # (G, p): θ index of Δ (−1: fixed at 1)
+    q_model: int
+    q: int
+
+    @property
+    def n_groups(self) -> int:
+        return self.full.n_groups
+
+    @property
+    def th_item(self) -> np.ndarray:
+        """The item (position) of every threshold."""
+        return np.repeat(np.arange(len(self.items)), self.n_categories - 1)
+
+    def threshold_names(self) -> list[tuple[str, str]]:
+        return [(item, f"t{t}") for item, k in zip(self.items, self.n_categories) for t in range(1, k)]
+
+    def scale(self, theta: np.ndarray, g: int) -> np.ndarray:
+        idx = self.scale_index[g]
+        return np.where(idx >= 0, theta[np.maximum(idx, 0)], 1.0)
+
+
+def _renumber(params: list[Param], fix) -> tuple[list[Param], dict[int, int]]:
+    """Fix the rows where ``fix(p)`` is true and renumber the remaining free indices 0..q−1 in order."""
+    old_to_new: dict[int, int] = {}
+    out = []
+    for p in params:
+        if p.free >= 0 and fix(p):
+            out.append(replace(p, free=-1, value=0.0))
+            continue
+        if p.free >= 0:
+            p = replace(p, free=old_to_new.setdefault(p.free, len(old_to_new)))
+        out.append(p)
+    return out, old_to_new
+
+
+def _table(like: ParTable, params: list[Param], n_free: int) -> ParTable:
+    labels = [""] * n_free
+    for p in params:
+        if p.free >= 0 and p.label:
+            labels[p.free] = p.label
+    return ParTable(tuple(params), like.defined, like.variables, n_free, tuple(labels), like.groups,
+                    like.meanstructure, like.n_unco)
+
+
+def build_layout(syntax: str, groups: Sequence[str], n_categories: np.ndarray, *,
+                 group_equal: Iterable[str] = (), group_partial: Iterable[str] = (),
+                 equal_rows: Iterable[str] = (), fixed_lv_means: Iterable[str] = ()) -> GroupLayout:
+    equal = set(group_equal)
+    unknown = equal - set(ORDINAL_EQUAL)
+    if unknown:
+        raise FitError(f"group_equal: unknown set(s) {', '.join(sorted(unknown))}. "
+                       f"Fix: use {', '.join(ORDINAL_EQUAL)}")
+    thresholds_equal = "thresholds" in equal
+    partial = [r for r in group_partial if "|" not in r]
+    th_partial = {r for r in group_partial if "|" in r}
+    # "intercepts" frees the latent means in groups 2..G (what lavaan does for "thresholds"); the item
+    # intercepts it would constrain are fixed at 0 below
+    base_equal = (equal - {"thresholds"}) | ({"intercepts"} if thresholds_equal else set())
+    pt = build_group_partable(syntax, groups, group_equal=base_equal, group_partial=partial,
+                              equal_rows=equal_rows, meanstructure=True, fixed_lv_means=fixed_lv_means)
+    var = pt.variables
+    if var.ov_y:
+        raise FitError(f"WLSMV: observed outcome(s) {', '.join(var.ov_y)} are not supported; model them as "
+                       "constructs or exogenous controls. Fix: use --estimator ML")
+    covariates = tuple(var.ov_x)
+    items = tuple(v for v in var.ov if v not in covariates)
+    itemset = set(items)
+    full_params, _ = _renumber(list(pt.params), lambda p: p.op == "~1" and p.lhs in itemset)
+    n_full = len({p.free for p in full_params if p.free >= 0})
+    full = _table(pt, full_params, n_full)
+    delta_params, old_to_new = _renumber(full_params, lambda p: p.op == "~~" and p.lhs == p.rhs
+                                         and p.lhs in itemset)
+    q_model = len(old_to_new)
+    delta = _table(pt, delta_params, q_model)
+    full_index = np.array([old_to_new.get(k, -1) for k in range(n_full)], dtype=int)
+    model = build_group_model(delta)
+    blocks = []
+    for mm in model.blocks:
+        y_idx = np.array([mm.ov.index(v) for v in items], dtype=int)
+        x_idx = np.array([mm.ov.index(v) for v in covariates], dtype=int)
+        blocks.append(DeltaModel(None, None, None, mm, items, None, None, None, y_idx, x_idx))
+
+    G = len(groups)
+    n_th = int(np.sum(n_categories - 1))
+    names = [f"{item}|t{t}" for item, k in zip(items, n_categories) for t in range(1, k)]
+    known = set(names)
+    for key in sorted(th_partial - known):
+        raise FitError(f"'{key}' is not a threshold of the model. Fix: write it as item|t1, item|t2, ...")
+    nxt = q_model
+    th_index = np.zeros((G, n_th), dtype=int)
+    shared: dict[str, int] = {}
+    for g in range(G):
+        for k, name in enumerate(names):
+            if thresholds_equal and name not in th_partial and name in shared:
+                th_index[g, k] = shared[name]
+                continue
+            th_index[g, k] = nxt
+            shared.setdefault(name, nxt)
+            nxt += 1
+    scale_index = np.full((G, len(items)), -1, dtype=int)
+    if thresholds_equal:
+        for g in range(1, G):
+            for a, k in enumerate(n_categories):
+                if k > 2:
+                    scale_index[g, a] = nxt
+                    nxt += 1
+    return GroupLayout(full, delta, model, tuple(blocks), items, covariates, np.asarray(n_categories),
+                       full_index, th_index, scale_index, q_model, nxt)
