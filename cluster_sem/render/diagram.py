@@ -19,6 +19,8 @@ import textwrap
 import unicodedata
 from html import escape
 
+import numpy as np
+
 from .labels import construct_label
 from .numbers import stars
 
@@ -195,12 +197,18 @@ def _route(st: dict, nodes: dict) -> list[dict]:
     for e in order:
         p0, p2 = nodes[e["from"]]["xy"], nodes[e["to"]]["xy"]
         others = [geo[m] for m in nodes if m not in (e["from"], e["to"])]
+        centre = np.array([g[0] for g in others]).reshape(-1, 2)
+        half = 1.12 * np.array([g[1] for g in others]).reshape(-1, 2) / 2
+        done = np.array(drawn).reshape(-1, 2)
         best = None
         for rad in (0.0, 0.12, -0.12, 0.2, -0.2, 0.28, -0.28, 0.36, -0.36, 0.45, -0.45):
             c = _control(p0, p2, rad)
             pts = [_bezier(p0, c, p2, t / 40) for t in range(1, 40)]
-            hits = sum(_inside(p, g, 1.12) for p in pts for g in others)
-            close = sum(1 for p in pts[8:-8] for q in drawn if abs(p[0] - q[0]) < 0.22 and abs(p[1] - q[1]) < 0.22)
+            # the same counts as ``_inside`` per point and construct / per point pair, vectorised (numpy)
+            P = np.array(pts)
+            hits = int((((P[:, None, :] - centre[None]) / half[None]) ** 2).sum(axis=2).__lt__(1).sum())
+            near = np.abs(P[8:-8, None, :] - done[None]) < 0.22
+            close = int((near[..., 0] & near[..., 1]).sum())
             score = (hits, close > 0, close, abs(rad))
             if best is None or score < best[0]:
                 best = (score, rad, pts)
