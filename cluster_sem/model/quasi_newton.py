@@ -40,14 +40,17 @@ def batched_ml(mm: MatrixModel, S: np.ndarray, start: np.ndarray, metric_inv: np
 def batched_quasi_newton(grad, R: int, start: np.ndarray, metric_inv: np.ndarray, *, tol: float,
                          max_iter: int) -> tuple[np.ndarray, np.ndarray, int]:
     """The engine of ``batched_ml`` for any batched objective: ``grad(theta[r, q], rows) -> (F[r], g[r, q])``
-    evaluates replicates ``rows``; the multigroup bootstrap (``bootstrap.groups``) passes its own."""
-    theta = np.repeat(start[None], R, axis=0)
+    evaluates replicates ``rows``; the multigroup bootstrap (``bootstrap.groups``) passes its own.
+    ``start`` (q,) and ``metric_inv`` (q, q) are shared by all replicates, or given per replicate as
+    (R, q) and (R, q, q) (the bootstrap fallback restarts failed replicates from their own start values)."""
+    per_rep = metric_inv.ndim == 3
+    theta = np.repeat(start[None], R, axis=0) if start.ndim == 1 else np.array(start, dtype=float)
     with np.errstate(all="ignore"):
         f, g = grad(theta, np.arange(R))
     converged = np.zeros(R, dtype=bool)
     ids = np.flatnonzero(np.isfinite(f) & np.all(np.isfinite(g), axis=1))
     th_w, f_w, g_w = theta[ids], f[ids], g[ids]
-    h_w = np.repeat(metric_inv[None], len(ids), axis=0)
+    h_w = metric_inv[ids].copy() if per_rep else np.repeat(metric_inv[None], len(ids), axis=0)
     it = 0
     for it in range(1, max_iter + 1):
         done = np.abs(g_w).max(axis=1) < tol
@@ -62,8 +65,8 @@ def batched_quasi_newton(grad, R: int, start: np.ndarray, metric_inv: np.ndarray
         slope = np.einsum("ri,ri->r", g_w, d)
         bad = ~(slope < 0)                     # metric lost positive definiteness: restart it
         if bad.any():
-            h_w[bad] = metric_inv
-            d[bad] = -g_w[bad] @ metric_inv
+            h_w[bad] = metric_inv[ids[bad]] if per_rep else metric_inv
+            d[bad] = (-np.einsum("rij,rj->ri", h_w[bad], g_w[bad]) if per_rep else -g_w[bad] @ metric_inv)
             slope[bad] = np.einsum("ri,ri->r", g_w[bad], d[bad])
         gnorm = np.linalg.norm(g_w, axis=1)
         new_th, new_f, new_g = th_w.copy(), f_w.copy(), g_w.copy()

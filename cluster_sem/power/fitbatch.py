@@ -38,7 +38,7 @@ from .effects import Effect
 MC_DRAWS = 2000     # Monte Carlo CI draws per replication (percentile noise is averaged out over replications)
 BOOT_DRAWS = 500    # bootstrap resamples per replication with --ci bootstrap (percentile CI, lavaan's rule)
 CI_METHODS = ("monte-carlo", "delta", "bootstrap")
-FALLBACK_ITER = 200  # Fisher-scoring iterations per one-at-a-time refit start (a replication that needs more is
+FALLBACK_ITER = 200  # BFGS iterations per fallback stage (bootstrap.batched._rescue; a replication that needs more is
                      # counted as not converged: at small n such data sets are improper, not slow)
 
 
