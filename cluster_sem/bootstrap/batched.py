@@ -33,8 +33,8 @@ from ..model.objective import BatchedObjective
 from ..model.quasi_newton import batched_ml, batched_quasi_newton  # noqa: F401  (re-exported: the engine's solvers)
 
 RULE = ("a resample counts as converged when max|dF/dtheta| < 1e-9 after batched quasi-Newton (BFGS) "
-        "iterations from the full-sample estimates or, failing that, after up to 300 more BFGS iterations "
-        "from the batched end point, from lavaan's default start values or from its simple start values; "
+        "iterations from the full-sample estimates or, failing that, after up to 200 more BFGS iterations "
+        "from the batched end point or from lavaan's default or simple start values; "
         "resamples that still fail (estimates running off to infinity: no finite ML solution) or whose "
         "sample covariance is singular are excluded from SEs and CIs, while inadmissible but converged "
         "solutions are kept, as lavaan does")
@@ -55,8 +55,9 @@ class ModelCore:
     metric_inv: np.ndarray      # inverse of the full-sample expected Hessian of F_ML
     tol: float = 1e-9
     max_iter: int = 100
-    semopy_fallback: bool = False   # semopy refit as the very last start (measured: rescues ~1 in 5000 resamples
-    #                                 of the 42-item example for ~9 s of a 25 s run, so off by default)
+    # semopy refit as the very last start: off by default (42-item example, B = 5000: it converged 1 of the
+    # ~34 resamples left over, at ~0.5 s per attempt plus ~1.5 s to import semopy in every worker)
+    semopy_fallback: bool = False
 
 
 @dataclass(frozen=True)
@@ -200,36 +201,47 @@ def _rescue(pt: ParTable, mm: MatrixModel, S: np.ndarray, todo: np.ndarray, thet
 
     In this order, each stage batched over the replicates still failing and bounded by ``max_iter`` BFGS
     iterations: (1) continue from where the batched fit stopped (a fresh metric: most failures are slow
-    Heywood cases that converge within ~300 more iterations); (2) lavaan's default start values
-    (``start.lavaan_start``, FABIN 3) and (3) lavaan's "simple" start, each with the inverse expected
-    Hessian at that start as metric — these occasionally find a finite optimum where the warm start runs
-    off to a boundary at infinity; (4) only when ``data_of`` is given, a semopy refit as the very last resort
-    (one at a time: ~0.5 s each plus ~1.5 s to import semopy once per process).  Why not Fisher scoring,
-    as before: one scoring iteration forms and solves the q × q expected information (~20 ms at q = 120),
-    a BFGS iteration costs < 1 ms; 500 scoring iterations from each of three starts made the fallback
-    cost ~30 s per failing replicate of the 42-item example.  Replicates whose estimates run off to
-    infinity (no finite ML solution: a loading → ∞ with its factor variance → 0, a residual variance → −∞)
+    Heywood cases that converge within ~200 more iterations); (2) lavaan's default start values
+    (``start.lavaan_start``, FABIN 3) and its "simple" start, side by side in one batched call, each with
+    the inverse expected Hessian at its start as metric (the lower optimum wins) — they now and then find a
+    finite optimum where the warm start runs off to a boundary at infinity; (3) only when ``data_of`` is
+    given, a semopy refit as the very last resort (one at a time: ~0.5 s each plus ~1.5 s to import semopy
+    once per process).  Measured on the 42-item example (B = 5000, seed 1; 52 resamples unconverged after
+    the batched fit): (1) converges 14, (2) 4 more (all from the simple start), semopy 1 more; on PolDem
+    resamples cold-started (tests/test_bootstrap_fallback.py) the simple start needs > 200 iterations
+    where lavaan's default start converges, hence both.  Why not Fisher scoring, as before: one
+    scoring iteration forms and solves the q × q expected information (~20 ms at q = 120), a BFGS
+    iteration costs ~1 ms; 500 scoring iterations from each of three starts plus semopy made the fallback
+    cost ~30 s per failing resample there.  Resamples whose estimates run off to infinity (no finite ML
+    solution: a loading → ∞ with its factor variance → 0, or a residual variance → −∞, F still falling)
     stay unconverged and are excluded, as lavaan excludes non-converged bootstrap runs.
     """
-    stages = [lambda r: theta[r] if np.all(np.isfinite(theta[r])) else start,
-              lambda r: lavaan_start(pt, S[r]),
-              lambda r: simple_start(mm, S[r])]
-    for stage, start_of in enumerate(stages):
-        todo = todo[~converged[todo]]
-        if not len(todo):
-            return
-        starts = np.array([start_of(r) for r in todo])
-        if stage == 0:
-            metrics = np.repeat(metric_inv[None], len(todo), axis=0)
-        else:
-            with np.errstate(all="ignore"):
-                metrics = np.array([_inverse_metric(mm, st, S[r], metric_inv) for st, r in zip(starts, todo)])
+    def attempt(rows: np.ndarray, starts: np.ndarray, metrics: np.ndarray):
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            th, ok, _ = batched_ml(mm, S[todo], starts, metrics, tol=tol, max_iter=max_iter)
-        keep = ok | (stage == 0)          # the continued end point stays the best guess for later stages
-        theta[todo[keep]] = th[keep]
-        converged[todo[ok]] = fallback[todo[ok]] = True
+            return batched_ml(mm, S[rows], starts, metrics, tol=tol, max_iter=max_iter)[:2]
+
+    if not len(todo):
+        return
+    # (1) continuation from the batched end point
+    th, ok = attempt(todo, np.array([theta[r] if np.all(np.isfinite(theta[r])) else start for r in todo]),
+                     np.repeat(metric_inv[None], len(todo), axis=0))
+    theta[todo], converged[todo[ok]], fallback[todo[ok]] = th, True, True
+    # (2) both cold starts in one batched call (cheaper than two calls for the few replicates of a block)
+    todo = todo[~ok]
+    if len(todo):
+        rows = np.concatenate([todo, todo])
+        starts = np.array([lavaan_start(pt, S[r]) for r in todo] + [simple_start(mm, S[r]) for r in todo])
+        with np.errstate(all="ignore"):
+            metrics = np.array([_inverse_metric(mm, st, S[r], metric_inv) for st, r in zip(starts, rows)])
+        th, ok = attempt(rows, starts, metrics)
+        with np.errstate(all="ignore"):
+            f = np.where(ok, mm.gradient(th, S[rows])[0], np.inf)
+        k = len(todo)
+        pick = np.where(f[k:] < f[:k], np.arange(k, 2 * k), np.arange(k))   # the lower optimum; ties: lavaan's
+        won = ok[pick]
+        theta[todo[won]], converged[todo[won]], fallback[todo[won]] = th[pick[won]], True, True
+        todo = todo[~won]
     for r in todo[~converged[todo]] if data_of is not None else ():
         st = _semopy_start(pt, mm, data_of(r), start)
         if st is None:
@@ -252,7 +264,7 @@ def _inverse_metric(mm: MatrixModel, theta: np.ndarray, S: np.ndarray, default: 
 
 
 def fit_covariances(pt: ParTable, mm: MatrixModel, S: np.ndarray, start: np.ndarray, metric_inv: np.ndarray, *,
-                    tol: float = 1e-9, max_iter: int = 100, data_of=None, fallback_max_iter: int = 300
+                    tol: float = 1e-9, max_iter: int = 100, data_of=None, fallback_max_iter: int = 200
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """ML fits of many sample covariances S (R, p, p): batched first, then one-at-a-time for the failures.
 
