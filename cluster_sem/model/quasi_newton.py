@@ -61,7 +61,7 @@ def batched_quasi_newton(grad, R: int, start: np.ndarray, metric_inv: np.ndarray
             ids, th_w, f_w, g_w, h_w = ids[keep], th_w[keep], f_w[keep], g_w[keep], h_w[keep]
         if not len(ids):
             break
-        d = -np.einsum("rij,rj->ri", h_w, g_w)
+        d = -(h_w @ g_w[:, :, None])[:, :, 0]          # batched matvec (matmul: ~1.6x einsum here)
         slope = np.einsum("ri,ri->r", g_w, d)
         bad = ~(slope < 0)                     # metric lost positive definiteness: restart it
         if bad.any():
@@ -93,11 +93,11 @@ def batched_quasi_newton(grad, R: int, start: np.ndarray, metric_inv: np.ndarray
         sy = np.einsum("ri,ri->r", s, y)
         upd = sy > 1e-12 * np.linalg.norm(s, axis=1) * np.linalg.norm(y, axis=1)
         rho = np.where(upd, 1.0 / np.where(upd, sy, 1.0), 0.0)
-        hy = np.einsum("rij,rj->ri", h_w, y)
+        hy = (h_w @ y[:, :, None])[:, :, 0]
         c = rho + rho ** 2 * np.einsum("ri,ri->r", y, hy)
         rhy = rho[:, None] * hy
-        h_w += s[:, :, None] * (c[:, None] * s - rhy)[:, None, :]
-        h_w -= rhy[:, :, None] * s[:, None, :]
+        # both rank-one terms as one stacked (q × 2)(2 × q) product: one temporary instead of two
+        h_w += np.stack([s, -rhy], axis=2) @ np.stack([c[:, None] * s - rhy, s], axis=1)
         th_w, f_w, g_w = new_th, new_f, new_g
         if len(pending):                       # stalled: left (not converged) for the fallback
             keep = np.ones(len(ids), dtype=bool)
