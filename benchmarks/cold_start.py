@@ -13,7 +13,9 @@ all variants alike; best and median of ``--repeats``):
   (b) the same with ``--engine semopy``                          (the former start path: the baseline)
   (c) ``fit ... --bootstrap 5000 --jobs 2 --seed 1``
 and in this process, after a warm-up: (d) ``fit_model(syntax, data)`` with one BLAS thread, and the same
-with ``engine="semopy"``.  lavaan's figures are quoted from issue 15 (Rscript on this 2-core machine),
+with ``engine="semopy"``.  With ``--main`` also (e) the README main command on the shipped 42-item example
+(``fit ... --bootstrap 5000 --seed 1 --jobs 2``) once with ``--interaction-method dblcent`` (the bootstrap
+side without the ~35 s LMS interaction fit, which issue 12's LMS work owns) and once as shipped (LMS).  lavaan's figures are quoted from issue 15 (Rscript on this 2-core machine),
 not measured here: no R on this machine.  The load average is printed because the machine is shared.
 """
 from __future__ import annotations
@@ -70,6 +72,8 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--fits", type=int, default=20, help="in-process fits timed")
     ap.add_argument("--no-bootstrap", action="store_true", help="skip the --bootstrap 5000 processes")
+    ap.add_argument("--main", action="store_true",
+                    help="also time the README main command on the shipped example (minutes)")
     args = ap.parse_args(argv)
 
     from cluster_sem.bootstrap.demo import MEDIATION_SYNTAX, simulate_mediation
@@ -94,6 +98,13 @@ def main(argv=None) -> int:
                 wall, used = run_process(cmd)
                 times[name].append(wall)
                 cpu[name].append(used)
+        if args.main:
+            example = ["fit", "questionnaires/zhejiang_cluster_growth.yaml", "data/zhejiang_128_synthetic.csv",
+                       "--bootstrap", "5000", "--seed", "1", "--jobs", "2", "--quiet"]
+            for name, extra in (("main command, dblcent (no LMS)", ["--interaction-method", "dblcent"]),
+                                ("main command as shipped (LMS)", [])):
+                wall, used = run_process(example + ["--out", f"{tmp}/{len(times)}"] + extra)
+                times[name], cpu[name] = [wall], [used]
     inproc = in_process(MEDIATION_SYNTAX, data, args.fits, "default")
     inproc_semopy = in_process(MEDIATION_SYNTAX, data, max(3, args.fits // 5), "semopy")
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
@@ -119,6 +130,11 @@ def main(argv=None) -> int:
           f"{statistics.median(times['fit (default engine)']):.2f} s median)")
     print(f"  in-process fit < {1e3 * TARGET_INPROC:.0f} ms: {verdict(min(inproc) < TARGET_INPROC)} "
           f"({1e3 * min(inproc):.1f} ms best)")
+    if args.main:
+        main_wall = times["main command, dblcent (no LMS)"][0]
+        print(f"  main command without LMS <= 30 s (issue 15; 480 s before, 18 s with the 38-item example): "
+              f"{verdict(main_wall <= 30)} ({main_wall:.1f} s wall, "
+              f"{cpu['main command, dblcent (no LMS)'][0]:.1f} s CPU)")
     if not args.no_bootstrap:
         boot = times["fit --bootstrap 5000 --jobs 2"]
         print(f"  --bootstrap 5000 <= {TARGET_BOOT} s (10x faster than lavaan's quoted {LAVAAN_BOOT} s): "

@@ -14,7 +14,6 @@ ellipses, quadratic Bézier arrows and text, which SVG expresses directly with t
 from __future__ import annotations
 
 import math
-import re
 import textwrap
 import unicodedata
 from html import escape
@@ -389,23 +388,6 @@ def _label_svg(canvas: _Canvas, r: dict) -> str:
            f'rx="{_f(0.15 * SMALL_PT)}" fill="{COLORS["label_bg"]}" fill-opacity="0.95"/>')
     return (f'<g class="coefficient">{box}'
             f'{_text_svg(x, y, [text], SMALL_PT, COLORS["text"] if sig else "#555555", bold=sig)}</g>')
-
-
-def _inlineable(svg: str, title: str | None) -> str:
-    svg = re.sub(r"<\?xml[^>]*\?>\s*", "", svg)
-    svg = re.sub(r"<!DOCTYPE[^>]*>\s*", "", svg)
-    svg = re.sub(r"<!--.*?-->\s*", "", svg, flags=re.S)
-    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
-    # inline SVG in HTML needs no namespace declarations (and the report must not contain any URL)
-    svg = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", svg)
-    svg = svg.replace("xlink:href=", "href=")
-    # responsive: drop the fixed size, keep the viewBox
-    svg = re.sub(r'(<svg\b[^>]*?)\s+width="[^"]*"\s+height="[^"]*"', r"\1", svg, count=1)
-    attrs = 'class="path-diagram" role="img"'
-    if title:
-        attrs += f' aria-label="{escape(title)}"'
-    svg = svg.replace("<svg ", f"<svg {attrs} ", 1)
-    return svg.strip()
 
 
 __all__ = ["path_diagram_svg", "structure"]
