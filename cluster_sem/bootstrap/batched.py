@@ -55,7 +55,7 @@ class ModelCore:
     metric_inv: np.ndarray      # inverse of the full-sample expected Hessian of F_ML
     tol: float = 1e-9
     max_iter: int = 100
-    # semopy refit as the very last start: off by default (42-item example, B = 5000: it converged 1 of the
+    # semopy refit as the very last start: off by default (42-item example, B = 5000: it converged 2 of the
     # ~34 resamples left over, at ~0.5 s per attempt plus ~1.5 s to import semopy in every worker)
     semopy_fallback: bool = False
 
@@ -207,7 +207,7 @@ def _rescue(pt: ParTable, mm: MatrixModel, S: np.ndarray, todo: np.ndarray, thet
     finite optimum where the warm start runs off to a boundary at infinity; (3) only when ``data_of`` is
     given, a semopy refit as the very last resort (one at a time: ~0.5 s each plus ~1.5 s to import semopy
     once per process).  Measured on the 42-item example (B = 5000, seed 1; 52 resamples unconverged after
-    the batched fit): (1) converges 14, (2) 4 more (all from the simple start), semopy 1 more; on PolDem
+    the batched fit): (1) converges 14, (2) 4 more (all from the simple start), semopy 2 more; on PolDem
     resamples cold-started (tests/test_bootstrap_fallback.py) the simple start needs > 200 iterations
     where lavaan's default start converges, hence both.  Why not Fisher scoring, as before: one
     scoring iteration forms and solves the q × q expected information (~20 ms at q = 120), a BFGS
