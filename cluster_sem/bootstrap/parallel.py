@@ -94,10 +94,25 @@ def _dask_task(func, core, args: tuple, limit: bool):
     return func(core, *args)
 
 
+class _NoBar:
+    """Stand-in for a hidden bar: importing tqdm alone costs ~0.1 s of every bootstrap process."""
+
+    def __enter__(self) -> "_NoBar":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+
 def progress(total: int, quiet: bool, *, unit: str = "resample", desc: str = "bootstrap", initial: int = 0):
     """tqdm bar with ETA on stderr: only on a terminal, only after ~1 s, never when ``quiet``."""
-    from tqdm import tqdm
     show = not quiet and hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
+    if not show:
+        return _NoBar()
+    from tqdm import tqdm
     return tqdm(total=total, unit=unit, desc=desc, file=sys.stderr, disable=not show, delay=1.0,
                 dynamic_ncols=True, leave=False, initial=initial)
 

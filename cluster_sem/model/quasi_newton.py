@@ -40,14 +40,17 @@ def batched_ml(mm: MatrixModel, S: np.ndarray, start: np.ndarray, metric_inv: np
 def batched_quasi_newton(grad, R: int, start: np.ndarray, metric_inv: np.ndarray, *, tol: float,
                          max_iter: int) -> tuple[np.ndarray, np.ndarray, int]:
     """The engine of ``batched_ml`` for any batched objective: ``grad(theta[r, q], rows) -> (F[r], g[r, q])``
-    evaluates replicates ``rows``; the multigroup bootstrap (``bootstrap.groups``) passes its own."""
-    theta = np.repeat(start[None], R, axis=0)
+    evaluates replicates ``rows``; the multigroup bootstrap (``bootstrap.groups``) passes its own.
+    ``start`` (q,) and ``metric_inv`` (q, q) are shared by all replicates, or given per replicate as
+    (R, q) and (R, q, q) (the bootstrap fallback restarts failed replicates from their own start values)."""
+    per_rep = metric_inv.ndim == 3
+    theta = np.repeat(start[None], R, axis=0) if start.ndim == 1 else np.array(start, dtype=float)
     with np.errstate(all="ignore"):
         f, g = grad(theta, np.arange(R))
     converged = np.zeros(R, dtype=bool)
     ids = np.flatnonzero(np.isfinite(f) & np.all(np.isfinite(g), axis=1))
     th_w, f_w, g_w = theta[ids], f[ids], g[ids]
-    h_w = np.repeat(metric_inv[None], len(ids), axis=0)
+    h_w = metric_inv[ids].copy() if per_rep else np.repeat(metric_inv[None], len(ids), axis=0)
     it = 0
     for it in range(1, max_iter + 1):
         done = np.abs(g_w).max(axis=1) < tol
@@ -58,12 +61,12 @@ def batched_quasi_newton(grad, R: int, start: np.ndarray, metric_inv: np.ndarray
             ids, th_w, f_w, g_w, h_w = ids[keep], th_w[keep], f_w[keep], g_w[keep], h_w[keep]
         if not len(ids):
             break
-        d = -np.einsum("rij,rj->ri", h_w, g_w)
+        d = -(h_w @ g_w[:, :, None])[:, :, 0]          # batched matvec (matmul: ~1.6x einsum here)
         slope = np.einsum("ri,ri->r", g_w, d)
         bad = ~(slope < 0)                     # metric lost positive definiteness: restart it
         if bad.any():
-            h_w[bad] = metric_inv
-            d[bad] = -g_w[bad] @ metric_inv
+            h_w[bad] = metric_inv[ids[bad]] if per_rep else metric_inv
+            d[bad] = (-np.einsum("rij,rj->ri", h_w[bad], g_w[bad]) if per_rep else -g_w[bad] @ metric_inv)
             slope[bad] = np.einsum("ri,ri->r", g_w[bad], d[bad])
         gnorm = np.linalg.norm(g_w, axis=1)
         new_th, new_f, new_g = th_w.copy(), f_w.copy(), g_w.copy()
@@ -90,11 +93,11 @@ def batched_quasi_newton(grad, R: int, start: np.ndarray, metric_inv: np.ndarray
         sy = np.einsum("ri,ri->r", s, y)
         upd = sy > 1e-12 * np.linalg.norm(s, axis=1) * np.linalg.norm(y, axis=1)
         rho = np.where(upd, 1.0 / np.where(upd, sy, 1.0), 0.0)
-        hy = np.einsum("rij,rj->ri", h_w, y)
+        hy = (h_w @ y[:, :, None])[:, :, 0]
         c = rho + rho ** 2 * np.einsum("ri,ri->r", y, hy)
         rhy = rho[:, None] * hy
-        h_w += s[:, :, None] * (c[:, None] * s - rhy)[:, None, :]
-        h_w -= rhy[:, :, None] * s[:, None, :]
+        # both rank-one terms as one stacked (q × 2)(2 × q) product: one temporary instead of two
+        h_w += np.stack([s, -rhy], axis=2) @ np.stack([c[:, None] * s - rhy, s], axis=1)
         th_w, f_w, g_w = new_th, new_f, new_g
         if len(pending):                       # stalled: left (not converged) for the fallback
             keep = np.ones(len(ids), dtype=bool)

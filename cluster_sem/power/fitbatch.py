@@ -48,7 +48,7 @@ CI_METHODS = ("monte-carlo", "delta", "bootstrap")
 PRODUCT_ITER = 200   # batched iterations for the interaction (product-indicator) model, which has no
                      # one-at-a-time fallback: its ~50-variable refits cost seconds each; the replications it
                      # does not converge (a few % at n ≈ 128, improper solutions) are counted, not used
-FALLBACK_ITER = 200  # Fisher-scoring iterations per one-at-a-time refit start (a replication that needs more is
+FALLBACK_ITER = 200  # BFGS iterations per fallback stage (bootstrap.batched._rescue; a replication that needs more is
                      # counted as not converged: at small n such data sets are improper, not slow)
 
 

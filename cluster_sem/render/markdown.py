@@ -33,6 +33,9 @@ def environment():
     import jinja2
     return jinja2.Environment(
         loader=jinja2.PackageLoader("cluster_sem.render", "templates"), autoescape=False,
+        # compiled template cached per user in the temp dir, as the HTML one (render/html.py): compiling
+        # report.md.j2 was the largest single cost of a plain `fit` after the imports
+        bytecode_cache=jinja2.FileSystemBytecodeCache(),
         undefined=jinja2.StrictUndefined, finalize=md_escape, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True)
 

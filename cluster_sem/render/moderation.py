@@ -1,14 +1,12 @@
 """Report view of the ``moderation`` block: tables (formatted numbers) and the simple-slopes plot (SVG).
 
 Reads results.json only: the plotted lines come from ``moderation[].plot`` (computed in the model stage),
-the renderer only draws them.  The SVG keeps text as text (``svg.fonttype = none``) and every label is
-drawn with ``parse_math=False`` — construct labels are user data, a ``$`` in them must stay a ``$``.
+the renderer only draws them.  The SVG is written directly and keeps text as text, XML-escaped — construct
+labels are user data, a ``$`` in them must stay a ``$``.
 """
 from __future__ import annotations
 
-import io
-import logging
-import warnings
+import math
 
 from .labels import construct_label, hypothesis_text
 from .numbers import fmt, fmt_ci, fmt_p, stars
@@ -67,7 +65,9 @@ PHRASES = {
 }
 
 COLORS = ("#2b6cb0", "#444444", "#c05621")
-STYLES = ((0, (5, 3)), "-", (0, (1.5, 2)))
+DASHES = ("9,5.4", None, "2.7,3.6")     # matplotlib's (5, 3), solid and (1.5, 2) at 1.8 pt, as before
+WIDTH, HEIGHT = 432.0, 273.6           # pt: the former 6.0 × 3.8 in figure
+AXES = (51.84, 27.36, 241.92, 205.2)   # left, top, width, height in pt (the former axes [.12, .15, .56, .75])
 
 
 def _p_eq(p) -> str:
@@ -75,45 +75,75 @@ def _p_eq(p) -> str:
     return s if s.startswith("<") else f"= {s}"
 
 
-def simple_slopes_svg(rec: dict, doc: dict, lang: str) -> str:
-    """Three predicted lines (moderator at −1/0/+1 SD) as an inline-able SVG string."""
-    import matplotlib
-    from matplotlib.backends.backend_svg import FigureCanvasSVG
-    from matplotlib.figure import Figure
+def _ticks(lo: float, hi: float) -> tuple[float, float, list[float]]:
+    """Axis limits (5 % margins, as matplotlib's) and 'nice' tick values (steps 1, 2, 2.5, 5 × 10^k, ≤ 7)."""
+    span = (hi - lo) or 1.0
+    lo, hi = lo - 0.05 * span, hi + 0.05 * span
+    raw = (hi - lo) / 6
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    first = math.ceil(lo / step - 1e-9)
+    ticks = [round(k * step, 10) for k in range(first, int(math.floor(hi / step + 1e-9)) + 1)]
+    return lo, hi, ticks
 
-    from .diagram import _inlineable
+
+def _tick_labels(ticks: list[float]) -> list[str]:
+    """Tick labels with the decimals the step needs, all alike ("-0.5", "0.0", "0.5", as before)."""
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    digits = next(d for d in range(7) if abs(round(step, d) - step) < 1e-9 * max(1.0, abs(step)))
+    return [f"{v + 0.0:.{digits}f}" for v in ticks]
+
+
+def simple_slopes_svg(rec: dict, doc: dict, lang: str) -> str:
+    """Three predicted lines (moderator at −1/0/+1 SD) as an inline-able SVG string.
+
+    Written directly as SVG (no matplotlib, whose import alone cost ~1 s of a fit with interactions): axes
+    with ticks, the three lines, their names right of the axes, text kept as text and XML-escaped (construct
+    labels are user data — a ``$`` stays a ``$``)."""
+    from html import escape
+
+    from .diagram import FONT_FAMILY, _f
     ph = PHRASES[lang]
     focal, mod, out = (construct_label(doc, rec[k], lang) for k in ("focal", "moderator", "to"))
     plot = rec["plot"]
-    rc = {"svg.fonttype": "none", "svg.hashsalt": "cluster-sem", "svg.id": None, "font.family": "sans-serif",
-          "font.sans-serif": ["DejaVu Sans", "Arial", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei"],
-          "path.simplify": False, "axes.unicode_minus": False}
-    rc = {k: v for k, v in rc.items() if k in matplotlib.rcParams}
-    logger = logging.getLogger("matplotlib.font_manager")
-    level = logger.level
-    with matplotlib.rc_context(rc), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # CJK glyphs missing from DejaVu: the browser draws the text
-        logger.setLevel(logging.ERROR)
-        try:
-            fig = Figure(figsize=(6.0, 3.8))
-            FigureCanvasSVG(fig)
-            ax = fig.add_axes([0.12, 0.15, 0.56, 0.75])
-            names = (ph["low"].format(m=mod), ph["mean"].format(m=mod), ph["high"].format(m=mod))
-            for line, name, color, style in zip(plot["lines"], names, COLORS, STYLES):
-                ax.plot(plot["x"], line["y"], color=color, linestyle=style, lw=1.8)
-                ax.text(1.03, line["y"][1], name, transform=ax.get_yaxis_transform(), color=color,
-                        fontsize=8.5, va="center", parse_math=False)
-            ax.set_xlabel(ph["plot_x"].format(focal=focal), parse_math=False, fontsize=9)
-            ax.set_ylabel(ph["plot_y"].format(outcome=out), parse_math=False, fontsize=9)
-            ax.tick_params(labelsize=8)
-            for side in ("top", "right"):
-                ax.spines[side].set_visible(False)
-            buf = io.StringIO()
-            fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, transparent=True)
-        finally:
-            logger.setLevel(level)
+    left, top, w, h = AXES
+    x_lo, x_hi, x_ticks = _ticks(min(plot["x"]), max(plot["x"]))
+    ys = [y for line in plot["lines"] for y in line["y"]]
+    y_lo, y_hi, y_ticks = _ticks(min(ys), max(ys))
+
+    def X(v: float) -> float:
+        return left + (v - x_lo) / (x_hi - x_lo) * w
+
+    def Y(v: float) -> float:
+        return top + h - (v - y_lo) / (y_hi - y_lo) * h
+
+    def text(x, y, s, size, color="#111111", anchor="middle", extra=""):
+        return (f'<text x="{_f(x)}" y="{_f(y)}" font-size="{_f(size)}" fill="{color}" text-anchor="{anchor}" '
+                f'dominant-baseline="central"{extra}>{escape(s)}</text>')
+
     caption = ph["plot_caption"].format(focal=focal, outcome=out, moderator=mod)
-    return _inlineable(buf.getvalue(), caption).replace('class="path-diagram"', 'class="slopes-plot"', 1)
+    parts = [f'<svg class="slopes-plot" role="img" aria-label="{escape(caption)}" '
+             f'viewBox="0 0 {_f(WIDTH)} {_f(HEIGHT)}" version="1.1" font-family="{escape(FONT_FAMILY)}">',
+             f'<path d="M {_f(left)} {_f(top)} V {_f(top + h)} H {_f(left + w)}" fill="none" stroke="#000000" '
+             'stroke-width="0.8"/>']
+    for v, label in zip(x_ticks, _tick_labels(x_ticks)):
+        parts.append(f'<path d="M {_f(X(v))} {_f(top + h)} v 3.5" stroke="#000000" stroke-width="0.8"/>')
+        parts.append(text(X(v), top + h + 10, label, 8))
+    for v, label in zip(y_ticks, _tick_labels(y_ticks)):
+        parts.append(f'<path d="M {_f(left)} {_f(Y(v))} h -3.5" stroke="#000000" stroke-width="0.8"/>')
+        parts.append(text(left - 6, Y(v), label, 8, anchor="end"))
+    names = (ph["low"].format(m=mod), ph["mean"].format(m=mod), ph["high"].format(m=mod))
+    for line, name, color, dash in zip(plot["lines"], names, COLORS, DASHES):
+        pts = " L ".join(f"{_f(X(x))} {_f(Y(y))}" for x, y in zip(plot["x"], line["y"]))
+        dashes = f' stroke-dasharray="{dash}"' if dash else ""
+        parts.append(f'<path d="M {pts}" fill="none" stroke="{color}" stroke-width="1.8"{dashes}/>')
+        parts.append(text(left + 1.03 * w, Y(line["y"][1]), name, 8.5, color, anchor="start"))
+    parts.append(text(left + w / 2, top + h + 24, ph["plot_x"].format(focal=focal), 9))
+    ylab_x = left - 36
+    parts.append(text(ylab_x, top + h / 2, ph["plot_y"].format(outcome=out), 9,
+                      extra=f' transform="rotate(-90 {_f(ylab_x)} {_f(top + h / 2)})"'))
+    parts.append("</svg>")
+    return "\n".join(parts)
 
 
 def moderation_context(doc: dict, lang: str, *, with_svg: bool = True) -> dict:
