@@ -217,7 +217,7 @@ def assemble_groups(syntax: str, pt: ParTable, model: GroupModel, objective, sta
                     implied_covs=sigma, **extra)
 
 
-def _model_rows(pt: ParTable, g: int) -> list[int]:
+def _non_mean_rows(pt: ParTable, g: int) -> list[int]:
     """Positions in ``pt.params`` of group ``g``'s non-mean rows (the rows ``standardized`` returns)."""
     return [r for r, p in enumerate(pt.params) if p.group == g and p.op != "~1"]
 
@@ -231,7 +231,7 @@ def _estimates(pt: ParTable, model: GroupModel, theta: np.ndarray, stats: Sample
     std = np.empty(len(pt.params))
     for g, mm in enumerate(model.blocks):
         view = pt.group_view(g)
-        rows = _model_rows(pt, g)
+        rows = _non_mean_rows(pt, g)
         std[rows] = standardized(view, mm, theta, stats.cov[g])
         for r, p in zip(rows, view.params):
             est[r] = theta[p.free] if p.free >= 0 else (stats.cov[g][io[p.lhs], io[p.rhs]] if p.exo else p.value)
@@ -260,7 +260,7 @@ def _problems(pt: ParTable, model: GroupModel, theta: np.ndarray, stats: SampleS
     for g, mm in enumerate(model.blocks):
         where = f"group {stats.groups[g]}: " if len(model.blocks) > 1 else ""
         problems += [where + s for s in admissibility_problems(
-            pt.group_view(g), mm, theta, stats.cov[g], std[_model_rows(pt, g)], n=max(stats.ntotal, pt.n_free),
+            pt.group_view(g), mm, theta, stats.cov[g], std[_non_mean_rows(pt, g)], n=max(stats.ntotal, pt.n_free),
             converged=True, se_available=True)]
     # model-wide checks once (the per-group calls above only look at each group's matrices)
     problems = admissibility_problems(pt.group_view(0), model.blocks[0], theta, stats.cov[0], std[:0], n=stats.ntotal,
@@ -289,7 +289,7 @@ def _defined_rows(pt: ParTable, theta: np.ndarray, vcov: np.ndarray, std: np.nda
     dval = defined_values(pt, theta)
     jac = defined_gradient(pt, theta)
     dse = np.sqrt(np.einsum("ik,kl,il->i", jac, vcov, jac))
-    dstd = standardized_defined(pt.group_view(0), std[_model_rows(pt, 0)])
+    dstd = standardized_defined(pt.group_view(0), std[_non_mean_rows(pt, 0)])
     rows = []
     for row, v, s, st in zip(pt.defined, dval, dse, dstd):
         z = v / s if s > 0 else None
