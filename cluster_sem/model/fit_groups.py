@@ -198,20 +198,41 @@ def assemble_groups(syntax: str, pt: ParTable, model: GroupModel, objective, sta
     """SEs, standardized values, defined effects, test, fit indices and admissibility of a solution.
 
     ``labels``: lavaan's words for the fit (estimator, missing, information, ...) — ``ModelFit`` fields."""
-    from .fitted import PARAM_COLUMNS, ModelFit, _pvalue
+    from .fitted import PARAM_COLUMNS, ModelFit
     theta = sol.theta
     vcov = VCOV[vcov_name](objective, theta, stats)
     se_free = np.sqrt(np.diag(vcov))
     sigma, mu = model.implied(theta, stats.cov, stats.mean)
+    est, std = _estimates(pt, model, theta, stats, sigma)
+    problems = _problems(pt, model, theta, stats, std, sol.converged, se_free)
+    rows = _parameter_rows(pt, est, std, se_free, stats.groups) + _defined_rows(pt, theta, vcov, std)
+    table = pd.DataFrame(rows, columns=PARAM_COLUMNS + ["group"])
+    test, fit = _test_and_fit(test_name, pt, model, objective, stats, sol, sigma, mu)
+    extra = dict(labels or {})
+    if labels is not None:
+        extra["test_name"] = test.name
+    return ModelFit(syntax, pt, model.blocks[0], theta, vcov, stats.cov[0], sigma[0], stats.ntotal, table, fit,
+                    sol.converged, sol.iterations, tuple(problems), start_note,
+                    sample=stats, group_model=model, objective=objective, test=test, implied_mean=mu,
+                    implied_covs=sigma, **extra)
+
+
+def _non_mean_rows(pt: ParTable, g: int) -> list[int]:
+    """Positions in ``pt.params`` of group ``g``'s non-mean rows (the rows ``standardized`` returns)."""
+    return [r for r, p in enumerate(pt.params) if p.group == g and p.op != "~1"]
+
+
+def _estimates(pt: ParTable, model: GroupModel, theta: np.ndarray, stats: SampleStats,
+               sigma) -> tuple[np.ndarray, np.ndarray]:
+    """Estimate and standardized value of every row: free values from θ, fixed.x (co)variances and
+    means from the sample, other fixed rows their value; means standardized by the variable's SD."""
     io = {v: i for i, v in enumerate(model.ov)}
     est = np.empty(len(pt.params))
     std = np.empty(len(pt.params))
-    problems: list[str] = []
     for g, mm in enumerate(model.blocks):
         view = pt.group_view(g)
-        rows = [r for r, p in enumerate(pt.params) if p.group == g and p.op != "~1"]
-        std_g = standardized(view, mm, theta, stats.cov[g])
-        std[rows] = std_g
+        rows = _non_mean_rows(pt, g)
+        std[rows] = standardized(view, mm, theta, stats.cov[g])
         for r, p in zip(rows, view.params):
             est[r] = theta[p.free] if p.free >= 0 else (stats.cov[g][io[p.lhs], io[p.rhs]] if p.exo else p.value)
         lam, beta, psi, _ = (x[0] for x in mm.matrices(theta[None], stats.cov[g][None]))
@@ -229,36 +250,63 @@ def assemble_groups(syntax: str, pt: ParTable, model: GroupModel, objective, sta
                 est[r] = p.value
             sd = sd_ov[io[p.lhs]] if p.lhs in pt.variables.ov_ind else sd_eta[mm.eta.index(p.lhs)]
             std[r] = est[r] / sd
+    return est, std
+
+
+def _problems(pt: ParTable, model: GroupModel, theta: np.ndarray, stats: SampleStats, std: np.ndarray,
+              converged: bool, se_free: np.ndarray) -> list[str]:
+    """Admissibility: model-wide checks once, then each group's matrices (prefixed by the group name)."""
+    problems: list[str] = []
+    for g, mm in enumerate(model.blocks):
         where = f"group {stats.groups[g]}: " if len(model.blocks) > 1 else ""
         problems += [where + s for s in admissibility_problems(
-            view, mm, theta, stats.cov[g], std_g, n=max(stats.ntotal, pt.n_free), converged=True,
-            se_available=True)]
+            pt.group_view(g), mm, theta, stats.cov[g], std[_non_mean_rows(pt, g)], n=max(stats.ntotal, pt.n_free),
+            converged=True, se_available=True)]
     # model-wide checks once (the per-group calls above only look at each group's matrices)
     problems = admissibility_problems(pt.group_view(0), model.blocks[0], theta, stats.cov[0], std[:0], n=stats.ntotal,
-                                      converged=sol.converged, se_available=bool(np.all(np.isfinite(se_free))),
+                                      converged=converged, se_available=bool(np.all(np.isfinite(se_free))),
                                       matrices=False) + problems
-    problems = list(dict.fromkeys(problems))
+    return list(dict.fromkeys(problems))
+
+
+def _parameter_rows(pt: ParTable, est: np.ndarray, std: np.ndarray, se_free: np.ndarray,
+                    groups: Sequence[str]) -> list[list]:
+    """One row per parameter: estimate, SE (0 when fixed), z and p (none when fixed), std, group."""
+    from .fitted import _pvalue
     rows = []
     for r, p in enumerate(pt.params):
         se = float(se_free[p.free]) if p.free >= 0 else 0.0
         z = est[r] / se if p.free >= 0 and se > 0 else None
-        rows.append([p.lhs, p.op, p.rhs, p.label, float(est[r]), se, z, _pvalue(z), float(std[r]),
-                     stats.groups[p.group]])
-    if pt.defined:
-        dval = defined_values(pt, theta)
-        jac = defined_gradient(pt, theta)
-        dse = np.sqrt(np.einsum("ik,kl,il->i", jac, vcov, jac))
-        dstd = standardized_defined(pt.group_view(0), std[[r for r, p in enumerate(pt.params)
-                                                              if p.group == 0 and p.op != "~1"]])
-        for row, v, s, st in zip(pt.defined, dval, dse, dstd):
-            z = v / s if s > 0 else None
-            rows.append([row.lhs, ":=", row.rhs, row.lhs, float(v), float(s), z, _pvalue(z), float(st), ""])
-    table = pd.DataFrame(rows, columns=PARAM_COLUMNS + ["group"])
+        rows.append([p.lhs, p.op, p.rhs, p.label, float(est[r]), se, z, _pvalue(z), float(std[r]), groups[p.group]])
+    return rows
+
+
+def _defined_rows(pt: ParTable, theta: np.ndarray, vcov: np.ndarray, std: np.ndarray) -> list[list]:
+    """``:=`` rows: value, delta-method SE and the value from group 1's standardized parameters."""
+    from .fitted import _pvalue
+    if not pt.defined:
+        return []
+    dval = defined_values(pt, theta)
+    jac = defined_gradient(pt, theta)
+    dse = np.sqrt(np.einsum("ik,kl,il->i", jac, vcov, jac))
+    dstd = standardized_defined(pt.group_view(0), std[_non_mean_rows(pt, 0)])
+    rows = []
+    for row, v, s, st in zip(pt.defined, dval, dse, dstd):
+        z = v / s if s > 0 else None
+        rows.append([row.lhs, ":=", row.rhs, row.lhs, float(v), float(s), z, _pvalue(z), float(st), ""])
+    return rows
+
+
+def _test_and_fit(test_name: str, pt: ParTable, model: GroupModel, objective, stats: SampleStats,
+                  sol: MLSolution, sigma, mu):
+    """The model test (robust tests also need θ̂ and the objective's casewise scores) and the fit indices
+    (the objective's own, e.g. FIML's, else the complete-data multigroup ones)."""
     test_fn = TESTS[test_name]
-    if getattr(test_fn, "needs_solution", False):    # robust tests need θ̂ and the objective (casewise scores)
-        test = test_fn(sol.fmin, stats, model, theta=theta, objective=objective)
+    if getattr(test_fn, "needs_solution", False):
+        test = test_fn(sol.fmin, stats, model, theta=sol.theta, objective=objective)
     else:
         test = test_fn(sol.fmin, stats, model)
+    io = {v: i for i, v in enumerate(model.ov)}
     x_index = [io[v] for v in pt.variables.ov_x]
     if getattr(objective, "name", "") in FIT_MEASURES:
         fit = FIT_MEASURES[objective.name](test=test, stats=stats, sigma=sigma, mu=mu, n_free=pt.n_free,
@@ -266,13 +314,7 @@ def assemble_groups(syntax: str, pt: ParTable, model: GroupModel, objective, sta
     else:
         fit = fit_measures_groups(test=test, S=stats.cov, M=stats.mean, sigma=sigma, mu=mu, n=stats.n,
                                   n_free=pt.n_free, x_index=x_index, meanstructure=pt.meanstructure)
-    extra = dict(labels or {})
-    if labels is not None:
-        extra["test_name"] = test.name
-    return ModelFit(syntax, pt, model.blocks[0], theta, vcov, stats.cov[0], sigma[0], stats.ntotal, table, fit,
-                    sol.converged, sol.iterations, tuple(problems), start_note,
-                    sample=stats, group_model=model, objective=objective, test=test, implied_mean=mu,
-                    implied_covs=sigma, **extra)
+    return test, fit
 
 
 def _register_mlr() -> None:

@@ -59,31 +59,15 @@ def build_group_partable(syntax: str, groups: Sequence[str], *, group_equal: Ite
     ``fixed_lv_means``: latents whose means stay 0 in every group even under scalar invariance (the
     dimensions of a second-order construct, whose means run through the second-order mean; lavaan would
     free them too and leave the model unidentified)."""
-    equal = set(group_equal)
-    unknown = equal - set(GROUP_EQUAL)
-    if unknown:
-        raise FitError(f"group_equal: unknown set(s) {', '.join(sorted(unknown))}. "
-                       f"Fix: use {', '.join(GROUP_EQUAL)}")
+    equal = checked_group_equal(group_equal, GROUP_EQUAL)
     partial, forced = set(group_partial), set(equal_rows)
     base = build_partable(syntax)
+    _check_named_rows(base, partial | forced)
     var = base.variables
-    lv, ov_x = set(var.lv), set(var.ov_x)
-    ov_nox = {v for v in var.ov if v not in ov_x}
-    known = {row_key(p) for p in base.params} | {f"{v}~1" for v in list(var.ov) + list(var.lv)}
-    for key in sorted((partial | forced) - known):
-        raise FitError(f"'{key}' is not a parameter of the model. Fix: write it as lhs op rhs, e.g. CE=~ce3 or ce3~1")
-
-    template = list(base.params)
-    if meanstructure:
-        for v in var.ov:
-            if v in ov_x:
-                template.append(Param(v, "~1", "", free=-1, value=None, user=False, exo=True))
-            else:
-                template.append(Param(v, "~1", "", free=0, user=False))
-        for f in var.lv:
-            template.append(Param(f, "~1", "", free=-1, value=0.0, user=False))
+    lv, ov_nox = set(var.lv), {v for v in var.ov if v not in set(var.ov_x)}
     free_means = "intercepts" in equal and "means" not in equal
     keep_fixed = set(fixed_lv_means)
+    template = _template(base, meanstructure)
 
     rows: list[Param] = []
     index: dict[str, int] = {}      # equality key → free index
@@ -98,10 +82,7 @@ def build_group_partable(syntax: str, groups: Sequence[str], *, group_equal: Ite
             if not free:
                 rows.append(Param(p.lhs, p.op, p.rhs, p.label, -1, value, p.user, p.exo, g))
                 continue
-            key = f"label:{p.label}" if p.label else None
-            if key is None and ((_flagged(p, equal, lv, ov_nox) and row_key(p) not in partial)
-                                or row_key(p) in forced):
-                key = f"row:{row_key(p)}"
+            key = _equality_key(p, equal, lv, ov_nox, partial, forced)
             if key is not None and key in index:
                 idx = index[key]
             else:
@@ -114,6 +95,52 @@ def build_group_partable(syntax: str, groups: Sequence[str], *, group_equal: Ite
             n_unco += 1
     return ParTable(tuple(rows), base.defined, var, n_free, tuple(free_labels), tuple(groups), meanstructure,
                     n_unco)
+
+
+def checked_group_equal(group_equal: Iterable[str], allowed: Sequence[str]) -> set[str]:
+    """``group_equal`` as a set, each name one of ``allowed`` (else FitError naming the fix)."""
+    equal = set(group_equal)
+    unknown = equal - set(allowed)
+    if unknown:
+        raise FitError(f"group_equal: unknown set(s) {', '.join(sorted(unknown))}. "
+                       f"Fix: use {', '.join(allowed)}")
+    return equal
+
+
+def _check_named_rows(base: ParTable, keys: set[str]) -> None:
+    """Rows named in ``group_partial``/``equal_rows`` must be parameters of the model (or a mean)."""
+    var = base.variables
+    known = {row_key(p) for p in base.params} | {f"{v}~1" for v in list(var.ov) + list(var.lv)}
+    for key in sorted(keys - known):
+        raise FitError(f"'{key}' is not a parameter of the model. Fix: write it as lhs op rhs, e.g. CE=~ce3 or ce3~1")
+
+
+def _template(base: ParTable, meanstructure: bool) -> list[Param]:
+    """One group's rows: the single-group table plus, with a mean structure, item intercepts (free;
+    fixed.x means of covariates) and latent means (fixed at 0)."""
+    var = base.variables
+    ov_x = set(var.ov_x)
+    template = list(base.params)
+    if meanstructure:
+        for v in var.ov:
+            if v in ov_x:
+                template.append(Param(v, "~1", "", free=-1, value=None, user=False, exo=True))
+            else:
+                template.append(Param(v, "~1", "", free=0, user=False))
+        for f in var.lv:
+            template.append(Param(f, "~1", "", free=-1, value=0.0, user=False))
+    return template
+
+
+def _equality_key(p: Param, equal: set[str], lv: set[str], ov_nox: set[str], partial: set[str],
+                  forced: set[str]) -> str | None:
+    """Free rows with the same key share one parameter across groups: a label, or the row itself when
+    its kind is in ``group_equal`` (and not released) or it is named in ``equal_rows``; None: free alone."""
+    if p.label:
+        return f"label:{p.label}"
+    if (_flagged(p, equal, lv, ov_nox) and row_key(p) not in partial) or row_key(p) in forced:
+        return f"row:{row_key(p)}"
+    return None
 
 
 def equality_constraints(pt: ParTable) -> tuple[np.ndarray, list[tuple[Param, Param]]]:

@@ -182,72 +182,95 @@ def fit_batched(pt: ParTable, mm: MatrixModel, data: list[np.ndarray], start: np
     return Fitted(theta, vcov, se, converged, admissible & converged, fallback & converged)
 
 
+@dataclass(frozen=True)
+class _Tests:
+    """Per replication × effect arrays a chunk fills: estimate, SE, significant, CI covers the population."""
+
+    est: np.ndarray
+    se: np.ndarray
+    sig: np.ndarray
+    cov: np.ndarray
+
+    @classmethod
+    def empty(cls, b: int, e: int) -> "_Tests":
+        return cls(np.full((b, e), np.nan), np.full((b, e), np.nan), np.zeros((b, e), dtype=bool),
+                   np.zeros((b, e), dtype=bool))
+
+
 def fit_chunk(core: PowerCore, n: int, start: int, stop: int) -> ChunkResult:
     """Draw, fit and test replications start..stop−1 of sample size n."""
-    pt = core.partable
     reps = np.arange(start, stop)
     data = [draw_replication(core.sampler, core.columns, n, core.seed, r,
-                           keep_missing=core.casewise is not None and core.casewise.missing == "fiml")
+                             keep_missing=core.casewise is not None and core.casewise.missing == "fiml")
             for r in reps]
     n_used = np.array([len(x) for x in data])
     if core.casewise is None:
-        linear = fit_batched(pt, core.matrix_model, data, core.theta_pop, core.metric_inv)
+        linear = fit_batched(core.partable, core.matrix_model, data, core.theta_pop, core.metric_inv)
     else:
         linear = core.casewise.fit(data)
     converged = linear.converged.copy()
-    b, E = len(reps), len(core.effects)
-    est = np.full((b, E), np.nan)
-    se = np.full((b, E), np.nan)
-    sig = np.zeros((b, E), dtype=bool)
-    cov = np.zeros((b, E), dtype=bool)
+    out = _Tests.empty(len(reps), len(core.effects))
+    z = (stats.norm.ppf(1 - core.alpha / 2), stats.norm.ppf(0.975))
     ok = np.flatnonzero(converged)
-    th, vcov, se_free = linear.theta[ok], linear.vcov[ok], linear.se[ok]
-    z_crit = stats.norm.ppf(1 - core.alpha / 2)
-    z95 = stats.norm.ppf(0.975)
     if len(ok):
-        paths = [(e, eff) for e, eff in enumerate(core.effects) if eff.kind == "path"]
-        for e, eff in paths:
-            est[ok, e], se[ok, e] = th[:, eff.index], se_free[:, eff.index]
-        indirect = [(e, eff) for e, eff in enumerate(core.effects) if eff.kind == "indirect"]
-        if indirect:
-            dval = defined_values(pt, th)
-            jac = defined_gradient(pt, th)                                   # (b, d, q)
-            dse = np.sqrt(np.einsum("rdk,rkl,rdl->rd", jac, vcov, jac))
-            for e, eff in indirect:
-                est[ok, e], se[ok, e] = dval[:, eff.index], dse[:, eff.index]
-        for e, eff in paths + ([] if core.ci == "monte-carlo" else indirect):
-            sig[ok, e], cov[ok, e] = _wald(est[ok, e], se[ok, e], eff, z_crit, z95)
-        if indirect and core.ci == "bootstrap":
-            which = [eff.index for _, eff in indirect]
-            hinv = vcov * n_used[ok][:, None, None] / 2.0          # inverse expected Hessian = N·vcov/2
-            ci = _boot_intervals(core, n, reps[ok], [data[i] for i in ok], th, hinv, which,
-                                 [1 - core.alpha, 0.95])
-            for k, (e, eff) in enumerate(indirect):
-                sig[ok, e] = _directional(ci[0, 0, :, k], ci[0, 1, :, k], eff.direction)
-                cov[ok, e] = (ci[1, 0, :, k] <= eff.population) & (eff.population <= ci[1, 1, :, k])
-        if indirect and core.ci == "monte-carlo":
-            which = [eff.index for _, eff in indirect]
-            q = _mc_intervals(core, n, reps[ok], th, vcov, which,
-                              [core.alpha / 2, 1 - core.alpha / 2, 0.025, 0.975])
-            for k, (e, eff) in enumerate(indirect):
-                sig[ok, e] = _directional(q[0][:, k], q[1][:, k], eff.direction)
-                cov[ok, e] = (q[2][:, k] <= eff.population) & (eff.population <= q[3][:, k])
-    p_conv, p_adm = np.zeros(b, dtype=bool), np.zeros(b, dtype=bool)
-    pm = core.products
-    if pm is not None:
-        pdata = [pm.data(x) for x in data]
-        product = fit_batched(pm.partable, pm.matrix_model, pdata, pm.theta_pop, pm.metric_inv,
-                              max_iter=PRODUCT_ITER, fallback_max_iter=0)
-        p_conv, p_adm = product.converged, product.admissible
-        okp = np.flatnonzero(p_conv)
-        for e, eff in enumerate(core.effects):
-            if eff.kind == "interaction" and len(okp):
-                est[okp, e] = product.theta[okp, eff.index]
-                se[okp, e] = [robust_se(pm.matrix_model, product.theta[r], pdata[r], product.vcov[r], eff.index)
-                              for r in okp]
-                sig[okp, e], cov[okp, e] = _wald(est[okp, e], se[okp, e], eff, z_crit, z95)
-    return ChunkResult(n, start, est, se, sig, cov, converged, linear.admissible & converged,
+        _test_linear_effects(core, n, reps, data, n_used, linear, ok, out, z)
+    p_conv, p_adm = np.zeros(len(reps), dtype=bool), np.zeros(len(reps), dtype=bool)
+    if core.products is not None:
+        p_conv, p_adm = _test_interactions(core, data, out, z)
+    return ChunkResult(n, start, out.est, out.se, out.sig, out.cov, converged, linear.admissible & converged,
                        linear.fallback & converged, n_used, p_conv, p_adm)
+
+
+def _test_linear_effects(core: PowerCore, n: int, reps: np.ndarray, data: list[np.ndarray], n_used: np.ndarray,
+                         linear: "Fitted", ok: np.ndarray, out: _Tests, z: tuple[float, float]) -> None:
+    """Paths and indirect effects of the converged replications ``ok``: estimates, SEs (delta method for
+    indirect effects), then Wald tests, or the Monte Carlo / bootstrap intervals for indirect effects."""
+    th, vcov, se_free = linear.theta[ok], linear.vcov[ok], linear.se[ok]
+    paths = [(e, eff) for e, eff in enumerate(core.effects) if eff.kind == "path"]
+    for e, eff in paths:
+        out.est[ok, e], out.se[ok, e] = th[:, eff.index], se_free[:, eff.index]
+    indirect = [(e, eff) for e, eff in enumerate(core.effects) if eff.kind == "indirect"]
+    if indirect:
+        dval = defined_values(core.partable, th)
+        jac = defined_gradient(core.partable, th)                        # (b, d, q)
+        dse = np.sqrt(np.einsum("rdk,rkl,rdl->rd", jac, vcov, jac))
+        for e, eff in indirect:
+            out.est[ok, e], out.se[ok, e] = dval[:, eff.index], dse[:, eff.index]
+    for e, eff in paths + ([] if core.ci == "monte-carlo" else indirect):
+        out.sig[ok, e], out.cov[ok, e] = _wald(out.est[ok, e], out.se[ok, e], eff, *z)
+    if indirect and core.ci == "bootstrap":
+        which = [eff.index for _, eff in indirect]
+        hinv = vcov * n_used[ok][:, None, None] / 2.0          # inverse expected Hessian = N·vcov/2
+        ci = _boot_intervals(core, n, reps[ok], [data[i] for i in ok], th, hinv, which,
+                             [1 - core.alpha, 0.95])
+        for k, (e, eff) in enumerate(indirect):
+            out.sig[ok, e] = _directional(ci[0, 0, :, k], ci[0, 1, :, k], eff.direction)
+            out.cov[ok, e] = (ci[1, 0, :, k] <= eff.population) & (eff.population <= ci[1, 1, :, k])
+    if indirect and core.ci == "monte-carlo":
+        which = [eff.index for _, eff in indirect]
+        q = _mc_intervals(core, n, reps[ok], th, vcov, which,
+                          [core.alpha / 2, 1 - core.alpha / 2, 0.025, 0.975])
+        for k, (e, eff) in enumerate(indirect):
+            out.sig[ok, e] = _directional(q[0][:, k], q[1][:, k], eff.direction)
+            out.cov[ok, e] = (q[2][:, k] <= eff.population) & (eff.population <= q[3][:, k])
+
+
+def _test_interactions(core: PowerCore, data: list[np.ndarray], out: _Tests,
+                       z: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Fit the product-indicator model to every replication; Wald-test each interaction with its sandwich
+    SE where that model converged.  Returns (converged, admissible) of the product model."""
+    pm = core.products
+    pdata = [pm.data(x) for x in data]
+    product = fit_batched(pm.partable, pm.matrix_model, pdata, pm.theta_pop, pm.metric_inv,
+                          max_iter=PRODUCT_ITER, fallback_max_iter=0)
+    okp = np.flatnonzero(product.converged)
+    for e, eff in enumerate(core.effects):
+        if eff.kind == "interaction" and len(okp):
+            out.est[okp, e] = product.theta[okp, eff.index]
+            out.se[okp, e] = [robust_se(pm.matrix_model, product.theta[r], pdata[r], product.vcov[r], eff.index)
+                              for r in okp]
+            out.sig[okp, e], out.cov[okp, e] = _wald(out.est[okp, e], out.se[okp, e], eff, *z)
+    return product.converged, product.admissible
 
 
 def _wald(x: np.ndarray, s: np.ndarray, eff: Effect, z_crit: float, z95: float) -> tuple[np.ndarray, np.ndarray]:

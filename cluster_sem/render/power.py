@@ -100,52 +100,14 @@ def view(doc: dict, lang: str = "en") -> dict:
     """Everything the three renderers print, as strings, in display order."""
     check_lang(lang)
     t = _t(lang)
-    sizes = doc["sizes"]
-    ns = [s["n"] for s in sizes]
+    ns = [s["n"] for s in doc["sizes"]]
     largest = max(ns)
     target = fmt_unit(doc["target"], 2)
-    effects = doc["effects"]
-    per_effect = []
-    for k, e in enumerate(effects):
-        rows = [s["effects"][k] for s in sizes]
-        per_effect.append({
-            "name": e["name"], "label": _label(doc, e["name"], lang), "kind": t(e["kind"]),
-            "direction": t({1: "dir_pos", -1: "dir_neg"}.get(e.get("direction"), "dir_two")),
-            "hypothesis": e.get("hypothesis") or "", "population": fmt(e["population"]),
-            "population_std": fmt(e["population_std"]),
-            "power": [fmt(r["power"]) for r in rows], "raw_power": [r["power"] for r in rows],
-            "min_n": ("—" if e.get("null")
-                      else _needed(doc["min_n"].get(e["name"]), largest, t, min(ns))),
-        })
-    groups: dict[str, list] = {}
-    for e, pe in zip(effects, per_effect):
-        if e.get("hypothesis") and not e.get("null"):
-            groups.setdefault(e["hypothesis"], []).append(e["name"])
-    by_h = []
-    for h, names in groups.items():
-        need = [doc["min_n"].get(nm) for nm in names]
-        value = None if any(v is None for v in need) else max(need)
-        by_h.append({"hypothesis": h, "text": _label(doc, h, lang), "effects": ", ".join(names),
-                     "needed": _needed(value, largest, t, min(ns))})
-    all_need = [doc["min_n"].get(nm) for names in groups.values() for nm in names]
-    overall = None if not all_need or any(v is None for v in all_need) else max(all_need)
+    by_h, overall = _by_hypothesis(doc, lang, t)
     q = doc["model"]["n_parameters"]
-    tables = []
-    for s in sizes:
-        rows = []
-        for e, r in zip(effects, s["effects"]):
-            rows.append([e["name"], t(e["kind"]), fmt(r["population"]), fmt(r["power"]), fmt(r["power_mc_se"]),
-                         fmt(r["mean_est"]), fmt(r["bias"]), fmt(r["relative_bias"]), fmt(r["sd_est"]),
-                         fmt(r["mean_se"]), fmt(r["coverage"])])
-        counts = (f"{t('reps')} {s['reps']}, {t('converged')} {s['converged']}, "
-                  f"{t('inadmissible')} {s['inadmissible']}, {t('dropped')} {s['dropped']}")
-        if s.get("interaction_model"):
-            counts += "; " + t("int_counts", c=s["interaction_model"]["converged"],
-                               i=s["interaction_model"]["inadmissible"])
-        tables.append({"n": s["n"], "caption": t("per_n", n=s["n"]), "rows": rows, "counts": counts})
     return {
         "t": t, "lang": lang, "title": f"{_label(doc, '__title__', lang)} — {t('title')}",
-        "ns": ns, "target": target, "per_effect": per_effect, "by_hypothesis": by_h,
+        "ns": ns, "target": target, "per_effect": _per_effect(doc, lang, t), "by_hypothesis": by_h,
         "answer": t("answer", n=overall, t=target) if overall is not None else t("answer_beyond", n=largest, t=target),
         "rules": [[t("rule_200"), "200"], [t("rule_10", q=q), str(10 * q)], [t("rule_5"), str(5 * q)],
                   [t("min_n", t=target), _needed(overall, largest, t, min(ns))]],
@@ -153,10 +115,63 @@ def view(doc: dict, lang: str = "en") -> dict:
                       target=target, ci=doc["ci_method"].replace("_", " "), pv=doc["settings"]["population_values"])
         + " " + _estimation(doc, t),
         "rmsea": [[str(r["n"]), fmt(r["power"])] for r in doc["rmsea_power"]],
-        "tables": tables,
+        "tables": [_size_table(doc, s, t) for s in doc["sizes"]],
         "header": [t("effect"), t("kind"), t("pop"), t("power"), t("mc_se"), t("mean_est"), t("bias"),
                    t("rel_bias"), t("sd_est"), t("mean_se"), t("coverage")],
     }
+
+
+def _per_effect(doc: dict, lang: str, t) -> list[dict]:
+    """One summary per effect: what it is, its population value, power at each n, the n it needs."""
+    sizes = doc["sizes"]
+    ns = [s["n"] for s in sizes]
+    out = []
+    for k, e in enumerate(doc["effects"]):
+        rows = [s["effects"][k] for s in sizes]
+        out.append({
+            "name": e["name"], "label": _label(doc, e["name"], lang), "kind": t(e["kind"]),
+            "direction": t({1: "dir_pos", -1: "dir_neg"}.get(e.get("direction"), "dir_two")),
+            "hypothesis": e.get("hypothesis") or "", "population": fmt(e["population"]),
+            "population_std": fmt(e["population_std"]),
+            "power": [fmt(r["power"]) for r in rows], "raw_power": [r["power"] for r in rows],
+            "min_n": ("—" if e.get("null")
+                      else _needed(doc["min_n"].get(e["name"]), max(ns), t, min(ns))),
+        })
+    return out
+
+
+def _by_hypothesis(doc: dict, lang: str, t) -> tuple[list[dict], int | None]:
+    """The n each hypothesis needs (the largest of its non-null effects' needs; none if one is never
+    reached) and the n the whole study needs (None: beyond the largest n tried)."""
+    ns = [s["n"] for s in doc["sizes"]]
+    groups: dict[str, list] = {}
+    for e in doc["effects"]:
+        if e.get("hypothesis") and not e.get("null"):
+            groups.setdefault(e["hypothesis"], []).append(e["name"])
+    by_h = []
+    for h, names in groups.items():
+        need = [doc["min_n"].get(nm) for nm in names]
+        value = None if any(v is None for v in need) else max(need)
+        by_h.append({"hypothesis": h, "text": _label(doc, h, lang), "effects": ", ".join(names),
+                     "needed": _needed(value, max(ns), t, min(ns))})
+    all_need = [doc["min_n"].get(nm) for names in groups.values() for nm in names]
+    overall = None if not all_need or any(v is None for v in all_need) else max(all_need)
+    return by_h, overall
+
+
+def _size_table(doc: dict, s: dict, t) -> dict:
+    """The per-effect simulation summary at one sample size, with its replication counts."""
+    rows = []
+    for e, r in zip(doc["effects"], s["effects"]):
+        rows.append([e["name"], t(e["kind"]), fmt(r["population"]), fmt(r["power"]), fmt(r["power_mc_se"]),
+                     fmt(r["mean_est"]), fmt(r["bias"]), fmt(r["relative_bias"]), fmt(r["sd_est"]),
+                     fmt(r["mean_se"]), fmt(r["coverage"])])
+    counts = (f"{t('reps')} {s['reps']}, {t('converged')} {s['converged']}, "
+              f"{t('inadmissible')} {s['inadmissible']}, {t('dropped')} {s['dropped']}")
+    if s.get("interaction_model"):
+        counts += "; " + t("int_counts", c=s["interaction_model"]["converged"],
+                           i=s["interaction_model"]["inadmissible"])
+    return {"n": s["n"], "caption": t("per_n", n=s["n"]), "rows": rows, "counts": counts}
 
 
 def _estimation(doc: dict, t) -> str:

@@ -73,6 +73,7 @@ def _scale_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
 
 
 def _construct_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
+    """Names, items and dimensions of every construct, then dimensions shared by second-order constructs."""
     P: list[str] = []
     W: list[str] = []
     constructs, first = spec.constructs, spec.first_order
@@ -84,52 +85,77 @@ def _construct_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
         key = f"constructs.{name}"
         if not _IDENT.match(name):
             P.append(Problem(src, key, f"'{name}' is not a valid construct name", _IDENT_FIX))
-        if c.items is not None and c.dimensions is not None:
-            P.append(Problem(src, key, "has both 'items' and 'dimensions'",
-                             "keep 'items' (first-order) or 'dimensions' (second-order), not both"))
-            continue
-        if c.items is None and c.dimensions is None:
-            P.append(Problem(src, key, "has neither 'items' nor 'dimensions'",
-                             "list its items (or its dimensions for a second-order construct)"))
+        if not _has_one_kind(P, src, key, c):
             continue
         if c.items is not None:
-            few = Problem(src, f"{key}.items", f"{len(c.items)} item(s); a construct needs at least 3 (2 with a "
-                          "warning)", "add items, or use the single column as a control")
-            two = Problem(src, f"{key}.items", "only 2 items; the construct is identified only through its "
-                          "correlations with other constructs", "add a third item if the questionnaire has one")
-            _count_problems(P, W, few, two, len(c.items))
-            for i, it in enumerate(c.items):
-                ikey = f"{key}.items[{i}].id"
-                if not _IDENT.match(it.id):
-                    P.append(Problem(src, ikey, f"'{it.id}' is not a valid item id",
-                                     f"{_IDENT_FIX}; rename the data column too"))
-                if it.id in seen_items:
-                    where = "this construct" if seen_items[it.id] == name else f"construct {seen_items[it.id]}"
-                    P.append(Problem(src, ikey, f"item '{it.id}' is already used in {where}",
-                                     "an item measures one construct; rename or remove one"))
-                seen_items.setdefault(it.id, name)
-                if it.id in constructs:
-                    P.append(Problem(src, ikey, f"'{it.id}' is also a construct name",
-                                     "rename the item or the construct"))
+            _item_problems(P, W, src, key, name, c.items, constructs, seen_items)
         if c.dimensions is not None:
-            _count_problems(P, W, Problem(src, f"{key}.dimensions", f"{len(c.dimensions)} dimension(s); a "
-                                          "second-order construct needs at least 2 (3 to be identified on its own)",
-                                          "add dimensions or use the construct as first-order"),
-                            Problem(src, f"{key}.dimensions", "only 2 dimensions; the second-order construct is "
-                                    "under-identified without constraints and is identified only through its "
-                                    "structural paths", "add a third dimension if the theory has one"),
-                            len(c.dimensions))
-            for i, d in enumerate(c.dimensions):
-                if d not in constructs:
-                    P.append(Problem(src, f"{key}.dimensions[{i}]",
-                                     f"unknown construct '{d}'{_suggest(d, constructs)}",
-                                     "name a first-order construct defined under 'constructs'"))
-                elif d not in first:
-                    P.append(Problem(src, f"{key}.dimensions[{i}]", f"'{d}' is itself second-order",
-                                     "dimensions must be first-order constructs (measured by items)"))
-                if c.dimensions.index(d) != i:
-                    P.append(Problem(src, f"{key}.dimensions[{i}]", f"'{d}' is listed twice",
-                                     "list each dimension once"))
+            _dimension_problems(P, W, src, key, c.dimensions, constructs, first)
+    _shared_dimension_problems(P, spec, src)
+    return P, W
+
+
+def _has_one_kind(P: list, src: str, key: str, c) -> bool:
+    """A construct is first-order (items) or second-order (dimensions): exactly one of the two."""
+    if c.items is not None and c.dimensions is not None:
+        P.append(Problem(src, key, "has both 'items' and 'dimensions'",
+                         "keep 'items' (first-order) or 'dimensions' (second-order), not both"))
+        return False
+    if c.items is None and c.dimensions is None:
+        P.append(Problem(src, key, "has neither 'items' nor 'dimensions'",
+                         "list its items (or its dimensions for a second-order construct)"))
+        return False
+    return True
+
+
+def _item_problems(P: list, W: list, src: str, key: str, name: str, items, constructs,
+                   seen_items: dict[str, str]) -> None:
+    """Item count, item ids, an item measuring two constructs (``seen_items``: item → first construct),
+    an item named like a construct."""
+    few = Problem(src, f"{key}.items", f"{len(items)} item(s); a construct needs at least 3 (2 with a "
+                  "warning)", "add items, or use the single column as a control")
+    two = Problem(src, f"{key}.items", "only 2 items; the construct is identified only through its "
+                  "correlations with other constructs", "add a third item if the questionnaire has one")
+    _count_problems(P, W, few, two, len(items))
+    for i, it in enumerate(items):
+        ikey = f"{key}.items[{i}].id"
+        if not _IDENT.match(it.id):
+            P.append(Problem(src, ikey, f"'{it.id}' is not a valid item id",
+                             f"{_IDENT_FIX}; rename the data column too"))
+        if it.id in seen_items:
+            where = "this construct" if seen_items[it.id] == name else f"construct {seen_items[it.id]}"
+            P.append(Problem(src, ikey, f"item '{it.id}' is already used in {where}",
+                             "an item measures one construct; rename or remove one"))
+        seen_items.setdefault(it.id, name)
+        if it.id in constructs:
+            P.append(Problem(src, ikey, f"'{it.id}' is also a construct name",
+                             "rename the item or the construct"))
+
+
+def _dimension_problems(P: list, W: list, src: str, key: str, dimensions, constructs, first) -> None:
+    """Dimension count; each dimension a known, first-order construct listed once."""
+    _count_problems(P, W, Problem(src, f"{key}.dimensions", f"{len(dimensions)} dimension(s); a "
+                                  "second-order construct needs at least 2 (3 to be identified on its own)",
+                                  "add dimensions or use the construct as first-order"),
+                    Problem(src, f"{key}.dimensions", "only 2 dimensions; the second-order construct is "
+                            "under-identified without constraints and is identified only through its "
+                            "structural paths", "add a third dimension if the theory has one"),
+                    len(dimensions))
+    for i, d in enumerate(dimensions):
+        if d not in constructs:
+            P.append(Problem(src, f"{key}.dimensions[{i}]",
+                             f"unknown construct '{d}'{_suggest(d, constructs)}",
+                             "name a first-order construct defined under 'constructs'"))
+        elif d not in first:
+            P.append(Problem(src, f"{key}.dimensions[{i}]", f"'{d}' is itself second-order",
+                             "dimensions must be first-order constructs (measured by items)"))
+        if dimensions.index(d) != i:
+            P.append(Problem(src, f"{key}.dimensions[{i}]", f"'{d}' is listed twice",
+                             "list each dimension once"))
+
+
+def _shared_dimension_problems(P: list, spec: Spec, src: str) -> None:
+    """A first-order construct is a dimension of at most one second-order construct."""
     owners: dict[str, str] = {}
     for name, c in spec.second_order.items():
         for i, d in enumerate(c.dimensions or ()):
@@ -138,7 +164,6 @@ def _construct_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
                                  f"'{d}' is already a dimension of {owners[d]}",
                                  "a first-order construct can be a dimension of only one second-order construct"))
             owners.setdefault(d, name)
-    return P, W
 
 
 def _count_problems(P: list, W: list, too_few: Problem, only_two: Problem, n: int) -> None:

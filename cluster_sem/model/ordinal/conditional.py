@@ -112,10 +112,33 @@ def conditional_stats(coding: Coding, X: np.ndarray, start_rho: np.ndarray, ia: 
     n, p = coding.codes.shape
     w = np.ones(n) if weights is None else weights
     n_cat = coding.n_categories
+    fitted = _probits(coding, X, w, start)
+    if fitted is None:
+        return None
+    bounds, slopes, uni_scores = fitted
+    lohi = []
+    for v in range(p):
+        lo, hi = _case_bounds(bounds[v], coding.codes[:, v], X @ slopes[v])
+        lohi.append(np.stack([lo, hi], axis=-1))                          # (n, 2)
+    lohi = np.stack(lohi)                                                 # (p, n, 2)
+    b1, b2 = lohi[ia], lohi[ib]                                           # (P, n, 2)
+    tables = np.broadcast_to(w[None, :, None, None], (len(ia), n, 1, 1))
+    rho = fit_polychoric(b1, b2, tables, start=start_rho, max_iter=newton_steps)
+    psi = _influence(coding, X, w, uni_scores, pair_cells(b1, b2, rho), ia, ib)
+    N = w.sum()
+    gamma = N * (w @ psi ** 2) if diagonal_only else N * (psi * w[:, None]).T @ psi
+    thresholds = np.concatenate([bounds[v][1:n_cat[v]] for v in range(p)])
+    return np.stack(bounds), thresholds, np.stack(slopes), rho, gamma
+
+
+def _probits(coding: Coding, X: np.ndarray, w: np.ndarray, start):
+    """Per item the ordered probit on X: (bounds, slopes, casewise scores), cold (BFGS from the
+    marginal thresholds) or warm from ``start`` by Newton; None if a warm fit fails."""
+    n_cat = coding.n_categories
     bounds, slopes, uni_scores = [], [], []
     if start is None:
         margins = bounds_from_counts(coding.counts(), n_cat)
-    for v in range(p):
+    for v in range(coding.codes.shape[1]):
         if start is None:
             b, beta, sc = probit(coding.codes[:, v], int(n_cat[v]), X, margins[v])
         else:
@@ -126,21 +149,20 @@ def conditional_stats(coding: Coding, X: np.ndarray, start_rho: np.ndarray, ia: 
         bounds.append(b)
         slopes.append(beta)
         uni_scores.append(sc)
-    lohi = []
-    for v in range(p):
-        lo, hi = _case_bounds(bounds[v], coding.codes[:, v], X @ slopes[v])
-        lohi.append(np.stack([lo, hi], axis=-1))                          # (n, 2)
-    lohi = np.stack(lohi)                                                 # (p, n, 2)
-    b1, b2 = lohi[ia], lohi[ib]                                           # (P, n, 2)
-    tables = np.broadcast_to(w[None, :, None, None], (len(ia), n, 1, 1))
-    rho = fit_polychoric(b1, b2, tables, start=start_rho, max_iter=newton_steps)
-    cells = pair_cells(b1, b2, rho)
+    return bounds, slopes, uni_scores
+
+
+def _influence(coding: Coding, X: np.ndarray, w: np.ndarray, uni_scores: list, cells, ia: np.ndarray,
+               ib: np.ndarray) -> np.ndarray:
+    """Casewise influence functions (n × (thresholds, slopes, ρ)) of the two-stage estimator: per item
+    A11⁻¹ · score; per pair the ρ score corrected for the estimated univariate parameters."""
+    n_cat = coding.n_categories
     s_rho = cells.score_rho[:, :, 0, 0]                                   # (P, n)
     d_lo1, d_hi1 = cells.score_b1[:, :, 0, 0, 0], cells.score_b1[:, :, 0, 0, 1]
     d_lo2, d_hi2 = cells.score_b2[:, :, 0, 0, 0], cells.score_b2[:, :, 0, 0, 1]
     # influence of the univariate parameters: per item A11⁻¹ · score (A11 = Σ w · score score')
     psi_uni = [sc @ np.linalg.inv((sc * w[:, None]).T @ sc) for sc in uni_scores]
-    psi_rho = np.empty((n, len(ia)))
+    psi_rho = np.empty((len(w), len(ia)))
     for k, (a, b) in enumerate(zip(ia, ib)):
         da = _pair_uni_scores(coding.codes[:, a], int(n_cat[a]), X, d_lo1[k], d_hi1[k])
         db = _pair_uni_scores(coding.codes[:, b], int(n_cat[b]), X, d_lo2[k], d_hi2[k])
@@ -150,11 +172,7 @@ def conditional_stats(coding: Coding, X: np.ndarray, start_rho: np.ndarray, ia: 
         psi_rho[:, k] = (s_rho[k] - psi_uni[a] @ a21_a - psi_uni[b] @ a21_b) / a22
     th = [psi[:, : int(n_cat[v]) - 1] for v, psi in enumerate(psi_uni)]
     sl = [psi[:, int(n_cat[v]) - 1:] for v, psi in enumerate(psi_uni)]
-    psi = np.concatenate(th + sl + [psi_rho], axis=1)
-    N = w.sum()
-    gamma = N * (w @ psi ** 2) if diagonal_only else N * (psi * w[:, None]).T @ psi
-    thresholds = np.concatenate([bounds[v][1:n_cat[v]] for v in range(p)])
-    return np.stack(bounds), thresholds, np.stack(slopes), rho, gamma
+    return np.concatenate(th + sl + [psi_rho], axis=1)
 
 
 def _pair_uni_scores(codes, n_cat, X, d_lo, d_hi):

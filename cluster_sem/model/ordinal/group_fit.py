@@ -24,6 +24,7 @@ from ..fitted import PARAM_COLUMNS, ModelFit, _pvalue
 from ..group_model import build_group_model
 from ..inference import defined_gradient, defined_values, standardized
 from ..partable import build_partable
+from ..sample_stats import group_parts
 from .categories import check_group_categories
 from .delta import delta_model
 from .dwls import gauss_newton
@@ -50,17 +51,8 @@ def fit_groups_wlsmv(syntax: str, data: pd.DataFrame, *, group: str | None = Non
 
 
 def _parts(data: pd.DataFrame, group, groups, columns) -> list[tuple[str, pd.DataFrame]]:
-    missing = [v for v in columns if v not in data.columns]
-    if missing:
-        raise FitError(f"data has no column(s) {', '.join(missing)} used by the model")
-    if group is None:
-        parts = [("", data)]
-    else:
-        if group not in data.columns:
-            raise FitError(f"data has no group column '{group}'")
-        labels = data[group].astype(str)
-        order = list(groups) if groups is not None else list(dict.fromkeys(labels))
-        parts = [(str(g), data[labels == str(g)]) for g in order]
+    """The groups' complete rows of the model columns (the split is ``sample_stats.group_parts``)."""
+    parts = group_parts(data, columns, group=group, groups=groups)
     out = []
     for name, part in parts:
         frame = part[list(columns)]
@@ -231,6 +223,39 @@ def assemble(syntax: str, layout: GroupLayout, mv: GroupModelVector, stats: list
              sample: "OrdinalSample | None" = None) -> ModelFit:
     """Vcov, test and fit of the solution, and the parameter rows group by group in lavaan's order
     (loadings/regressions, thresholds, (co)variances, means, scale factors)."""
+    vcov, fit, test = _robust(layout, mv, stats, S, theta)
+    se = np.sqrt(np.clip(np.diag(vcov), 0, None))
+    theta_full, Gmap = _full_theta(layout, mv, theta)
+    vcov_full = Gmap @ vcov @ Gmap.T
+    full = layout.full
+    full_model = build_group_model(full)
+    names = full.groups or ("",)
+    grouped = bool(full.groups)
+    ntotal = sum(st.n for st in stats)
+    rows: list[list] = []
+    problems: list[str] = []
+    for g in range(layout.n_groups):
+        view = full.group_view(g)
+        std_g = standardized(view, full_model.blocks[g], theta_full, S[g])
+        tag = names[g] if grouped else None
+        rows += _group_rows(layout, full_model.blocks[g], g, theta, theta_full, se, std_g, S[g], xmeans[g], tag)
+        where = f"group {names[g]}: " if grouped else ""
+        problems += [where + m for m in admissibility_problems(view, full_model.blocks[g], theta_full, S[g], std_g,
+                                                               n=ntotal, converged=True, se_available=True)]
+    problems = admissibility_problems(full.group_view(0), full_model.blocks[0], theta_full, S[0], np.zeros(0),
+                                      n=ntotal, converged=converged,
+                                      se_available=bool(np.all(np.isfinite(se))), matrices=False) + problems
+    rows += _defined_rows(full, theta_full, vcov_full, grouped)
+    table = pd.DataFrame(rows, columns=PARAM_COLUMNS + (["group"] if grouped else []))
+    sigma0 = full_model.blocks[0].implied(theta_full[None], S[0][None])[0]
+    return ModelFit(syntax, full, full_model.blocks[0], theta_full, vcov_full, S[0], sigma0, ntotal, table, fit,
+                    converged, iterations, tuple(dict.fromkeys(problems)), note, sample=sample, group_model=full_model,
+                    test=test, estimator="WLSMV", information="expected", test_name="scaled.shifted")
+
+
+def _robust(layout: GroupLayout, mv: GroupModelVector, stats: list[OrdinalStats], S: list, theta: np.ndarray):
+    """Robust vcov, fit and scaled-shifted test from each group's Jacobian, residuals and model-implied
+    latent-response correlations R̂ (Δ M Δ with unit diagonal)."""
     Gn = layout.n_groups
     J = [mv.jacobian_group(theta, g) for g in range(Gn)]
     resid = [st.vector - mv.sigma_group(theta, g) for g, st in enumerate(stats)]
@@ -241,86 +266,84 @@ def assemble(syntax: str, layout: GroupLayout, mv: GroupModelVector, stats: list
         H = d[:, None] * M * d[None, :]
         np.fill_diagonal(H, 1.0)
         R_hat.append(H)
-    vcov, fit, test = robust_group_inference(
+    return robust_group_inference(
         J=J, w=[st.weight_diag for st in stats], gamma=[st.gamma for st in stats], resid=resid,
         s=[st.vector for st in stats], n=[st.n for st in stats], n_univariate=[st.n_univariate for st in stats],
         R=[st.correlation for st in stats], R_hat=R_hat, n_free=layout.q)
-    se = np.sqrt(np.clip(np.diag(vcov), 0, None))
-    theta_full, Gmap = _full_theta(layout, mv, theta)
-    vcov_full = Gmap @ vcov @ Gmap.T
+
+
+def _row(lhs, op, rhs, label, est, k, std, se: np.ndarray, group: str | None) -> list:
+    """One parameter row; ``k`` indexes the free parameter (−1: fixed, SE 0, no z)."""
+    s_ = float(se[k]) if k >= 0 else 0.0
+    z = est / s_ if k >= 0 and s_ > 0 else None
+    out = [lhs, op, rhs, label, float(est), s_, z, _pvalue(z), float(std)]
+    return out + [group] if group is not None else out
+
+
+def _group_rows(layout: GroupLayout, mm, g: int, theta: np.ndarray, theta_full: np.ndarray, se: np.ndarray,
+                std_g: np.ndarray, S_g: np.ndarray, xmeans_g, group: str | None) -> list[list]:
+    """Group ``g``'s rows in lavaan's order: loadings/regressions, thresholds, other (co)variances,
+    means, scale factors."""
+    cov_rows, mean_rows = _model_rows(layout, mm, g, theta_full, se, std_g, S_g, xmeans_g, group)
+    d = layout.scale(theta, g)
+    th_rows = []
+    for k, (item, t) in enumerate(layout.threshold_names()):
+        idx = layout.th_index[g, k]
+        a = layout.items.index(item)
+        th_rows.append(_row(item, "|", t, "", theta[idx], idx, theta[idx] * d[a], se, group))
+    scale_rows = [_row(item, "~*~", item, "", d[a], layout.scale_index[g, a], d[a], se, group)
+                  for a, item in enumerate(layout.items)]
+    last = max((i for i, r in enumerate(cov_rows) if r[1] in ("=~", "~")), default=len(cov_rows) - 1)
+    return cov_rows[: last + 1] + th_rows + cov_rows[last + 1:] + mean_rows + scale_rows
+
+
+def _model_rows(layout: GroupLayout, mm, g: int, theta_full: np.ndarray, se: np.ndarray, std_g: np.ndarray,
+                S_g: np.ndarray, xmeans_g, group: str | None) -> tuple[list[list], list[list]]:
+    """Group ``g``'s model rows of the full table, split into (co)variance/loading rows and mean rows;
+    SEs come from the Δ-table parameter in the same position (the full table's residual variances are
+    derived, not free, in the Δ parameterization)."""
     full = layout.full
-    full_model = build_group_model(full)
-    names = full.groups or ("",)
-    grouped = bool(full.groups)
-    rows: list[list] = []
-    problems: list[str] = []
-    for g in range(Gn):
-        mm = full_model.blocks[g]
-        view = full.group_view(g)
-        std_g = standardized(view, mm, theta_full, S[g])
-        io = {v: i for i, v in enumerate(mm.ov)}
-        lam, beta, psi, _ = (x[0] for x in mm.matrices(theta_full[None], S[g][None]))
-        A = np.linalg.inv(np.eye(mm.m) - beta)
-        sd_eta = np.sqrt(np.clip(np.diag(A @ psi @ A.T), 1e-300, None))
-        d = layout.scale(theta, g)
-        xbar = dict(zip(layout.covariates, xmeans[g]))
-
-        def row(lhs, op, rhs, label, est, k, std):
-            s_ = float(se[k]) if k >= 0 else 0.0
-            z = est / s_ if k >= 0 and s_ > 0 else None
-            out = [lhs, op, rhs, label, float(est), s_, z, _pvalue(z), float(std)]
-            return out + [names[g]] if grouped else out
-
-        cov_rows, mean_rows = [], []
-        delta_rows = [p for p in layout.delta.params if p.group == g]
-        full_rows = [p for p in full.params if p.group == g]
-        vi = 0
-        for p, pd_ in zip(full_rows, delta_rows):
-            if p.op == "~1":
-                if p.free >= 0:
-                    est = theta_full[p.free]
-                elif p.exo:
-                    est = xbar.get(p.lhs, 0.0)
-                else:
-                    est = p.value
-                sd = 1.0 if p.lhs in io else sd_eta[mm.eta.index(p.lhs)]
-                mean_rows.append(row(p.lhs, p.op, p.rhs, p.label, est, pd_.free, est / sd))
-                continue
+    io = {v: i for i, v in enumerate(mm.ov)}
+    lam, beta, psi, _ = (x[0] for x in mm.matrices(theta_full[None], S_g[None]))
+    A = np.linalg.inv(np.eye(mm.m) - beta)
+    sd_eta = np.sqrt(np.clip(np.diag(A @ psi @ A.T), 1e-300, None))
+    xbar = dict(zip(layout.covariates, xmeans_g))
+    cov_rows, mean_rows = [], []
+    delta_rows = [p for p in layout.delta.params if p.group == g]
+    full_rows = [p for p in full.params if p.group == g]
+    vi = 0
+    for p, pd_ in zip(full_rows, delta_rows):
+        if p.op == "~1":
             if p.free >= 0:
                 est = theta_full[p.free]
             elif p.exo:
-                est = S[g][io[p.lhs], io[p.rhs]]
+                est = xbar.get(p.lhs, 0.0)
             else:
                 est = p.value
-            cov_rows.append(row(p.lhs, p.op, p.rhs, p.label, est, pd_.free, std_g[vi]))
-            vi += 1
-        th_rows = []
-        for k, (item, t) in enumerate(layout.threshold_names()):
-            idx = layout.th_index[g, k]
-            a = layout.items.index(item)
-            th_rows.append(row(item, "|", t, "", theta[idx], idx, theta[idx] * d[a]))
-        scale_rows = [row(item, "~*~", item, "", d[a], layout.scale_index[g, a], d[a])
-                      for a, item in enumerate(layout.items)]
-        last = max((i for i, r in enumerate(cov_rows) if r[1] in ("=~", "~")), default=len(cov_rows) - 1)
-        rows += cov_rows[: last + 1] + th_rows + cov_rows[last + 1:] + mean_rows + scale_rows
-        where = f"group {names[g]}: " if grouped else ""
-        problems += [where + m for m in admissibility_problems(view, mm, theta_full, S[g], std_g,
-                                                               n=sum(st.n for st in stats), converged=True,
-                                                               se_available=True)]
-    ntotal = sum(st.n for st in stats)
-    problems = admissibility_problems(full.group_view(0), full_model.blocks[0], theta_full, S[0], np.zeros(0),
-                                      n=ntotal, converged=converged,
-                                      se_available=bool(np.all(np.isfinite(se))), matrices=False) + problems
-    if full.defined:
-        dval = defined_values(full, theta_full)
-        djac = defined_gradient(full, theta_full)
-        dse = np.sqrt(np.clip(np.einsum("ik,kl,il->i", djac, vcov_full, djac), 0, None))
-        for r_, v, s_ in zip(full.defined, dval, dse):
-            z = v / s_ if s_ > 0 else None
-            out = [r_.lhs, ":=", r_.rhs, r_.lhs, float(v), float(s_), z, _pvalue(z), float("nan")]
-            rows.append(out + [""] if grouped else out)
-    table = pd.DataFrame(rows, columns=PARAM_COLUMNS + (["group"] if grouped else []))
-    sigma0 = full_model.blocks[0].implied(theta_full[None], S[0][None])[0]
-    return ModelFit(syntax, full, full_model.blocks[0], theta_full, vcov_full, S[0], sigma0, ntotal, table, fit,
-                    converged, iterations, tuple(dict.fromkeys(problems)), note, sample=sample, group_model=full_model,
-                    test=test, estimator="WLSMV", information="expected", test_name="scaled.shifted")
+            sd = 1.0 if p.lhs in io else sd_eta[mm.eta.index(p.lhs)]
+            mean_rows.append(_row(p.lhs, p.op, p.rhs, p.label, est, pd_.free, est / sd, se, group))
+            continue
+        if p.free >= 0:
+            est = theta_full[p.free]
+        elif p.exo:
+            est = S_g[io[p.lhs], io[p.rhs]]
+        else:
+            est = p.value
+        cov_rows.append(_row(p.lhs, p.op, p.rhs, p.label, est, pd_.free, std_g[vi], se, group))
+        vi += 1
+    return cov_rows, mean_rows
+
+
+def _defined_rows(full, theta_full: np.ndarray, vcov_full: np.ndarray, grouped: bool) -> list[list]:
+    """``:=`` rows: value and delta-method SE from the full table's vcov."""
+    if not full.defined:
+        return []
+    dval = defined_values(full, theta_full)
+    djac = defined_gradient(full, theta_full)
+    dse = np.sqrt(np.clip(np.einsum("ik,kl,il->i", djac, vcov_full, djac), 0, None))
+    rows = []
+    for r_, v, s_ in zip(full.defined, dval, dse):
+        z = v / s_ if s_ > 0 else None
+        out = [r_.lhs, ":=", r_.rhs, r_.lhs, float(v), float(s_), z, _pvalue(z), float("nan")]
+        rows.append(out + [""] if grouped else out)
+    return rows

@@ -28,7 +28,7 @@ import numpy as np
 from ...errors import FitError
 from ..group_model import GroupModel, build_group_model
 from ..partable import Param, ParTable
-from ..partable_groups import GROUP_EQUAL, build_group_partable
+from ..partable_groups import GROUP_EQUAL, build_group_partable, checked_group_equal
 from .delta import DeltaModel
 
 ORDINAL_EQUAL = GROUP_EQUAL + ("thresholds",)
@@ -92,26 +92,41 @@ def _table(like: ParTable, params: list[Param], n_free: int) -> ParTable:
 def build_layout(syntax: str, groups: Sequence[str], n_categories: np.ndarray, *,
                  group_equal: Iterable[str] = (), group_partial: Iterable[str] = (),
                  equal_rows: Iterable[str] = (), fixed_lv_means: Iterable[str] = ()) -> GroupLayout:
-    equal = set(group_equal)
-    unknown = equal - set(ORDINAL_EQUAL)
-    if unknown:
-        raise FitError(f"group_equal: unknown set(s) {', '.join(sorted(unknown))}. "
-                       f"Fix: use {', '.join(ORDINAL_EQUAL)}")
+    """The group table of ``syntax`` with lavaan's ordinal rules (module docstring): model parameters of
+    the delta table, then one θ index per threshold (shared across groups when equal), then Δ."""
+    equal = checked_group_equal(group_equal, ORDINAL_EQUAL)
     thresholds_equal = "thresholds" in equal
-    partial = [r for r in group_partial if "|" not in r]
     th_partial = {r for r in group_partial if "|" in r}
-    # "intercepts" frees the latent means in groups 2..G (what lavaan does for "thresholds"); the item
-    # intercepts it would constrain are fixed at 0 below
-    base_equal = (equal - {"thresholds"}) | ({"intercepts"} if thresholds_equal else set())
+    pt = _group_table(syntax, groups, equal, [r for r in group_partial if "|" not in r], equal_rows,
+                      fixed_lv_means)
+    covariates = tuple(pt.variables.ov_x)
+    items = tuple(v for v in pt.variables.ov if v not in covariates)
+    full, delta, full_index, q_model = _full_and_delta(pt, set(items))
+    model = build_group_model(delta)
+    blocks = tuple(_delta_block(mm, items, covariates) for mm in model.blocks)
+    th_index, nxt = _threshold_index(items, n_categories, len(groups), thresholds_equal, th_partial, q_model)
+    scale_index, q = _scale_index(n_categories, len(groups), len(items), thresholds_equal, nxt)
+    return GroupLayout(full, delta, model, blocks, items, covariates, np.asarray(n_categories),
+                       full_index, th_index, scale_index, q_model, q)
+
+
+def _group_table(syntax: str, groups: Sequence[str], equal: set[str], partial: list[str],
+                 equal_rows: Iterable[str], fixed_lv_means: Iterable[str]) -> ParTable:
+    """The ML group table with a mean structure; thresholds are not ML rows, so their constraints are
+    handled here: "intercepts" frees the latent means in groups 2..G (what lavaan does for "thresholds");
+    the item intercepts it would constrain are fixed at 0 by ``_full_and_delta``."""
+    base_equal = (equal - {"thresholds"}) | ({"intercepts"} if "thresholds" in equal else set())
     pt = build_group_partable(syntax, groups, group_equal=base_equal, group_partial=partial,
                               equal_rows=equal_rows, meanstructure=True, fixed_lv_means=fixed_lv_means)
-    var = pt.variables
-    if var.ov_y:
-        raise FitError(f"WLSMV: observed outcome(s) {', '.join(var.ov_y)} are not supported; model them as "
-                       "constructs or exogenous controls. Fix: use --estimator ML")
-    covariates = tuple(var.ov_x)
-    items = tuple(v for v in var.ov if v not in covariates)
-    itemset = set(items)
+    if pt.variables.ov_y:
+        raise FitError(f"WLSMV: observed outcome(s) {', '.join(pt.variables.ov_y)} are not supported; model "
+                       "them as constructs or exogenous controls. Fix: use --estimator ML")
+    return pt
+
+
+def _full_and_delta(pt: ParTable, itemset: set[str]) -> tuple[ParTable, ParTable, np.ndarray, int]:
+    """lavaan's full table (item intercepts fixed at 0) and the delta table (item residual variances
+    derived too), with the map full free index → delta free index."""
     full_params, _ = _renumber(list(pt.params), lambda p: p.op == "~1" and p.lhs in itemset)
     n_full = len({p.free for p in full_params if p.free >= 0})
     full = _table(pt, full_params, n_full)
@@ -120,20 +135,24 @@ def build_layout(syntax: str, groups: Sequence[str], n_categories: np.ndarray, *
     q_model = len(old_to_new)
     delta = _table(pt, delta_params, q_model)
     full_index = np.array([old_to_new.get(k, -1) for k in range(n_full)], dtype=int)
-    model = build_group_model(delta)
-    blocks = []
-    for mm in model.blocks:
-        y_idx = np.array([mm.ov.index(v) for v in items], dtype=int)
-        x_idx = np.array([mm.ov.index(v) for v in covariates], dtype=int)
-        blocks.append(DeltaModel(None, None, None, mm, items, None, None, None, y_idx, x_idx))
+    return full, delta, full_index, q_model
 
-    G = len(groups)
+
+def _delta_block(mm, items: tuple[str, ...], covariates: tuple[str, ...]) -> DeltaModel:
+    y_idx = np.array([mm.ov.index(v) for v in items], dtype=int)
+    x_idx = np.array([mm.ov.index(v) for v in covariates], dtype=int)
+    return DeltaModel(None, None, None, mm, items, None, None, None, y_idx, x_idx)
+
+
+def _threshold_index(items: tuple[str, ...], n_categories: np.ndarray, G: int, thresholds_equal: bool,
+                     th_partial: set[str], nxt: int) -> tuple[np.ndarray, int]:
+    """θ index of every threshold of every group, from ``nxt`` on; with equal thresholds a group reuses
+    the first group's index unless the threshold is released.  Returns the indices and the next free one."""
     n_th = int(np.sum(n_categories - 1))
     names = [f"{item}|t{t}" for item, k in zip(items, n_categories) for t in range(1, k)]
     known = set(names)
     for key in sorted(th_partial - known):
         raise FitError(f"'{key}' is not a threshold of the model. Fix: write it as item|t1, item|t2, ...")
-    nxt = q_model
     th_index = np.zeros((G, n_th), dtype=int)
     shared: dict[str, int] = {}
     for g in range(G):
@@ -144,12 +163,18 @@ def build_layout(syntax: str, groups: Sequence[str], n_categories: np.ndarray, *
             th_index[g, k] = nxt
             shared.setdefault(name, nxt)
             nxt += 1
-    scale_index = np.full((G, len(items)), -1, dtype=int)
+    return th_index, nxt
+
+
+def _scale_index(n_categories: np.ndarray, G: int, n_items: int, thresholds_equal: bool,
+                 nxt: int) -> tuple[np.ndarray, int]:
+    """θ index of Δ: free in groups 2..G for non-binary items when thresholds are equal, else −1 (fixed
+    at 1).  Returns the indices and q, the length of θ."""
+    scale_index = np.full((G, n_items), -1, dtype=int)
     if thresholds_equal:
         for g in range(1, G):
             for a, k in enumerate(n_categories):
                 if k > 2:
                     scale_index[g, a] = nxt
                     nxt += 1
-    return GroupLayout(full, delta, model, tuple(blocks), items, covariates, np.asarray(n_categories),
-                       full_index, th_index, scale_index, q_model, nxt)
+    return scale_index, nxt
