@@ -127,7 +127,11 @@ def moderation_stage(spec: Spec, frame: pd.DataFrame, method: str = "lms", *, le
     for it in spec.interactions:
         x, w = it.between
         terms = frozenset((to, f"{x}:{w}") for to in it.outcomes)
-        h0 = fit_interaction_model(spec, frame, method, fixed_zero=terms, start=full_start, standard_errors=False)
+        # Without its only product term the model is the linear one, whose ML fit (linear_fit) is already the
+        # optimum of the same conditional likelihood: start there, not at the H1 estimates (a few iterations).
+        h0_start = None if len(spec.interactions) == 1 and linear_fit is not None else full_start
+        h0 = fit_interaction_model(spec, frame, method, fixed_zero=terms, start=h0_start, linear_fit=linear_fit,
+                                   standard_errors=False)
         test = lrt(h1.loglik, h0.loglik, len(terms))
         sd_w = math.sqrt(float(h1.latent_cov.loc[w, w]))
         for to in it.outcomes:
