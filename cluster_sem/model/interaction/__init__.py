@@ -13,7 +13,7 @@ One job per module:
 from __future__ import annotations
 
 METHODS = ("lms", "qml", "dblcent")
-IMPLEMENTED = ("lms", "dblcent")
+IMPLEMENTED = ("lms", "qml", "dblcent")
 
 
 def check_interaction_method(method: str) -> None:
@@ -22,8 +22,7 @@ def check_interaction_method(method: str) -> None:
     if method not in METHODS:
         raise ClusterSemError(f"--interaction-method '{method}' is not known. Fix: use one of {', '.join(METHODS)}")
     if method not in IMPLEMENTED:
-        raise ClusterSemError("--interaction-method qml: QML (Klein & Muthén 2007) is not implemented in this "
-                              "version. Fix: use --interaction-method lms (exact ML) or dblcent")
-
+        raise ClusterSemError(f"--interaction-method {method} is not implemented in this version. "
+                              "Fix: use --interaction-method lms")
 
 __all__ = ["METHODS", "IMPLEMENTED", "check_interaction_method"]

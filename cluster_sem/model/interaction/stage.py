@@ -54,7 +54,7 @@ class FittedInteraction:
         return Coefficients(tuple("|".join(k) for k in keys), self.theta[idx], self.vcov[np.ix_(idx, idx)])
 
 
-def _from_lms(fit) -> FittedInteraction:
+def _from_interaction_fit(fit) -> FittedInteraction:
     free = {(r.lhs, r.op, r.rhs): r.free for r in fit.model.rows if r.free >= 0}
     return FittedInteraction(fit.method, fit.parameters, fit.fit, fit.loglik, fit.theta, fit.vcov, free,
                              fit.latent_cov, fit.converged, fit.problems)
@@ -85,7 +85,11 @@ def fit_interaction_model(spec: Spec, frame: pd.DataFrame, method: str, fixed_ze
         return _from_dblcent(fit, products)
     if method == "lms":
         from .lms import fit_lms
-        return _from_lms(fit_lms(syntax, frame, products_fixed=set(fixed_zero) or False, start=start,
+        return _from_interaction_fit(fit_lms(syntax, frame, products_fixed=set(fixed_zero) or False, start=start,
+                                 linear_fit=linear_fit, standard_errors=standard_errors))
+    if method == "qml":
+        from .qml import fit_qml
+        return _from_interaction_fit(fit_qml(syntax, frame, products_fixed=set(fixed_zero) or False, start=start,
                                  linear_fit=linear_fit, standard_errors=standard_errors))
     check_interaction_method(method)
     raise ClusterSemError(f"--interaction-method '{method}' is not known. Fix: use one of {', '.join(METHODS)}")
