@@ -7,32 +7,16 @@ not just the optimum.
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
-import pandas as pd
 import pytest
 
 from cluster_sem.model.interaction.lms import mixture_data
 from cluster_sem.model.interaction.qml import QuasiLikelihood, fit_qml, split_sides
 from cluster_sem.model.interaction.structure import build_interaction_model
 
-REF_DIR = Path(__file__).parent / "reference" / "interaction"
-REF = json.loads((REF_DIR / "modsem_reference.json").read_text())
+from test_interaction_modsem import REF, _data, assert_matches_modsem
+
 DATASETS = ["oneInt", "TPB"]
-
-
-def _data(name: str) -> pd.DataFrame:
-    return pd.read_csv(REF_DIR / REF["datasets"][name]["file"])
-
-
-def _match(P: pd.DataFrame, row: dict) -> pd.Series:
-    m = P[(P.lhs == row["lhs"]) & (P.op == row["op"]) & (P.rhs == row["rhs"])]
-    if m.empty and row["op"] == "~~":
-        m = P[(P.lhs == row["rhs"]) & (P.op == "~~") & (P.rhs == row["lhs"])]
-    assert len(m) == 1, row
-    return m.iloc[0]
 
 
 def _reference_theta(model, rows) -> np.ndarray:
@@ -68,18 +52,7 @@ def qml_fit(request):
 
 def test_qml_matches_modsem_qml_precise(qml_fit):
     name, fit = qml_fit
-    ref = REF["datasets"][name]["methods"]["qml_precise"]
-    P = fit.parameters
-    assert len(P) == len(ref["parameters"])
-    for row in ref["parameters"]:
-        ours = _match(P, row)
-        assert ours["est"] == pytest.approx(row["est"], abs=2e-3), row
-        if row["se"] is None:
-            assert ours["se"] == 0.0
-        else:
-            assert ours["se"] == pytest.approx(row["se"], rel=0.03), row
-    assert fit.fit["loglik"] == pytest.approx(ref["fit"]["logl"], abs=0.05)
-    assert fit.fit["npar"] == ref["fit"]["npar"]
+    assert_matches_modsem(fit, REF["datasets"][name]["methods"]["qml_precise"])
     assert fit.method == "qml" and fit.converged and not fit.problems
 
 

@@ -293,6 +293,41 @@ def observed_vcov(hessian: np.ndarray, n_free: int) -> tuple[np.ndarray, list[st
     return vcov, []
 
 
+def model_and_start(syntax: str, data: pd.DataFrame, interactions=(),
+                    products_fixed: bool | set[tuple[str, str]] = False, start: np.ndarray | None = None,
+                    linear_fit=None):
+    """The interaction model (products fixed at 0 where asked) and its start vector — shared by LMS and QML."""
+    from .structure import build_interaction_model, with_products_fixed
+    model = build_interaction_model(syntax, tuple(interactions))
+    full_start = linear_start(model, data, linear_fit) if start is None else start
+    if products_fixed:
+        which = None if products_fixed is True else set(products_fixed)
+        keep = [r.free for r in model.free_rows()
+                if not (r.matrix == "omega" and (which is None or (r.lhs, r.rhs) in which))]
+        model = with_products_fixed(model, which)
+        full_start = full_start[keep]
+    return model, full_start
+
+
+def solve(method: str, model: InteractionModel, mdata: MixtureData, likelihood, start: np.ndarray, grid: Grid,
+          standard_errors: bool):
+    """Maximise ``likelihood`` (``value_and_gradient``/``hessian``) and assemble the frozen fit.
+
+    One BLAS thread inside: the work is many small products, where threads only hand off (4-20x slower
+    on a busy machine).  ``grid`` serves the standardized solution (latent covariance with products).
+    """
+    from .result import assemble_interaction_fit
+    with one_blas_thread():
+        sol = maximise(likelihood.value_and_gradient, start, variance_bounds(model),
+                       likelihood.hessian if standard_errors else None)
+    vcov, problems = observed_vcov(sol.hessian, model.n_free)
+    if not sol.converged:
+        problems.append(f"{method.upper()} did not converge ({sol.message})")
+    cov_c = np.cov(mdata.c.T, bias=True).reshape(mdata.c.shape[1], mdata.c.shape[1])
+    return assemble_interaction_fit(method, model, sol.theta, vcov, sol.loglik, mdata.n, grid, cov_c,
+                                    converged=sol.converged, iterations=sol.iterations, problems=tuple(problems))
+
+
 def fit_lms(syntax: str, data: pd.DataFrame, *, interactions=(),
             products_fixed: bool | set[tuple[str, str]] = False, start: np.ndarray | None = None,
             grid: Grid | None = None, standard_errors: bool = True, linear_fit=None):
@@ -304,25 +339,7 @@ def fit_lms(syntax: str, data: pd.DataFrame, *, interactions=(),
     ``linear_fit`` (a ModelFit of the model without products) gives start values without refitting.
     ``standard_errors=False`` skips the observed information (an LRT only needs the log-likelihood).
     """
-    from .result import assemble_interaction_fit
-    from .structure import build_interaction_model, with_products_fixed
-    model = build_interaction_model(syntax, tuple(interactions))
-    full_start = linear_start(model, data, linear_fit) if start is None else start
-    if products_fixed:
-        which = None if products_fixed is True else set(products_fixed)
-        keep = [r.free for r in model.free_rows()
-                if not (r.matrix == "omega" and (which is None or (r.lhs, r.rhs) in which))]
-        model = with_products_fixed(model, which)
-        full_start = full_start[keep]
+    model, full_start = model_and_start(syntax, data, interactions, products_fixed, start, linear_fit)
     mdata = mixture_data(model, data)
     grid = grid or quadrature_grid(len(model.integrated), spacing=grid_spacing(model, full_start, mdata))
-    lik = MixtureLikelihood(model, mdata, grid)
-    with one_blas_thread():  # many small per-node products: threads only hand off (4-20x slower when busy)
-        sol = maximise(lik.value_and_gradient, full_start, variance_bounds(model),
-                       lik.hessian if standard_errors else None)
-    vcov, problems = observed_vcov(sol.hessian, model.n_free)
-    if not sol.converged:
-        problems.append(f"LMS did not converge ({sol.message})")
-    cov_c = np.cov(mdata.c.T, bias=True).reshape(mdata.c.shape[1], mdata.c.shape[1])
-    return assemble_interaction_fit("lms", model, sol.theta, vcov, sol.loglik, mdata.n, grid, cov_c,
-                                    converged=sol.converged, iterations=sol.iterations, problems=tuple(problems))
+    return solve("lms", model, mdata, MixtureLikelihood(model, mdata, grid), full_start, grid, standard_errors)

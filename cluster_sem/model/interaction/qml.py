@@ -33,9 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ...blas import one_blas_thread
 from ...errors import FitError
-from .lms import MixtureData, maximise, mixture_data, observed_vcov, variance_bounds, linear_start
+from .lms import MixtureData, mixture_data, model_and_start, solve
 from .moments import quadrature_grid
 from .structure import InteractionModel
 
@@ -342,25 +341,7 @@ def fit_qml(syntax: str, data: pd.DataFrame, *, interactions=(),
             products_fixed: bool | set[tuple[str, str]] = False, start: np.ndarray | None = None,
             standard_errors: bool = True, linear_fit=None):
     """Fit a latent interaction model by QML; arguments as :func:`.lms.fit_lms`."""
-    from .result import assemble_interaction_fit
-    from .structure import build_interaction_model, with_products_fixed
-    model = build_interaction_model(syntax, tuple(interactions))
-    full_start = linear_start(model, data, linear_fit) if start is None else start
-    if products_fixed:
-        which = None if products_fixed is True else set(products_fixed)
-        keep = [r.free for r in model.free_rows()
-                if not (r.matrix == "omega" and (which is None or (r.lhs, r.rhs) in which))]
-        model = with_products_fixed(model, which)
-        full_start = full_start[keep]
+    model, full_start = model_and_start(syntax, data, interactions, products_fixed, start, linear_fit)
     mdata = mixture_data(model, data)
-    lik = QuasiLikelihood(model, mdata)
-    with one_blas_thread():
-        sol = maximise(lik.value_and_gradient, full_start, variance_bounds(model),
-                       lik.hessian if standard_errors else None)
-    vcov, problems = observed_vcov(sol.hessian, model.n_free)
-    if not sol.converged:
-        problems.append(f"QML did not converge ({sol.message})")
-    cov_c = np.cov(mdata.c.T, bias=True).reshape(mdata.c.shape[1], mdata.c.shape[1])
     grid = quadrature_grid(len(model.integrated), spacing=0.25)  # only for the standardized solution
-    return assemble_interaction_fit("qml", model, sol.theta, vcov, sol.loglik, mdata.n, grid, cov_c,
-                                    converged=sol.converged, iterations=sol.iterations, problems=tuple(problems))
+    return solve("qml", model, mdata, QuasiLikelihood(model, mdata), full_start, grid, standard_errors)
