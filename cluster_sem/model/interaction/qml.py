@@ -210,6 +210,7 @@ class QuasiLikelihood:
         return float(self.logliks(theta[None])[0])
 
     def _logliks(self, thetas: np.ndarray) -> np.ndarray:
+        """One chunk of parameter vectors: x-side normal density + y | x with the QML moments (module doc)."""
         s, M = self.sides, self.model.fill(thetas)
         X, E, xi_, yi_ = list(s.xi), list(s.eta), list(s.x_items), list(s.y_items)
         T, nx, ne = len(thetas), len(X), len(E)
