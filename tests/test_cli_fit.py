@@ -166,9 +166,13 @@ def test_moderation_block_follows_the_contract(fitted_dir):
     assert h5 and h5[0]["supported"] == (rec["pvalue"] < 0.05 and rec["est"] < 0)
 
 
-def test_qml_is_refused_with_one_line(tmp_path, capsys):
+def test_qml_fit_reports_h5_close_to_lms(tmp_path, fitted_dir):
+    """--interaction-method qml runs end to end (second-order IOL, controls) and agrees with LMS on H5."""
     out = tmp_path / "qml"
-    assert main(["fit", str(SPEC), str(DATA), "--out", str(out), "--interaction-method", "qml", "--quiet"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert "\n" not in err and "--interaction-method qml" in err and "Fix:" in err
-    assert not out.exists()
+    assert main(["fit", str(SPEC), str(DATA), "--out", str(out), "--interaction-method", "qml", "--quiet"]) == 0
+    (qml,) = json.loads((out / "results.json").read_text(encoding="utf-8"))["moderation"]
+    (lms,) = json.loads((fitted_dir / "results.json").read_text(encoding="utf-8"))["moderation"]
+    assert qml["method"] == "qml" and lms["method"] == "lms"
+    assert abs(qml["est"] - lms["est"]) < 0.1 * lms["se"] and qml["se"] == pytest.approx(lms["se"], rel=0.05)
+    # without the product both likelihoods are the linear model's: the same H0 log-likelihood
+    assert qml["lrt"]["loglik_h0"] == pytest.approx(lms["lrt"]["loglik_h0"], abs=1e-3)

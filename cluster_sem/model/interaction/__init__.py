@@ -13,17 +13,13 @@ One job per module:
 from __future__ import annotations
 
 METHODS = ("lms", "qml", "dblcent")
-IMPLEMENTED = ("lms", "dblcent")
 
 
 def check_interaction_method(method: str) -> None:
-    """Refuse an unknown or unimplemented ``--interaction-method`` before any model is fitted."""
+    """Refuse an unknown ``--interaction-method`` before any model is fitted."""
     from ...errors import ClusterSemError
     if method not in METHODS:
         raise ClusterSemError(f"--interaction-method '{method}' is not known. Fix: use one of {', '.join(METHODS)}")
-    if method not in IMPLEMENTED:
-        raise ClusterSemError("--interaction-method qml: QML (Klein & Muthén 2007) is not implemented in this "
-                              "version. Fix: use --interaction-method lms (exact ML) or dblcent")
 
 
-__all__ = ["METHODS", "IMPLEMENTED", "check_interaction_method"]
+__all__ = ["METHODS", "check_interaction_method"]

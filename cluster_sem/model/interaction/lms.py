@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from ...blas import one_blas_thread
 from ...errors import FitError
 from .moments import Grid, conditional_moments, moment_gradient, quadrature_grid
 from .structure import InteractionModel
@@ -74,29 +75,44 @@ class MixtureLikelihood:
         self._free = model.free_rows()
         kinds = np.array([r.matrix for r in self._free])
         self.fd_index = np.flatnonzero((kinds != "tau") & (kinds != "theta"))
+        tau = [r for r in self._free if r.matrix == "tau"]
+        theta = [r for r in self._free if r.matrix == "theta"]
+        self._tau = (np.array([r.free for r in tau], int), np.array([r.i for r in tau], int))
+        self._theta = (np.array([r.free for r in theta], int), np.array([r.i for r in theta], int),
+                       np.array([r.j for r in theta], int),
+                       np.array([0.5 if r.i == r.j else 1.0 for r in theta]))
         self.y = np.hstack([data.x, data.c])
         self.yy = np.einsum("ni,nj->nij", self.y, self.y).reshape(len(self.y), -1)
         self.p = data.x.shape[1]
 
-    def _design(self, slope: np.ndarray) -> np.ndarray:
-        """D_q = [I, -M_q]: Q × p × (p+c)."""
-        Q = slope.shape[0]
-        eye = np.broadcast_to(np.eye(self.p), (Q, self.p, self.p))
-        return np.concatenate([eye, -slope], axis=2)
-
     def _node_terms(self, theta: np.ndarray):
+        """Per-node log densities (Q × n) and the node moments the gradient reuses.
+
+        ``y' K_q y`` with ``K_q = D_q' Sigma_q^-1 D_q`` is assembled by blocks (``D_q = [I, -M_q]``) and
+        evaluated for all cases at once as ``yy @ vec(K_q)``: one BLAS call for every node.
+        """
         mom = conditional_moments(self.model, theta[None], self.grid.nodes)
         mean, cov, slope = mom.mean[0], mom.cov[0], mom.slope[0]
         chol = np.linalg.cholesky(cov)                                   # Q × p × p
         inv = np.linalg.inv(cov)
-        D = self._design(slope)
-        K = np.swapaxes(D, 1, 2) @ inv @ D                               # Q × (p+c) × (p+c)
-        lin = np.einsum("qp,qpk->qk", np.einsum("qp,qpr->qr", mean, inv), D)   # mu' S^-1 D
-        const = np.einsum("qp,qpr,qr->q", mean, inv, mean)
-        quad = (self.yy @ K.reshape(len(K), -1).T).T - 2 * lin @ self.y.T + const[:, None]   # Q × n
+        p, Q = self.p, len(mean)
+        k = self.y.shape[1]
+        a = (inv @ mean[:, :, None])[:, :, 0]                            # Sigma^-1 mu
+        K = np.empty((Q, k, k))
+        K[:, :p, :p] = inv
+        lin = np.empty((Q, k))
+        lin[:, :p] = a
+        if k > p:
+            IM = inv @ slope                                             # Sigma^-1 M
+            K[:, :p, p:] = -IM
+            K[:, p:, :p] = -np.swapaxes(IM, 1, 2)
+            K[:, p:, p:] = np.swapaxes(slope, 1, 2) @ IM
+            lin[:, p:] = -(a[:, None, :] @ slope)[:, 0]
+        const = (a * mean).sum(axis=1)
+        quad = K.reshape(Q, -1) @ self.yy.T - 2 * lin @ self.y.T + const[:, None]   # Q × n
         logdet = 2 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
-        logf = -0.5 * (self.p * math.log(2 * math.pi) + logdet[:, None] + quad)
-        return logf, mean, inv, D
+        logf = -0.5 * (p * math.log(2 * math.pi) + logdet[:, None] + quad)
+        return logf, mean, inv, slope
 
     def loglik(self, theta: np.ndarray) -> float:
         try:
@@ -112,32 +128,36 @@ class MixtureLikelihood:
         return np.exp(joint - logsumexp(joint, axis=0))
 
     def value_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        logf, mean, inv, D = self._node_terms(theta)
+        logf, mean, inv, M = self._node_terms(theta)
         joint = logf + self.logw[:, None]
         norm = logsumexp(joint, axis=0)
         post = np.exp(joint - norm)                                       # Q × n
+        p, Q = self.p, len(mean)
+        k = self.y.shape[1]
         nq = post.sum(axis=1)
         ybar = post @ self.y                                              # Q × (p+c)
-        k = self.y.shape[1]
-        Syy = (post @ self.yy).reshape(len(post), k, k)                   # sum_i P y y'
-        Dy = np.einsum("qpk,qk->qp", D, ybar)                            # sum_i P D y
-        rbar = Dy - nq[:, None] * mean                                    # sum_i P r
-        Srr = (D @ Syy @ np.swapaxes(D, 1, 2) - np.einsum("qp,qr->qpr", Dy, mean)
-               - np.einsum("qp,qr->qpr", mean, Dy) + nq[:, None, None] * np.einsum("qp,qr->qpr", mean, mean))
-        G = np.einsum("qpr,qr->qp", inv, rbar)
-        W = inv @ Srr @ inv - nq[:, None, None] * inv
-        c = self.data.c.shape[1]
+        Syy = (post @ self.yy).reshape(Q, k, k)                           # sum_i P y y'
+        xbar, cbar = ybar[:, :p], ybar[:, p:]
+        Srr = Syy[:, :p, :p].copy()                                       # sum_i P r r', r = D y - mu
+        Dy = xbar.copy()                                                  # sum_i P D y
         H = None
-        if c:
-            Syc = Syy[:, :, self.p:]                                      # sum_i P y c'
-            Src = D @ Syc - np.einsum("qp,qc->qpc", mean, ybar[:, self.p:])
+        if k > p:
+            Sxc, Scc = Syy[:, :p, p:], Syy[:, p:, p:]
+            SxcM = Sxc @ np.swapaxes(M, 1, 2)
+            Srr += M @ Scc @ np.swapaxes(M, 1, 2) - SxcM - np.swapaxes(SxcM, 1, 2)
+            Dy -= (M @ cbar[:, :, None])[:, :, 0]
+            Src = Sxc - M @ Scc - mean[:, :, None] * cbar[:, None, :]      # sum_i P r c'
             H = inv @ Src
+        outer = Dy[:, :, None] * mean[:, None, :]
+        Srr += nq[:, None, None] * (mean[:, :, None] * mean[:, None, :]) - outer - np.swapaxes(outer, 1, 2)
+        rbar = Dy - nq[:, None] * mean                                    # sum_i P r
+        G = (inv @ rbar[:, :, None])[:, :, 0]
+        W = inv @ Srr @ inv - nq[:, None, None] * inv
         grad = np.zeros(theta.size)
-        for r in self._free:
-            if r.matrix == "tau":
-                grad[r.free] = G[:, r.i].sum()
-            elif r.matrix == "theta":
-                grad[r.free] = W[:, r.i, r.j].sum() * (0.5 if r.i == r.j else 1.0)
+        free, i = self._tau
+        grad[free] = G.sum(axis=0)[i]
+        free, i, j, half = self._theta
+        grad[free] = W.sum(axis=0)[i, j] * half
         structural = moment_gradient(self.model, theta, self.grid.nodes, G, 0.5 * W, H)
         mask = self.fd_index
         grad[mask] = structural[mask]
@@ -273,6 +293,41 @@ def observed_vcov(hessian: np.ndarray, n_free: int) -> tuple[np.ndarray, list[st
     return vcov, []
 
 
+def model_and_start(syntax: str, data: pd.DataFrame, interactions=(),
+                    products_fixed: bool | set[tuple[str, str]] = False, start: np.ndarray | None = None,
+                    linear_fit=None):
+    """The interaction model (products fixed at 0 where asked) and its start vector — shared by LMS and QML."""
+    from .structure import build_interaction_model, with_products_fixed
+    model = build_interaction_model(syntax, tuple(interactions))
+    full_start = linear_start(model, data, linear_fit) if start is None else start
+    if products_fixed:
+        which = None if products_fixed is True else set(products_fixed)
+        keep = [r.free for r in model.free_rows()
+                if not (r.matrix == "omega" and (which is None or (r.lhs, r.rhs) in which))]
+        model = with_products_fixed(model, which)
+        full_start = full_start[keep]
+    return model, full_start
+
+
+def solve(method: str, model: InteractionModel, mdata: MixtureData, likelihood, start: np.ndarray, grid: Grid,
+          standard_errors: bool):
+    """Maximise ``likelihood`` (``value_and_gradient``/``hessian``) and assemble the frozen fit.
+
+    One BLAS thread inside: the work is many small products, where threads only hand off (4-20x slower
+    on a busy machine).  ``grid`` serves the standardized solution (latent covariance with products).
+    """
+    from .result import assemble_interaction_fit
+    with one_blas_thread():
+        sol = maximise(likelihood.value_and_gradient, start, variance_bounds(model),
+                       likelihood.hessian if standard_errors else None)
+    vcov, problems = observed_vcov(sol.hessian, model.n_free)
+    if not sol.converged:
+        problems.append(f"{method.upper()} did not converge ({sol.message})")
+    cov_c = np.cov(mdata.c.T, bias=True).reshape(mdata.c.shape[1], mdata.c.shape[1])
+    return assemble_interaction_fit(method, model, sol.theta, vcov, sol.loglik, mdata.n, grid, cov_c,
+                                    converged=sol.converged, iterations=sol.iterations, problems=tuple(problems))
+
+
 def fit_lms(syntax: str, data: pd.DataFrame, *, interactions=(),
             products_fixed: bool | set[tuple[str, str]] = False, start: np.ndarray | None = None,
             grid: Grid | None = None, standard_errors: bool = True, linear_fit=None):
@@ -284,24 +339,7 @@ def fit_lms(syntax: str, data: pd.DataFrame, *, interactions=(),
     ``linear_fit`` (a ModelFit of the model without products) gives start values without refitting.
     ``standard_errors=False`` skips the observed information (an LRT only needs the log-likelihood).
     """
-    from .result import assemble_interaction_fit
-    from .structure import build_interaction_model, with_products_fixed
-    model = build_interaction_model(syntax, tuple(interactions))
-    full_start = linear_start(model, data, linear_fit) if start is None else start
-    if products_fixed:
-        which = None if products_fixed is True else set(products_fixed)
-        keep = [r.free for r in model.free_rows()
-                if not (r.matrix == "omega" and (which is None or (r.lhs, r.rhs) in which))]
-        model = with_products_fixed(model, which)
-        full_start = full_start[keep]
+    model, full_start = model_and_start(syntax, data, interactions, products_fixed, start, linear_fit)
     mdata = mixture_data(model, data)
     grid = grid or quadrature_grid(len(model.integrated), spacing=grid_spacing(model, full_start, mdata))
-    lik = MixtureLikelihood(model, mdata, grid)
-    sol = maximise(lik.value_and_gradient, full_start, variance_bounds(model),
-                   lik.hessian if standard_errors else None)
-    vcov, problems = observed_vcov(sol.hessian, model.n_free)
-    if not sol.converged:
-        problems.append(f"LMS did not converge ({sol.message})")
-    cov_c = np.cov(mdata.c.T, bias=True).reshape(mdata.c.shape[1], mdata.c.shape[1])
-    return assemble_interaction_fit("lms", model, sol.theta, vcov, sol.loglik, mdata.n, grid, cov_c,
-                                    converged=sol.converged, iterations=sol.iterations, problems=tuple(problems))
+    return solve("lms", model, mdata, MixtureLikelihood(model, mdata, grid), full_start, grid, standard_errors)

@@ -114,6 +114,35 @@ def _moderator_factors(psi: np.ndarray, S: list[int], R: list[int], nodes: np.nd
     return nodes @ L.T, K, psi[np.ix_(R, R)] - K @ psi[np.ix_(S, R)]
 
 
+def _psi_gradient(a: int, b: int, psi: np.ndarray, S: list[int], R: list[int], K: np.ndarray, nodes: np.ndarray,
+                  d_v: np.ndarray, d_K: np.ndarray, d_Cr: np.ndarray) -> float:
+    """d loglik / d Psi_ab (symmetric entry) through v = z chol(Psi_SS)', K = Psi_RS Psi_SS^-1, C_RR.
+
+    Forward mode on the three small factors (Murray 2016 for the Cholesky factor):
+    ``dL = L Phi(L^-1 dP_SS L^-T)`` (Phi: lower triangle, half diagonal), ``dK = (dP_RS - K dP_SS) P_SS^-1``,
+    ``dC_RR = dP_RR - dK P_SR - K dP_SR``.  Entries within R only touch C_RR (a lookup).
+    """
+    if a not in S and b not in S:
+        ra, rb = R.index(a), R.index(b)
+        return float(d_Cr[ra, rb] + (d_Cr[rb, ra] if ra != rb else 0.0))
+    m = psi.shape[0]
+    dP = np.zeros((m, m))
+    dP[a, b] = dP[b, a] = 1.0
+    pss = psi[np.ix_(S, S)]
+    dss, drs = dP[np.ix_(S, S)], dP[np.ix_(R, S)]
+    pinv = np.linalg.inv(pss)
+    dK = (drs - K @ dss) @ pinv
+    dCr = dP[np.ix_(R, R)] - dK @ psi[np.ix_(S, R)] - K @ drs.T
+    total = float((d_K * dK).sum() + (d_Cr * dCr).sum())
+    if dss.any():
+        L = np.linalg.cholesky(pss)
+        Li = np.linalg.inv(L)
+        X = Li @ dss @ Li.T
+        dL = L @ (np.tril(X) - 0.5 * np.diag(np.diag(X)))
+        total += float((d_v * (nodes @ dL.T)).sum())
+    return total
+
+
 def moment_gradient(model: InteractionModel, theta: np.ndarray, nodes: np.ndarray, g_mean: np.ndarray,
                     g_cov: np.ndarray, g_slope: np.ndarray | None) -> np.ndarray:
     """Chain rule from node-moment gradients to the free parameters (loadings, paths, products, Psi).
@@ -183,16 +212,5 @@ def moment_gradient(model: InteractionModel, theta: np.ndarray, nodes: np.ndarra
         elif r.matrix == "psi":
             psi_rows.append(r)
     for r in psi_rows:
-        h = 1e-6 * (1 + abs(theta[r.free]))
-        outs = []
-        for sign in (1, -1):
-            P = psi.copy()
-            P[r.i, r.j] += sign * h
-            if r.i != r.j:
-                P[r.j, r.i] += sign * h
-            outs.append(_moderator_factors(P, S, R, nodes))
-        dv = (outs[0][0] - outs[1][0]) / (2 * h)
-        dK = (outs[0][1] - outs[1][1]) / (2 * h)
-        dCr = (outs[0][2] - outs[1][2]) / (2 * h)
-        grad[r.free] = float((d_v * dv).sum() + (d_K * dK).sum() + (d_Cr * dCr).sum())
+        grad[r.free] = _psi_gradient(r.i, r.j, psi, S, R, K, nodes, d_v, d_K, d_Cr)
     return grad

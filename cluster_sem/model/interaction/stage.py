@@ -54,7 +54,7 @@ class FittedInteraction:
         return Coefficients(tuple("|".join(k) for k in keys), self.theta[idx], self.vcov[np.ix_(idx, idx)])
 
 
-def _from_lms(fit) -> FittedInteraction:
+def _from_interaction_fit(fit) -> FittedInteraction:
     free = {(r.lhs, r.op, r.rhs): r.free for r in fit.model.rows if r.free >= 0}
     return FittedInteraction(fit.method, fit.parameters, fit.fit, fit.loglik, fit.theta, fit.vcov, free,
                              fit.latent_cov, fit.converged, fit.problems)
@@ -85,7 +85,11 @@ def fit_interaction_model(spec: Spec, frame: pd.DataFrame, method: str, fixed_ze
         return _from_dblcent(fit, products)
     if method == "lms":
         from .lms import fit_lms
-        return _from_lms(fit_lms(syntax, frame, products_fixed=set(fixed_zero) or False, start=start,
+        return _from_interaction_fit(fit_lms(syntax, frame, products_fixed=set(fixed_zero) or False, start=start,
+                                 linear_fit=linear_fit, standard_errors=standard_errors))
+    if method == "qml":
+        from .qml import fit_qml
+        return _from_interaction_fit(fit_qml(syntax, frame, products_fixed=set(fixed_zero) or False, start=start,
                                  linear_fit=linear_fit, standard_errors=standard_errors))
     check_interaction_method(method)
     raise ClusterSemError(f"--interaction-method '{method}' is not known. Fix: use one of {', '.join(METHODS)}")
@@ -127,7 +131,11 @@ def moderation_stage(spec: Spec, frame: pd.DataFrame, method: str = "lms", *, le
     for it in spec.interactions:
         x, w = it.between
         terms = frozenset((to, f"{x}:{w}") for to in it.outcomes)
-        h0 = fit_interaction_model(spec, frame, method, fixed_zero=terms, start=full_start, standard_errors=False)
+        # Without its only product term the model is the linear one, whose ML fit (linear_fit) is already the
+        # optimum of the same conditional likelihood: start there, not at the H1 estimates (a few iterations).
+        h0_start = None if len(spec.interactions) == 1 and linear_fit is not None else full_start
+        h0 = fit_interaction_model(spec, frame, method, fixed_zero=terms, start=h0_start, linear_fit=linear_fit,
+                                   standard_errors=False)
         test = lrt(h1.loglik, h0.loglik, len(terms))
         sd_w = math.sqrt(float(h1.latent_cov.loc[w, w]))
         for to in it.outcomes:
