@@ -79,21 +79,31 @@ def test_signal_stops_bootstrap_workers_promptly(tmp_path, sig, code):
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "cluster_sem.cli", "fit", str(SPEC), str(DATA), "--out",
                              str(out), "--bootstrap", "100000", "--jobs", "2", "--quiet"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            # as from an interactive shell: a suite run in the background inherits SIGINT ignored,
+                            # and a process started that way rightly keeps ignoring Ctrl-C
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     parent = psutil.Process(proc.pid)
-    deadline = time.time() + 300
     workers = []
-    while time.time() < deadline and len(workers) < 2:
-        time.sleep(0.3)
-        assert proc.poll() is None, proc.stderr.read()
-        workers = parent.children(recursive=True)
-    assert len(workers) >= 2, "the bootstrap pool never started"
-    time.sleep(1.0)
-    t0 = time.time()
-    proc.send_signal(sig)
-    proc.wait(timeout=20)
-    elapsed = time.time() - t0
-    _, gone_alive = psutil.wait_procs(workers, timeout=5)
+    try:
+        deadline = time.time() + 300
+        while time.time() < deadline and len(workers) < 2:
+            time.sleep(0.3)
+            assert proc.poll() is None, proc.stderr.read()
+            workers = parent.children(recursive=True)
+        assert len(workers) >= 2, "the bootstrap pool never started"
+        time.sleep(1.0)
+        t0 = time.time()
+        proc.send_signal(sig)
+        proc.wait(timeout=20)
+        elapsed = time.time() - t0
+        _, gone_alive = psutil.wait_procs(workers, timeout=5)
+    finally:   # a failing run must not leave a 100 000-resample bootstrap behind
+        for p in [*workers, parent]:
+            try:
+                p.kill()
+            except psutil.NoSuchProcess:
+                pass
     assert proc.returncode == code, proc.stderr.read()
     assert elapsed < 10
     assert not gone_alive, "bootstrap workers survived the signal"
