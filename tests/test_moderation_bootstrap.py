@@ -66,3 +66,13 @@ def test_report_names_the_bootstrap(runs):
 def test_option_checked_once_at_the_api(kw, words):
     with pytest.raises(ClusterSemError, match=words.replace("-", "\\-")):
         api.fit(SPEC, np.zeros((0, 0)), **kw)
+
+
+def test_cli_exit_2_and_writes_nothing(tmp_path):
+    from cluster_sem.cli import main
+    out = tmp_path / "out"
+    data = tmp_path / "d.csv"
+    api.simulate(SPEC, n=50, seed=1).to_csv(data, index=False)
+    assert main(["fit", str(SPEC), str(data), "--out", str(out), "--moderation-ci", "bootstrap",
+                 "--interaction-method", "qml", "--bootstrap", "200", "--quiet"]) == 2
+    assert not out.exists()
