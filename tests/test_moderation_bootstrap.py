@@ -46,12 +46,27 @@ def test_bootstrap_ci_close_to_monte_carlo(runs):
     assert boot["ci_lower"] != mc["ci_lower"]                 # really a different method
 
 
-def test_same_seed_identical_and_jobs_do_not_matter(frame, runs):
+def test_same_seed_identical(frame, runs):
     spec, data = frame
-    again = moderation_stage(spec, data, "lms", seed=3, bootstrap=200, jobs=2)
+    again = moderation_stage(spec, data, "lms", seed=3, bootstrap=200)
     assert _imm(again) == _imm(runs[1])
     other = moderation_stage(spec, data, "lms", seed=4, bootstrap=200)
     assert _imm(other)["ci_lower"] != _imm(runs[1])["ci_lower"]
+
+
+def test_worker_pool_gives_the_in_process_replicates(frame):
+    """Two blocks (B = 260) on 2 worker processes: block 1 equals the same block refitted in this process."""
+    from cluster_sem.bootstrap.moderation import fit_lms_block, lms_core, run_lms_bootstrap
+    from cluster_sem.model.interaction.stage import fit_interaction_model, interaction_syntax
+    spec, data = frame
+    h1 = fit_interaction_model(spec, data, "lms")
+    core = lms_core(interaction_syntax(spec), data, h1.theta)
+    pooled = run_lms_bootstrap(core, 260, 3, jobs=2)
+    assert pooled.shape == (260, len(h1.theta))
+    from cluster_sem.blas import one_blas_thread
+    with one_blas_thread():  # as run_tasks runs in-process (OpenBLAS sums differ in the last bits by threads)
+        block = fit_lms_block(core, 260, 3, 1)
+    np.testing.assert_array_equal(pooled[250:], block.theta)
 
 
 def test_report_names_the_bootstrap(runs):
