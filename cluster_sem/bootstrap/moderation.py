@@ -7,7 +7,7 @@ statistic).  Resample r draws the same rows as replicate r of the ML bootstrap (
 one SeedSequence child per block of 250), and blocks run through the project's worker pool, so the
 replicates are identical for any ``jobs``/scheduler.
 
-Cost (measured, shipped example, 128 firms, 163 free parameters): ~1.8-2.3 s CPU per resample even warm
+Cost (measured, shipped example, 128 firms, 163 free parameters): ~1.8-2.5 s CPU per resample even warm
 (the L-BFGS-B path still takes ~180-220 iterations), i.e. ~75-105 min for B = 5000 on 2 cores — hence the
 bootstrap is opt-in (``--moderation-ci bootstrap``); Monte Carlo CIs stay the default.
 """
