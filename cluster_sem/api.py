@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .options import SIMULATE_OPTIONS, check_options
+from .options import SIMULATE_OPTIONS, check_moderation_ci, check_options
 from .pipeline import FitOptions, run_fit
 from .results.results import Results
 from .spec import Spec, load_spec
@@ -14,7 +14,8 @@ from .spec import Spec, load_spec
 def fit(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, bootstrap: int = 0, seed: int = 2026,
         jobs: int = 1, ci_level: float = 0.95, missing: str = "listwise", estimator: str | None = None,
         ci: str = "auto", scheduler: str | None = None, quiet: bool = True, command: str = "",
-        timestamp: str | None = None, engine: str = "default", interaction_method: str = "lms") -> Results:
+        timestamp: str | None = None, engine: str = "default", interaction_method: str = "lms",
+        moderation_ci: str = "monte-carlo") -> Results:
     """Fit the spec's measurement (CFA) and structural models to ``data`` and return frozen Results.
 
     ``bootstrap`` > 0 adds percentile and bias-corrected bootstrap CIs for every named indirect and total
@@ -22,16 +23,19 @@ def fit(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, bootstrap: 
     ``engine``: ``"default"`` (lavaan's start values + Fisher scoring/BFGS, no semopy) or ``"semopy"``
     (semopy's solution as the start; the same optimum, a slower start-up).
     ``interaction_method`` (lms | qml | dblcent) estimates the spec's latent ``interactions``.
+    ``moderation_ci="bootstrap"`` (with ``bootstrap`` B and LMS) gives the conditional indirect effects and the
+    index of moderated mediation bootstrap percentile CIs from B warm-started LMS refits (slow: opt-in).
     ``estimator`` None uses the spec's default: WLSMV (items as ordered categories) if it says
     ``ordinal: true``, else ML.
     """
     check_options("fit", {"bootstrap": bootstrap, "seed": seed, "jobs": jobs, "ci_level": ci_level, "ci": ci,
                           "missing": missing, "estimator": estimator, "scheduler": scheduler, "engine": engine,
-                          "interaction_method": interaction_method})
+                          "interaction_method": interaction_method, "moderation_ci": moderation_ci})
+    check_moderation_ci(moderation_ci, bootstrap, interaction_method)
     from .blas import one_blas_thread
     options = FitOptions(bootstrap=bootstrap, seed=seed, jobs=jobs, level=ci_level, missing=missing,
                          estimator=estimator, ci=ci, scheduler=scheduler, quiet=quiet, command=command,
-                         engine=engine, interaction_method=interaction_method)
+                         engine=engine, interaction_method=interaction_method, moderation_ci=moderation_ci)
     with one_blas_thread():  # small-matrix numerics: one BLAS thread (see blas.py)
         results = run_fit(spec, data, options, timestamp=timestamp)
     _warn(results)

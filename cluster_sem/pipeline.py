@@ -42,6 +42,7 @@ class FitOptions:
     command: str = ""
     engine: str = "default"   # "default" (lavaan start values, no semopy) or "semopy" (semopy start)
     interaction_method: str = "lms"   # lms | qml | dblcent: estimator of the spec's latent interactions
+    moderation_ci: str = "monte-carlo"  # or "bootstrap": IMM/conditional indirect CIs from B LMS refits
 
 
 # -- stages ------------------------------------------------------------------------------------------
@@ -307,8 +308,10 @@ def stage_moderation(spec: Spec, frame: pd.DataFrame, options: FitOptions, struc
                            f"estimators on complete rows, not --missing {options.missing} --estimator "
                            f"{options.estimator}. Fix: rerun with --missing listwise --estimator ML for them"}
     from .model.interaction.stage import moderation_stage
+    boot = options.bootstrap if options.moderation_ci == "bootstrap" else 0
     return moderation_stage(spec, frame, options.interaction_method, level=options.level, seed=options.seed,
-                            linear_fit=structural)
+                            linear_fit=structural, bootstrap=boot, jobs=options.jobs, scheduler=options.scheduler,
+                            quiet=options.quiet)
 
 
 def attach_moderation(doc: dict, moderation: dict | None, options: FitOptions) -> None:

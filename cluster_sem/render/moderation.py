@@ -26,6 +26,8 @@ PHRASES = {
         "imm": "Conditional indirect effects and index of moderated mediation (Hayes 2015)",
         "imm_note": "{level} Monte Carlo confidence intervals ({draws} draws from the estimates' sampling "
                     "distribution, seed {seed}); SEs by the delta method.",
+        "imm_note_boot": "{level} bootstrap percentile confidence intervals ({draws} LMS resamples, seed {seed}); "
+                         "SEs by the delta method.",
         "index": "Index of moderated mediation", "indirect": "Indirect effect",
         "low": "Low {m} (−1 SD)", "mean": "Mean {m}", "high": "High {m} (+1 SD)",
         "plot_x": "{focal} (latent, centred)", "plot_y": "Predicted {outcome} (latent)",
@@ -50,6 +52,7 @@ PHRASES = {
         "lrt": "似然比检验（含与不含乘积项的模型）：χ²({df}) = {chi2}，p {p}。",
         "imm": "条件间接效应与有调节的中介指数（Hayes 2015）",
         "imm_note": "{level} 蒙特卡洛置信区间（从估计值的抽样分布抽取 {draws} 次，种子 {seed}）；标准误采用 delta 法。",
+        "imm_note_boot": "{level} 自助法百分位置信区间（{draws} 次 LMS 重抽样，种子 {seed}）；标准误采用 delta 法。",
         "index": "有调节的中介指数", "indirect": "间接效应",
         "low": "低{m}（−1 SD）", "mean": "{m}均值", "high": "高{m}（+1 SD）",
         "plot_x": "{focal}（潜变量，中心化）", "plot_y": "{outcome} 预测值（潜变量）",
@@ -172,7 +175,7 @@ def moderation_context(doc: dict, lang: str, *, with_svg: bool = True) -> dict:
             rows.append({"what": ph["index"], "est": fmt(e["est"]), "se": fmt(e.get("se")),
                          "ci": fmt_ci(e["ci_lower"], e["ci_upper"])})
             imm.append({"path": " → ".join(e["path"]), "name": e["indirect"], "rows": rows,
-                        "note": ph["imm_note"].format(level=level, draws=e.get("draws"), seed=e.get("seed"))})
+                        "note": ph["imm_note_boot" if e.get("ci_method") == "percentile" else "imm_note"].format(level=level, draws=e.get("draws"), seed=e.get("seed"))})
         hyp = next((h for h in doc.get("hypotheses") or [] if h.get("kind") == "interaction"
                     and h.get("name") == rec["name"] and h.get("to") == rec["to"]), None)
         verdict = ""

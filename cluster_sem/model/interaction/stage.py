@@ -117,14 +117,29 @@ def _clean(d: dict) -> dict:
     return out
 
 
+def lms_replicates(spec: Spec, frame: pd.DataFrame, h1: FittedInteraction, bootstrap: int, seed: int, *,
+                   linear_fit=None, jobs: int = 1, scheduler=None, quiet: bool = True) -> np.ndarray:
+    """(B, n_free) LMS estimates of the ML bootstrap's resamples, warm-started at ``h1`` (see bootstrap.moderation)."""
+    from ...bootstrap.moderation import lms_core, run_lms_bootstrap
+    core = lms_core(interaction_syntax(spec), frame, h1.theta, linear_fit=linear_fit)
+    return run_lms_bootstrap(core, bootstrap, seed, jobs=jobs, scheduler=scheduler, quiet=quiet)
+
+
 def moderation_stage(spec: Spec, frame: pd.DataFrame, method: str = "lms", *, level: float = 0.95,
-                     seed: int = 2026, linear_fit=None) -> dict:
+                     seed: int = 2026, linear_fit=None, bootstrap: int = 0, jobs: int = 1, scheduler=None,
+                     quiet: bool = True) -> dict:
     """``{"moderation": [...], "interaction_model": {...}, "hypotheses": [...]}`` for the spec.
 
     ``linear_fit``: the structural model's ModelFit (same model without products) for LMS/QML start values.
+    ``bootstrap`` > 0 (LMS only): conditional indirect effects and the IMM get bootstrap percentile CIs from
+    B warm-started LMS refits instead of Monte Carlo CIs.
     """
     check_interaction_method(method)
     h1 = fit_interaction_model(spec, frame, method, linear_fit=linear_fit)
+    boot = None
+    if bootstrap > 0 and method == "lms" and any(spec.indirect):
+        boot = lms_replicates(spec, frame, h1, bootstrap, seed, linear_fit=linear_fit, jobs=jobs,
+                              scheduler=scheduler, quiet=quiet)
     P = h1.parameters
     records, hypotheses = [], []
     full_start = h1.theta if method != "dblcent" else None
@@ -154,8 +169,10 @@ def moderation_stage(spec: Spec, frame: pd.DataFrame, method: str = "lms", *, le
                     continue
                 lkeys = [(b, "~", a) for a, b in links]
                 coefs = h1.coefficients(lkeys + [(to, "~", term)])
+                reps = None if boot is None else boot[:, [h1.free[k] for k in lkeys + [(to, "~", term)]]]
                 res = conditional_indirect(coefs, ["|".join(k) for k in lkeys], "|".join((to, "~", x)),
-                                           "|".join((to, "~", term)), sd_w, level=level, seed=seed)
+                                           "|".join((to, "~", term)), sd_w, level=level, seed=seed,
+                                           replicates=reps)
                 imm.append({"indirect": ind.name, "path": chain, **_clean({k: v for k, v in res.items()
                                                                           if k != "conditional_indirect"}),
                             "conditional_indirect": [_clean(r) for r in res["conditional_indirect"]]})
