@@ -121,6 +121,7 @@ class PopulationValues:
     fmin: float                # F_ML at the population fit (0 when the model is correct for Σ_pop)
     hessian: np.ndarray        # expected Hessian of F_ML at θ_pop (the batched engine's metric)
     simulated: bool = False    # some Σ_pop entries come from a simulated population (see mixed_covariance)
+    quadrature: bool = False   # entries downstream of a latent product by quadrature (product_moments)
 
 
 def population_values(pt: ParTable, mm: MatrixModel, sigma: np.ndarray) -> PopulationValues:
