@@ -178,3 +178,15 @@ def test_linear_population_values_with_a_latent_product_and_likert_items(zj_core
             assert abs(e.population - independent[e.index]) < 0.006
     k = next(e.index for e in zj_core.effects if e.name == "CE~DF")
     assert abs(mehler[k] - independent[k]) > 0.006
+
+
+def test_product_quadrature_out_of_scope_falls_back(zj_core, monkeypatch):
+    """Outside its scope (here: fewer partners allowed than IOL × DF has) the quadrature declines (None), so
+    build_core keeps the simulated entries (mixed_covariance)."""
+    from cluster_sem.power import product_moments
+    from cluster_sem.power.population import analysis_moments, non_normal_variables
+    ov = list(zj_core.matrix_model.ov)
+    flags = non_normal_variables(zj_core.sampler, ov)
+    sigma = analysis_moments(zj_core.sampler, ov)[1]
+    monkeypatch.setattr(product_moments, "MAX_PARTNERS", 1)
+    assert product_moments.product_covariance(zj_core.sampler, ov, sigma, flags) is None
