@@ -146,22 +146,47 @@ def test_reports_show_the_interaction_method_and_directions(xz_doc):
 
 
 def test_linear_population_values_with_a_latent_product_and_likert_items(zj_core):
-    """Items downstream of the latent product (CE's) are not bivariate normal before coding, so their Σ_pop
-    entries come from the simulated population; the exact (Mehler) values elsewhere.  The resulting
-    pseudo-true CE paths agree with an independent simulated population, where the all-Mehler values miss
-    CE~DF by ~9 %."""
+    """Items downstream of the latent product (CE's) are not bivariate normal before coding, so Mehler's
+    series does not give their Σ_pop entries; product_moments computes them by quadrature over the
+    product's partners.  Every such entry agrees with an independent simulated population within 4 Monte
+    Carlo SEs (the all-Mehler entries do not), and the pseudo-true CE paths agree with that population's
+    fit, where the all-Mehler values miss CE~DF by ~9 %."""
     from cluster_sem.model.estimator import fisher_scoring, simple_start
     from cluster_sem.power.draw import covariance
     from cluster_sem.power.population import analysis_moments, non_normal_variables, population_values
+    from cluster_sem.power.product_moments import product_covariance
     ov = list(zj_core.matrix_model.ov)
-    flagged = {v for v, f in zip(ov, non_normal_variables(zj_core.sampler, ov)) if f}
-    assert flagged == {"CE1", "CE2", "CE3", "CE4"}
-    S = covariance(draw_replication(zj_core.sampler, zj_core.columns, POPULATION_N, 777, 0))
+    flags = non_normal_variables(zj_core.sampler, ov)
+    assert {v for v, f in zip(ov, flags) if f} == {"CE1", "CE2", "CE3", "CE4"}
+    mehler_sigma = analysis_moments(zj_core.sampler, ov)[1]
+    exact = product_covariance(zj_core.sampler, ov, mehler_sigma, flags)
+    X = draw_replication(zj_core.sampler, zj_core.columns, POPULATION_N, 777, 0)
+    S = covariance(X)
+    Xc = X - X.mean(axis=0)
+    down = np.flatnonzero(flags)
+    se = np.stack([(Xc[:, [i]] * Xc).std(axis=0) for i in down]) / math.sqrt(len(X))   # (4, p)
+    z_exact = np.abs(exact[down] - S[down]) / se
+    z_mehler = np.abs(mehler_sigma[down] - S[down]) / se
+    assert z_exact.max() < 4.0, z_exact.max()
+    assert z_mehler.max() > 6.0
+    np.testing.assert_allclose(np.delete(exact, down, 0)[:, ~flags], np.delete(mehler_sigma, down, 0)[:, ~flags])
     mm = zj_core.matrix_model
     independent = fisher_scoring(mm, S, simple_start(mm, S), max_iter=2000).theta
-    mehler = population_values(zj_core.partable, mm, analysis_moments(zj_core.sampler, ov)[1]).theta
+    mehler = population_values(zj_core.partable, mm, mehler_sigma).theta
     for e in zj_core.effects:
         if e.name in ("CE~DF", "CE~IOL"):
             assert abs(e.population - independent[e.index]) < 0.006
     k = next(e.index for e in zj_core.effects if e.name == "CE~DF")
     assert abs(mehler[k] - independent[k]) > 0.006
+
+
+def test_product_quadrature_out_of_scope_falls_back(zj_core, monkeypatch):
+    """Outside its scope (here: fewer partners allowed than IOL × DF has) the quadrature declines (None), so
+    build_core keeps the simulated entries (mixed_covariance)."""
+    from cluster_sem.power import product_moments
+    from cluster_sem.power.population import analysis_moments, non_normal_variables
+    ov = list(zj_core.matrix_model.ov)
+    flags = non_normal_variables(zj_core.sampler, ov)
+    sigma = analysis_moments(zj_core.sampler, ov)[1]
+    monkeypatch.setattr(product_moments, "MAX_PARTNERS", 1)
+    assert product_moments.product_covariance(zj_core.sampler, ov, sigma, flags) is None

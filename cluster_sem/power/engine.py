@@ -29,6 +29,7 @@ from .fitbatch import BOOT_DRAWS, CI_METHODS, MC_DRAWS, ChunkResult, PowerCore, 
 from .interaction import METHOD, POPULATION_N, build_product_model, population_sample
 from .planning import min_n, rmsea_power
 from .population import analysis_moments, mixed_covariance, non_normal_variables, population_values
+from .product_moments import product_covariance
 from .summarise import merge, summarise_size
 
 CHUNK = 250          # replications per task (and per checkpoint file)
@@ -96,12 +97,18 @@ def build_core(spec: Spec, options: PowerOptions) -> tuple[PowerCore, object]:
     columns = analysis_columns(sampler, list(mm.ov))
     need_sample = bool(spec.interactions) and interaction_method(options) is not None
     non_normal = non_normal_variables(sampler, list(mm.ov)) if not sampler.continuous else np.zeros(mm.p, bool)
-    X_pop = population_sample(sampler, columns) if need_sample or non_normal.any() else None
-    if non_normal.any():
+    exact = product_covariance(sampler, list(mm.ov), sigma, non_normal) if non_normal.any() else None
+    simulated = non_normal.any() and exact is None
+    X_pop = population_sample(sampler, columns) if need_sample or simulated else None
+    if exact is not None:
+        sigma = exact
+    elif simulated:
         sigma = mixed_covariance(sigma, X_pop, non_normal)
     pop = population_values(pt, mm, sigma)
-    if non_normal.any():
+    if simulated:
         pop = replace(pop, simulated=True)
+    elif exact is not None:
+        pop = replace(pop, quadrature=True)
     products = None
     if need_sample:
         products = build_product_model(spec, X_pop, list(mm.ov), interaction_directions(spec))
@@ -200,7 +207,9 @@ def assemble(spec: Spec, spec_sha: str, options: PowerOptions, core: PowerCore, 
                      "population_values": "ML fit of the analysis model to the exact population covariance "
                                           "of the analysis variables (pseudo-true values, marker-loading scale)"
                                           + (f"; entries of items downstream of a latent product from "
-                                             f"{POPULATION_N:,} simulated cases" if pop.simulated else ""),
+                                             f"{POPULATION_N:,} simulated cases" if pop.simulated else "")
+                                          + ("; entries of items downstream of a latent product by Gauss-Hermite "
+                                             "quadrature over the product's partners" if pop.quadrature else ""),
                      "population_simulated_entries": pop.simulated},
         "labels": _labels(spec),
         "meta": {"version": __version__},

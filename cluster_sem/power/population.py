@@ -121,6 +121,7 @@ class PopulationValues:
     fmin: float                # F_ML at the population fit (0 when the model is correct for Σ_pop)
     hessian: np.ndarray        # expected Hessian of F_ML at θ_pop (the batched engine's metric)
     simulated: bool = False    # some Σ_pop entries come from a simulated population (see mixed_covariance)
+    quadrature: bool = False   # entries downstream of a latent product by quadrature (product_moments)
 
 
 def population_values(pt: ParTable, mm: MatrixModel, sigma: np.ndarray) -> PopulationValues:
@@ -159,7 +160,8 @@ def non_normal_variables(sampler: SurveySampler, names: list[str]) -> np.ndarray
 
 def mixed_covariance(sigma_exact: np.ndarray, sample: np.ndarray, non_normal: np.ndarray) -> np.ndarray:
     """Σ_pop: the exact (Mehler) entries where both variables are normal before coding, the covariance of a
-    large simulated population where either is not — Monte Carlo error only where there is no closed form."""
+    large simulated population where either is not — Monte Carlo error only where there is no closed form.
+    The fallback for populations outside :func:`.product_moments.product_covariance`'s scope."""
     simulated = np.cov(sample.T, bias=True)
     use = non_normal[:, None] | non_normal[None, :]
     return np.where(use, simulated, sigma_exact)
