@@ -53,11 +53,25 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     fmt = argparse.RawDescriptionHelpFormatter
 
+    _add_validate_parser(sub, fmt)
+    _add_simulate_parser(sub, fmt)
+    _add_fit_parser(sub, fmt)
+    _add_invariance_parser(sub, fmt)
+    _add_power_parser(sub, fmt)
+    _add_report_parser(sub, fmt)
+    return parser
+
+
+def _add_validate_parser(sub, fmt) -> None:
+    """Arguments of the `validate` command: a spec, and optionally data checked against it."""
     p = sub.add_parser("validate", help="check a spec (and optionally a data file against it)",
                        epilog=EPILOG["validate"], formatter_class=fmt)
     p.add_argument("spec")
     p.add_argument("data", nargs="?")
 
+
+def _add_simulate_parser(sub, fmt) -> None:
+    """Arguments of the `simulate` command: synthetic Likert data from the spec's population section."""
     p = sub.add_parser("simulate", help="draw synthetic Likert data from the spec's population section",
                        epilog=EPILOG["simulate"], formatter_class=fmt)
     p.add_argument("spec")
@@ -65,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--out", required=True, help="output .csv file")
 
+
+def _add_fit_parser(sub, fmt) -> None:
+    """Arguments of the `fit` command: the main job (fit, bootstrap, reports); choices from cluster_sem.options."""
     p = sub.add_parser("fit", help="fit the measurement and structural models; write results.json + reports",
                        epilog=EPILOG["fit"], formatter_class=fmt)
     p.add_argument("spec")
@@ -88,7 +105,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=_allowed("engine"), default="default",
                    help="start values of the ML fit: default = lavaan's (fast start-up); semopy = semopy's "
                         "solution (same estimates, ~1.5 s slower; a cross-check)")
-
     p.add_argument("--interaction-method", choices=_allowed("interaction_method"), default="lms",
                    help="estimator of the spec's latent interactions: lms (default), qml, or dblcent "
                         "(double-mean-centred product indicators)")
@@ -97,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default) or bootstrap (percentile, B LMS refits with --bootstrap B; ~2 s CPU each on "
                         "the shipped example)")
 
+
+def _add_invariance_parser(sub, fmt) -> None:
+    """Arguments of the `invariance` command: configural → strict steps across the spec's groups."""
     p = sub.add_parser("invariance", help="measurement invariance across the spec's groups (configural, metric, "
                        "scalar, strict) and path differences; write results.json + reports",
                        epilog=EPILOG["invariance"], formatter_class=fmt)
@@ -111,13 +130,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
     p.add_argument("--quiet", action="store_true", help="no summary")
 
-    _add_power_parser(sub, fmt)
 
+def _add_report_parser(sub, fmt) -> None:
+    """Arguments of the `report` command: re-render the reports from a stored results.json."""
     p = sub.add_parser("report", help="re-render DIR/report.html and DIR/report.md from DIR/results.json",
                        epilog=EPILOG["report"], formatter_class=fmt)
     p.add_argument("dir")
     p.add_argument("--lang", choices=["en", "zh"], default="en")
-    return parser
 
 
 def _check_out(value: str, *, directory: bool) -> Path:

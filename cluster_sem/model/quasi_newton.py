@@ -61,43 +61,9 @@ def batched_quasi_newton(grad, R: int, start: np.ndarray, metric_inv: np.ndarray
             ids, th_w, f_w, g_w, h_w = ids[keep], th_w[keep], f_w[keep], g_w[keep], h_w[keep]
         if not len(ids):
             break
-        d = -(h_w @ g_w[:, :, None])[:, :, 0]          # batched matvec (matmul: ~1.6x einsum here)
-        slope = np.einsum("ri,ri->r", g_w, d)
-        bad = ~(slope < 0)                     # metric lost positive definiteness: restart it
-        if bad.any():
-            h_w[bad] = metric_inv[ids[bad]] if per_rep else metric_inv
-            d[bad] = (-np.einsum("rij,rj->ri", h_w[bad], g_w[bad]) if per_rep else -g_w[bad] @ metric_inv)
-            slope[bad] = np.einsum("ri,ri->r", g_w[bad], d[bad])
-        gnorm = np.linalg.norm(g_w, axis=1)
-        new_th, new_f, new_g = th_w.copy(), f_w.copy(), g_w.copy()
-        alpha = np.ones(len(ids))
-        pending = np.arange(len(ids))
-        for _ in range(30):
-            trial = th_w[pending] + alpha[pending, None] * d[pending]
-            with np.errstate(all="ignore"):
-                ft, gt = grad(trial, ids[pending])
-            f0 = f_w[pending]
-            ok = (np.isfinite(ft) & np.all(np.isfinite(gt), axis=1)
-                  & ((ft <= f0 + 1e-4 * alpha[pending] * slope[pending])
-                     | ((ft <= f0 + 1e-12 * (1 + np.abs(f0)))
-                        & (np.linalg.norm(gt, axis=1) < gnorm[pending]))))
-            acc = pending[ok]
-            new_th[acc], new_f[acc], new_g[acc] = trial[ok], ft[ok], gt[ok]
-            pending = pending[~ok]
-            if not len(pending):
-                break
-            alpha[pending] /= 2
-        # BFGS update of the inverse metric, in place (skipped when the curvature condition fails):
-        # H += c·ss' − ρ(s·Hy' + Hy·s'),  c = ρ + ρ²·y'Hy
-        s, y = new_th - th_w, new_g - g_w
-        sy = np.einsum("ri,ri->r", s, y)
-        upd = sy > 1e-12 * np.linalg.norm(s, axis=1) * np.linalg.norm(y, axis=1)
-        rho = np.where(upd, 1.0 / np.where(upd, sy, 1.0), 0.0)
-        hy = (h_w @ y[:, :, None])[:, :, 0]
-        c = rho + rho ** 2 * np.einsum("ri,ri->r", y, hy)
-        rhy = rho[:, None] * hy
-        # both rank-one terms as one stacked (q × 2)(2 × q) product: one temporary instead of two
-        h_w += np.stack([s, -rhy], axis=2) @ np.stack([c[:, None] * s - rhy, s], axis=1)
+        d, slope = _search_direction(h_w, g_w, metric_inv, ids, per_rep)
+        new_th, new_f, new_g, pending = _backtrack(grad, ids, th_w, f_w, g_w, d, slope)
+        _bfgs_update(h_w, new_th - th_w, new_g - g_w)
         th_w, f_w, g_w = new_th, new_f, new_g
         if len(pending):                       # stalled: left (not converged) for the fallback
             keep = np.ones(len(ids), dtype=bool)
@@ -108,3 +74,58 @@ def batched_quasi_newton(grad, R: int, start: np.ndarray, metric_inv: np.ndarray
     converged[ids[done]] = True
     theta[ids] = th_w
     return theta, converged, it
+
+
+def _search_direction(h_w: np.ndarray, g_w: np.ndarray, metric_inv: np.ndarray, ids: np.ndarray,
+                      per_rep: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Quasi-Newton direction d = −H g and its slope g'd per replicate.  A replicate whose inverse metric
+    lost positive definiteness (slope not < 0) has ``h_w`` reset in place to its start metric and steps along
+    −M⁻¹ g instead."""
+    d = -(h_w @ g_w[:, :, None])[:, :, 0]          # batched matvec (matmul: ~1.6x einsum here)
+    slope = np.einsum("ri,ri->r", g_w, d)
+    bad = ~(slope < 0)                     # metric lost positive definiteness: restart it
+    if bad.any():
+        h_w[bad] = metric_inv[ids[bad]] if per_rep else metric_inv
+        d[bad] = (-np.einsum("rij,rj->ri", h_w[bad], g_w[bad]) if per_rep else -g_w[bad] @ metric_inv)
+        slope[bad] = np.einsum("ri,ri->r", g_w[bad], d[bad])
+    return d, slope
+
+
+def _backtrack(grad, ids: np.ndarray, th_w: np.ndarray, f_w: np.ndarray, g_w: np.ndarray, d: np.ndarray,
+               slope: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Armijo backtracking (step halved up to 30 times), all replicates at once.  A step is also taken when
+    F does not rise (to round-off) and the gradient shrinks: near the optimum F is flat to machine precision.
+    Returns the accepted points and ``pending``: positions (in the working set) that found no step."""
+    gnorm = np.linalg.norm(g_w, axis=1)
+    new_th, new_f, new_g = th_w.copy(), f_w.copy(), g_w.copy()
+    alpha = np.ones(len(ids))
+    pending = np.arange(len(ids))
+    for _ in range(30):
+        trial = th_w[pending] + alpha[pending, None] * d[pending]
+        with np.errstate(all="ignore"):
+            ft, gt = grad(trial, ids[pending])
+        f0 = f_w[pending]
+        ok = (np.isfinite(ft) & np.all(np.isfinite(gt), axis=1)
+              & ((ft <= f0 + 1e-4 * alpha[pending] * slope[pending])
+                 | ((ft <= f0 + 1e-12 * (1 + np.abs(f0)))
+                    & (np.linalg.norm(gt, axis=1) < gnorm[pending]))))
+        acc = pending[ok]
+        new_th[acc], new_f[acc], new_g[acc] = trial[ok], ft[ok], gt[ok]
+        pending = pending[~ok]
+        if not len(pending):
+            break
+        alpha[pending] /= 2
+    return new_th, new_f, new_g, pending
+
+
+def _bfgs_update(h_w: np.ndarray, s: np.ndarray, y: np.ndarray) -> None:
+    """BFGS update of the inverse metric, in place (skipped when the curvature condition fails):
+    H += c·ss' − ρ(s·Hy' + Hy·s'),  c = ρ + ρ²·y'Hy."""
+    sy = np.einsum("ri,ri->r", s, y)
+    upd = sy > 1e-12 * np.linalg.norm(s, axis=1) * np.linalg.norm(y, axis=1)
+    rho = np.where(upd, 1.0 / np.where(upd, sy, 1.0), 0.0)
+    hy = (h_w @ y[:, :, None])[:, :, 0]
+    c = rho + rho ** 2 * np.einsum("ri,ri->r", y, hy)
+    rhy = rho[:, None] * hy
+    # both rank-one terms as one stacked (q × 2)(2 × q) product: one temporary instead of two
+    h_w += np.stack([s, -rhy], axis=2) @ np.stack([c[:, None] * s - rhy, s], axis=1)

@@ -1,4 +1,4 @@
-"""Report section "Estimation, missing data and normality" (en/zh): reads results.json only.
+"""Report section "Estimation, missing data and normality" (en/zh): reads the typed results document only.
 
 What it says: the estimator, missing-data method, information and test in lavaan's words; the most frequent
 missing-data patterns; Little's MCAR test; Mardia's multivariate skewness and kurtosis, with a sentence
@@ -7,6 +7,9 @@ Sentences are pre-translated here so the templates only place them (values escap
 """
 from __future__ import annotations
 
+from typing import Mapping
+
+from ..results.document import Meta, MissingData, Normality, ResultsDocument
 from .numbers import fmt, fmt_p
 
 TEXT = {
@@ -67,57 +70,86 @@ TEXT = {
 }
 
 
-def diagnostics_context(doc: dict, lang: str = "en") -> dict | None:
+def _typed(doc: Mapping | ResultsDocument) -> ResultsDocument:
+    return doc if isinstance(doc, ResultsDocument) else ResultsDocument.of(doc)
+
+
+def diagnostics_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dict | None:
     """Sentences and the pattern table for the section; None when results.json has neither block."""
     tx = TEXT.get(lang, TEXT["en"])
-    meta = doc.get("meta") or {}
-    md, nm = doc.get("missing_data"), doc.get("normality")
-    if md is None and nm is None:
+    r = _typed(doc)
+    if r.missing_data is None and r.normality is None:
         return None
-    missing = meta.get("missing", "")
-    out: dict = {"heading": tx["heading"], "sentences": [], "patterns": [], "patterns_caption": tx["patterns"],
-                 "blank_items": tx["blank_items"], "patterns_note": "", "robust": []}
-    out["sentences"].append(tx["estimation"].format(
-        estimator=meta.get("estimator", "ML"),
-        missing=tx["missing_ml"] if missing == "ml" else tx["missing_listwise"] if missing == "listwise" else missing,
-        information=meta.get("information", "expected"), test=meta.get("test", "standard")))
-    if md:
-        little = md.get("little_mcar")
-        if md.get("patterns") and little:
-            out["patterns"] = [{"items": ", ".join(p["missing"]) or tx["none"], "n": str(p["n"]),
-                                "pct": fmt(p["percent"], 1)} for p in md["patterns"]]
-            total = round(md["patterns"][0]["n"] * 100 / md["patterns"][0]["percent"])
-            out["patterns_note"] = tx["patterns_note"].format(k=md.get("n_patterns", len(md["patterns"])), n=total)
-        if little:
-            out["sentences"].append(tx["little"].format(df=little["df"], chi2=fmt(little["chi2"], 2),
-                                                        p=fmt_p(little["pvalue"])) + " " +
-                                    (tx["little_bad"] if (little["pvalue"] or 1) < 0.05 else tx["little_ok"]))
-        else:
-            out["sentences"].append(tx["little_none"])
-    if nm and nm.get("mardia_kurtosis") is None:
-        out["sentences"].append(tx["mardia_none"].format(n=nm.get("n", ""), p=nm.get("p", "")))
-    elif nm:
-        sk, ku = nm.get("mardia_skewness") or {}, nm.get("mardia_kurtosis") or {}
-        out["sentences"].append(tx["mardia"].format(
-            b1=fmt(sk.get("b1d"), 2), df=fmt(sk.get("df"), 0), chi2=fmt(sk.get("chi2"), 2), p1=fmt_p(sk.get("pvalue")),
-            b2=fmt(ku.get("b2d"), 2), z=fmt(ku.get("z"), 2), p2=fmt_p(ku.get("pvalue")), n=nm.get("n", "")))
-        significant = ku.get("pvalue") is not None and ku["pvalue"] < 0.05
-        if significant:
-            out["sentences"].append(tx["kurtosis_bad_used"] if meta.get("estimator") == "MLR" else tx["kurtosis_bad"])
-        else:
-            out["sentences"].append(tx["kurtosis_ok"])
-        out["recommend_mlr"] = bool(significant)
-    for key, name in (("measurement_model", "measurement"), ("structural_model", "structural")):
-        fit = (doc.get(key) or {}).get("fit") or {}
-        if fit.get("chi2_scaled") is not None:
-            out["robust"].append(tx["robust"].format(
-                model=tx[name], df=fit.get("df_scaled"), chi2=fmt(fit["chi2_scaled"], 2), p=fmt_p(fit.get("pvalue_scaled")),
-                c=fmt(fit.get("chi2_scaling_factor"), 3), cfi=fmt(fit.get("cfi_robust")), tli=fmt(fit.get("tli_robust")),
-                rmsea=fmt(fit.get("rmsea_robust"))))
+    out: dict = {"heading": tx["heading"], "sentences": [_estimation_sentence(r.meta, tx)], "patterns": [],
+                 "patterns_caption": tx["patterns"], "blank_items": tx["blank_items"], "patterns_note": "",
+                 "robust": []}
+    if r.missing_data is not None:
+        _missing_data_part(r.missing_data, tx, out)
+    if r.normality is not None:
+        _normality_part(r.normality, r.meta, tx, out)
+    for block, name in ((r.measurement, "measurement"), (r.structural, "structural")):
+        if block.fit.get("chi2_scaled") is not None:
+            out["robust"].append(_robust_sentence(block.fit, tx[name], tx))
     return out
 
 
-def summary_lines(doc: dict) -> list[str]:
+def _estimation_sentence(meta: Meta, tx: Mapping[str, str]) -> str:
+    """Estimator, missing-data method, information and test in lavaan's words."""
+    missing = "" if meta.missing is None else meta.missing
+    return tx["estimation"].format(
+        estimator=_or(meta.estimator, "ML"),
+        missing=tx["missing_ml"] if missing == "ml" else tx["missing_listwise"] if missing == "listwise" else missing,
+        information=_or(meta.information, "expected"), test=_or(meta.test, "standard"))
+
+
+def _missing_data_part(md: MissingData, tx: Mapping[str, str], out: dict) -> None:
+    """The pattern table (only when some item is blank) and Little's MCAR sentence."""
+    little = md.little_mcar
+    if md.patterns and little:
+        out["patterns"] = [{"items": ", ".join(p.missing) or tx["none"], "n": str(p.n), "pct": fmt(p.percent, 1)}
+                           for p in md.patterns]
+        total = round(md.patterns[0].n * 100 / md.patterns[0].percent)
+        n_patterns = len(md.patterns) if md.n_patterns is None else md.n_patterns
+        out["patterns_note"] = tx["patterns_note"].format(k=n_patterns, n=total)
+    if little:
+        out["sentences"].append(tx["little"].format(df=little.df, chi2=fmt(little.chi2, 2), p=fmt_p(little.pvalue))
+                                + " " + (tx["little_bad"] if (little.pvalue or 1) < 0.05 else tx["little_ok"]))
+    else:
+        out["sentences"].append(tx["little_none"])
+
+
+def _normality_part(nm: Normality, meta: Meta, tx: Mapping[str, str], out: dict) -> None:
+    """Mardia's tests and, when kurtosis is significant, the MLR recommendation."""
+    n = _or(nm.n, "")
+    if nm.kurtosis is None:
+        out["sentences"].append(tx["mardia_none"].format(n=n, p=_or(nm.p, "")))
+        return
+    sk, ku = nm.skewness, nm.kurtosis
+    out["sentences"].append(tx["mardia"].format(
+        b1=fmt(sk.b1d, 2), df=fmt(sk.df, 0), chi2=fmt(sk.chi2, 2), p1=fmt_p(sk.pvalue),
+        b2=fmt(ku.b2d, 2), z=fmt(ku.z, 2), p2=fmt_p(ku.pvalue), n=n))
+    significant = ku.pvalue is not None and ku.pvalue < 0.05
+    if significant:
+        out["sentences"].append(tx["kurtosis_bad_used"] if meta.estimator == "MLR" else tx["kurtosis_bad"])
+    else:
+        out["sentences"].append(tx["kurtosis_ok"])
+    out["recommend_mlr"] = bool(significant)
+
+
+def _robust_sentence(fit: Mapping, model: str, tx: Mapping[str, str]) -> str:
+    """The Yuan–Bentler scaled statistics of one model."""
+    return tx["robust"].format(
+        model=model, df=fit.get("df_scaled"), chi2=fmt(fit["chi2_scaled"], 2), p=fmt_p(fit.get("pvalue_scaled")),
+        c=fmt(fit.get("chi2_scaling_factor"), 3), cfi=fmt(fit.get("cfi_robust")), tli=fmt(fit.get("tli_robust")),
+        rmsea=fmt(fit.get("rmsea_robust")))
+
+
+def _or(value, default):
+    """``value`` unless it is absent (None): the stored document's own value wins, even a falsy one."""
+    return default if value is None else value
+
+
+def summary_lines(doc: Mapping | ResultsDocument) -> list[str]:
     """Plain-text lines for the terminal summary (English, like the rest of the summary)."""
     ctx = diagnostics_context(doc, "en")
     if ctx is None:

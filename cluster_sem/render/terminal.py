@@ -39,7 +39,7 @@ def render_summary(doc: dict, *, lang: str = "en") -> str:
     r = ResultsDocument.of(doc)
     out = _header_lines(r, lang) + _fit_lines(r)
     from .diagnostics import summary_lines
-    out += summary_lines(doc)
+    out += summary_lines(r)
     out += _quality_lines(r) + _path_lines(r) + _indirect_lines(r) + _moderation_lines(doc)
     out.append("")
     out.append("* p < .05, ** p < .01, *** p < .001")

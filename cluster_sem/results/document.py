@@ -8,9 +8,9 @@ or empty (``results/shape.py`` has already refused documents whose *shape* is wr
 
 Blocks converted here: meta, data, the spec's labels (``SpecLabels``), both models (fit + parameter rows),
 indirect/total effects, reliability, discriminant validity (HTMT, Fornell–Larcker), common method, fit
-verdicts, hypotheses, mediation, bootstrap, descriptives.  Blocks still being built by features in flight
-(invariance, moderation/interaction_model, missing_data/normality diagnostics, estimator_choice/ordinal
-reliability columns) are reached through ``ResultsDocument.block(name)`` — a read-only mapping — until
+verdicts, hypotheses, mediation, bootstrap, descriptives, missing_data/normality diagnostics, estimator_choice
+and the ordinal reliability columns.  Blocks still being built by features in flight (invariance,
+moderation/interaction_model) are reached through ``ResultsDocument.block(name)`` — a read-only mapping — until
 those features settle.
 """
 from __future__ import annotations
@@ -24,6 +24,11 @@ _EMPTY: Mapping = MappingProxyType({})
 
 def _get(d: Any, key: str, default: Any = None) -> Any:
     return d.get(key, default) if isinstance(d, Mapping) else default
+
+
+def _maybe(make, d: Any) -> Any:
+    """``make(d)`` for a non-empty mapping; None for an absent, null or empty block (the report omits it)."""
+    return make(d) if isinstance(d, Mapping) and d else None
 
 
 def _build(cls, d: Mapping | None, **override):
@@ -216,6 +221,92 @@ class Reliability:
     alpha: float | None
     omega: float | None
     ave: float | None
+    omega_categorical: float | None = None   # WLSMV: Green & Yang's categorical omega (semTools)
+    alpha_ordinal: float | None = None       # WLSMV: alpha on the polychoric correlations
+
+
+@dataclass(frozen=True)
+class EstimatorChoice:
+    """``estimator_choice``: whether the items look like ordered categories (``results/estimator_choice.py``)."""
+
+    recommended: str | None
+    used: str | None
+    min_categories: int | None
+    max_abs_skewness: float | None
+    few_categories: tuple[str, ...]
+    asymmetric: tuple[str, ...]
+    rule: str | None
+
+    @classmethod
+    def of(cls, d: Mapping) -> "EstimatorChoice":
+        return _build(cls, d, few_categories=tuple(d.get("few_categories") or ()),
+                      asymmetric=tuple(d.get("asymmetric") or ()))
+
+
+# -- missing data and normality diagnostics -------------------------------------------------------------
+@dataclass(frozen=True)
+class MissingPattern:
+    """One missing-data pattern: the blank items, its rows and their percent of the rows analysed."""
+
+    missing: tuple[str, ...]
+    n: int | None
+    percent: float | None
+
+
+@dataclass(frozen=True)
+class LittleMCAR:
+    chi2: float | None
+    df: int | None
+    pvalue: float | None
+
+
+@dataclass(frozen=True)
+class MissingData:
+    """``missing_data``: patterns (most frequent first), per-item percent and Little's MCAR test (or None)."""
+
+    patterns: tuple[MissingPattern, ...]
+    n_patterns: int | None
+    percent_missing: Mapping[str, float]
+    little_mcar: LittleMCAR | None
+
+    @classmethod
+    def of(cls, d: Mapping) -> "MissingData":
+        little = d.get("little_mcar")
+        pats = tuple(MissingPattern(tuple(p.get("missing") or ()), p.get("n"), p.get("percent"))
+                     for p in d.get("patterns") or [])
+        return cls(pats, d.get("n_patterns"), d.get("percent_missing") or _EMPTY,
+                   _build(LittleMCAR, little) if little else None)
+
+
+@dataclass(frozen=True)
+class MardiaSkewness:
+    b1d: float | None
+    chi2: float | None
+    df: float | None
+    pvalue: float | None
+
+
+@dataclass(frozen=True)
+class MardiaKurtosis:
+    b2d: float | None
+    z: float | None
+    pvalue: float | None
+
+
+@dataclass(frozen=True)
+class Normality:
+    """``normality``: Mardia's tests (``kurtosis`` None when there are too few complete rows to compute them)."""
+
+    skewness: MardiaSkewness
+    kurtosis: MardiaKurtosis | None
+    n: int | None
+    p: int | None
+
+    @classmethod
+    def of(cls, d: Mapping) -> "Normality":
+        ku = d.get("mardia_kurtosis")
+        return cls(_build(MardiaSkewness, d.get("mardia_skewness")),
+                   _build(MardiaKurtosis, ku) if ku is not None else None, d.get("n"), d.get("p"))
 
 
 @dataclass(frozen=True)
@@ -325,6 +416,9 @@ class ResultsDocument:
     bootstrap: Bootstrap | None
     descriptives: tuple[Descriptive, ...]
     warnings: tuple[str, ...]
+    estimator_choice: EstimatorChoice | None
+    missing_data: MissingData | None
+    normality: Normality | None
     _raw: Mapping[str, Any]
 
     @classmethod
@@ -347,7 +441,11 @@ class ResultsDocument:
             mediation=tuple(Mediation.of(m) for m in g("mediation")),
             bootstrap=_build(Bootstrap, doc["bootstrap"]) if doc.get("bootstrap") else None,
             descriptives=tuple(_build(Descriptive, r) for r in g("descriptives")),
-            warnings=tuple(g("warnings")), _raw=doc)
+            warnings=tuple(g("warnings")),
+            estimator_choice=_maybe(EstimatorChoice.of, doc.get("estimator_choice")),
+            missing_data=_maybe(MissingData.of, doc.get("missing_data")),
+            normality=_maybe(Normality.of, doc.get("normality")),
+            _raw=doc)
 
     def block(self, name: str) -> Any:
         """A block not (yet) typed here — invariance, moderation, diagnostics, estimator choice — read-only."""
@@ -356,4 +454,5 @@ class ResultsDocument:
 
 __all__ = ["ResultsDocument", "SpecLabels", "ModelBlock", "ParameterRow", "Effect", "Hypothesis", "Mediation",
            "BaronKennyStep", "Reliability", "Descriptive", "CommonMethod", "FitVerdict", "DataBlock", "Bootstrap",
-           "Meta", "ItemInfo", "ConstructInfo", "pick"]
+           "Meta", "ItemInfo", "ConstructInfo", "pick", "EstimatorChoice", "MissingData", "MissingPattern",
+           "LittleMCAR", "Normality", "MardiaSkewness", "MardiaKurtosis"]
