@@ -104,3 +104,30 @@ def test_mardia_recommends_mlr_sentence():
     assert "not significant" in " ".join(diagnostics_context(doc, "en")["sentences"])
     assert "MLR" in " ".join(diagnostics_context({**doc, "normality": {**doc["normality"], "mardia_kurtosis":
                                                  {"b2d": 30.0, "z": 3.1, "pvalue": 0.002}}}, "zh")["sentences"])
+
+
+def test_mlr_fit_verdicts_use_the_robust_indices(out_dir):
+    """MLR has the scaled χ² and lavaan's .robust CFI/TLI/RMSEA (no *_scaled indices): verdicts judge those,
+    never 'n/a' for lack of a key."""
+    doc = json.loads((out_dir / "results.json").read_text(encoding="utf-8"))
+    for model, part in (("measurement_model", "measurement"), ("structural_model", "structural")):
+        fit, verdicts = doc[model]["fit"], doc["fit_verdicts"][part]
+        for index in ("cfi", "tli", "rmsea"):
+            assert verdicts[index]["value"] == pytest.approx(fit[index + "_robust"])
+            assert verdicts[index]["verdict"] in ("good", "acceptable", "poor")
+        assert verdicts["chi2_df"]["value"] == pytest.approx(fit["chi2_scaled"] / fit["df"])
+
+
+def test_mlr_terminal_summary_and_pattern_table(out_dir):
+    """The terminal summary of an MLR/FIML document prints (it once crashed on a missing 'cfi_scaled'), and the
+    missing-data pattern table names the blank items (it once printed a dict method)."""
+    from cluster_sem.render.terminal import render_summary
+    doc = json.loads((out_dir / "results.json").read_text(encoding="utf-8"))
+    text = render_summary(doc)
+    fit = doc["structural_model"]["fit"]
+    assert f"CFI = {fit['cfi_robust']:.3f}" in text
+    md = (out_dir / "report.md").read_text(encoding="utf-8")
+    html = (out_dir / "report.html").read_text(encoding="utf-8")
+    assert "built-in method" not in md and "built-in method" not in html
+    blank = next(p["missing"] for p in doc["missing_data"]["patterns"] if p["missing"])
+    assert "| " + ", ".join(blank) + " |" in md

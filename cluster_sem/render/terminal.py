@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..results.document import ResultsDocument, pick
+from ..results.fit_verdicts import reported_key
 from .context import is_invariance_document
 from .numbers import fmt, fmt_p, stars
 from .plain_text import terminal_safe
@@ -19,14 +20,16 @@ def _table(header: list[str], rows: list[list[str]], align: str | None = None) -
 
 
 def _fit_block(name: str, fit, verdicts: dict) -> list[str]:
-    s = "_scaled" if fit.get("chi2_scaled") is not None else ""   # WLSMV: scaled-shifted χ², .scaled indices
-    lo, hi = fit.get("rmsea_ci90" + s) or fit["rmsea_ci90"]
+    key = {k: reported_key(fit, k) for k in ("chi2", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci90")}
+    lo, hi = fit[key["rmsea_ci90"]]
+    same = key["rmsea_ci90"].removeprefix("rmsea_ci90") == key["rmsea"].removeprefix("rmsea")
+    ci = f" 90% CI [{fmt(lo)}, {fmt(hi)}]" if same else ""   # MLR: no CI of the robust RMSEA (yet)
     v = {k: verdicts[k].verdict for k in verdicts}
     return [
-        f"{name}: chi2({fit['df']}) = {fmt(fit['chi2' + s], 2)}, p {fmt_p(fit['pvalue' + s])}, "
+        f"{name}: chi2({fit['df']}) = {fmt(fit[key['chi2']], 2)}, p {fmt_p(fit[key['pvalue']])}, "
         f"chi2/df = {fmt(verdicts['chi2_df'].value, 2)} [{v['chi2_df']}]",
-        f"    CFI = {fmt(fit['cfi' + s])} [{v['cfi']}], TLI = {fmt(fit['tli' + s])} [{v['tli']}], "
-        f"RMSEA = {fmt(fit['rmsea' + s])} 90% CI [{fmt(lo)}, {fmt(hi)}] [{v['rmsea']}], "
+        f"    CFI = {fmt(fit[key['cfi']])} [{v['cfi']}], TLI = {fmt(fit[key['tli']])} [{v['tli']}], "
+        f"RMSEA = {fmt(fit[key['rmsea']])}{ci} [{v['rmsea']}], "
         f"SRMR = {fmt(fit['srmr'])} [{v['srmr']}]",
         f"    AIC = {fmt(fit['aic'], 1)}, BIC = {fmt(fit['bic'], 1)}, n = {fit['n']}",
     ]

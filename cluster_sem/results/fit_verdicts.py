@@ -27,13 +27,24 @@ def verdict(index: str, value: float | None) -> str:
     return "poor"
 
 
+def reported_key(fit: dict, index: str) -> str:
+    """The key of ``index`` (cfi, tli, rmsea, chi2, pvalue) a reader reports for this estimator.
+
+    Why per index: WLSMV has ``*_scaled`` values (lavaan's .scaled, as Mplus reports them); MLR has the
+    scaled χ² but its CFI/TLI/RMSEA are lavaan's ``.robust`` ones (Brosseau-Liard & Savalei), with no
+    ``cfi_scaled``; ML has only the plain values."""
+    for suffix in ("_scaled", "_robust", ""):
+        if fit.get(index + suffix) is not None:
+            return index + suffix
+    return index
+
+
 def fit_verdicts(fit: dict) -> dict:
-    """Verdicts on the indices a reader reports: the robust (`*_scaled`) ones when the estimator has them
-    (WLSMV: scaled-shifted χ², CFI/TLI/RMSEA.scaled, as Mplus and lavaan users report them)."""
-    s = "_scaled" if fit.get("chi2_scaled") is not None else ""
-    chi2_df = fit["chi2" + s] / fit["df"] if fit.get("df") else None
-    values = {"cfi": fit.get("cfi" + s), "tli": fit.get("tli" + s), "rmsea": fit.get("rmsea" + s),
-              "srmr": fit.get("srmr"), "chi2_df": chi2_df}
+    """Verdicts on the indices a reader reports: the scaled/robust ones when the estimator has them
+    (``reported_key``)."""
+    chi2_df = fit[reported_key(fit, "chi2")] / fit["df"] if fit.get("df") else None
+    values = {k: fit.get(reported_key(fit, k)) for k in ("cfi", "tli", "rmsea")}
+    values.update({"srmr": fit.get("srmr"), "chi2_df": chi2_df})
     return {k: {"value": v, "verdict": verdict(k, v), "good": CUTOFFS[k]["good"],
                 "acceptable": CUTOFFS[k]["acceptable"], "direction": CUTOFFS[k]["direction"],
                 "source": CUTOFFS[k]["source"]} for k, v in values.items()}
