@@ -143,22 +143,10 @@ def _psi_gradient(a: int, b: int, psi: np.ndarray, S: list[int], R: list[int], K
     return total
 
 
-def moment_gradient(model: InteractionModel, theta: np.ndarray, nodes: np.ndarray, g_mean: np.ndarray,
-                    g_cov: np.ndarray, g_slope: np.ndarray | None) -> np.ndarray:
-    """Chain rule from node-moment gradients to the free parameters (loadings, paths, products, Psi).
-
-    ``g_mean`` (Q × p), ``g_cov`` (Q × p × p, symmetric, = dL/dSigma_q) and ``g_slope`` (Q × p × c) are the
-    derivatives of the log-likelihood with respect to each node's moments.  Reverse-mode by hand through
-    ``mean = tau + Lambda A mu``, ``Sigma = Lambda A C A' Lambda' + Theta``, ``M = Lambda A Gamma`` and
-    ``A = (I - B - sum omega v E)^-1``; Psi enters through the small matrices (chol(Psi_SS), K, C_RR), whose
-    derivatives are taken by central differences (no data, no nodes involved).  Intercepts and residual
-    (co)variances are not handled here (their gradients are closed-form in the caller).
-    """
-    mats = {k: v[0] for k, v in model.fill(theta[None]).items()}
-    p, m, c, J = model.dims
-    S = list(model.integrated)
-    R = [i for i in range(m) if i not in S]
-    psi, lam, gam = mats["psi"], mats["lam"], mats["gamma"]
+def _forward_moments(model: InteractionModel, mats: dict, nodes: np.ndarray, S: list, R: list):
+    """Forward pass: node means ``mu``, conditional covariance ``C`` and ``A = (I - B_q)^-1`` per node."""
+    m = model.dims[1]
+    psi = mats["psi"]
     v, K, Cr = _moderator_factors(psi, S, R, nodes)
     Q = nodes.shape[0]
     mu = np.zeros((Q, m))
@@ -171,6 +159,14 @@ def moment_gradient(model: InteractionModel, theta: np.ndarray, nodes: np.ndarra
     for j, (y, a, s) in enumerate(model.partner):
         B[:, y, a] += mats["omega"][j] * v[:, spos[s]]
     A = np.linalg.inv(np.eye(m) - B)
+    return v, K, mu, C, A, spos
+
+
+def _backward_moments(model: InteractionModel, mats: dict, S: list, R: list, v, K, mu, C, A, spos,
+                      g_mean: np.ndarray, g_cov: np.ndarray, g_slope: np.ndarray | None) -> dict:
+    """Reverse pass: derivatives with respect to Lambda, Gamma, B, omega, the moderator draws, K and C_RR."""
+    c, J = model.dims[2], model.dims[3]
+    lam, gam = mats["lam"], mats["gamma"]
     E = (A @ mu[:, :, None])[:, :, 0]
     At = np.swapaxes(A, 1, 2)
     V = A @ C @ At
@@ -196,21 +192,41 @@ def moment_gradient(model: InteractionModel, theta: np.ndarray, nodes: np.ndarra
         d_v[:, spos[s]] += mats["omega"][j] * dBq[:, y, a]
     d_K = d_mu[:, R].T @ v
     d_Cr = d_C[np.ix_(R, R)]
+    return {"lam": d_lam, "beta": d_beta, "gamma": d_gam, "omega": d_omega, "v": d_v, "K": d_K, "Cr": d_Cr}
+
+
+def moment_gradient(model: InteractionModel, theta: np.ndarray, nodes: np.ndarray, g_mean: np.ndarray,
+                    g_cov: np.ndarray, g_slope: np.ndarray | None) -> np.ndarray:
+    """Chain rule from node-moment gradients to the free parameters (loadings, paths, products, Psi).
+
+    ``g_mean`` (Q × p), ``g_cov`` (Q × p × p, symmetric, = dL/dSigma_q) and ``g_slope`` (Q × p × c) are the
+    derivatives of the log-likelihood with respect to each node's moments.  Reverse-mode by hand through
+    ``mean = tau + Lambda A mu``, ``Sigma = Lambda A C A' Lambda' + Theta``, ``M = Lambda A Gamma`` and
+    ``A = (I - B - sum omega v E)^-1``; Psi enters through the small matrices (chol(Psi_SS), K, C_RR), whose
+    derivatives are taken by central differences (no data, no nodes involved).  Intercepts and residual
+    (co)variances are not handled here (their gradients are closed-form in the caller).
+    """
+    mats = {k: v[0] for k, v in model.fill(theta[None]).items()}
+    m = model.dims[1]
+    S = list(model.integrated)
+    R = [i for i in range(m) if i not in S]
+    v, K, mu, C, A, spos = _forward_moments(model, mats, nodes, S, R)
+    d = _backward_moments(model, mats, S, R, v, K, mu, C, A, spos, g_mean, g_cov, g_slope)
     grad = np.zeros(theta.size)
     psi_rows = []
     for r in model.rows:
         if r.free < 0:
             continue
         if r.matrix == "lam":
-            grad[r.free] = d_lam[r.i, r.j]
+            grad[r.free] = d["lam"][r.i, r.j]
         elif r.matrix == "beta":
-            grad[r.free] = d_beta[r.i, r.j]
+            grad[r.free] = d["beta"][r.i, r.j]
         elif r.matrix == "gamma":
-            grad[r.free] = d_gam[r.i, r.j]
+            grad[r.free] = d["gamma"][r.i, r.j]
         elif r.matrix == "omega":
-            grad[r.free] = d_omega[r.i]
+            grad[r.free] = d["omega"][r.i]
         elif r.matrix == "psi":
             psi_rows.append(r)
     for r in psi_rows:
-        grad[r.free] = _psi_gradient(r.i, r.j, psi, S, R, K, nodes, d_v, d_K, d_Cr)
+        grad[r.free] = _psi_gradient(r.i, r.j, mats["psi"], S, R, K, nodes, d["v"], d["K"], d["Cr"])
     return grad

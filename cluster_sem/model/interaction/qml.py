@@ -53,13 +53,9 @@ class Sides:
     etaxi: tuple[tuple[int, int, int, int], ...]   # (j, y pos in eta, a pos in eta, s pos in xi)
 
 
-def split_sides(model: InteractionModel) -> Sides:
-    """modsem's xi/eta split with its QML default ``auto.split.syntax = TRUE``.
-
-    x side: the exogenous constructs, every *linear* endogenous construct that is a product partner (no
-    product term upstream of it; modsem moves its structural equations into the "covariance model") with
-    everything upstream of it, and the dimensions of x-side second-order constructs.  y side: the rest.
-    """
+def _x_side_constructs(model: InteractionModel) -> set[int]:
+    """Latent indices on the x side: exogenous constructs, linear product partners with everything upstream,
+    and the dimensions of x-side second-order constructs."""
     lat = list(model.latents)
     parents: dict[int, list] = {k: [] for k in range(len(lat))}
     for r in model.rows:
@@ -89,8 +85,11 @@ def split_sides(model: InteractionModel) -> Sides:
                     all(r.op == "=~" and r.j in x_side for r in rows):
                 x_side.add(k)
                 grew = True
-    xi = tuple(sorted(x_side))
-    eta = tuple(k for k in range(len(lat)) if k not in x_side)
+    return x_side
+
+
+def _side_items(model: InteractionModel, x_side: set[int]) -> tuple[list[int], list[int]]:
+    """Items of each side; rejects items, residual covariances or construct covariances linking the sides."""
     x_items, y_items = [], []
     for r in model.rows:
         if r.matrix == "lam" and (r.free >= 0 or r.value != 0):
@@ -106,6 +105,20 @@ def split_sides(model: InteractionModel) -> Sides:
         if r.matrix == "psi" and r.i != r.j and ((r.i in x_side) != (r.j in x_side)):
             raise FitError(f"QML: covariance {r.lhs} ~~ {r.rhs} links an exogenous and an endogenous construct. "
                            "Fix: use --interaction-method lms")
+    return x_items, y_items
+
+
+def split_sides(model: InteractionModel) -> Sides:
+    """modsem's xi/eta split with its QML default ``auto.split.syntax = TRUE``.
+
+    x side: the exogenous constructs, every *linear* endogenous construct that is a product partner (no
+    product term upstream of it; modsem moves its structural equations into the "covariance model") with
+    everything upstream of it, and the dimensions of x-side second-order constructs.  y side: the rest.
+    """
+    x_side = _x_side_constructs(model)
+    xi = tuple(sorted(x_side))
+    eta = tuple(k for k in range(len(model.latents)) if k not in x_side)
+    x_items, y_items = _side_items(model, x_side)
     xpos, epos = {k: n for n, k in enumerate(xi)}, {k: n for n, k in enumerate(eta)}
     xixi, etaxi = [], []
     for j, (y, a, s) in enumerate(model.partner):
@@ -209,13 +222,10 @@ class QuasiLikelihood:
     def loglik(self, theta: np.ndarray) -> float:
         return float(self.logliks(theta[None])[0])
 
-    def _logliks(self, thetas: np.ndarray) -> np.ndarray:
-        """One chunk of parameter vectors: x-side normal density + y | x with the QML moments (module doc)."""
-        s, M = self.sides, self.model.fill(thetas)
-        X, E, xi_, yi_ = list(s.xi), list(s.eta), list(s.x_items), list(s.y_items)
-        T, nx, ne = len(thetas), len(X), len(E)
-        beta, psi, lam, tau, theta, omega = M["beta"], M["psi"], M["lam"], M["tau"], M["theta"], M["omega"]
-        # x side: Phi of (xi, dimensions) and the normal density of the x items
+    def _x_density(self, M: dict, X: list, xi_: list):
+        """x side: Phi of (xi, dimensions), the normal log-density of the x items (T × n) and E(xi | c)."""
+        beta, psi, lam, tau, theta = M["beta"], M["psi"], M["lam"], M["tau"], M["theta"]
+        nx = len(X)
         A_x = np.linalg.inv(np.eye(nx) - beta[:, X][:, :, X])
         phi = A_x @ psi[:, X][:, :, X] @ np.swapaxes(A_x, 1, 2)
         lx = lam[:, xi_][:, :, X]
@@ -229,15 +239,12 @@ class QuasiLikelihood:
         z = xc @ np.swapaxes(np.linalg.inv(chol), 1, 2)
         logdet = 2 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
         ll = -0.5 * (len(xi_) * _LOG2PI + logdet[:, None] + (z * z).sum(axis=2))
-        if not E:
-            return ll.sum(axis=1)
-        sinv = np.linalg.inv(sxx)
-        L1 = phi @ np.swapaxes(lx, 1, 2) @ sinv                              # T × nx × px
-        sig1 = phi - L1 @ lx @ phi
-        m = xc @ np.swapaxes(L1, 1, 2)                                       # T × n × nx
-        if kappa is not None:
-            m = m + kappa
-        n = m.shape[1]
+        return ll, xc, kappa, phi, lx, sxx
+
+    def _xixi_terms(self, M: dict, m: np.ndarray, sig1: np.ndarray, X: list, E: list):
+        """Linear predictor ``r`` of eta given xi with the xi·xi products, its slopes ``K`` and Var(d' Omega_y d)."""
+        s, beta, omega = self.sides, M["beta"], M["omega"]
+        T, n, nx, ne = m.shape[0], m.shape[1], len(X), len(E)
         b_ex = beta[:, E][:, :, X]
         r = m @ np.swapaxes(b_ex, 1, 2)                                      # T × n × ne
         if self.c.shape[1]:
@@ -255,6 +262,13 @@ class QuasiLikelihood:
             OS = omega_y @ sig1[:, None]
             OtS = np.swapaxes(omega_y, 2, 3) @ sig1[:, None]
             varz = (OS * np.swapaxes(OS, 2, 3)).sum(axis=(2, 3)) + (OS * np.swapaxes(OtS, 2, 3)).sum(axis=(2, 3))
+        return b_ex, r, K, varz
+
+    def _eta_moments(self, M: dict, m, sig1, b_ex, r, K, varz, E: list):
+        """Mean (T × n × ne) and covariance of eta given the x items, with the eta·xi products."""
+        s, beta, psi, lam, tau, theta, omega = (self.sides, M["beta"], M["psi"], M["lam"], M["tau"], M["theta"],
+                                                M["omega"])
+        T, n, nx, ne = m.shape[0], m.shape[1], m.shape[2], len(E)
         b0 = np.eye(ne) - beta[:, E][:, :, E]                                # T × ne × ne
         if s.etaxi:
             Bi = np.repeat(b0[:, None], n, axis=1)
@@ -273,6 +287,24 @@ class QuasiLikelihood:
             J = J + binv @ O
         inner = psi[:, E][:, :, E] + varz[:, :, None] * np.eye(ne)
         V = J @ sig1[:, None] @ np.swapaxes(J, 2, 3) + binv @ inner[:, None] @ np.swapaxes(binv, -1, -2)
+        return mu, V
+
+    def _logliks(self, thetas: np.ndarray) -> np.ndarray:
+        """One chunk of parameter vectors: x-side normal density + y | x with the QML moments (module doc)."""
+        s, M = self.sides, self.model.fill(thetas)
+        X, E, xi_, yi_ = list(s.xi), list(s.eta), list(s.x_items), list(s.y_items)
+        lam, tau, theta = M["lam"], M["tau"], M["theta"]
+        ll, xc, kappa, phi, lx, sxx = self._x_density(M, X, xi_)
+        if not E:
+            return ll.sum(axis=1)
+        sinv = np.linalg.inv(sxx)
+        L1 = phi @ np.swapaxes(lx, 1, 2) @ sinv                              # T × nx × px
+        sig1 = phi - L1 @ lx @ phi
+        m = xc @ np.swapaxes(L1, 1, 2)                                       # T × n × nx
+        if kappa is not None:
+            m = m + kappa
+        b_ex, r, K, varz = self._xixi_terms(M, m, sig1, X, E)
+        mu, V = self._eta_moments(M, m, sig1, b_ex, r, K, varz, E)
         ly = lam[:, yi_][:, :, E]
         resid = self.y[None] - tau[:, None, yi_] - mu @ np.swapaxes(ly, 1, 2)
         total = (ll + _y_logpdf(resid, ly, V, theta[:, yi_][:, :, yi_])).sum(axis=1)

@@ -125,6 +125,56 @@ def lms_replicates(spec: Spec, frame: pd.DataFrame, h1: FittedInteraction, boots
     return run_lms_bootstrap(core, bootstrap, seed, jobs=jobs, scheduler=scheduler, quiet=quiet)
 
 
+def _moderated_mediation(spec: Spec, h1, boot, x: str, to: str, term: str, sd_w: float, level: float,
+                         seed: int) -> list[dict]:
+    """Index of moderated mediation and conditional indirect effects of every indirect path through x → to."""
+    imm = []
+    for ind in spec.indirect:
+        chain = list(ind.path)
+        links = list(zip(chain, chain[1:]))
+        if (x, to) not in links:
+            continue
+        lkeys = [(b, "~", a) for a, b in links]
+        coefs = h1.coefficients(lkeys + [(to, "~", term)])
+        reps = None if boot is None else boot[:, [h1.free[k] for k in lkeys + [(to, "~", term)]]]
+        res = conditional_indirect(coefs, ["|".join(k) for k in lkeys], "|".join((to, "~", x)),
+                                   "|".join((to, "~", term)), sd_w, level=level, seed=seed,
+                                   replicates=reps)
+        imm.append({"indirect": ind.name, "path": chain, **_clean({k: v for k, v in res.items()
+                                                                  if k != "conditional_indirect"}),
+                    "conditional_indirect": [_clean(r) for r in res["conditional_indirect"]]})
+    return imm
+
+
+def _slope_plot(h1, P: pd.DataFrame, c, x: str, w: str, to: str, sd_w: float) -> dict:
+    """Predicted outcome at focal ±2 SD for the moderator at −1, 0, +1 SD (the simple-slope plot)."""
+    sd_x = math.sqrt(float(h1.latent_cov.loc[x, x]))
+    c_w = P[(P.lhs == to) & (P.op == "~") & (P.rhs == w)]
+    c_w = float(c_w["est"].iloc[0]) if len(c_w) else 0.0
+    xs = [-2 * sd_x, 2 * sd_x]
+    return {"x": xs, "focal_sd": sd_x,
+            "lines": [{"at": k, "y": [c.est[0] * xv + c_w * k * sd_w + c.est[1] * xv * k * sd_w for xv in xs]}
+                      for k in (-1, 0, 1)]}
+
+
+def _interaction_hypothesis(it, term: str, to: str, rec: dict) -> dict:
+    """The hypothesis verdict row of one product term (kind "interaction")."""
+    from ...results.effects import path_verdict
+    return {"id": it.hypothesis, "kind": "interaction", "name": it.name, "from": term,
+            "to": to, "label": product_label(it.name, to), "est": rec["est"],
+            "se": rec["se"], "std_all": rec["std"], "pvalue": rec["pvalue"],
+            "expect": it.expect,
+            "supported": path_verdict(rec["est"], rec["pvalue"], it.expect)}
+
+
+def _interaction_model_block(spec: Spec, h1, P: pd.DataFrame, method: str) -> dict:
+    """results.json ``interaction_model``: the fitted H1 model with its product rows and fit."""
+    return {"method": method, "fit": {k: _num(v) if not isinstance(v, list) else [_num(u) for u in v]
+                                      for k, v in h1.fit.items()},
+            "parameters": [_clean(r) for r in P.to_dict(orient="records")],
+            "syntax": interaction_syntax(spec), "converged": bool(h1.converged), "warnings": list(h1.warnings)}
+
+
 def moderation_stage(spec: Spec, frame: pd.DataFrame, method: str = "lms", *, level: float = 0.95,
                      seed: int = 2026, linear_fit=None, bootstrap: int = 0, jobs: int = 1, scheduler=None,
                      quiet: bool = True) -> dict:
@@ -161,28 +211,8 @@ def moderation_stage(spec: Spec, frame: pd.DataFrame, method: str = "lms", *, le
             V = c.vcov
             slopes = simple_slopes(c.est[0], c.est[1], V[0, 0], V[1, 1], V[0, 1], sd_w, level)
             jn, where = johnson_neyman(c.est[0], c.est[1], V[0, 0], V[1, 1], V[0, 1], level)
-            imm = []
-            for ind in spec.indirect:
-                chain = list(ind.path)
-                links = list(zip(chain, chain[1:]))
-                if (x, to) not in links:
-                    continue
-                lkeys = [(b, "~", a) for a, b in links]
-                coefs = h1.coefficients(lkeys + [(to, "~", term)])
-                reps = None if boot is None else boot[:, [h1.free[k] for k in lkeys + [(to, "~", term)]]]
-                res = conditional_indirect(coefs, ["|".join(k) for k in lkeys], "|".join((to, "~", x)),
-                                           "|".join((to, "~", term)), sd_w, level=level, seed=seed,
-                                           replicates=reps)
-                imm.append({"indirect": ind.name, "path": chain, **_clean({k: v for k, v in res.items()
-                                                                          if k != "conditional_indirect"}),
-                            "conditional_indirect": [_clean(r) for r in res["conditional_indirect"]]})
-            sd_x = math.sqrt(float(h1.latent_cov.loc[x, x]))
-            c_w = P[(P.lhs == to) & (P.op == "~") & (P.rhs == w)]
-            c_w = float(c_w["est"].iloc[0]) if len(c_w) else 0.0
-            xs = [-2 * sd_x, 2 * sd_x]
-            plot = {"x": xs, "focal_sd": sd_x,
-                    "lines": [{"at": k, "y": [c.est[0] * xv + c_w * k * sd_w + c.est[1] * xv * k * sd_w for xv in xs]}
-                              for k in (-1, 0, 1)]}
+            imm = _moderated_mediation(spec, h1, boot, x, to, term, sd_w, level, seed)
+            plot = _slope_plot(h1, P, c, x, w, to, sd_w)
             rec = {"name": it.name, "between": [x, w], "to": to, "method": method,
                    "est": _num(row["est"]), "se": _num(row["se"]), "z": _num(row["z"]), "pvalue": _num(row["pvalue"]),
                    "std": _num(row["std_all"]), "label": product_label(it.name, to),
@@ -196,16 +226,8 @@ def moderation_stage(spec: Spec, frame: pd.DataFrame, method: str = "lms", *, le
                    "hypothesis": it.hypothesis, "expect": it.expect, "plot": plot}
             records.append(rec)
             if it.hypothesis:
-                from ...results.effects import path_verdict
-                hypotheses.append({"id": it.hypothesis, "kind": "interaction", "name": it.name, "from": term,
-                                   "to": to, "label": product_label(it.name, to), "est": rec["est"],
-                                   "se": rec["se"], "std_all": rec["std"], "pvalue": rec["pvalue"],
-                                   "expect": it.expect,
-                                   "supported": path_verdict(rec["est"], rec["pvalue"], it.expect)})
-    block = {"method": method, "fit": {k: _num(v) if not isinstance(v, list) else [_num(u) for u in v]
-                                       for k, v in h1.fit.items()},
-             "parameters": [_clean(r) for r in P.to_dict(orient="records")],
-             "syntax": interaction_syntax(spec), "converged": bool(h1.converged), "warnings": list(h1.warnings)}
+                hypotheses.append(_interaction_hypothesis(it, term, to, rec))
+    block = _interaction_model_block(spec, h1, P, method)
     return {"moderation": records, "interaction_model": block, "hypotheses": hypotheses}
 
 

@@ -90,13 +90,23 @@ def _unique(seq):
     return list(dict.fromkeys(seq))
 
 
-def build_interaction_model(syntax: str, interactions: tuple[Interaction, ...] = ()) -> InteractionModel:
-    """Parameter table of ``syntax`` (product terms ``X:Z`` allowed) plus extra ``interactions``."""
-    linear, found = split_interactions(syntax)
-    inters = tuple(found) + tuple(interactions)
-    if not inters:
-        raise FitError("the model has no interaction term. Fix: add one, e.g. Y ~ X + Z + X:Z")
-    rows = [r for r in parse_syntax(linear) if r.op != ":="]
+class _RowTable:
+    """Collects parameter rows, numbering the free ones in the order they are added (lavaan's free index)."""
+
+    def __init__(self) -> None:
+        self.rows: list[Row] = []
+        self.nfree = 0
+
+    def add(self, lhs, op, rhs, label, matrix, i, j, fixed=None):
+        if fixed is None:
+            self.rows.append(Row(lhs, op, rhs, label, matrix, i, j, self.nfree))
+            self.nfree += 1
+        else:
+            self.rows.append(Row(lhs, op, rhs, label, matrix, i, j, -1, float(fixed)))
+
+
+def _variable_roles(rows, inters):
+    """Latents, indicators, covariates, endogenous and exogenous constructs; rejects non-construct outcomes."""
     latents = _unique(r.lhs for r in rows if r.op == "=~")
     lat_set = set(latents)
     indicators = _unique(r.rhs for r in rows if r.op == "=~" and r.rhs not in lat_set)
@@ -109,6 +119,13 @@ def build_interaction_model(syntax: str, interactions: tuple[Interaction, ...] =
     endogenous = _unique([r.lhs for r in rows if r.op == "~"] + [r.rhs for r in rows if r.op == "=~" and r.rhs in lat_set]
                          + [it.outcome for it in inters])
     exogenous = [v for v in latents if v not in endogenous]
+    return latents, indicators, covariates, endogenous, exogenous
+
+
+def _integrated_partners(inters, latents, exogenous):
+    """modsem's sortXis: which exogenous partner of each product is integrated, and per product
+    the (outcome, other latent, integrated latent) indices."""
+    lat_set = set(latents)
     for it in inters:
         for v in (it.outcome, it.first, it.second):
             if v not in lat_set:
@@ -131,18 +148,13 @@ def build_interaction_model(syntax: str, interactions: tuple[Interaction, ...] =
         s = it.first if it.first in integrated else it.second
         a = it.second if s == it.first else it.first
         partner.append((idx[it.outcome], idx[a], idx[s]))
+    return integrated, partner
 
-    out: list[Row] = []
-    nfree = 0
 
-    def add(lhs, op, rhs, label, matrix, i, j, fixed=None):
-        nonlocal nfree
-        if fixed is None:
-            out.append(Row(lhs, op, rhs, label, matrix, i, j, nfree))
-            nfree += 1
-        else:
-            out.append(Row(lhs, op, rhs, label, matrix, i, j, -1, float(fixed)))
-
+def _add_loadings_and_paths(table, rows, inters, latents, indicators, covariates):
+    """Loadings (first fixed to 1), structural paths, covariate paths and product coefficients."""
+    idx = {v: k for k, v in enumerate(latents)}
+    lat_set = set(latents)
     pidx = {v: k for k, v in enumerate(indicators)}
     cidx = {v: k for k, v in enumerate(covariates)}
     for lv in latents:
@@ -150,39 +162,62 @@ def build_interaction_model(syntax: str, interactions: tuple[Interaction, ...] =
             i = pidx.get(r.rhs)
             fixed = r.fixed if r.fixed is not None else (1.0 if k == 0 else None)
             if i is None:  # second-order: the dimension is regressed on the construct
-                add(lv, "=~", r.rhs, r.label, "beta", idx[r.rhs], idx[lv], fixed)
+                table.add(lv, "=~", r.rhs, r.label, "beta", idx[r.rhs], idx[lv], fixed)
             else:
-                add(lv, "=~", r.rhs, r.label, "lam", i, idx[lv], fixed)
+                table.add(lv, "=~", r.rhs, r.label, "lam", i, idx[lv], fixed)
     for r in rows:
         if r.op == "~":
             if r.rhs in lat_set:
-                add(r.lhs, "~", r.rhs, r.label, "beta", idx[r.lhs], idx[r.rhs], r.fixed)
+                table.add(r.lhs, "~", r.rhs, r.label, "beta", idx[r.lhs], idx[r.rhs], r.fixed)
             else:
-                add(r.lhs, "~", r.rhs, r.label, "gamma", idx[r.lhs], cidx[r.rhs], r.fixed)
+                table.add(r.lhs, "~", r.rhs, r.label, "gamma", idx[r.lhs], cidx[r.rhs], r.fixed)
     for j, it in enumerate(inters):
-        add(it.outcome, "~", it.term, it.label, "omega", j, 0)
+        table.add(it.outcome, "~", it.term, it.label, "omega", j, 0)
+
+
+def _add_intercepts_and_variances(table, rows, latents, indicators, endogenous, exogenous):
+    """Indicator intercepts and residual (co)variances, exogenous covariances, disturbances, user ``~~``."""
+    idx = {v: k for k, v in enumerate(latents)}
+    lat_set = set(latents)
+    ind_set = set(indicators)
+    pidx = {v: k for k, v in enumerate(indicators)}
     for v in indicators:
-        add(v, "~1", "", "", "tau", pidx[v], 0)
+        table.add(v, "~1", "", "", "tau", pidx[v], 0)
     for v in indicators:
-        add(v, "~~", v, "", "theta", pidx[v], pidx[v])
+        table.add(v, "~~", v, "", "theta", pidx[v], pidx[v])
     done = set()
     for r in rows:
         if r.op == "~~" and r.lhs in ind_set and r.rhs in ind_set and r.lhs != r.rhs:
-            add(r.lhs, "~~", r.rhs, r.label, "theta", pidx[r.lhs], pidx[r.rhs], r.fixed)
+            table.add(r.lhs, "~~", r.rhs, r.label, "theta", pidx[r.lhs], pidx[r.rhs], r.fixed)
     for k, a in enumerate(exogenous):
         for b in exogenous[k:]:
-            add(a, "~~", b, "", "psi", idx[a], idx[b])
+            table.add(a, "~~", b, "", "psi", idx[a], idx[b])
             done.add(frozenset((a, b)))
     for v in latents:
         if v in endogenous:
-            add(v, "~~", v, "", "psi", idx[v], idx[v])
+            table.add(v, "~~", v, "", "psi", idx[v], idx[v])
             done.add(frozenset((v,)))
     for r in rows:
         if r.op == "~~" and r.lhs in lat_set and r.rhs in lat_set and frozenset((r.lhs, r.rhs)) not in done:
-            add(r.lhs, "~~", r.rhs, r.label, "psi", idx[r.lhs], idx[r.rhs], r.fixed)
+            table.add(r.lhs, "~~", r.rhs, r.label, "psi", idx[r.lhs], idx[r.rhs], r.fixed)
             done.add(frozenset((r.lhs, r.rhs)))
+
+
+def build_interaction_model(syntax: str, interactions: tuple[Interaction, ...] = ()) -> InteractionModel:
+    """Parameter table of ``syntax`` (product terms ``X:Z`` allowed) plus extra ``interactions``."""
+    linear, found = split_interactions(syntax)
+    inters = tuple(found) + tuple(interactions)
+    if not inters:
+        raise FitError("the model has no interaction term. Fix: add one, e.g. Y ~ X + Z + X:Z")
+    rows = [r for r in parse_syntax(linear) if r.op != ":="]
+    latents, indicators, covariates, endogenous, exogenous = _variable_roles(rows, inters)
+    integrated, partner = _integrated_partners(inters, latents, exogenous)
+    table = _RowTable()
+    _add_loadings_and_paths(table, rows, inters, latents, indicators, covariates)
+    _add_intercepts_and_variances(table, rows, latents, indicators, endogenous, exogenous)
+    idx = {v: k for k, v in enumerate(latents)}
     return InteractionModel(syntax, linear, tuple(latents), tuple(indicators), tuple(covariates), inters,
-                            tuple(idx[v] for v in integrated), tuple(partner), tuple(out), tuple(exogenous))
+                            tuple(idx[v] for v in integrated), tuple(partner), tuple(table.rows), tuple(exogenous))
 
 
 def with_products_fixed(model: InteractionModel, which: set[tuple[str, str]] | None = None,
