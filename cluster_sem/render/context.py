@@ -394,7 +394,7 @@ def _feature_sections(doc: dict, s: _Section) -> dict:
     from .moderation import moderation_context  # latent interactions (spec ``interactions``), if any
     from .ordinal_context import ordinal_context  # estimator method, estimator-choice note, ordinal reliability
     out: dict = {"diagnostics": diagnostics_context(s.r, s.lang)}
-    out.update(moderation_context(doc, s.lang, with_svg=False))
+    out.update(moderation_context(s.r, s.lang, with_svg=False))
     out.update(ordinal_context(s.r, s.t, s.clabel))
     return out
 

@@ -7,8 +7,9 @@ labels are user data, a ``$`` in them must stay a ``$``.
 from __future__ import annotations
 
 import math
+from typing import Mapping
 
-from .labels import construct_label, hypothesis_text
+from ..results.document import ModerationRecord, ResultsDocument
 from .numbers import fmt, fmt_ci, fmt_p, stars
 
 PHRASES = {
@@ -97,7 +98,11 @@ def _tick_labels(ticks: list[float]) -> list[str]:
     return [f"{v + 0.0:.{digits}f}" for v in ticks]
 
 
-def simple_slopes_svg(rec: dict, doc: dict, lang: str) -> str:
+def _typed(doc) -> ResultsDocument:
+    return doc if isinstance(doc, ResultsDocument) else ResultsDocument.of(doc)
+
+
+def simple_slopes_svg(rec: ModerationRecord | Mapping, doc, lang: str) -> str:
     """Three predicted lines (moderator at −1/0/+1 SD) as an inline-able SVG string.
 
     Written directly as SVG (no matplotlib, whose import alone cost ~1 s of a fit with interactions): axes
@@ -106,12 +111,14 @@ def simple_slopes_svg(rec: dict, doc: dict, lang: str) -> str:
     from html import escape
 
     from .diagram import FONT_FAMILY, _f
+    rec = rec if isinstance(rec, ModerationRecord) else ModerationRecord.of(rec)
+    spec = _typed(doc).spec
     ph = PHRASES[lang]
-    focal, mod, out = (construct_label(doc, rec[k], lang) for k in ("focal", "moderator", "to"))
-    plot = rec["plot"]
+    focal, mod, out = (spec.construct_label(name, lang) for name in (rec.focal, rec.moderator, rec.to))
+    plot = rec.plot
     left, top, w, h = AXES
-    x_lo, x_hi, x_ticks = _ticks(min(plot["x"]), max(plot["x"]))
-    ys = [y for line in plot["lines"] for y in line["y"]]
+    x_lo, x_hi, x_ticks = _ticks(min(plot.x), max(plot.x))
+    ys = [y for line in plot.lines for y in line.y]
     y_lo, y_hi, y_ticks = _ticks(min(ys), max(ys))
 
     def X(v: float) -> float:
@@ -136,11 +143,11 @@ def simple_slopes_svg(rec: dict, doc: dict, lang: str) -> str:
         parts.append(f'<path d="M {_f(left)} {_f(Y(v))} h -3.5" stroke="#000000" stroke-width="0.8"/>')
         parts.append(text(left - 6, Y(v), label, 8, anchor="end"))
     names = (ph["low"].format(m=mod), ph["mean"].format(m=mod), ph["high"].format(m=mod))
-    for line, name, color, dash in zip(plot["lines"], names, COLORS, DASHES):
-        pts = " L ".join(f"{_f(X(x))} {_f(Y(y))}" for x, y in zip(plot["x"], line["y"]))
+    for line, name, color, dash in zip(plot.lines, names, COLORS, DASHES):
+        pts = " L ".join(f"{_f(X(x))} {_f(Y(y))}" for x, y in zip(plot.x, line.y))
         dashes = f' stroke-dasharray="{dash}"' if dash else ""
         parts.append(f'<path d="M {pts}" fill="none" stroke="{color}" stroke-width="1.8"{dashes}/>')
-        parts.append(text(left + 1.03 * w, Y(line["y"][1]), name, 8.5, color, anchor="start"))
+        parts.append(text(left + 1.03 * w, Y(line.y[1]), name, 8.5, color, anchor="start"))
     parts.append(text(left + w / 2, top + h + 24, ph["plot_x"].format(focal=focal), 9))
     ylab_x = left - 36
     parts.append(text(ylab_x, top + h / 2, ph["plot_y"].format(outcome=out), 9,
@@ -149,51 +156,71 @@ def simple_slopes_svg(rec: dict, doc: dict, lang: str) -> str:
     return "\n".join(parts)
 
 
-def moderation_context(doc: dict, lang: str, *, with_svg: bool = True) -> dict:
-    """``{"moderation": [...], "mt": phrases}`` for the templates; empty list without interactions."""
+_AT = {-1: "low", 0: "mean", 1: "high"}
+
+
+def _slope_rows(rec: ModerationRecord, ph: dict, mod: str) -> list[dict]:
+    return [{"at": ph[_AT[s.at]].format(m=mod),
+             "value": fmt(s.moderator_value), "est": fmt(s.est), "se": fmt(s.se),
+             "ci": fmt_ci(s.ci_lower, s.ci_upper), "p": fmt_p(s.pvalue),
+             "stars": stars(s.pvalue)} for s in rec.simple_slopes]
+
+
+def _jn_text(rec: ModerationRecord, ph: dict, focal: str, mod: str, level: str) -> str:
+    jn, where = rec.johnson_neyman, rec.johnson_neyman_significant
+    if jn:
+        return ph["jn"].format(focal=focal, moderator=mod, level=level, lo=fmt(jn[0]), hi=fmt(jn[1]),
+                               where=ph.get(f"jn_{where}", ""), sd=fmt(rec.moderator_sd))
+    return ph["jn_none"].format(focal=focal, moderator=mod, where=ph.get(f"jn_{where}", ""))
+
+
+def _imm_tables(rec: ModerationRecord, ph: dict, mod: str, level: str) -> list[dict]:
+    imm = []
+    for e in rec.index_of_moderated_mediation:
+        rows = [{"what": ph[_AT[c.at]].format(m=mod), "est": fmt(c.est),
+                 "se": fmt(c.se), "ci": fmt_ci(c.ci_lower, c.ci_upper)}
+                for c in e.conditional_indirect]
+        rows.append({"what": ph["index"], "est": fmt(e.est), "se": fmt(e.se),
+                     "ci": fmt_ci(e.ci_lower, e.ci_upper)})
+        note = ph["imm_note_boot" if e.ci_method == "percentile" else "imm_note"]
+        imm.append({"path": " → ".join(e.path), "name": e.indirect, "rows": rows,
+                    "note": note.format(level=level, draws=e.draws, seed=e.seed)})
+    return imm
+
+
+def _verdict(r: ResultsDocument, rec: ModerationRecord, ph: dict) -> str:
+    hyp = next((h for h in r.hypotheses if h.kind == "interaction"
+                and h.name == rec.name and h.to == rec.to), None)
+    if hyp and hyp.id:
+        return ph["verdict"].format(h=hyp.id, expect=ph["expect"].get(rec.expect, ""),
+                                    verdict=ph["supported"] if hyp.supported else ph["not_supported"])
+    return ""
+
+
+def moderation_context(doc, lang: str, *, with_svg: bool = True) -> dict:
+    """``{"moderation": [...], "mt": phrases}`` for the templates; empty list without interactions.
+
+    ``doc``: the stored document (dict) or its ``ResultsDocument``; the tables read the typed records."""
+    r = _typed(doc)
     ph = PHRASES.get(lang, PHRASES["en"])
     out = []
-    for rec in doc.get("moderation") or []:
-        focal, mod, to = (construct_label(doc, rec[k], lang) for k in ("focal", "moderator", "to"))
-        level = f"{100 * rec.get('level', 0.95):g}%"
-        slopes = [{"at": ph[{-1: "low", 0: "mean", 1: "high"}[s["at"]]].format(m=mod),
-                   "value": fmt(s["moderator_value"]), "est": fmt(s["est"]), "se": fmt(s["se"]),
-                   "ci": fmt_ci(s["ci_lower"], s["ci_upper"]), "p": fmt_p(s.get("pvalue")),
-                   "stars": stars(s.get("pvalue"))} for s in rec["simple_slopes"]]
-        jn, where = rec.get("johnson_neyman"), rec.get("johnson_neyman_significant")
-        if jn:
-            jn_text = ph["jn"].format(focal=focal, moderator=mod, level=level, lo=fmt(jn[0]), hi=fmt(jn[1]),
-                                      where=ph.get(f"jn_{where}", ""), sd=fmt(rec.get("moderator_sd")))
-        else:
-            jn_text = ph["jn_none"].format(focal=focal, moderator=mod, where=ph.get(f"jn_{where}", ""))
-        lrt = rec.get("lrt") or {}
-        imm = []
-        for e in rec.get("index_of_moderated_mediation") or []:
-            rows = [{"what": ph[{-1: "low", 0: "mean", 1: "high"}[c["at"]]].format(m=mod), "est": fmt(c["est"]),
-                     "se": fmt(c.get("se")), "ci": fmt_ci(c["ci_lower"], c["ci_upper"])}
-                    for c in e["conditional_indirect"]]
-            rows.append({"what": ph["index"], "est": fmt(e["est"]), "se": fmt(e.get("se")),
-                         "ci": fmt_ci(e["ci_lower"], e["ci_upper"])})
-            imm.append({"path": " → ".join(e["path"]), "name": e["indirect"], "rows": rows,
-                        "note": ph["imm_note_boot" if e.get("ci_method") == "percentile" else "imm_note"].format(level=level, draws=e.get("draws"), seed=e.get("seed"))})
-        hyp = next((h for h in doc.get("hypotheses") or [] if h.get("kind") == "interaction"
-                    and h.get("name") == rec["name"] and h.get("to") == rec["to"]), None)
-        verdict = ""
-        if hyp and hyp.get("id"):
-            verdict = ph["verdict"].format(h=hyp["id"], expect=ph["expect"].get(rec.get("expect"), ""),
-                                           verdict=ph["supported"] if hyp.get("supported") else ph["not_supported"])
-        entry = {"name": rec["name"], "term": f"{rec['to']} ~ {rec['focal']}:{rec['moderator']}",
+    for rec in r.moderation:
+        focal, mod, to = (r.spec.construct_label(name, lang) for name in (rec.focal, rec.moderator, rec.to))
+        level = f"{100 * rec.level:g}%"
+        lrt = rec.lrt
+        entry = {"name": rec.name, "term": f"{rec.to} ~ {rec.focal}:{rec.moderator}",
                  "to": to, "focal": focal, "moderator": mod,
-                 "method": ph["methods"].get(rec["method"], rec["method"]), "est": fmt(rec["est"]),
-                 "se": fmt(rec["se"]), "std": fmt(rec.get("std")), "p": fmt_p(rec.get("pvalue")),
-                 "stars": stars(rec.get("pvalue")), "hyp": rec.get("hypothesis") or "",
-                 "hyp_text": hypothesis_text(doc, rec.get("hypothesis"), lang),
+                 "method": ph["methods"].get(rec.method, rec.method), "est": fmt(rec.est),
+                 "se": fmt(rec.se), "std": fmt(rec.std), "p": fmt_p(rec.pvalue),
+                 "stars": stars(rec.pvalue), "hyp": rec.hypothesis or "",
+                 "hyp_text": r.spec.hypothesis_text(rec.hypothesis, lang),
                  "slopes_title": ph["simple_slopes"].format(focal=focal, outcome=to, moderator=mod),
-                 "slopes": slopes, "jn": jn_text, "verdict": verdict,
-                 "lrt": ph["lrt"].format(df=lrt.get("df"), chi2=fmt(lrt.get("chi2"), 2), p=_p_eq(lrt.get("pvalue")))
-                 if lrt else "", "imm": imm, "imm_title": ph["imm"]}
-        if with_svg and rec.get("plot"):
-            entry["svg"] = simple_slopes_svg(rec, doc, lang)
+                 "slopes": _slope_rows(rec, ph, mod), "jn": _jn_text(rec, ph, focal, mod, level),
+                 "verdict": _verdict(r, rec, ph),
+                 "lrt": ph["lrt"].format(df=lrt.df, chi2=fmt(lrt.chi2, 2), p=_p_eq(lrt.pvalue))
+                 if lrt else "", "imm": _imm_tables(rec, ph, mod, level), "imm_title": ph["imm"]}
+        if with_svg and rec.plot:
+            entry["svg"] = simple_slopes_svg(rec, r, lang)
         out.append(entry)
     return {"moderation": out, "mt": ph}
 

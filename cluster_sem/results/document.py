@@ -8,9 +8,9 @@ or empty (``results/shape.py`` has already refused documents whose *shape* is wr
 
 Blocks converted here: meta, data, the spec's labels (``SpecLabels``), both models (fit + parameter rows),
 indirect/total effects, reliability, discriminant validity (HTMT, Fornell–Larcker), common method, fit
-verdicts, hypotheses, mediation, bootstrap, descriptives, missing_data/normality diagnostics, estimator_choice
-and the ordinal reliability columns.  Blocks still being built by features in flight (invariance,
-moderation/interaction_model) are reached through ``ResultsDocument.block(name)`` — a read-only mapping — until
+verdicts, hypotheses, mediation, bootstrap, descriptives, missing_data/normality diagnostics, estimator_choice,
+the ordinal reliability columns and moderation.  Blocks still being built by features in flight (invariance,
+interaction_model) are reached through ``ResultsDocument.block(name)`` — a read-only mapping — until
 those features settle.
 """
 from __future__ import annotations
@@ -340,6 +340,118 @@ class FitVerdict:
     source: str | None
 
 
+# -- moderation (latent interactions) -------------------------------------------------------------------
+@dataclass(frozen=True)
+class SimpleSlope:
+    """The focal construct's slope with the moderator at ``at`` SD (−1, 0, +1)."""
+
+    at: int | None
+    moderator_value: float | None
+    est: float | None
+    se: float | None
+    ci_lower: float | None
+    ci_upper: float | None
+    pvalue: float | None
+
+
+@dataclass(frozen=True)
+class ConditionalIndirect:
+    """An indirect effect with the moderator at ``at`` SD."""
+
+    at: int | None
+    est: float | None
+    se: float | None
+    ci_lower: float | None
+    ci_upper: float | None
+
+
+@dataclass(frozen=True)
+class ModeratedMediation:
+    """Index of moderated mediation (Hayes 2015) of one indirect path, with its conditional indirect effects."""
+
+    indirect: str | None
+    path: tuple[str, ...]
+    est: float | None
+    se: float | None
+    ci_lower: float | None
+    ci_upper: float | None
+    ci_method: str | None            # "percentile" (bootstrap) or Monte Carlo
+    draws: int | None
+    seed: int | None
+    conditional_indirect: tuple[ConditionalIndirect, ...]
+
+    @classmethod
+    def of(cls, d: Mapping) -> "ModeratedMediation":
+        return _build(cls, d, path=tuple(d.get("path") or ()),
+                      conditional_indirect=tuple(_build(ConditionalIndirect, c)
+                                                 for c in d.get("conditional_indirect") or []))
+
+
+@dataclass(frozen=True)
+class ProductTest:
+    """Likelihood-ratio test of the interaction model with vs. without the product term(s)."""
+
+    chi2: float | None
+    df: int | None
+    pvalue: float | None
+
+
+@dataclass(frozen=True)
+class PlotLine:
+    at: int | None                   # moderator at −1, 0, +1 SD
+    y: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class SlopePlot:
+    """Predicted outcome at the focal construct's ``x`` values, one line per moderator level."""
+
+    x: tuple[float, ...]
+    focal_sd: float | None
+    lines: tuple[PlotLine, ...]
+
+    @classmethod
+    def of(cls, d: Mapping) -> "SlopePlot":
+        lines = tuple(PlotLine(line.get("at"), tuple(line.get("y") or ())) for line in d.get("lines") or [])
+        return cls(tuple(d.get("x") or ()), d.get("focal_sd"), lines)
+
+
+@dataclass(frozen=True)
+class ModerationRecord:
+    """One ``moderation`` record: a product term ``to ~ focal:moderator`` and what probes it."""
+
+    name: str
+    to: str
+    focal: str
+    moderator: str
+    method: str
+    est: float | None
+    se: float | None
+    pvalue: float | None
+    std: float | None
+    moderator_sd: float | None
+    level: float | None
+    simple_slopes: tuple[SimpleSlope, ...]
+    johnson_neyman: tuple[float, ...] | None
+    johnson_neyman_significant: str | None
+    lrt: ProductTest | None
+    index_of_moderated_mediation: tuple[ModeratedMediation, ...]
+    hypothesis: str | None
+    expect: str | None
+    plot: SlopePlot | None
+
+    @classmethod
+    def of(cls, d: Mapping) -> "ModerationRecord":
+        jn = d.get("johnson_neyman")
+        return _build(cls, d, level=d.get("level", 0.95),
+                      simple_slopes=tuple(_build(SimpleSlope, s) for s in d.get("simple_slopes") or []),
+                      johnson_neyman=tuple(jn) if jn else None,
+                      lrt=_maybe(lambda t: _build(ProductTest, t), d.get("lrt")),
+                      index_of_moderated_mediation=tuple(ModeratedMediation.of(e)
+                                                         for e in d.get("index_of_moderated_mediation") or []),
+                      plot=_maybe(SlopePlot.of, d.get("plot")))
+
+
 # -- data, bootstrap, meta ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DataBlock:
@@ -419,6 +531,7 @@ class ResultsDocument:
     estimator_choice: EstimatorChoice | None
     missing_data: MissingData | None
     normality: Normality | None
+    moderation: tuple[ModerationRecord, ...]
     _raw: Mapping[str, Any]
 
     @classmethod
@@ -445,6 +558,7 @@ class ResultsDocument:
             estimator_choice=_maybe(EstimatorChoice.of, doc.get("estimator_choice")),
             missing_data=_maybe(MissingData.of, doc.get("missing_data")),
             normality=_maybe(Normality.of, doc.get("normality")),
+            moderation=tuple(ModerationRecord.of(m) for m in g("moderation")),
             _raw=doc)
 
     def block(self, name: str) -> Any:
@@ -455,4 +569,5 @@ class ResultsDocument:
 __all__ = ["ResultsDocument", "SpecLabels", "ModelBlock", "ParameterRow", "Effect", "Hypothesis", "Mediation",
            "BaronKennyStep", "Reliability", "Descriptive", "CommonMethod", "FitVerdict", "DataBlock", "Bootstrap",
            "Meta", "ItemInfo", "ConstructInfo", "pick", "EstimatorChoice", "MissingData", "MissingPattern",
-           "LittleMCAR", "Normality", "MardiaSkewness", "MardiaKurtosis"]
+           "LittleMCAR", "Normality", "MardiaSkewness", "MardiaKurtosis", "ModerationRecord", "SimpleSlope",
+           "ModeratedMediation", "ConditionalIndirect", "ProductTest", "SlopePlot", "PlotLine"]
