@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..quality.reliability import ALPHA_MIN, AVE_MIN, LOADING_MIN, OMEGA_MIN, below
 from ..quality.validity import fornell_larcker_verdict, htmt_level
 from ..results.document import ModelBlock, ResultsDocument
+from ..results.fit_verdicts import reported_key
 from .labels import REFERENCES, check_lang, phrase, pick, title, translator
 from .numbers import fmt, fmt_ci, fmt_p, fmt_pct, fmt_unit, stars
 
@@ -225,10 +226,10 @@ def fit_section(s: _Section) -> dict:
     if not (fm and fs):
         return out
     t = s.t
-    sc = "_scaled" if fm.get("chi2_scaled") is not None else ""   # WLSMV: report the scaled-shifted χ²
-    out["fit_note"] = t("fit_note", df_m=fm.get("df", "—"), chi_m=fmt(fm.get("chi2" + sc), 2),
-                        p_m=_p_eq(fm.get("pvalue" + sc)), df_s=fs.get("df", "—"), chi_s=fmt(fs.get("chi2" + sc), 2),
-                        p_s=_p_eq(fs.get("pvalue" + sc)), ci_m=_rmsea_ci(fm), ci_s=_rmsea_ci(fs))
+    out["fit_note"] = t("fit_note", df_m=fm.get("df", "—"), chi_m=fmt(fm.get(reported_key(fm, "chi2")), 2),
+                        p_m=_p_eq(fm.get(reported_key(fm, "pvalue"))), df_s=fs.get("df", "—"),
+                        chi_s=fmt(fs.get(reported_key(fs, "chi2")), 2), p_s=_p_eq(fs.get(reported_key(fs, "pvalue"))),
+                        ci_m=_rmsea_ci(fm), ci_s=_rmsea_ci(fs))
     out["ic_note"] = t("ic_note", aic_m=fmt(fm.get("aic"), 1), aic_s=fmt(fs.get("aic"), 1),
                        bic_m=fmt(fm.get("bic"), 1), bic_s=fmt(fs.get("bic"), 1))
     out["fit_raw"] = [{"model": t(name), "chi2": fmt(f.get("chi2"), 2), "df": str(f.get("df", "—")),
@@ -264,7 +265,7 @@ def _fit_rows(s: _Section) -> tuple[list[dict], list[str]]:
 
 
 def _rmsea_ci(f) -> str:
-    ci = f.get("rmsea_ci90_scaled") or f.get("rmsea_ci90") or [None, None]
+    ci = f.get(reported_key(f, "rmsea_ci90")) or [None, None]
     return f"[{fmt_unit(ci[0])}, {fmt_unit(ci[1])}]"
 
 
