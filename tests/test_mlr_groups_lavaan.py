@@ -61,3 +61,19 @@ def test_satorra_bentler_deltas(fits, level):
     assert out["chi2"] == pytest.approx(ref["chisq"], rel=1e-3)
     assert out["df"] == ref["df"]
     assert out["pvalue"] == pytest.approx(ref["pvalue"], abs=1e-3)
+
+
+def test_mlr_invariance_decisions_read_robust_indices():
+    """Under MLR the ΔCFI/ΔRMSEA rule reads lavaan's .robust CFI/RMSEA (as the fit verdicts do), not the
+    plain ML ones: each level's Δ equals the difference of lavaan's cfi.robust / rmsea.robust."""
+    from cluster_sem.invariance.engine import GroupedData, fit_levels
+
+    frame = DATA.assign(school=DATA.school.astype(str))
+    levels = fit_levels(MEAS, GroupedData(frame, "school", tuple(NAMES)), estimator="MLR")
+    ref = GROUPS["invariance_MLR"]
+    for before, level in zip(levels, levels[1:]):
+        r0, r1 = ref[before.name]["fit"], ref[level.name]["fit"]
+        assert level.delta["cfi"] == pytest.approx(r1["cfi.robust"] - r0["cfi.robust"], abs=1e-4), level.name
+        assert level.delta["rmsea"] == pytest.approx(r1["rmsea.robust"] - r0["rmsea.robust"], abs=1e-4), level.name
+        # the plain differences are different numbers: the test can fail if the rule slips back
+        assert abs((r1["cfi"] - r0["cfi"]) - (r1["cfi.robust"] - r0["cfi.robust"])) > 1e-4

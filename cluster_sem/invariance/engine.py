@@ -20,7 +20,7 @@ import pandas as pd
 from ..model.fitted import ModelFit, fit_model
 from ..model.lrt import lrt
 from ..model.score_test import univariate_score_tests
-from ..results.fit_verdicts import verdict
+from ..results.fit_verdicts import reported_key, verdict
 
 LEVELS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("configural", ()),
@@ -44,11 +44,10 @@ def levels_for(estimator: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 
 def fit_index(fit: ModelFit, name: str) -> float:
-    """CFI/RMSEA as the decisions read them: the scaled versions for WLSMV (what lavaan users report for
-    categorical data; the unscaled DWLS χ² is not a χ² variate), the plain ones otherwise."""
-    if fit.estimator == "WLSMV" and fit.fit.get(f"{name}_scaled") is not None:
-        return fit.fit[f"{name}_scaled"]
-    return fit.fit[name]
+    """CFI/RMSEA as the decisions read them: the ones a reader reports for this estimator
+    (``results.fit_verdicts.reported_key``) — WLSMV's scaled versions (the unscaled DWLS χ² is not a χ²
+    variate), MLR's robust ones (lavaan's ``.robust``, Brosseau-Liard & Savalei), the plain ones under ML."""
+    return fit.fit[reported_key(fit.fit, name)]
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from ..results.fit_verdicts import reported_key
 from .labels import check_lang, construct_label, title
 from .numbers import fmt, fmt_p, fmt_unit
 from .plain_text import terminal_safe
@@ -103,11 +104,10 @@ def _path_label(doc: dict, key: str, lang: str) -> str:
     return f"{construct_label(doc, frm, lang)} → {construct_label(doc, to, lang)}"
 
 
-def _shown_fit(fit: dict, ordinal: bool) -> dict:
-    """The fit values a level row shows: WLSMV's scaled χ²/CFI/TLI/RMSEA (what the decisions use)."""
-    if not ordinal:
-        return fit
-    return {**fit, **{k: fit[f"{k}_scaled"] for k in ("chi2", "cfi", "tli", "rmsea") if fit.get(f"{k}_scaled") is not None}}
+def _shown_fit(fit: dict) -> dict:
+    """The fit values a level row shows: the ones the decisions use (``reported_key``: WLSMV's scaled,
+    MLR's scaled χ² and robust CFI/TLI/RMSEA, ML's plain values)."""
+    return {**fit, **{k: fit[reported_key(fit, k)] for k in ("chi2", "cfi", "tli", "rmsea")}}
 
 
 def invariance_context(doc: dict, lang: str = "en") -> dict:
@@ -118,7 +118,7 @@ def invariance_context(doc: dict, lang: str = "en") -> dict:
     ordinal = inv["estimator"] == "WLSMV"
     levels = []
     for lv in inv["levels"]:
-        f, d = _shown_fit(lv["fit"], ordinal), lv["delta"] or {}
+        f, d = _shown_fit(lv["fit"]), lv["delta"] or {}
         levels.append({
             "level": t("scalar_thresholds" if ordinal and lv["level"] == "scalar" else lv["level"]), "chi2": fmt(f["chi2"], 2), "df": str(f["df"]), "cfi": fmt_unit(f["cfi"]),
             "tli": fmt_unit(f["tli"]), "rmsea": fmt_unit(f["rmsea"]), "srmr": fmt_unit(f["srmr"]),
