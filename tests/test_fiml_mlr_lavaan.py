@@ -175,3 +175,24 @@ def test_mardia_matches_semtools_formula():
     assert out["mardia_skewness"]["pvalue"] == pytest.approx(st.chi2.sf(n * b1 / 6, p * (p + 1) * (p + 2) / 6))
     assert out["mardia_kurtosis"]["b2d"] == pytest.approx(b2, rel=1e-10)
     assert out["mardia_kurtosis"]["z"] == pytest.approx(z, rel=1e-10)
+
+
+def test_robust_rmsea_ci_follows_lavaans_rule():
+    """rmsea.ci.lower/upper.robust as lav_fit_rmsea_ci(x2 = T/ĉ, df, N, c_hat = ĉ): the CI of the scaled
+    statistic times √ĉ, around the robust RMSEA (no lavaan output of this CI is stored here, so the rule and
+    its fixed points are checked: ĉ = 1 gives the plain CI)."""
+    import math
+
+    from cluster_sem.model.fit_indices import rmsea, rmsea_ci
+    from cluster_sem.model.fitted import fit_model
+    from cluster_sem.model.robust import rmsea_ci_robust
+
+    fit = fit_model(HS, COMPLETE, estimator="MLR").fit
+    c, t, df, n = fit["chi2_scaling_factor"], fit["chi2"], fit["df"], fit["n"]
+    lo, hi = fit["rmsea_ci90_robust"]
+    assert lo < fit["rmsea_robust"] < hi
+    assert fit["rmsea_robust"] == pytest.approx(math.sqrt(c) * rmsea(t / c, df, n), rel=1e-12)
+    s_lo, s_hi = rmsea_ci(t / c, df, n)
+    assert (lo, hi) == pytest.approx((math.sqrt(c) * s_lo, math.sqrt(c) * s_hi), rel=1e-12)
+    assert rmsea_ci_robust(t, df, n, 1.0) == pytest.approx(list(rmsea_ci(t, df, n)), rel=1e-12)
+    assert (lo, hi) != pytest.approx(tuple(fit["rmsea_ci90"]), abs=1e-4)   # a different interval from the plain one

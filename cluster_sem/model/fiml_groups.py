@@ -21,7 +21,7 @@ from scipy.linalg import block_diag
 from .fiml import h1_observed_information, h1_scores
 from .fit_indices import fit_measures_groups
 from .missing import pattern_loglik
-from .robust import cfi_robust, fiml_corrected_k, rmsea_robust, tli_robust
+from .robust import cfi_robust, fiml_corrected_k, rmsea_ci_robust, rmsea_robust, tli_robust
 from .sample_stats_missing import MissingSampleStats
 
 
@@ -87,7 +87,8 @@ def fiml_corrected_indices(stats: MissingSampleStats, model, objective, theta: n
     c3_b = fiml_corrected_k(W_m, J_m, W_c, delta_b) / df_b
     return {"cfi_robust": cfi_robust(xx3, df, c3, xx3_b, df_b, c3_b),
             "tli_robust": tli_robust(xx3, df, c3, xx3_b, df_b, c3_b),
-            "rmsea_robust": rmsea_robust(xx3, df, N, c3) * math.sqrt(G)}
+            "rmsea_robust": rmsea_robust(xx3, df, N, c3) * math.sqrt(G),
+            "rmsea_ci90_robust": [b * math.sqrt(G) for b in rmsea_ci_robust(xx3, df, N, c3)]}
 
 
 def yuan_bentler_mplus_fiml_test(fmin: float, stats: MissingSampleStats, model, *, theta: np.ndarray, objective):

@@ -28,8 +28,8 @@ from .matrices import build_matrix_model
 from .missing import LOG2PI, H1, Patterns, em_moments
 from .partable import build_partable
 from .vcov import vcov_from_hessian
-from .robust import (cfi_robust, fiml_corrected_k, rmsea_robust, sandwich, scaled_test, tli_robust,
-                     yb_mplus_trace)
+from .robust import (cfi_robust, fiml_corrected_k, rmsea_ci_robust, rmsea_robust, sandwich, scaled_test,
+                     tli_robust, yb_mplus_trace)
 
 
 def fit_model_casewise(syntax: str, data: pd.DataFrame, *, missing: str = "fiml",
@@ -205,6 +205,7 @@ def _robust_measures(pt, mm, patterns: Patterns, h1: H1, model: CasewiseModel, p
         out["cfi_robust"] = cfi_robust(chi2, df, c, chi2_b, df_b, c_b)
         out["tli_robust"] = tli_robust(chi2, df, c, chi2_b, df_b, c_b)
         out["rmsea_robust"] = rmsea_robust(chi2, df, n, c)
+        out["rmsea_ci90_robust"] = rmsea_ci_robust(chi2, df, n, c)
         return out
     # missing data: Zhang & Savalei's FIML-corrected statistic and scaling (lavaan >= 0.6-13, version V3)
     xx3, k, xx3_b, k_b = fiml_corrected_parts(patterns, h1, model, phi, x_index)
@@ -212,6 +213,7 @@ def _robust_measures(pt, mm, patterns: Patterns, h1: H1, model: CasewiseModel, p
     out["cfi_robust"] = cfi_robust(xx3, df, c3, xx3_b, df_b, c3_b)
     out["tli_robust"] = tli_robust(xx3, df, c3, xx3_b, df_b, c3_b)
     out["rmsea_robust"] = rmsea_robust(xx3, df, n, c3)
+    out["rmsea_ci90_robust"] = rmsea_ci_robust(xx3, df, n, c3)
     return out
 
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from .fit_indices import rmsea_ci
+
 
 def sandwich(info_unit: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """Huber–White vcov from the unit observed information and casewise scores (n × k)."""
@@ -67,6 +69,17 @@ def tli_robust(chi2: float, df: int, c: float, chi2_b: float, df_b: int, c_b: fl
 
 def rmsea_robust(chi2: float, df: int, n: int, c: float) -> float:
     return math.sqrt(max(chi2 / n / df - c / n, 0.0)) if df > 0 else 0.0
+
+
+def rmsea_ci_robust(chi2: float, df: int, n: int, c: float, level: float = 0.90) -> list[float]:
+    """90 % CI of the robust RMSEA (lavaan ``rmsea.ci.lower/upper.robust``, Brosseau-Liard, Savalei & Li 2012).
+
+    lavaan's ``lav_fit_rmsea_ci(x2 = T/ĉ, df, n, c_hat = ĉ)``: the non-centrality interval of the *scaled*
+    statistic, each bound times √ĉ — so the interval sits around ``rmsea_robust`` (= √ĉ · RMSEA of T/ĉ) the
+    way the plain CI sits around the plain RMSEA.  ``chi2``/``c`` are the unscaled statistic and its scaling
+    factor (with FIML blanks: Zhang & Savalei's XX3 and ĉ3)."""
+    lo, hi = rmsea_ci(chi2 / c, df, n, level)
+    return [lo * math.sqrt(c), hi * math.sqrt(c)]
 
 
 def fiml_corrected_k(w_m: np.ndarray, j_m: np.ndarray, w_c: np.ndarray, delta: np.ndarray) -> float:

@@ -21,7 +21,7 @@ import numpy as np
 from .fiml import h1_observed_information, h1_scores, vech_indices
 from .fit_indices import baseline_chi_square
 from .missing import Patterns
-from .robust import cfi_robust, rmsea_robust, scaled_test, tli_robust, yb_mplus_trace
+from .robust import cfi_robust, rmsea_ci_robust, rmsea_robust, scaled_test, tli_robust, yb_mplus_trace
 
 
 def _deltas(model, theta: np.ndarray, stats, h: float = 1e-6) -> list[np.ndarray]:
@@ -125,7 +125,8 @@ def yuan_bentler_mplus_test(fmin: float, stats, model, *, theta: np.ndarray, obj
               "chi2_scaling_factor": ch,
               "cfi_robust": cfi_robust(base.chi2, base.df, ch, chi2_b, df_b, c_b),
               "tli_robust": tli_robust(base.chi2, base.df, ch, chi2_b, df_b, c_b),
-              "rmsea_robust": rmsea_robust(base.chi2, base.df, n, ch) * math.sqrt(G)}
+              "rmsea_robust": rmsea_robust(base.chi2, base.df, n, ch) * math.sqrt(G),
+              "rmsea_ci90_robust": [b * math.sqrt(G) for b in rmsea_ci_robust(base.chi2, base.df, n, ch)]}
     return TestResult("yuan.bentler.mplus", base.chi2, base.df, base.pvalue, scaled)
 
 

@@ -76,8 +76,8 @@ class Results:
         rows = {}
         for model in ("measurement_model", "structural_model"):
             fit = _thaw(self._doc[model]["fit"])
-            lo, hi = fit.pop("rmsea_ci90")
-            fit["rmsea_ci90_lower"], fit["rmsea_ci90_upper"] = lo, hi
+            for key in [k for k in fit if k.startswith("rmsea_ci90")]:   # plain, _scaled, _robust: [lo, hi]
+                fit[f"{key}_lower"], fit[f"{key}_upper"] = fit.pop(key)
             rows[model.split("_")[0]] = fit
         return pd.DataFrame(rows).T
 
