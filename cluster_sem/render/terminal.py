@@ -23,7 +23,7 @@ def _fit_block(name: str, fit, verdicts: dict) -> list[str]:
     key = {k: reported_key(fit, k) for k in ("chi2", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci90")}
     lo, hi = fit[key["rmsea_ci90"]]
     same = key["rmsea_ci90"].removeprefix("rmsea_ci90") == key["rmsea"].removeprefix("rmsea")
-    ci = f" 90% CI [{fmt(lo)}, {fmt(hi)}]" if same else ""   # MLR: no CI of the robust RMSEA (yet)
+    ci = f" 90% CI [{fmt(lo)}, {fmt(hi)}]" if same else ""   # a document without the CI of the reported RMSEA
     v = {k: verdicts[k].verdict for k in verdicts}
     return [
         f"{name}: chi2({fit['df']}) = {fmt(fit[key['chi2']], 2)}, p {fmt_p(fit[key['pvalue']])}, "
