@@ -7,9 +7,11 @@ construct labels and released rows are user data.
 from __future__ import annotations
 
 import re
+from typing import Mapping
 
+from ..results.document import Invariance, InvarianceLevel, PathDifference, ResultsDocument
 from ..results.fit_verdicts import reported_key
-from .labels import check_lang, construct_label, title
+from .labels import check_lang, report_title
 from .numbers import fmt, fmt_p, fmt_unit
 from .plain_text import terminal_safe
 
@@ -99,67 +101,73 @@ def _t(lang: str):
     return lambda key, **kw: TEXT[lang][key].format(**kw) if kw else TEXT[lang][key]
 
 
-def _path_label(doc: dict, key: str, lang: str) -> str:
-    to, frm = key.split("~", 1)
-    return f"{construct_label(doc, frm, lang)} → {construct_label(doc, to, lang)}"
+def _path_label(r: ResultsDocument, path: PathDifference, lang: str) -> str:
+    source, to = path.ends
+    return f"{r.spec.construct_label(source, lang)} → {r.spec.construct_label(to, lang)}"
 
 
-def _shown_fit(fit: dict) -> dict:
+def _shown_fit(fit: Mapping) -> dict:
     """The fit values a level row shows: the ones the decisions use (``reported_key``: WLSMV's scaled,
     MLR's scaled χ² and robust CFI/TLI/RMSEA, ML's plain values)."""
     return {**fit, **{k: fit[reported_key(fit, k)] for k in ("chi2", "cfi", "tli", "rmsea")}}
 
 
-def invariance_context(doc: dict, lang: str = "en") -> dict:
+def _level_row(lv: InvarianceLevel, ordinal: bool, t) -> dict:
+    """One row of the levels table: the level's fit and its change against the previous level."""
+    f, d = _shown_fit(lv.fit), lv.delta
+    return {
+        "level": t("scalar_thresholds" if ordinal and lv.level == "scalar" else lv.level), "chi2": fmt(f["chi2"], 2),
+        "df": str(f["df"]), "cfi": fmt_unit(f["cfi"]), "tli": fmt_unit(f["tli"]), "rmsea": fmt_unit(f["rmsea"]),
+        "srmr": fmt_unit(f["srmr"]),
+        "dchi2": fmt(d.chi2, 2) if d else "—", "ddf": str(d.df) if d else "—", "dp": fmt_p(d.pvalue) if d else "—",
+        "dcfi": fmt_unit(d.cfi) if d else "—", "drmsea": fmt_unit(d.rmsea) if d else "—",
+        "decision": t(lv.decision), "holds": lv.holds}
+
+
+def _summary(inv: Invariance, t) -> str:
+    """The sentence under the levels table: none can be claimed, the first failing level, or all hold."""
+    if not inv.levels[0].holds:
+        return t("summary_none")
+    highest = t("name_" + inv.highest_holding)
+    if inv.first_failing:
+        return t("summary_fail", failing=t("name_" + inv.first_failing), highest=highest)
+    return t("summary_all", highest=highest)
+
+
+def invariance_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dict:
     """Rows and sentences of the section; every number already formatted."""
     check_lang(lang)
     t = _t(lang)
-    inv = doc["invariance"]
-    ordinal = inv["estimator"] == "WLSMV"
-    levels = []
-    for lv in inv["levels"]:
-        f, d = _shown_fit(lv["fit"]), lv["delta"] or {}
-        levels.append({
-            "level": t("scalar_thresholds" if ordinal and lv["level"] == "scalar" else lv["level"]), "chi2": fmt(f["chi2"], 2), "df": str(f["df"]), "cfi": fmt_unit(f["cfi"]),
-            "tli": fmt_unit(f["tli"]), "rmsea": fmt_unit(f["rmsea"]), "srmr": fmt_unit(f["srmr"]),
-            "dchi2": fmt(d.get("chi2"), 2) if d else "—", "ddf": str(d["df"]) if d else "—",
-            "dp": fmt_p(d.get("pvalue")) if d else "—",
-            "dcfi": fmt_unit(d.get("cfi")) if d else "—", "drmsea": fmt_unit(d.get("rmsea")) if d else "—",
-            "decision": t(lv["decision"]), "holds": lv["decision"] == "holds"})
-    held = [lv for lv in inv["levels"] if lv["decision"] == "holds"]
-    if inv["levels"][0]["decision"] != "holds":
-        summary = t("summary_none")
-    elif inv["first_failing"]:
-        highest = [lv["level"] for lv in inv["levels"][: [x["level"] for x in inv["levels"]].index(inv["first_failing"])]]
-        summary = t("summary_fail", failing=t("name_" + inv["first_failing"]), highest=t("name_" + highest[-1]))
-    else:
-        summary = t("summary_all", highest=t("name_" + held[-1]["level"]))
-    scores = [{"constraint": s["constraint"], "groups": " / ".join(s.get("groups") or []),
-               "chi2": fmt(s["chi2"], 2), "p": fmt_p(s["pvalue"])} for s in inv["score_tests"]]
-    means = [{"construct": construct_label(doc, m["construct"], lang), "group": m["group"], "est": fmt(m["est"]),
-              "se": fmt(m["se"]), "p": fmt_p(m["pvalue"])} for m in inv["latent_means"]]
-    group_names = [g["name"] for g in inv["groups"]]
-    paths = [{"path": _path_label(doc, p["path"], lang),
-              "est": [fmt(p["est"].get(g)) for g in group_names],
-              "chi2": fmt(p["chi2"], 2), "df": str(p["df"]), "p": fmt_p(p["pvalue"])}
-             for p in inv["path_differences"]]
+    r = ResultsDocument.read(doc)
+    inv = r.invariance
+    scores = [{"constraint": s.constraint, "groups": " / ".join(s.groups), "chi2": fmt(s.chi2, 2),
+               "p": fmt_p(s.pvalue)} for s in inv.score_tests]
+    means = [{"construct": r.spec.construct_label(m.construct, lang), "group": m.group, "est": fmt(m.est),
+              "se": fmt(m.se), "p": fmt_p(m.pvalue)} for m in inv.latent_means]
+    group_names = [g.name for g in inv.groups]
+    paths = [{"path": _path_label(r, p, lang), "est": [fmt(p.est.get(g)) for g in group_names],
+              "chi2": fmt(p.chi2, 2), "df": str(p.df), "p": fmt_p(p.pvalue)} for p in inv.path_differences]
     return {
-        "t": t, "lang": lang, "title": title(doc, lang),
-        "intro": t("intro_ordinal" if ordinal else "intro", group=inv["group"], reference=inv["reference"],
-                   estimator=inv["estimator"]),
-        "groups": [{"name": g["name"], "n": str(g["n"]), "raw": ", ".join(g["values"])} for g in inv["groups"]],
+        "t": t, "lang": lang, "title": report_title(r, lang),
+        "intro": t("intro_ordinal" if inv.ordinal else "intro", group=inv.group, reference=inv.reference,
+                   estimator=inv.estimator),
+        "groups": [{"name": g.name, "n": str(g.n), "raw": ", ".join(g.values)} for g in inv.groups],
         "group_names": group_names,
-        "levels": levels, "summary": summary,
-        "released": t("released", rows=", ".join(inv["released"])) if inv["released"] else "",
-        "score_level": t(inv["first_failing"]) if inv["first_failing"] else "",
-        "scores": scores, "score_note": t("score_note", first=inv["score_tests"][0]["constraint"]) if scores else "",
-        "means": means, "paths": paths, "warnings": list(inv.get("warnings") or []),
-        "version": (doc.get("meta") or {}).get("version", ""), "n_used": (doc.get("data") or {}).get("n_used", ""),
-        "timestamp": (doc.get("meta") or {}).get("timestamp", ""),
+        "levels": [_level_row(lv, inv.ordinal, t) for lv in inv.levels], "summary": _summary(inv, t),
+        "released": t("released", rows=", ".join(inv.released)) if inv.released else "",
+        "score_level": t(inv.first_failing) if inv.first_failing else "",
+        "scores": scores, "score_note": t("score_note", first=inv.score_tests[0].constraint) if scores else "",
+        "means": means, "paths": paths, "warnings": list(inv.warnings),
+        "version": _or_blank(r.meta.version), "n_used": _or_blank(r.data.n_used), "timestamp": _or_blank(r.meta.timestamp),
     }
 
 
-def render_invariance_html(doc: dict, lang: str = "en") -> str:
+def _or_blank(value) -> object:
+    """A header value as stored; "" when the document lacks it."""
+    return "" if value is None else value
+
+
+def render_invariance_html(doc: Mapping | ResultsDocument, lang: str = "en") -> str:
     from markupsafe import Markup
 
     from .html import _css, environment
@@ -168,13 +176,13 @@ def render_invariance_html(doc: dict, lang: str = "en") -> str:
     return environment().get_template("invariance.html.j2").render(**ctx)
 
 
-def render_invariance_markdown(doc: dict, lang: str = "en") -> str:
+def render_invariance_markdown(doc: Mapping | ResultsDocument, lang: str = "en") -> str:
     from .markdown import environment
     text = environment().get_template("invariance.md.j2").render(**invariance_context(doc, lang))
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
-def render_invariance_summary(doc: dict, lang: str = "en") -> str:
+def render_invariance_summary(doc: Mapping | ResultsDocument, lang: str = "en") -> str:
     """Plain-text summary for the terminal (user text stripped of control characters)."""
     c = invariance_context(doc, lang)
     clean = terminal_safe

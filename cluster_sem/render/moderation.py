@@ -98,10 +98,6 @@ def _tick_labels(ticks: list[float]) -> list[str]:
     return [f"{v + 0.0:.{digits}f}" for v in ticks]
 
 
-def _typed(doc) -> ResultsDocument:
-    return doc if isinstance(doc, ResultsDocument) else ResultsDocument.of(doc)
-
-
 def simple_slopes_svg(rec: ModerationRecord | Mapping, doc, lang: str) -> str:
     """Three predicted lines (moderator at −1/0/+1 SD) as an inline-able SVG string.
 
@@ -112,7 +108,7 @@ def simple_slopes_svg(rec: ModerationRecord | Mapping, doc, lang: str) -> str:
 
     from .diagram import FONT_FAMILY, _f
     rec = rec if isinstance(rec, ModerationRecord) else ModerationRecord.of(rec)
-    spec = _typed(doc).spec
+    spec = ResultsDocument.read(doc).spec
     ph = PHRASES[lang]
     focal, mod, out = (spec.construct_label(name, lang) for name in (rec.focal, rec.moderator, rec.to))
     plot = rec.plot
@@ -201,7 +197,7 @@ def moderation_context(doc, lang: str, *, with_svg: bool = True) -> dict:
     """``{"moderation": [...], "mt": phrases}`` for the templates; empty list without interactions.
 
     ``doc``: the stored document (dict) or its ``ResultsDocument``; the tables read the typed records."""
-    r = _typed(doc)
+    r = ResultsDocument.read(doc)
     ph = PHRASES.get(lang, PHRASES["en"])
     out = []
     for rec in r.moderation:

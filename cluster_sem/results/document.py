@@ -9,13 +9,13 @@ or empty (``results/shape.py`` has already refused documents whose *shape* is wr
 Blocks converted here: meta, data, the spec's labels (``SpecLabels``), both models (fit + parameter rows),
 indirect/total effects, reliability, discriminant validity (HTMT, Fornell–Larcker), common method, fit
 verdicts, hypotheses, mediation, bootstrap, descriptives, missing_data/normality diagnostics, estimator_choice,
-the ordinal reliability columns and moderation.  Blocks still being built by features in flight (invariance,
-interaction_model) are reached through ``ResultsDocument.block(name)`` — a read-only mapping — until
-those features settle.
+the ordinal reliability columns, moderation and its interaction model, and the ``invariance`` block of a
+`cluster-sem invariance` document.  ``ResultsDocument.block(name)`` (a read-only mapping of any block) is
+kept for callers outside the renderers; no renderer reads it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 from typing import Any, Mapping
 
@@ -65,8 +65,17 @@ class ConstructInfo:
 
 
 @dataclass(frozen=True)
+class SpecPath:
+    """A ``paths:`` entry of the spec: an outcome and the constructs written to point at it."""
+
+    sources: tuple[str, ...]         # ``from``
+    to: str
+
+
+@dataclass(frozen=True)
 class SpecLabels:
-    """The parts of the stored spec a report prints: labels, item wording, hypothesis text, controls."""
+    """The parts of the stored spec a report prints: labels, item wording, hypothesis text, controls, and
+    the paths as written (the diagram draws them in the spec's order)."""
 
     constructs: Mapping[str, ConstructInfo]
     items: Mapping[str, ItemInfo]
@@ -75,6 +84,7 @@ class SpecLabels:
     controls: tuple[str, ...]
     group: str
     title: Any
+    paths: tuple[SpecPath, ...] = ()
 
     @classmethod
     def of(cls, spec: Mapping | None) -> "SpecLabels":
@@ -91,8 +101,10 @@ class SpecLabels:
                     ids.append(it.get("id"))
             constructs[name] = ConstructInfo(name, _get(c, "label"), tuple(ids), tuple(_get(c, "dimensions") or ()))
         indirect = {i.get("name"): i.get("label") for i in spec.get("indirect") or [] if isinstance(i, Mapping)}
+        paths = tuple(SpecPath(tuple(p.get("from") or ()), p.get("to")) for p in spec.get("paths") or []
+                      if isinstance(p, Mapping))
         return cls(constructs, items, spec.get("hypotheses") or _EMPTY, indirect, tuple(spec.get("controls") or ()),
-                   spec.get("group") or "", spec.get("title"))
+                   spec.get("group") or "", spec.get("title"), paths)
 
     def construct_label(self, name: str, lang: str = "en") -> str:
         """The spec's label of a construct in ``lang``; the construct id if it has none."""
@@ -110,6 +122,16 @@ class SpecLabels:
         return pick(label, lang, "") if label else ""
 
 
+# -- a χ² test ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ChiSquareTest:
+    """A χ² statistic with its degrees of freedom and p: an LRT, a Δχ², a score test, Little's MCAR test."""
+
+    chi2: float | None
+    df: float | None
+    pvalue: float | None
+
+
 # -- models ----------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ParameterRow:
@@ -124,6 +146,7 @@ class ParameterRow:
     z: float | None
     pvalue: float | None
     std_all: float | None
+    group: str | None = None         # multigroup fits (invariance levels): the row's group
 
     @property
     def fixed(self) -> bool:
@@ -150,6 +173,19 @@ class ModelBlock:
 
     def rows(self, op: str) -> tuple[ParameterRow, ...]:
         return tuple(p for p in self.parameters if p.op == op)
+
+
+@dataclass(frozen=True)
+class InteractionModel(ModelBlock):
+    """``interaction_model``: the fitted model with its product rows (``X:Z``), by the moderation method."""
+
+    method: str = ""                 # "lms", "qml" or "dblcent"
+    converged: bool | None = None
+
+    @classmethod
+    def of(cls, d: Mapping | None) -> "InteractionModel":
+        d = d if isinstance(d, Mapping) else _EMPTY
+        return replace(super().of(d), method=d.get("method") or "", converged=d.get("converged"))
 
 
 # -- effects, hypotheses, mediation ---------------------------------------------------------------------
@@ -452,6 +488,132 @@ class ModerationRecord:
                       plot=_maybe(SlopePlot.of, d.get("plot")))
 
 
+# -- measurement invariance (`cluster-sem invariance`) ---------------------------------------------------
+@dataclass(frozen=True)
+class AnalysisGroup:
+    """One analysis group: its name, its cases and the values of the group column it stands for."""
+
+    name: str
+    n: int | None
+    values: tuple[str, ...]
+
+    @classmethod
+    def of(cls, d: Mapping) -> "AnalysisGroup":
+        return cls(d.get("name"), d.get("n"), tuple(d.get("values") or ()))
+
+
+@dataclass(frozen=True)
+class LevelChange(ChiSquareTest):
+    """A level against the previous one: lavTestLRT's Δχ² and the change of the reported CFI and RMSEA."""
+
+    cfi: float | None = None
+    rmsea: float | None = None
+
+
+@dataclass(frozen=True)
+class InvarianceLevel:
+    """One level (configural, metric, scalar, strict): its fit, its change and whether it holds."""
+
+    level: str
+    fit: Mapping[str, Any]           # contract FIT keys plus the estimator's (``*_scaled``, ``*_robust``)
+    delta: LevelChange | None        # None for the configural level
+    decision: str                    # "holds" or "rejected"
+    group_equal: tuple[str, ...]
+    parameters: tuple[ParameterRow, ...]
+    syntax: str
+    converged: bool | None
+
+    @classmethod
+    def of(cls, d: Mapping) -> "InvarianceLevel":
+        return _build(cls, d, fit=d.get("fit") or _EMPTY, delta=_maybe(lambda x: _build(LevelChange, x), d.get("delta")),
+                      group_equal=tuple(d.get("group_equal") or ()), syntax=d.get("syntax") or "",
+                      parameters=tuple(_build(ParameterRow, p) for p in d.get("parameters") or []))
+
+    @property
+    def holds(self) -> bool:
+        return self.decision == "holds"
+
+
+@dataclass(frozen=True)
+class ScoreTest(ChiSquareTest):
+    """lavTestScore's univariate test of one equality constraint (``constraint`` is what --release takes)."""
+
+    constraint: str = ""
+    groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LatentMean:
+    """A construct's latent mean in a non-reference group (the reference group's is fixed at 0)."""
+
+    construct: str
+    group: str
+    est: float | None
+    se: float | None
+    z: float | None
+    pvalue: float | None
+
+
+@dataclass(frozen=True)
+class PathDifference(ChiSquareTest):
+    """A path's equality across groups (LRT, df = groups − 1), with its estimate and SE in each group."""
+
+    path: str = ""                   # "to~from"
+    est: Mapping[str, float] = field(default_factory=lambda: _EMPTY)   # group -> estimate
+    se: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
+
+    @property
+    def ends(self) -> tuple[str, str]:
+        """(from, to) of the path."""
+        to, source = self.path.split("~", 1)
+        return source, to
+
+
+@dataclass(frozen=True)
+class Invariance:
+    """The ``invariance`` block: groups, the levels in order, and what probes the first failing level."""
+
+    group: str | None
+    estimator: str | None
+    missing: str | None
+    reference: str | None
+    groups: tuple[AnalysisGroup, ...]
+    released: tuple[str, ...]
+    levels: tuple[InvarianceLevel, ...]
+    first_failing: str | None
+    score_tests: tuple[ScoreTest, ...]
+    latent_means: tuple[LatentMean, ...]
+    path_differences: tuple[PathDifference, ...]
+    path_model: ModelBlock | None
+    n_no_group: int | None
+    warnings: tuple[str, ...]
+    rules: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, d: Mapping) -> "Invariance":
+        many = lambda key, make: tuple(make(x) for x in d.get(key) or [])   # noqa: E731
+        return _build(cls, d, groups=many("groups", AnalysisGroup.of), released=tuple(d.get("released") or ()),
+                      levels=many("levels", InvarianceLevel.of),
+                      score_tests=many("score_tests", lambda x: _build(ScoreTest, x, groups=tuple(x.get("groups") or ()))),
+                      latent_means=many("latent_means", lambda x: _build(LatentMean, x)),
+                      path_differences=many("path_differences", lambda x: _build(
+                          PathDifference, x, est=x.get("est") or _EMPTY, se=x.get("se") or _EMPTY)),
+                      path_model=_maybe(ModelBlock.of, d.get("path_model")), warnings=tuple(d.get("warnings") or ()),
+                      rules=d.get("rules") or _EMPTY)
+
+    @property
+    def ordinal(self) -> bool:
+        """WLSMV: items as ordered categories (scalar = + thresholds, no strict level)."""
+        return self.estimator == "WLSMV"
+
+    @property
+    def highest_holding(self) -> str | None:
+        """The last level before the first failing one (all levels when none fails); None when configural fails."""
+        names = [lv.level for lv in self.levels]
+        held = names[: names.index(self.first_failing)] if self.first_failing in names else names
+        return held[-1] if held and self.levels[0].holds else None
+
+
 # -- data, bootstrap, meta ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DataBlock:
@@ -532,6 +694,8 @@ class ResultsDocument:
     missing_data: MissingData | None
     normality: Normality | None
     moderation: tuple[ModerationRecord, ...]
+    interaction_model: InteractionModel | None
+    invariance: Invariance | None       # a `cluster-sem invariance` document (no measurement/structural model)
     _raw: Mapping[str, Any]
 
     @classmethod
@@ -559,10 +723,18 @@ class ResultsDocument:
             missing_data=_maybe(MissingData.of, doc.get("missing_data")),
             normality=_maybe(Normality.of, doc.get("normality")),
             moderation=tuple(ModerationRecord.of(m) for m in g("moderation")),
+            interaction_model=_maybe(InteractionModel.of, doc.get("interaction_model")),
+            invariance=_maybe(Invariance.of, doc.get("invariance")),
             _raw=doc)
 
+    @classmethod
+    def read(cls, doc: "Mapping | ResultsDocument") -> "ResultsDocument":
+        """The typed document of a stored one (dict) — or ``doc`` itself when a renderer already has it."""
+        return doc if isinstance(doc, ResultsDocument) else cls.of(doc)
+
     def block(self, name: str) -> Any:
-        """A block not (yet) typed here — invariance, moderation, diagnostics, estimator choice — read-only."""
+        """Any block of the stored document as it was written, read-only (for callers outside the renderers,
+        which read the typed fields above)."""
         return self._raw.get(name)
 
 
@@ -570,4 +742,6 @@ __all__ = ["ResultsDocument", "SpecLabels", "ModelBlock", "ParameterRow", "Effec
            "BaronKennyStep", "Reliability", "Descriptive", "CommonMethod", "FitVerdict", "DataBlock", "Bootstrap",
            "Meta", "ItemInfo", "ConstructInfo", "pick", "EstimatorChoice", "MissingData", "MissingPattern",
            "LittleMCAR", "Normality", "MardiaSkewness", "MardiaKurtosis", "ModerationRecord", "SimpleSlope",
-           "ModeratedMediation", "ConditionalIndirect", "ProductTest", "SlopePlot", "PlotLine"]
+           "ModeratedMediation", "ConditionalIndirect", "ProductTest", "SlopePlot", "PlotLine", "ChiSquareTest",
+           "InteractionModel", "Invariance", "InvarianceLevel", "LevelChange", "ScoreTest", "LatentMean",
+           "PathDifference", "AnalysisGroup", "SpecPath"]
