@@ -83,3 +83,20 @@ def test_interaction_model_block_is_typed():
     assert isinstance(im, InteractionModel) and (im.method, im.converged) == ("lms", True)
     assert im.rows("~")[0].rhs == "X:Z" and im.fit["loglik"] == -10.0
     assert ResultsDocument.of({}).interaction_model is None and ResultsDocument.of({}).invariance is None
+
+
+def test_section_catalogues_have_both_languages():
+    from cluster_sem.render.i18n import catalogue, missing_translations, phrases, translator
+    for section in ("invariance", "moderation", "power"):
+        assert catalogue(section) and missing_translations(catalogue(section)) == []
+    assert missing_translations({"x": {"en": "only English"}}) == ["x:zh"]
+    assert translator(catalogue("invariance"), "zh")("score", level="度量不变") == "度量不变层级等同约束的得分检验（lavTestScore）"
+    assert phrases(catalogue("moderation"), "en")["methods"]["qml"] == "QML (Klein & Muthén 2007)"
+
+
+def test_interaction_is_a_parameter_row_with_its_two_factors():
+    from cluster_sem.model.interaction.terms import split_interactions
+    from cluster_sem.model.param import Param
+    _, (it,) = split_interactions("Y ~ X + Z\nY ~ w*X:Z\n")
+    assert it.row == Param("Y", "~", "X:Z", "w") and it.row.line == 2
+    assert (it.outcome, it.first, it.second, it.term, it.label) == ("Y", "X", "Z", "X:Z", "w")

@@ -11,94 +11,10 @@ from typing import Mapping
 
 from ..results.document import Invariance, InvarianceLevel, PathDifference, ResultsDocument
 from ..results.fit_verdicts import reported_key
+from .i18n import catalogue, translator
 from .labels import check_lang, report_title
 from .numbers import fmt, fmt_p, fmt_unit
 from .plain_text import terminal_safe
-
-TEXT = {
-    "en": {
-        "section": "Measurement invariance across groups",
-        "report": "Measurement invariance report",
-        "intro": "Multigroup CFA by {group} (reference group: {reference}; {estimator}, lavaan group.equal). Each level adds "
-                 "equality constraints to the previous one: metric = loadings, scalar = + item intercepts, strict = "
-                 "+ residual variances. A level holds when CFI drops by at most .010 and RMSEA rises by at most .015 "
-                 "against the previous level (Chen, 2007); the configural model must fit acceptably (CFI ≥ .90, "
-                 "RMSEA ≤ .08). The Δχ² test (lavTestLRT) is shown beside them.",
-        "groups": "Groups", "group": "Group", "n": "n", "values": "Values in the data",
-        "levels": "Invariance levels", "level": "Level", "decision": "Decision",
-        "holds": "holds", "rejected": "rejected",
-        "configural": "Configural", "metric": "Metric (loadings)", "scalar": "Scalar (+ intercepts)",
-        "strict": "Strict (+ residuals)",
-        "intro_ordinal": "Multigroup CFA by {group} (reference group: {reference}; WLSMV with items as ordered "
-                         "categories, lavaan group.equal). Each level adds equality constraints to the previous one: "
-                         "metric = loadings, scalar = + thresholds (latent means and response scales then free in the "
-                         "other groups). χ², CFI, TLI and RMSEA are the scaled (WLSMV) values; Δχ² is lavaan's "
-                         "scaled-shifted difference (lavTestLRT). A level holds when CFI drops by at most .010 and "
-                         "RMSEA rises by at most .015 against the previous level (Chen, 2007); the configural model "
-                         "must fit acceptably (CFI ≥ .90, RMSEA ≤ .08).",
-        "scalar_thresholds": "Scalar (+ thresholds)",
-        "name_configural": "configural", "name_metric": "metric", "name_scalar": "scalar", "name_strict": "strict",
-        "summary_all": "Every level holds ({highest} invariance), so latent means and paths can be compared across "
-                       "groups.",
-        "summary_fail": "{failing} invariance is rejected (first failing level); the highest level that holds is {highest}.",
-        "summary_none": "The configural model does not fit acceptably; the constrained levels are reported for "
-                        "completeness but invariance cannot be claimed.",
-        "released": "Constraints released in every level (partial invariance): {rows}.",
-        "score": "Score tests of the equality constraints at the {level} level (lavTestScore)",
-        "score_note": "Largest first. Releasing the first constraint (--release \"{first}\") lowers χ² by about its "
-                      "score statistic; release as few as needed and keep at least two invariant items per construct.",
-        "constraint": "Constraint", "groups_pair": "Groups",
-        "means": "Latent means against the reference group (scalar model)",
-        "means_note": "The reference group's latent means are fixed at 0; the estimates are differences in the "
-                      "units of the marker item.",
-        "construct": "Construct", "est": "Estimate", "se": "SE", "p": "p",
-        "paths": "Path differences across groups",
-        "paths_note": "Structural model with loadings and intercepts equal across groups and every path free per "
-                      "group; Δχ² tests each path's equality across groups (lavTestLRT).",
-        "path": "Path", "delta": "Δχ²", "none": "none",
-        "warnings": "Warnings",
-        "none_failing": "No constrained level fails, so no score tests are needed.",
-    },
-    "zh": {
-        "section": "跨组测量不变性",
-        "report": "测量不变性报告",
-        "intro": "按 {group} 分组的多组验证性因子分析（参照组：{reference}；{estimator}，与 lavaan group.equal 一致）。每一层在前一层基础上"
-                 "增加等同约束：度量不变 = 因子载荷，标量不变 = + 题项截距，严格不变 = + 残差方差。与前一层相比 CFI 下降不超过 .010 "
-                 "且 RMSEA 上升不超过 .015 时判定该层成立（Chen, 2007）；形态不变模型须达到可接受拟合（CFI ≥ .90，RMSEA ≤ .08）。"
-                 "同时列出 Δχ² 检验（lavTestLRT）。",
-        "groups": "分组", "group": "组", "n": "n", "values": "数据中的取值",
-        "levels": "不变性层级", "level": "层级", "decision": "判定",
-        "holds": "成立", "rejected": "不成立",
-        "configural": "形态不变", "metric": "度量不变（载荷）", "scalar": "标量不变（+ 截距）",
-        "intro_ordinal": "按 {group} 分组的多组验证性因子分析（参照组：{reference}；WLSMV，题项作为有序类别，与 lavaan "
-                         "group.equal 一致）。每一层在前一层基础上增加等同约束：度量不变 = 因子载荷，标量不变 = + 阈值"
-                         "（其他组的潜变量均值和反应尺度随之自由估计）。χ²、CFI、TLI 与 RMSEA 为校正（WLSMV）值；Δχ² 为 "
-                         "lavaan 的 scaled-shifted 差异检验（lavTestLRT）。与前一层相比 CFI 下降不超过 .010 且 RMSEA "
-                         "上升不超过 .015 时判定该层成立（Chen, 2007）；形态不变模型须达到可接受拟合（CFI ≥ .90，RMSEA ≤ .08）。",
-        "scalar_thresholds": "标量不变（+ 阈值）",
-        "strict": "严格不变（+ 残差）",
-        "name_configural": "形态不变", "name_metric": "度量不变", "name_scalar": "标量不变", "name_strict": "严格不变",
-        "summary_all": "各层均成立（{highest}），可以跨组比较潜变量均值和路径。",
-        "summary_fail": "{failing}不成立（首个不成立的层级）。成立的最高层级：{highest}。",
-        "summary_none": "形态不变模型拟合不可接受；其余层级仅供参考，不能宣称测量不变。",
-        "released": "各层均释放的约束（部分不变）：{rows}。",
-        "score": "{level}层级等同约束的得分检验（lavTestScore）",
-        "score_note": "按统计量从大到小排列。释放第一个约束（--release \"{first}\"）约可使 χ² 下降其得分统计量；"
-                      "应尽量少释放，并保证每个构念至少有两个不变题项。",
-        "constraint": "约束", "groups_pair": "组",
-        "means": "相对参照组的潜变量均值（标量不变模型）",
-        "means_note": "参照组潜变量均值固定为 0；估计值为以标识题项为单位的均值差异。",
-        "construct": "构念", "est": "估计值", "se": "标准误", "p": "p",
-        "paths": "路径系数的组间差异",
-        "paths_note": "结构模型中载荷与截距跨组相等、各路径在各组自由估计；Δχ² 检验每条路径跨组相等（lavTestLRT）。",
-        "path": "路径", "delta": "Δχ²", "none": "无",
-        "warnings": "警告",
-        "none_failing": "没有约束层级不成立，无需得分检验。",
-    },
-}
-
-def _t(lang: str):
-    return lambda key, **kw: TEXT[lang][key].format(**kw) if kw else TEXT[lang][key]
 
 
 def _path_label(r: ResultsDocument, path: PathDifference, lang: str) -> str:
@@ -137,7 +53,7 @@ def _summary(inv: Invariance, t) -> str:
 def invariance_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dict:
     """Rows and sentences of the section; every number already formatted."""
     check_lang(lang)
-    t = _t(lang)
+    t = translator(catalogue("invariance"), lang)
     r = ResultsDocument.read(doc)
     inv = r.invariance
     scores = [{"constraint": s.constraint, "groups": " / ".join(s.groups), "chi2": fmt(s.chi2, 2),
