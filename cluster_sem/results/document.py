@@ -15,9 +15,12 @@ kept for callers outside the renderers; no renderer reads it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+import types
+from collections import abc
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from functools import lru_cache
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Union, get_args, get_origin, get_type_hints
 
 _EMPTY: Mapping = MappingProxyType({})
 
@@ -26,16 +29,56 @@ def _get(d: Any, key: str, default: Any = None) -> Any:
     return d.get(key, default) if isinstance(d, Mapping) else default
 
 
-def _maybe(make, d: Any) -> Any:
-    """``make(d)`` for a non-empty mapping; None for an absent, null or empty block (the report omits it)."""
-    return make(d) if isinstance(d, Mapping) and d else None
+# -- one reader for every block: the field declarations say how each key is read ---------------------------
+class Block:
+    """A block (or a record inside one) of results.json.  ``of`` reads it from its mapping by the declared
+    field types, so a block is described once, by its fields: ``tuple[Record, ...]`` ← a list of mappings,
+    ``tuple[str, ...]`` ← a list, ``Record | None`` ← a mapping or None when absent/empty, ``Mapping`` ← a
+    mapping or empty, ``bool`` ← any truthy value; anything else as stored.  A key the document lacks (or
+    holds as null) takes the field's default, else None; ``field(metadata={"key": ...})`` names a key that
+    differs from the field."""
+
+    @classmethod
+    def of(cls, d: Mapping | None, **given: Any):
+        """The record from mapping ``d`` (None or a non-mapping: every field missing); ``given`` wins."""
+        d = d if isinstance(d, Mapping) else _EMPTY
+        kw = dict(given)
+        for f in fields(cls):
+            if f.name in kw:
+                continue
+            value = d.get(f.metadata.get("key", f.name))
+            if value is None and (f.default is not MISSING or f.default_factory is not MISSING):
+                continue
+            kw[f.name] = _reader(cls, f.name)(value)
+        return cls(**kw)
 
 
-def _build(cls, d: Mapping | None, **override):
-    """A dataclass from the keys of ``d`` that it names (missing keys: None); ``override`` wins."""
-    d = d if isinstance(d, Mapping) else _EMPTY
-    kw = {f.name: d.get(f.name) for f in fields(cls) if f.name not in override}
-    return cls(**kw, **override)
+@lru_cache(maxsize=None)
+def _reader(cls: type, name: str) -> Callable[[Any], Any]:
+    return _convert(get_type_hints(cls)[name])
+
+
+def _convert(tp: Any) -> Callable[[Any], Any]:
+    """How a stored value becomes a value of the declared type ``tp`` (see ``Block``)."""
+    origin, args = get_origin(tp), get_args(tp)
+    if origin in (Union, types.UnionType) and type(None) in args:
+        (inner,) = [a for a in args if a is not type(None)]
+        if isinstance(inner, type) and is_dataclass(inner) or get_origin(inner) is tuple:
+            read = _convert(inner)
+            return lambda v: read(v) if v else None
+        return lambda v: v
+    if origin is tuple or tp is tuple:
+        item = args[0] if args else None
+        if isinstance(item, type) and is_dataclass(item):
+            return lambda v: tuple(item.of(x) for x in v or ())
+        return lambda v: tuple(v or ())
+    if origin is abc.Mapping:
+        return lambda v: v or _EMPTY
+    if tp is bool:
+        return bool
+    if isinstance(tp, type) and is_dataclass(tp):
+        return tp.of
+    return lambda v: v
 
 
 # -- spec labels ---------------------------------------------------------------------------------------
@@ -49,7 +92,7 @@ def pick(text: Any, lang: str, default: str = "") -> str:
 
 
 @dataclass(frozen=True)
-class ItemInfo:
+class ItemInfo(Block):
     item: str
     construct: str
     text: Mapping[str, str]
@@ -57,7 +100,7 @@ class ItemInfo:
 
 
 @dataclass(frozen=True)
-class ConstructInfo:
+class ConstructInfo(Block):
     name: str
     label: Any                       # {en, zh} or a string
     items: tuple[str, ...]
@@ -65,7 +108,7 @@ class ConstructInfo:
 
 
 @dataclass(frozen=True)
-class SpecPath:
+class SpecPath(Block):
     """A ``paths:`` entry of the spec: an outcome and the constructs written to point at it."""
 
     sources: tuple[str, ...]         # ``from``
@@ -73,7 +116,7 @@ class SpecPath:
 
 
 @dataclass(frozen=True)
-class SpecLabels:
+class SpecLabels(Block):
     """The parts of the stored spec a report prints: labels, item wording, hypothesis text, controls, and
     the paths as written (the diagram draws them in the spec's order)."""
 
@@ -124,7 +167,7 @@ class SpecLabels:
 
 # -- a χ² test ------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class ChiSquareTest:
+class ChiSquareTest(Block):
     """A χ² statistic with its degrees of freedom and p: an LRT, a Δχ², a score test, Little's MCAR test."""
 
     chi2: float | None
@@ -134,7 +177,7 @@ class ChiSquareTest:
 
 # -- models ----------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class ParameterRow:
+class ParameterRow(Block):
     """One lavaan parameter-table row as stored (``se_boot`` only after a bootstrap)."""
 
     lhs: str
@@ -155,21 +198,14 @@ class ParameterRow:
 
 
 @dataclass(frozen=True)
-class ModelBlock:
+class ModelBlock(Block):
     """``measurement_model`` / ``structural_model``: fit measures, parameter rows and what the fit said."""
 
     fit: Mapping[str, Any]           # contract FIT keys plus estimator-specific ones (``*_scaled``)
     parameters: tuple[ParameterRow, ...]
-    syntax: str
-    warnings: tuple[str, ...]
-    estimation: str
-
-    @classmethod
-    def of(cls, d: Mapping | None) -> "ModelBlock":
-        d = d if isinstance(d, Mapping) else _EMPTY
-        rows = tuple(_build(ParameterRow, p) for p in d.get("parameters") or [])
-        return cls(d.get("fit") or _EMPTY, rows, d.get("syntax") or "", tuple(d.get("warnings") or ()),
-                   d.get("estimation") or "")
+    syntax: str = ""
+    warnings: tuple[str, ...] = ()
+    estimation: str = ""
 
     def rows(self, op: str) -> tuple[ParameterRow, ...]:
         return tuple(p for p in self.parameters if p.op == op)
@@ -182,15 +218,10 @@ class InteractionModel(ModelBlock):
     method: str = ""                 # "lms", "qml" or "dblcent"
     converged: bool | None = None
 
-    @classmethod
-    def of(cls, d: Mapping | None) -> "InteractionModel":
-        d = d if isinstance(d, Mapping) else _EMPTY
-        return replace(super().of(d), method=d.get("method") or "", converged=d.get("converged"))
-
 
 # -- effects, hypotheses, mediation ---------------------------------------------------------------------
 @dataclass(frozen=True)
-class Effect:
+class Effect(Block):
     """An indirect or total effect with its CI (``cis``: method -> [lower, upper])."""
 
     name: str
@@ -205,27 +236,19 @@ class Effect:
     pvalue: float | None
     cis: Mapping[str, Any]
 
-    @classmethod
-    def of(cls, d: Mapping) -> "Effect":
-        return _build(cls, d, path=tuple(d.get("path") or ()), cis=d.get("cis") or _EMPTY)
-
 
 @dataclass(frozen=True)
-class Hypothesis:
+class Hypothesis(Block):
     id: str | None
     kind: str | None
     name: str | None                 # indirect hypotheses: the effect's name
-    source: str                      # ``from`` in the document
+    source: str = field(metadata={"key": "from"})
     to: str
     supported: bool
 
-    @classmethod
-    def of(cls, d: Mapping) -> "Hypothesis":
-        return cls(d.get("id"), d.get("kind"), d.get("name"), d.get("from"), d.get("to"), bool(d.get("supported")))
-
 
 @dataclass(frozen=True)
-class BaronKennyStep:
+class BaronKennyStep(Block):
     step: int | None
     what: str | None
     est: float | None
@@ -234,7 +257,7 @@ class BaronKennyStep:
 
 
 @dataclass(frozen=True)
-class Mediation:
+class Mediation(Block):
     name: str
     path: tuple[str, ...]
     direct: float | None
@@ -244,15 +267,10 @@ class Mediation:
     mediation: str | None
     baron_kenny: tuple[BaronKennyStep, ...]
 
-    @classmethod
-    def of(cls, d: Mapping) -> "Mediation":
-        return _build(cls, d, path=tuple(d.get("path") or ()),
-                      baron_kenny=tuple(_build(BaronKennyStep, s) for s in d.get("baron_kenny") or []))
-
 
 # -- measurement quality ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Reliability:
+class Reliability(Block):
     construct: str
     alpha: float | None
     omega: float | None
@@ -262,7 +280,7 @@ class Reliability:
 
 
 @dataclass(frozen=True)
-class EstimatorChoice:
+class EstimatorChoice(Block):
     """``estimator_choice``: whether the items look like ordered categories (``results/estimator_choice.py``)."""
 
     recommended: str | None
@@ -273,15 +291,10 @@ class EstimatorChoice:
     asymmetric: tuple[str, ...]
     rule: str | None
 
-    @classmethod
-    def of(cls, d: Mapping) -> "EstimatorChoice":
-        return _build(cls, d, few_categories=tuple(d.get("few_categories") or ()),
-                      asymmetric=tuple(d.get("asymmetric") or ()))
-
 
 # -- missing data and normality diagnostics -------------------------------------------------------------
 @dataclass(frozen=True)
-class MissingPattern:
+class MissingPattern(Block):
     """One missing-data pattern: the blank items, its rows and their percent of the rows analysed."""
 
     missing: tuple[str, ...]
@@ -289,15 +302,11 @@ class MissingPattern:
     percent: float | None
 
 
-@dataclass(frozen=True)
-class LittleMCAR:
-    chi2: float | None
-    df: int | None
-    pvalue: float | None
+LittleMCAR = ChiSquareTest      # ``missing_data.little_mcar``
 
 
 @dataclass(frozen=True)
-class MissingData:
+class MissingData(Block):
     """``missing_data``: patterns (most frequent first), per-item percent and Little's MCAR test (or None)."""
 
     patterns: tuple[MissingPattern, ...]
@@ -305,48 +314,31 @@ class MissingData:
     percent_missing: Mapping[str, float]
     little_mcar: LittleMCAR | None
 
-    @classmethod
-    def of(cls, d: Mapping) -> "MissingData":
-        little = d.get("little_mcar")
-        pats = tuple(MissingPattern(tuple(p.get("missing") or ()), p.get("n"), p.get("percent"))
-                     for p in d.get("patterns") or [])
-        return cls(pats, d.get("n_patterns"), d.get("percent_missing") or _EMPTY,
-                   _build(LittleMCAR, little) if little else None)
+
+@dataclass(frozen=True)
+class MardiaSkewness(ChiSquareTest):
+    b1d: float | None = None
 
 
 @dataclass(frozen=True)
-class MardiaSkewness:
-    b1d: float | None
-    chi2: float | None
-    df: float | None
-    pvalue: float | None
-
-
-@dataclass(frozen=True)
-class MardiaKurtosis:
+class MardiaKurtosis(Block):
     b2d: float | None
     z: float | None
     pvalue: float | None
 
 
 @dataclass(frozen=True)
-class Normality:
+class Normality(Block):
     """``normality``: Mardia's tests (``kurtosis`` None when there are too few complete rows to compute them)."""
 
-    skewness: MardiaSkewness
-    kurtosis: MardiaKurtosis | None
+    skewness: MardiaSkewness = field(metadata={"key": "mardia_skewness"})
+    kurtosis: MardiaKurtosis | None = field(metadata={"key": "mardia_kurtosis"})
     n: int | None
     p: int | None
 
-    @classmethod
-    def of(cls, d: Mapping) -> "Normality":
-        ku = d.get("mardia_kurtosis")
-        return cls(_build(MardiaSkewness, d.get("mardia_skewness")),
-                   _build(MardiaKurtosis, ku) if ku is not None else None, d.get("n"), d.get("p"))
-
 
 @dataclass(frozen=True)
-class Descriptive:
+class Descriptive(Block):
     item: str
     mean: float | None
     sd: float | None
@@ -358,14 +350,14 @@ class Descriptive:
 
 
 @dataclass(frozen=True)
-class CommonMethod:
+class CommonMethod(Block):
     harman_first_factor_share: float | None
     n_factors_eigen_gt_1: int | None
     flag: bool | None
 
 
 @dataclass(frozen=True)
-class FitVerdict:
+class FitVerdict(Block):
     """One fit index against its cut-offs (``results/fit_verdicts.py``)."""
 
     value: float | None
@@ -378,7 +370,7 @@ class FitVerdict:
 
 # -- moderation (latent interactions) -------------------------------------------------------------------
 @dataclass(frozen=True)
-class SimpleSlope:
+class SimpleSlope(Block):
     """The focal construct's slope with the moderator at ``at`` SD (−1, 0, +1)."""
 
     at: int | None
@@ -391,7 +383,7 @@ class SimpleSlope:
 
 
 @dataclass(frozen=True)
-class ConditionalIndirect:
+class ConditionalIndirect(Block):
     """An indirect effect with the moderator at ``at`` SD."""
 
     at: int | None
@@ -402,7 +394,7 @@ class ConditionalIndirect:
 
 
 @dataclass(frozen=True)
-class ModeratedMediation:
+class ModeratedMediation(Block):
     """Index of moderated mediation (Hayes 2015) of one indirect path, with its conditional indirect effects."""
 
     indirect: str | None
@@ -416,44 +408,27 @@ class ModeratedMediation:
     seed: int | None
     conditional_indirect: tuple[ConditionalIndirect, ...]
 
-    @classmethod
-    def of(cls, d: Mapping) -> "ModeratedMediation":
-        return _build(cls, d, path=tuple(d.get("path") or ()),
-                      conditional_indirect=tuple(_build(ConditionalIndirect, c)
-                                                 for c in d.get("conditional_indirect") or []))
+
+ProductTest = ChiSquareTest     # ``moderation[].lrt``: the model with vs. without the product term(s)
 
 
 @dataclass(frozen=True)
-class ProductTest:
-    """Likelihood-ratio test of the interaction model with vs. without the product term(s)."""
-
-    chi2: float | None
-    df: int | None
-    pvalue: float | None
-
-
-@dataclass(frozen=True)
-class PlotLine:
+class PlotLine(Block):
     at: int | None                   # moderator at −1, 0, +1 SD
     y: tuple[float, ...]
 
 
 @dataclass(frozen=True)
-class SlopePlot:
+class SlopePlot(Block):
     """Predicted outcome at the focal construct's ``x`` values, one line per moderator level."""
 
     x: tuple[float, ...]
     focal_sd: float | None
     lines: tuple[PlotLine, ...]
 
-    @classmethod
-    def of(cls, d: Mapping) -> "SlopePlot":
-        lines = tuple(PlotLine(line.get("at"), tuple(line.get("y") or ())) for line in d.get("lines") or [])
-        return cls(tuple(d.get("x") or ()), d.get("focal_sd"), lines)
-
 
 @dataclass(frozen=True)
-class ModerationRecord:
+class ModerationRecord(Block):
     """One ``moderation`` record: a product term ``to ~ focal:moderator`` and what probes it."""
 
     name: str
@@ -466,7 +441,7 @@ class ModerationRecord:
     pvalue: float | None
     std: float | None
     moderator_sd: float | None
-    level: float | None
+    level: float | None = field(default=0.95, kw_only=True)
     simple_slopes: tuple[SimpleSlope, ...]
     johnson_neyman: tuple[float, ...] | None
     johnson_neyman_significant: str | None
@@ -476,30 +451,15 @@ class ModerationRecord:
     expect: str | None
     plot: SlopePlot | None
 
-    @classmethod
-    def of(cls, d: Mapping) -> "ModerationRecord":
-        jn = d.get("johnson_neyman")
-        return _build(cls, d, level=d.get("level", 0.95),
-                      simple_slopes=tuple(_build(SimpleSlope, s) for s in d.get("simple_slopes") or []),
-                      johnson_neyman=tuple(jn) if jn else None,
-                      lrt=_maybe(lambda t: _build(ProductTest, t), d.get("lrt")),
-                      index_of_moderated_mediation=tuple(ModeratedMediation.of(e)
-                                                         for e in d.get("index_of_moderated_mediation") or []),
-                      plot=_maybe(SlopePlot.of, d.get("plot")))
-
 
 # -- measurement invariance (`cluster-sem invariance`) ---------------------------------------------------
 @dataclass(frozen=True)
-class AnalysisGroup:
+class AnalysisGroup(Block):
     """One analysis group: its name, its cases and the values of the group column it stands for."""
 
     name: str
     n: int | None
     values: tuple[str, ...]
-
-    @classmethod
-    def of(cls, d: Mapping) -> "AnalysisGroup":
-        return cls(d.get("name"), d.get("n"), tuple(d.get("values") or ()))
 
 
 @dataclass(frozen=True)
@@ -511,7 +471,7 @@ class LevelChange(ChiSquareTest):
 
 
 @dataclass(frozen=True)
-class InvarianceLevel:
+class InvarianceLevel(Block):
     """One level (configural, metric, scalar, strict): its fit, its change and whether it holds."""
 
     level: str
@@ -520,14 +480,8 @@ class InvarianceLevel:
     decision: str                    # "holds" or "rejected"
     group_equal: tuple[str, ...]
     parameters: tuple[ParameterRow, ...]
-    syntax: str
-    converged: bool | None
-
-    @classmethod
-    def of(cls, d: Mapping) -> "InvarianceLevel":
-        return _build(cls, d, fit=d.get("fit") or _EMPTY, delta=_maybe(lambda x: _build(LevelChange, x), d.get("delta")),
-                      group_equal=tuple(d.get("group_equal") or ()), syntax=d.get("syntax") or "",
-                      parameters=tuple(_build(ParameterRow, p) for p in d.get("parameters") or []))
+    syntax: str = ""
+    converged: bool | None = None
 
     @property
     def holds(self) -> bool:
@@ -543,7 +497,7 @@ class ScoreTest(ChiSquareTest):
 
 
 @dataclass(frozen=True)
-class LatentMean:
+class LatentMean(Block):
     """A construct's latent mean in a non-reference group (the reference group's is fixed at 0)."""
 
     construct: str
@@ -570,7 +524,7 @@ class PathDifference(ChiSquareTest):
 
 
 @dataclass(frozen=True)
-class Invariance:
+class Invariance(Block):
     """The ``invariance`` block: groups, the levels in order, and what probes the first failing level."""
 
     group: str | None
@@ -589,18 +543,6 @@ class Invariance:
     warnings: tuple[str, ...]
     rules: Mapping[str, Any]
 
-    @classmethod
-    def of(cls, d: Mapping) -> "Invariance":
-        many = lambda key, make: tuple(make(x) for x in d.get(key) or [])   # noqa: E731
-        return _build(cls, d, groups=many("groups", AnalysisGroup.of), released=tuple(d.get("released") or ()),
-                      levels=many("levels", InvarianceLevel.of),
-                      score_tests=many("score_tests", lambda x: _build(ScoreTest, x, groups=tuple(x.get("groups") or ()))),
-                      latent_means=many("latent_means", lambda x: _build(LatentMean, x)),
-                      path_differences=many("path_differences", lambda x: _build(
-                          PathDifference, x, est=x.get("est") or _EMPTY, se=x.get("se") or _EMPTY)),
-                      path_model=_maybe(ModelBlock.of, d.get("path_model")), warnings=tuple(d.get("warnings") or ()),
-                      rules=d.get("rules") or _EMPTY)
-
     @property
     def ordinal(self) -> bool:
         """WLSMV: items as ordered categories (scalar = + thresholds, no strict level)."""
@@ -616,7 +558,7 @@ class Invariance:
 
 # -- data, bootstrap, meta ------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class DataBlock:
+class DataBlock(Block):
     source: str | None
     n_raw: int | None
     n_used: int | None
@@ -626,15 +568,9 @@ class DataBlock:
     missing_by_item: Mapping[str, float]
     groups: Mapping[str, int]
 
-    @classmethod
-    def of(cls, d: Mapping | None) -> "DataBlock":
-        d = d if isinstance(d, Mapping) else _EMPTY
-        return _build(cls, d, dropped=tuple(d.get("dropped") or ()), log=tuple(d.get("log") or ()),
-                      missing_by_item=d.get("missing_by_item") or _EMPTY, groups=d.get("groups") or _EMPTY)
-
 
 @dataclass(frozen=True)
-class Bootstrap:
+class Bootstrap(Block):
     B: int | None
     seed: int | None
     n_converged: int | None
@@ -645,7 +581,7 @@ class Bootstrap:
 
 
 @dataclass(frozen=True)
-class Meta:
+class Meta(Block):
     version: str | None
     seed: int | None
     data_sha256: str | None
@@ -662,21 +598,17 @@ class Meta:
     title: Any
     versions: Mapping[str, Any]
 
-    @classmethod
-    def of(cls, d: Mapping | None) -> "Meta":
-        return _build(cls, d, versions=_get(d, "versions") or _EMPTY)
-
 
 # -- the document -----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class ResultsDocument:
+class ResultsDocument(Block):
     """Every block a report reads, typed; built once per render from the stored document."""
 
     meta: Meta
     data: DataBlock
     spec: SpecLabels
-    measurement: ModelBlock
-    structural: ModelBlock
+    measurement: ModelBlock = field(metadata={"key": "measurement_model"})
+    structural: ModelBlock = field(metadata={"key": "structural_model"})
     indirect_effects: tuple[Effect, ...]
     total_effects: tuple[Effect, ...]
     reliability: tuple[Reliability, ...]
@@ -700,32 +632,10 @@ class ResultsDocument:
 
     @classmethod
     def of(cls, doc: Mapping) -> "ResultsDocument":
-        g = lambda key: doc.get(key) or ()   # noqa: E731
-        verdicts = {model: {k: _build(FitVerdict, v) for k, v in (block or {}).items()}
+        verdicts = {model: {k: FitVerdict.of(v) for k, v in (block or {}).items()}
                     for model, block in (doc.get("fit_verdicts") or {}).items()}
-        return cls(
-            meta=Meta.of(doc.get("meta")), data=DataBlock.of(doc.get("data")), spec=SpecLabels.of(doc.get("spec")),
-            measurement=ModelBlock.of(doc.get("measurement_model")),
-            structural=ModelBlock.of(doc.get("structural_model")),
-            indirect_effects=tuple(Effect.of(e) for e in g("indirect_effects")),
-            total_effects=tuple(Effect.of(e) for e in g("total_effects")),
-            reliability=tuple(_build(Reliability, r, construct=c) for c, r in (doc.get("reliability") or {}).items()),
-            htmt=doc.get("htmt") or _EMPTY, htmt_flags=tuple(g("htmt_flags")),
-            fornell_larcker=doc.get("fornell_larcker") or _EMPTY,
-            common_method=_build(CommonMethod, doc["common_method"]) if doc.get("common_method") else None,
-            fit_verdicts=verdicts,
-            hypotheses=tuple(Hypothesis.of(h) for h in g("hypotheses")),
-            mediation=tuple(Mediation.of(m) for m in g("mediation")),
-            bootstrap=_build(Bootstrap, doc["bootstrap"]) if doc.get("bootstrap") else None,
-            descriptives=tuple(_build(Descriptive, r) for r in g("descriptives")),
-            warnings=tuple(g("warnings")),
-            estimator_choice=_maybe(EstimatorChoice.of, doc.get("estimator_choice")),
-            missing_data=_maybe(MissingData.of, doc.get("missing_data")),
-            normality=_maybe(Normality.of, doc.get("normality")),
-            moderation=tuple(ModerationRecord.of(m) for m in g("moderation")),
-            interaction_model=_maybe(InteractionModel.of, doc.get("interaction_model")),
-            invariance=_maybe(Invariance.of, doc.get("invariance")),
-            _raw=doc)
+        reliability = tuple(Reliability.of(r, construct=c) for c, r in (doc.get("reliability") or {}).items())
+        return super().of(doc, fit_verdicts=verdicts, reliability=reliability, _raw=doc)
 
     @classmethod
     def read(cls, doc: "Mapping | ResultsDocument") -> "ResultsDocument":
