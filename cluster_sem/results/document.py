@@ -221,11 +221,18 @@ class InteractionModel(ModelBlock):
 
 # -- effects, hypotheses, mediation ---------------------------------------------------------------------
 @dataclass(frozen=True)
-class Effect(Block):
-    """An indirect or total effect with its CI (``cis``: method -> [lower, upper])."""
+class IndirectPath(Block):
+    """An indirect (or total) effect's name and its chain of constructs ``path[0] → … → path[-1]``: what its
+    estimate (``Effect``) and its mediation verdict (``Mediation``) are about."""
 
     name: str
     path: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Effect(IndirectPath):
+    """An indirect or total effect with its CI (``cis``: method -> [lower, upper])."""
+
     est: float | None
     se: float | None
     ci_lower: float | None
@@ -257,9 +264,10 @@ class BaronKennyStep(Block):
 
 
 @dataclass(frozen=True)
-class Mediation(Block):
-    name: str
-    path: tuple[str, ...]
+class Mediation(IndirectPath):
+    """How an indirect effect mediates: Baron & Kenny's steps, the direct and total effect, Zhao et al.'s
+    type and full/partial/none."""
+
     direct: float | None
     direct_pvalue: float | None
     total: float | None
@@ -654,4 +662,4 @@ __all__ = ["ResultsDocument", "SpecLabels", "ModelBlock", "ParameterRow", "Effec
            "LittleMCAR", "Normality", "MardiaSkewness", "MardiaKurtosis", "ModerationRecord", "SimpleSlope",
            "ModeratedMediation", "ConditionalIndirect", "ProductTest", "SlopePlot", "PlotLine", "ChiSquareTest",
            "InteractionModel", "Invariance", "InvarianceLevel", "LevelChange", "ScoreTest", "LatentMean",
-           "PathDifference", "AnalysisGroup", "SpecPath"]
+           "PathDifference", "AnalysisGroup", "SpecPath", "IndirectPath", "Block"]
