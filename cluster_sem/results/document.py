@@ -20,7 +20,7 @@ from collections import abc
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any, Callable, Mapping, Union, get_args, get_origin, get_type_hints
+from typing import Any, Callable, Mapping, Union, dataclass_transform, get_args, get_origin, get_type_hints
 
 _EMPTY: Mapping = MappingProxyType({})
 
@@ -30,13 +30,19 @@ def _get(d: Any, key: str, default: Any = None) -> Any:
 
 
 # -- one reader for every block: the field declarations say how each key is read ---------------------------
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
 class Block:
-    """A block (or a record inside one) of results.json.  ``of`` reads it from its mapping by the declared
+    """A block (or a record inside one) of results.json: every subclass is a frozen dataclass (made so here,
+    once, instead of a decorator on each of the records below).  ``of`` reads it from its mapping by the declared
     field types, so a block is described once, by its fields: ``tuple[Record, ...]`` ← a list of mappings,
     ``tuple[str, ...]`` ← a list, ``Record | None`` ← a mapping or None when absent/empty, ``Mapping`` ← a
     mapping or empty, ``bool`` ← any truthy value; anything else as stored.  A key the document lacks (or
     holds as null) takes the field's default, else None; ``field(metadata={"key": ...})`` names a key that
     differs from the field."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        dataclass(frozen=True)(cls)
 
     @classmethod
     def of(cls, d: Mapping | None, **given: Any):
@@ -91,7 +97,6 @@ def pick(text: Any, lang: str, default: str = "") -> str:
     return text.get(lang) or text.get("en") or default
 
 
-@dataclass(frozen=True)
 class ItemInfo(Block):
     item: str
     construct: str
@@ -99,7 +104,6 @@ class ItemInfo(Block):
     reverse: bool
 
 
-@dataclass(frozen=True)
 class ConstructInfo(Block):
     name: str
     label: Any                       # {en, zh} or a string
@@ -107,7 +111,6 @@ class ConstructInfo(Block):
     dimensions: tuple[str, ...]
 
 
-@dataclass(frozen=True)
 class SpecPath(Block):
     """A ``paths:`` entry of the spec: an outcome and the constructs written to point at it."""
 
@@ -115,7 +118,6 @@ class SpecPath(Block):
     to: str
 
 
-@dataclass(frozen=True)
 class SpecLabels(Block):
     """The parts of the stored spec a report prints: labels, item wording, hypothesis text, controls, and
     the paths as written (the diagram draws them in the spec's order)."""
@@ -166,7 +168,6 @@ class SpecLabels(Block):
 
 
 # -- a χ² test ------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
 class ChiSquareTest(Block):
     """A χ² statistic with its degrees of freedom and p: an LRT, a Δχ², a score test, Little's MCAR test."""
 
@@ -176,7 +177,6 @@ class ChiSquareTest(Block):
 
 
 # -- models ----------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
 class ParameterRow(Block):
     """One lavaan parameter-table row as stored (``se_boot`` only after a bootstrap)."""
 
@@ -197,7 +197,6 @@ class ParameterRow(Block):
         return self.pvalue is None
 
 
-@dataclass(frozen=True)
 class ModelBlock(Block):
     """``measurement_model`` / ``structural_model``: fit measures, parameter rows and what the fit said."""
 
@@ -211,7 +210,6 @@ class ModelBlock(Block):
         return tuple(p for p in self.parameters if p.op == op)
 
 
-@dataclass(frozen=True)
 class InteractionModel(ModelBlock):
     """``interaction_model``: the fitted model with its product rows (``X:Z``), by the moderation method."""
 
@@ -220,7 +218,6 @@ class InteractionModel(ModelBlock):
 
 
 # -- effects, hypotheses, mediation ---------------------------------------------------------------------
-@dataclass(frozen=True)
 class IndirectPath(Block):
     """An indirect (or total) effect's name and its chain of constructs ``path[0] → … → path[-1]``: what its
     estimate (``Effect``) and its mediation verdict (``Mediation``) are about."""
@@ -229,7 +226,6 @@ class IndirectPath(Block):
     path: tuple[str, ...]
 
 
-@dataclass(frozen=True)
 class Effect(IndirectPath):
     """An indirect or total effect with its CI (``cis``: method -> [lower, upper])."""
 
@@ -244,7 +240,6 @@ class Effect(IndirectPath):
     cis: Mapping[str, Any]
 
 
-@dataclass(frozen=True)
 class Hypothesis(Block):
     id: str | None
     kind: str | None
@@ -254,7 +249,6 @@ class Hypothesis(Block):
     supported: bool
 
 
-@dataclass(frozen=True)
 class BaronKennyStep(Block):
     step: int | None
     what: str | None
@@ -263,7 +257,6 @@ class BaronKennyStep(Block):
     met: bool | None
 
 
-@dataclass(frozen=True)
 class Mediation(IndirectPath):
     """How an indirect effect mediates: Baron & Kenny's steps, the direct and total effect, Zhao et al.'s
     type and full/partial/none."""
@@ -277,7 +270,6 @@ class Mediation(IndirectPath):
 
 
 # -- measurement quality ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
 class Reliability(Block):
     construct: str
     alpha: float | None
@@ -287,7 +279,6 @@ class Reliability(Block):
     alpha_ordinal: float | None = None       # WLSMV: alpha on the polychoric correlations
 
 
-@dataclass(frozen=True)
 class EstimatorChoice(Block):
     """``estimator_choice``: whether the items look like ordered categories (``results/estimator_choice.py``)."""
 
@@ -301,7 +292,6 @@ class EstimatorChoice(Block):
 
 
 # -- missing data and normality diagnostics -------------------------------------------------------------
-@dataclass(frozen=True)
 class MissingPattern(Block):
     """One missing-data pattern: the blank items, its rows and their percent of the rows analysed."""
 
@@ -313,7 +303,6 @@ class MissingPattern(Block):
 LittleMCAR = ChiSquareTest      # ``missing_data.little_mcar``
 
 
-@dataclass(frozen=True)
 class MissingData(Block):
     """``missing_data``: patterns (most frequent first), per-item percent and Little's MCAR test (or None)."""
 
@@ -323,19 +312,16 @@ class MissingData(Block):
     little_mcar: LittleMCAR | None
 
 
-@dataclass(frozen=True)
 class MardiaSkewness(ChiSquareTest):
     b1d: float | None = None
 
 
-@dataclass(frozen=True)
 class MardiaKurtosis(Block):
     b2d: float | None
     z: float | None
     pvalue: float | None
 
 
-@dataclass(frozen=True)
 class Normality(Block):
     """``normality``: Mardia's tests (``kurtosis`` None when there are too few complete rows to compute them)."""
 
@@ -345,7 +331,6 @@ class Normality(Block):
     p: int | None
 
 
-@dataclass(frozen=True)
 class Descriptive(Block):
     item: str
     mean: float | None
@@ -357,14 +342,12 @@ class Descriptive(Block):
     pct_missing: float | None
 
 
-@dataclass(frozen=True)
 class CommonMethod(Block):
     harman_first_factor_share: float | None
     n_factors_eigen_gt_1: int | None
     flag: bool | None
 
 
-@dataclass(frozen=True)
 class FitVerdict(Block):
     """One fit index against its cut-offs (``results/fit_verdicts.py``)."""
 
@@ -377,7 +360,6 @@ class FitVerdict(Block):
 
 
 # -- moderation (latent interactions) -------------------------------------------------------------------
-@dataclass(frozen=True)
 class SimpleSlope(Block):
     """The focal construct's slope with the moderator at ``at`` SD (−1, 0, +1)."""
 
@@ -390,7 +372,6 @@ class SimpleSlope(Block):
     pvalue: float | None
 
 
-@dataclass(frozen=True)
 class ConditionalIndirect(Block):
     """An indirect effect with the moderator at ``at`` SD."""
 
@@ -401,7 +382,6 @@ class ConditionalIndirect(Block):
     ci_upper: float | None
 
 
-@dataclass(frozen=True)
 class ModeratedMediation(Block):
     """Index of moderated mediation (Hayes 2015) of one indirect path, with its conditional indirect effects."""
 
@@ -420,13 +400,11 @@ class ModeratedMediation(Block):
 ProductTest = ChiSquareTest     # ``moderation[].lrt``: the model with vs. without the product term(s)
 
 
-@dataclass(frozen=True)
 class PlotLine(Block):
     at: int | None                   # moderator at −1, 0, +1 SD
     y: tuple[float, ...]
 
 
-@dataclass(frozen=True)
 class SlopePlot(Block):
     """Predicted outcome at the focal construct's ``x`` values, one line per moderator level."""
 
@@ -435,7 +413,6 @@ class SlopePlot(Block):
     lines: tuple[PlotLine, ...]
 
 
-@dataclass(frozen=True)
 class ModerationRecord(Block):
     """One ``moderation`` record: a product term ``to ~ focal:moderator`` and what probes it."""
 
@@ -461,7 +438,6 @@ class ModerationRecord(Block):
 
 
 # -- measurement invariance (`cluster-sem invariance`) ---------------------------------------------------
-@dataclass(frozen=True)
 class AnalysisGroup(Block):
     """One analysis group: its name, its cases and the values of the group column it stands for."""
 
@@ -470,7 +446,6 @@ class AnalysisGroup(Block):
     values: tuple[str, ...]
 
 
-@dataclass(frozen=True)
 class LevelChange(ChiSquareTest):
     """A level against the previous one: lavTestLRT's Δχ² and the change of the reported CFI and RMSEA."""
 
@@ -478,7 +453,6 @@ class LevelChange(ChiSquareTest):
     rmsea: float | None = None
 
 
-@dataclass(frozen=True)
 class InvarianceLevel(Block):
     """One level (configural, metric, scalar, strict): its fit, its change and whether it holds."""
 
@@ -496,7 +470,6 @@ class InvarianceLevel(Block):
         return self.decision == "holds"
 
 
-@dataclass(frozen=True)
 class ScoreTest(ChiSquareTest):
     """lavTestScore's univariate test of one equality constraint (``constraint`` is what --release takes)."""
 
@@ -504,7 +477,6 @@ class ScoreTest(ChiSquareTest):
     groups: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
 class LatentMean(Block):
     """A construct's latent mean in a non-reference group (the reference group's is fixed at 0)."""
 
@@ -516,7 +488,6 @@ class LatentMean(Block):
     pvalue: float | None
 
 
-@dataclass(frozen=True)
 class PathDifference(ChiSquareTest):
     """A path's equality across groups (LRT, df = groups − 1), with its estimate and SE in each group."""
 
@@ -531,7 +502,6 @@ class PathDifference(ChiSquareTest):
         return source, to
 
 
-@dataclass(frozen=True)
 class Invariance(Block):
     """The ``invariance`` block: groups, the levels in order, and what probes the first failing level."""
 
@@ -565,7 +535,6 @@ class Invariance(Block):
 
 
 # -- data, bootstrap, meta ------------------------------------------------------------------------------
-@dataclass(frozen=True)
 class DataBlock(Block):
     source: str | None
     n_raw: int | None
@@ -577,7 +546,6 @@ class DataBlock(Block):
     groups: Mapping[str, int]
 
 
-@dataclass(frozen=True)
 class Bootstrap(Block):
     B: int | None
     seed: int | None
@@ -588,7 +556,6 @@ class Bootstrap(Block):
     n_lost_category: int | None = None   # WLSMV: resamples with an empty category
 
 
-@dataclass(frozen=True)
 class Meta(Block):
     version: str | None
     seed: int | None
@@ -608,7 +575,6 @@ class Meta(Block):
 
 
 # -- the document -----------------------------------------------------------------------------------------
-@dataclass(frozen=True)
 class ResultsDocument(Block):
     """Every block a report reads, typed; built once per render from the stored document."""
 
