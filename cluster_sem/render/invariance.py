@@ -13,7 +13,7 @@ from ..results.document import Invariance, InvarianceLevel, PathDifference, Resu
 from ..results.fit_verdicts import reported_key
 from .i18n import catalogue, translator
 from .labels import check_lang, report_title
-from .numbers import fmt, fmt_p, fmt_unit
+from .numbers import fmt, fmt_p, fmt_unit, or_blank
 from .plain_text import terminal_safe
 
 
@@ -74,13 +74,8 @@ def invariance_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dict
         "score_level": t(inv.first_failing) if inv.first_failing else "",
         "scores": scores, "score_note": t("score_note", first=inv.score_tests[0].constraint) if scores else "",
         "means": means, "paths": paths, "warnings": list(inv.warnings),
-        "version": _or_blank(r.meta.version), "n_used": _or_blank(r.data.n_used), "timestamp": _or_blank(r.meta.timestamp),
+        "version": or_blank(r.meta.version), "n_used": or_blank(r.data.n_used), "timestamp": or_blank(r.meta.timestamp),
     }
-
-
-def _or_blank(value) -> object:
-    """A header value as stored; "" when the document lacks it."""
-    return "" if value is None else value
 
 
 def render_invariance_html(doc: Mapping | ResultsDocument, lang: str = "en") -> str:

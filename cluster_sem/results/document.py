@@ -49,30 +49,34 @@ class Block:
         """The record from mapping ``d`` (None or a non-mapping: every field missing); ``given`` wins."""
         d = d if isinstance(d, Mapping) else _EMPTY
         kw = dict(given)
-        for f in fields(cls):
-            if f.name in kw:
+        for name, key, has_default, read in _plan(cls):
+            if name in kw:
                 continue
-            value = d.get(f.metadata.get("key", f.name))
-            if value is None and (f.default is not MISSING or f.default_factory is not MISSING):
+            value = d.get(key)
+            if value is None and has_default:
                 continue
-            kw[f.name] = _reader(cls, f.name)(value)
+            kw[name] = read(value) if read is not None else value
         return cls(**kw)
 
 
 @lru_cache(maxsize=None)
-def _reader(cls: type, name: str) -> Callable[[Any], Any]:
-    return _convert(get_type_hints(cls)[name])
+def _plan(cls: type) -> tuple[tuple[str, str, bool, Callable[[Any], Any] | None], ...]:
+    """Per field, once per class: its name, its key in the document, whether it has a default, and how a
+    stored value is read (None: as stored)."""
+    hints = get_type_hints(cls)
+    return tuple((f.name, f.metadata.get("key", f.name), f.default is not MISSING or f.default_factory is not MISSING,
+                  _convert(hints[f.name])) for f in fields(cls))
 
 
-def _convert(tp: Any) -> Callable[[Any], Any]:
-    """How a stored value becomes a value of the declared type ``tp`` (see ``Block``)."""
+def _convert(tp: Any) -> Callable[[Any], Any] | None:
+    """How a stored value becomes a value of the declared type ``tp`` (see ``Block``); None: as stored."""
     origin, args = get_origin(tp), get_args(tp)
     if origin in (Union, types.UnionType) and type(None) in args:
         (inner,) = [a for a in args if a is not type(None)]
         if isinstance(inner, type) and is_dataclass(inner) or get_origin(inner) is tuple:
             read = _convert(inner)
             return lambda v: read(v) if v else None
-        return lambda v: v
+        return None
     if origin is tuple or tp is tuple:
         item = args[0] if args else None
         if isinstance(item, type) and is_dataclass(item):
@@ -84,7 +88,7 @@ def _convert(tp: Any) -> Callable[[Any], Any]:
         return bool
     if isinstance(tp, type) and is_dataclass(tp):
         return tp.of
-    return lambda v: v
+    return None
 
 
 # -- spec labels ---------------------------------------------------------------------------------------
