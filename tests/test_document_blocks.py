@@ -100,3 +100,16 @@ def test_interaction_is_a_parameter_row_with_its_two_factors():
     _, (it,) = split_interactions("Y ~ X + Z\nY ~ w*X:Z\n")
     assert it.row == Param("Y", "~", "X:Z", "w") and it.row.line == 2
     assert (it.outcome, it.first, it.second, it.term, it.label) == ("Y", "X", "Z", "X:Z", "w")
+
+
+def test_block_reader_follows_the_declared_field_types():
+    from cluster_sem.results.document import Hypothesis, ModerationRecord, Normality
+    h = Hypothesis.of({"id": "H1", "kind": "path", "from": "TS", "to": "RQ", "supported": 1})
+    assert (h.source, h.to, h.supported, h.name) == ("TS", "RQ", True, None)      # metadata key, bool, missing
+    rec = ModerationRecord.of({"name": "X", "to": "Y", "focal": "X", "moderator": "Z", "method": "lms",
+                               "simple_slopes": [{"at": -1, "est": 0.1}], "johnson_neyman": [], "lrt": {}})
+    assert rec.level == 0.95 and rec.simple_slopes[0].at == -1 and rec.simple_slopes[0].se is None
+    assert rec.johnson_neyman is None and rec.lrt is None and rec.index_of_moderated_mediation == ()
+    norm = Normality.of({"mardia_skewness": {"b1d": 2.0, "chi2": 30.0, "df": 20, "pvalue": 0.07},
+                         "mardia_kurtosis": None, "n": 100, "p": 4})
+    assert norm.skewness.b1d == 2.0 and norm.skewness.chi2 == 30.0 and norm.kurtosis is None
