@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .fiml import PatternSums, casewise_scores, loglik, pattern_sums
-from .matrices import BETA, LAMBDA, PSI, THETA, MatrixModel, structural_inverse
+from .matrices import THETA, MatrixModel, structural_inverse
 from .missing import Patterns
 
 
@@ -144,26 +144,14 @@ def lavaan_intercepts(mm: MatrixModel, S_x: np.ndarray, mu_fixed: np.ndarray, fr
 def sigma_chain(obj, theta: np.ndarray, S: np.ndarray, G: np.ndarray) -> np.ndarray:
     """Batched ∂/∂θ of tr(G Σ(θ)) for G = ∂ℓ/∂Σ: the chain rule from (μ, Σ) to the LISREL parameters.
 
-    Same formulas as the F_ML gradient (``objective.BatchedObjective``) with Ω replaced by G:
-    ∂/∂Λ = 2GΛM, ∂/∂B = 2(ΛA)'GΛM, ∂/∂Ψ = (ΛA)'G(ΛA), ∂/∂Θ = G; mirrored entries summed by ``gmap``.
+    The F_ML gradient's chain rule (``objective.BatchedObjective.chain``) with Ω = G.
     """
     R = theta.shape[0]
     lam, beta, psi, _ = obj.matrices(theta, S)
     A = structural_inverse(beta)
     LA = lam @ A
-    LA_t = np.swapaxes(LA, 1, 2)
-    GLA = G @ LA
-    GLM = GLA @ (psi @ np.swapaxes(A, 1, 2))
-    out = np.zeros((R, obj.q))
-    if len(obj.pos[LAMBDA]):
-        out += (2.0 * GLM).reshape(R, -1)[:, obj.pos[LAMBDA]] @ obj.gmap[LAMBDA]
-    if len(obj.pos[BETA]):
-        out += (2.0 * (LA_t @ GLM)).reshape(R, -1)[:, obj.pos[BETA]] @ obj.gmap[BETA]
-    if len(obj.pos[PSI]):
-        out += (LA_t @ GLA).reshape(R, -1)[:, obj.pos[PSI]] @ obj.gmap[PSI]
-    if len(obj.pos[THETA]):
-        out += G.reshape(R, -1)[:, obj.pos[THETA]] @ obj.gmap[THETA]
-    return out
+    return obj.chain(np.swapaxes(LA, 1, 2), G @ LA, psi @ np.swapaxes(A, 1, 2),
+                     lambda: G.reshape(R, -1)[:, obj.pos[THETA]])
 
 
 def maximise(model: CasewiseModel, start: np.ndarray, *, tol: float = 1e-9, max_iter: int = 100):

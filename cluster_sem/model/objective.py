@@ -106,6 +106,21 @@ class BatchedObjective:
         f = logdet + np.trace(T, axis1=1, axis2=2) - logdet_S - self.p
         K = sinv @ LA
         OLA = K - T @ K                              # Ω Λ A  (Σ⁻¹ S Σ⁻¹ΛA = T K)
+        g = self.chain(LA_t, OLA, PA, lambda: sinv[:, self.th_i, self.th_j]
+                       - np.einsum("rek,rke->re", T[:, self.th_i, :], sinv[:, :, self.th_j]))
+        if pd is not None and not pd.all():
+            f = np.where(pd, f, np.inf)
+            g[~pd] = np.nan
+        return f, g
+
+
+    def chain(self, LA_t: np.ndarray, OLA: np.ndarray, PA: np.ndarray, theta_entries) -> np.ndarray:
+        """∂/∂θ from Ω, a batch of derivatives with respect to Σ, by the chain rule through Σ = ΛAΨA'Λ' + Θ:
+        ∂/∂Λ = 2ΩΛM, ∂/∂B = 2(ΛA)'ΩΛM (M = AΨA'), ∂/∂Ψ = (ΛA)'Ω(ΛA), ∂/∂Θ = Ω; mirrored entries summed
+        by ``gmap``.  One rule for F_ML (Ω = Σ⁻¹ − Σ⁻¹SΣ⁻¹, here) and casewise FIML (Ω = ∂ℓ/∂Σ,
+        ``casewise.sigma_chain``).  ``OLA`` = ΩΛA, ``PA`` = ΨA', ``theta_entries()`` = Ω at the Θ positions
+        (computed only when Θ has free entries)."""
+        R = OLA.shape[0]
         g = np.zeros((R, self.q))
         if len(self.pos[LAMBDA]) or len(self.pos[BETA]):
             OLM = OLA @ PA                           # Ω Λ M
@@ -116,13 +131,8 @@ class BatchedObjective:
         if len(self.pos[PSI]):
             g += (LA_t @ OLA).reshape(R, -1)[:, self.pos[PSI]] @ self.gmap[PSI]
         if len(self.pos[THETA]):
-            om = (sinv[:, self.th_i, self.th_j]
-                  - np.einsum("rek,rke->re", T[:, self.th_i, :], sinv[:, :, self.th_j]))
-            g += om @ self.gmap[THETA]
-        if pd is not None and not pd.all():
-            f = np.where(pd, f, np.inf)
-            g[~pd] = np.nan
-        return f, g
+            g += theta_entries() @ self.gmap[THETA]
+        return g
 
 
 def _is_pd(s: np.ndarray) -> bool:

@@ -12,8 +12,8 @@ from ..quality.reliability import ALPHA_MIN, AVE_MIN, LOADING_MIN, OMEGA_MIN, be
 from ..quality.validity import fornell_larcker_verdict, htmt_level
 from ..results.document import ModelBlock, ResultsDocument
 from ..results.fit_verdicts import reported_key
-from .labels import REFERENCES, check_lang, phrase, pick, title, translator
-from .numbers import fmt, fmt_ci, fmt_p, fmt_pct, fmt_unit, stars
+from .labels import REFERENCES, check_lang, phrase, pick, report_title, translator
+from .numbers import fmt, fmt_ci, fmt_p, fmt_pct, fmt_unit, or_blank, stars
 
 FIT_INDEXES = [("chi2_df", "χ²/df"), ("cfi", "CFI"), ("tli", "TLI"), ("rmsea", "RMSEA"), ("srmr", "SRMR")]
 
@@ -63,10 +63,10 @@ class _Section:
         return self.r.spec.construct_label(name, self.lang)
 
 
-def build_context(doc: dict, lang: str = "en") -> dict:
+def build_context(doc: dict | ResultsDocument, lang: str = "en") -> dict:
     check_lang(lang)
-    s = _Section(ResultsDocument.of(doc), lang)
-    ctx: dict = {"lang": lang, "t": s.t, "title": title(doc, lang), "timestamp": s.r.meta.timestamp or "",
+    s = _Section(ResultsDocument.read(doc), lang)
+    ctx: dict = {"lang": lang, "t": s.t, "title": report_title(s.r, lang), "timestamp": s.r.meta.timestamp or "",
                  "warnings": list(s.r.warnings), "stars_legend": s.t("stars_legend"), "references": REFERENCES}
     for builder in (study_section, descriptives_section, measurement_section, discriminant_section,
                     common_method_section, fit_section, paths_section, indirect_section, baron_kenny_section,
@@ -81,12 +81,12 @@ def is_invariance_document(doc: dict) -> bool:
     return "invariance" in doc and "measurement_model" not in doc
 
 
-def report_context(doc: dict, lang: str = "en") -> dict:
+def report_context(doc: dict | ResultsDocument, lang: str = "en") -> dict:
     """``build_context`` plus the header both report templates print: version, n and the section list."""
-    ctx = build_context(doc, lang)
-    meta = doc.get("meta") or {}
-    ctx.update(version=meta.get("version", ""), n_used=(doc.get("data") or {}).get("n_used", meta.get("n_used", "")),
-               sections=SECTIONS)
+    r = ResultsDocument.read(doc)
+    ctx = build_context(r, lang)
+    n_used = r.data.n_used if r.data.n_used is not None else r.meta.n_used
+    ctx.update(version=or_blank(r.meta.version), n_used=or_blank(n_used), sections=SECTIONS)
     return ctx
 
 

@@ -70,14 +70,10 @@ TEXT = {
 }
 
 
-def _typed(doc: Mapping | ResultsDocument) -> ResultsDocument:
-    return doc if isinstance(doc, ResultsDocument) else ResultsDocument.of(doc)
-
-
 def diagnostics_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dict | None:
     """Sentences and the pattern table for the section; None when results.json has neither block."""
     tx = TEXT.get(lang, TEXT["en"])
-    r = _typed(doc)
+    r = ResultsDocument.read(doc)
     if r.missing_data is None and r.normality is None:
         return None
     out: dict = {"heading": tx["heading"], "sentences": [_estimation_sentence(r.meta, tx)], "patterns": [],

@@ -6,8 +6,8 @@ middle, outcomes right).  Arrows carry the standardized coefficient with signifi
 paths are dashed.  Paths that skip a layer are bent around the constructs in between, and coefficient labels
 are placed greedily where they do not overlap each other or a construct.
 
-Reads the results document only (``doc["spec"]`` for the model, ``doc["structural_model"]["parameters"]``
-for the estimates).  Output is deterministic (no ids from hashes, no date metadata, no XML header).  Why no
+Reads the typed results document only (``ResultsDocument.spec``: the paths as written, controls, labels and
+dimensions; ``ResultsDocument.structural``: the estimates).  Output is deterministic (no ids from hashes, no date metadata, no XML header).  Why no
 matplotlib: importing it and drawing one figure cost ~1.8 s of every ``fit``; the drawing is a handful of
 ellipses, quadratic Bézier arrows and text, which SVG expresses directly with the same look.
 """
@@ -17,10 +17,11 @@ import math
 import textwrap
 import unicodedata
 from html import escape
+from typing import Mapping
 
 import numpy as np
 
-from .labels import construct_label
+from ..results.document import ResultsDocument
 from .numbers import stars
 
 FONT_PT = 10.0            # construct label size
@@ -56,20 +57,19 @@ def _wrap(label: str, lang: str) -> list[str]:
     return textwrap.wrap(label, 16, break_long_words=False)[:3] or [label]
 
 
-def structure(doc: dict) -> dict:
+def structure(doc: Mapping | ResultsDocument) -> dict:
     """Nodes, edges (with β, p) and layers of the structural model, from the document."""
-    spec = doc.get("spec") or {}
-    controls = set(spec.get("controls") or [])
-    constructs = spec.get("constructs") or {}
-    params = [p for p in (doc.get("structural_model") or {}).get("parameters") or [] if p.get("op") == "~"]
+    r = ResultsDocument.read(doc)
+    controls = set(r.spec.controls)
+    params = r.structural.rows("~")
     pairs: list[tuple[str, str]] = []
-    for path in spec.get("paths") or []:
-        for x in path.get("from") or []:
-            if x not in controls and (x, path["to"]) not in pairs:
-                pairs.append((x, path["to"]))
+    for path in r.spec.paths:
+        for x in path.sources:
+            if x not in controls and (x, path.to) not in pairs:
+                pairs.append((x, path.to))
     if not pairs:  # document without a spec: fall back on the regressions themselves
-        pairs = [(p["rhs"], p["lhs"]) for p in params if p["rhs"] not in controls]
-    est = {(p["rhs"], p["lhs"]): p for p in params}
+        pairs = [(p.rhs, p.lhs) for p in params if p.rhs not in controls]
+    est = {(p.rhs, p.lhs): p for p in params}
     nodes: list[str] = []
     for a, b in pairs:
         for n in (a, b):
@@ -93,9 +93,9 @@ def structure(doc: dict) -> dict:
         depth(n, frozenset())
     edges = []
     for a, b in pairs:
-        p = est.get((a, b), {})
-        edges.append({"from": a, "to": b, "beta": p.get("std_all"), "pvalue": p.get("pvalue")})
-    second = {n: list(c.get("dimensions") or []) for n, c in constructs.items() if c.get("dimensions")}
+        p = est.get((a, b))
+        edges.append({"from": a, "to": b, "beta": p.std_all if p else None, "pvalue": p.pvalue if p else None})
+    second = {n: list(c.dimensions) for n, c in r.spec.constructs.items() if c.dimensions}
     return {"nodes": nodes, "edges": edges, "layer": layer, "second_order": second}
 
 
@@ -142,15 +142,15 @@ def _box_hits_node(box, node) -> bool:
 
 
 # ------------------------------------------------------------------------------------------------ render
-def _layout(doc: dict, lang: str):
-    st = structure(doc)
+def _layout(r: ResultsDocument, lang: str):
+    st = structure(r)
     layers = _order_layers(st)
     em, small_em = FONT_PT / 72, SMALL_PT / 72
     nodes = {}
     for k, members in enumerate(layers):
         n = len(members)
         for i, name in enumerate(members):
-            label = construct_label(doc, name, lang)
+            label = r.spec.construct_label(name, lang)
             lines = _wrap(label, lang)
             if label != name:
                 lines = lines + [f"({name})"]
@@ -236,13 +236,13 @@ def _route(st: dict, nodes: dict) -> list[dict]:
     return out
 
 
-def path_diagram_svg(doc: dict, lang: str = "en", *, title: str | None = None) -> str:
+def path_diagram_svg(doc: Mapping | ResultsDocument, lang: str = "en", *, title: str | None = None) -> str:
     """The structural model as an SVG string (no XML header, responsive width), or "" when there are no paths.
 
     Written directly as SVG elements (no matplotlib: importing and driving it cost ~1.8 s of every fit):
     1 unit of the viewBox = 1 pt, geometry from ``_layout``/``_route`` in inches, text kept as text and
     XML-escaped (labels are user data), output deterministic."""
-    st, nodes = _layout(doc, lang)
+    st, nodes = _layout(ResultsDocument.read(doc), lang)
     if not st["edges"]:
         return ""
     routes = _route(st, nodes)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib import resources
 
+from ..results.document import ResultsDocument
 from .context import SECTIONS, is_invariance_document, report_context
 from .diagram import path_diagram_svg
 from .labels import check_lang
@@ -36,13 +37,14 @@ def render_html(doc: dict, lang: str = "en") -> str:
     if is_invariance_document(doc):
         from .invariance import render_invariance_html
         return render_invariance_html(doc, lang)
-    ctx = report_context(doc, lang)
+    r = ResultsDocument.read(doc)
+    ctx = report_context(r, lang)
     from markupsafe import Markup
     ctx["css"] = Markup(_css())
-    ctx["diagram"] = Markup(path_diagram_svg(doc, lang, title=ctx["t"]("diagram_caption")))
+    ctx["diagram"] = Markup(path_diagram_svg(r, lang, title=ctx["t"]("diagram_caption")))
     from .moderation import simple_slopes_svg
-    for entry, rec in zip(ctx["moderation"], doc.get("moderation") or []):
-        entry["svg"] = Markup(simple_slopes_svg(rec, doc, lang)) if rec.get("plot") else ""
+    for entry, rec in zip(ctx["moderation"], r.moderation):
+        entry["svg"] = Markup(simple_slopes_svg(rec, r, lang)) if rec.plot else ""
     return environment().get_template("report.html.j2").render(**ctx)
 
 

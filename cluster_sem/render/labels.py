@@ -7,7 +7,7 @@ text where the spec has it and falls back to English (then to the construct / it
 """
 from __future__ import annotations
 
-from ..results.document import SpecLabels, pick
+from ..results.document import ResultsDocument, SpecLabels, pick
 
 LANGS = ("en", "zh")
 
@@ -429,13 +429,17 @@ def indirect_label(doc: dict, name: str, lang: str = "en") -> str:
     return _spec(doc).indirect_label(name, lang)
 
 
+def report_title(r: ResultsDocument, lang: str = "en") -> str:
+    """The run's title (else the spec's) in ``lang``; the generic report heading when there is none."""
+    return pick(r.meta.title or r.spec.title, lang, "") or phrase("report", lang)
+
+
 def title(doc: dict, lang: str = "en") -> str:
-    t = pick((doc.get("meta") or {}).get("title") or (doc.get("spec") or {}).get("title"), lang, "")
-    return t or phrase("report", lang)
+    return report_title(ResultsDocument.read(doc), lang)
 
 
 __all__ = ["LABELS", "LANGS", "REFERENCES", "check_lang", "phrase", "translator", "pick", "construct_label",
-           "item_index", "hypothesis_text", "indirect_label", "title"]
+           "item_index", "hypothesis_text", "indirect_label", "title", "report_title"]
 
 
 def _merge_ordinal_labels() -> None:

@@ -10,63 +10,8 @@ import math
 from typing import Mapping
 
 from ..results.document import ModerationRecord, ResultsDocument
+from .i18n import LANGS, catalogue, phrases
 from .numbers import fmt, fmt_ci, fmt_p, stars
-
-PHRASES = {
-    "en": {
-        "sec_moderation": "Moderation (latent interaction)",
-        "interaction": "Interaction", "outcome": "Outcome", "method": "Method", "product": "Product term",
-        "simple_slopes": "Simple slopes of {focal} on {outcome} at values of {moderator}",
-        "at": "{moderator} at", "moderator_value": "Value", "slope": "Slope",
-        "jn": "Johnson–Neyman: the slope of {focal} is significant ({level}) {where} {lo} … {hi} of {moderator} "
-              "(latent scale, mean 0, SD {sd}).",
-        "jn_none": "Johnson–Neyman: the slope of {focal} is significant {where} over the range of {moderator}.",
-        "jn_outside": "outside the interval", "jn_inside": "inside the interval",
-        "jn_everywhere": "everywhere", "jn_nowhere": "nowhere",
-        "lrt": "Likelihood-ratio test, model with vs. without the product: χ²({df}) = {chi2}, p {p}.",
-        "imm": "Conditional indirect effects and index of moderated mediation (Hayes 2015)",
-        "imm_note": "{level} Monte Carlo confidence intervals ({draws} draws from the estimates' sampling "
-                    "distribution, seed {seed}); SEs by the delta method.",
-        "imm_note_boot": "{level} bootstrap percentile confidence intervals ({draws} LMS resamples, seed {seed}); "
-                         "SEs by the delta method.",
-        "index": "Index of moderated mediation", "indirect": "Indirect effect",
-        "low": "Low {m} (−1 SD)", "mean": "Mean {m}", "high": "High {m} (+1 SD)",
-        "plot_x": "{focal} (latent, centred)", "plot_y": "Predicted {outcome} (latent)",
-        "plot_caption": "Simple slopes of {focal} on {outcome} at low, mean and high {moderator}",
-        "methods": {"lms": "LMS (Klein & Moosbrugger 2000), ML with numerical integration over the moderator",
-                    "qml": "QML (Klein & Muthén 2007)",
-                    "dblcent": "double-mean-centred product indicators (Lin et al. 2010), ML"},
-        "verdict": "Hypothesis {h} ({expect} interaction): {verdict}.",
-        "supported": "supported", "not_supported": "not supported",
-        "expect": {"negative": "negative", "positive": "positive", "nonzero": "non-zero"},
-        "md_plot": "The simple-slopes figure is in report.html.",
-    },
-    "zh": {
-        "sec_moderation": "调节效应（潜变量交互）",
-        "interaction": "交互项", "outcome": "结果变量", "method": "方法", "product": "乘积项",
-        "simple_slopes": "{moderator} 取不同值时 {focal} 对 {outcome} 的简单斜率",
-        "at": "{moderator} 取值", "moderator_value": "取值", "slope": "斜率",
-        "jn": "Johnson–Neyman：{focal} 的斜率在 {moderator} 的区间 {lo} … {hi} {where}显著（{level}；潜变量尺度，"
-              "均值 0，标准差 {sd}）。",
-        "jn_none": "Johnson–Neyman：在 {moderator} 的取值范围内，{focal} 的斜率{where}显著。",
-        "jn_outside": "之外", "jn_inside": "之内", "jn_everywhere": "处处", "jn_nowhere": "均不",
-        "lrt": "似然比检验（含与不含乘积项的模型）：χ²({df}) = {chi2}，p {p}。",
-        "imm": "条件间接效应与有调节的中介指数（Hayes 2015）",
-        "imm_note": "{level} 蒙特卡洛置信区间（从估计值的抽样分布抽取 {draws} 次，种子 {seed}）；标准误采用 delta 法。",
-        "imm_note_boot": "{level} 自助法百分位置信区间（{draws} 次 LMS 重抽样，种子 {seed}）；标准误采用 delta 法。",
-        "index": "有调节的中介指数", "indirect": "间接效应",
-        "low": "低{m}（−1 SD）", "mean": "{m}均值", "high": "高{m}（+1 SD）",
-        "plot_x": "{focal}（潜变量，中心化）", "plot_y": "{outcome} 预测值（潜变量）",
-        "plot_caption": "{moderator} 低、中、高水平下 {focal} 对 {outcome} 的简单斜率",
-        "methods": {"lms": "LMS（Klein & Moosbrugger 2000），对调节变量数值积分的极大似然",
-                    "qml": "QML（Klein & Muthén 2007）",
-                    "dblcent": "双重均值中心化乘积指标（Lin et al. 2010），极大似然"},
-        "verdict": "假设 {h}（{expect}交互效应）：{verdict}。",
-        "supported": "成立", "not_supported": "不成立",
-        "expect": {"negative": "负向", "positive": "正向", "nonzero": "非零"},
-        "md_plot": "简单斜率图见 report.html。",
-    },
-}
 
 COLORS = ("#2b6cb0", "#444444", "#c05621")
 DASHES = ("9,5.4", None, "2.7,3.6")     # matplotlib's (5, 3), solid and (1.5, 2) at 1.8 pt, as before
@@ -98,10 +43,6 @@ def _tick_labels(ticks: list[float]) -> list[str]:
     return [f"{v + 0.0:.{digits}f}" for v in ticks]
 
 
-def _typed(doc) -> ResultsDocument:
-    return doc if isinstance(doc, ResultsDocument) else ResultsDocument.of(doc)
-
-
 def simple_slopes_svg(rec: ModerationRecord | Mapping, doc, lang: str) -> str:
     """Three predicted lines (moderator at −1/0/+1 SD) as an inline-able SVG string.
 
@@ -112,8 +53,8 @@ def simple_slopes_svg(rec: ModerationRecord | Mapping, doc, lang: str) -> str:
 
     from .diagram import FONT_FAMILY, _f
     rec = rec if isinstance(rec, ModerationRecord) else ModerationRecord.of(rec)
-    spec = _typed(doc).spec
-    ph = PHRASES[lang]
+    spec = ResultsDocument.read(doc).spec
+    ph = phrases(catalogue("moderation"), lang)
     focal, mod, out = (spec.construct_label(name, lang) for name in (rec.focal, rec.moderator, rec.to))
     plot = rec.plot
     left, top, w, h = AXES
@@ -201,8 +142,8 @@ def moderation_context(doc, lang: str, *, with_svg: bool = True) -> dict:
     """``{"moderation": [...], "mt": phrases}`` for the templates; empty list without interactions.
 
     ``doc``: the stored document (dict) or its ``ResultsDocument``; the tables read the typed records."""
-    r = _typed(doc)
-    ph = PHRASES.get(lang, PHRASES["en"])
+    r = ResultsDocument.read(doc)
+    ph = phrases(catalogue("moderation"), lang if lang in LANGS else "en")
     out = []
     for rec in r.moderation:
         focal, mod, to = (r.spec.construct_label(name, lang) for name in (rec.focal, rec.moderator, rec.to))

@@ -50,3 +50,8 @@ def fmt_pct(x: float | None, digits: int = 1) -> str:
     if x is None:
         return "—"
     return f"{100 * x:.{digits}f}"
+
+
+def or_blank(value):
+    """A header value (version, n, timestamp) as stored; "" when the document lacks it."""
+    return "" if value is None else value

@@ -9,7 +9,7 @@ from .numbers import fmt_unit
 
 
 def ordinal_context(doc: Mapping | ResultsDocument, t, clabel) -> dict:
-    r = doc if isinstance(doc, ResultsDocument) else ResultsDocument.of(doc)
+    r = ResultsDocument.read(doc)
     est = str("ML" if r.meta.estimator is None else r.meta.estimator)
     out: dict = {"estimator_method": t(f"method_{est}") if est in ("ML", "WLSMV") else est}
     out["estimator_choice"] = _choice_note(r.estimator_choice, est, t) if r.estimator_choice else ""

@@ -9,79 +9,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from .i18n import catalogue, translator
 from .labels import check_lang
 from .markdown import md_escape
 from .numbers import fmt, fmt_unit
 from .plain_text import terminal_safe
-
-L = {
-    "en": {
-        "title": "Power and sample size", "study": "Study", "settings": "Settings",
-        "recommendation": "Recommendation", "by_hypothesis": "Sample size per hypothesis",
-        "hypothesis": "Hypothesis", "effects": "Effects", "needed": "n needed", "beyond": "beyond {n}",
-        "at_most": "≤ {n}", "rules": "Rules of thumb beside the simulation",
-        "rule": "Rule", "n": "n", "effect": "Effect", "kind": "Kind", "pop": "Population value",
-        "pop_std": "Std. population value", "power": "Power", "mc_se": "MC SE", "mean_est": "Mean estimate",
-        "bias": "Bias", "rel_bias": "Rel. bias", "sd_est": "SD of estimates", "mean_se": "Mean SE",
-        "coverage": "95% coverage", "reps": "Replications", "converged": "Converged",
-        "inadmissible": "Inadmissible", "dropped": "Dropped", "min_n": "Smallest n with power ≥ {t}",
-        "curve": "Power curves", "curve_caption": "Simulated power by sample size; dashed line = target {t}.",
-        "rmsea": "RMSEA test of close fit (MacCallum, Browne & Sugawara 1996; H0 ε ≤ .05 vs ε = .08), analytic",
-        "per_n": "Results for n = {n}", "path": "path", "indirect": "indirect", "interaction": "interaction",
-        "answer": "The simulation says: {n} firms give power ≥ {t} for every hypothesised effect with a "
-                  "non-zero population value.",
-        "answer_beyond": "The simulation says: even {n} firms do not give power ≥ {t} for every hypothesised "
-                         "effect (see the table; some effects need a larger sample or are too small to detect).",
-        "rule_200": "N ≥ 200 (Boomsma 1982; Kline 2016)", "rule_10": "10 cases per free parameter ({q} parameters)",
-        "rule_5": "5 cases per free parameter (Bentler & Chou 1987)",
-        "setting_text": "{reps} replications per n, seed {seed}, α = {alpha}, target power {target}, "
-                        "indirect effects by {ci} CIs; population values = {pv}.",
-        "estimation_text": "Estimator {est}, missing data: {missing}, fitted {fitting}. Interactions: {imethod}.",
-        "imethod_dblcent": "double-mean-centred product indicators (dblcent, matched pairs) fitted by ML, "
-                           "population value from {pop_n} simulated cases; ML standard errors of product "
-                           "indicators run small at small n (see coverage), so their power is optimistic there",
-        "imethod_none": "none in the spec", "imethod_skipped": "not estimated with {est} / {missing} ({names})",
-        "direction": "Direction tested", "dir_pos": "+", "dir_neg": "−", "dir_two": "either (two-sided)",
-        "int_counts": "interaction model: converged {c}, inadmissible {i}",
-        "h_none": "(no hypothesis)",
-        "notes": "Power = share of converged replications significant in the hypothesised direction; MC SE = its "
-                 "Monte Carlo error. Bias is against the population value on the fitted model's scale. "
-                 "A path without a hypothesis (and without an explicit 'expect') is tested two-sided.",
-    },
-    "zh": {
-        "title": "统计功效与样本量", "study": "研究", "settings": "设置",
-        "recommendation": "建议", "by_hypothesis": "各假设所需样本量",
-        "hypothesis": "假设", "effects": "效应", "needed": "所需 n", "beyond": "超过 {n}",
-        "at_most": "≤ {n}", "rules": "经验法则与模拟结果对照",
-        "rule": "法则", "n": "n", "effect": "效应", "kind": "类型", "pop": "总体值",
-        "pop_std": "标准化总体值", "power": "功效", "mc_se": "蒙特卡洛误差", "mean_est": "估计均值",
-        "bias": "偏差", "rel_bias": "相对偏差", "sd_est": "估计标准差", "mean_se": "平均标准误",
-        "coverage": "95% 覆盖率", "reps": "重复次数", "converged": "收敛",
-        "inadmissible": "不可接受解", "dropped": "剔除", "min_n": "功效 ≥ {t} 的最小 n",
-        "curve": "功效曲线", "curve_caption": "各样本量下的模拟功效；虚线为目标功效 {t}。",
-        "rmsea": "RMSEA 近似拟合检验（MacCallum, Browne & Sugawara 1996；H0 ε ≤ .05 对 ε = .08），解析计算",
-        "per_n": "n = {n} 的结果", "path": "路径", "indirect": "间接效应", "interaction": "交互效应",
-        "answer": "模拟结论：{n} 家企业即可使所有总体值非零的假设效应的功效达到 {t} 以上。",
-        "answer_beyond": "模拟结论：即使 {n} 家企业，也不能使所有假设效应的功效达到 {t}（见下表；部分效应需要更大样本或效应过小）。",
-        "rule_200": "N ≥ 200（Boomsma 1982；Kline 2016）", "rule_10": "每个自由参数 10 个样本（{q} 个参数）",
-        "rule_5": "每个自由参数 5 个样本（Bentler & Chou 1987）",
-        "setting_text": "每个 n 重复 {reps} 次，种子 {seed}，α = {alpha}，目标功效 {target}，间接效应采用 {ci} 置信区间；"
-                        "总体值 = {pv}。",
-        "estimation_text": "估计方法 {est}，缺失数据：{missing}，拟合方式：{fitting}。交互效应：{imethod}。",
-        "imethod_dblcent": "双重均值中心化乘积指标（dblcent，配对）ML 估计，总体值来自 {pop_n} 个模拟个案；"
-                           "小样本时乘积指标的 ML 标准误偏小（见覆盖率），该处功效偏乐观",
-        "imethod_none": "规范中没有", "imethod_skipped": "{est} / {missing} 下不估计（{names}）",
-        "direction": "检验方向", "dir_pos": "+", "dir_neg": "−", "dir_two": "双侧",
-        "int_counts": "交互模型：收敛 {c}，不可接受解 {i}",
-        "h_none": "（无假设）",
-        "notes": "功效 = 收敛的重复中在假设方向上显著的比例；蒙特卡洛误差为其模拟误差。偏差相对于拟合模型尺度上的总体值。"
-                 "没有假设（且未明确给出 expect）的路径采用双侧检验。",
-    },
-}
-
-
-def _t(lang: str):
-    return lambda key, **kw: L[lang][key].format(**kw) if kw else L[lang][key]
 
 
 def _label(doc: dict, name: str, lang: str) -> str:
@@ -99,7 +31,7 @@ def _needed(value, largest: int, t, smallest: int | None = None) -> str:
 def view(doc: dict, lang: str = "en") -> dict:
     """Everything the three renderers print, as strings, in display order."""
     check_lang(lang)
-    t = _t(lang)
+    t = translator(catalogue("power"), lang)
     ns = [s["n"] for s in doc["sizes"]]
     largest = max(ns)
     target = fmt_unit(doc["target"], 2)

@@ -1,5 +1,5 @@
 """Terminal summary: the tables of a methods section, as plain text.  Reads the typed results blocks only
-(``results.document``); moderation (a feature in flight) is still read from its mapping."""
+(``results.document``)."""
 from __future__ import annotations
 
 from ..results.document import ResultsDocument, pick
@@ -43,7 +43,7 @@ def render_summary(doc: dict, *, lang: str = "en") -> str:
     out = _header_lines(r, lang) + _fit_lines(r)
     from .diagnostics import summary_lines
     out += summary_lines(r)
-    out += _quality_lines(r) + _path_lines(r) + _indirect_lines(r) + _moderation_lines(doc)
+    out += _quality_lines(r) + _path_lines(r) + _indirect_lines(r) + _moderation_lines(r)
     out.append("")
     out.append("* p < .05, ** p < .01, *** p < .001")
     return "\n".join(terminal_safe(line) for line in out)   # titles, names, warnings are user text
@@ -115,20 +115,18 @@ def _indirect_lines(r: ResultsDocument) -> list[str]:
     return out
 
 
-def _moderation_lines(doc: dict) -> list[str]:
+def _moderation_lines(r: ResultsDocument) -> list[str]:
     """Latent interactions: product term, simple slopes at -1/0/+1 SD, LRT, hypothesis verdict."""
     out = []
-    for m in doc.get("moderation") or []:
-        hyp = next((h for h in doc["hypotheses"] if h.get("kind") == "interaction" and h.get("name") == m["name"]
-                    and h.get("to") == m["to"]), None)
-        verdict = "" if not hyp or not hyp.get("id") else \
-            f"  {hyp['id']}: {'supported' if hyp['supported'] else 'not supported'}"
-        out.append(f"Moderation ({m['method']}): {m['to']} <- {m['focal']}:{m['moderator']}  b = {fmt(m['est'])}, "
-                   f"SE = {fmt(m['se'])}, p = {fmt_p(m['pvalue'])}{stars(m['pvalue'])}{verdict}")
-        slopes = ", ".join(f"{s['at']:+d} SD: {fmt(s['est'])} [{fmt(s['ci_lower'])}, {fmt(s['ci_upper'])}]"
-                           for s in m["simple_slopes"])
-        out.append(f"  simple slopes of {m['focal']} at {m['moderator']} {slopes}")
-        if m.get("lrt"):
-            out.append(f"  LRT with vs. without the product: chi2({m['lrt']['df']}) = {fmt(m['lrt']['chi2'], 2)}, "
-                       f"p = {fmt_p(m['lrt']['pvalue'])}")
+    for m in r.moderation:
+        hyp = next((h for h in r.hypotheses if h.kind == "interaction" and h.name == m.name and h.to == m.to), None)
+        verdict = "" if not hyp or not hyp.id else f"  {hyp.id}: {'supported' if hyp.supported else 'not supported'}"
+        out.append(f"Moderation ({m.method}): {m.to} <- {m.focal}:{m.moderator}  b = {fmt(m.est)}, "
+                   f"SE = {fmt(m.se)}, p = {fmt_p(m.pvalue)}{stars(m.pvalue)}{verdict}")
+        slopes = ", ".join(f"{s.at:+d} SD: {fmt(s.est)} [{fmt(s.ci_lower)}, {fmt(s.ci_upper)}]"
+                           for s in m.simple_slopes)
+        out.append(f"  simple slopes of {m.focal} at {m.moderator} {slopes}")
+        if m.lrt:
+            out.append(f"  LRT with vs. without the product: chi2({m.lrt.df}) = {fmt(m.lrt.chi2, 2)}, "
+                       f"p = {fmt_p(m.lrt.pvalue)}")
     return out  # construct ids are validated identifiers: no control characters to strip

@@ -9,15 +9,18 @@ or empty (``results/shape.py`` has already refused documents whose *shape* is wr
 Blocks converted here: meta, data, the spec's labels (``SpecLabels``), both models (fit + parameter rows),
 indirect/total effects, reliability, discriminant validity (HTMT, Fornell–Larcker), common method, fit
 verdicts, hypotheses, mediation, bootstrap, descriptives, missing_data/normality diagnostics, estimator_choice,
-the ordinal reliability columns and moderation.  Blocks still being built by features in flight (invariance,
-interaction_model) are reached through ``ResultsDocument.block(name)`` — a read-only mapping — until
-those features settle.
+the ordinal reliability columns, moderation and its interaction model, and the ``invariance`` block of a
+`cluster-sem invariance` document.  ``ResultsDocument.block(name)`` (a read-only mapping of any block) is
+kept for callers outside the renderers; no renderer reads it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import types
+from collections import abc
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from functools import lru_cache
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Union, dataclass_transform, get_args, get_origin, get_type_hints
 
 _EMPTY: Mapping = MappingProxyType({})
 
@@ -26,16 +29,66 @@ def _get(d: Any, key: str, default: Any = None) -> Any:
     return d.get(key, default) if isinstance(d, Mapping) else default
 
 
-def _maybe(make, d: Any) -> Any:
-    """``make(d)`` for a non-empty mapping; None for an absent, null or empty block (the report omits it)."""
-    return make(d) if isinstance(d, Mapping) and d else None
+# -- one reader for every block: the field declarations say how each key is read ---------------------------
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+class Block:
+    """A block (or a record inside one) of results.json: every subclass is a frozen dataclass (made so here,
+    once, instead of a decorator on each of the records below).  ``of`` reads it from its mapping by the declared
+    field types, so a block is described once, by its fields: ``tuple[Record, ...]`` ← a list of mappings,
+    ``tuple[str, ...]`` ← a list, ``Record | None`` ← a mapping or None when absent/empty, ``Mapping`` ← a
+    mapping or empty, ``bool`` ← any truthy value; anything else as stored.  A key the document lacks (or
+    holds as null) takes the field's default, else None; ``field(metadata={"key": ...})`` names a key that
+    differs from the field."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        dataclass(frozen=True)(cls)
+
+    @classmethod
+    def of(cls, d: Mapping | None, **given: Any):
+        """The record from mapping ``d`` (None or a non-mapping: every field missing); ``given`` wins."""
+        d = d if isinstance(d, Mapping) else _EMPTY
+        kw = dict(given)
+        for name, key, has_default, read in _plan(cls):
+            if name in kw:
+                continue
+            value = d.get(key)
+            if value is None and has_default:
+                continue
+            kw[name] = read(value) if read is not None else value
+        return cls(**kw)
 
 
-def _build(cls, d: Mapping | None, **override):
-    """A dataclass from the keys of ``d`` that it names (missing keys: None); ``override`` wins."""
-    d = d if isinstance(d, Mapping) else _EMPTY
-    kw = {f.name: d.get(f.name) for f in fields(cls) if f.name not in override}
-    return cls(**kw, **override)
+@lru_cache(maxsize=None)
+def _plan(cls: type) -> tuple[tuple[str, str, bool, Callable[[Any], Any] | None], ...]:
+    """Per field, once per class: its name, its key in the document, whether it has a default, and how a
+    stored value is read (None: as stored)."""
+    hints = get_type_hints(cls)
+    return tuple((f.name, f.metadata.get("key", f.name), f.default is not MISSING or f.default_factory is not MISSING,
+                  _convert(hints[f.name])) for f in fields(cls))
+
+
+def _convert(tp: Any) -> Callable[[Any], Any] | None:
+    """How a stored value becomes a value of the declared type ``tp`` (see ``Block``); None: as stored."""
+    origin, args = get_origin(tp), get_args(tp)
+    if origin in (Union, types.UnionType) and type(None) in args:
+        (inner,) = [a for a in args if a is not type(None)]
+        if isinstance(inner, type) and is_dataclass(inner) or get_origin(inner) is tuple:
+            read = _convert(inner)
+            return lambda v: read(v) if v else None
+        return None
+    if origin is tuple or tp is tuple:
+        item = args[0] if args else None
+        if isinstance(item, type) and is_dataclass(item):
+            return lambda v: tuple(item.of(x) for x in v or ())
+        return lambda v: tuple(v or ())
+    if origin is abc.Mapping:
+        return lambda v: v or _EMPTY
+    if tp is bool:
+        return bool
+    if isinstance(tp, type) and is_dataclass(tp):
+        return tp.of
+    return None
 
 
 # -- spec labels ---------------------------------------------------------------------------------------
@@ -48,25 +101,30 @@ def pick(text: Any, lang: str, default: str = "") -> str:
     return text.get(lang) or text.get("en") or default
 
 
-@dataclass(frozen=True)
-class ItemInfo:
+class ItemInfo(Block):
     item: str
     construct: str
     text: Mapping[str, str]
     reverse: bool
 
 
-@dataclass(frozen=True)
-class ConstructInfo:
+class ConstructInfo(Block):
     name: str
     label: Any                       # {en, zh} or a string
     items: tuple[str, ...]
     dimensions: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class SpecLabels:
-    """The parts of the stored spec a report prints: labels, item wording, hypothesis text, controls."""
+class SpecPath(Block):
+    """A ``paths:`` entry of the spec: an outcome and the constructs written to point at it."""
+
+    sources: tuple[str, ...]         # ``from``
+    to: str
+
+
+class SpecLabels(Block):
+    """The parts of the stored spec a report prints: labels, item wording, hypothesis text, controls, and
+    the paths as written (the diagram draws them in the spec's order)."""
 
     constructs: Mapping[str, ConstructInfo]
     items: Mapping[str, ItemInfo]
@@ -75,6 +133,7 @@ class SpecLabels:
     controls: tuple[str, ...]
     group: str
     title: Any
+    paths: tuple[SpecPath, ...] = ()
 
     @classmethod
     def of(cls, spec: Mapping | None) -> "SpecLabels":
@@ -91,8 +150,10 @@ class SpecLabels:
                     ids.append(it.get("id"))
             constructs[name] = ConstructInfo(name, _get(c, "label"), tuple(ids), tuple(_get(c, "dimensions") or ()))
         indirect = {i.get("name"): i.get("label") for i in spec.get("indirect") or [] if isinstance(i, Mapping)}
+        paths = tuple(SpecPath(tuple(p.get("from") or ()), p.get("to")) for p in spec.get("paths") or []
+                      if isinstance(p, Mapping))
         return cls(constructs, items, spec.get("hypotheses") or _EMPTY, indirect, tuple(spec.get("controls") or ()),
-                   spec.get("group") or "", spec.get("title"))
+                   spec.get("group") or "", spec.get("title"), paths)
 
     def construct_label(self, name: str, lang: str = "en") -> str:
         """The spec's label of a construct in ``lang``; the construct id if it has none."""
@@ -110,9 +171,17 @@ class SpecLabels:
         return pick(label, lang, "") if label else ""
 
 
+# -- a χ² test ------------------------------------------------------------------------------------------
+class ChiSquareTest(Block):
+    """A χ² statistic with its degrees of freedom and p: an LRT, a Δχ², a score test, Little's MCAR test."""
+
+    chi2: float | None
+    df: float | None
+    pvalue: float | None
+
+
 # -- models ----------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ParameterRow:
+class ParameterRow(Block):
     """One lavaan parameter-table row as stored (``se_boot`` only after a bootstrap)."""
 
     lhs: str
@@ -124,6 +193,7 @@ class ParameterRow:
     z: float | None
     pvalue: float | None
     std_all: float | None
+    group: str | None = None         # multigroup fits (invariance levels): the row's group
 
     @property
     def fixed(self) -> bool:
@@ -131,34 +201,38 @@ class ParameterRow:
         return self.pvalue is None
 
 
-@dataclass(frozen=True)
-class ModelBlock:
+class ModelBlock(Block):
     """``measurement_model`` / ``structural_model``: fit measures, parameter rows and what the fit said."""
 
     fit: Mapping[str, Any]           # contract FIT keys plus estimator-specific ones (``*_scaled``)
     parameters: tuple[ParameterRow, ...]
-    syntax: str
-    warnings: tuple[str, ...]
-    estimation: str
-
-    @classmethod
-    def of(cls, d: Mapping | None) -> "ModelBlock":
-        d = d if isinstance(d, Mapping) else _EMPTY
-        rows = tuple(_build(ParameterRow, p) for p in d.get("parameters") or [])
-        return cls(d.get("fit") or _EMPTY, rows, d.get("syntax") or "", tuple(d.get("warnings") or ()),
-                   d.get("estimation") or "")
+    syntax: str = ""
+    warnings: tuple[str, ...] = ()
+    estimation: str = ""
 
     def rows(self, op: str) -> tuple[ParameterRow, ...]:
         return tuple(p for p in self.parameters if p.op == op)
 
 
+class InteractionModel(ModelBlock):
+    """``interaction_model``: the fitted model with its product rows (``X:Z``), by the moderation method."""
+
+    method: str = ""                 # "lms", "qml" or "dblcent"
+    converged: bool | None = None
+
+
 # -- effects, hypotheses, mediation ---------------------------------------------------------------------
-@dataclass(frozen=True)
-class Effect:
-    """An indirect or total effect with its CI (``cis``: method -> [lower, upper])."""
+class IndirectPath(Block):
+    """An indirect (or total) effect's name and its chain of constructs ``path[0] → … → path[-1]``: what its
+    estimate (``Effect``) and its mediation verdict (``Mediation``) are about."""
 
     name: str
     path: tuple[str, ...]
+
+
+class Effect(IndirectPath):
+    """An indirect or total effect with its CI (``cis``: method -> [lower, upper])."""
+
     est: float | None
     se: float | None
     ci_lower: float | None
@@ -169,27 +243,17 @@ class Effect:
     pvalue: float | None
     cis: Mapping[str, Any]
 
-    @classmethod
-    def of(cls, d: Mapping) -> "Effect":
-        return _build(cls, d, path=tuple(d.get("path") or ()), cis=d.get("cis") or _EMPTY)
 
-
-@dataclass(frozen=True)
-class Hypothesis:
+class Hypothesis(Block):
     id: str | None
     kind: str | None
     name: str | None                 # indirect hypotheses: the effect's name
-    source: str                      # ``from`` in the document
+    source: str = field(metadata={"key": "from"})
     to: str
     supported: bool
 
-    @classmethod
-    def of(cls, d: Mapping) -> "Hypothesis":
-        return cls(d.get("id"), d.get("kind"), d.get("name"), d.get("from"), d.get("to"), bool(d.get("supported")))
 
-
-@dataclass(frozen=True)
-class BaronKennyStep:
+class BaronKennyStep(Block):
     step: int | None
     what: str | None
     est: float | None
@@ -197,10 +261,10 @@ class BaronKennyStep:
     met: bool | None
 
 
-@dataclass(frozen=True)
-class Mediation:
-    name: str
-    path: tuple[str, ...]
+class Mediation(IndirectPath):
+    """How an indirect effect mediates: Baron & Kenny's steps, the direct and total effect, Zhao et al.'s
+    type and full/partial/none."""
+
     direct: float | None
     direct_pvalue: float | None
     total: float | None
@@ -208,15 +272,9 @@ class Mediation:
     mediation: str | None
     baron_kenny: tuple[BaronKennyStep, ...]
 
-    @classmethod
-    def of(cls, d: Mapping) -> "Mediation":
-        return _build(cls, d, path=tuple(d.get("path") or ()),
-                      baron_kenny=tuple(_build(BaronKennyStep, s) for s in d.get("baron_kenny") or []))
-
 
 # -- measurement quality ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Reliability:
+class Reliability(Block):
     construct: str
     alpha: float | None
     omega: float | None
@@ -225,8 +283,7 @@ class Reliability:
     alpha_ordinal: float | None = None       # WLSMV: alpha on the polychoric correlations
 
 
-@dataclass(frozen=True)
-class EstimatorChoice:
+class EstimatorChoice(Block):
     """``estimator_choice``: whether the items look like ordered categories (``results/estimator_choice.py``)."""
 
     recommended: str | None
@@ -237,15 +294,9 @@ class EstimatorChoice:
     asymmetric: tuple[str, ...]
     rule: str | None
 
-    @classmethod
-    def of(cls, d: Mapping) -> "EstimatorChoice":
-        return _build(cls, d, few_categories=tuple(d.get("few_categories") or ()),
-                      asymmetric=tuple(d.get("asymmetric") or ()))
-
 
 # -- missing data and normality diagnostics -------------------------------------------------------------
-@dataclass(frozen=True)
-class MissingPattern:
+class MissingPattern(Block):
     """One missing-data pattern: the blank items, its rows and their percent of the rows analysed."""
 
     missing: tuple[str, ...]
@@ -253,15 +304,10 @@ class MissingPattern:
     percent: float | None
 
 
-@dataclass(frozen=True)
-class LittleMCAR:
-    chi2: float | None
-    df: int | None
-    pvalue: float | None
+LittleMCAR = ChiSquareTest      # ``missing_data.little_mcar``
 
 
-@dataclass(frozen=True)
-class MissingData:
+class MissingData(Block):
     """``missing_data``: patterns (most frequent first), per-item percent and Little's MCAR test (or None)."""
 
     patterns: tuple[MissingPattern, ...]
@@ -269,48 +315,27 @@ class MissingData:
     percent_missing: Mapping[str, float]
     little_mcar: LittleMCAR | None
 
-    @classmethod
-    def of(cls, d: Mapping) -> "MissingData":
-        little = d.get("little_mcar")
-        pats = tuple(MissingPattern(tuple(p.get("missing") or ()), p.get("n"), p.get("percent"))
-                     for p in d.get("patterns") or [])
-        return cls(pats, d.get("n_patterns"), d.get("percent_missing") or _EMPTY,
-                   _build(LittleMCAR, little) if little else None)
+
+class MardiaSkewness(ChiSquareTest):
+    b1d: float | None = None
 
 
-@dataclass(frozen=True)
-class MardiaSkewness:
-    b1d: float | None
-    chi2: float | None
-    df: float | None
-    pvalue: float | None
-
-
-@dataclass(frozen=True)
-class MardiaKurtosis:
+class MardiaKurtosis(Block):
     b2d: float | None
     z: float | None
     pvalue: float | None
 
 
-@dataclass(frozen=True)
-class Normality:
+class Normality(Block):
     """``normality``: Mardia's tests (``kurtosis`` None when there are too few complete rows to compute them)."""
 
-    skewness: MardiaSkewness
-    kurtosis: MardiaKurtosis | None
+    skewness: MardiaSkewness = field(metadata={"key": "mardia_skewness"})
+    kurtosis: MardiaKurtosis | None = field(metadata={"key": "mardia_kurtosis"})
     n: int | None
     p: int | None
 
-    @classmethod
-    def of(cls, d: Mapping) -> "Normality":
-        ku = d.get("mardia_kurtosis")
-        return cls(_build(MardiaSkewness, d.get("mardia_skewness")),
-                   _build(MardiaKurtosis, ku) if ku is not None else None, d.get("n"), d.get("p"))
 
-
-@dataclass(frozen=True)
-class Descriptive:
+class Descriptive(Block):
     item: str
     mean: float | None
     sd: float | None
@@ -321,15 +346,13 @@ class Descriptive:
     pct_missing: float | None
 
 
-@dataclass(frozen=True)
-class CommonMethod:
+class CommonMethod(Block):
     harman_first_factor_share: float | None
     n_factors_eigen_gt_1: int | None
     flag: bool | None
 
 
-@dataclass(frozen=True)
-class FitVerdict:
+class FitVerdict(Block):
     """One fit index against its cut-offs (``results/fit_verdicts.py``)."""
 
     value: float | None
@@ -341,8 +364,7 @@ class FitVerdict:
 
 
 # -- moderation (latent interactions) -------------------------------------------------------------------
-@dataclass(frozen=True)
-class SimpleSlope:
+class SimpleSlope(Block):
     """The focal construct's slope with the moderator at ``at`` SD (−1, 0, +1)."""
 
     at: int | None
@@ -354,8 +376,7 @@ class SimpleSlope:
     pvalue: float | None
 
 
-@dataclass(frozen=True)
-class ConditionalIndirect:
+class ConditionalIndirect(Block):
     """An indirect effect with the moderator at ``at`` SD."""
 
     at: int | None
@@ -365,8 +386,7 @@ class ConditionalIndirect:
     ci_upper: float | None
 
 
-@dataclass(frozen=True)
-class ModeratedMediation:
+class ModeratedMediation(Block):
     """Index of moderated mediation (Hayes 2015) of one indirect path, with its conditional indirect effects."""
 
     indirect: str | None
@@ -380,44 +400,24 @@ class ModeratedMediation:
     seed: int | None
     conditional_indirect: tuple[ConditionalIndirect, ...]
 
-    @classmethod
-    def of(cls, d: Mapping) -> "ModeratedMediation":
-        return _build(cls, d, path=tuple(d.get("path") or ()),
-                      conditional_indirect=tuple(_build(ConditionalIndirect, c)
-                                                 for c in d.get("conditional_indirect") or []))
+
+ProductTest = ChiSquareTest     # ``moderation[].lrt``: the model with vs. without the product term(s)
 
 
-@dataclass(frozen=True)
-class ProductTest:
-    """Likelihood-ratio test of the interaction model with vs. without the product term(s)."""
-
-    chi2: float | None
-    df: int | None
-    pvalue: float | None
-
-
-@dataclass(frozen=True)
-class PlotLine:
+class PlotLine(Block):
     at: int | None                   # moderator at −1, 0, +1 SD
     y: tuple[float, ...]
 
 
-@dataclass(frozen=True)
-class SlopePlot:
+class SlopePlot(Block):
     """Predicted outcome at the focal construct's ``x`` values, one line per moderator level."""
 
     x: tuple[float, ...]
     focal_sd: float | None
     lines: tuple[PlotLine, ...]
 
-    @classmethod
-    def of(cls, d: Mapping) -> "SlopePlot":
-        lines = tuple(PlotLine(line.get("at"), tuple(line.get("y") or ())) for line in d.get("lines") or [])
-        return cls(tuple(d.get("x") or ()), d.get("focal_sd"), lines)
 
-
-@dataclass(frozen=True)
-class ModerationRecord:
+class ModerationRecord(Block):
     """One ``moderation`` record: a product term ``to ~ focal:moderator`` and what probes it."""
 
     name: str
@@ -430,7 +430,7 @@ class ModerationRecord:
     pvalue: float | None
     std: float | None
     moderator_sd: float | None
-    level: float | None
+    level: float | None = field(default=0.95, kw_only=True)
     simple_slopes: tuple[SimpleSlope, ...]
     johnson_neyman: tuple[float, ...] | None
     johnson_neyman_significant: str | None
@@ -440,21 +440,106 @@ class ModerationRecord:
     expect: str | None
     plot: SlopePlot | None
 
-    @classmethod
-    def of(cls, d: Mapping) -> "ModerationRecord":
-        jn = d.get("johnson_neyman")
-        return _build(cls, d, level=d.get("level", 0.95),
-                      simple_slopes=tuple(_build(SimpleSlope, s) for s in d.get("simple_slopes") or []),
-                      johnson_neyman=tuple(jn) if jn else None,
-                      lrt=_maybe(lambda t: _build(ProductTest, t), d.get("lrt")),
-                      index_of_moderated_mediation=tuple(ModeratedMediation.of(e)
-                                                         for e in d.get("index_of_moderated_mediation") or []),
-                      plot=_maybe(SlopePlot.of, d.get("plot")))
+
+# -- measurement invariance (`cluster-sem invariance`) ---------------------------------------------------
+class AnalysisGroup(Block):
+    """One analysis group: its name, its cases and the values of the group column it stands for."""
+
+    name: str
+    n: int | None
+    values: tuple[str, ...]
+
+
+class LevelChange(ChiSquareTest):
+    """A level against the previous one: lavTestLRT's Δχ² and the change of the reported CFI and RMSEA."""
+
+    cfi: float | None = None
+    rmsea: float | None = None
+
+
+class InvarianceLevel(Block):
+    """One level (configural, metric, scalar, strict): its fit, its change and whether it holds."""
+
+    level: str
+    fit: Mapping[str, Any]           # contract FIT keys plus the estimator's (``*_scaled``, ``*_robust``)
+    delta: LevelChange | None        # None for the configural level
+    decision: str                    # "holds" or "rejected"
+    group_equal: tuple[str, ...]
+    parameters: tuple[ParameterRow, ...]
+    syntax: str = ""
+    converged: bool | None = None
+
+    @property
+    def holds(self) -> bool:
+        return self.decision == "holds"
+
+
+class ScoreTest(ChiSquareTest):
+    """lavTestScore's univariate test of one equality constraint (``constraint`` is what --release takes)."""
+
+    constraint: str = ""
+    groups: tuple[str, ...] = ()
+
+
+class LatentMean(Block):
+    """A construct's latent mean in a non-reference group (the reference group's is fixed at 0)."""
+
+    construct: str
+    group: str
+    est: float | None
+    se: float | None
+    z: float | None
+    pvalue: float | None
+
+
+class PathDifference(ChiSquareTest):
+    """A path's equality across groups (LRT, df = groups − 1), with its estimate and SE in each group."""
+
+    path: str = ""                   # "to~from"
+    est: Mapping[str, float] = field(default_factory=lambda: _EMPTY)   # group -> estimate
+    se: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
+
+    @property
+    def ends(self) -> tuple[str, str]:
+        """(from, to) of the path."""
+        to, source = self.path.split("~", 1)
+        return source, to
+
+
+class Invariance(Block):
+    """The ``invariance`` block: groups, the levels in order, and what probes the first failing level."""
+
+    group: str | None
+    estimator: str | None
+    missing: str | None
+    reference: str | None
+    groups: tuple[AnalysisGroup, ...]
+    released: tuple[str, ...]
+    levels: tuple[InvarianceLevel, ...]
+    first_failing: str | None
+    score_tests: tuple[ScoreTest, ...]
+    latent_means: tuple[LatentMean, ...]
+    path_differences: tuple[PathDifference, ...]
+    path_model: ModelBlock | None
+    n_no_group: int | None
+    warnings: tuple[str, ...]
+    rules: Mapping[str, Any]
+
+    @property
+    def ordinal(self) -> bool:
+        """WLSMV: items as ordered categories (scalar = + thresholds, no strict level)."""
+        return self.estimator == "WLSMV"
+
+    @property
+    def highest_holding(self) -> str | None:
+        """The last level before the first failing one (all levels when none fails); None when configural fails."""
+        names = [lv.level for lv in self.levels]
+        held = names[: names.index(self.first_failing)] if self.first_failing in names else names
+        return held[-1] if held and self.levels[0].holds else None
 
 
 # -- data, bootstrap, meta ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class DataBlock:
+class DataBlock(Block):
     source: str | None
     n_raw: int | None
     n_used: int | None
@@ -464,15 +549,8 @@ class DataBlock:
     missing_by_item: Mapping[str, float]
     groups: Mapping[str, int]
 
-    @classmethod
-    def of(cls, d: Mapping | None) -> "DataBlock":
-        d = d if isinstance(d, Mapping) else _EMPTY
-        return _build(cls, d, dropped=tuple(d.get("dropped") or ()), log=tuple(d.get("log") or ()),
-                      missing_by_item=d.get("missing_by_item") or _EMPTY, groups=d.get("groups") or _EMPTY)
 
-
-@dataclass(frozen=True)
-class Bootstrap:
+class Bootstrap(Block):
     B: int | None
     seed: int | None
     n_converged: int | None
@@ -482,8 +560,7 @@ class Bootstrap:
     n_lost_category: int | None = None   # WLSMV: resamples with an empty category
 
 
-@dataclass(frozen=True)
-class Meta:
+class Meta(Block):
     version: str | None
     seed: int | None
     data_sha256: str | None
@@ -500,21 +577,16 @@ class Meta:
     title: Any
     versions: Mapping[str, Any]
 
-    @classmethod
-    def of(cls, d: Mapping | None) -> "Meta":
-        return _build(cls, d, versions=_get(d, "versions") or _EMPTY)
-
 
 # -- the document -----------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ResultsDocument:
+class ResultsDocument(Block):
     """Every block a report reads, typed; built once per render from the stored document."""
 
     meta: Meta
     data: DataBlock
     spec: SpecLabels
-    measurement: ModelBlock
-    structural: ModelBlock
+    measurement: ModelBlock = field(metadata={"key": "measurement_model"})
+    structural: ModelBlock = field(metadata={"key": "structural_model"})
     indirect_effects: tuple[Effect, ...]
     total_effects: tuple[Effect, ...]
     reliability: tuple[Reliability, ...]
@@ -532,37 +604,25 @@ class ResultsDocument:
     missing_data: MissingData | None
     normality: Normality | None
     moderation: tuple[ModerationRecord, ...]
+    interaction_model: InteractionModel | None
+    invariance: Invariance | None       # a `cluster-sem invariance` document (no measurement/structural model)
     _raw: Mapping[str, Any]
 
     @classmethod
     def of(cls, doc: Mapping) -> "ResultsDocument":
-        g = lambda key: doc.get(key) or ()   # noqa: E731
-        verdicts = {model: {k: _build(FitVerdict, v) for k, v in (block or {}).items()}
+        verdicts = {model: {k: FitVerdict.of(v) for k, v in (block or {}).items()}
                     for model, block in (doc.get("fit_verdicts") or {}).items()}
-        return cls(
-            meta=Meta.of(doc.get("meta")), data=DataBlock.of(doc.get("data")), spec=SpecLabels.of(doc.get("spec")),
-            measurement=ModelBlock.of(doc.get("measurement_model")),
-            structural=ModelBlock.of(doc.get("structural_model")),
-            indirect_effects=tuple(Effect.of(e) for e in g("indirect_effects")),
-            total_effects=tuple(Effect.of(e) for e in g("total_effects")),
-            reliability=tuple(_build(Reliability, r, construct=c) for c, r in (doc.get("reliability") or {}).items()),
-            htmt=doc.get("htmt") or _EMPTY, htmt_flags=tuple(g("htmt_flags")),
-            fornell_larcker=doc.get("fornell_larcker") or _EMPTY,
-            common_method=_build(CommonMethod, doc["common_method"]) if doc.get("common_method") else None,
-            fit_verdicts=verdicts,
-            hypotheses=tuple(Hypothesis.of(h) for h in g("hypotheses")),
-            mediation=tuple(Mediation.of(m) for m in g("mediation")),
-            bootstrap=_build(Bootstrap, doc["bootstrap"]) if doc.get("bootstrap") else None,
-            descriptives=tuple(_build(Descriptive, r) for r in g("descriptives")),
-            warnings=tuple(g("warnings")),
-            estimator_choice=_maybe(EstimatorChoice.of, doc.get("estimator_choice")),
-            missing_data=_maybe(MissingData.of, doc.get("missing_data")),
-            normality=_maybe(Normality.of, doc.get("normality")),
-            moderation=tuple(ModerationRecord.of(m) for m in g("moderation")),
-            _raw=doc)
+        reliability = tuple(Reliability.of(r, construct=c) for c, r in (doc.get("reliability") or {}).items())
+        return super().of(doc, fit_verdicts=verdicts, reliability=reliability, _raw=doc)
+
+    @classmethod
+    def read(cls, doc: "Mapping | ResultsDocument") -> "ResultsDocument":
+        """The typed document of a stored one (dict) — or ``doc`` itself when a renderer already has it."""
+        return doc if isinstance(doc, ResultsDocument) else cls.of(doc)
 
     def block(self, name: str) -> Any:
-        """A block not (yet) typed here — invariance, moderation, diagnostics, estimator choice — read-only."""
+        """Any block of the stored document as it was written, read-only (for callers outside the renderers,
+        which read the typed fields above)."""
         return self._raw.get(name)
 
 
@@ -570,4 +630,6 @@ __all__ = ["ResultsDocument", "SpecLabels", "ModelBlock", "ParameterRow", "Effec
            "BaronKennyStep", "Reliability", "Descriptive", "CommonMethod", "FitVerdict", "DataBlock", "Bootstrap",
            "Meta", "ItemInfo", "ConstructInfo", "pick", "EstimatorChoice", "MissingData", "MissingPattern",
            "LittleMCAR", "Normality", "MardiaSkewness", "MardiaKurtosis", "ModerationRecord", "SimpleSlope",
-           "ModeratedMediation", "ConditionalIndirect", "ProductTest", "SlopePlot", "PlotLine"]
+           "ModeratedMediation", "ConditionalIndirect", "ProductTest", "SlopePlot", "PlotLine", "ChiSquareTest",
+           "InteractionModel", "Invariance", "InvarianceLevel", "LevelChange", "ScoreTest", "LatentMean",
+           "PathDifference", "AnalysisGroup", "SpecPath", "IndirectPath", "Block"]

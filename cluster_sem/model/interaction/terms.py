@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from ...errors import FitError
+from ..param import Param
 
 _IDENT = r"[A-Za-z_.][A-Za-z0-9_.]*"
 _TERM = re.compile(rf"^(?:(?P<label>{_IDENT})\s*\*\s*)?(?P<a>{_IDENT})\s*:\s*(?P<b>{_IDENT})$")
@@ -17,17 +18,30 @@ _TERM = re.compile(rf"^(?:(?P<label>{_IDENT})\s*\*\s*)?(?P<a>{_IDENT})\s*:\s*(?P
 
 @dataclass(frozen=True)
 class Interaction:
-    """One latent product term ``outcome ~ label*first:second``."""
+    """One latent product term ``outcome ~ label*first:second``: the regression row it adds to the parameter
+    table (``row``, the project's one row type ``Param``, with the line it was written on) and the two
+    constructs whose product is the predictor."""
 
-    outcome: str
+    row: Param
     first: str
     second: str
-    label: str = ""
+
+    @classmethod
+    def written(cls, outcome: str, first: str, second: str, label: str = "", line: int = 0) -> "Interaction":
+        return cls(Param(outcome, "~", f"{first}:{second}", label, line=line), first, second)
+
+    @property
+    def outcome(self) -> str:
+        return self.row.lhs
+
+    @property
+    def label(self) -> str:
+        return self.row.label
 
     @property
     def term(self) -> str:
         """The ``rhs`` of the parameter row, as modsem and the contract write it (``X:Z``)."""
-        return f"{self.first}:{self.second}"
+        return self.row.rhs
 
 
 def split_interactions(syntax: str) -> tuple[str, tuple[Interaction, ...]]:
@@ -46,7 +60,7 @@ def split_interactions(syntax: str) -> tuple[str, tuple[Interaction, ...]]:
             for term in (t.strip() for t in rhs.split("+")):
                 m = _TERM.match(term)
                 if m:
-                    found.append(Interaction(lhs, m["a"], m["b"], m["label"] or ""))
+                    found.append(Interaction.written(lhs, m["a"], m["b"], m["label"] or "", number))
                 elif ":" in term:
                     raise FitError(f"model syntax line {number}: cannot read the product term '{term}'. "
                                    "Fix: write a two-way product of construct names, e.g. Y ~ X:Z")

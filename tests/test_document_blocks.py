@@ -1,0 +1,115 @@
+"""Typed read side of results.json (results/document.py) for the invariance and interaction-model blocks:
+what the invariance report, the terminal summary and the diagram read instead of dict keys."""
+from __future__ import annotations
+
+import copy
+
+from cluster_sem.render.invariance import invariance_context, render_invariance_summary
+from cluster_sem.results.document import (ChiSquareTest, InteractionModel, Invariance, LevelChange, ResultsDocument,
+                                          ScoreTest)
+
+FIT = {"chi2": 50.0, "df": 48, "pvalue": 0.39, "cfi": 0.99, "tli": 0.99, "rmsea": 0.02, "srmr": 0.04}
+
+
+def _level(name, decision, delta=None):
+    return {"level": name, "fit": FIT, "delta": delta, "decision": decision, "group_equal": [], "syntax": "",
+            "converged": True,
+            "parameters": [{"lhs": "TS", "op": "=~", "rhs": "TS1", "est": 1.0, "se": 0.0, "group": "coastal"}]}
+
+
+DELTA = {"chi2": 3.5, "df": 6, "pvalue": 0.74, "cfi": -0.001, "rmsea": 0.002}
+DOC = {
+    "spec": {"constructs": {"TS": {"label": {"en": "Tie strength", "zh": "关系强度"}, "items": ["TS1"]},
+                            "RQ": {"label": {"en": "Relational quality"}, "items": ["RQ1"]}}},
+    "meta": {"version": "1", "timestamp": "T"}, "data": {"n_used": 400}, "warnings": [],
+    "invariance": {
+        "group": "region", "estimator": "ML", "missing": "listwise", "reference": "coastal",
+        "groups": [{"name": "coastal", "n": 200, "values": ["Wenzhou", "Ningbo"]},
+                   {"name": "inland", "n": 200, "values": ["Jinhua"]}],
+        "released": [], "first_failing": "scalar",
+        "levels": [_level("configural", "holds"), _level("metric", "holds", DELTA),
+                   _level("scalar", "rejected", {**DELTA, "chi2": 40.0, "pvalue": 0.0001}),
+                   _level("strict", "holds", DELTA)],
+        "score_tests": [{"constraint": "TS1~1", "groups": ["coastal", "inland"], "chi2": 9.0, "df": 1,
+                         "pvalue": 0.0027}],
+        "latent_means": [{"construct": "TS", "group": "inland", "est": 0.2, "se": 0.1, "z": 2.0, "pvalue": 0.045}],
+        "path_differences": [{"path": "RQ~TS", "chi2": 0.5, "df": 1, "pvalue": 0.48,
+                              "est": {"coastal": 0.3, "inland": 0.4}, "se": {"coastal": 0.1, "inland": 0.1}}],
+        "path_model": None, "n_no_group": 0, "warnings": ["w"], "rules": {"delta_cfi": 0.01},
+    },
+}
+
+
+def test_invariance_block_is_typed():
+    inv = ResultsDocument.of(DOC).invariance
+    assert isinstance(inv, Invariance) and not inv.ordinal
+    assert [g.values for g in inv.groups] == [("Wenzhou", "Ningbo"), ("Jinhua",)]
+    assert inv.levels[0].delta is None and inv.levels[1].delta == LevelChange(3.5, 6, 0.74, -0.001, 0.002)
+    assert isinstance(inv.levels[1].delta, ChiSquareTest)
+    assert inv.levels[2].holds is False and inv.levels[0].parameters[0].group == "coastal"
+    assert inv.score_tests == (ScoreTest(9.0, 1, 0.0027, "TS1~1", ("coastal", "inland")),)
+    assert inv.path_differences[0].ends == ("TS", "RQ") and inv.path_differences[0].est["inland"] == 0.4
+    assert inv.highest_holding == "metric"          # the level before the first failing one
+    assert inv.path_model is None and inv.warnings == ("w",)
+
+
+def test_highest_holding_without_failure_and_with_a_failing_configural_model():
+    doc = copy.deepcopy(DOC)
+    doc["invariance"]["first_failing"] = None
+    assert ResultsDocument.of(doc).invariance.highest_holding == "strict"
+    doc["invariance"]["levels"][0]["decision"] = "rejected"
+    assert ResultsDocument.of(doc).invariance.highest_holding is None
+
+
+def test_invariance_report_reads_the_typed_block():
+    typed = ResultsDocument.of(DOC)
+    ctx = invariance_context(typed, "zh")
+    from_dict = invariance_context(DOC, "zh")         # a dict or its typed document: one view
+    assert {k: v for k, v in ctx.items() if k != "t"} == {k: v for k, v in from_dict.items() if k != "t"}
+    assert ctx["paths"][0]["path"] == "关系强度 → Relational quality"
+    assert [r["dchi2"] for r in ctx["levels"]] == ["—", "3.50", "40.00", "3.50"]
+    assert ctx["summary"] == "标量不变不成立（首个不成立的层级）。成立的最高层级：度量不变。"
+    assert ctx["score_note"].startswith("按统计量") and "TS1~1" in ctx["score_note"]
+    text = render_invariance_summary(typed, "en")
+    assert "scalar invariance is rejected (first failing level); the highest level that holds is metric." in text
+
+
+def test_interaction_model_block_is_typed():
+    doc = {"interaction_model": {"method": "lms", "converged": True, "syntax": "Y ~ X + Z + X:Z", "warnings": [],
+                                 "fit": {"loglik": -10.0},
+                                 "parameters": [{"lhs": "Y", "op": "~", "rhs": "X:Z", "est": 0.2, "se": 0.05,
+                                                 "z": 4.0, "pvalue": 0.0001, "std_all": 0.1}]}}
+    im = ResultsDocument.of(doc).interaction_model
+    assert isinstance(im, InteractionModel) and (im.method, im.converged) == ("lms", True)
+    assert im.rows("~")[0].rhs == "X:Z" and im.fit["loglik"] == -10.0
+    assert ResultsDocument.of({}).interaction_model is None and ResultsDocument.of({}).invariance is None
+
+
+def test_section_catalogues_have_both_languages():
+    from cluster_sem.render.i18n import catalogue, missing_translations, phrases, translator
+    for section in ("invariance", "moderation", "power"):
+        assert catalogue(section) and missing_translations(catalogue(section)) == []
+    assert missing_translations({"x": {"en": "only English"}}) == ["x:zh"]
+    assert translator(catalogue("invariance"), "zh")("score", level="度量不变") == "度量不变层级等同约束的得分检验（lavTestScore）"
+    assert phrases(catalogue("moderation"), "en")["methods"]["qml"] == "QML (Klein & Muthén 2007)"
+
+
+def test_interaction_is_a_parameter_row_with_its_two_factors():
+    from cluster_sem.model.interaction.terms import split_interactions
+    from cluster_sem.model.param import Param
+    _, (it,) = split_interactions("Y ~ X + Z\nY ~ w*X:Z\n")
+    assert it.row == Param("Y", "~", "X:Z", "w") and it.row.line == 2
+    assert (it.outcome, it.first, it.second, it.term, it.label) == ("Y", "X", "Z", "X:Z", "w")
+
+
+def test_block_reader_follows_the_declared_field_types():
+    from cluster_sem.results.document import Hypothesis, ModerationRecord, Normality
+    h = Hypothesis.of({"id": "H1", "kind": "path", "from": "TS", "to": "RQ", "supported": 1})
+    assert (h.source, h.to, h.supported, h.name) == ("TS", "RQ", True, None)      # metadata key, bool, missing
+    rec = ModerationRecord.of({"name": "X", "to": "Y", "focal": "X", "moderator": "Z", "method": "lms",
+                               "simple_slopes": [{"at": -1, "est": 0.1}], "johnson_neyman": [], "lrt": {}})
+    assert rec.level == 0.95 and rec.simple_slopes[0].at == -1 and rec.simple_slopes[0].se is None
+    assert rec.johnson_neyman is None and rec.lrt is None and rec.index_of_moderated_mediation == ()
+    norm = Normality.of({"mardia_skewness": {"b1d": 2.0, "chi2": 30.0, "df": 20, "pvalue": 0.07},
+                         "mardia_kurtosis": None, "n": 100, "p": 4})
+    assert norm.skewness.b1d == 2.0 and norm.skewness.chi2 == 30.0 and norm.kurtosis is None
