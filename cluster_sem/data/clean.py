@@ -321,11 +321,27 @@ def _group_column(spec: Spec, frame: pd.DataFrame, by_group: bool, log: list[str
         return None
     group = frame[spec.group].map(lambda v: v.strip() if isinstance(v, str) else v)
     group = group.map(lambda v: np.nan if isinstance(v, str) and v == "" else v)
+    coded = group.map(lambda v: _is_missing_code(v, spec.missing_codes))
+    if coded.any():   # "99 = no answer" holds for the group question too: such a row has no group
+        group = group.mask(coded)
+        log.append(f"{int(coded.sum())} values coded {_code_text(spec.missing_codes)} in '{spec.group}' set to "
+                   "missing (no group)")
     n_blank = int(group.isna().sum())
     if n_blank and not by_group:
         log.append(f"{n_blank} rows have no group in '{spec.group}'; kept (the group column is only used "
                    "by multigroup analyses)")
     return group
+
+
+def _is_missing_code(value, codes) -> bool:
+    """Whether a raw group value (number or text such as "99") is one of the spec's missing codes."""
+    if value is None or isinstance(value, bool) or not codes:
+        return False
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return False
+    return number in {float(c) for c in codes}
 
 
 def _delete_cases(spec: Spec, frame: pd.DataFrame, values: dict[str, pd.Series], group: pd.Series | None,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..data import prepare_data
+from ..data.estimable import check_estimable, check_groups_estimable
 from ..data.groups import analysis_groups
 from ..errors import ClusterSemError
 from ..model.partable_groups import build_group_partable
@@ -132,6 +133,7 @@ def run_invariance(spec: Spec | str | Path, data, options: InvarianceOptions = I
     if not parsed.group:
         raise ClusterSemError(f"{spec}: group: the spec names no group column. Fix: add e.g. group: region")
     prepared = prepare_data(parsed, data, missing=options.missing, by_group=True)
+    check_estimable(parsed, prepared)
     source = prepared.source
     groups = analysis_groups(prepared.frame, parsed.group, parsed.group_levels, source=source)
     n_no_group = sum(1 for _, reason in prepared.dropped if parsed.group in reason.replace(",", " ").split())
@@ -139,6 +141,7 @@ def run_invariance(spec: Spec | str | Path, data, options: InvarianceOptions = I
     frame[parsed.group] = groups.labels
     counts = {g: n for g, n in groups.counts().items() if n > 0}
     warnings = _check_sizes(parsed, counts, source)
+    check_groups_estimable(parsed, prepared, groups.labels, list(counts), with_controls=bool(parsed.paths))
     if options.estimator == "WLSMV":   # thresholds per group: every category used must occur in every group
         from ..model.ordinal.categories import check_group_categories
         check_group_categories(frame[frame[parsed.group].isin(list(counts))], list(parsed.items), parsed.group,
