@@ -431,7 +431,7 @@ def suspicious(doc: dict, command: str) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default="")
-    ap.add_argument("--commands", default=",".join(COMMANDS) + ",report")
+    ap.add_argument("--commands", default=",".join(COMMANDS) + ",report,report_zh,report_inv")
     ap.add_argument("--timeout", type=int, default=240)
     args = ap.parse_args()
     wanted = set(filter(None, args.only.split(",")))
@@ -444,18 +444,21 @@ def main() -> int:
         spec_path = folder / "spec.yaml"
         spec_path.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
         data_path = write_data(data, kind, raw, folder)
-        fit_out = None
+        fit_out = inv_out = None
         for cmd in commands:
-            if cmd == "report":
-                if fit_out is None:
+            if cmd.startswith("report"):
+                source = inv_out if cmd == "report_inv" else fit_out
+                if source is None:
                     continue
-                argv, out = ["report", str(fit_out)], None
+                argv, out = ["report", str(source)] + (["--lang", "zh"] if cmd == "report_zh" else []), None
             else:
                 out = None if cmd == "validate" else folder / f"out_{cmd}"
                 argv = [a.format(spec=spec_path, data=data_path, out=out) for a in COMMANDS[cmd]]
             status, detail = run_one(argv, out, args.timeout)
             if cmd == "fit" and status in ("ok", "SUSPECT"):
                 fit_out = out
+            if cmd.startswith("inv") and status in ("ok", "SUSPECT"):
+                inv_out = out
             tally[status] = tally.get(status, 0) + 1
             print(f"{status:7s} {name:28s} {cmd:9s} {detail}", flush=True)
         shutil.rmtree(folder, ignore_errors=True)
