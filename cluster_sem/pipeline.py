@@ -429,7 +429,9 @@ def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | 
     parsed, spec_sha = stage_spec(spec)
     options = dataclasses.replace(options, estimator=resolve_estimator(parsed, options.estimator))
     prepared = stage_data(parsed, data, options)
-    cfa, sem = stage_fit(parsed, prepared.frame, options)
+    from .errors import naming_source
+    with naming_source(prepared.source):
+        cfa, sem = stage_fit(parsed, prepared.frame, options)
     quality = stage_quality(parsed, cfa, prepared.frame, getattr(prepared, "raw_items", None))
     effects = stage_effects(parsed, sem, prepared.frame, options)
     hypotheses = stage_hypotheses(parsed, sem, effects)

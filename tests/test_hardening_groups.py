@@ -177,3 +177,35 @@ def test_multigroup_fit_without_any_usable_start_is_a_fit_error(monkeypatch):
     monkeypatch.setattr(fit_groups, "_simple_start", lambda pt, model, stats: np.full(pt.n_free, -1.0))
     with pytest.raises(FitError, match="Fix:"):
         fit_model(HS_MODEL, _hs_groups(), group="school")
+
+
+@pytest.mark.parametrize("command", ["fit", "invariance"])
+def test_fiml_on_complete_collinear_data_names_the_columns(tmp_path, capsys, command):
+    """Without blanks FIML is complete-data ML: the exact dependency is named (it used to surface as an
+    anonymous EM 'singular' line without file or columns)."""
+    def edit(f):
+        f["CE1"] = (f["NC1"] + f["TS1"]) / 2
+    spec, data = _files(tmp_path, edit)
+    out = tmp_path / "out"
+    _refused(capsys, [command, spec, data, "--out", str(out), "--missing", "fiml"], out, "collinear", "'CE1'")
+
+
+def test_model_layer_fit_errors_name_the_data_file(tmp_path, capsys, monkeypatch):
+    from cluster_sem import pipeline
+
+    def failing(*args, **kwargs):
+        raise FitError("the (EM) covariance matrix of the model variables is singular. Fix: drop items")
+    monkeypatch.setattr(pipeline, "stage_fit", failing)
+    spec, data = _files(tmp_path)
+    out = tmp_path / "out"
+    line = _refused(capsys, ["fit", spec, data, "--out", str(out)], out)
+    assert line.startswith("cluster-sem fit: error: data.csv: the (EM) covariance")
+
+
+def test_power_without_population_names_the_spec_file(tmp_path, capsys):
+    spec, _ = _files(tmp_path)
+    out = tmp_path / "out"
+    assert main(["power", spec, "--n", "100", "--reps", "2", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "error: spec.yaml: key 'population': missing" in err[0] and "Fix:" in err[0]
+    assert not out.exists()

@@ -43,8 +43,8 @@ def check_estimable(spec: Spec, data: SurveyData) -> None:
             if both.sum() > 1 and np.array_equal(values[a][both], values[b][both]):
                 raise DataError(f"{src}: columns '{a}' and '{b}' are identical in all {int(both.sum())} used rows. "
                                 "Fix: check for a copy-paste error in the data, or keep only one of them in the spec")
-    if data.missing != "listwise":
-        return
+    if data.missing != "listwise" and frame.isna().to_numpy().any():
+        return   # with blanks (FIML) an exact dependency among complete rows need not hold for the EM moments
     involved = _collinear(frame, columns)
     if involved:
         raise DataError(f"{src}: columns {', '.join(repr(c) for c in involved)} are perfectly collinear (one is an "
@@ -78,9 +78,8 @@ def check_groups_estimable(spec: Spec, data: SurveyData, labels: pd.Series, grou
                         "only 1 answer)"))
             raise DataError(f"{src}: {problem}{also}, so its variance cannot be estimated in that group. Fix: "
                             + fix.format(g=g, what="the column"))
-        complete = part.dropna()
-        if data.missing == "listwise" and len(complete) > len(columns):
-            involved = _collinear(complete, columns)
+        if not part.isna().to_numpy().any() and len(part) > len(columns):   # as check_estimable: no blanks
+            involved = _collinear(part, columns)
             if involved:
                 raise DataError(f"{src}: columns {', '.join(repr(c) for c in involved)} are perfectly collinear in "
                                 f"group '{g}' of '{spec.group}'. Fix: " + fix.format(g=g, what="one of them"))

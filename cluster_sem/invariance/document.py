@@ -15,7 +15,7 @@ from pathlib import Path
 from ..data import prepare_data
 from ..data.estimable import check_estimable, check_groups_estimable
 from ..data.groups import analysis_groups
-from ..errors import ClusterSemError
+from ..errors import ClusterSemError, naming_source
 from ..model.partable_groups import build_group_partable
 from ..pipeline import _num, _records, _versions, stage_spec
 from ..results.results import Results
@@ -148,7 +148,8 @@ def run_invariance(spec: Spec | str | Path, data, options: InvarianceOptions = I
                                source=source)
     order = tuple(g for g in groups.names if g in counts)
     grouped = engine.GroupedData(frame, parsed.group, order, options.missing)
-    block = invariance_block(parsed, grouped, groups.values, counts, options, warnings)
+    with naming_source(source):
+        block = invariance_block(parsed, grouped, groups.values, counts, options, warnings)
     block["n_no_group"] = n_no_group
     if n_no_group:
         warnings.insert(0, f"{n_no_group} rows without a value in '{parsed.group}' were dropped for the "

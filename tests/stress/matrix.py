@@ -42,7 +42,7 @@ COMMANDS = {
     "fit_mlr": ["fit", "{spec}", "{data}", "--out", "{out}", "--quiet", "--estimator", "MLR"],
     "fit_fiml": ["fit", "{spec}", "{data}", "--out", "{out}", "--quiet", "--missing", "fiml"],
     "fit_wlsmv": ["fit", "{spec}", "{data}", "--out", "{out}", "--quiet", "--estimator", "WLSMV"],
-    "fit_boot": ["fit", "{spec}", "{data}", "--out", "{out}", "--quiet", "--bootstrap", "50", "--jobs", "2"],
+    "fit_boot": ["fit", "{spec}", "{data}", "--out", "{out}", "--quiet", "--bootstrap", "200", "--jobs", "2"],
     "inv": ["invariance", "{spec}", "{data}", "--out", "{out}", "--quiet"],
     "inv_mlr": ["invariance", "{spec}", "{data}", "--out", "{out}", "--quiet", "--estimator", "MLR"],
     "inv_fiml": ["invariance", "{spec}", "{data}", "--out", "{out}", "--quiet", "--missing", "fiml"],
