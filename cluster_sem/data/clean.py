@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,7 +172,9 @@ def _to_numeric(frame: pd.DataFrame, col: str, source: str, rows: _Rows, role: s
         return s.astype(float)
     if pd.api.types.is_numeric_dtype(s):
         return s.astype(float)
-    text = s.map(lambda v: v.strip() if isinstance(v, str) else v)
+    # NFKC: full-width digits, minus and point typed with a Chinese input method ("４", "－99", "３．５") are
+    # the ASCII numbers the respondent meant
+    text = s.map(lambda v: unicodedata.normalize("NFKC", v).strip() if isinstance(v, str) else v)
     text = text.map(lambda v: np.nan if isinstance(v, str) and v == "" else v)
     num = pd.to_numeric(text, errors="coerce")
     bad = text.notna() & num.isna()

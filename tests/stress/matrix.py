@@ -256,6 +256,40 @@ def variants() -> dict:
     d.loc[d["region"] == "Wenzhou", "TS3"] = ""
     add("item_blank_in_one_group", data=d)
 
+    s = copy.deepcopy(S)
+    s["constructs"]["RD"]["dimensions"] = ["RV", "RH"]
+    s["population"]["dimension_loadings"].pop("RS")
+    s["paths"][0]["from"] = ["NC", "TS", "RD", "RS"]
+    add("second_order_2dims", spec=s)
+
+    zh_names = {c: f"题{c}" for c in its}
+    s = copy.deepcopy(S)
+    for c in s["constructs"].values():
+        c["items"] = [zh_names.get(i, i) if isinstance(i, str) else dict(i, id=zh_names[i["id"]])
+                      for i in c.get("items", [])]
+    s["population"]["loadings"] = {zh_names[k]: v for k, v in s["population"]["loadings"].items()}
+    add("chinese_columns", spec=s, data=D.rename(columns=zh_names))
+
+    d = D.copy()
+    for c in items_of(full):
+        d.loc[rng.random(len(d)) < 0.03, c] = ""
+    add("example_full_blanks", spec=copy.deepcopy(full), data=d)
+
+    codes2 = {"Hangzhou": "1", "Ningbo": "2", "Shaoxing": "3", "Wenzhou": "4", "Taizhou": "5"}
+    d = D.copy()
+    d["region"] = d["region"].map(codes2)
+    d.loc[[0, 1], "region"] = ""
+    d.loc[[5], "TS1"] = ""
+    add("xlsx_numeric_group_blanks", spec=copy.deepcopy(S) | {"group_levels": {"north": [1, 2, 3], "south": [4, 5]}},
+        data=d, kind="xlsx")
+    d = D.copy()
+    d.loc[[3], "region"] = ""
+    add("sav_string_group_blank", data=d, kind="sav")
+    d = D.copy()
+    d.loc[[1, 2], "NC4"] = ""
+    d.loc[[3], "NC4"] = "99"
+    add("reverse_with_blanks", data=d)
+
     ref = ROOT / "tests" / "reference"
     hs = yaml.safe_load((ROOT / "tests" / "specs" / "hs_cfa.yaml").read_text(encoding="utf-8"))
     hs_school = dict(hs, group="school", controls=["ageyr"],

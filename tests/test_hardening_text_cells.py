@@ -1,0 +1,36 @@
+"""Hardening (stress matrix): numbers typed as text in survey exports.
+
+"3 " and "3.0" were already read as 3 and "N/A"/"NA" as blanks (pandas' missing markers); full-width digits
+typed with a Chinese input method ("４", "－99", "３．５") were refused as text.  They are the numbers the
+respondent meant (Unicode NFKC), so they now read as such, and a missing code typed full-width is a code.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from cluster_sem.data import prepare_data
+from cluster_sem.spec import load_spec
+
+SPEC = """spec_version: 1
+title: {en: Text cells}
+scale: {min: 1, max: 5}
+missing_codes: [-99]
+constructs:
+  A: {items: [a1, a2, a3]}
+controls: [size]
+paths: []
+"""
+
+
+def test_full_width_and_padded_numbers_are_read_as_numbers(tmp_path):
+    (tmp_path / "spec.yaml").write_text(SPEC, encoding="utf-8")
+    rows = [["４", "3 ", "2", "３．５"], ["3.0", "N/A", "4", "2"], ["1", "2", "－99", "7"], ["2", "5", "3", "1.5"]]
+    frame = pd.DataFrame(rows, columns=["a1", "a2", "a3", "size"])
+    path = tmp_path / "data.csv"
+    frame.to_csv(path, index=False, encoding="utf-8")
+    prepared = prepare_data(load_spec(tmp_path / "spec.yaml"), path, missing="fiml")
+    got = prepared.frame
+    assert got["a1"].tolist() == [4.0, 3.0, 1.0, 2.0]
+    assert got["a2"].isna().tolist() == [False, True, False, False] and got.loc[0, "a2"] == 3.0
+    assert pd.isna(got.loc[2, "a3"])                  # -99 typed full-width is the missing code
+    assert got["size"].tolist() == [3.5, 2.0, 7.0, 1.5]
