@@ -81,6 +81,14 @@ def items_of(spec: dict) -> list[str]:
     return [i if isinstance(i, str) else i["id"] for c in spec["constructs"].values() for i in c.get("items", [])]
 
 
+def blanked(frame: pd.DataFrame, columns: list[str], rate: float, rng) -> pd.DataFrame:
+    """A copy with about ``rate`` of the cells of ``columns`` left blank (completely at random)."""
+    out = frame.copy()
+    for c in columns:
+        out.loc[rng.random(len(out)) < rate, c] = ""
+    return out
+
+
 # ---- variants: name -> (spec dict, data frame of strings, file kind) -----------------------------------
 
 def variants() -> dict:
@@ -96,10 +104,7 @@ def variants() -> dict:
     full = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
     add("example_full", spec=full)
 
-    d = D.copy()
-    for c in its:
-        d.loc[rng.random(len(d)) < 0.05, c] = ""
-    add("blank_items", data=d)
+    add("blank_items", data=blanked(D, its, 0.05, rng))
 
     d = D.copy()
     s = copy.deepcopy(S)
@@ -248,10 +253,7 @@ def variants() -> dict:
     d = D.copy()
     d.loc[south, "log_employees"] = "4.5"
     add("group_constant_control", data=d)
-    d = D.copy()
-    for c in its:
-        d.loc[rng.random(len(d)) < 0.35, c] = ""
-    add("heavy_blanks", data=d)
+    add("heavy_blanks", data=blanked(D, its, 0.35, rng))
     d = D.copy()
     d.loc[d["region"] == "Wenzhou", "TS3"] = ""
     add("item_blank_in_one_group", data=d)
@@ -270,10 +272,7 @@ def variants() -> dict:
     s["population"]["loadings"] = {zh_names[k]: v for k, v in s["population"]["loadings"].items()}
     add("chinese_columns", spec=s, data=D.rename(columns=zh_names))
 
-    d = D.copy()
-    for c in items_of(full):
-        d.loc[rng.random(len(d)) < 0.03, c] = ""
-    add("example_full_blanks", spec=copy.deepcopy(full), data=d)
+    add("example_full_blanks", spec=copy.deepcopy(full), data=blanked(D, items_of(full), 0.03, rng))
 
     codes2 = {"Hangzhou": "1", "Ningbo": "2", "Shaoxing": "3", "Wenzhou": "4", "Taizhou": "5"}
     d = D.copy()
@@ -305,7 +304,7 @@ def variants() -> dict:
     add("poldem", spec=yaml.safe_load((ROOT / "tests" / "specs" / "poldem.yaml").read_text(encoding="utf-8")),
         data=pd.read_csv(ref / "PoliticalDemocracy.csv", dtype=str, keep_default_na=False))
 
-    # Heywood: a 3-item construct whose first item correlates .9 with both others (r23 = .5) -> loading > 1
+    # Heywood: a 3-item construct whose first item correlates .8 with both others (r23 = .5) -> loading > 1
     add("heywood", spec=heywood_spec(), data=heywood_data(rng))
     add("nonconv", spec=nonconv_spec(), data=nonconv_data(rng))
     return out
@@ -319,9 +318,8 @@ def heywood_spec() -> dict:
 
 def heywood_data(rng) -> pd.DataFrame:
     n = 200
-    c = np.array([[1, .9, .9], [.9, 1, .5], [.9, .5, 1]])
-    c = c + np.eye(3) * 0.02
-    a = rng.multivariate_normal(np.zeros(3), c, size=n)
+    c = np.array([[1, .8, .8], [.8, 1, .5], [.8, .5, 1]])   # λ1² = .8·.8/.5 = 1.28 > 1
+    a = rng.normal(size=(n, 3)) @ np.linalg.cholesky(c).T
     b = 0.4 * a[:, [1]] + rng.normal(size=(n, 3)) * 0.8
     df = pd.DataFrame(np.round(np.hstack([a, b]) * 10, 2), columns=["a1", "a2", "a3", "b1", "b2", "b3"])
     df["g"] = np.where(np.arange(n) % 2, "x", "y")
