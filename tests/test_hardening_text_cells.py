@@ -34,3 +34,19 @@ def test_full_width_and_padded_numbers_are_read_as_numbers(tmp_path):
     assert got["a2"].isna().tolist() == [False, True, False, False] and got.loc[0, "a2"] == 3.0
     assert pd.isna(got.loc[2, "a3"])                  # -99 typed full-width is the missing code
     assert got["size"].tolist() == [3.5, 2.0, 7.0, 1.5]
+
+
+def test_an_undeclared_no_answer_code_in_a_control_is_warned_about(tmp_path):
+    """firm_age = -99 is range-checked nowhere (controls have no scale): it used to enter the model silently."""
+    import warnings
+
+    from cluster_sem.errors import DataWarning
+    (tmp_path / "spec.yaml").write_text(SPEC.replace("missing_codes: [-99]", "missing_codes: [99]"), encoding="utf-8")
+    frame = pd.DataFrame({"a1": [1, 2, 3, 4], "a2": [2, 3, 4, 5], "a3": [1, 3, 2, 4], "size": [3, -99, 5, -99]})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        prepared = prepare_data(load_spec(tmp_path / "spec.yaml"), frame)
+    texts = [str(w.message) for w in caught if issubclass(w.category, DataWarning)]
+    assert any("column 'size': 2 values -99 (rows 2, 4)" in t and "missing_codes" in t for t in texts), texts
+    assert any("-99" in line for line in prepared.log)
+    assert prepared.frame["size"].tolist() == [3.0, -99.0, 5.0, -99.0]   # a warning, the data are unchanged

@@ -218,6 +218,7 @@ def prepare_data(spec: Spec, data: str | Path | pd.DataFrame, *, source: str | N
     values = {col: _to_numeric(frame, col, source, rows, "control") for col in spec.controls}
     values.update({col: _to_numeric(frame, col, source, rows, "item") for col in spec.items})
     codes = _apply_missing_codes(spec, values, log)
+    _note_sentinels(spec, values, codes, source, rows, log)
     _check_finite(values, source, rows)
     _check_scales(spec, values, codes, source, rows)
     _note_fractional(list(spec.items), values, log)
@@ -254,6 +255,27 @@ def _apply_missing_codes(spec: Spec, values: dict[str, pd.Series], log: list[str
         if n_coded:
             log.append(f"{n_coded} values coded {_code_text(codes)} in {cols_coded} columns set to missing")
     return codes
+
+
+SENTINELS = (-9.0, -99.0, -999.0, -9999.0, 999.0, 9999.0)   # usual "no answer" codes of survey exports
+
+
+def _note_sentinels(spec: Spec, values: dict[str, pd.Series], codes: list[float], source: str, rows: _Rows,
+                    log: list[str]) -> None:
+    """Warn when a control holds a usual "no answer" code that is not in ``missing_codes`` (firm_age = -99):
+    items are range-checked against their scale, but a control has no range, so the code would silently
+    enter the model as a value.  A warning, not a refusal: 999 employees is a possible answer."""
+    for col in spec.controls:
+        s = values[col]
+        hit = s.isin([c for c in SENTINELS if c not in codes])
+        if hit.any():
+            where = list(hit[hit].index)
+            shown = "/".join(_fmt(float(v)) for v in sorted(s[hit].unique()))
+            text = (f"{source}: column '{col}': {len(where)} values {shown} ({rows.listing(where)}) look like a "
+                    f"'no answer' code but are not in missing_codes; they are used as numbers. Fix: if they mean "
+                    f"no answer, add them to missing_codes in the spec")
+            log.append(text)
+            warnings.warn(text, DataWarning, stacklevel=3)
 
 
 def _check_finite(values: dict[str, pd.Series], source: str, rows: _Rows) -> None:
