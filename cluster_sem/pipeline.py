@@ -67,6 +67,9 @@ def stage_data(spec: Spec, data, options: FitOptions):
     from .data.estimable import check_estimable
     prepared = prepare_data(spec, data, missing=options.missing, by_group=False)  # single group: keep rows without one
     check_estimable(spec, prepared)
+    if (options.estimator or "ML").upper() == "WLSMV":
+        from .data.estimable import note_many_categories
+        note_many_categories(spec, prepared)
     return prepared
 
 

@@ -50,3 +50,26 @@ def test_an_undeclared_no_answer_code_in_a_control_is_warned_about(tmp_path):
     assert any("column 'size': 2 values -99 (rows 2, 4)" in t and "missing_codes" in t for t in texts), texts
     assert any("-99" in line for line in prepared.log)
     assert prepared.frame["size"].tolist() == [3.0, -99.0, 5.0, -99.0]   # a warning, the data are unchanged
+
+
+def test_wlsmv_on_continuous_scores_warns_naming_the_items():
+    """HS test scores (dozens of distinct values) under WLSMV: every value became a category without a word."""
+    import warnings
+    from pathlib import Path
+
+    from cluster_sem.data.estimable import note_many_categories
+    from cluster_sem.errors import DataWarning
+    root = Path(__file__).resolve().parents[1]
+    spec = load_spec(root / "tests" / "specs" / "hs_cfa.yaml")
+    data = prepare_data(spec, root / "tests" / "reference" / "HolzingerSwineford1939.csv")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        note_many_categories(spec, data)
+    texts = [str(w.message) for w in caught if issubclass(w.category, DataWarning)]
+    assert len(texts) == 1 and "'x1' (" in texts[0] and "--estimator ML" in texts[0]
+    ordinal = load_spec(root / "tests" / "specs" / "hs_ordinal.yaml")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        note_many_categories(ordinal, prepare_data(ordinal, root / "tests" / "reference" /
+                                                   "HolzingerSwineford1939_ordinal.csv"))
+    assert not [w for w in caught if issubclass(w.category, DataWarning)]

@@ -97,4 +97,23 @@ def _collinear(frame: pd.DataFrame, columns: list[str]) -> list[str]:
     return [columns[k] for k in np.argsort(-weights) if weights[k] > 1e-3][:MAX_NAMED]
 
 
-__all__ = ["check_estimable", "check_groups_estimable"]
+MAX_ORDINAL_CATEGORIES = 11   # a 0-10 rating scale; more distinct values are scores, not answer categories
+
+
+def note_many_categories(spec: Spec, data: SurveyData) -> None:
+    """WLSMV makes every distinct value of an item an ordered category (lavaan's ``ordered``): continuous
+    scores (0.33, 0.67, ...) give hundreds of thresholds, a minutes-long fit and meaningless polychorics.
+    Not an error (lavaan fits it too), but worth one warning naming the items and the fix."""
+    import warnings
+
+    from ..errors import DataWarning
+    counts = {c: int(data.frame[c].nunique()) for c in spec.items}
+    many = [c for c, k in counts.items() if k > MAX_ORDINAL_CATEGORIES]
+    if many:
+        shown = ", ".join(f"'{c}' ({counts[c]})" for c in many[:MAX_NAMED]) + (", ..." if len(many) > MAX_NAMED else "")
+        warnings.warn(f"{data.source}: items with more than {MAX_ORDINAL_CATEGORIES} distinct values: {shown}; WLSMV "
+                      "treats every value as an ordered category. Fix: for continuous scores use --estimator ML "
+                      "or MLR (and no 'ordinal: true')", DataWarning, stacklevel=2)
+
+
+__all__ = ["check_estimable", "check_groups_estimable", "note_many_categories"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..data import prepare_data
-from ..data.estimable import check_estimable, check_groups_estimable
+from ..data.estimable import check_estimable, check_groups_estimable, note_many_categories
 from ..data.groups import analysis_groups
 from ..errors import ClusterSemError, naming_source
 from ..model.partable_groups import build_group_partable
@@ -143,6 +143,7 @@ def run_invariance(spec: Spec | str | Path, data, options: InvarianceOptions = I
     warnings = _check_sizes(parsed, counts, source)
     check_groups_estimable(parsed, prepared, groups.labels, list(counts), with_controls=bool(parsed.paths))
     if options.estimator == "WLSMV":   # thresholds per group: every category used must occur in every group
+        note_many_categories(parsed, prepared)
         from ..model.ordinal.categories import check_group_categories
         check_group_categories(frame[frame[parsed.group].isin(list(counts))], list(parsed.items), parsed.group,
                                source=source)
