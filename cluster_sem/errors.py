@@ -6,6 +6,8 @@ filter them with :mod:`warnings`, and every warning raised during a fit is also 
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 
 class ClusterSemError(Exception):
     """Base class of every error caused by the user's input (spec, data, options)."""
@@ -26,6 +28,19 @@ class DataError(ClusterSemError):
 
 class FitError(ClusterSemError):
     """The model cannot be estimated (e.g. not identified, no convergence at all)."""
+
+
+@contextmanager
+def naming_source(source: str):
+    """Prefix the data file to a FitError raised inside (the model layer sees arrays, not files), so the
+    CLI's one error line names the file as every other input error does."""
+    try:
+        yield
+    except FitError as exc:
+        text = str(exc)
+        if text.startswith(f"{source}:"):
+            raise
+        raise FitError(f"{source}: {text}") from None
 
 
 class ClusterSemWarning(UserWarning):

@@ -67,6 +67,9 @@ def stage_data(spec: Spec, data, options: FitOptions):
     from .data.estimable import check_estimable
     prepared = prepare_data(spec, data, missing=options.missing, by_group=False)  # single group: keep rows without one
     check_estimable(spec, prepared)
+    if (options.estimator or "ML").upper() == "WLSMV":
+        from .data.estimable import note_many_categories
+        note_many_categories(spec, prepared)
     return prepared
 
 
@@ -429,7 +432,9 @@ def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | 
     parsed, spec_sha = stage_spec(spec)
     options = dataclasses.replace(options, estimator=resolve_estimator(parsed, options.estimator))
     prepared = stage_data(parsed, data, options)
-    cfa, sem = stage_fit(parsed, prepared.frame, options)
+    from .errors import naming_source
+    with naming_source(prepared.source):
+        cfa, sem = stage_fit(parsed, prepared.frame, options)
     quality = stage_quality(parsed, cfa, prepared.frame, getattr(prepared, "raw_items", None))
     effects = stage_effects(parsed, sem, prepared.frame, options)
     hypotheses = stage_hypotheses(parsed, sem, effects)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,7 +172,9 @@ def _to_numeric(frame: pd.DataFrame, col: str, source: str, rows: _Rows, role: s
         return s.astype(float)
     if pd.api.types.is_numeric_dtype(s):
         return s.astype(float)
-    text = s.map(lambda v: v.strip() if isinstance(v, str) else v)
+    # NFKC: full-width digits, minus and point typed with a Chinese input method ("４", "－99", "３．５") are
+    # the ASCII numbers the respondent meant
+    text = s.map(lambda v: unicodedata.normalize("NFKC", v).strip() if isinstance(v, str) else v)
     text = text.map(lambda v: np.nan if isinstance(v, str) and v == "" else v)
     num = pd.to_numeric(text, errors="coerce")
     bad = text.notna() & num.isna()
@@ -215,6 +218,7 @@ def prepare_data(spec: Spec, data: str | Path | pd.DataFrame, *, source: str | N
     values = {col: _to_numeric(frame, col, source, rows, "control") for col in spec.controls}
     values.update({col: _to_numeric(frame, col, source, rows, "item") for col in spec.items})
     codes = _apply_missing_codes(spec, values, log)
+    _note_sentinels(spec, values, codes, source, rows, log)
     _check_finite(values, source, rows)
     _check_scales(spec, values, codes, source, rows)
     _note_fractional(list(spec.items), values, log)
@@ -251,6 +255,27 @@ def _apply_missing_codes(spec: Spec, values: dict[str, pd.Series], log: list[str
         if n_coded:
             log.append(f"{n_coded} values coded {_code_text(codes)} in {cols_coded} columns set to missing")
     return codes
+
+
+SENTINELS = (-9.0, -99.0, -999.0, -9999.0, 999.0, 9999.0)   # usual "no answer" codes of survey exports
+
+
+def _note_sentinels(spec: Spec, values: dict[str, pd.Series], codes: list[float], source: str, rows: _Rows,
+                    log: list[str]) -> None:
+    """Warn when a control holds a usual "no answer" code that is not in ``missing_codes`` (firm_age = -99):
+    items are range-checked against their scale, but a control has no range, so the code would silently
+    enter the model as a value.  A warning, not a refusal: 999 employees is a possible answer."""
+    for col in spec.controls:
+        s = values[col]
+        hit = s.isin([c for c in SENTINELS if c not in codes])
+        if hit.any():
+            where = list(hit[hit].index)
+            shown = "/".join(_fmt(float(v)) for v in sorted(s[hit].unique()))
+            text = (f"{source}: column '{col}': {len(where)} values {shown} ({rows.listing(where)}) look like a "
+                    f"'no answer' code but are not in missing_codes; they are used as numbers. Fix: if they mean "
+                    f"no answer, add them to missing_codes in the spec")
+            log.append(text)
+            warnings.warn(text, DataWarning, stacklevel=3)
 
 
 def _check_finite(values: dict[str, pd.Series], source: str, rows: _Rows) -> None:
@@ -321,11 +346,27 @@ def _group_column(spec: Spec, frame: pd.DataFrame, by_group: bool, log: list[str
         return None
     group = frame[spec.group].map(lambda v: v.strip() if isinstance(v, str) else v)
     group = group.map(lambda v: np.nan if isinstance(v, str) and v == "" else v)
+    coded = group.map(lambda v: _is_missing_code(v, spec.missing_codes))
+    if coded.any():   # "99 = no answer" holds for the group question too: such a row has no group
+        group = group.mask(coded)
+        log.append(f"{int(coded.sum())} values coded {_code_text(spec.missing_codes)} in '{spec.group}' set to "
+                   "missing (no group)")
     n_blank = int(group.isna().sum())
     if n_blank and not by_group:
         log.append(f"{n_blank} rows have no group in '{spec.group}'; kept (the group column is only used "
                    "by multigroup analyses)")
     return group
+
+
+def _is_missing_code(value, codes) -> bool:
+    """Whether a raw group value (number or text such as "99") is one of the spec's missing codes."""
+    if value is None or isinstance(value, bool) or not codes:
+        return False
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return False
+    return number in {float(c) for c in codes}
 
 
 def _delete_cases(spec: Spec, frame: pd.DataFrame, values: dict[str, pd.Series], group: pd.Series | None,

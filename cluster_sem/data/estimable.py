@@ -8,6 +8,7 @@ the fix, for ``fit`` and ``validate SPEC DATA`` alike, instead of one generic "s
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ..errors import DataError
 from ..spec.schema import Spec
@@ -21,7 +22,7 @@ def check_estimable(spec: Spec, data: SurveyData) -> None:
     columns = list(spec.controls) + list(spec.items)
     frame = data.frame[columns].astype(float)
     src, n, p = data.source, len(frame), len(columns)
-    if data.missing == "listwise" and n <= p:
+    if n <= p:   # FIML too: EM cannot give a positive-definite saturated covariance from n <= p rows
         dropped = f" ({data.n_dropped} of {data.n_raw} rows were dropped for missing values)" if data.n_dropped else ""
         raise DataError(f"{src}: only n = {n} usable rows{dropped} for {p} items and controls: with no more "
                         f"rows than variables the covariance matrix is singular. Fix: use more responses "
@@ -42,18 +43,77 @@ def check_estimable(spec: Spec, data: SurveyData) -> None:
             if both.sum() > 1 and np.array_equal(values[a][both], values[b][both]):
                 raise DataError(f"{src}: columns '{a}' and '{b}' are identical in all {int(both.sum())} used rows. "
                                 "Fix: check for a copy-paste error in the data, or keep only one of them in the spec")
-    if data.missing != "listwise":
-        return
-    x = frame.to_numpy()
-    z = (x - x.mean(axis=0)) / np.sqrt(var.to_numpy())
-    corr = z.T @ z / n
-    eigval, eigvec = np.linalg.eigh(corr)
-    if eigval[0] <= 1e-10 * p:
-        weights = np.abs(eigvec[:, 0])
-        involved = [columns[k] for k in np.argsort(-weights) if weights[k] > 1e-3][:MAX_NAMED]
+    if data.missing != "listwise" and frame.isna().to_numpy().any():
+        return   # with blanks (FIML) an exact dependency among complete rows need not hold for the EM moments
+    involved = _collinear(frame, columns)
+    if involved:
         raise DataError(f"{src}: columns {', '.join(repr(c) for c in involved)} are perfectly collinear (one is an "
                         "exact linear combination of the others). Fix: remove one of them from the spec, or check "
                         "for a computed column (a sum score or total) listed as an item or control")
 
 
-__all__ = ["check_estimable"]
+def check_groups_estimable(spec: Spec, data: SurveyData, labels: pd.Series, groups, *, with_controls: bool) -> None:
+    """Multigroup analyses estimate every item's variance (and covariances) *per group*: an item every firm of a
+    group answered alike, or items that are collinear inside one group, make that group's covariance matrix
+    singular although the pooled data are fine.  Raise one DataError naming the group and the columns (the
+    model would otherwise stop with an anonymous "singular matrix" or a failed Cholesky factorisation).
+    ``labels``: the analysis group of every row of ``data.frame`` (None where missing)."""
+    columns = (list(spec.controls) if with_controls else []) + list(spec.items)
+    frame = data.frame[columns].astype(float)
+    src = data.source
+    fix = (f"merge group '{{g}}' with another group in the spec's group_levels (e.g. group_levels: "
+           f"{{{{merged: [{{g}}, ...]}}}}), or remove {{what}} from the spec")
+    for g in groups:
+        part = frame[(labels == g).to_numpy()]
+        var = part.var(axis=0, ddof=0)
+        answered = part.notna().sum(axis=0)
+        constant = [c for c in columns if not (answered[c] > 1 and var[c] > 0)]
+        if constant:
+            c = constant[0]
+            value = part[c].dropna()
+            also = f" (also {', '.join(repr(x) for x in constant[1:1 + MAX_NAMED])})" if len(constant) > 1 else ""
+            problem = (f"'{c}' has no answer in group '{g}' of '{spec.group}'" if len(value) == 0 else
+                       f"column '{c}': no variance in group '{g}' of '{spec.group}' (" +
+                       (f"every one of its {len(value)} answers is {value.iloc[0]:g})" if len(value) > 1 else
+                        "only 1 answer)"))
+            raise DataError(f"{src}: {problem}{also}, so its variance cannot be estimated in that group. Fix: "
+                            + fix.format(g=g, what="the column"))
+        if not part.isna().to_numpy().any() and len(part) > len(columns):   # as check_estimable: no blanks
+            involved = _collinear(part, columns)
+            if involved:
+                raise DataError(f"{src}: columns {', '.join(repr(c) for c in involved)} are perfectly collinear in "
+                                f"group '{g}' of '{spec.group}'. Fix: " + fix.format(g=g, what="one of them"))
+
+
+def _collinear(frame: pd.DataFrame, columns: list[str]) -> list[str]:
+    """The columns of an exact linear dependency among complete, non-constant columns ([] if none)."""
+    x = frame[columns].to_numpy(dtype=float)
+    sd = x.std(axis=0)
+    z = (x - x.mean(axis=0)) / sd
+    eigval, eigvec = np.linalg.eigh(z.T @ z / len(x))
+    if eigval[0] > 1e-10 * len(columns):
+        return []
+    weights = np.abs(eigvec[:, 0])
+    return [columns[k] for k in np.argsort(-weights) if weights[k] > 1e-3][:MAX_NAMED]
+
+
+MAX_ORDINAL_CATEGORIES = 11   # a 0-10 rating scale; more distinct values are scores, not answer categories
+
+
+def note_many_categories(spec: Spec, data: SurveyData) -> None:
+    """WLSMV makes every distinct value of an item an ordered category (lavaan's ``ordered``): continuous
+    scores (0.33, 0.67, ...) give hundreds of thresholds, a minutes-long fit and meaningless polychorics.
+    Not an error (lavaan fits it too), but worth one warning naming the items and the fix."""
+    import warnings
+
+    from ..errors import DataWarning
+    counts = {c: int(data.frame[c].nunique()) for c in spec.items}
+    many = [c for c, k in counts.items() if k > MAX_ORDINAL_CATEGORIES]
+    if many:
+        shown = ", ".join(f"'{c}' ({counts[c]})" for c in many[:MAX_NAMED]) + (", ..." if len(many) > MAX_NAMED else "")
+        warnings.warn(f"{data.source}: items with more than {MAX_ORDINAL_CATEGORIES} distinct values: {shown}; WLSMV "
+                      "treats every value as an ordered category. Fix: for continuous scores use --estimator ML "
+                      "or MLR (and no 'ordinal: true')", DataWarning, stacklevel=2)
+
+
+__all__ = ["check_estimable", "check_groups_estimable", "note_many_categories"]

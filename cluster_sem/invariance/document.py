@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..data import prepare_data
+from ..data.estimable import check_estimable, check_groups_estimable, note_many_categories
 from ..data.groups import analysis_groups
-from ..errors import ClusterSemError
+from ..errors import ClusterSemError, naming_source
 from ..model.partable_groups import build_group_partable
 from ..pipeline import _num, _records, _versions, stage_spec
 from ..results.results import Results
@@ -132,6 +133,7 @@ def run_invariance(spec: Spec | str | Path, data, options: InvarianceOptions = I
     if not parsed.group:
         raise ClusterSemError(f"{spec}: group: the spec names no group column. Fix: add e.g. group: region")
     prepared = prepare_data(parsed, data, missing=options.missing, by_group=True)
+    check_estimable(parsed, prepared)
     source = prepared.source
     groups = analysis_groups(prepared.frame, parsed.group, parsed.group_levels, source=source)
     n_no_group = sum(1 for _, reason in prepared.dropped if parsed.group in reason.replace(",", " ").split())
@@ -139,13 +141,16 @@ def run_invariance(spec: Spec | str | Path, data, options: InvarianceOptions = I
     frame[parsed.group] = groups.labels
     counts = {g: n for g, n in groups.counts().items() if n > 0}
     warnings = _check_sizes(parsed, counts, source)
+    check_groups_estimable(parsed, prepared, groups.labels, list(counts), with_controls=bool(parsed.paths))
     if options.estimator == "WLSMV":   # thresholds per group: every category used must occur in every group
+        note_many_categories(parsed, prepared)
         from ..model.ordinal.categories import check_group_categories
         check_group_categories(frame[frame[parsed.group].isin(list(counts))], list(parsed.items), parsed.group,
                                source=source)
     order = tuple(g for g in groups.names if g in counts)
     grouped = engine.GroupedData(frame, parsed.group, order, options.missing)
-    block = invariance_block(parsed, grouped, groups.values, counts, options, warnings)
+    with naming_source(source):
+        block = invariance_block(parsed, grouped, groups.values, counts, options, warnings)
     block["n_no_group"] = n_no_group
     if n_no_group:
         warnings.insert(0, f"{n_no_group} rows without a value in '{parsed.group}' were dropped for the "

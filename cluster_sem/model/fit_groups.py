@@ -81,11 +81,16 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
         start, note = moments_start(syntax, pt, model, stats)
     else:
         start, note = start_values(syntax, data, pt, model, stats, use_semopy=use_semopy)
-    sol = estimate(objective, stats, start)
-    if not sol.converged:
-        retry = estimate(objective, stats, _simple_start(pt, model, stats), max_iter=2000)
-        if retry.converged or retry.fmin < sol.fmin:
+    sol = _estimate_or_none(objective, stats, start)
+    if sol is None or not sol.converged:
+        retry = _estimate_or_none(objective, stats, _simple_start(pt, model, stats), max_iter=2000)
+        if retry is not None and (sol is None or retry.converged or retry.fmin < sol.fmin):
             sol, note = retry, note + "; restarted from simple values"
+    if sol is None:
+        raise FitError("the model could not be estimated: neither start gave a positive-definite implied "
+                       "covariance matrix in every group (an unidentified construct, e.g. two items that do not "
+                       "correlate?). Fix: give every construct three or more items that correlate positively, "
+                       "or merge small groups in the spec's group_levels")
     labels = None
     if missing == "fiml":
         labels = {"estimator": estimator, "missing": "ml", "information": "observed",
@@ -97,6 +102,15 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
 def _model_ov(pt: ParTable) -> tuple[str, ...]:
     from .matrices import build_matrix_model
     return build_matrix_model(pt.group_view(0)).ov
+
+
+def _estimate_or_none(objective, stats: SampleStats, start: np.ndarray, **kw) -> MLSolution | None:
+    """``estimate``, or None when the start values already give a non-positive-definite Σ (a warm start
+    from a non-converged previous level, or a poor simple start): the caller tries another start."""
+    try:
+        return estimate(objective, stats, start, **kw)
+    except np.linalg.LinAlgError:
+        return None
 
 
 def estimate(objective, stats: SampleStats, start: np.ndarray, *, max_iter: int = 500, batch=None) -> MLSolution:

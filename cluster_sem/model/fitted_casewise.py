@@ -51,11 +51,17 @@ def fit_model_casewise(syntax: str, data: pd.DataFrame, *, missing: str = "fiml"
     keep = ~np.isnan(x).all(axis=1)
     x = x[keep]
     patterns = Patterns.from_array(x)
-    h1 = em_moments(patterns)
+    try:
+        h1 = em_moments(patterns)
+        singular = np.linalg.eigvalsh(h1.cov).min() <= 1e-12
+    except np.linalg.LinAlgError:   # a singular covariance met inside EM's log-likelihood
+        singular = True
     n = patterns.n
-    if np.linalg.eigvalsh(h1.cov).min() <= 1e-12:
-        raise FitError("the (EM) covariance matrix of the model variables is singular "
-                       "(a constant item or perfectly collinear items?)")
+    if singular:
+        raise FitError(f"the (EM) covariance matrix of the model variables is singular ({n} rows, "
+                       f"{int((~np.isnan(x).any(axis=1)).sum())} without blanks, {mm.p} variables: a constant item, "
+                       "collinear items, or too many blanks for the number of cases). Fix: drop items with many "
+                       "blanks, collect more responses, or use --missing listwise")
     meanstructure = missing == "fiml"
     free_mu = np.array([j for j in range(mm.p) if j not in x_index], dtype=int) if meanstructure \
         else np.zeros(0, dtype=int)
@@ -64,7 +70,9 @@ def fit_model_casewise(syntax: str, data: pd.DataFrame, *, missing: str = "fiml"
     # start: complete-data ML on the EM moments (close to the FIML solution), intercepts = EM means
     sol = fisher_scoring(mm, h1.cov, simple_start(mm, h1.cov), tol=1e-6)
     start = np.concatenate([sol.theta, h1.mean[free_mu]])
-    phi, ll, H, converged, its = maximise(model, start)
+    first = maximise(model, start)
+    best = first if first[3] else _restart(model, pt, mm, h1, free_mu, first)
+    phi, ll, H, converged, its = best
     q = mm.n_free
     info = -H / n                                   # unit observed information
     information = "observed"
@@ -86,9 +94,28 @@ def fit_model_casewise(syntax: str, data: pd.DataFrame, *, missing: str = "fiml"
     mean_rows = _mean_rows(pt, mm, model, phi, sigma, vcov_all, x_index) if meanstructure else []
     if meanstructure:
         labels["implied_mean"] = mu                   # μ̂ (the casewise parameters; ~1 rows hold lavaan's τ̂)
-    note = f"casewise ML ({'FIML' if meanstructure else 'complete data'}): EM start, BFGS + Newton"
+    note = f"casewise ML ({'FIML' if meanstructure else 'complete data'}): EM start, BFGS + Newton" + \
+        ("; restarted from lavaan's start values" if best is not first else "")
     return assemble(syntax, pt, mm, theta, h1.cov, n, converged=converged, iterations=its,
                     fmin=float("nan"), start_note=note, vcov=vcov, fit=fit, mean_rows=mean_rows, labels=labels)
+
+
+def _restart(model: CasewiseModel, pt, mm, h1: H1, free_mu: np.ndarray, first: tuple) -> tuple:
+    """A second start when the first did not converge: the complete-data ML solution on the EM moments from
+    lavaan's start values (the route of ``fit_model``).  Why: from the simple start, Fisher scoring can stop
+    far away on data with a Heywood case, and BFGS then drifts to |λ| ~ 1e7, while lavaan's MLR/FIML report
+    the (inadmissible) ML optimum.  The better of the two runs is kept (converged first, then higher ℓ)."""
+    from .fitted import _fisher_or_none
+    from .start import lavaan_start
+    sol = _fisher_or_none(mm, h1.cov, lavaan_start(pt, h1.cov), max_iter=2000)
+    if sol is None:
+        return first
+    try:
+        second = maximise(model, np.concatenate([sol.theta, h1.mean[free_mu]]))
+    except np.linalg.LinAlgError:
+        return first
+    better = (second[3], second[1]) > (first[3], first[1]) if np.isfinite(second[1]) else False
+    return second if better else first
 
 
 def _mean_rows(pt, mm, model: CasewiseModel, phi: np.ndarray, sigma, vcov_all, x_index, h: float = 1e-6) -> list:

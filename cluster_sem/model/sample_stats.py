@@ -79,8 +79,10 @@ def sample_statistics(frame: pd.DataFrame, ov: Sequence[str], *, group: str | No
         S = ml_covariance(x)
         if np.linalg.eigvalsh(S).min() <= 1e-12:
             where = f" in group '{name}'" if name else ""
-            raise FitError(f"the sample covariance matrix of the model variables is singular{where} "
-                           "(a constant item, perfectly collinear items or too few cases?)")
+            raise FitError(f"the sample covariance matrix of the model variables is singular{where} ({len(x)} "
+                           f"rows, {len(ov)} variables: a constant item, perfectly collinear items or too few cases). "
+                           "Fix: check those items for a constant or copied column; merge small groups in the "
+                           "spec's group_levels")
         arrays.append(x)
         covs.append(S)
         means.append(x.mean(axis=0))

@@ -58,10 +58,17 @@ def missing_statistics(frame: pd.DataFrame, ov: Sequence[str], *, group: str | N
         if len(x) < 2:
             raise FitError(f"group '{name}' has {len(x)} case(s); a covariance needs at least 2")
         patterns = Patterns.from_array(x)
-        h1 = em_moments(patterns)
-        if np.linalg.eigvalsh(h1.cov).min() <= 1e-12:
-            raise FitError(f"the (EM) covariance matrix of the model variables is singular{where} "
-                           "(a constant item, perfectly collinear items or too few cases?)")
+        try:
+            h1 = em_moments(patterns)
+            singular = np.linalg.eigvalsh(h1.cov).min() <= 1e-12
+        except np.linalg.LinAlgError:   # a singular covariance met inside EM's log-likelihood
+            singular = True
+        if singular:
+            complete = int((~np.isnan(x).any(axis=1)).sum())
+            raise FitError(f"the (EM) covariance matrix of the model variables is singular{where} ({len(x)} rows, "
+                           f"{complete} without blanks, {len(ov)} variables: a constant item, collinear items, or "
+                           "too many blanks for the number of cases). Fix: merge small groups in the spec's "
+                           "group_levels, drop items with many blanks, or use --missing listwise")
         arrays.append(x)
         covs.append(h1.cov)
         means.append(h1.mean)

@@ -139,8 +139,15 @@ def run_power(spec: Spec | str | Path, options: PowerOptions, out_dir: str | Pat
     there (and reused with ``options.resume``); results never depend on jobs, scheduler or chunking."""
     check_options(options)
     from ..pipeline import stage_spec            # the fit pipeline's own "load spec + sha256" stage
+    name = Path(spec).name if isinstance(spec, (str, Path)) else "spec"
     spec, spec_sha = stage_spec(spec)
-    core, pop = build_core(spec, options)
+    try:
+        core, pop = build_core(spec, options)
+    except ClusterSemError as exc:   # name the spec file, as every other input error does
+        text = str(exc)
+        if text.startswith("spec: ") and name != "spec":
+            raise type(exc)(f"{name}: {text[len('spec: '):]}") from None
+        raise
     tasks = [(n, lo, min(lo + CHUNK, options.reps)) for n in options.sizes for lo in range(0, options.reps, CHUNK)]
     store = None
     if out_dir is not None:
