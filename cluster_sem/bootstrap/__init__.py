@@ -50,17 +50,21 @@ class BootstrapResult:
 
 def run_bootstrap(fit, data, *, B: int, seed: int, jobs: int = 1, level: float = 0.95,
                   scheduler: str | None = None, quiet: bool = True,
-                  percentile: str = "norm.inter") -> BootstrapResult:
+                  percentile: str = "norm.inter", meanwhile=None) -> BootstrapResult:
     """Nonparametric (case-resampling) bootstrap of an ML ``ModelFit`` on the rows of ``data``.
 
     ``data`` must be the complete-case frame the model was fitted to (any extra columns are ignored).
     Multigroup / mean-structure fits (``fit.group_model``) resample their own rows within each group
     (``bootstrap.groups``; ``data``, ``jobs`` and ``scheduler`` are not used there).
     Results depend only on (fit, data, B, seed, level): not on ``jobs`` or ``scheduler``.
+    ``meanwhile`` (a callable, no arguments) runs once in this process while worker processes fit the
+    resamples (``parallel.run_tasks``): the caller's steps that do not need the bootstrap.
     """
     if getattr(fit, "group_model", None) is not None:   # multigroup / mean structure: within groups
         if B < 1 or not 0 < level < 1:
             raise ValueError("B must be a positive number of resamples and level between 0 and 1")
+        if meanwhile is not None:
+            meanwhile()
         from .groups import run_group_bootstrap
         return run_group_bootstrap(fit, B=B, seed=seed, level=level, percentile=percentile)
     if B < 1:
@@ -69,7 +73,7 @@ def run_bootstrap(fit, data, *, B: int, seed: int, jobs: int = 1, level: float =
         raise ValueError("level must be between 0 and 1")
     t0 = time.perf_counter()
     core = make_core(fit, data)
-    blocks = run_blocks(core, B, seed, jobs=jobs, scheduler=scheduler, quiet=quiet)
+    blocks = run_blocks(core, B, seed, jobs=jobs, scheduler=scheduler, quiet=quiet, meanwhile=meanwhile)
     theta = np.concatenate([b.theta for b in blocks])
     dvals = np.concatenate([b.defined for b in blocks])
     conv = np.concatenate([b.converged for b in blocks])
