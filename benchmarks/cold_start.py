@@ -2,6 +2,12 @@
 
     python benchmarks/cold_start.py                  # 5 repeats of each process, 20 in-process fits
     python benchmarks/cold_start.py --repeats 3 --no-bootstrap
+    python benchmarks/cold_start.py --repeats 5 --baseline /tmp/old   # vs another checkout, same load
+
+``--baseline DIR`` (a checkout of an earlier commit, e.g. ``git worktree add /tmp/old 7af3d79``) also runs the
+plain fit and the bootstrap with DIR's ``cluster_sem`` (``python -m cluster_sem.cli`` started in DIR), each
+right after this checkout's run, and prints this/baseline ratios of best and median wall and CPU: on a
+shared machine the ratio is the figure to trust, the absolute times move with the load.
 
 Model: the 20-item, 5-construct mediation model of ``tests/mediation_demo.py`` (the one
 ``benchmarks/bootstrap_speed.py`` uses) as the spec ``benchmarks/specs/mediation20.yaml``, on
@@ -41,13 +47,14 @@ LAVAAN_FIT = 0.46        # s, lavaan fit + summary() in Rscript (quoted from iss
 LAVAAN_BOOT = 31.3       # s, lavaan bootstrap = 5000, parallel on 2 cores (quoted from issue 15)
 TARGET_FIT, TARGET_BOOT, TARGET_INPROC = 0.46, 3.1, 0.050
 MAIN_NO_LMS = "main command, no interactions"
+BASE = " [baseline]"
 
 
-def run_process(args: list[str]) -> tuple[float, float]:
-    """(wall seconds, CPU seconds user + system of the process and its workers)."""
+def run_process(args: list[str], cwd: Path = ROOT) -> tuple[float, float]:
+    """(wall seconds, CPU seconds user + system of the process and its workers); ``cwd``'s cluster_sem runs."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "cluster_sem.cli", *args], cwd=ROOT, check=True,
+    subprocess.run([sys.executable, "-m", "cluster_sem.cli", *args], cwd=cwd, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -78,6 +85,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-bootstrap", action="store_true", help="skip the --bootstrap 5000 processes")
     ap.add_argument("--main", action="store_true",
                     help="also time the README main command on the shipped example (minutes)")
+    ap.add_argument("--baseline", type=Path, default=None, metavar="DIR",
+                    help="another cluster-sem checkout: time its plain fit and bootstrap alternately with these")
     args = ap.parse_args(argv)
 
     from mediation_demo import MEDIATION_SYNTAX, simulate_mediation
@@ -95,13 +104,15 @@ def main(argv=None) -> int:
         if not args.no_bootstrap:
             variants["fit --bootstrap 5000 --jobs 2"] = base + ["--out", f"{tmp}/c", "--bootstrap", "5000",
                                                                "--jobs", "2", "--seed", "1"]
-        times: dict[str, list[float]] = {k: [] for k in variants}
-        cpu: dict[str, list[float]] = {k: [] for k in variants}
+        compared = [k for k in variants if "semopy" not in k] if args.baseline else []
+        times: dict[str, list[float]] = {k: [] for k in variants} | {k + BASE: [] for k in compared}
+        cpu: dict[str, list[float]] = {k: [] for k in times}
         for _ in range(args.repeats):
             for name, cmd in variants.items():
-                wall, used = run_process(cmd)
-                times[name].append(wall)
-                cpu[name].append(used)
+                for label, cwd in [(name, ROOT)] + ([(name + BASE, args.baseline)] if name in compared else []):
+                    wall, used = run_process(cmd, cwd)
+                    times[label].append(wall)
+                    cpu[label].append(used)
         if args.main:
             shipped = ROOT / "questionnaires" / "zhejiang_cluster_growth.yaml"
             no_lms = Path(tmp) / "zhejiang_without_interactions.yaml"
@@ -123,6 +134,15 @@ def main(argv=None) -> int:
           f"{1e3 * statistics.median(inproc):6.1f} ms  (n={len(inproc)})")
     print(f"  {'fit_model (engine=semopy)':32s} best {1e3 * min(inproc_semopy):6.1f} ms  median "
           f"{1e3 * statistics.median(inproc_semopy):6.1f} ms  (n={len(inproc_semopy)})")
+
+    if compared:
+        print(f"\nthis checkout / baseline {args.baseline} (alternating runs, same load):")
+    for name in compared:
+        ratio = lambda xs, ys, f: f(xs) / f(ys)  # noqa: E731
+        print(f"  {name:32s} wall best {ratio(times[name], times[name + BASE], min):.3f} median "
+              f"{ratio(times[name], times[name + BASE], statistics.median):.3f} | CPU best "
+              f"{ratio(cpu[name], cpu[name + BASE], min):.3f} median "
+              f"{ratio(cpu[name], cpu[name + BASE], statistics.median):.3f}")
 
     fit_best = min(times["fit (default engine)"])
     semopy_best = min(times["fit --engine semopy"])

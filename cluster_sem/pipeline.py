@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .errors import ClusterSemError
+from .errors import ClusterSemError, naming_source
 from .model.fitted import ModelFit, fit_model
 from .results.effects import baron_kenny, ci_excludes_zero, mediation_short, path_verdict, zhao_type
 from .results.fit_verdicts import fit_verdicts
@@ -193,27 +193,41 @@ def _param(fit: ModelFit, lhs: str, op: str, rhs: str) -> dict | None:
 def _normal_ci(est: float, se: float, level: float) -> tuple[float | None, float | None]:
     if se is None or not math.isfinite(se) or se <= 0:
         return None, None
-    from scipy.special import ndtri  # = scipy.stats.norm.ppf; scipy.stats itself costs ~0.5 s to import
+    from .special import ndtri  # = scipy.stats.norm.ppf; scipy.stats itself costs ~0.5 s to import
     z = ndtri(1 - (1 - level) / 2)
     return est - z * se, est + z * se
 
 
-def stage_effects(spec: Spec, structural: ModelFit, frame: pd.DataFrame, options: FitOptions) -> dict:
-    """Indirect and total effects with their CIs; the bootstrap runs here when requested."""
+def stage_effects(spec: Spec, structural: ModelFit, frame: pd.DataFrame, options: FitOptions,
+                  meanwhile=None) -> dict:
+    """Indirect and total effects with their CIs; the bootstrap runs here when requested.
+
+    The Monte Carlo CIs and ``meanwhile`` (the caller's steps that need no bootstrap) run while the
+    bootstrap's worker processes fit resamples (``bootstrap.parallel.run_tasks``): same numbers, less wait."""
     boot = None
     mc = None
+
+    def alongside() -> None:
+        nonlocal mc
+        if options.ci in ("monte-carlo", "auto"):
+            from .bootstrap import monte_carlo_ci
+            mc = {r["name"]: r for r in monte_carlo_ci(structural, seed=options.seed, level=options.level)}
+        if meanwhile is not None:
+            meanwhile()
+
     if options.bootstrap > 0 and options.estimator == "WLSMV":
         from .bootstrap.wlsmv import run_bootstrap_wlsmv
+        alongside()
         boot = run_bootstrap_wlsmv(structural, frame, B=options.bootstrap, seed=options.seed,
                                    level=options.level, quiet=options.quiet, jobs=options.jobs,
                                    scheduler=options.scheduler)
     elif options.bootstrap > 0:
         from .bootstrap import run_bootstrap
         boot = run_bootstrap(structural, frame, B=options.bootstrap, seed=options.seed, jobs=options.jobs,
-                             level=options.level, scheduler=options.scheduler, quiet=options.quiet)
-    if options.ci in ("monte-carlo", "auto"):
-        from .bootstrap import monte_carlo_ci
-        mc = {r["name"]: r for r in monte_carlo_ci(structural, seed=options.seed, level=options.level)}
+                             level=options.level, scheduler=options.scheduler, quiet=options.quiet,
+                             meanwhile=alongside)
+    else:
+        alongside()
     boot_defined = {r["name"]: r for r in boot.defined} if boot is not None else {}
     indirect, totals = [], []
     for eff in defined_effects(spec):
@@ -423,8 +437,12 @@ CONVENTIONS = {
 }
 
 
-def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | None = None) -> Results:
-    """All stages; returns the frozen Results."""
+def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | None = None,
+            meanwhile=None) -> Results:
+    """All stages; returns the frozen Results.
+
+    The quality stage and ``meanwhile`` (a callable without arguments, e.g. the CLI loading its report
+    templates) run while the bootstrap's workers fit resamples (see ``stage_effects``)."""
     import dataclasses
     import datetime
     from .model.interaction import check_interaction_method
@@ -432,11 +450,16 @@ def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | 
     parsed, spec_sha = stage_spec(spec)
     options = dataclasses.replace(options, estimator=resolve_estimator(parsed, options.estimator))
     prepared = stage_data(parsed, data, options)
-    from .errors import naming_source
     with naming_source(prepared.source):
         cfa, sem = stage_fit(parsed, prepared.frame, options)
-    quality = stage_quality(parsed, cfa, prepared.frame, getattr(prepared, "raw_items", None))
-    effects = stage_effects(parsed, sem, prepared.frame, options)
+    quality: dict = {}
+
+    def alongside() -> None:
+        quality.update(stage_quality(parsed, cfa, prepared.frame, getattr(prepared, "raw_items", None)))
+        if meanwhile is not None:
+            meanwhile()
+
+    effects = stage_effects(parsed, sem, prepared.frame, options, meanwhile=alongside)
     hypotheses = stage_hypotheses(parsed, sem, effects)
     mediation = stage_mediation(parsed, sem, effects)
     moderation = stage_moderation(parsed, prepared.frame, options, sem)

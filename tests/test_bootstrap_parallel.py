@@ -79,3 +79,45 @@ def test_result_fields(serial):
         assert d["perc"][0] < d["est"] < d["perc"][1]
     with pytest.raises(Exception):
         r.B = 5   # frozen
+
+
+
+def test_meanwhile_runs_once_while_workers_fit_and_its_error_stops_them(poldem, serial):
+    """``meanwhile`` runs once in this process after the blocks were handed to the worker processes and
+    before any result is collected, without changing a number; if it raises, the workers are stopped and
+    the error propagates.  In-process it runs once too."""
+    import os
+
+    from cluster_sem.bootstrap import parallel
+    fit, df = poldem
+    calls, collected = [], []
+    real_as_completed = parallel.as_completed
+
+    def collecting(futures):
+        for fut in real_as_completed(futures):
+            collected.append(fut)
+            yield fut
+
+    def meanwhile():
+        calls.append((os.getpid(), len(collected), len(parallel.mp.active_children())))
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(parallel, "as_completed", collecting)
+        par = run_bootstrap(fit, df, B=B, seed=99, jobs=2, meanwhile=meanwhile)
+    assert len(calls) == 1 and len(collected) == 2
+    pid, n_collected, n_workers = calls[0]
+    assert pid == os.getpid() and n_collected == 0 and n_workers >= 1
+    _same(serial, par)
+    one = []
+    run_bootstrap(fit, df, B=20, seed=99, jobs=1, meanwhile=lambda: one.append(1))
+    assert one == [1]
+
+    class Stop(Exception):
+        pass
+
+    def fails():
+        raise Stop
+
+    with pytest.raises(Stop):
+        run_bootstrap(fit, df, B=B, seed=99, jobs=2, meanwhile=fails)
+    assert not parallel.mp.active_children()

@@ -35,11 +35,30 @@ def blanked(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def out_dir(tmp_path_factory):
+    """One CLI run shared by the tests below.
+
+    3 of the 200 resamples (seed 3) end the batched BFGS unconverged and the single-resample Newton refit
+    (``bootstrap.fiml.refit_one``) fails on all three too, after ~25 s CPU each (100 Newton steps + BFGS
+    towards a boundary).  Here that refit is replaced by an immediate failure: the document is the same
+    (the three are excluded either way; the assertion on ``refits`` below fails if that changes), and the
+    refit itself is checked against the batch in tests/test_bootstrap_fiml.py.
+    """
+    from cluster_sem.bootstrap import fiml
     tmp = tmp_path_factory.mktemp("fiml")
     out = tmp / "results"
-    code = main(["fit", str(SPEC), str(blanked(tmp)), "--out", str(out), "--missing", "fiml", "--estimator", "MLR",
-                 "--bootstrap", "200", "--seed", "3", "--quiet"])
+    refits = []
+
+    def refit_fails(core, rows):
+        refits.append(rows)
+        return core.phi_hat, False
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(fiml, "refit_one", refit_fails)
+        code = main(["fit", str(SPEC), str(blanked(tmp)), "--out", str(out), "--missing", "fiml",
+                     "--estimator", "MLR", "--bootstrap", "200", "--seed", "3", "--quiet"])
     assert code == 0
+    doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert len(refits) == doc["bootstrap"]["n_nonconverged"] == 3 and doc["bootstrap"]["n_fallback"] == 0
     return out
 
 

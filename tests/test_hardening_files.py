@@ -111,8 +111,10 @@ def test_signal_stops_bootstrap_workers_promptly(tmp_path, sig, code):
     assert not [p for p in tmp_path.iterdir() if p.name != "out"]
 
 
-def test_unreachable_scheduler_is_one_line(tmp_path, capsys):
+def test_unreachable_scheduler_is_one_line(tmp_path, capsys, monkeypatch):
     pytest.importorskip("dask.distributed")
+    from cluster_sem.bootstrap import parallel
+    monkeypatch.setattr(parallel, "CONNECT_TIMEOUT", "1s")   # the message is the point here, not the wait
     out = tmp_path / "out"
     assert main(["fit", str(SPEC), str(DATA), "--out", str(out), "--bootstrap", "200",
                  "--scheduler", "tcp://127.0.0.1:9", "--quiet"]) == 2
@@ -120,12 +122,15 @@ def test_unreachable_scheduler_is_one_line(tmp_path, capsys):
     assert not out.exists()
 
 
-def test_unreachable_scheduler_gives_up_after_the_connect_timeout():
-    """The connection attempt alone (dask's default retries for 30 s): bounded by CONNECT_TIMEOUT (10 s)."""
+def test_unreachable_scheduler_gives_up_after_the_connect_timeout(monkeypatch):
+    """The connection attempt alone (dask's default retries for 30 s): bounded by CONNECT_TIMEOUT (10 s;
+    set to 2 s here, so that a client ignoring it — 30 s — fails the bound below without a 10 s wait)."""
     pytest.importorskip("dask.distributed")
     from cluster_sem.bootstrap import parallel
     from cluster_sem.errors import ClusterSemError
+    assert parallel.CONNECT_TIMEOUT == "10s"
+    monkeypatch.setattr(parallel, "CONNECT_TIMEOUT", "2s")
     t0 = time.time()
-    with pytest.raises(ClusterSemError, match="cannot connect"):
+    with pytest.raises(ClusterSemError, match="cannot connect.*2s"):
         parallel._run_dask(parallel.fit_block, None, [(200, 1, 0)], 1, "tcp://127.0.0.1:9", lambda r: None)
-    assert time.time() - t0 < 25
+    assert time.time() - t0 < 15

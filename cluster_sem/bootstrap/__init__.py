@@ -17,13 +17,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .batched import RULE, make_core
-from .ci import bc_ci, bootstrap_se, percentile_ci
 from .montecarlo import monte_carlo_ci
-from .parallel import run_blocks
 from .resample import resample_indices
 
 __all__ = ["BootstrapResult", "run_bootstrap", "monte_carlo_ci", "resample_indices", "RULE"]
+
+
+def __getattr__(name: str):
+    # The engine modules (batched, parallel: multiprocessing, concurrent.futures) are imported when a bootstrap
+    # runs, not by a plain `fit` that only needs monte_carlo_ci (~25 ms of its start-up).
+    if name == "RULE":
+        from .batched import RULE
+        return RULE
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -50,26 +56,32 @@ class BootstrapResult:
 
 def run_bootstrap(fit, data, *, B: int, seed: int, jobs: int = 1, level: float = 0.95,
                   scheduler: str | None = None, quiet: bool = True,
-                  percentile: str = "norm.inter") -> BootstrapResult:
+                  percentile: str = "norm.inter", meanwhile=None) -> BootstrapResult:
     """Nonparametric (case-resampling) bootstrap of an ML ``ModelFit`` on the rows of ``data``.
 
     ``data`` must be the complete-case frame the model was fitted to (any extra columns are ignored).
     Multigroup / mean-structure fits (``fit.group_model``) resample their own rows within each group
     (``bootstrap.groups``; ``data``, ``jobs`` and ``scheduler`` are not used there).
     Results depend only on (fit, data, B, seed, level): not on ``jobs`` or ``scheduler``.
+    ``meanwhile`` (a callable, no arguments) runs once in this process while worker processes fit the
+    resamples (``parallel.run_tasks``): the caller's steps that do not need the bootstrap.
     """
     if getattr(fit, "group_model", None) is not None:   # multigroup / mean structure: within groups
         if B < 1 or not 0 < level < 1:
             raise ValueError("B must be a positive number of resamples and level between 0 and 1")
+        if meanwhile is not None:
+            meanwhile()
         from .groups import run_group_bootstrap
         return run_group_bootstrap(fit, B=B, seed=seed, level=level, percentile=percentile)
     if B < 1:
         raise ValueError("B must be a positive number of resamples")
     if not 0 < level < 1:
         raise ValueError("level must be between 0 and 1")
+    from .batched import RULE, make_core
+    from .parallel import run_blocks
     t0 = time.perf_counter()
     core = make_core(fit, data)
-    blocks = run_blocks(core, B, seed, jobs=jobs, scheduler=scheduler, quiet=quiet)
+    blocks = run_blocks(core, B, seed, jobs=jobs, scheduler=scheduler, quiet=quiet, meanwhile=meanwhile)
     theta = np.concatenate([b.theta for b in blocks])
     dvals = np.concatenate([b.defined for b in blocks])
     conv = np.concatenate([b.converged for b in blocks])
@@ -88,6 +100,7 @@ def run_bootstrap(fit, data, *, B: int, seed: int, jobs: int = 1, level: float =
 def replicate_summaries(fit, theta: np.ndarray, dvals: np.ndarray, conv: np.ndarray, level: float,
                         percentile: str) -> tuple[list[float], list[dict]]:
     """Bootstrap SE of every parameter row (0 for fixed rows) and of the defined effects, with their CIs."""
+    from .ci import bc_ci, bootstrap_se, percentile_ci
     pt = fit.partable
     se_free = np.array([bootstrap_se(theta[conv, k]) for k in range(theta.shape[1])])
     param_se = [float(se_free[p.free]) if p.free >= 0 else 0.0 for p in pt.params]

@@ -14,7 +14,7 @@ Non-finite replicates (non-converged resamples) are dropped first, as lavaan dro
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import ndtr, ndtri  # = scipy.stats.norm.cdf/.ppf, without importing scipy.stats
+from ..special import ndtr, ndtri  # = scipy.stats.norm.cdf/.ppf, without importing scipy.stats
 
 
 def _finite(t) -> np.ndarray:

@@ -117,14 +117,23 @@ def progress(total: int, quiet: bool, *, unit: str = "resample", desc: str = "bo
                 dynamic_ncols=True, leave=False, initial=initial)
 
 
-def run_tasks(func, core, tasks: list[tuple], *, jobs: int = 1, scheduler=None, done=lambda result: None) -> None:
+def run_tasks(func, core, tasks: list[tuple], *, jobs: int = 1, scheduler=None, done=lambda result: None,
+              meanwhile=None) -> None:
     """Run ``func(core, *task)`` for every task in this process, on ``jobs`` local processes or on dask.
 
     The engines' unit of parallel work (bootstrap blocks, power chunks): ``core`` (picklable, read-only) is
     sent once per worker, a task is a few small numbers, and ``done`` receives each result as it completes
     (in any order — callers sort).  ``func`` must be a module-level function so that it pickles.  Ctrl-C,
     SIGTERM (the CLI raises on it) or a failed task stop the local workers at once.
+
+    ``meanwhile`` (no arguments) runs once in this process: while the local workers work (this process
+    would otherwise only wait for them: the caller's independent steps then cost no wall time of their own
+    on a machine with a core to spare), before the tasks when they run in-process or on dask.  An exception
+    it raises stops the workers like a failed task.
     """
+    if scheduler is not None or jobs <= 1 or len(tasks) <= 1:
+        if meanwhile is not None:
+            meanwhile()
     if scheduler is not None:
         _run_dask(func, core, tasks, jobs, scheduler, done)
     elif jobs <= 1 or len(tasks) <= 1:
@@ -138,6 +147,8 @@ def run_tasks(func, core, tasks: list[tuple], *, jobs: int = 1, scheduler=None, 
                                    initargs=(core,))
         try:
             futures = [pool.submit(_worker_task, func, task) for task in tasks]
+            if meanwhile is not None:
+                meanwhile()
             for fut in as_completed(futures):
                 done(fut.result())
         except BaseException:
@@ -147,8 +158,8 @@ def run_tasks(func, core, tasks: list[tuple], *, jobs: int = 1, scheduler=None, 
 
 
 def run_blocks(core: ModelCore, B: int, seed: int, *, jobs: int = 1, scheduler=None,
-               quiet: bool = True) -> list[BlockResult]:
-    """All blocks of a B-replicate bootstrap, sorted by replicate number."""
+               quiet: bool = True, meanwhile=None) -> list[BlockResult]:
+    """All blocks of a B-replicate bootstrap, sorted by replicate number (``meanwhile``: see ``run_tasks``)."""
     nb = n_blocks(B)
     results: list[BlockResult] = []
     with progress(B, quiet) as bar:
@@ -156,7 +167,8 @@ def run_blocks(core: ModelCore, B: int, seed: int, *, jobs: int = 1, scheduler=N
             results.append(res)
             bar.update(len(res.theta))
 
-        run_tasks(fit_block, core, [(B, seed, k) for k in range(nb)], jobs=jobs, scheduler=scheduler, done=done)
+        run_tasks(fit_block, core, [(B, seed, k) for k in range(nb)], jobs=jobs, scheduler=scheduler, done=done,
+                  meanwhile=meanwhile)
     return sorted(results, key=lambda r: r.start)
 
 

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import chdtrc  # = scipy.stats.chi2.sf, without importing scipy.stats (~1 s)
+from ..special import chdtrc  # = scipy.stats.chi2.sf, without importing scipy.stats (~1 s)
 
 LOG2PI = math.log(2 * math.pi)
 

@@ -10,7 +10,7 @@ MLR (sandwich SEs, Yuan–Bentler χ²) is the usual remedy.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import chdtrc, ndtr  # scipy.stats' chi2.sf / norm.cdf without importing it
+from ..special import chdtrc, ndtr  # scipy.stats' chi2.sf / norm.cdf without importing it
 
 
 def mardia(x: np.ndarray) -> dict:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr  # = scipy.stats.norm.cdf, without importing scipy.stats
+from ..special import ndtr  # = scipy.stats.norm.cdf, without importing scipy.stats
 
 from ..errors import ClusterSemError, SpecError
 from ..spec.schema import ControlEffect, Spec
