@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import signal
+import time
 from pathlib import Path
 
 import numpy as np
@@ -118,6 +120,20 @@ def test_meanwhile_runs_once_while_workers_fit_and_its_error_stops_them(poldem, 
     def fails():
         raise Stop
 
-    with pytest.raises(Stop):
+    stopped = []
+    real_stop = parallel._stop_pool
+
+    def recording_stop(pool):
+        stopped.extend((pool._processes or {}).values())
+        real_stop(pool)
+
+    with pytest.MonkeyPatch.context() as mp, pytest.raises(Stop):
+        mp.setattr(parallel, "_stop_pool", recording_stop)
         run_bootstrap(fit, df, B=B, seed=99, jobs=2, meanwhile=fails)
-    assert not parallel.mp.active_children()
+    # The workers were terminated (killed by a signal), not left to finish their blocks and exit with 0.
+    # The pool's manager thread may reap a worker before this thread sees its exit code, so wait for it.
+    deadline = time.monotonic() + 20
+    while any(p.exitcode is None for p in stopped) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert stopped and all(p.exitcode in (-signal.SIGTERM, -signal.SIGKILL) for p in stopped), \
+        [p.exitcode for p in stopped]

@@ -182,8 +182,9 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
             proc.terminate()
     for proc in processes:
         proc.join(timeout=2)
-        if proc.is_alive():
+        if proc.is_alive():   # e.g. forked before its initializer reset SIGTERM: a SIGKILL, then reap it
             proc.kill()
+            proc.join(timeout=2)
 
 
 def _run_dask(func, core, tasks, jobs, scheduler, done) -> None:
