@@ -25,8 +25,9 @@ from .fiml import h1_observed_information, h1_scores, vech_indices, vech_trace_b
 from .fit_indices import cfi, rmsea, rmsea_ci, tli
 from .fitted import ModelFit, assemble, pvalue, sample_covariance
 from .matrices import build_matrix_model
-from .missing import LOG2PI, H1, Patterns, em_moments
+from .missing import LOG2PI, H1, Patterns
 from .partable import build_partable
+from .sample_stats_missing import saturated_moments
 from .vcov import vcov_from_hessian
 from .robust import (cfi_robust, fiml_corrected_k, rmsea_ci_robust, rmsea_robust, sandwich, scaled_test,
                      tli_robust, yb_mplus_trace)
@@ -51,17 +52,9 @@ def fit_model_casewise(syntax: str, data: pd.DataFrame, *, missing: str = "fiml"
     keep = ~np.isnan(x).all(axis=1)
     x = x[keep]
     patterns = Patterns.from_array(x)
-    try:
-        h1 = em_moments(patterns)
-        singular = np.linalg.eigvalsh(h1.cov).min() <= 1e-12
-    except np.linalg.LinAlgError:   # a singular covariance met inside EM's log-likelihood
-        singular = True
+    h1 = saturated_moments(patterns, x, where="",
+                           fix="drop items with many blanks, collect more responses, or use --missing listwise")
     n = patterns.n
-    if singular:
-        raise FitError(f"the (EM) covariance matrix of the model variables is singular ({n} rows, "
-                       f"{int((~np.isnan(x).any(axis=1)).sum())} without blanks, {mm.p} variables: a constant item, "
-                       "collinear items, or too many blanks for the number of cases). Fix: drop items with many "
-                       "blanks, collect more responses, or use --missing listwise")
     meanstructure = missing == "fiml"
     free_mu = np.array([j for j in range(mm.p) if j not in x_index], dtype=int) if meanstructure \
         else np.zeros(0, dtype=int)

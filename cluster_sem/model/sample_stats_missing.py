@@ -20,6 +20,25 @@ from .missing import H1, Patterns, em_moments
 from .sample_stats import SampleStats, group_parts
 
 
+def saturated_moments(patterns: Patterns, x: np.ndarray, *, where: str, fix: str) -> H1:
+    """EM estimates of the saturated model's (μ, Σ), refused with a FitError when Σ is singular.
+
+    Why one place: the single-group casewise fit and the multigroup statistics both need the h1 moments, and
+    a singular Σ (a constant item, collinear items, too many blanks) must become the same readable error
+    instead of a LinAlgError or a fit that cannot be inverted later.  ``where`` names the group (or is
+    empty); ``fix`` is the advice that fits the caller."""
+    try:
+        h1 = em_moments(patterns)
+        singular = np.linalg.eigvalsh(h1.cov).min() <= 1e-12
+    except np.linalg.LinAlgError:   # a singular covariance met inside EM's log-likelihood
+        singular = True
+    if singular:
+        complete = int((~np.isnan(x).any(axis=1)).sum())
+        raise FitError(f"the (EM) covariance matrix of the model variables is singular{where} ({len(x)} rows, "
+                       f"{complete} without blanks, {x.shape[1]} variables: a constant item, collinear items, or "
+                       f"too many blanks for the number of cases). Fix: {fix}")
+    return h1
+
 @dataclass(frozen=True)
 class MissingSampleStats(SampleStats):
     """Per group: EM moments as ``cov``/``mean``, rows with blanks as ``data``, their patterns and h1 fit."""
@@ -58,17 +77,9 @@ def missing_statistics(frame: pd.DataFrame, ov: Sequence[str], *, group: str | N
         if len(x) < 2:
             raise FitError(f"group '{name}' has {len(x)} case(s); a covariance needs at least 2")
         patterns = Patterns.from_array(x)
-        try:
-            h1 = em_moments(patterns)
-            singular = np.linalg.eigvalsh(h1.cov).min() <= 1e-12
-        except np.linalg.LinAlgError:   # a singular covariance met inside EM's log-likelihood
-            singular = True
-        if singular:
-            complete = int((~np.isnan(x).any(axis=1)).sum())
-            raise FitError(f"the (EM) covariance matrix of the model variables is singular{where} ({len(x)} rows, "
-                           f"{complete} without blanks, {len(ov)} variables: a constant item, collinear items, or "
-                           "too many blanks for the number of cases). Fix: merge small groups in the spec's "
-                           "group_levels, drop items with many blanks, or use --missing listwise")
+        h1 = saturated_moments(patterns, x, where=where,
+                               fix="merge small groups in the spec's group_levels, drop items with many blanks, "
+                                   "or use --missing listwise")
         arrays.append(x)
         covs.append(h1.cov)
         means.append(h1.mean)
