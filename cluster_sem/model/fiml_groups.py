@@ -13,8 +13,6 @@
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from scipy.linalg import block_diag
 
@@ -87,8 +85,8 @@ def fiml_corrected_indices(stats: MissingSampleStats, model, objective, theta: n
     c3_b = fiml_corrected_k(W_m, J_m, W_c, delta_b) / df_b
     return {"cfi_robust": cfi_robust(xx3, df, c3, xx3_b, df_b, c3_b),
             "tli_robust": tli_robust(xx3, df, c3, xx3_b, df_b, c3_b),
-            "rmsea_robust": rmsea_robust(xx3, df, N, c3) * math.sqrt(G),
-            "rmsea_ci90_robust": [b * math.sqrt(G) for b in rmsea_ci_robust(xx3, df, N, c3)]}
+            "rmsea_robust": rmsea_robust(xx3, df, N, c3, groups=G),
+            "rmsea_ci90_robust": rmsea_ci_robust(xx3, df, N, c3, groups=G)}
 
 
 def yuan_bentler_mplus_fiml_test(fmin: float, stats: MissingSampleStats, model, *, theta: np.ndarray, objective):

@@ -67,19 +67,20 @@ def tli_robust(chi2: float, df: int, c: float, chi2_b: float, df_b: int, c_b: fl
     return 1.0 - t1 / t2 if df > 0 and abs(t2) > 0 else 1.0
 
 
-def rmsea_robust(chi2: float, df: int, n: int, c: float) -> float:
-    return math.sqrt(max(chi2 / n / df - c / n, 0.0)) if df > 0 else 0.0
+def rmsea_robust(chi2: float, df: int, n: int, c: float, groups: int = 1) -> float:
+    """lavaan's ``rmsea.robust``: √(T/(N·df) − ĉ/N), times √G over G groups (lavaan's multigroup RMSEA)."""
+    return math.sqrt(max(chi2 / n / df - c / n, 0.0)) * math.sqrt(groups) if df > 0 else 0.0
 
 
-def rmsea_ci_robust(chi2: float, df: int, n: int, c: float, level: float = 0.90) -> list[float]:
+def rmsea_ci_robust(chi2: float, df: int, n: int, c: float, groups: int = 1, level: float = 0.90) -> list[float]:
     """90 % CI of the robust RMSEA (lavaan ``rmsea.ci.lower/upper.robust``, Brosseau-Liard, Savalei & Li 2012).
 
     lavaan's ``lav_fit_rmsea_ci(x2 = T/ĉ, df, n, c_hat = ĉ)``: the non-centrality interval of the *scaled*
     statistic, each bound times √ĉ — so the interval sits around ``rmsea_robust`` (= √ĉ · RMSEA of T/ĉ) the
     way the plain CI sits around the plain RMSEA.  ``chi2``/``c`` are the unscaled statistic and its scaling
-    factor (with FIML blanks: Zhang & Savalei's XX3 and ĉ3)."""
+    factor (with FIML blanks: Zhang & Savalei's XX3 and ĉ3); bounds times √G over G groups, as lavaan."""
     lo, hi = rmsea_ci(chi2 / c, df, n, level)
-    return [lo * math.sqrt(c), hi * math.sqrt(c)]
+    return [lo * math.sqrt(c) * math.sqrt(groups), hi * math.sqrt(c) * math.sqrt(groups)]
 
 
 def fiml_corrected_k(w_m: np.ndarray, j_m: np.ndarray, w_c: np.ndarray, delta: np.ndarray) -> float:

@@ -14,8 +14,6 @@ as lavaan zeroes them (``lav_mvn_zero_x_idx``).  Multigroup FIML uses the same t
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .fiml import h1_observed_information, h1_scores, vech_indices
@@ -125,8 +123,8 @@ def yuan_bentler_mplus_test(fmin: float, stats, model, *, theta: np.ndarray, obj
               "chi2_scaling_factor": ch,
               "cfi_robust": cfi_robust(base.chi2, base.df, ch, chi2_b, df_b, c_b),
               "tli_robust": tli_robust(base.chi2, base.df, ch, chi2_b, df_b, c_b),
-              "rmsea_robust": rmsea_robust(base.chi2, base.df, n, ch) * math.sqrt(G),
-              "rmsea_ci90_robust": [b * math.sqrt(G) for b in rmsea_ci_robust(base.chi2, base.df, n, ch)]}
+              "rmsea_robust": rmsea_robust(base.chi2, base.df, n, ch, groups=G),
+              "rmsea_ci90_robust": rmsea_ci_robust(base.chi2, base.df, n, ch, groups=G)}
     return TestResult("yuan.bentler.mplus", base.chi2, base.df, base.pvalue, scaled)
 
 
