@@ -131,12 +131,12 @@ def run_tasks(func, core, tasks: list[tuple], *, jobs: int = 1, scheduler=None, 
     on a machine with a core to spare), before the tasks when they run in-process or on dask.  An exception
     it raises stops the workers like a failed task.
     """
-    if scheduler is not None or jobs <= 1 or len(tasks) <= 1:
-        if meanwhile is not None:
-            meanwhile()
+    local_pool = scheduler is None and jobs > 1 and len(tasks) > 1
+    if meanwhile is not None and not local_pool:
+        meanwhile()
     if scheduler is not None:
         _run_dask(func, core, tasks, jobs, scheduler, done)
-    elif jobs <= 1 or len(tasks) <= 1:
+    elif not local_pool:
         with _one_blas_thread(permanent=False):
             for task in tasks:
                 done(func(core, *task))

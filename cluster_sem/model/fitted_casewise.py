@@ -23,11 +23,12 @@ from .casewise import CasewiseModel, maximise
 from .estimator import fisher_scoring, simple_start
 from .fiml import h1_observed_information, h1_scores, vech_indices, vech_trace_block
 from .fit_indices import cfi, rmsea, rmsea_ci, tli
-from .fitted import ModelFit, assemble, pvalue, sample_covariance
+from .fitted import ModelFit, _fisher_or_none, assemble, pvalue, sample_covariance
 from .matrices import build_matrix_model
 from .missing import LOG2PI, H1, Patterns
 from .partable import build_partable
 from .sample_stats_missing import saturated_moments
+from .start import lavaan_start
 from .vcov import vcov_from_hessian
 from .robust import (cfi_robust, fiml_corrected_k, rmsea_ci_robust, rmsea_robust, sandwich, scaled_test,
                      tli_robust, yb_mplus_trace)
@@ -98,8 +99,6 @@ def _restart(model: CasewiseModel, pt, mm, h1: H1, free_mu: np.ndarray, first: t
     lavaan's start values (the route of ``fit_model``).  Why: from the simple start, Fisher scoring can stop
     far away on data with a Heywood case, and BFGS then drifts to |λ| ~ 1e7, while lavaan's MLR/FIML report
     the (inadmissible) ML optimum.  The better of the two runs is kept (converged first, then higher ℓ)."""
-    from .fitted import _fisher_or_none
-    from .start import lavaan_start
     sol = _fisher_or_none(mm, h1.cov, lavaan_start(pt, h1.cov), max_iter=2000)
     if sol is None:
         return first
