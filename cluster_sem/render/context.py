@@ -12,6 +12,7 @@ from ..quality.reliability import ALPHA_MIN, AVE_MIN, LOADING_MIN, OMEGA_MIN, be
 from ..quality.validity import fornell_larcker_verdict, htmt_level
 from ..results.document import ModelBlock, ResultsDocument
 from ..results.fit_verdicts import reported_key
+from .estimator_text import index_name, test_name
 from .labels import REFERENCES, check_lang, phrase, pick, report_title, translator
 from .numbers import fmt, fmt_ci, fmt_p, fmt_pct, fmt_unit, or_blank, stars
 
@@ -226,7 +227,8 @@ def fit_section(s: _Section) -> dict:
     if not (fm and fs):
         return out
     t = s.t
-    out["fit_note"] = t("fit_note", df_m=fm.get("df", "—"), chi_m=fmt(fm.get(reported_key(fm, "chi2")), 2),
+    out["fit_note"] = t("fit_note", stat=test_name(fm, s.lang), rmsea=index_name(fm, "rmsea", s.lang),
+                        df_m=fm.get("df", "—"), chi_m=fmt(fm.get(reported_key(fm, "chi2")), 2),
                         p_m=_p_eq(fm.get(reported_key(fm, "pvalue"))), df_s=fs.get("df", "—"),
                         chi_s=fmt(fs.get(reported_key(fs, "chi2")), 2), p_s=_p_eq(fs.get(reported_key(fs, "pvalue"))),
                         ci_m=_rmsea_ci(fm), ci_s=_rmsea_ci(fs))
@@ -248,8 +250,9 @@ def _fit_rows(s: _Section) -> tuple[list[dict], list[str]]:
             continue
         op = "≥" if ref.direction == "higher" else "≤"
         f = (lambda x: fmt(x, 2)) if key == "chi2_df" else (lambda x: fmt_unit(x, 3))
+        shown_in = s.r.measurement.fit or s.r.structural.fit
         rows.append({
-            "index": name,
+            "index": _index_label(shown_in, key, name, s.lang),
             "m": f(vm.value) if vm else "—", "m_verdict": _verdict(vm.verdict, s.lang) if vm else "",
             "m_class": (vm.verdict or "") if vm else "",
             "s": f(vs.value) if vs else "—", "s_verdict": _verdict(vs.verdict, s.lang) if vs else "",
@@ -262,6 +265,14 @@ def _fit_rows(s: _Section) -> tuple[list[dict], list[str]]:
             if src and src not in sources:
                 sources.append(src)
     return rows, sources
+
+
+def _index_label(fit, key: str, name: str, lang: str) -> str:
+    """The fit table's row name for the statistic the fit reports: 'robust CFI' (MLR), 'scaled CFI' (WLSMV),
+    'Yuan–Bentler scaled χ²/df'; the plain name for ML."""
+    if key == "chi2_df":
+        return f"{test_name(fit, lang)}/df"
+    return index_name(fit, key, lang, shown=name) if key in ("cfi", "tli", "rmsea") else name
 
 
 def _rmsea_ci(f) -> str:
@@ -396,7 +407,7 @@ def _feature_sections(doc: dict, s: _Section) -> dict:
     from .ordinal_context import ordinal_context  # estimator method, estimator-choice note, ordinal reliability
     out: dict = {"diagnostics": diagnostics_context(s.r, s.lang)}
     out.update(moderation_context(s.r, s.lang, with_svg=False))
-    out.update(ordinal_context(s.r, s.t, s.clabel))
+    out.update(ordinal_context(s.r, s.t, s.clabel, s.lang))
     return out
 
 

@@ -1,8 +1,9 @@
 """Report section "Estimation, missing data and normality" (en/zh): reads the typed results document only.
 
 What it says: the estimator, missing-data method, information and test in lavaan's words; the most frequent
-missing-data patterns; Little's MCAR test; Mardia's multivariate skewness and kurtosis, with a sentence
-recommending MLR when kurtosis is significant (p < .05); the robust (MLR) fit statistics when present.
+missing-data patterns; Little's MCAR test; Mardia's multivariate skewness and kurtosis, with the estimator
+advice that fits the run (``estimator_text``: MLR when kurtosis is significant, p < .05, unless MLR or WLSMV was
+used); the scaled fit statistics (MLR's Yuan–Bentler, WLSMV's scaled-shifted) when present.
 Sentences are pre-translated here so the templates only place them (values escaped by the renderers).
 """
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from typing import Mapping
 
 from ..results.document import Meta, MissingData, Normality, ResultsDocument
+from ..results.fit_verdicts import reported_key
+from .estimator_text import Advice, index_name, kurtosis_sentence, test_name, words
 from .numbers import fmt, fmt_p
 
 TEXT = {
@@ -30,16 +33,8 @@ TEXT = {
         "little_none": "No item has missing values; Little's test does not apply.",
         "mardia": "Mardia's multivariate skewness b1 = {b1} (χ²({df}) = {chi2}, p {p1}); kurtosis b2 = {b2} "
                   "(z = {z}, p {p2}); {n} complete rows.",
-        "kurtosis_bad": "Multivariate kurtosis is significant: normal-theory standard errors and χ² are too "
-                        "optimistic. Robust maximum likelihood (MLR: Huber–White standard errors, Yuan–Bentler "
-                        "scaled χ²) is recommended.",
-        "kurtosis_bad_used": "Multivariate kurtosis is significant; robust maximum likelihood (MLR) was used, as "
-                             "recommended.",
-        "kurtosis_ok": "Multivariate kurtosis is not significant; normal-theory ML is adequate.",
         "mardia_none": "Mardia's tests need more complete rows than items ({n} complete rows, {p} items); "
                        "not computed.",
-        "robust": "{model}: Yuan–Bentler scaled χ²({df}) = {chi2}, p {p}, scaling factor {c}; robust CFI = {cfi}, "
-                  "TLI = {tli}, RMSEA = {rmsea}.",
         "measurement": "Measurement model", "structural": "Structural model",
     },
     "zh": {
@@ -58,13 +53,7 @@ TEXT = {
         "little_none": "所有题项均无缺失值，不适用 Little 检验。",
         "mardia": "Mardia 多元偏度 b1 = {b1}（χ²({df}) = {chi2}，p {p1}）；多元峰度 b2 = {b2}（z = {z}，p {p2}）；"
                   "完整行 {n} 行。",
-        "kurtosis_bad": "多元峰度显著：基于正态理论的标准误和 χ² 过于乐观，建议使用稳健极大似然估计"
-                        "（MLR：Huber–White 稳健标准误，Yuan–Bentler 校正 χ²）。",
-        "kurtosis_bad_used": "多元峰度显著；本分析已按建议使用稳健极大似然估计（MLR）。",
-        "kurtosis_ok": "多元峰度不显著；正态理论的极大似然估计是适当的。",
         "mardia_none": "Mardia 检验要求完整作答的行数多于题项数（完整行 {n} 行，题项 {p} 个），未计算。",
-        "robust": "{model}：Yuan–Bentler 校正 χ²({df}) = {chi2}，p {p}，校正因子 {c}；稳健 CFI = {cfi}，"
-                  "TLI = {tli}，RMSEA = {rmsea}。",
         "measurement": "测量模型", "structural": "结构模型",
     },
 }
@@ -82,10 +71,10 @@ def diagnostics_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dic
     if r.missing_data is not None:
         _missing_data_part(r.missing_data, tx, out)
     if r.normality is not None:
-        _normality_part(r.normality, r.meta, tx, out)
+        _normality_part(r.normality, Advice.of(r.meta, r.estimator_choice, r.normality), out, tx, lang)
     for block, name in ((r.measurement, "measurement"), (r.structural, "structural")):
         if block.fit.get("chi2_scaled") is not None:
-            out["robust"].append(_robust_sentence(block.fit, tx[name], tx))
+            out["robust"].append(_robust_sentence(block.fit, tx[name], lang))
     return out
 
 
@@ -114,8 +103,8 @@ def _missing_data_part(md: MissingData, tx: Mapping[str, str], out: dict) -> Non
         out["sentences"].append(tx["little_none"])
 
 
-def _normality_part(nm: Normality, meta: Meta, tx: Mapping[str, str], out: dict) -> None:
-    """Mardia's tests and, when kurtosis is significant, the MLR recommendation."""
+def _normality_part(nm: Normality, advice: Advice, out: dict, tx: Mapping[str, str], lang: str) -> None:
+    """Mardia's tests and the estimator advice that fits the run (``estimator_text.kurtosis_sentence``)."""
     n = _or(nm.n, "")
     if nm.kurtosis is None:
         out["sentences"].append(tx["mardia_none"].format(n=n, p=_or(nm.p, "")))
@@ -125,19 +114,18 @@ def _normality_part(nm: Normality, meta: Meta, tx: Mapping[str, str], out: dict)
         b1=fmt(sk.b1d, 2), df=fmt(sk.df, 0), chi2=fmt(sk.chi2, 2), p1=fmt_p(sk.pvalue),
         b2=fmt(ku.b2d, 2), z=fmt(ku.z, 2), p2=fmt_p(ku.pvalue), n=n))
     significant = ku.pvalue is not None and ku.pvalue < 0.05
-    if significant:
-        out["sentences"].append(tx["kurtosis_bad_used"] if meta.estimator == "MLR" else tx["kurtosis_bad"])
-    else:
-        out["sentences"].append(tx["kurtosis_ok"])
+    out["sentences"].append(kurtosis_sentence(advice, significant, lang))
     out["recommend_mlr"] = bool(significant)
 
 
-def _robust_sentence(fit: Mapping, model: str, tx: Mapping[str, str]) -> str:
-    """The Yuan–Bentler scaled statistics of one model."""
-    return tx["robust"].format(
-        model=model, df=fit.get("df_scaled"), chi2=fmt(fit["chi2_scaled"], 2), p=fmt_p(fit.get("pvalue_scaled")),
-        c=fmt(fit.get("chi2_scaling_factor"), 3), cfi=fmt(fit.get("cfi_robust")), tli=fmt(fit.get("tli_robust")),
-        rmsea=fmt(fit.get("rmsea_robust")))
+def _robust_sentence(fit: Mapping, model: str, lang: str) -> str:
+    """The scaled statistics of one model, named for its estimator (Yuan–Bentler for MLR, scaled-shifted for
+    WLSMV) with the CFI/TLI/RMSEA the fit reports (robust for MLR, scaled for WLSMV)."""
+    t, shown = words(lang), {k: reported_key(fit, k) for k in ("cfi", "tli", "rmsea")}
+    return t("robust_sentence",
+             model=model, test=test_name(fit, lang), df=fit.get("df_scaled"), chi2=fmt(fit["chi2_scaled"], 2),
+             p=fmt_p(fit.get("pvalue_scaled")), c=fmt(fit.get("chi2_scaling_factor"), 3),
+             **{f"{k}_name": index_name(fit, k, lang) for k in shown}, **{k: fmt(fit.get(v)) for k, v in shown.items()})
 
 
 def _or(value, default):

@@ -107,8 +107,8 @@ LABELS: dict[str, dict[str, str]] = {
         "good": "good",
         "acceptable": "acceptable",
         "poor": "poor",
-        "fit_note": "χ²({df_m}) = {chi_m}, p {p_m} (measurement); χ²({df_s}) = {chi_s}, p {p_s} (structural). "
-                    "RMSEA 90% CI: {ci_m} and {ci_s}.",
+        "fit_note": "{stat}({df_m}) = {chi_m}, p {p_m} (measurement); {stat}({df_s}) = {chi_s}, p {p_s} (structural). "
+                    "{rmsea} 90% CI: {ci_m} and {ci_s}.",
         "ic_note": "AIC = {aic_m} / {aic_s}; BIC = {bic_m} / {bic_s} (measurement / structural).",
         # paths
         "path": "Path",
@@ -283,8 +283,8 @@ LABELS: dict[str, dict[str, str]] = {
         "good": "良好",
         "acceptable": "可接受",
         "poor": "较差",
-        "fit_note": "χ²({df_m}) = {chi_m}，p {p_m}（测量模型）；χ²({df_s}) = {chi_s}，p {p_s}（结构模型）。"
-                    "RMSEA 90% 置信区间：{ci_m} 与 {ci_s}。",
+        "fit_note": "{stat}({df_m}) = {chi_m}，p {p_m}（测量模型）；{stat}({df_s}) = {chi_s}，p {p_s}（结构模型）。"
+                    "{rmsea} 90% 置信区间：{ci_m} 与 {ci_s}。",
         "ic_note": "AIC = {aic_m} / {aic_s}；BIC = {bic_m} / {bic_s}（测量模型 / 结构模型）。",
         "path": "路径",
         "hypothesis": "假设",

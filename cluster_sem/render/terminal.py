@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..results.document import ResultsDocument, pick
 from ..results.fit_verdicts import reported_key
 from .context import is_invariance_document
+from .estimator_text import index_name, test_name
 from .numbers import fmt, fmt_p, stars
 from .plain_text import terminal_safe
 
@@ -25,11 +26,12 @@ def _fit_block(name: str, fit, verdicts: dict) -> list[str]:
     same = key["rmsea_ci90"].removeprefix("rmsea_ci90") == key["rmsea"].removeprefix("rmsea")
     ci = f" 90% CI [{fmt(lo)}, {fmt(hi)}]" if same else ""   # a document without the CI of the reported RMSEA
     v = {k: verdicts[k].verdict for k in verdicts}
+    stat, n = test_name(fit, "en"), {k: index_name(fit, k, "en") for k in ("cfi", "tli", "rmsea")}
     return [
-        f"{name}: chi2({fit['df']}) = {fmt(fit[key['chi2']], 2)}, p {fmt_p(fit[key['pvalue']])}, "
-        f"chi2/df = {fmt(verdicts['chi2_df'].value, 2)} [{v['chi2_df']}]",
-        f"    CFI = {fmt(fit[key['cfi']])} [{v['cfi']}], TLI = {fmt(fit[key['tli']])} [{v['tli']}], "
-        f"RMSEA = {fmt(fit[key['rmsea']])}{ci} [{v['rmsea']}], "
+        f"{name}: {stat}({fit['df']}) = {fmt(fit[key['chi2']], 2)}, p {fmt_p(fit[key['pvalue']])}, "
+        f"{stat}/df = {fmt(verdicts['chi2_df'].value, 2)} [{v['chi2_df']}]",
+        f"    {n['cfi']} = {fmt(fit[key['cfi']])} [{v['cfi']}], {n['tli']} = {fmt(fit[key['tli']])} [{v['tli']}], "
+        f"{n['rmsea']} = {fmt(fit[key['rmsea']])}{ci} [{v['rmsea']}], "
         f"SRMR = {fmt(fit['srmr'])} [{v['srmr']}]",
         f"    AIC = {fmt(fit['aic'], 1)}, BIC = {fmt(fit['bic'], 1)}, n = {fit['n']}",
     ]

@@ -35,3 +35,38 @@ def estimator_choice(frame: pd.DataFrame, items: list[str], used: str) -> dict:
             "max_abs_skewness": float(max(skews)) if skews else None,
             "few_categories": few, "asymmetric": asym,
             "rule": f"WLSMV if an item uses fewer than {FEW_CATEGORIES} categories or |skewness| > {SKEW_LIMIT:g}"}
+
+
+CONTINUOUS = ("ML", "MLR")
+
+
+def estimator_kind(estimator: str | None, missing: str | None) -> str:
+    """The run's estimator as the reports name it: ``ML``, ``MLR``, ``FIML`` (ML with missing = "ml"),
+    ``FIML_MLR`` or ``WLSMV``.  Why one name: the test statistic, the fit indices and the advice all differ
+    between these five, and results.json spreads them over ``meta.estimator`` and ``meta.missing``."""
+    est = (estimator or "ML").upper()
+    if missing == "ml" and est in CONTINUOUS:
+        return "FIML" if est == "ML" else "FIML_MLR"
+    return est
+
+
+def advised_estimator(recommended: str | None, kurtosis_significant: bool) -> str:
+    """The one estimator the report advises: WLSMV when the items call for it (``estimator_choice``),
+    otherwise MLR when Mardia's multivariate kurtosis is significant (normal-theory SEs and χ² too
+    optimistic), otherwise ML.  Why here: the estimator-choice note and the normality sentence must give
+    the same advice, so both read it from this rule instead of each recommending its own estimator."""
+    if recommended == "WLSMV":
+        return "WLSMV"
+    return "MLR" if kurtosis_significant else "ML"
+
+
+def rerun_options(advised: str, estimator: str | None, missing: str | None) -> str | None:
+    """The command-line options that rerun the analysis with the advised estimator (None when it, or MLR
+    where ML is advised, was used).
+    FIML keeps ``--missing fiml`` for ML/MLR; WLSMV has no full-information option, so it needs listwise."""
+    used = (estimator or "ML").upper()
+    if used == advised or (used == "MLR" and advised == "ML"):   # MLR is ML with robust SEs: never worse
+        return None
+    if advised == "WLSMV":
+        return "--estimator WLSMV" + (" --missing listwise" if missing == "ml" else "")
+    return f"--estimator {advised}" + (" --missing fiml" if missing == "ml" else "")

@@ -1,0 +1,113 @@
+"""The words every report uses for the run's estimator: test-statistic name, which CFI/TLI/RMSEA are shown
+(plain, robust or scaled), the estimator's description and the estimator advice (en/zh, phrases/estimator.yaml).
+
+Why one module: the terminal summary, the fit table, the fit note, the normality sentences and the
+estimator-choice note all name the same statistic and give the same advice; each once had its own words
+(a WLSMV run printed "Yuan–Bentler scaled χ²" and advised ML and MLR on one page).  The values shown are the
+ones ``results.fit_verdicts.reported_key`` picks; the names here follow the key that was picked.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from ..results.document import EstimatorChoice, Meta, Normality
+from ..results.estimator_choice import (FEW_CATEGORIES, SKEW_LIMIT, advised_estimator, estimator_kind,
+                                        rerun_options)
+from ..results.fit_verdicts import reported_key
+from .i18n import catalogue, translator
+
+
+def words(lang: str):
+    """``t(key, **kw)`` over the estimator catalogue in ``lang``."""
+    return translator(catalogue("estimator"), lang)
+
+
+def test_key(fit: Mapping) -> str:
+    """Which χ² the fit reports: ``standard``, ``yuan_bentler`` (MLR's scaled χ²) or ``scaled_shifted``
+    (WLSMV; its fit carries the shift parameter or the scaled CFI that MLR has not)."""
+    if reported_key(fit, "chi2") == "chi2":
+        return "standard"
+    if fit.get("chi2_shift_parameter") is not None or fit.get("cfi_scaled") is not None:
+        return "scaled_shifted"
+    return "yuan_bentler"
+
+
+def test_name(fit: Mapping, lang: str) -> str:
+    """'χ²', 'Yuan–Bentler scaled χ²' or 'scaled-shifted χ²' in ``lang``."""
+    return words(lang)(f"test_{test_key(fit)}")
+
+
+def index_name(fit: Mapping, index: str, lang: str, shown: str | None = None) -> str:
+    """'CFI', 'robust CFI' or 'scaled CFI' (``index`` is the results key, ``shown`` the printed name)."""
+    key = reported_key(fit, index)
+    kind = "scaled" if key.endswith("_scaled") else "robust" if key.endswith("_robust") else "plain"
+    return words(lang)(f"index_{kind}", index=shown or index.upper())
+
+
+@dataclass(frozen=True)
+class Advice:
+    """The run's estimator kind, the estimator advised and the options that rerun with it (None: used)."""
+
+    kind: str
+    advised: str
+    rerun: str | None
+
+    @classmethod
+    def of(cls, meta: Meta, choice: EstimatorChoice | None, normality: Normality | None) -> "Advice":
+        kurt = normality.kurtosis if normality is not None else None
+        significant = bool(kurt is not None and kurt.pvalue is not None and kurt.pvalue < 0.05)
+        advised = advised_estimator(choice.recommended if choice else None, significant)
+        return cls(estimator_kind(meta.estimator, meta.missing), advised,
+                   rerun_options(advised, meta.estimator, meta.missing))
+
+
+def method_text(kind: str, lang: str) -> str:
+    """The study table's description of the estimator kind."""
+    return words(lang)(f"method_{kind}")
+
+
+def fit_note(kind: str, lang: str) -> str:
+    """The sentence under the fit table naming the reported statistic and indices ('' for plain ML/FIML)."""
+    t = words(lang)
+    return t(f"fit_note_{kind}") if kind in ("MLR", "FIML_MLR", "WLSMV") else ""
+
+
+def choice_note(choice: EstimatorChoice, advice: Advice, normality: Normality | None, lang: str) -> str:
+    """What the items suggest, the estimator advised (kurtosis decides between ML and MLR) and whether the
+    run used it — one piece of advice, the same the normality sentences give."""
+    t = words(lang)
+    used = advice.kind.replace("FIML_MLR", "MLR (FIML)").replace("FIML", "ML (FIML)")
+    if choice.recommended == "WLSMV":
+        items = list(dict.fromkeys(choice.few_categories + choice.asymmetric))
+        shown = ", ".join(items[:12]) + (", …" if len(items) > 12 else "")
+        lines = [t("choice_categorical", k=FEW_CATEGORIES, s=f"{SKEW_LIMIT:g}", items=shown)]
+    else:
+        lines = [t("choice_continuous", k=FEW_CATEGORIES, s=f"{SKEW_LIMIT:g}")]
+        no_mardia = normality is None or normality.kurtosis is None
+        lines.append(t("advised_none") if no_mardia else t(f"advised_{advice.advised}"))
+    if advice.rerun is None:
+        lines.append(t("used_as_advised", used=used))
+    elif advice.kind == "WLSMV":
+        lines.append(t("used_wlsmv_valid", rerun=advice.rerun))
+    else:
+        lines.append(t("used_differs", used=used, rerun=advice.rerun))
+    return " ".join(lines)
+
+
+def kurtosis_sentence(advice: Advice, significant: bool, lang: str) -> str:
+    """Mardia's kurtosis verdict with the advice that fits the estimator run."""
+    t = words(lang)
+    if not significant:
+        return t("kurtosis_fine")
+    if advice.kind == "WLSMV":
+        return t("kurtosis_advice_WLSMV")
+    if advice.kind in ("MLR", "FIML_MLR"):
+        return t("kurtosis_advice_MLR")
+    if advice.advised == "WLSMV":
+        return t("kurtosis_advice_categorical")
+    return t("kurtosis_advice_ML", rerun=advice.rerun or "--estimator MLR")
+
+
+__all__ = ["Advice", "words", "test_key", "test_name", "index_name", "method_text", "fit_note", "choice_note",
+           "kurtosis_sentence"]
