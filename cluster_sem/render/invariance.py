@@ -10,7 +10,9 @@ import re
 from typing import Mapping
 
 from ..results.document import Invariance, InvarianceLevel, PathDifference, ResultsDocument
+from ..results.estimator_choice import estimator_kind
 from ..results.fit_verdicts import reported_key
+from .estimator_text import index_name, test_name
 from .i18n import catalogue, translator
 from .labels import check_lang, report_title
 from .numbers import fmt, fmt_p, fmt_unit, or_blank
@@ -50,6 +52,22 @@ def _summary(inv: Invariance, t) -> str:
     return t("summary_all", highest=highest)
 
 
+def _columns(fit: Mapping, kind: str, lang: str, t) -> dict:
+    """Column heads of the levels and path tables, named for the statistics the rows show (``_shown_fit``):
+    'Yuan–Bentler scaled χ²' and 'robust CFI' for MLR, 'scaled-shifted χ²' and 'scaled CFI' for WLSMV; the
+    Δχ² of MLR (Satorra–Bentler 2001) and WLSMV (Satorra 2000) is a scaled difference."""
+    names = {k: index_name(fit, k, lang) for k in ("cfi", "tli", "rmsea")}
+    return {"chi2": test_name(fit, lang), **names, "dcfi": f"Δ{names['cfi']}", "drmsea": f"Δ{names['rmsea']}",
+            "dchi2": t("delta") if kind in ("ML", "FIML") else t("delta_scaled")}
+
+
+def _table_numbers(scores: bool, means: bool, paths: bool) -> dict[str, int]:
+    """APA table numbers in the order the report shows its tables (optional ones only when present)."""
+    shown = ["groups", "levels"] + [name for name, present in (("scores", scores), ("means", means),
+                                                               ("paths", paths)) if present]
+    return {name: i for i, name in enumerate(shown, 1)}
+
+
 def invariance_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dict:
     """Rows and sentences of the section; every number already formatted."""
     check_lang(lang)
@@ -63,10 +81,14 @@ def invariance_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dict
     group_names = [g.name for g in inv.groups]
     paths = [{"path": _path_label(r, p, lang), "est": [fmt(p.est.get(g)) for g in group_names],
               "chi2": fmt(p.chi2, 2), "df": str(p.df), "p": fmt_p(p.pvalue)} for p in inv.path_differences]
+    kind = estimator_kind(inv.estimator, "ml" if inv.missing == "fiml" else inv.missing)
     return {
         "t": t, "lang": lang, "title": report_title(r, lang),
         "intro": t("intro_ordinal" if inv.ordinal else "intro", group=inv.group, reference=inv.reference,
-                   estimator=inv.estimator),
+                   estimator=t(f"estimator_{kind}")),
+        "columns": _columns(inv.levels[0].fit, kind, lang, t),
+        "columns_note": "" if inv.ordinal else t(f"columns_{kind}"),
+        "tables": _table_numbers(bool(scores), bool(means), bool(paths)),
         "groups": [{"name": g.name, "n": str(g.n), "raw": ", ".join(g.values)} for g in inv.groups],
         "group_names": group_names,
         "levels": [_level_row(lv, inv.ordinal, t) for lv in inv.levels], "summary": _summary(inv, t),
@@ -106,6 +128,8 @@ def render_invariance_summary(doc: Mapping | ResultsDocument, lang: str = "en") 
     for r in c["levels"]:
         out.append(f"  {clean(r['level']):<24}{r['chi2']:>10}{r['df']:>6}{r['cfi']:>7}{r['rmsea']:>7}{r['dchi2']:>9}"
                    f"{r['ddf']:>5}{r['dp']:>7}{r['dcfi']:>7}{r['drmsea']:>8}  {clean(r['decision'])}")
+    cols = c["columns"]
+    out.append(f"  ({cols['chi2']}, {cols['cfi']}, {cols['rmsea']}; {cols['dchi2']})")
     out += ["", "  " + clean(c["summary"])]
     if c["scores"]:
         out += ["", "  " + clean(t("score", level=c["score_level"]))]
