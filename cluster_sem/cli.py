@@ -24,7 +24,8 @@ EPILOG = {
            "  cluster-sem fit SPEC DATA --out results/ --bootstrap 5000 --seed 1 --jobs 2",
     "invariance": "examples:\n  cluster-sem invariance SPEC DATA --out results-invariance/\n"
                   "  cluster-sem invariance SPEC DATA --out results-invariance/ --release \"CE=~CE3\" --lang zh",
-    "report": "examples:\n  cluster-sem report results/\n  cluster-sem report results/ --lang zh",
+    "report": "examples:\n  cluster-sem report results/\n  cluster-sem report results/ --lang zh   "
+              "# adds results/report.zh.html and report.zh.md\n  cluster-sem report results/ --out elsewhere/",
     "power": "examples:\n  cluster-sem power questionnaires/zhejiang_cluster_growth.yaml --n 100,128,200,300 --reps 1000 "
              "--seed 1 --out power/\n  cluster-sem power SPEC --n 150 --reps 2000 --out power/ --jobs 2 --resume\n"
              "  cluster-sem power SPEC --n 100,200 --out power/ --scheduler tcp://HOST:8786",
@@ -136,7 +137,9 @@ def _add_report_parser(sub, fmt) -> None:
     p = sub.add_parser("report", help="re-render DIR/report.html and DIR/report.md from DIR/results.json",
                        epilog=EPILOG["report"], formatter_class=fmt)
     p.add_argument("dir")
-    p.add_argument("--lang", choices=["en", "zh"], default="en")
+    p.add_argument("--lang", choices=["en", "zh"], default="en",
+                   help="report language: en writes report.html/.md, zh writes report.zh.html/.md beside them")
+    p.add_argument("--out", default=None, help="write the reports into this directory instead of DIR")
 
 
 def _check_out(value: str, *, directory: bool) -> Path:
@@ -361,13 +364,22 @@ def cmd_report(args) -> int:
         problem = shape_problem(results.to_dict())
         if problem:
             raise ValueError(problem)
-        files = _rendered(results, args.lang)
+        files = {report_name(name, args.lang): text for name, text in _rendered(results, args.lang).items()}
     except Exception as exc:  # noqa: BLE001 - wrong types, a list, deep nesting (RecursionError), ...
         raise ClusterSemError(f"{path}: not a cluster-sem results.json ({type(exc).__name__}: "
                               f"{str(exc)[:120]}). Fix: re-run cluster-sem fit to write it again") from None
-    _write_atomically(Path(args.dir), files)
-    print(f"wrote {Path(args.dir) / 'report.html'} and report.md ({args.lang})")
+    target = Path(args.dir) if args.out is None else _check_out(args.out, directory=True)
+    _write_atomically(target, files)
+    html, md = files
+    print(f"wrote {target / html} and {md} ({args.lang})")
     return 0
+
+
+def report_name(name: str, lang: str) -> str:
+    """The file a re-rendered report is written to: ``report.html`` in English, ``report.zh.html`` in
+    Chinese, so `report DIR --lang zh` adds the translation beside the English report instead of replacing it."""
+    stem, _, ext = name.rpartition(".")
+    return name if lang == "en" else f"{stem}.{lang}.{ext}"
 
 
 def _safe(text) -> str:

@@ -99,8 +99,9 @@ def test_reports_have_the_section(out_dir):
     assert "Estimation, missing data and normality" in md and "Little's (1988)" in md
     assert "yuan.bentler.mplus" in md
     assert main(["report", str(out_dir), "--lang", "zh"]) == 0
-    zh = (out_dir / "report.html").read_text(encoding="utf-8")
+    zh = (out_dir / "report.zh.html").read_text(encoding="utf-8")
     assert "估计方法、缺失数据与正态性" in zh
+    assert "估计方法、缺失数据与正态性" not in (out_dir / "report.html").read_text(encoding="utf-8")
 
 
 def test_wlsmv_with_fiml_exits_2(tmp_path, capsys):

@@ -14,6 +14,7 @@ from ..results.document import ModelBlock, ResultsDocument
 from ..results.fit_verdicts import reported_key
 from .estimator_text import index_name, test_name
 from .labels import REFERENCES, check_lang, phrase, pick, report_title, translator
+from .messages import translate, translate_notes
 from .numbers import fmt, fmt_ci, fmt_p, fmt_pct, fmt_unit, or_blank, stars
 
 FIT_INDEXES = [("chi2_df", "χ²/df"), ("cfi", "CFI"), ("tli", "TLI"), ("rmsea", "RMSEA"), ("srmr", "SRMR")]
@@ -68,7 +69,7 @@ def build_context(doc: dict | ResultsDocument, lang: str = "en") -> dict:
     check_lang(lang)
     s = _Section(ResultsDocument.read(doc), lang)
     ctx: dict = {"lang": lang, "t": s.t, "title": report_title(s.r, lang), "timestamp": s.r.meta.timestamp or "",
-                 "warnings": list(s.r.warnings), "stars_legend": s.t("stars_legend"), "references": REFERENCES}
+                 "warnings": [translate(w, lang) for w in s.r.warnings], "stars_legend": s.t("stars_legend"), "references": REFERENCES}
     for builder in (study_section, descriptives_section, measurement_section, discriminant_section,
                     common_method_section, fit_section, paths_section, indirect_section, baron_kenny_section,
                     reproducibility_section):
@@ -103,13 +104,13 @@ def study_section(s: _Section) -> dict:
             (t("missing"), str(meta.missing if meta.missing is not None else ""))]
     if s.r.spec.controls:
         rows.append((t("controls"), ", ".join(s.r.spec.controls)))
-    dropped = [{"row": str(d[0]), "reason": str(d[1])} for d in data.dropped]
+    dropped = [{"row": str(d[0]), "reason": translate(str(d[1]), s.lang)} for d in data.dropped]
     total = sum(data.groups.values())
     return {
         "data_rows": rows, "dropped": dropped,
         "dropped_more": (t("dropped_more", shown=len(dropped), total=data.n_dropped)
                          if n_dropped > len(dropped) else ""),
-        "data_log": [str(x) for x in data.log],
+        "data_log": [translate(str(x), s.lang) for x in data.log],
         "missing_items": [{"item": k, "pct": fmt_pct(v), "n": str(round(v * (data.n_raw or 0)))}
                           for k, v in data.missing_by_item.items() if v],
         "group_name": s.r.spec.group,
@@ -359,7 +360,7 @@ def indirect_section(s: _Section) -> dict:
                       "stars": stars(e.pvalue)} for e in s.r.total_effects]
     b = s.r.bootstrap
     out["bootstrap"] = (t("bootstrap_info", B=b.B, seed=b.seed, conv=b.n_converged, inadm=b.n_inadmissible,
-                          rule=b.rule or "") if b else t("bootstrap_none"))
+                          rule=translate(b.rule or "", lang)) if b else t("bootstrap_none"))
     if b and b.n_lost_category:
         lost = b.n_lost_category
         out["bootstrap"] += " " + t("bootstrap_lost", B=b.B, lost=lost, share=f"{lost / b.B:.0%}",
@@ -386,18 +387,24 @@ def reproducibility_section(s: _Section) -> dict:
     return {
         "repro": [(t("package_version"), text(meta.version)), (t("seed"), text(meta.seed)),
                   (t("spec_sha"), text(meta.spec_sha256)), (t("data_sha"), text(meta.data_sha256)),
-                  (t("timestamp"), text(meta.timestamp)), (t("conventions"), text(meta.conventions)),
-                  (t("estimation"), str(sm.estimation or mm.estimation or ""))],
+                  (t("timestamp"), text(meta.timestamp)), (t("conventions"), translate(text(meta.conventions), s.lang)),
+                  (t("estimation"), translate_notes(str(sm.estimation or mm.estimation or ""), s.lang))],
         "command": meta.command or "",
         "versions": [(k, str(v) if v is not None else "—") for k, v in meta.versions.items()],
-        "model_warnings": _model_warnings(t, mm, sm),
+        "model_warnings": _model_warnings(s, mm, sm),
         "syntax": sm.syntax,
     }
 
 
-def _model_warnings(t, mm: ModelBlock, sm: ModelBlock) -> list[str]:
-    return [f"{t('measurement_model')}: {w}" for w in mm.warnings] + \
-           [f"{t('structural_model')}: {w}" for w in sm.warnings]
+def _model_warnings(s: _Section, mm: ModelBlock, sm: ModelBlock) -> list[str]:
+    """The models' own warnings that the document's warnings do not already carry (the pipeline copies each
+    as "measurement model: …"; a document written otherwise may not), in the report's language."""
+    out = []
+    for block, name, prefix in ((mm, "measurement_model", "measurement model"), (sm, "structural_model",
+                                                                                 "structural model")):
+        out += [s.t("model_warning", model=s.t(name), warning=translate(w, s.lang)) for w in block.warnings
+                if f"{prefix}: {w}" not in s.r.warnings]
+    return out
 
 
 # -- sections of features still in flight (dict-backed until their blocks settle) ------------------------

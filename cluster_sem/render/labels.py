@@ -18,6 +18,7 @@ LABELS: dict[str, dict[str, str]] = {
         "contents": "Contents",
         "warnings": "Warnings",
         "warnings_intro": "Read these before interpreting the estimates: the solution may be inadmissible.",
+        "model_warning": "{model}: {warning}",
         # sections
         "sec_data": "Study and data",
         "sec_descriptives": "Item descriptives",
@@ -205,6 +206,7 @@ LABELS: dict[str, dict[str, str]] = {
         "contents": "目录",
         "warnings": "警告",
         "warnings_intro": "解读估计值之前请先阅读以下内容：模型解可能不可接受。",
+        "model_warning": "{model}：{warning}",
         "sec_data": "研究与数据",
         "sec_descriptives": "题项描述统计",
         "sec_measurement": "测量模型",

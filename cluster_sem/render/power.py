@@ -12,6 +12,7 @@ from functools import lru_cache
 from .i18n import catalogue, translator
 from .labels import check_lang
 from .markdown import md_escape
+from .messages import translate
 from .numbers import fmt, fmt_unit
 from .plain_text import terminal_safe
 
@@ -44,8 +45,9 @@ def view(doc: dict, lang: str = "en") -> dict:
         "rules": [[t("rule_200"), "200"], [t("rule_10", q=q), str(10 * q)], [t("rule_5"), str(5 * q)],
                   [t("min_n", t=target), _needed(overall, largest, t, min(ns))]],
         "settings": t("setting_text", reps=doc["settings"]["reps"], seed=doc["seed"], alpha=fmt_unit(doc["alpha"], 2),
-                      target=target, ci=doc["ci_method"].replace("_", " "), pv=doc["settings"]["population_values"])
-        + " " + _estimation(doc, t),
+                      target=target, ci=doc["ci_method"].replace("_", " "),
+                      pv=translate(doc["settings"]["population_values"], lang))
+        + " " + _estimation(doc, t, lang),
         "rmsea": [[str(r["n"]), fmt(r["power"])] for r in doc["rmsea_power"]],
         "tables": [_size_table(doc, s, t) for s in doc["sizes"]],
         "header": [t("effect"), t("kind"), t("pop"), t("power"), t("mc_se"), t("mean_est"), t("bias"),
@@ -106,7 +108,7 @@ def _size_table(doc: dict, s: dict, t) -> dict:
     return {"n": s["n"], "caption": t("per_n", n=s["n"]), "rows": rows, "counts": counts}
 
 
-def _estimation(doc: dict, t) -> str:
+def _estimation(doc: dict, t, lang: str = "en") -> str:
     """Estimator, missing-data rule, how replications were fitted and how interactions were estimated."""
     st = doc["settings"]
     est, missing = st.get("estimator", "ML"), st.get("missing", "listwise")
@@ -116,7 +118,8 @@ def _estimation(doc: dict, t) -> str:
         imethod = t("imethod_dblcent", pop_n=f"{st.get('interaction_population_n') or 0:,}")
     else:
         imethod = t("imethod_none")
-    return t("estimation_text", est=est, missing=missing, fitting=st.get("fitting", "batched ML"), imethod=imethod)
+    return t("estimation_text", est=est, missing=missing, fitting=translate(st.get("fitting", "batched ML"), lang),
+             imethod=imethod)
 
 
 def power_curve_svg(doc: dict, lang: str = "en", kind: str | None = None) -> str:
