@@ -368,6 +368,6 @@ def test_moderation_section_with_simple_slopes_plot(doc, html_en, html_zh):
         assert fmt(rec["est"]) in section
         assert fmt(rec["simple_slopes"][0]["est"]) in section
     md = render_markdown(doc, lang="zh")
-    assert "## 调节效应（潜变量交互）" in md and "简单斜率图见 report.html" in md
+    assert "## 9. 调节效应（潜变量交互）" in md and "简单斜率图见 report.html" in md
     h5 = [h for h in doc["hypotheses"] if h["id"] == "H5"]
     assert len(h5) == 1 and h5[0]["kind"] == "interaction" and h5[0]["from"] == "IOL:DF"

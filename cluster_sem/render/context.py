@@ -12,7 +12,7 @@ from ..quality.reliability import ALPHA_MIN, AVE_MIN, LOADING_MIN, OMEGA_MIN, be
 from ..quality.validity import fornell_larcker_verdict, htmt_level
 from ..results.document import ModelBlock, ResultsDocument
 from ..results.fit_verdicts import reported_key
-from .estimator_text import index_name, test_name
+from .estimator_text import conventions_text, index_name, test_name
 from .labels import REFERENCES, check_lang, phrase, pick, report_title, translator
 from .messages import translate, translate_notes
 from .numbers import fmt, fmt_ci, fmt_p, fmt_pct, fmt_unit, or_blank, stars
@@ -88,8 +88,22 @@ def report_context(doc: dict | ResultsDocument, lang: str = "en") -> dict:
     r = ResultsDocument.read(doc)
     ctx = build_context(r, lang)
     n_used = r.data.n_used if r.data.n_used is not None else r.meta.n_used
-    ctx.update(version=or_blank(r.meta.version), n_used=or_blank(n_used), sections=SECTIONS)
+    sections = _sections(ctx)
+    ctx.update(version=or_blank(r.meta.version), n_used=or_blank(n_used), sections=sections,
+               section_no={sid: i for i, (sid, _) in enumerate(sections, 1)})
     return ctx
+
+
+def _sections(ctx: dict) -> list[tuple[str, str]]:
+    """(anchor, heading) of the sections this report shows, in order: :data:`SECTIONS`, with the latent
+    interactions' section after the indirect effects when the document has one, so it is numbered and listed
+    in the contents like the others."""
+    t = ctx["t"]
+    out = [(sid, t(key)) for sid, key in SECTIONS]
+    if ctx.get("moderation"):
+        at = next(i for i, (sid, _) in enumerate(out) if sid == "indirect") + 1
+        out.insert(at, ("moderation", ctx["mt"]["sec_moderation"]))
+    return out
 
 
 # -- study and data --------------------------------------------------------------------------------------
@@ -387,7 +401,7 @@ def reproducibility_section(s: _Section) -> dict:
     return {
         "repro": [(t("package_version"), text(meta.version)), (t("seed"), text(meta.seed)),
                   (t("spec_sha"), text(meta.spec_sha256)), (t("data_sha"), text(meta.data_sha256)),
-                  (t("timestamp"), text(meta.timestamp)), (t("conventions"), translate(text(meta.conventions), s.lang)),
+                  (t("timestamp"), text(meta.timestamp)), (t("conventions"), conventions_text(meta, s.lang)),
                   (t("estimation"), translate_notes(str(sm.estimation or mm.estimation or ""), s.lang))],
         "command": meta.command or "",
         "versions": [(k, str(v) if v is not None else "—") for k, v in meta.versions.items()],

@@ -67,6 +67,13 @@ def method_text(kind: str, lang: str) -> str:
     return words(lang)(f"method_{kind}")
 
 
+def conventions_text(meta: Meta, lang: str) -> str:
+    """lavaan's conventions of the run, named by its estimator kind.  Why not ``meta.conventions`` as stored:
+    that text is English, and for a FIML run it repeats ML's ("expected information SEs") although the run
+    used the observed information (``meta.information``)."""
+    return words(lang)(f"conventions_{estimator_kind(meta.estimator, meta.missing)}")
+
+
 def fit_note(kind: str, lang: str) -> str:
     """The sentence under the fit table naming the reported statistic and indices ('' for plain ML/FIML)."""
     t = words(lang)
@@ -109,5 +116,5 @@ def kurtosis_sentence(advice: Advice, significant: bool, lang: str) -> str:
     return t("kurtosis_advice_ML", rerun=advice.rerun or "--estimator MLR")
 
 
-__all__ = ["Advice", "words", "test_key", "test_name", "index_name", "method_text", "fit_note", "choice_note",
+__all__ = ["Advice", "words", "conventions_text", "test_key", "test_name", "index_name", "method_text", "fit_note", "choice_note",
            "kurtosis_sentence"]

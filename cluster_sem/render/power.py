@@ -49,7 +49,9 @@ def view(doc: dict, lang: str = "en") -> dict:
                       pv=translate(doc["settings"]["population_values"], lang))
         + " " + _estimation(doc, t, lang),
         "rmsea": [[str(r["n"]), fmt(r["power"])] for r in doc["rmsea_power"]],
-        "tables": [_size_table(doc, s, t) for s in doc["sizes"]],
+        "tables": [{**_size_table(doc, s, t), "no": 4 + i} for i, s in enumerate(doc["sizes"])],
+        # APA numbers in display order: by hypothesis, rules, power by n, one per simulated n, RMSEA test
+        "table_no": {"by_hypothesis": 1, "rules": 2, "power": 3, "rmsea": 4 + len(doc["sizes"])},
         "header": [t("effect"), t("kind"), t("pop"), t("power"), t("mc_se"), t("mean_est"), t("bias"),
                    t("rel_bias"), t("sd_est"), t("mean_se"), t("coverage")],
     }
@@ -122,6 +124,27 @@ def _estimation(doc: dict, t, lang: str = "en") -> str:
              imethod=imethod)
 
 
+LABEL_GAP = 13.0   # px between label baselines at font-size 11
+
+
+def spread_labels(ys: list[float], gap: float, low: float, high: float) -> list[float]:
+    """Label positions as near ``ys`` (the lines' end points) as possible, at least ``gap`` apart and within
+    [low, high].  Why: several effects reach power 1.0 (or the same value) at the largest n, and their
+    end labels were drawn on top of each other."""
+    order = sorted(range(len(ys)), key=lambda i: ys[i])
+    placed = [min(max(ys[i], low), high) for i in order]
+    for k in range(1, len(placed)):                       # push down past the previous label
+        placed[k] = max(placed[k], placed[k - 1] + gap)
+    if placed and placed[-1] > high:                       # then pull back up from the bottom edge
+        placed[-1] = high
+        for k in range(len(placed) - 2, -1, -1):
+            placed[k] = min(placed[k], placed[k + 1] - gap)
+    out = [0.0] * len(ys)
+    for i, value in zip(order, placed):
+        out[i] = value
+    return out
+
+
 def power_curve_svg(doc: dict, lang: str = "en", kind: str | None = None) -> str:
     """Power against n, one polyline per effect (text as SVG <text>, escaped), target as a dashed line."""
     from markupsafe import escape
@@ -151,14 +174,20 @@ def power_curve_svg(doc: dict, lang: str = "en", kind: str | None = None) -> str
                f'stroke="#999" stroke-dasharray="4 3"/>')
     palette = ["#1b6ca8", "#d1495b", "#2e933c", "#edae49", "#6c4f9c", "#00798c", "#8d6a9f", "#c05746", "#3d5a80"]
     shown = [e for e in v["per_effect"] if kind is None or e["kind"] == v["t"](kind)]
+    lines = []
     for i, e in enumerate(shown):
         pts = [(x(n), y(p)) for n, p in zip(ns, e["raw_power"]) if p is not None]
-        if not pts:
-            continue
-        colour = palette[i % len(palette)]
+        if pts:
+            lines.append((palette[i % len(palette)], pts, e["name"]))
+    label_y = spread_labels([pts[-1][1] for _, pts, _ in lines], LABEL_GAP, top, H - bottom)
+    for (colour, pts, name), ly in zip(lines, label_y):
         out.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="'
                    + " ".join(f"{a:.1f},{b:.1f}" for a, b in pts) + '"/>')
-        out.append(f'<text x="{pts[-1][0] + 4:.1f}" y="{pts[-1][1] + 4:.1f}" fill="{colour}">{escape(e["name"])}</text>')
+        end_x, end_y = pts[-1]
+        if abs(ly - end_y) > 1:    # a label moved off its line's end gets a leader line back to it
+            out.append(f'<line x1="{end_x + 1:.1f}" y1="{end_y:.1f}" x2="{end_x + 8:.1f}" y2="{ly:.1f}" '
+                       f'stroke="{colour}" stroke-width="0.8"/>')
+        out.append(f'<text x="{end_x + 10:.1f}" y="{ly + 4:.1f}" fill="{colour}">{escape(name)}</text>')
     out.append("</svg>")
     return "\n".join(out)
 
@@ -173,21 +202,26 @@ def render_power_markdown(doc: dict, lang: str = "en") -> str:
         lines += ["| " + " | ".join(md_escape(c) for c in r) + " |" for r in rows]
         return lines
 
+    def caption(key: str, title: str) -> list[str]:
+        return [f"**{t('table')} {v['table_no'][key]}.** *{md_escape(title)}*", ""]
+
     out = [f"# {md_escape(v['title'])}", "", f"## {t('recommendation')}", "", md_escape(v["answer"]), ""]
-    out += [f"### {t('by_hypothesis')}", ""]
+    out += [f"### {t('by_hypothesis')}", ""] + caption("by_hypothesis", t("by_hypothesis"))
     out += table([t("hypothesis"), t("effects"), t("needed")],
                  [[h["hypothesis"], h["effects"], h["needed"]] for h in v["by_hypothesis"]]) + [""]
-    out += [f"### {t('rules')}", ""] + table([t("rule"), t("n")], v["rules"]) + [""]
-    out += [f"## {t('power')}", ""]
+    out += [f"### {t('rules')}", ""] + caption("rules", t("rules")) + table([t("rule"), t("n")], v["rules"]) + [""]
+    out += [f"## {t('power')}", ""] + caption("power", t("power_table"))
     out += table([t("effect"), t("hypothesis"), t("direction"), t("pop"), t("pop_std")]
                  + [f"n = {n}" for n in v["ns"]] + [t("min_n", t=v["target"])],
                  [[e["name"], e["hypothesis"], e["direction"], e["population"], e["population_std"]] + e["power"]
                   + [e["min_n"]]
                   for e in v["per_effect"]]) + [""]
     for tab in v["tables"]:
-        out += [f"### {md_escape(tab['caption'])}", "", md_escape(tab["counts"]), ""]
+        out += [f"### {md_escape(tab['caption'])}", "",
+                f"**{t('table')} {tab['no']}.** *{md_escape(tab['caption'])}*", "", md_escape(tab["counts"]), ""]
         out += table(v["header"], tab["rows"]) + [""]
-    out += [f"## {md_escape(t('rmsea'))}", ""] + table(["n", t("power")], v["rmsea"]) + [""]
+    out += [f"## {md_escape(t('rmsea'))}", ""] + caption("rmsea", t("rmsea_table"))
+    out += table(["n", t("power")], v["rmsea"]) + [""]
     out += [f"## {t('settings')}", "", md_escape(v["settings"]), "", md_escape(t("notes")), ""]
     return "\n".join(out)
 
