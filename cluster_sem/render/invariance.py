@@ -15,6 +15,7 @@ from ..results.fit_verdicts import reported_key
 from .estimator_text import index_name, test_name
 from .i18n import catalogue, translator
 from .labels import check_lang, report_title
+from .messages import translate
 from .numbers import fmt, fmt_p, fmt_unit, or_blank
 from .plain_text import terminal_safe
 
@@ -95,7 +96,7 @@ def invariance_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dict
         "released": t("released", rows=", ".join(inv.released)) if inv.released else "",
         "score_level": t(inv.first_failing) if inv.first_failing else "",
         "scores": scores, "score_note": t("score_note", first=inv.score_tests[0].constraint) if scores else "",
-        "means": means, "paths": paths, "warnings": list(inv.warnings),
+        "means": means, "paths": paths, "warnings": [translate(w, lang) for w in inv.warnings],
         "version": or_blank(r.meta.version), "n_used": or_blank(r.data.n_used), "timestamp": or_blank(r.meta.timestamp),
     }
 
