@@ -69,7 +69,8 @@ def build_context(doc: dict | ResultsDocument, lang: str = "en") -> dict:
     check_lang(lang)
     s = _Section(ResultsDocument.read(doc), lang)
     ctx: dict = {"lang": lang, "t": s.t, "title": report_title(s.r, lang), "timestamp": s.r.meta.timestamp or "",
-                 "warnings": [translate(w, lang) for w in s.r.warnings], "stars_legend": s.t("stars_legend"), "references": REFERENCES}
+                 "warnings": [translate(w, lang) for w in s.r.warnings], "stars_legend": s.t("stars_legend"),
+                 "references": REFERENCES}
     for builder in (study_section, descriptives_section, measurement_section, discriminant_section,
                     common_method_section, fit_section, paths_section, indirect_section, baron_kenny_section,
                     reproducibility_section):

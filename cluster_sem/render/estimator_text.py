@@ -116,5 +116,5 @@ def kurtosis_sentence(advice: Advice, significant: bool, lang: str) -> str:
     return t("kurtosis_advice_ML", rerun=advice.rerun or "--estimator MLR")
 
 
-__all__ = ["Advice", "words", "conventions_text", "test_key", "test_name", "index_name", "method_text", "fit_note", "choice_note",
-           "kurtosis_sentence"]
+__all__ = ["Advice", "words", "conventions_text", "test_key", "test_name", "index_name", "method_text", "fit_note",
+           "choice_note", "kurtosis_sentence"]
