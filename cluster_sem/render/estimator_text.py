@@ -99,7 +99,7 @@ def choice_note(choice: EstimatorChoice, advice: Advice, normality: Normality | 
         lines.append(t("used_wlsmv_valid", rerun=advice.rerun))
     else:
         lines.append(t("used_differs", used=used, rerun=advice.rerun))
-    return " ".join(lines)
+    return ("" if lang == "zh" else " ").join(lines)     # Chinese sentences end in 。 and need no space
 
 
 def kurtosis_sentence(advice: Advice, significant: bool, lang: str) -> str:
