@@ -429,7 +429,7 @@ def _feature_sections(doc: dict, s: _Section) -> dict:
     from .ordinal_context import ordinal_context  # estimator method, estimator-choice note, ordinal reliability
     out: dict = {"diagnostics": diagnostics_context(s.r, s.lang)}
     out.update(moderation_context(s.r, s.lang, with_svg=False))
-    out.update(ordinal_context(s.r, s.t, s.clabel, s.lang))
+    out.update(ordinal_context(s.r, s.clabel, s.lang))
     return out
 
 

@@ -10,7 +10,9 @@ from .estimator_text import Advice, choice_note, fit_note, method_text
 from .numbers import fmt_unit
 
 
-def ordinal_context(doc: Mapping | ResultsDocument, t, clabel, lang: str = "en") -> dict:
+def ordinal_context(doc: Mapping | ResultsDocument, clabel, lang: str = "en") -> dict:
+    """The study table's estimator description, the estimator-choice note, the fit note on scaled/robust
+    statistics and the ordinal reliability rows, in ``lang``."""
     r = ResultsDocument.read(doc)
     advice = Advice.of(r.meta, r.estimator_choice, r.normality)
     out: dict = {"estimator_method": method_text(advice.kind, lang)}
