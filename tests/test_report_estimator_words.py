@@ -102,3 +102,34 @@ def test_fit_table_rows_are_named_for_the_reported_indices(reports):
     for run, en, zh in (("MLR", "robust TLI", "稳健 TLI"), ("WLSMV", "scaled TLI", "校正 TLI"), ("ML", "TLI", "TLI")):
         assert f"<tr><td>{en}</td>" in reports[run]["html_en"]
         assert f"| {zh} |" in reports[run]["md_zh"]
+
+
+@pytest.mark.parametrize("estimator, missing, recommended, kurtosis_p, used_phrase, rerun", [
+    ("ML", "listwise", "ML", 0.40, "ML, as recommended", None),
+    ("MLR", "listwise", "ML", 0.40, "MLR, which is also valid", None),
+    ("ML", "listwise", "ML", 0.001, "To follow the recommendation", "--estimator MLR"),
+    ("ML", "ml", "ML", 0.001, "To follow the recommendation", "--estimator MLR --missing fiml"),
+    ("MLR", "ml", "ML", 0.001, "MLR (FIML), as recommended", None),
+    ("ML", "listwise", "WLSMV", 0.40, "To follow the recommendation", "--estimator WLSMV"),
+    ("MLR", "ml", "WLSMV", 0.40, "To follow the recommendation", "--estimator WLSMV --missing listwise"),
+    ("WLSMV", "listwise", "WLSMV", 0.001, "WLSMV, as recommended", None),
+    ("WLSMV", "listwise", "ML", 0.001, "remains valid for these items", "--estimator MLR"),
+])
+def test_estimator_advice_for_every_combination(estimator, missing, recommended, kurtosis_p, used_phrase, rerun):
+    """The choice note's verdict on the estimator used and the one rerun it suggests, from the stored choice,
+    Mardia's kurtosis and the run's estimator and missing-data method (no fit needed)."""
+    from cluster_sem.render.estimator_text import Advice, choice_note, kurtosis_sentence
+    from cluster_sem.results.document import ResultsDocument
+    doc = ResultsDocument.of({
+        "meta": {"estimator": estimator, "missing": missing},
+        "estimator_choice": {"recommended": recommended, "used": "ML", "asymmetric": [],
+                             "few_categories": ["x1"] * (recommended == "WLSMV")},
+        "normality": {"mardia_skewness": {"b1d": 1.0, "chi2": 9.0, "df": 4.0, "pvalue": 0.5},
+                      "mardia_kurtosis": {"b2d": 30.0, "z": 3.1, "pvalue": kurtosis_p}, "n": 100, "p": 3}})
+    advice = Advice.of(doc.meta, doc.estimator_choice, doc.normality)
+    assert advice.rerun == rerun
+    note = choice_note(doc.estimator_choice, advice, doc.normality, "en")
+    assert used_phrase in note
+    kurtosis = kurtosis_sentence(advice, kurtosis_p < 0.05, "en")
+    reruns = set(re.findall(r"rerun with (--estimator \w+(?: --missing \w+)?)", note + " " + kurtosis))
+    assert reruns <= ({rerun} if rerun else set()), (note, kurtosis)

@@ -84,7 +84,7 @@ def choice_note(choice: EstimatorChoice, advice: Advice, normality: Normality | 
     """What the items suggest, the estimator advised (kurtosis decides between ML and MLR) and whether the
     run used it — one piece of advice, the same the normality sentences give."""
     t = words(lang)
-    used = advice.kind.replace("FIML_MLR", "MLR (FIML)").replace("FIML", "ML (FIML)")
+    used = {"FIML": "ML (FIML)", "FIML_MLR": "MLR (FIML)"}.get(advice.kind, advice.kind)
     if choice.recommended == "WLSMV":
         items = list(dict.fromkeys(choice.few_categories + choice.asymmetric))
         shown = ", ".join(items[:12]) + (", …" if len(items) > 12 else "")
@@ -94,7 +94,8 @@ def choice_note(choice: EstimatorChoice, advice: Advice, normality: Normality | 
         no_mardia = normality is None or normality.kurtosis is None
         lines.append(t("advised_none") if no_mardia else t(f"advised_{advice.advised}"))
     if advice.rerun is None:
-        lines.append(t("used_as_advised", used=used))
+        base = advice.kind.removeprefix("FIML_") if advice.kind != "FIML" else "ML"
+        lines.append(t("used_as_advised" if base == advice.advised else "used_also_valid", used=used))
     elif advice.kind == "WLSMV":
         lines.append(t("used_wlsmv_valid", rerun=advice.rerun))
     else:
