@@ -22,7 +22,7 @@ from ..errors import FitError
 from .casewise import CasewiseModel, maximise
 from .estimator import fisher_scoring, simple_start
 from .fiml import h1_observed_information, h1_scores, vech_indices, vech_trace_block
-from .fit_indices import cfi, rmsea, rmsea_ci, tli
+from .fit_indices import cfi, rmsea, rmsea_ci, tli, x_block_loglik
 from .fitted import ModelFit, _fisher_or_none, assemble, pvalue, sample_covariance
 from .matrices import build_matrix_model
 from .missing import LOG2PI, H1, Patterns
@@ -172,13 +172,14 @@ def _fit_measures(pt, mm, patterns: Patterns, h1: H1, model: CasewiseModel, phi,
     mu, sigma = model.moments(phi)
     lo, hi = rmsea_ci(chi2, df, n)
     npar = model.n_par
+    ll_x = x_block_loglik(h1.cov, n, x_index)       # fixed.x: logl given the controls, as lavaan's
     return {
         "chi2": chi2, "df": int(df), "pvalue": float(stats.chi2.sf(chi2, df)) if df > 0 else None,
         "cfi": cfi(chi2, df, chi2_b, df_b), "tli": tli(chi2, df, chi2_b, df_b),
         "rmsea": rmsea(chi2, df, n), "rmsea_ci90": [lo, hi],
         "srmr": srmr_bentler(h1.mean, h1.cov, mu, sigma, means=meanstructure),
-        "aic": -2 * ll + 2 * npar, "bic": -2 * ll + math.log(n) * npar,
-        "n": int(n), "npar": int(npar), "loglik": ll, "loglik_h1": h1.loglik,
+        "aic": -2 * (ll - ll_x) + 2 * npar, "bic": -2 * (ll - ll_x) + math.log(n) * npar,
+        "n": int(n), "npar": int(npar), "loglik": ll - ll_x, "loglik_h1": h1.loglik - ll_x,
         "baseline_chi2": chi2_b, "baseline_df": int(df_b),
     }
 
