@@ -63,8 +63,8 @@ def _fit(syntax: str, data: pd.DataFrame, ordinal, stats: OrdinalStats | None) -
 
 
 def model_moments(dm: DeltaModel, st: OrdinalStats, frame: pd.DataFrame) -> np.ndarray:
-    """The 'sample covariance' the LISREL matrices see: polychorics for the items, the ML covariance of the
-    covariates (fixed.x), and — only as start values — item–covariate covariances of the standardized codes."""
+    """The 'sample covariance' the LISREL matrices see: polychorics for the items, the sample covariance of
+    the covariates (fixed.x, divisor N − 1 as lavaan for DWLS), and — only as start values — item–covariate covariances of the standardized codes."""
     ov = dm.full_mm.ov
     S = np.eye(len(ov))
     y, x = dm.y_idx, dm.x_idx
