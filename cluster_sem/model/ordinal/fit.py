@@ -18,7 +18,7 @@ from ..fitted import PARAM_COLUMNS, ModelFit, _pvalue
 from ..inference import defined_gradient, defined_values, estimates, standardized, standardized_defined
 from ..partable import build_partable
 from ..start import lavaan_start
-from .delta import DeltaModel, delta_model
+from .delta import DeltaModel, delta_model, response_sd
 from .dwls import ModelVector, gauss_newton
 from .robust import fit_measures_dwls, robust_vcov
 from .samplestats import OrdinalStats, ordinal_stats
@@ -124,11 +124,12 @@ def assemble_wlsmv(syntax: str, dm: DeltaModel, mv: ModelVector, st: OrdinalStat
         se = float(se_all[pd_.free]) if pd_.free >= 0 else 0.0
         z = est[r] / se if pd_.free >= 0 and se > 0 else None
         rows.append([p.lhs, p.op, p.rhs, p.label, float(est[r]), se, z, _pvalue(z), float(std[r])])
+    sd = response_sd(mm, theta_full, R, st.items)
     th_rows = []
     for k, (item, name) in enumerate(st.threshold_names()):
         v, se = float(theta[q_model + k]), float(se_all[q_model + k])
         z = v / se if se > 0 else None
-        th_rows.append([item, "|", name, "", v, se, z, _pvalue(z), v])
+        th_rows.append([item, "|", name, "", v, se, z, _pvalue(z), v / sd[item]])
     last_loading = max((i for i, row in enumerate(rows) if row[1] in ("=~", "~")), default=len(rows) - 1)
     rows = rows[: last_loading + 1] + th_rows + rows[last_loading + 1:]
     if pt.defined:
