@@ -145,7 +145,8 @@ def assemble_wlsmv(syntax: str, dm: DeltaModel, mv: ModelVector, st: OrdinalStat
     _, res_cov = dm.moments(theta_model, R)
     res_cov = res_cov + np.diag(1.0 - np.diag(res_cov))          # unit residual variances (delta)
     fit = fit_measures_dwls(s=st.vector, resid=resid, w=w, gamma=gamma, J=J, n=n, n_univariate=st.n_univariate,
-                            n_free=len(theta), R=st.correlation, R_hat=res_cov)
+                            n_free=len(theta), R=st.correlation, R_hat=res_cov,
+                            n_covariates=len(st.covariates))
     problems = admissibility_problems(pt, mm, theta_full, R, std, n=n, converged=converged,
                                       se_available=bool(np.all(np.isfinite(se_all))))
     return ModelFit(syntax, pt, mm, theta_full, vcov_full, R, sigma, n, table, fit, converged, iterations,

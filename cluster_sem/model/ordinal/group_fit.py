@@ -269,7 +269,7 @@ def _robust(layout: GroupLayout, mv: GroupModelVector, stats: list[OrdinalStats]
     return robust_group_inference(
         J=J, w=[st.weight_diag for st in stats], gamma=[st.gamma for st in stats], resid=resid,
         s=[st.vector for st in stats], n=[st.n for st in stats], n_univariate=[st.n_univariate for st in stats],
-        R=[st.correlation for st in stats], R_hat=R_hat, n_free=layout.q)
+        R=[st.correlation for st in stats], R_hat=R_hat, n_free=layout.q, n_covariates=len(layout.covariates))
 
 
 def _row(lhs, op, rhs, label, est, k, std, se: np.ndarray, group: str | None) -> list:
