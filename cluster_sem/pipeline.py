@@ -405,20 +405,30 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
                  "versions": _versions(), "timestamp": timestamp,
                  "conventions": CONVENTIONS.get((options.estimator or "ML").upper(), CONVENTIONS["ML"])},
     }
-    doc.update(data_diagnostics(data.frame, cfa))
+    doc.update(data_diagnostics(data.frame, cfa, getattr(data, "raw_items", None)))
     return doc
 
 
-def data_diagnostics(frame: pd.DataFrame, cfa: ModelFit) -> dict:
-    """results.json ``missing_data`` and ``normality`` blocks (items of the measurement model)."""
+def _answered(frame: pd.DataFrame, items: list[str]) -> np.ndarray:
+    """The item matrix (NaN = blank) without rows in which every item is blank (they carry no answer)."""
+    x = frame[items].to_numpy(dtype=float)
+    return x[~np.isnan(x).all(axis=1)]
+
+
+def data_diagnostics(frame: pd.DataFrame, cfa: ModelFit, raw: pd.DataFrame | None = None) -> dict:
+    """results.json ``missing_data`` and ``normality`` blocks (items of the measurement model).
+
+    The missing-data block describes the items as read (``raw``: all rows, before deletion): after listwise
+    deletion no blank is left, so patterns, per-item percentages and Little's test computed on the analysed
+    rows would claim complete data.  Mardia's tests describe the rows analysed (``frame``)."""
     from .model.missing import Patterns, em_moments, little_mcar, percent_missing
     from .quality.normality import mardia
     items = list(cfa.matrix_model.ov)
-    x = frame[items].to_numpy(dtype=float)
-    x = x[~np.isnan(x).all(axis=1)]
-    patterns = Patterns.from_array(x)
+    x = _answered(frame, items)
+    read = _answered(raw, items) if raw is not None and set(items) <= set(raw.columns) else x
+    patterns = Patterns.from_array(read)
     block: dict = {"patterns": patterns.summary(items), "n_patterns": len(patterns.patterns),
-                   "percent_missing": percent_missing(x, items), "little_mcar": None}
+                   "percent_missing": percent_missing(read, items), "little_mcar": None}
     if not patterns.complete:
         test = little_mcar(patterns, em_moments(patterns))
         block["little_mcar"] = {"chi2": _num(test.chi2), "df": test.df, "pvalue": _num(test.pvalue)}
