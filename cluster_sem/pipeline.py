@@ -368,6 +368,7 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
     if spec.group and spec.group in data.frame.columns:
         group_counts = {_group_label(k): int(v)
                         for k, v in data.frame[spec.group].value_counts(sort=False).sort_index().items()}
+    from .model.rsquare import r_squared
     structural = _model_block(sem)
     if effects["param_se_boot"] is not None:  # bootstrap SE beside lavaan's se, row by row
         for row, se_boot in zip(structural["parameters"], effects["param_se_boot"]):
@@ -375,6 +376,7 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
     doc = {
         "measurement_model": _model_block(cfa),
         "structural_model": structural,
+        "r_squared": r_squared(structural["parameters"]),
         "indirect_effects": effects["indirect"],
         "total_effects": effects["totals"],
         "reliability": {c: {k: _num(v) for k, v in r.items()} for c, r in quality["reliability"].items()},

@@ -60,3 +60,52 @@ def test_missing_report_says_blanks_exist_and_hints_fiml(listwise_blanks):
     text = render_markdown(doc, "en")
     assert "Little's (1988) MCAR test" in text
     assert "before" in text    # the pattern percentages say which rows they count
+
+
+# -- 2. R² (lavaan's lavInspect(fit, "r2")) ---------------------------------------------------------------
+
+def lavaan_r2(rows: list[dict]) -> dict[str, float]:
+    """lavaan's r2 from its own parameter table: 1 − std.all of each endogenous variable's residual variance."""
+    endogenous = {r["rhs"] for r in rows if r["op"] == "=~"} | {r["lhs"] for r in rows if r["op"] == "~"}
+    return {r["lhs"]: 1 - r["std.all"] for r in rows
+            if r["op"] == "~~" and r["lhs"] == r["rhs"] and r["lhs"] in endogenous}
+
+
+@pytest.mark.parametrize("spec, data, key", [("poldem", "PoliticalDemocracy", "poldem_sem"),
+                                             ("hs_cfa", "HolzingerSwineford1939", "hs_cfa")])
+def test_r_squared_equals_lavaan(spec, data, key):
+    import cluster_sem as cs
+    ref = lavaan_r2(json.loads((REF / "lavaan_reference.json").read_text())[key]["params"])
+    res = cs.fit(ROOT / "tests" / "specs" / f"{spec}.yaml", REF / f"{data}.csv", timestamp=STAMP)
+    doc = res.to_dict()
+    assert list(doc["r_squared"]) == list(ref)                  # the same variables, in lavaan's order
+    assert doc["r_squared"] == pytest.approx(ref, abs=2e-6)
+    assert res.r_squared.to_dict() == pytest.approx(ref, abs=2e-6)   # the Python API
+    if key == "poldem_sem":
+        assert {"dem60", "dem65"} <= set(doc["r_squared"]) and "ind60" not in doc["r_squared"]
+
+
+def test_r_squared_heywood_is_none_not_above_one():
+    from cluster_sem.model.rsquare import r_squared
+    rows = [{"lhs": "F", "op": "=~", "rhs": "a", "std_all": 1.1}, {"lhs": "a", "op": "~~", "rhs": "a", "std_all": -0.21},
+            {"lhs": "F", "op": "=~", "rhs": "b", "std_all": 0.6}, {"lhs": "b", "op": "~~", "rhs": "b", "std_all": 0.64},
+            {"lhs": "F", "op": "~~", "rhs": "F", "std_all": 1.0}]
+    assert r_squared(rows) == {"a": None, "b": pytest.approx(0.36)}
+    grouped = [dict(r, group=g) for g in ("north", "south") for r in rows]
+    assert list(r_squared(grouped)) == ["north", "south"]
+
+
+def test_r_squared_in_every_report(example_doc):
+    from cluster_sem.render.html import render_html
+    from cluster_sem.render.markdown import render_markdown
+    from cluster_sem.render.terminal import render_summary
+    from cluster_sem.render.numbers import fmt_unit
+    r2 = example_doc["r_squared"]
+    outcome = next(c for c in ("IOL", "CE", "CI") if c in r2)
+    shown = fmt_unit(r2[outcome])
+    md_en, md_zh = render_markdown(example_doc, "en"), render_markdown(example_doc, "zh")
+    assert "Explained variance (R²)" in md_en and "解释方差（R²）" in md_zh
+    row = next(line for line in md_en.splitlines() if line.startswith("| ") and f"({outcome}) | {shown} |" in line)
+    assert row
+    assert 'id="tbl-r2"' in render_html(example_doc, "en")
+    assert f"{outcome} {shown}" in render_summary(example_doc)

@@ -397,6 +397,8 @@ def _feature_sections(doc: dict, s: _Section) -> dict:
     out: dict = {"diagnostics": diagnostics_context(s.r, s.lang)}
     out.update(moderation_context(s.r, s.lang, with_svg=False))
     out.update(ordinal_context(s.r, s.t, s.clabel))
+    from .rsquare import r_squared_context
+    out.update(r_squared_context(s.r, s.lang, s.clabel))
     return out
 
 

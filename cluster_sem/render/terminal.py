@@ -43,7 +43,8 @@ def render_summary(doc: dict, *, lang: str = "en") -> str:
     out = _header_lines(r, lang) + _fit_lines(r)
     from .diagnostics import summary_lines
     out += summary_lines(r)
-    out += _quality_lines(r) + _path_lines(r) + _indirect_lines(r) + _moderation_lines(r)
+    from .rsquare import summary_lines as r_squared_lines
+    out += _quality_lines(r) + _path_lines(r) + r_squared_lines(r) + _indirect_lines(r) + _moderation_lines(r)
     out.append("")
     out.append("* p < .05, ** p < .01, *** p < .001")
     return "\n".join(terminal_safe(line) for line in out)   # titles, names, warnings are user text

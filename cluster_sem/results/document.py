@@ -587,6 +587,7 @@ class ResultsDocument(Block):
     spec: SpecLabels
     measurement: ModelBlock = field(metadata={"key": "measurement_model"})
     structural: ModelBlock = field(metadata={"key": "structural_model"})
+    r_squared: Mapping[str, Any]        # variable -> R² (lavaan's lavInspect "r2") of the structural model
     indirect_effects: tuple[Effect, ...]
     total_effects: tuple[Effect, ...]
     reliability: tuple[Reliability, ...]
