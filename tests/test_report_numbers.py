@@ -109,3 +109,20 @@ def test_r_squared_in_every_report(example_doc):
     assert row
     assert 'id="tbl-r2"' in render_html(example_doc, "en")
     assert f"{outcome} {shown}" in render_summary(example_doc)
+
+
+def test_r_squared_per_group_equals_lavaan_configural():
+    """Rows with a group column give R² per group, as lavaan's r2 of a multigroup fit (HS by school)."""
+    from cluster_sem.model.fitted import fit_model
+    from cluster_sem.model.rsquare import r_squared
+    groups = ("Pasteur", "Grant-White")
+    hs = pd.read_csv(REF / "HolzingerSwineford1939.csv")
+    fit = fit_model("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n", hs,
+                    group="school", groups=groups)
+    ours = r_squared(fit.parameters.to_dict("records"))
+    rows = json.loads((REF / "lavaan_reference_groups.json").read_text())["invariance_ML"]["configural"]["params"]
+    assert list(ours) == list(groups)
+    for g, name in enumerate(groups, start=1):
+        ref = lavaan_r2([r for r in rows if r["group"] == g])
+        assert list(ours[name]) == list(ref)
+        assert ours[name] == pytest.approx(ref, abs=3e-5)
