@@ -21,7 +21,8 @@ import pandas as pd
 from . import __version__
 from .errors import ClusterSemError, naming_source
 from .model.fitted import ModelFit, fit_model
-from .results.effects import baron_kenny, ci_excludes_zero, mediation_short, path_verdict, zhao_type
+from .results.effects import (baron_kenny, ci_excludes_zero, effect_claim, mediation_short, path_verdict,
+                              zhao_type)
 from .results.fit_verdicts import fit_verdicts
 from .results.results import Results
 from .spec import Spec, load_spec
@@ -258,6 +259,7 @@ def stage_effects(spec: Spec, structural: ModelFit, frame: pd.DataFrame, options
             "level": options.level, "std_all": row.get("std_all"), "pvalue": row.get("pvalue"),
             "cis": cis, "expression": eff.expression,
         }
+        record.update(effect_claim(record["ci_lower"], record["ci_upper"], record["pvalue"], options.level))
         (indirect if eff.kind == "indirect" else totals).append(record)
     return {"indirect": indirect, "totals": totals,
             "bootstrap": None if boot is None else {

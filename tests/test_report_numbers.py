@@ -126,3 +126,119 @@ def test_r_squared_per_group_equals_lavaan_configural():
         ref = lavaan_r2([r for r in rows if r["group"] == g])
         assert list(ours[name]) == list(ref)
         assert ours[name] == pytest.approx(ref, abs=3e-5)
+
+
+# -- 3. one CI story per effect ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def boot_doc():
+    """The shipped example with a 300-resample percentile bootstrap (seed 1): RD → IOL → CE's percentile CI
+    excludes zero while its delta-method p is .051 — the case where the two tell different stories."""
+    import cluster_sem as cs
+    from conftest import EXAMPLE_DATA, EXAMPLE_SPEC
+    with pytest.warns(Warning):
+        return cs.fit(EXAMPLE_SPEC, EXAMPLE_DATA, seed=1, bootstrap=300, timestamp=STAMP).to_dict()
+
+
+def test_effect_claims_follow_the_runs_ci(boot_doc):
+    from cluster_sem.results.effects import ci_excludes_zero
+    effects = boot_doc["indirect_effects"] + boot_doc["total_effects"]
+    assert all(e["ci_method"] == "percentile" and e["pvalue_method"] == "delta" for e in effects)
+    for e in effects:
+        assert e["significant"] == ci_excludes_zero(e["ci_lower"], e["ci_upper"])
+        assert e["pvalue_agrees"] == ((e["pvalue"] < 0.05) == e["significant"])
+    rd = next(e for e in boot_doc["indirect_effects"] if e["name"] == "ind_RD_CE")
+    assert rd["significant"] and rd["pvalue"] > 0.05 and not rd["pvalue_agrees"]
+    med = {m["name"]: m for m in boot_doc["mediation"]}
+    hyp = {h["name"]: h for h in boot_doc["hypotheses"] if h["kind"] == "indirect"}
+    for e in boot_doc["indirect_effects"]:               # mediation verdict and hypothesis: the same claim
+        assert (med[e["name"]]["mediation"] != "none") == e["significant"]
+        if e["name"] in hyp and hyp[e["name"]]["id"]:
+            assert hyp[e["name"]]["supported"] == e["significant"]
+
+
+def _row(text: str, start: str) -> str:
+    return next(line for line in text.splitlines() if line.startswith(start))
+
+
+def test_p_beside_a_bootstrap_ci_is_labelled_delta_without_stars(boot_doc):
+    from cluster_sem.render.html import render_html
+    from cluster_sem.render.markdown import render_markdown
+    from cluster_sem.render.terminal import render_summary
+    md = render_markdown(boot_doc, "en")
+    assert "| p (delta) |" in md
+    rd, ts = _row(md, "| RD → IOL → CE"), _row(md, "| TS → IOL → CE")
+    assert "| .051† |" in rd                                 # disagrees with the CI: marked, no stars
+    assert "| .042 |" in ts and ".042\\*" not in ts          # agrees: plain, still no stars
+    assert "the interval decides" in md and "shown for comparison without stars" in md
+    assert "p（delta 法）" in render_markdown(boot_doc, "zh")
+    html = render_html(boot_doc, "en")
+    assert "p (delta)" in html and ".051<span class=\"stars\">†</span>" in html
+    line = _row(render_summary(boot_doc), "  ind_RD_CE")
+    assert " yes " in line
+
+
+def test_brief_case_delta_p_beside_bootstrap_ci_is_not_starred(example_doc_copy):
+    """TS→IOL→CE p = .042 beside a bootstrap CI [−0.017, 0.347] and verdict "none" (a document written before
+    the claim keys existed): no star, the † mark, and the CI's verdict."""
+    from cluster_sem.render.markdown import render_markdown
+    doc = example_doc_copy
+    for e in doc["indirect_effects"] + doc["total_effects"]:
+        e["ci_method"] = "percentile"
+        for key in ("significant", "pvalue_method", "pvalue_agrees"):
+            e.pop(key, None)
+    ts = next(e for e in doc["indirect_effects"] if e["name"] == "ind_TS_CE")
+    ts.update(pvalue=0.042, ci_lower=-0.017, ci_upper=0.347)
+    row = _row(render_markdown(doc, "en"), "| TS → IOL → CE")
+    assert "| .042† |" in row and "\\*" not in row.split("|")[7]
+
+
+def test_conditional_indirect_note_says_why_its_ci_differs(boot_doc, example_doc):
+    from cluster_sem.render.markdown import render_markdown
+    for doc, method in ((boot_doc, "percentile bootstrap"), (example_doc, "delta method")):
+        md = render_markdown(doc, "en")
+        assert f"({method}, from the linear model without the product term) differ in method and model" in md
+        assert "在方法和模型上均不同" in render_markdown(doc, "zh")
+    assert "--moderation-ci bootstrap (LMS)" in render_markdown(boot_doc, "en")
+
+
+def test_bootstrap_note_has_no_optimiser_internals(boot_doc):
+    from cluster_sem.render.html import render_html
+    from cluster_sem.render.markdown import render_markdown
+    assert "dF/dtheta" in boot_doc["bootstrap"]["rule"]      # kept in results.json
+    for text in (render_markdown(boot_doc, "en"), render_markdown(boot_doc, "zh"), render_html(boot_doc, "en")):
+        assert "dF/dtheta" not in text and "quasi-Newton" not in text
+    assert "1 that did not converge excluded" in render_markdown(boot_doc, "en")
+
+
+# -- 4. Johnson–Neyman bounds only inside the moderator's range ------------------------------------------
+
+def test_johnson_neyman_within_three_sd():
+    from cluster_sem.results.effects import johnson_neyman_within as within
+    r = within([-12.6, 1.63], "inside", 0.815)
+    assert r["range"] == pytest.approx([-2.445, 2.445]) and r["bounds"] == [1.63]
+    assert r["significant"] == [pytest.approx([-2.445, 1.63])]
+    assert within([-12.6, 9.0], "inside", 0.815)["significant"] == [pytest.approx([-2.445, 2.445])]
+    assert within([-12.6, 9.0], "outside", 0.815) == {"range": pytest.approx([-2.445, 2.445]), "k_sd": 3.0,
+                                                       "bounds": [], "significant": []}
+    assert within([-1.0, 1.0], "outside", 1.0)["significant"] == [[-3.0, -1.0], [1.0, 3.0]]
+    assert within(None, "everywhere", 2.0)["significant"] == [[-6.0, 6.0]]
+    assert within(None, "nowhere", 2.0)["significant"] == []
+
+
+def test_johnson_neyman_bound_far_outside_is_not_reported(boot_doc, example_doc_copy):
+    from cluster_sem.render.markdown import render_markdown
+    rec = boot_doc["moderation"][0]
+    lo, hi = rec["johnson_neyman"]
+    assert lo < -3 * rec["moderator_sd"] < hi < 3 * rec["moderator_sd"]    # −15 SD and +2 SD
+    assert rec["johnson_neyman_range"]["bounds"] == [pytest.approx(hi)]
+    md = render_markdown(boot_doc, "en")
+    note = next(line for line in md.splitlines() if "Johnson–Neyman" in line)
+    assert f"{hi:.3f}" in note and f"{lo:.3f}" not in note
+    doc = example_doc_copy                                   # both bounds outside ±3 SD, no stored range
+    m = doc["moderation"][0]
+    m.pop("johnson_neyman_range", None)
+    m.update(johnson_neyman=[-20.0, 15.0], johnson_neyman_significant="outside")
+    en, zh = render_markdown(doc, "en"), render_markdown(doc, "zh")
+    assert "no bound inside the observed range ±3 SD" in en and "-20.000" not in en
+    assert "内没有边界点" in zh
