@@ -242,3 +242,53 @@ def test_johnson_neyman_bound_far_outside_is_not_reported(boot_doc, example_doc_
     en, zh = render_markdown(doc, "en"), render_markdown(doc, "zh")
     assert "no bound inside the observed range ±3 SD" in en and "-20.000" not in en
     assert "内没有边界点" in zh
+
+
+# -- 6. the diagram: interaction, residual covariances, R², no negative zero -------------------------------
+
+def test_diagram_draws_interaction_residual_covariance_and_r2(example_doc):
+    import re
+    from cluster_sem.render.diagram import path_diagram_svg
+    from cluster_sem.render.html import render_html
+    from cluster_sem.render.numbers import fmt_unit
+    svg = path_diagram_svg(example_doc, "en")
+    (cov,) = re.findall(r'<g id="patch_\d+" class="residual-covariance">(.*?)</g>', svg)
+    assert cov.count("<path") == 3                       # the arc and a head at each end
+    ce_ci = next(p for p in example_doc["structural_model"]["parameters"]
+                 if p["op"] == "~~" and {p["lhs"], p["rhs"]} == {"CE", "CI"})
+    assert f">{ce_ci['std_all']:.2f}" in svg
+    assert len(re.findall(r'class="interaction"', svg)) == 1
+    m = example_doc["moderation"][0]
+    assert f"{m['focal']}×{m['moderator']} {m['std']:.2f}".replace("-", "\u2212") in svg
+    for construct in ("IOL", "CE", "CI"):
+        assert f"R² = {fmt_unit(example_doc['r_squared'][construct])}" in svg
+    assert "R² = " not in svg.split("(NC)")[1].split("</g>")[0]       # exogenous: no R²
+    html = render_html(example_doc, "en")
+    assert "Curved double-headed arrows are residual correlations" in html
+    assert "latent interaction (standardized product-term coefficient)" in html
+    assert "弯曲的双向箭头" in render_html(example_doc, "zh")
+
+
+def test_no_negative_zero_anywhere(example_doc_copy):
+    from cluster_sem.render.diagram import path_diagram_svg
+    from cluster_sem.render.markdown import render_markdown
+    from cluster_sem.render.numbers import fmt, fmt_ci, fmt_pct, fmt_unit
+    assert fmt(-0.0) == "0.000" and fmt_ci(-0.0, 0.2) == "[0.000, 0.200]"
+    assert fmt_pct(-1e-9) == "0.0" and fmt_unit(-0.0001) == ".000"
+    doc = example_doc_copy
+    path = next(p for p in doc["structural_model"]["parameters"] if p["op"] == "~" and p["lhs"] == "CE"
+                and p["rhs"] == "TS")
+    path["std_all"] = -0.004
+    svg = path_diagram_svg(doc, "en")
+    assert "\u22120.00<" not in svg and "-0.00<" not in svg and ">0.00<" in svg
+    path["est"] = -0.0
+    assert "-0.000" not in render_markdown(doc, "en")
+
+
+def test_tampered_r_squared_is_refused_by_the_shape_check(example_doc_copy):
+    from cluster_sem.results.shape import shape_problem
+    assert shape_problem(example_doc_copy) is None
+    example_doc_copy["r_squared"] = ["CE", 0.4]
+    assert shape_problem(example_doc_copy) == "'r_squared' is not a mapping of variable to number"
+    del example_doc_copy["r_squared"]                      # a document written before R² existed
+    assert shape_problem(example_doc_copy) is None
