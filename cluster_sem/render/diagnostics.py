@@ -29,7 +29,7 @@ TEXT = {
         "little_bad": "MCAR is rejected: blanks depend on observed answers (MAR at best), so listwise deletion "
                       "may bias the estimates; FIML remains valid under MAR.",
         "little_none": "No item has missing values; Little's test does not apply.",
-        "fiml_hint": "{dropped} of {raw} rows were dropped by listwise deletion; consider `--missing fiml` "
+        "fiml_hint": "{dropped} of {raw} rows were dropped by listwise deletion; consider --missing fiml "
                      "(full-information ML keeps every answered item and stays valid under MAR).",
         "mardia": "Mardia's multivariate skewness b1 = {b1} (χ²({df}) = {chi2}, p {p1}); kurtosis b2 = {b2} "
                   "(z = {z}, p {p2}); {n} complete rows.",
@@ -59,7 +59,7 @@ TEXT = {
         "little_ok": "不拒绝完全随机缺失（MCAR）假设。",
         "little_bad": "拒绝 MCAR：缺失与已观测的回答有关（至多为 MAR），列删除可能使估计产生偏差；FIML 在 MAR 下仍然有效。",
         "little_none": "所有题项均无缺失值，不适用 Little 检验。",
-        "fiml_hint": "列删除删去了 {raw} 行中的 {dropped} 行；可考虑使用 `--missing fiml`"
+        "fiml_hint": "列删除删去了 {raw} 行中的 {dropped} 行；可考虑使用 --missing fiml"
                      "（全信息极大似然使用所有已作答题项，在 MAR 下仍然有效）。",
         "mardia": "Mardia 多元偏度 b1 = {b1}（χ²({df}) = {chi2}，p {p1}）；多元峰度 b2 = {b2}（z = {z}，p {p2}）；"
                   "完整行 {n} 行。",
