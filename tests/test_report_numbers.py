@@ -49,6 +49,16 @@ def test_missing_diagnostics_are_computed_before_listwise_deletion(listwise_blan
     assert doc["normality"]["n"] == doc["data"]["n_used"]       # Mardia: the rows analysed
 
 
+def test_fiml_run_describes_the_same_blanks_without_the_hint(tmp_path, listwise_blanks):
+    import cluster_sem as cs
+    from cluster_sem.render.markdown import render_markdown
+    path, items = hs_blanked(tmp_path)
+    doc = cs.fit(HS_SPEC, path, seed=1, missing="fiml", timestamp=STAMP).to_dict()
+    assert doc["data"]["n_dropped"] == 0
+    assert doc["missing_data"] == listwise_blanks[0]["missing_data"]    # the data as read: same in both runs
+    assert "--missing fiml" not in render_markdown(doc, "en")
+
+
 def test_missing_report_says_blanks_exist_and_hints_fiml(listwise_blanks):
     from cluster_sem.render.markdown import render_markdown
     doc, _ = listwise_blanks
@@ -134,9 +144,12 @@ def test_r_squared_per_group_equals_lavaan_configural():
 def boot_doc():
     """The shipped example with a 300-resample percentile bootstrap (seed 1): RD → IOL → CE's percentile CI
     excludes zero while its delta-method p is .051 — the case where the two tell different stories."""
+    import warnings
+
     import cluster_sem as cs
     from conftest import EXAMPLE_DATA, EXAMPLE_SPEC
-    with pytest.warns(Warning):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")       # the example's admissibility warnings, as in conftest
         return cs.fit(EXAMPLE_SPEC, EXAMPLE_DATA, seed=1, bootstrap=300, timestamp=STAMP).to_dict()
 
 
