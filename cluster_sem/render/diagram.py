@@ -232,23 +232,10 @@ def _route(st: dict, nodes: dict) -> list[dict]:
         drawn.extend(pts)
         item = {**e, "rad": rad, "label": None, "points": pts}
         if e["beta"] is not None:
-            text = _coefficient(e["beta"], e["pvalue"])
-            bw = _text_width_em(text) * SMALL_PT / 72 + 0.1
-            bh = SMALL_PT / 72 * 1.5
             c = _control(p0, p2, rad)
-            chosen = None
-            for t in (0.5, 0.42, 0.58, 0.34, 0.66, 0.27, 0.73, 0.2, 0.8):
-                px, py = _bezier(p0, c, p2, t)
-                box = (px - bw / 2, py - bh / 2, px + bw / 2, py + bh / 2)
-                if any(_box_hits_node(box, g) for g in geo.values()) or any(_overlap(box, o) for o in label_boxes):
-                    continue
-                chosen = (px, py, box)
-                break
-            if chosen is None:
-                px, py = _bezier(p0, c, p2, 0.5)
-                chosen = (px, py, (px - bw / 2, py - bh / 2, px + bw / 2, py + bh / 2))
-            label_boxes.append(chosen[2])
-            item["label"] = (chosen[0], chosen[1], text, chosen[2])
+            item["label"] = _label_at([_bezier(p0, c, p2, t) for t in (0.5, 0.42, 0.58, 0.34, 0.66, 0.27, 0.73, 0.2,
+                                                                           0.8)],
+                                      _coefficient(e["beta"], e["pvalue"]), label_boxes, geo)
         out.append(item)
     return out
 
@@ -310,13 +297,10 @@ def _covariance_routes(st: dict, nodes: dict, boxes: list) -> list[dict]:
 def _covariance_svg(canvas: _Canvas, r: dict, k: int) -> str:
     """A residual covariance: one quadratic arc with a "-|>" head at each end; dashed when not significant."""
     start, ctrl, end = (canvas(p) for p in r["ends"])
-    sig = r["pvalue"] is not None and r["pvalue"] < 0.05
-    color, lw = (COLORS["sig"], 1.5) if sig else (COLORS["ns"], 1.1)
-    dash = "" if sig else f' stroke-dasharray="{_f(4 * lw)},{_f(3 * lw)}"'
+    color, lw, dash = _stroke(r["pvalue"])
     line = (f'<path d="M {_f(start[0])} {_f(start[1])} Q {_f(ctrl[0])} {_f(ctrl[1])} {_f(end[0])} {_f(end[1])}" '
             f'fill="none"{dash} stroke="{color}" stroke-width="{_f(lw)}" stroke-linecap="round"/>')
-    tips = "".join(f'<path d="M {" L ".join(f"{_f(x)} {_f(y)}" for x, y in _head(tip, ctrl))} Z" fill="{color}" '
-                   f'stroke="{color}" stroke-width="{_f(lw)}" stroke-linejoin="round"/>' for tip in (start, end))
+    tips = "".join(_tip_svg(_head(tip, ctrl), color, lw) for tip in (start, end))
     return f'<g id="patch_{k}" class="residual-covariance">{line}{tips}</g>'
 
 
@@ -355,15 +339,10 @@ def _moderation_svg(canvas: _Canvas, r: dict, nodes: dict, k: int) -> str:
     ta = _clip_t(p0, c, p2, (a["xy"], a["wh"]), leaving=True)
     P0, C, P2 = canvas(p0), canvas(c), canvas(p2)
     start = _bezier(P0, C, P2, ta)
-    sig = r["pvalue"] is not None and r["pvalue"] < 0.05
-    color, lw = (COLORS["sig"], 1.5) if sig else (COLORS["ns"], 1.1)
-    dash = "" if sig else f' stroke-dasharray="{_f(4 * lw)},{_f(3 * lw)}"'
-    head = _head(P2, start)
+    color, lw, dash = _stroke(r["pvalue"])
     line = (f'<path d="M {_f(start[0])} {_f(start[1])} L {_f(P2[0])} {_f(P2[1])}" fill="none"{dash} '
             f'stroke="{color}" stroke-width="{_f(lw)}" stroke-linecap="round"/>')
-    tip = (f'<path d="M {" L ".join(f"{_f(x)} {_f(y)}" for x, y in head)} Z" fill="{color}" stroke="{color}" '
-           f'stroke-width="{_f(lw)}" stroke-linejoin="round"/>')
-    return f'<g id="patch_{k}" class="interaction">{line}{tip}</g>'
+    return f'<g id="patch_{k}" class="interaction">{line}{_tip_svg(_head(P2, start), color, lw)}</g>'
 
 
 def diagram_legend(doc: Mapping | ResultsDocument, lang: str = "en") -> str:
@@ -507,15 +486,23 @@ def _arrow_svg(canvas: _Canvas, r: dict, nodes: dict, k: int) -> str:
     bx, by = end[0] - HEAD_LENGTH * ux, end[1] - HEAD_LENGTH * uy
     head = [(bx - HEAD_HALF_WIDTH * uy, by + HEAD_HALF_WIDTH * ux), end,
             (bx + HEAD_HALF_WIDTH * uy, by - HEAD_HALF_WIDTH * ux)]
-    sig = r["pvalue"] is not None and r["pvalue"] < 0.05
-    color = COLORS["sig"] if sig else COLORS["ns"]
-    lw = 1.5 if sig else 1.1
-    dash = f' stroke-dasharray="{_f(4 * lw)},{_f(3 * lw)}"' if not sig else ""
+    color, lw, dash = _stroke(r["pvalue"])
     line = (f'<path d="M {_f(start[0])} {_f(start[1])} Q {_f(ctrl[0])} {_f(ctrl[1])} {_f(end[0])} {_f(end[1])}" '
             f'fill="none"{dash} stroke="{color}" stroke-width="{_f(lw)}" stroke-linecap="round"/>')
-    tip = (f'<path d="M {" L ".join(f"{_f(x)} {_f(y)}" for x, y in head)} Z" fill="{color}" stroke="{color}" '
-           f'stroke-width="{_f(lw)}" stroke-linejoin="round"/>')
-    return f'<g id="patch_{k}">{line}{tip}</g>'
+    return f'<g id="patch_{k}">{line}{_tip_svg(head, color, lw)}</g>'
+
+
+def _stroke(pvalue: float | None) -> tuple[str, float, str]:
+    """Colour, width and dash attribute of an arrow: solid and dark when p < .05, thin grey dashes otherwise."""
+    if pvalue is not None and pvalue < 0.05:
+        return COLORS["sig"], 1.5, ""
+    return COLORS["ns"], 1.1, f' stroke-dasharray="{_f(4 * 1.1)},{_f(3 * 1.1)}"'
+
+
+def _tip_svg(head: list[tuple[float, float]], color: str, lw: float) -> str:
+    """A filled arrowhead polygon."""
+    return (f'<path d="M {" L ".join(f"{_f(x)} {_f(y)}" for x, y in head)} Z" fill="{color}" stroke="{color}" '
+            f'stroke-width="{_f(lw)}" stroke-linejoin="round"/>')
 
 
 def _head(tip: tuple[float, float], towards: tuple[float, float]) -> list[tuple[float, float]]:

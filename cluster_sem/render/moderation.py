@@ -124,7 +124,8 @@ def _jn_text(rec: ModerationRecord, ph: dict, focal: str, mod: str, level: str) 
     """Johnson–Neyman in words: only bounds within ±3 SD of the moderator, never an extrapolated one."""
     within = _jn_range(rec)
     if within is None:
-        return ph["jn_none"].format(focal=focal, moderator=mod, where=ph.get(f"jn_{rec.johnson_neyman_significant}", ""))
+        where = ph.get(f"jn_{rec.johnson_neyman_significant}", "")
+        return ph["jn_none"].format(focal=focal, moderator=mod, where=where)
     lo, hi = within.range
     kw = {"focal": focal, "moderator": mod, "level": level, "k": f"{within.k_sd:g}", "lo": fmt(lo), "hi": fmt(hi)}
     if not within.bounds:
