@@ -21,7 +21,8 @@ import pandas as pd
 from . import __version__
 from .errors import ClusterSemError, naming_source
 from .model.fitted import ModelFit, fit_model
-from .results.effects import baron_kenny, ci_excludes_zero, mediation_short, path_verdict, zhao_type
+from .results.effects import (baron_kenny, ci_excludes_zero, effect_claim, mediation_short, path_verdict,
+                              zhao_type)
 from .results.fit_verdicts import fit_verdicts
 from .results.results import Results
 from .spec import Spec, load_spec
@@ -258,6 +259,7 @@ def stage_effects(spec: Spec, structural: ModelFit, frame: pd.DataFrame, options
             "level": options.level, "std_all": row.get("std_all"), "pvalue": row.get("pvalue"),
             "cis": cis, "expression": eff.expression,
         }
+        record.update(effect_claim(record["ci_lower"], record["ci_upper"], record["pvalue"], options.level))
         (indirect if eff.kind == "indirect" else totals).append(record)
     return {"indirect": indirect, "totals": totals,
             "bootstrap": None if boot is None else {
@@ -368,6 +370,7 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
     if spec.group and spec.group in data.frame.columns:
         group_counts = {_group_label(k): int(v)
                         for k, v in data.frame[spec.group].value_counts(sort=False).sort_index().items()}
+    from .model.rsquare import r_squared
     structural = _model_block(sem)
     if effects["param_se_boot"] is not None:  # bootstrap SE beside lavaan's se, row by row
         for row, se_boot in zip(structural["parameters"], effects["param_se_boot"]):
@@ -375,6 +378,7 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
     doc = {
         "measurement_model": _model_block(cfa),
         "structural_model": structural,
+        "r_squared": r_squared(structural["parameters"]),
         "indirect_effects": effects["indirect"],
         "total_effects": effects["totals"],
         "reliability": {c: {k: _num(v) for k, v in r.items()} for c, r in quality["reliability"].items()},
@@ -405,20 +409,30 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
                  "versions": _versions(), "timestamp": timestamp,
                  "conventions": CONVENTIONS.get((options.estimator or "ML").upper(), CONVENTIONS["ML"])},
     }
-    doc.update(data_diagnostics(data.frame, cfa))
+    doc.update(data_diagnostics(data.frame, cfa, getattr(data, "raw_items", None)))
     return doc
 
 
-def data_diagnostics(frame: pd.DataFrame, cfa: ModelFit) -> dict:
-    """results.json ``missing_data`` and ``normality`` blocks (items of the measurement model)."""
+def _answered(frame: pd.DataFrame, items: list[str]) -> np.ndarray:
+    """The item matrix (NaN = blank) without rows in which every item is blank (they carry no answer)."""
+    x = frame[items].to_numpy(dtype=float)
+    return x[~np.isnan(x).all(axis=1)]
+
+
+def data_diagnostics(frame: pd.DataFrame, cfa: ModelFit, raw: pd.DataFrame | None = None) -> dict:
+    """results.json ``missing_data`` and ``normality`` blocks (items of the measurement model).
+
+    The missing-data block describes the items as read (``raw``: all rows, before deletion): after listwise
+    deletion no blank is left, so patterns, per-item percentages and Little's test computed on the analysed
+    rows would claim complete data.  Mardia's tests describe the rows analysed (``frame``)."""
     from .model.missing import Patterns, em_moments, little_mcar, percent_missing
     from .quality.normality import mardia
     items = list(cfa.matrix_model.ov)
-    x = frame[items].to_numpy(dtype=float)
-    x = x[~np.isnan(x).all(axis=1)]
-    patterns = Patterns.from_array(x)
+    x = _answered(frame, items)
+    read = _answered(raw, items) if raw is not None and set(items) <= set(raw.columns) else x
+    patterns = Patterns.from_array(read)
     block: dict = {"patterns": patterns.summary(items), "n_patterns": len(patterns.patterns),
-                   "percent_missing": percent_missing(x, items), "little_mcar": None}
+                   "percent_missing": percent_missing(read, items), "little_mcar": None}
     if not patterns.complete:
         test = little_mcar(patterns, em_moments(patterns))
         block["little_mcar"] = {"chi2": _num(test.chi2), "df": test.df, "pvalue": _num(test.pvalue)}

@@ -17,6 +17,7 @@ from ..data.estimable import check_estimable, check_groups_estimable, note_many_
 from ..data.groups import analysis_groups
 from ..errors import ClusterSemError, naming_source
 from ..model.partable_groups import build_group_partable
+from ..model.rsquare import r_squared
 from ..pipeline import _num, _records, _versions, stage_spec
 from ..results.results import Results
 from ..spec import Spec
@@ -100,6 +101,7 @@ def invariance_block(spec: Spec, grouped: engine.GroupedData, values: dict, coun
                                               **({"estimator": "WLSMV"} if options.estimator == "WLSMV" else {}))
         path_model = {"fit": _fit_json(free.fit), "syntax": free.syntax, "converged": bool(free.converged),
                       "parameters": _records(free.parameters), "warnings": list(free.problems)}
+        path_model["r_squared"] = r_squared(path_model["parameters"])   # {group: {variable: R²}}
         warnings += [f"path model: {w}" for w in free.problems]
     for lv in levels:
         warnings += [f"{lv.name} model: {w}" for w in lv.fit.problems]

@@ -10,7 +10,7 @@ from importlib import resources
 
 from ..results.document import ResultsDocument
 from .context import SECTIONS, is_invariance_document, report_context
-from .diagram import path_diagram_svg
+from .diagram import diagram_legend, path_diagram_svg
 from .labels import check_lang
 
 
@@ -42,6 +42,7 @@ def render_html(doc: dict, lang: str = "en") -> str:
     from markupsafe import Markup
     ctx["css"] = Markup(_css())
     ctx["diagram"] = Markup(path_diagram_svg(r, lang, title=ctx["t"]("diagram_caption")))
+    ctx["diagram_legend"] = diagram_legend(r, lang)
     from .moderation import simple_slopes_svg
     for entry, rec in zip(ctx["moderation"], r.moderation):
         entry["svg"] = Markup(simple_slopes_svg(rec, r, lang)) if rec.plot else ""

@@ -242,6 +242,9 @@ class Effect(IndirectPath):
     std_all: float | None
     pvalue: float | None
     cis: Mapping[str, Any]
+    significant: bool | None = None      # the claim: the run's CI excludes zero (results/effects.effect_claim)
+    pvalue_method: str | None = None     # "delta": what ``pvalue`` is
+    pvalue_agrees: bool | None = None    # the delta-method p tells the same as the CI
 
 
 class Hypothesis(Block):
@@ -417,6 +420,16 @@ class SlopePlot(Block):
     lines: tuple[PlotLine, ...]
 
 
+class JohnsonNeymanRange(Block):
+    """``moderation[].johnson_neyman_range``: the Johnson–Neyman result within ±k SD of the moderator
+    (``results/effects.johnson_neyman_within``): its bounds there and where in it the slope is significant."""
+
+    range: tuple[float, ...]
+    k_sd: float | None
+    bounds: tuple[float, ...]
+    significant: tuple
+
+
 class ModerationRecord(Block):
     """One ``moderation`` record: a product term ``to ~ focal:moderator`` and what probes it."""
 
@@ -439,6 +452,7 @@ class ModerationRecord(Block):
     hypothesis: str | None
     expect: str | None
     plot: SlopePlot | None
+    johnson_neyman_range: JohnsonNeymanRange | None = None
 
 
 # -- measurement invariance (`cluster-sem invariance`) ---------------------------------------------------
@@ -587,6 +601,7 @@ class ResultsDocument(Block):
     spec: SpecLabels
     measurement: ModelBlock = field(metadata={"key": "measurement_model"})
     structural: ModelBlock = field(metadata={"key": "structural_model"})
+    r_squared: Mapping[str, Any]        # variable -> R² (lavaan's lavInspect "r2") of the structural model
     indirect_effects: tuple[Effect, ...]
     total_effects: tuple[Effect, ...]
     reliability: tuple[Reliability, ...]
@@ -631,5 +646,6 @@ __all__ = ["ResultsDocument", "SpecLabels", "ModelBlock", "ParameterRow", "Effec
            "Meta", "ItemInfo", "ConstructInfo", "pick", "EstimatorChoice", "MissingData", "MissingPattern",
            "LittleMCAR", "Normality", "MardiaSkewness", "MardiaKurtosis", "ModerationRecord", "SimpleSlope",
            "ModeratedMediation", "ConditionalIndirect", "ProductTest", "SlopePlot", "PlotLine", "ChiSquareTest",
+           "JohnsonNeymanRange",
            "InteractionModel", "Invariance", "InvarianceLevel", "LevelChange", "ScoreTest", "LatentMean",
            "PathDifference", "AnalysisGroup", "SpecPath", "IndirectPath", "Block"]
