@@ -17,7 +17,7 @@ from importlib import resources
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ClusterSemError
-from ..spec.schema import Scale, Text
+from ..spec.schema import Scale, Source, Text
 
 
 class _Frozen(BaseModel):
@@ -28,26 +28,6 @@ class ResponseScale(Scale):
     """The answer format the items are written for: range and anchor wording."""
 
     anchors: Text = Text()
-
-
-class Source(_Frozen):
-    """The publication a scale's construct (and the idea of its items) is attributed to."""
-
-    authors: str = Field(min_length=1)      # surnames as cited: "Jansen, Van den Bosch & Volberda"
-    year: int
-    title: str = Field(min_length=1)
-    journal: str = Field(min_length=1)      # journal, or publisher for a book
-    volume: str | None = None
-    pages: str | None = None
-
-    def citation(self) -> str:
-        """``Authors (year)``: how the report and the list name the source."""
-        return f"{self.authors} ({self.year})"
-
-    def reference(self) -> str:
-        """The full reference line: authors, year, title, journal, volume, pages."""
-        tail = ", ".join(x for x in (self.journal, self.volume, self.pages) if x)
-        return f"{self.authors} ({self.year}). {self.title}. {tail}."
 
 
 class Reliability(_Frozen):
@@ -72,7 +52,7 @@ class LibraryScale(_Frozen):
     scale: ResponseScale | None = None
     items: tuple[LibraryItem, ...] | None = None
     dimensions: tuple[str, ...] | None = None
-    source: Source | None = None
+    source: Source | None = None           # title and journal required here (checked by the library test)
     reliability: Reliability | None = None
     adaptation: Text
 
