@@ -194,6 +194,12 @@ def test_new_refuses_bad_requests_with_one_line(tmp_path, args, message):
     assert not list(tmp_path.iterdir()), "nothing is written when the request is refused"
 
 
+def test_new_refuses_a_missing_folder(tmp_path):
+    proc = run_cli("new", "nodir/s.yaml", "--from", "TS,OL", "--paths", "TS -> OL", cwd=tmp_path)
+    assert proc.returncode == 2 and "does not exist" in proc.stderr and proc.stderr.count("\n") == 1
+    assert not list(tmp_path.iterdir())
+
+
 def test_new_refuses_an_existing_file_unless_forced(tmp_path):
     (tmp_path / "s.yaml").write_text("keep me\n", encoding="utf-8")
     proc = run_cli("new", "s.yaml", "--from", "TS,OL", "--paths", "TS -> OL", cwd=tmp_path)

@@ -288,8 +288,11 @@ def write_new_spec(path: str | Path, scales: list[str], paths: str, controls: li
     if path.exists() and not force:
         raise ClusterSemError(f"{path}: the file already exists. Fix: choose another name, or add --force to "
                               "replace it")
-    text = new_spec(scales, paths, controls, command=command, source=path.name)
     folder = path.absolute().parent
+    if not folder.is_dir():
+        raise ClusterSemError(f"{path}: the folder {folder} does not exist. Fix: create it, or name a spec file "
+                              "in an existing folder")
+    text = new_spec(scales, paths, controls, command=command, source=path.name)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
