@@ -171,7 +171,11 @@ def _add_library_parsers(sub, fmt) -> None:
 
 def cmd_library(args) -> int:
     from .library.show import library_table, scale_text
-    print(library_table(args.lang) if args.action == "list" else scale_text(args.name, args.lang))
+    text = library_table(args.lang) if args.action == "list" else scale_text(args.name, args.lang)
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:   # `library list | head`: the reader has what it wanted; no traceback at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
