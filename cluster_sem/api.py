@@ -74,3 +74,22 @@ def load_results(path: str | Path) -> Results:
     if p.is_dir():
         p = p / "results.json"
     return Results.from_json(p.read_text(encoding="utf-8"))
+
+
+def library_scales() -> dict:
+    """The scale library by key: bilingual label and items, response scale, source, reported reliability,
+    dimensions (second-order scales) and adaptation note of each scale (``cluster-sem library list``)."""
+    from .library import library_scales as _scales
+    return dict(_scales())
+
+
+def new_spec(scales: list[str], paths: str, *, controls: list[str] | tuple[str, ...] = (),
+             out: str | Path | None = None, force: bool = False) -> str:
+    """A commented, valid spec (YAML text) for library ``scales`` and ``paths`` such as ``"TS,RQ -> OL -> CG"``
+    (``cluster-sem new``): hypotheses numbered in path order, indirect effects named, a ``population`` section
+    so ``simulate`` and ``power`` run at once.  With ``out`` the text is also written there (an existing file
+    only with ``force``)."""
+    from .library.new import new_spec as _new, write_new_spec
+    if out is None:
+        return _new(list(scales), paths, controls)
+    return write_new_spec(out, list(scales), paths, controls, force=force).read_text(encoding="utf-8")

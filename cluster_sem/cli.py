@@ -24,6 +24,13 @@ EPILOG = {
            "  cluster-sem fit SPEC DATA --out results/ --bootstrap 5000 --seed 1 --jobs 2",
     "invariance": "examples:\n  cluster-sem invariance SPEC DATA --out results-invariance/\n"
                   "  cluster-sem invariance SPEC DATA --out results-invariance/ --release \"CE=~CE3\" --lang zh",
+    "library": "examples:\n  cluster-sem library list\n  cluster-sem library list --lang zh\n"
+               "  cluster-sem library show TS\n  cluster-sem library show PACAP --lang zh",
+    "new": "examples:\n  cluster-sem new study.yaml --from TS,RQ,OL,CG --paths \"TS,RQ -> OL -> CG\"\n"
+           "  cluster-sem new study.yaml --from NC,TS,RD,IOL,CE --paths \"NC,TS,RD -> IOL -> CE\" "
+           "--controls firm_age,firm_size\n"
+           "  cluster-sem new study.yaml --from KA,AC,IP --paths \"KA -> AC -> IP; KA -> IP\" --force\n"
+           "  (a second-order scale such as RD, IOL or SC brings its dimensions along)",
     "report": "examples:\n  cluster-sem report results/\n  cluster-sem report results/ --lang zh",
     "power": "examples:\n  cluster-sem power questionnaires/zhejiang_cluster_growth.yaml --n 100,128,200,300 --reps 1000 "
              "--seed 1 --out power/\n  cluster-sem power SPEC --n 150 --reps 2000 --out power/ --jobs 2 --resume\n"
@@ -59,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_invariance_parser(sub, fmt)
     _add_power_parser(sub, fmt)
     _add_report_parser(sub, fmt)
+    _add_library_parsers(sub, fmt)
     return parser
 
 
@@ -137,6 +145,50 @@ def _add_report_parser(sub, fmt) -> None:
                        epilog=EPILOG["report"], formatter_class=fmt)
     p.add_argument("dir")
     p.add_argument("--lang", choices=["en", "zh"], default="en")
+
+
+def _add_library_parsers(sub, fmt) -> None:
+    """`library list|show` (the scale library) and `new` (a spec written from it)."""
+    p = sub.add_parser("library", help="list the scale library or show one scale's items (en and zh)",
+                       epilog=EPILOG["library"], formatter_class=fmt)
+    actions = p.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    lst = actions.add_parser("list", help="key, label, number of items, source and languages of every scale")
+    lst.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the labels")
+    show = actions.add_parser("show", help="a scale's items, reverse keys, response scale and source")
+    show.add_argument("name", help="scale key, e.g. TS (see 'cluster-sem library list')")
+    show.add_argument("--lang", choices=["en", "zh"], default=None, help="wording in one language (default: both)")
+    p = sub.add_parser("new", help="write a commented spec from library scales and a path model (validate, "
+                       "simulate, fit and power run on it unchanged)", epilog=EPILOG["new"], formatter_class=fmt)
+    p.add_argument("spec", help="spec file to write (refused if it exists, unless --force)")
+    p.add_argument("--from", dest="scales", required=True, metavar="KEYS",
+                   help="library scales, comma-separated, e.g. TS,RQ,OL,CG")
+    p.add_argument("--paths", required=True, help="the structural model: \"A,B -> M -> Y\" (every name left of "
+                   "an arrow predicts every name right of it); several chains separated by ';'")
+    p.add_argument("--controls", default=None, metavar="COLUMNS", help="observed covariates, comma-separated, "
+                   "e.g. firm_age,firm_size")
+    p.add_argument("--force", action="store_true", help="replace an existing SPEC file")
+
+
+def cmd_library(args) -> int:
+    from .library.show import library_table, scale_text
+    text = library_table(args.lang) if args.action == "list" else scale_text(args.name, args.lang)
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:   # `library list | head`: the reader has what it wanted; no traceback at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def cmd_new(args) -> int:
+    from .library.new import parse_list, write_new_spec
+    controls = parse_list(args.controls, "--controls") if args.controls is not None else []
+    command = "cluster-sem new " + " ".join(
+        [args.spec, "--from", args.scales, "--paths", f'"{args.paths}"']
+        + (["--controls", args.controls] if args.controls else []))
+    path = write_new_spec(args.spec, parse_list(args.scales, "--from"), args.paths, controls, force=args.force,
+                          command=command)
+    print(_safe(f"wrote {path}. Next: cluster-sem simulate {path} --n 200 --seed 1 --out data.csv"))
+    return 0
 
 
 def _check_out(value: str, *, directory: bool) -> Path:
@@ -403,7 +455,8 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args) -> int:
     from .errors import ClusterSemError
     handler = {"validate": cmd_validate, "simulate": cmd_simulate, "fit": cmd_fit, "report": cmd_report,
-               "invariance": cmd_invariance, "power": cmd_power}[args.command]
+               "invariance": cmd_invariance, "power": cmd_power, "library": cmd_library,
+               "new": cmd_new}[args.command]
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

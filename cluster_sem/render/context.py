@@ -146,8 +146,10 @@ def measurement_section(s: _Section) -> dict:
                      "fixed": p.fixed, "flag": below(p.std_all, LOADING_MIN),
                      "first": p.lhs != prev, "construct_label": s.clabel(p.lhs)})
         prev = p.lhs
+    from .sources import item_sources_note
     return {"loadings": rows, "low_loadings": [r["item"] for r in rows if r["flag"]],
-            "second_order": _second_order_rows(s), "reliability": _reliability_rows(s, loadings)}
+            "second_order": _second_order_rows(s), "reliability": _reliability_rows(s, loadings),
+            "item_sources": item_sources_note(s.r.spec, s.lang)}
 
 
 def _second_order_rows(s: _Section) -> list[dict]:

@@ -113,6 +113,7 @@ class ConstructInfo(Block):
     label: Any                       # {en, zh} or a string
     items: tuple[str, ...]
     dimensions: tuple[str, ...]
+    source: Any = None               # spec `source`: {authors, year, title, journal, ...} the items come from
 
 
 class SpecPath(Block):
@@ -148,7 +149,8 @@ class SpecLabels(Block):
                 else:
                     items[it["id"]] = ItemInfo(it["id"], name, it.get("text") or _EMPTY, bool(it.get("reverse")))
                     ids.append(it.get("id"))
-            constructs[name] = ConstructInfo(name, _get(c, "label"), tuple(ids), tuple(_get(c, "dimensions") or ()))
+            constructs[name] = ConstructInfo(name, _get(c, "label"), tuple(ids), tuple(_get(c, "dimensions") or ()),
+                                             _get(c, "source"))
         indirect = {i.get("name"): i.get("label") for i in spec.get("indirect") or [] if isinstance(i, Mapping)}
         paths = tuple(SpecPath(tuple(p.get("from") or ()), p.get("to")) for p in spec.get("paths") or []
                       if isinstance(p, Mapping))
