@@ -13,7 +13,7 @@ results.json warning for ``skip``).  A combination no row matches is supported. 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from .errors import ClusterSemError
 
@@ -57,6 +57,9 @@ class LavOptions:
     fixed_x: bool
     conditional_x: bool
     groups: bool = False    # a multigroup analysis (``invariance``)
+    controls: bool = False  # the spec has controls (fixed.x covariates)
+    interaction: bool = False   # the spec has latent interactions
+    command: str = "fit"
 
     @property
     def lavaan_missing(self) -> str:
@@ -91,6 +94,12 @@ class LavOptions:
     def engine_name(self) -> str:
         """What results.json ``meta.engine`` records."""
         return ENGINE_NAMES[self.engine]
+
+    @property
+    def combination(self) -> "Combination":
+        """Where these options sit in the support table."""
+        return Combination(self.command, self.estimator, self.missing, self.engine, self.groups, self.controls,
+                           self.interaction, self.complete_ml)
 
 
 @dataclass(frozen=True)
@@ -170,12 +179,7 @@ def lav_options(estimator: str | None = None, missing: str = "listwise", engine:
         raise ClusterSemError(f"--engine '{engine}' is not known. Fix: use {' or '.join(ENGINES)}")
     base = LAVAAN_DEFAULTS[est]
     fiml = missing == "fiml"
-    combo = Combination(command, est, missing, engine, groups, controls, interaction,
-                        complete_ml=est == "ML" and not fiml)
-    row = verdict(combo)
-    if row is not None and row.verdict == "refuse":
-        raise ClusterSemError(row.message.format(**_fields(combo)))
-    return LavOptions(
+    lav = LavOptions(
         estimator=est, missing=missing, engine=engine, se=base.se, test=base.test,
         # missing = "ml": observed information (lav_options_set, "se information")
         information="observed" if fiml else base.information,
@@ -183,12 +187,17 @@ def lav_options(estimator: str | None = None, missing: str = "listwise", engine:
         meanstructure=fiml or groups or base.categorical,
         fixed_x=True,                        # sem()/cfa() default: controls are fixed exogenous covariates
         conditional_x=base.categorical,      # lavaan: conditional.x = TRUE for categorical data
-        groups=groups)
+        groups=groups, controls=controls, interaction=interaction, command=command)
+    row = verdict(lav.combination)
+    if row is not None and row.verdict == "refuse":
+        raise ClusterSemError(row.message.format(**_fields(lav.combination)))
+    return lav
 
 
-def skip_message(lav: LavOptions, *, names: str, command: str = "fit") -> str | None:
-    """The support table's warning when the spec's latent interactions are not estimated with ``lav`` (else None)."""
-    combo = Combination(command, lav.estimator, lav.missing, lav.engine, lav.groups, False, True, lav.complete_ml)
+def skip_message(lav: LavOptions, *, names: str) -> str | None:
+    """The support table's warning when the spec's latent interactions (``names``) are not estimated with
+    ``lav`` (else None)."""
+    combo = replace(lav.combination, interaction=True)
     row = verdict(combo)
     if row is None or row.verdict != "skip":
         return None

@@ -108,7 +108,7 @@ def _refused(capsys, args: list[str], out: Path, *needles: str) -> str:
     (["--estimator", "WLSMV", "--engine", "semopy"], ("--engine semopy with --estimator WLSMV", "Fix: drop")),
     (["--missing", "fiml", "--engine", "semopy"], ("--engine semopy with --missing fiml", "Fix: drop")),
     (["--estimator", "MLR", "--missing", "fiml", "--engine", "semopy"], ("--engine semopy with --missing fiml",)),
-])
+], ids=["wlsmv-fiml", "semopy-wlsmv", "semopy-fiml", "semopy-mlr-fiml"])
 def test_unsupported_fit_combinations_exit_2_in_one_line(capsys, tmp_path, extra, needles):
     out = tmp_path / "out"
     _refused(capsys, ["fit", str(HS_SPEC), str(HS_MISSING), "--out", str(out)] + extra, out, *needles)
