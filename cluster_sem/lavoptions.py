@@ -104,7 +104,8 @@ class LavOptions:
 
 @dataclass(frozen=True)
 class Combination:
-    """The dimensions a support row can match (plus any property of LavOptions, e.g. ``complete_ml``)."""
+    """The dimensions a support row can match: the options as given, and ``complete_ml`` (ML on complete rows),
+    so that "anything but plain ML" is one row rather than one per estimator/missing pair."""
 
     command: str
     estimator: str
