@@ -21,7 +21,8 @@ def fit(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, bootstrap: 
     ``bootstrap`` > 0 adds percentile and bias-corrected bootstrap CIs for every named indirect and total
     effect (resample indices depend on ``seed`` only, so ``jobs``/``scheduler`` never change the numbers).
     ``engine``: ``"default"`` (lavaan's start values + Fisher scoring/BFGS, no semopy) or ``"semopy"``
-    (semopy's solution as the start; the same optimum, a slower start-up).
+    (semopy's solution as the start of the ML and MLR fits; the same optimum, a slower start-up; refused with
+    FIML and WLSMV, see ``cluster_sem.lavoptions.SUPPORT``); ``meta.engine`` records it.
     ``interaction_method`` (lms | qml | dblcent) estimates the spec's latent ``interactions``.
     ``moderation_ci="bootstrap"`` (with ``bootstrap`` B and LMS) gives the conditional indirect effects and the
     index of moderated mediation bootstrap percentile CIs from B warm-started LMS refits (slow: opt-in).

@@ -47,9 +47,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _allowed(option: str) -> list[str]:
-    """Choices shown by --help come from the one table of allowed option values (cluster_sem.options)."""
+    """Choices shown by --help come from the one table of allowed option values (cluster_sem.options); None
+    there means "not given" (the spec decides), which is the absent option, not a value to type."""
     from .options import FIT_OPTIONS
-    return list(FIT_OPTIONS[option].constraint.values)
+    return [v for v in FIT_OPTIONS[option].constraint.values if v is not None]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,17 +75,17 @@ def _add_validate_parser(sub, fmt) -> None:
     """Arguments of the `validate` command: a spec, and optionally data checked against it."""
     p = sub.add_parser("validate", help="check a spec (and optionally a data file against it)",
                        epilog=EPILOG["validate"], formatter_class=fmt)
-    p.add_argument("spec")
-    p.add_argument("data", nargs="?")
+    p.add_argument("spec", help="questionnaire spec (YAML)")
+    p.add_argument("data", nargs="?", help="survey data to check against the spec (optional)")
 
 
 def _add_simulate_parser(sub, fmt) -> None:
     """Arguments of the `simulate` command: synthetic Likert data from the spec's population section."""
     p = sub.add_parser("simulate", help="draw synthetic Likert data from the spec's population section",
                        epilog=EPILOG["simulate"], formatter_class=fmt)
-    p.add_argument("spec")
+    p.add_argument("spec", help="questionnaire spec (YAML) with a population section")
     p.add_argument("--n", type=int, required=True, help="number of cases")
-    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--seed", type=int, required=True, help="random seed (same seed, same data)")
     p.add_argument("--out", required=True, help="output .csv file")
 
 
@@ -92,14 +93,15 @@ def _add_fit_parser(sub, fmt) -> None:
     """Arguments of the `fit` command: the main job (fit, bootstrap, reports); choices from cluster_sem.options."""
     p = sub.add_parser("fit", help="fit the measurement and structural models; write results.json + reports",
                        epilog=EPILOG["fit"], formatter_class=fmt)
-    p.add_argument("spec")
-    p.add_argument("data")
+    p.add_argument("spec", help="questionnaire spec (YAML)")
+    p.add_argument("data", help="survey data (.csv, .xlsx, .sav, .dta)")
     p.add_argument("--out", required=True, help="output directory (created; files replaced atomically)")
     p.add_argument("--bootstrap", type=int, default=0, metavar="B", help="bootstrap resamples (0 = none; 5000 is usual)")
-    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--seed", type=int, default=2026,
+                   help="random seed of the bootstrap and Monte Carlo CIs (default 2026; same seed, same results.json)")
     p.add_argument("--jobs", type=int, default=1, help="local worker processes for the bootstrap")
     p.add_argument("--scheduler", default=None, help="dask.distributed scheduler address, or 'local'")
-    p.add_argument("--ci-level", type=float, default=0.95)
+    p.add_argument("--ci-level", type=float, default=0.95, help="confidence level of every CI (default 0.95)")
     p.add_argument("--ci", choices=_allowed("ci"), default="auto",
                    help="CI reported for indirect effects (auto: percentile bootstrap if --bootstrap > 0, else delta)")
     p.add_argument("--missing", choices=_allowed("missing"), default="listwise",
@@ -111,8 +113,9 @@ def _add_fit_parser(sub, fmt) -> None:
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     p.add_argument("--engine", choices=_allowed("engine"), default="default",
-                   help="start values of the ML fit: default = lavaan's (fast start-up); semopy = semopy's "
-                        "solution (same estimates, ~1.5 s slower; a cross-check)")
+                   help="start values of the ML and MLR fits: default = lavaan's (fast start-up); semopy = "
+                        "semopy's solution (same estimates, ~1.5 s slower; a cross-check; not with --missing fiml "
+                        "or WLSMV). results.json meta.engine records it")
     p.add_argument("--interaction-method", choices=_allowed("interaction_method"), default="lms",
                    help="estimator of the spec's latent interactions: lms (default), qml, or dblcent "
                         "(double-mean-centred product indicators)")
@@ -127,11 +130,11 @@ def _add_invariance_parser(sub, fmt) -> None:
     p = sub.add_parser("invariance", help="measurement invariance across the spec's groups (configural, metric, "
                        "scalar, strict) and path differences; write results.json + reports",
                        epilog=EPILOG["invariance"], formatter_class=fmt)
-    p.add_argument("spec")
-    p.add_argument("data")
+    p.add_argument("spec", help="questionnaire spec (YAML) naming a group column")
+    p.add_argument("data", help="survey data (.csv, .xlsx, .sav, .dta)")
     p.add_argument("--out", required=True, help="output directory (created; files replaced atomically)")
-    p.add_argument("--estimator", choices=["ML", "MLR", "WLSMV"], default="ML", help="ML (default), MLR (sandwich SEs, Yuan-Bentler chi2, Satorra-Bentler 2001 differences) or WLSMV (items as ordered categories; thresholds equal in the scalar step; scaled-shifted differences)")
-    p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise",
+    p.add_argument("--estimator", choices=_allowed("estimator"), default="ML", help="ML (default), MLR (sandwich SEs, Yuan-Bentler chi2, Satorra-Bentler 2001 differences) or WLSMV (items as ordered categories; thresholds equal in the scalar step; scaled-shifted differences)")
+    p.add_argument("--missing", choices=_allowed("missing"), default="listwise",
                    help="listwise (default); fiml: full-information ML per group (lavaan missing = \"ml\")")
     p.add_argument("--release", default=None, metavar="ROWS",
                    help="equality constraints to free in every level, e.g. \"CE=~CE3\" or \"CE=~CE3,CE3~1\"")
@@ -143,8 +146,8 @@ def _add_report_parser(sub, fmt) -> None:
     """Arguments of the `report` command: re-render the reports from a stored results.json."""
     p = sub.add_parser("report", help="re-render DIR/report.html and DIR/report.md from DIR/results.json",
                        epilog=EPILOG["report"], formatter_class=fmt)
-    p.add_argument("dir")
-    p.add_argument("--lang", choices=["en", "zh"], default="en")
+    p.add_argument("dir", help="a directory holding a results.json (the --out of fit or invariance)")
+    p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
 
 
 def _add_library_parsers(sub, fmt) -> None:
@@ -220,12 +223,12 @@ def _sizes(text: str) -> list[int]:
 def _add_power_parser(sub, fmt) -> None:
     p = sub.add_parser("power", help="Monte Carlo power and sample size from the spec's population section",
                        epilog=EPILOG["power"], formatter_class=fmt)
-    p.add_argument("spec")
+    p.add_argument("spec", help="questionnaire spec (YAML) with a population section")
     p.add_argument("--n", type=_sizes, required=True, help="sample sizes, comma-separated (e.g. 100,128,200,300)")
     p.add_argument("--reps", type=int, default=1000, help="replications per sample size (default 1000)")
-    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--seed", type=int, default=2026, help="random seed (default 2026; same seed, same power.json)")
     p.add_argument("--out", required=True, help="output directory: power.json, power.html, power.md")
-    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level of each test (default 0.05)")
     p.add_argument("--target", type=float, default=0.80, help="target power (default 0.80)")
     p.add_argument("--ci", choices=["monte-carlo", "delta", "bootstrap"], default="monte-carlo",
                    help="test of indirect effects per replication: Monte Carlo CI (default), delta method, or a "

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .errors import ClusterSemError, naming_source
+from .errors import naming_source
+from .lavoptions import LavOptions, lav_options, skip_message
 from .model.fitted import ModelFit, fit_model
 from .results.effects import (baron_kenny, ci_excludes_zero, effect_claim, mediation_short, path_verdict,
                               zhao_type)
@@ -44,6 +45,12 @@ class FitOptions:
     engine: str = "default"   # "default" (lavaan start values, no semopy) or "semopy" (semopy start)
     interaction_method: str = "lms"   # lms | qml | dblcent: estimator of the spec's latent interactions
     moderation_ci: str = "monte-carlo"  # or "bootstrap": IMM/conditional indirect CIs from B LMS refits
+    lav: LavOptions | None = None     # resolved once by run_fit (``resolve_options``), against the spec
+
+    @property
+    def resolved(self) -> LavOptions:
+        """The resolved options: ``lav``, or (a stage called on its own) resolved from the fields above."""
+        return self.lav if self.lav is not None else lav_options(self.estimator, self.missing, self.engine)
 
 
 # -- stages ------------------------------------------------------------------------------------------
@@ -59,41 +66,37 @@ def stage_spec(spec: Spec | str | Path) -> tuple[Spec, str]:
 
 def stage_data(spec: Spec, data, options: FitOptions):
     from .data import prepare_data
-    if options.missing not in ("listwise", "fiml"):
-        raise ClusterSemError(f"--missing '{options.missing}' is not known. Fix: use listwise or fiml")
-    if (options.estimator or "ML").upper() == "WLSMV" and options.missing == "fiml":
-        raise ClusterSemError("--estimator WLSMV with --missing fiml: full-information ML is an ML method; "
-                              "WLSMV uses the complete rows here. Fix: use --missing listwise with WLSMV, or "
-                              "--estimator MLR with --missing fiml")
+    lav = options.resolved   # unsupported combinations are refused here, before the data are read
     from .data.estimable import check_estimable
-    prepared = prepare_data(spec, data, missing=options.missing, by_group=False)  # single group: keep rows without one
+    prepared = prepare_data(spec, data, missing=lav.missing, by_group=False)  # single group: keep rows without one
     check_estimable(spec, prepared)
-    if (options.estimator or "ML").upper() == "WLSMV":
+    if lav.ordinal:
         from .data.estimable import note_many_categories
         note_many_categories(spec, prepared)
     return prepared
 
 
-def resolve_estimator(spec: Spec, requested: str | None) -> str:
-    """The estimator actually used: the user's choice, else WLSMV for `ordinal: true` specs, else ML."""
-    if requested is None:
-        return "WLSMV" if spec.ordinal else "ML"
-    return requested.upper()
+def resolve_options(spec: Spec, options: FitOptions) -> LavOptions:
+    """The run's options resolved once against the spec (WLSMV for `ordinal: true` unless --estimator says
+    otherwise); an unsupported combination stops here with the support table's one line (exit 2)."""
+    return lav_options(options.estimator, options.missing, options.engine, ordinal_spec=bool(spec.ordinal),
+                       controls=bool(spec.controls), interaction=bool(spec.interactions))
 
 
 def _fitter(options: FitOptions):
     """ML on complete rows (the Fisher-scoring core), or the casewise likelihood for FIML and/or MLR."""
-    if options.missing == "listwise" and (options.estimator or "ML").upper() == "ML":
-        return lambda syntax, frame: fit_model(syntax, frame, engine=options.engine)
+    lav = options.resolved
+    if lav.complete_ml:
+        return lambda syntax, frame: fit_model(syntax, frame, engine=lav.engine)
     from .model.fitted_casewise import fit_model_casewise
 
     def fit(syntax: str, frame: pd.DataFrame) -> ModelFit:
-        return fit_model_casewise(syntax, frame, missing=options.missing, estimator=options.estimator)
+        return fit_model_casewise(syntax, frame, missing=lav.missing, estimator=lav.estimator, engine=lav.engine)
     return fit
 
 
 def stage_fit(spec: Spec, frame: pd.DataFrame, options: FitOptions | None = None) -> tuple[ModelFit, ModelFit]:
-    if options is not None and (options.estimator or "ML").upper() == "WLSMV":
+    if options is not None and options.resolved.ordinal:
         # every questionnaire item is an ordered category; controls stay continuous
         from .model.ordinal.fit import fit_model_wlsmv
         items = list(spec.items)
@@ -216,7 +219,7 @@ def stage_effects(spec: Spec, structural: ModelFit, frame: pd.DataFrame, options
         if meanwhile is not None:
             meanwhile()
 
-    if options.bootstrap > 0 and options.estimator == "WLSMV":
+    if options.bootstrap > 0 and options.resolved.ordinal:
         from .bootstrap.wlsmv import run_bootstrap_wlsmv
         alongside()
         boot = run_bootstrap_wlsmv(structural, frame, B=options.bootstrap, seed=options.seed,
@@ -266,7 +269,7 @@ def stage_effects(spec: Spec, structural: ModelFit, frame: pd.DataFrame, options
                 "B": boot.B, "seed": boot.seed, "level": boot.level, "n_converged": boot.n_converged,
                 "n_nonconverged": boot.n_nonconverged, "n_inadmissible": boot.n_inadmissible,
                 "n_fallback": boot.n_fallback, "rule": boot.rule,
-                **({"n_lost_category": boot.n_lost_category} if options.estimator == "WLSMV" else {})},
+                **({"n_lost_category": boot.n_lost_category} if options.resolved.ordinal else {})},
             "param_se_boot": None if boot is None else [_num(v) for v in boot.param_se]}
 
 
@@ -321,11 +324,9 @@ def stage_moderation(spec: Spec, frame: pd.DataFrame, options: FitOptions, struc
     """Latent interactions (spec ``interactions``) by ``options.interaction_method``; None without any."""
     if not spec.interactions:
         return None
-    if options.missing != "listwise" or (options.estimator or "ML").upper() != "ML":
-        names = ", ".join(i.name for i in spec.interactions)
-        return {"skipped": f"latent interactions ({names}) not estimated: LMS and product indicators are ML "
-                           f"estimators on complete rows, not --missing {options.missing} --estimator "
-                           f"{options.estimator}. Fix: rerun with --missing listwise --estimator ML for them"}
+    skipped = skip_message(options.resolved, names=", ".join(i.name for i in spec.interactions))
+    if skipped is not None:
+        return {"skipped": skipped}
     from .model.interaction.stage import moderation_stage
     boot = options.bootstrap if options.moderation_ci == "bootstrap" else 0
     return moderation_stage(spec, frame, options.interaction_method, level=options.level, seed=options.seed,
@@ -402,12 +403,13 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
         "spec": spec.model_dump(mode="json", by_alias=True, exclude_none=True),
         "warnings": warnings,
         "meta": {"version": __version__, "seed": options.seed, "data_sha256": data.sha256, "spec_sha256": spec_sha,
-                 "n_used": data.n_used, "n_dropped": data.n_dropped, "estimator": (options.estimator or "ML").upper(),
+                 "n_used": data.n_used, "n_dropped": data.n_dropped, "estimator": options.resolved.estimator,
                  "missing": sem.missing, "information": sem.information, "test": sem.test_name,
+                 "engine": options.resolved.engine_name,
                  "bootstrap": options.bootstrap, "ci_level": options.level,
                  "title": spec.title.model_dump(exclude_none=True), "command": options.command,
                  "versions": _versions(), "timestamp": timestamp,
-                 "conventions": CONVENTIONS.get((options.estimator or "ML").upper(), CONVENTIONS["ML"])},
+                 "conventions": CONVENTIONS[options.resolved.estimator]},
     }
     doc.update(data_diagnostics(data.frame, cfa, getattr(data, "raw_items", None)))
     return doc
@@ -462,7 +464,8 @@ def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | 
     from .model.interaction import check_interaction_method
     check_interaction_method(options.interaction_method)
     parsed, spec_sha = stage_spec(spec)
-    options = dataclasses.replace(options, estimator=resolve_estimator(parsed, options.estimator))
+    lav = resolve_options(parsed, options)
+    options = dataclasses.replace(options, estimator=lav.estimator, lav=lav)
     prepared = stage_data(parsed, data, options)
     with naming_source(prepared.source):
         cfa, sem = stage_fit(parsed, prepared.frame, options)

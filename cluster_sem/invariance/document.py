@@ -16,6 +16,7 @@ from ..data import prepare_data
 from ..data.estimable import check_estimable, check_groups_estimable, note_many_categories
 from ..data.groups import analysis_groups
 from ..errors import ClusterSemError, naming_source
+from ..lavoptions import LavOptions, lav_options
 from ..model.partable_groups import build_group_partable
 from ..model.rsquare import r_squared
 from ..pipeline import _num, _records, _versions, stage_spec
@@ -24,8 +25,6 @@ from ..spec import Spec
 from ..spec.syntax import measurement_syntax, structural_syntax
 from . import engine
 
-ESTIMATORS = ("ML", "MLR", "WLSMV")
-MISSING = ("listwise", "fiml")
 CASES_PER_PARAMETER = 5
 CONVENTIONS = {"ML": "lavaan 0.6 (ML, group.equal, lavTestLRT, lavTestScore)",
                "WLSMV": "lavaan 0.6-14 (WLSMV: ordered items, delta parameterization, group.equal with "
@@ -38,19 +37,13 @@ class InvarianceOptions:
     missing: str = "listwise"
     release: tuple[str, ...] = field(default=())
     command: str = ""
+    lav: LavOptions | None = None     # resolved by ``checked``
 
     def checked(self) -> "InvarianceOptions":
-        """Option values checked once, here, at the boundary."""
-        est = self.estimator.upper()
-        if est not in ESTIMATORS:
-            raise ClusterSemError(f"--estimator {self.estimator}: not known for invariance. Fix: use ML, MLR or WLSMV")
-        if self.missing not in MISSING:
-            raise ClusterSemError(f"--missing {self.missing}: not known. Fix: use listwise or fiml")
-        if est == "WLSMV" and self.missing == "fiml":
-            raise ClusterSemError("--estimator WLSMV with --missing fiml: not available (WLSMV uses pairwise "
-                                  "polychorics). Fix: use --missing listwise, or --estimator ML/MLR with --missing fiml")
+        """Option values checked once, here, at the boundary (the support table refuses what does not run)."""
+        lav = lav_options(self.estimator, self.missing, command="invariance", groups=True)
         release = tuple(r.replace(" ", "") for part in self.release for r in part.split(",") if r.strip())
-        return InvarianceOptions(est, self.missing, release, self.command)
+        return InvarianceOptions(lav.estimator, lav.missing, release, self.command, lav)
 
 
 def parse_release(text: str | None) -> tuple[str, ...]:
@@ -98,7 +91,7 @@ def invariance_block(spec: Spec, grouped: engine.GroupedData, values: dict, coun
         free, paths = engine.path_differences(engine.unlabelled(structural_syntax(spec, with_defined=False)),
                                               grouped, spec_paths, release=options.release,
                                               fixed_lv_means=_second_order_dimensions(spec),
-                                              **({"estimator": "WLSMV"} if options.estimator == "WLSMV" else {}))
+                                              **({"estimator": "WLSMV"} if options.lav.ordinal else {}))
         path_model = {"fit": _fit_json(free.fit), "syntax": free.syntax, "converged": bool(free.converged),
                       "parameters": _records(free.parameters), "warnings": list(free.problems)}
         path_model["r_squared"] = r_squared(path_model["parameters"])   # {group: {variable: R²}}
@@ -144,7 +137,7 @@ def run_invariance(spec: Spec | str | Path, data, options: InvarianceOptions = I
     counts = {g: n for g, n in groups.counts().items() if n > 0}
     warnings = _check_sizes(parsed, counts, source)
     check_groups_estimable(parsed, prepared, groups.labels, list(counts), with_controls=bool(parsed.paths))
-    if options.estimator == "WLSMV":   # thresholds per group: every category used must occur in every group
+    if options.lav.ordinal:   # thresholds per group: every category used must occur in every group
         note_many_categories(parsed, prepared)
         from ..model.ordinal.categories import check_group_categories
         check_group_categories(frame[frame[parsed.group].isin(list(counts))], list(parsed.items), parsed.group,
@@ -168,10 +161,11 @@ def run_invariance(spec: Spec | str | Path, data, options: InvarianceOptions = I
         "warnings": warnings,
         "meta": {"version": _versions()["cluster_sem"], "data_sha256": prepared.sha256, "spec_sha256": spec_sha,
                  "n_used": prepared.n_used, "n_dropped": prepared.n_dropped, "estimator": options.estimator,
-                 "missing": options.missing, "title": parsed.title.model_dump(exclude_none=True),
+                 "missing": options.missing, "engine": options.lav.engine_name,
+                 "title": parsed.title.model_dump(exclude_none=True),
                  "command": options.command, "versions": _versions(), "timestamp": stamp, "analysis": "invariance",
                  "conventions": CONVENTIONS.get(options.estimator, CONVENTIONS["ML"])
                                 + ('; missing = "ml" (FIML per group, observed information)'
-                                   if options.missing == "fiml" else "")},
+                                   if options.lav.fiml else "")},
     }
     return Results.from_document(doc)

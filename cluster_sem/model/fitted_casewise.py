@@ -35,8 +35,11 @@ from .robust import (cfi_robust, fiml_corrected_k, rmsea_ci_robust, rmsea_robust
 
 
 def fit_model_casewise(syntax: str, data: pd.DataFrame, *, missing: str = "fiml",
-                       estimator: str = "ML") -> ModelFit:
-    """Fit ``syntax`` by FIML (``missing="fiml"``, blanks allowed) or complete-data MLR (``missing="listwise"``)."""
+                       estimator: str = "ML", engine: str = "default") -> ModelFit:
+    """Fit ``syntax`` by FIML (``missing="fiml"``, blanks allowed) or complete-data MLR (``missing="listwise"``).
+
+    ``engine="semopy"`` (complete data only: semopy's FIML objective does not reproduce lavaan's) starts from
+    semopy's ML solution, as ``fit_model`` does; MLR's point estimates are ML's, so the optimum is the same."""
     estimator = estimator.upper()
     pt = build_partable(syntax)
     mm = build_matrix_model(pt)
@@ -62,7 +65,14 @@ def fit_model_casewise(syntax: str, data: pd.DataFrame, *, missing: str = "fiml"
     model = CasewiseModel(mm, patterns, h1.cov, h1.mean.copy(), free_mu)
 
     # start: complete-data ML on the EM moments (close to the FIML solution), intercepts = EM means
-    sol = fisher_scoring(mm, h1.cov, simple_start(mm, h1.cov), tol=1e-6)
+    first_start, start_note = simple_start(mm, h1.cov), "EM start"
+    if engine == "semopy":
+        if meanstructure:
+            raise FitError("engine 'semopy' starts complete-data fits only; use engine 'default' with FIML")
+        from .semopy_backend import semopy_estimates  # imported late: semopy is slow to import
+        first_start, note = semopy_estimates(pt, mm, data[list(mm.ov)][keep], first_start)
+        start_note = note if note.startswith("semopy failed") else "semopy (MLW) start"
+    sol = fisher_scoring(mm, h1.cov, first_start, tol=1e-6)
     start = np.concatenate([sol.theta, h1.mean[free_mu]])
     first = maximise(model, start)
     best = first if first[3] else _restart(model, pt, mm, h1, free_mu, first)
@@ -88,7 +98,7 @@ def fit_model_casewise(syntax: str, data: pd.DataFrame, *, missing: str = "fiml"
     mean_rows = _mean_rows(pt, mm, model, phi, sigma, vcov_all, x_index) if meanstructure else []
     if meanstructure:
         labels["implied_mean"] = mu                   # μ̂ (the casewise parameters; ~1 rows hold lavaan's τ̂)
-    note = f"casewise ML ({'FIML' if meanstructure else 'complete data'}): EM start, BFGS + Newton" + \
+    note = f"casewise ML ({'FIML' if meanstructure else 'complete data'}): {start_note}, BFGS + Newton" + \
         ("; restarted from lavaan's start values" if best is not first else "")
     return assemble(syntax, pt, mm, theta, h1.cov, n, converged=converged, iterations=its,
                     fmin=float("nan"), start_note=note, vcov=vcov, fit=fit, mean_rows=mean_rows, labels=labels)

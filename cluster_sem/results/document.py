@@ -586,6 +586,7 @@ class Meta(Block):
     missing: str | None
     information: str | None
     test: str | None
+    engine: str | None          # "cluster-sem" or "semopy" (the start of the ML-family fits); None before 0.x
     ci_level: float | None
     timestamp: str | None
     conventions: str | None
