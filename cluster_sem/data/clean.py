@@ -24,7 +24,7 @@ import pandas as pd
 from ..errors import ClusterSemError, DataError, DataWarning
 from ..spec.loader import as_spec
 from ..spec.schema import Spec
-from .io import TableFile, read_file
+from .io import SHEET_FIX, TableFile, other_sheet_rows, read_file
 
 MAX_LISTED = 5  # rows / values quoted in one message
 MAX_ABS = 1e15  # beyond this a covariance overflows or loses all precision
@@ -146,8 +146,8 @@ def _check_columns(spec: Spec, table: TableFile, source: str) -> None:
            if hint else f"add column '{first}' to the data or correct the name in the spec")
     on_sheet = [name for name, header in table.other_sheets.items() if first in header]
     if on_sheet:
-        problem += f" of the first sheet '{table.first_sheet}', but sheet '{on_sheet[0]}' has it"
-        fix = f"move sheet '{on_sheet[0]}' to the front of the workbook (only the first sheet is read)"
+        problem += f" of sheet '{table.sheet}' (the sheet shown on opening), but sheet '{on_sheet[0]}' has it"
+        fix = SHEET_FIX.format(on_sheet[0])
     raise _err(source, first, problem, fix)
 
 
@@ -210,7 +210,11 @@ def prepare_data(spec: Spec, data: str | Path | pd.DataFrame, *, source: str | N
     if frame.shape[1] == 0:
         raise _err(source, None, "no columns", "export the data again with a header row and one row per firm")
     if len(frame) == 0:
-        raise _err(source, None, "no data rows (only the header)", "add one row per responding firm")
+        where = f"sheet '{table.sheet}' has " if table.sheet else ""
+        if table.sheets_with_rows:
+            raise _err(source, None, f"{where}no data rows (only the header){other_sheet_rows(table.sheets_with_rows)}",
+                       SHEET_FIX.format(table.sheets_with_rows[0]))
+        raise _err(source, None, f"{where}no data rows (only the header)", "add one row per responding firm")
     _check_columns(spec, table, source)
     _check_ids(spec, frame, source, rows)
     n_raw = len(frame)
@@ -344,7 +348,12 @@ def _group_column(spec: Spec, frame: pd.DataFrame, by_group: bool, log: list[str
     """The group column with blanks as missing (None without ``spec.group``)."""
     if not spec.group:
         return None
-    group = frame[spec.group].map(lambda v: v.strip() if isinstance(v, str) else v)
+    # NFKC (as groups.group_label): one group name typed in two Unicode forms is one group
+    group = frame[spec.group].map(lambda v: unicodedata.normalize("NFKC", v).strip() if isinstance(v, str) else v)
+    respelled = sum(isinstance(v, str) and v.strip() != g for v, g in zip(frame[spec.group], group))
+    if respelled:
+        log.append(f"{respelled} values in '{spec.group}' written in another Unicode form (decomposed accents, "
+                   "full-width characters) read as their standard (NFKC) form")
     group = group.map(lambda v: np.nan if isinstance(v, str) and v == "" else v)
     coded = group.map(lambda v: _is_missing_code(v, spec.missing_codes))
     if coded.any():   # "99 = no answer" holds for the group question too: such a row has no group

@@ -27,6 +27,12 @@ def check_estimable(spec: Spec, data: SurveyData) -> None:
         raise DataError(f"{src}: only n = {n} usable rows{dropped} for {p} items and controls: with no more "
                         f"rows than variables the covariance matrix is singular. Fix: use more responses "
                         f"(SEM usually needs n >= 100-200), or fewer items; check missing codes if rows were dropped")
+    blank = [c for c in columns if frame[c].isna().all()]
+    if blank:   # only FIML gets here with one (listwise deletion has no row left): not "zero variance"
+        also = f" (also {', '.join(repr(x) for x in blank[1:1 + MAX_NAMED])})" if len(blank) > 1 else ""
+        raise DataError(f"{src}: column '{blank[0]}': all blank (no answer in any of the {n} used rows){also}. "
+                        "Fix: check that the right column was exported and that its values are not all missing "
+                        "codes, or remove it from the spec")
     var = frame.var(axis=0, ddof=0)
     constant = [c for c in columns if not var[c] > 0]
     if constant:
@@ -44,12 +50,28 @@ def check_estimable(spec: Spec, data: SurveyData) -> None:
                 raise DataError(f"{src}: columns '{a}' and '{b}' are identical in all {int(both.sum())} used rows. "
                                 "Fix: check for a copy-paste error in the data, or keep only one of them in the spec")
     if data.missing != "listwise" and frame.isna().to_numpy().any():
+        _check_coverage(frame, columns, src)
         return   # with blanks (FIML) an exact dependency among complete rows need not hold for the EM moments
     involved = _collinear(frame, columns)
     if involved:
         raise DataError(f"{src}: columns {', '.join(repr(c) for c in involved)} are perfectly collinear (one is an "
                         "exact linear combination of the others). Fix: remove one of them from the spec, or check "
                         "for a computed column (a sum score or total) listed as an item or control")
+
+
+def _check_coverage(frame: pd.DataFrame, columns: list[str], src: str) -> None:
+    """FIML estimates the covariance of two columns from the rows answering both: two columns never answered
+    together (split questionnaire versions, a skip rule) leave it unidentified, and EM returns an arbitrary
+    value.  Refuse naming the pair (lavaan reports such pairs as zero coverage)."""
+    seen = (~frame.isna()).to_numpy(dtype=np.float64)
+    coverage = seen.T @ seen
+    never = np.argwhere(np.triu(coverage == 0, k=1))
+    if len(never):
+        a, b = columns[never[0][0]], columns[never[0][1]]
+        more = f" (and {len(never) - 1} more pairs)" if len(never) > 1 else ""
+        raise DataError(f"{src}: columns '{a}' and '{b}' are never answered in the same row{more}, so full-"
+                        "information ML cannot estimate their covariance. Fix: check the skip rules or "
+                        "questionnaire versions that left them blank, or remove one of them from the spec")
 
 
 def check_groups_estimable(spec: Spec, data: SurveyData, labels: pd.Series, groups, *, with_controls: bool) -> None:
