@@ -50,25 +50,41 @@ def _fail(path: Path, problem: str, fix: str) -> DataError:
     return DataError(f"{path.name}: {problem}. Fix: {fix}")
 
 
-def _decode(path: Path) -> tuple[str, list[str]]:
-    """The file's text: UTF-8 (with or without BOM, as Excel writes it), UTF-16 (Excel's "Unicode text"),
-    or GB18030 (Chinese-language survey exports)."""
-    raw = path.read_bytes()
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw[:4096]:
-        try:
-            text = raw.decode("utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else \
-                raw.decode("utf-16-le" if raw[1:2] == b"\x00" else "utf-16-be")
-            return text, [f"{path.name} read as UTF-16 text (not UTF-8)"]
-        except UnicodeDecodeError:
+CHUNK = 1 << 20   # bytes decoded at a time: a 200 MB export is checked without holding its text
+
+
+def _encoding(path: Path) -> tuple[str, list[str]]:
+    """The file's encoding: UTF-8 (with or without BOM, as Excel writes it), UTF-16 (Excel's "Unicode
+    text"), or GB18030 (Chinese-language survey exports).  Checked by decoding the file in chunks, so no
+    copy of its text is held (a str of the whole file, and a StringIO of it at 4 bytes a character, made
+    reading a CSV cost 6× its size before pandas even started)."""
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head:
+        encoding = "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else \
+            ("utf-16-le" if head[1:2] == b"\x00" else "utf-16-be")
+        if not _decodes(path, encoding):
             raise _fail(path, "the file holds NUL bytes but is not UTF-16 text (a binary file?)",
-                        "save the data as 'CSV UTF-8' from Excel") from None
+                        "save the data as 'CSV UTF-8' from Excel")
+        return encoding, [f"{path.name} read as UTF-16 text (not UTF-8)"]
     for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        return text, ([] if encoding == "utf-8-sig" else [f"{path.name} read with encoding {encoding} (not UTF-8)"])
+        if _decodes(path, encoding):
+            return encoding, ([] if encoding == "utf-8-sig" else
+                              [f"{path.name} read with encoding {encoding} (not UTF-8)"])
     raise _fail(path, "the file is neither UTF-8 nor GB18030 text", "save it as 'CSV UTF-8' from Excel")
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    import codecs
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(CHUNK):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _check_header(path: Path, header: list, where: str = "") -> None:
@@ -82,44 +98,46 @@ def _check_header(path: Path, header: list, where: str = "") -> None:
         seen.setdefault(name, pos)
 
 
-def _check_fields(path: Path, text: str) -> tuple[int | None, int]:
+def _check_fields(path: Path, encoding: str) -> tuple[int | None, int]:
     """Count the fields of every CSV row.  A row with more fields than the header (an unquoted decimal comma,
     '2,93') would make pandas use the first column as the index and shift every column, so it is refused;
     extra fields that are empty on *every* row (a trailing comma on each line) are ignored.  Returns (number of
-    header fields to keep or None, rows with trailing empty fields)."""
+    header fields to keep or None, rows with trailing empty fields).  The file is streamed, row by row."""
     import csv
-    import io as _io
-    reader = csv.reader(_io.StringIO(text), skipinitialspace=True)
-    try:
-        return _count_fields(path, reader)
-    except csv.Error as exc:
-        if "field limit" not in str(exc):
-            raise
-        raise _oversized_field(path, text) from None
+    with path.open(encoding=encoding, newline="") as fh:
+        try:
+            return _count_fields(path, csv.reader(fh, skipinitialspace=True))
+        except csv.Error as exc:
+            if "field limit" not in str(exc):
+                raise
+    raise _oversized_field(path, encoding)
 
 
-def _oversized_field(path: Path, text: str) -> DataError:
+def _oversized_field(path: Path, encoding: str) -> DataError:
     """The csv module refuses a field over 131072 characters: find which row and column hold it (a free-text
     answer pasted whole, or a stray quote that swallowed the lines after it) instead of echoing the limit."""
     import csv
-    import io as _io
     limit = csv.field_size_limit()
-    csv.field_size_limit(len(text) + 1)
+    csv.field_size_limit(path.stat().st_size + 1)     # no cell has more characters than the file has bytes
     try:
-        rows = csv.reader(_io.StringIO(text), skipinitialspace=True)
-        header = next(rows, [])
-        for number, row in enumerate(rows, start=2):
-            for pos, value in enumerate(row):
-                if len(value) > limit:
-                    name = header[pos].strip() if pos < len(header) else f"number {pos + 1} (beyond the header)"
-                    quote = " (a stray quote \" makes everything up to the next quote one cell)" if "\n" in value else ""
-                    return _fail(path, f"row {number}, column '{name}': a cell of {len(value):,} characters{quote} "
-                                 f"(row 1 = header; the limit is {limit:,})",
-                                 "remove or shorten that cell (free-text answers belong in another file), or "
-                                 "close the quote")
+        with path.open(encoding=encoding, newline="") as fh:
+            rows = csv.reader(fh, skipinitialspace=True)
+            header = next(rows, [])
+            for number, row in enumerate(rows, start=2):
+                for pos, value in enumerate(row):
+                    if len(value) > limit:
+                        return _oversized_cell(path, number, header, pos, value, limit)
     finally:
         csv.field_size_limit(limit)
     return _fail(path, f"a cell is longer than {limit:,} characters", "remove or shorten it")
+
+
+def _oversized_cell(path: Path, number: int, header: list[str], pos: int, value: str, limit: int) -> DataError:
+    name = header[pos].strip() if pos < len(header) else f"number {pos + 1} (beyond the header)"
+    quote = " (a stray quote \" makes everything up to the next quote one cell)" if "\n" in value else ""
+    return _fail(path, f"row {number}, column '{name}': a cell of {len(value):,} characters{quote} (row 1 = "
+                 f"header; the limit is {limit:,})",
+                 "remove or shorten that cell (free-text answers belong in another file), or close the quote")
 
 
 def _count_fields(path: Path, reader) -> tuple[int | None, int]:
@@ -151,10 +169,9 @@ def _count_fields(path: Path, reader) -> tuple[int | None, int]:
 
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame, list[str]]:
-    import io as _io
-    text, note = _decode(path)
-    keep, trailing = _check_fields(path, text)
-    frame = pd.read_csv(_io.StringIO(text), skipinitialspace=True, skip_blank_lines=False, index_col=False,
+    encoding, note = _encoding(path)
+    keep, trailing = _check_fields(path, encoding)
+    frame = pd.read_csv(path, encoding=encoding, skipinitialspace=True, skip_blank_lines=False, index_col=False,
                         usecols=range(keep) if keep else None)
     if trailing:
         note.append(f"{trailing} rows end with empty extra fields (a trailing comma); ignored")
