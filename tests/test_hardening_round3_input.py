@@ -17,23 +17,8 @@ from cluster_sem import cli
 from cluster_sem.cli import main
 from cluster_sem.errors import SpecError
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "data" / "zhejiang_128_synthetic.csv"
-SPEC = """spec_version: 1
-title: {en: Round three}
-scale: {min: 1, max: 5}
-missing_codes: [99]
-id: firm_id
-group: region
-group_levels: {north: [Hangzhou, Ningbo, Shaoxing], south: [Wenzhou, Taizhou]}
-constructs:
-  NC: {items: [NC1, NC2, NC3, {id: NC4, reverse: true}]}
-  TS: {items: [TS1, TS2, TS3, {id: TS4, reverse: true}]}
-  CE: {items: [CE1, CE2, CE3, {id: CE4, reverse: true}]}
-controls: [firm_age, log_employees]
-paths:
-  - {to: CE, from: [NC, TS]}
-"""
+from test_hardening_groups import DATA, ROOT, SPEC   # the three-construct regional spec and its data
+
 ITEMS = [f"{c}{i}" for c in ("NC", "TS", "CE") for i in range(1, 5)]
 
 

@@ -356,9 +356,13 @@ def _group_column(spec: Spec, frame: pd.DataFrame, by_group: bool, log: list[str
     """The group column with blanks as missing (None without ``spec.group``)."""
     if not spec.group:
         return None
-    # NFKC (as groups.group_label): one group name typed in two Unicode forms is one group
-    group = frame[spec.group].map(lambda v: unicodedata.normalize("NFKC", v).strip() if isinstance(v, str) else v)
-    respelled = sum(isinstance(v, str) and v.strip() != g for v, g in zip(frame[spec.group], group))
+    # NFKC (as groups.group_label): one group name typed in two Unicode forms is one group; normalised once
+    # per distinct value (a million rows hold a handful of group names)
+    raw = frame[spec.group]
+    counts = raw.value_counts()
+    normal = {v: unicodedata.normalize("NFKC", v).strip() if isinstance(v, str) else v for v in counts.index}
+    group = raw.map(normal)
+    respelled = sum(int(k) for v, k in counts.items() if isinstance(v, str) and v.strip() != normal[v])
     if respelled:
         log.append(f"{respelled} values in '{spec.group}' written in another Unicode form (decomposed accents, "
                    "full-width characters) read as their standard (NFKC) form")

@@ -133,6 +133,7 @@ def check_release(syntax: str, release: tuple[str, ...], estimator: str) -> None
 
 
 def _fixed_kind(p) -> str:
+    """What a fixed row is for, in the --release message (the user named it as a parameter)."""
     if p.op == "=~":
         return ": the marker loading that sets the scale of " + p.lhs
     if p.op == "~1":
