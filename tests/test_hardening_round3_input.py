@@ -399,3 +399,20 @@ def test_validate_holds_a_large_csv_a_few_times_not_sixteen(tmp_path):
                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
     ratio = int(out.stdout.split()[-1]) / path.stat().st_size
     assert ratio < 11, f"peak {ratio:.1f} x the file size"
+
+
+def test_two_items_never_answered_together_in_one_group_are_named(tmp_path, capsys):
+    """Pooled, NC1 and TS1 are answered together (north); in group south never: multigroup FIML estimates
+    their covariance per group."""
+    south = ["Wenzhou", "Taizhou"]
+
+    def edit(f):
+        f[ITEMS] = f[ITEMS].astype(float)
+        rows = f.index[f["region"].isin(south)]
+        f.loc[rows[::2], "NC1"] = np.nan
+        f.loc[rows[1::2], "TS1"] = np.nan
+        return f
+    spec, data = _files(tmp_path, edit=edit)
+    out = tmp_path / "out"
+    _refused(capsys, ["invariance", spec, data, "--out", str(out), "--missing", "fiml"], "data.csv",
+             "'NC1' and 'TS1' are never answered in the same row of group 'south' of 'region'")

@@ -69,7 +69,7 @@ def _row_chunks(n: int, size: int = 65536):
     return (slice(start, min(start + size, n)) for start in range(0, n, size))
 
 
-def _check_coverage(blanks: dict[str, np.ndarray], columns: list[str], src: str) -> None:
+def _check_coverage(blanks: dict[str, np.ndarray], columns: list[str], src: str, where: str = "") -> None:
     """FIML estimates the covariance of two columns from the rows answering both: two columns never answered
     together (split questionnaire versions, a skip rule) leave it unidentified, and EM returns an arbitrary
     value.  Refuse naming the pair (lavaan reports such pairs as zero coverage)."""
@@ -82,7 +82,7 @@ def _check_coverage(blanks: dict[str, np.ndarray], columns: list[str], src: str)
     if len(never):
         a, b = columns[never[0][0]], columns[never[0][1]]
         more = f" (and {len(never) - 1} more pairs)" if len(never) > 1 else ""
-        raise DataError(f"{src}: columns '{a}' and '{b}' are never answered in the same row{more}, so full-"
+        raise DataError(f"{src}: columns '{a}' and '{b}' are never answered in the same row{where}{more}, so full-"
                         "information ML cannot estimate their covariance. Fix: check the skip rules or "
                         "questionnaire versions that left them blank, or remove one of them from the spec")
 
@@ -113,8 +113,11 @@ def check_groups_estimable(spec: Spec, data: SurveyData, labels: pd.Series, grou
                         "only 1 answer)"))
             raise DataError(f"{src}: {problem}{also}, so its variance cannot be estimated in that group. Fix: "
                             + fix.format(g=g, what="the column"))
+        if data.missing != "listwise":
+            _check_coverage({c: part[c].isna().to_numpy() for c in columns}, columns, src,
+                            f" of group '{g}' of '{spec.group}'")
         if not part.isna().to_numpy().any() and len(part) > len(columns):   # as check_estimable: no blanks
-            involved = _collinear(part, columns)
+            involved = _collinear({c: part[c].to_numpy() for c in columns}, columns)
             if involved:
                 raise DataError(f"{src}: columns {', '.join(repr(c) for c in involved)} are perfectly collinear in "
                                 f"group '{g}' of '{spec.group}'. Fix: " + fix.format(g=g, what="one of them"))
