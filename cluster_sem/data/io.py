@@ -4,8 +4,8 @@ Survey files arrive from Excel, SPSS and hand-edited CSVs; reading is the one pl
 formats.  What the reader learned along the way (encoding fallback, SPSS user-missing values, value labels)
 is returned beside the frame in a ``TableFile`` (``log``: tuple of sentences; ``value_labels``: column ->
 {code: label}; for .xlsx ``sheet`` (the sheet read: the one Excel shows on opening), ``other_sheets``:
-sheet name -> header and ``sheets_with_rows``, to point at data on another sheet) so the cleaning step can report it — a typed record, not ``DataFrame.attrs`` (which pandas
-drops or merges on many operations).  The index is the 0-based position of the data row in the file (empty
+sheet name -> header and ``sheets_with_rows``, to point at data on another sheet) so the cleaning step can
+report it — a typed record, not ``DataFrame.attrs`` (which pandas drops or merges on many operations).  The index is the 0-based position of the data row in the file (empty
 rows are skipped but keep their place), so ``index + 2`` is the spreadsheet row number with the header.
 """
 from __future__ import annotations
