@@ -91,6 +91,7 @@ def test_xlsx_reads_the_active_visible_sheet_not_a_hidden_first_one(tmp_path):
     _workbook(book, active="survey")
     data = prepare_data(load_spec(spec), book)
     assert data.n_raw == 128
+    assert "sheet 'survey' read (the sheet shown on opening); the workbook also has 'lookup'" in data.log
     ref = prepare_data(load_spec(spec), DATA)
     pd.testing.assert_frame_equal(data.frame, ref.frame, check_dtype=False)
 

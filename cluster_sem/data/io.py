@@ -5,8 +5,9 @@ formats.  What the reader learned along the way (encoding fallback, SPSS user-mi
 is returned beside the frame in a ``TableFile`` (``log``: tuple of sentences; ``value_labels``: column ->
 {code: label}; for .xlsx ``sheet`` (the sheet read: the one Excel shows on opening), ``other_sheets``:
 sheet name -> header and ``sheets_with_rows``, to point at data on another sheet) so the cleaning step can
-report it — a typed record, not ``DataFrame.attrs`` (which pandas drops or merges on many operations).  The index is the 0-based position of the data row in the file (empty
-rows are skipped but keep their place), so ``index + 2`` is the spreadsheet row number with the header.
+report it — a typed record, not ``DataFrame.attrs`` (which pandas drops or merges on many operations).
+The index is the 0-based position of the data row in the file (empty rows are skipped but keep their
+place), so ``index + 2`` is the spreadsheet row number with the header.
 """
 from __future__ import annotations
 
@@ -286,6 +287,10 @@ def read_file(path: str | Path) -> TableFile:
             frame, log = _read_csv(path)
         elif suffix == ".xlsx":
             frame, sheet, other_sheets, with_rows = _read_xlsx(path)
+            if other_sheets:   # which sheet was analysed is a data decision: recorded in the cleaning log
+                names = ", ".join(f"'{name}'" for name in list(other_sheets)[:5])
+                names += ", ..." if len(other_sheets) > 5 else ""
+                log.append(f"sheet '{sheet}' read (the sheet shown on opening); the workbook also has {names}")
         else:
             frame, log, labels = _read_sav(path)
     except DataError:
