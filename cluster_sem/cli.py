@@ -9,6 +9,7 @@ import argparse
 import os
 import shutil
 import signal
+import stat
 import sys
 import tempfile
 import threading
@@ -310,9 +311,31 @@ def _write_atomically(out_dir: Path, files: dict[str, str]) -> None:
         else:
             os.replace(tmp, out_dir)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _remove_tree(tmp)
         if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+            _remove_tree(old)
+
+
+def _remove_tree(path: Path) -> None:
+    """Delete a folder this run made (the temp folder, or the renamed previous DIR) even when it holds a
+    read-only sub-folder of the user's (copied with its mode): such a folder keeps its entries until it is
+    made writable, and a plain ``rmtree(ignore_errors=True)`` left ``.DIR.old-XXXX/previous/`` behind."""
+    shutil.rmtree(path, ignore_errors=True)
+    if not os.path.lexists(path):
+        return
+    _owner_rwx(path)
+    for root, dirs, _ in os.walk(path):          # top-down: a folder is opened after it was made writable
+        for d in dirs:
+            _owner_rwx(os.path.join(root, d))
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _owner_rwx(folder) -> None:
+    if os.path.isdir(folder) and not os.path.islink(folder):
+        try:
+            os.chmod(folder, os.stat(folder).st_mode | stat.S_IRWXU)
+        except OSError:
+            pass   # not ours to change: rmtree then leaves it, nothing else can be done
 
 
 def _link_or_copy(src, dst) -> None:

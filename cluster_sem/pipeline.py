@@ -110,7 +110,7 @@ def stage_fit(spec: Spec, frame: pd.DataFrame, options: FitOptions | None = None
 
 def stage_quality(spec: Spec, cfa: ModelFit, frame: pd.DataFrame, raw: pd.DataFrame | None) -> dict:
     """α/ω/AVE from the CFA (two-step approach), HTMT and Harman from the items, descriptives from all rows."""
-    from .quality import (fornell_larcker, harman_single_factor, htmt, htmt_flags, item_descriptives,
+    from .quality import (fornell_larcker, harman_test, htmt, htmt_flags, item_descriptives,
                           measurement_quality)
     from .results.estimator_choice import estimator_choice
     constructs = {c: spec.items_of(c) for c in spec.first_order}
@@ -123,7 +123,8 @@ def stage_quality(spec: Spec, cfa: ModelFit, frame: pd.DataFrame, raw: pd.DataFr
     for row in P[(P.op == "~~") & P.lhs.isin(lv)].itertuples():
         psi.loc[row.lhs, row.rhs] = psi.loc[row.rhs, row.lhs] = row.est
     items = [i for c in constructs.values() for i in c]
-    frame = frame.dropna(subset=items)  # FIML keeps blanks; α, HTMT (semTools: listwise) and Harman use complete rows
+    # FIML keeps blanks; α, HTMT (semTools: listwise) and Harman use complete rows (Harman: EM moments if too few)
+    everything, frame = frame, frame.dropna(subset=items)
     quality = measurement_quality(loadings, psi, S, frame)
     ordinal = bool((P.op == "|").any())
     if ordinal:  # WLSMV: ω above is on the latent-response scale; add categorical ω and ordinal α
@@ -134,14 +135,16 @@ def stage_quality(spec: Spec, cfa: ModelFit, frame: pd.DataFrame, raw: pd.DataFr
             quality[c]["alpha_ordinal"] = ordinal_alpha(S, list(lam.index))
     ave = {c: quality[c]["ave"] for c in constructs}
     table = htmt(frame, constructs)
+    harman, note = harman_test(everything[items], S.loc[items, items].to_numpy())
     return {
         "reliability": quality,
         "htmt": table,
         "htmt_flags": htmt_flags(table),
         "fornell_larcker": fornell_larcker(ave, cfa.latent_correlations()),
-        "harman": harman_single_factor(frame[items]),
+        "harman": harman,
+        "notes": [note] if note else [],
         "descriptives": item_descriptives(raw if raw is not None else frame, items),
-        "estimator_choice": estimator_choice(frame, items, "WLSMV" if ordinal else "ML"),
+        "estimator_choice": estimator_choice(everything, items, "WLSMV" if ordinal else "ML"),  # every answer
     }
 
 
@@ -363,6 +366,7 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
                       effects: dict, hypotheses: list[dict], mediation: list[dict], options: FitOptions,
                       timestamp: str) -> dict:
     warnings = [f"measurement model: {w}" for w in cfa.problems] + [f"structural model: {w}" for w in sem.problems]
+    warnings += quality.get("notes", [])
     if effects["bootstrap"] and effects["bootstrap"]["n_inadmissible"]:
         warnings.append(f"bootstrap: {effects['bootstrap']['n_inadmissible']} of {effects['bootstrap']['B']} "
                         "resamples had inadmissible solutions (kept, as lavaan does)")

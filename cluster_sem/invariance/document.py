@@ -14,10 +14,10 @@ from pathlib import Path
 
 from ..data import prepare_data
 from ..data.estimable import check_estimable, check_groups_estimable, note_many_categories
-from ..data.groups import analysis_groups
+from ..data.groups import AnalysisGroups, analysis_groups
 from ..errors import ClusterSemError, naming_source
 from ..lavoptions import LavOptions, lav_options
-from ..model.partable_groups import build_group_partable
+from ..model.partable_groups import GROUP_EQUAL, build_group_partable, row_key
 from ..model.rsquare import r_squared
 from ..pipeline import _num, _records, _versions, stage_spec
 from ..results.results import Results
@@ -77,6 +77,64 @@ def _check_sizes(spec: Spec, counts: dict[str, int], source: str) -> list[str]:
             for g, n in counts.items() if n < CASES_PER_PARAMETER * per_group]
 
 
+def _empty_level_notes(spec: Spec, groups: AnalysisGroups, source: str) -> list[str]:
+    """A group_levels level without rows: lavaan warns and drops it ("some group.labels do not appear in the
+    grouping variable"), but the first level is the reference group (latent means 0, Δ-tests read against
+    it), which must never change silently: refused.  A later empty level is dropped with a warning."""
+    counts = groups.counts()
+    empty = [g for g in groups.names if counts[g] == 0]
+    if not empty:
+        return []
+    values = ", ".join(groups.values[empty[0]])
+    if empty[0] == groups.names[0]:
+        raise ClusterSemError(f"{source}: {spec.group}: the reference group '{empty[0]}' (first in the spec's "
+                              f"group_levels) has no rows in the data (values {values}). Fix: correct its values "
+                              f"to those of the data's '{spec.group}' column, or list the intended reference "
+                              "group first in group_levels")
+    return [f"group_levels: group(s) {', '.join(repr(g) for g in empty)} have no rows in the data and were "
+            "left out of the multigroup analysis"]
+
+
+def check_release(syntax: str, release: tuple[str, ...], estimator: str) -> None:
+    """Each ``--release`` row must be one the levels constrain equal across groups: releasing a fixed row (a
+    marker loading, a latent mean fixed at 0 in the reference group) or a row no level constrains changes
+    nothing, yet would be listed as released.  Checked on the strictest level's two-group table (rows
+    sharing a free index across groups are the constrained ones); unknown rows are left to the table
+    builder's own message, and thresholds (WLSMV) to the ordinal layout."""
+    named = [r for r in release if "|" not in r]
+    if not named:
+        return
+    equal = [e for e in engine.levels_for(estimator)[-1][1] if e in GROUP_EQUAL]
+    pt = build_group_partable(syntax, ["reference", "other"], group_equal=equal)
+    rows = {g: {row_key(p): p for p in pt.params if p.group == g} for g in (0, 1)}
+    for key in named:
+        first, other = rows[0].get(key), rows[1].get(key)
+        if first is None or other is None:
+            continue
+        if first.free >= 0 and first.free == other.free:
+            continue
+        if first.free < 0 and other.free < 0:
+            what = f"a fixed parameter (fixed at {first.value:g} in every group{_fixed_kind(first)})"
+        elif first.free < 0:
+            what = (f"fixed at {first.value:g} in the reference group{_fixed_kind(first)} and free in the others "
+                    "from the scalar level on, never constrained equal")
+        else:
+            what = "free in every group at every level (no invariance level constrains it equal)"
+        raise ClusterSemError(f"--release {key}: {what}, so there is nothing to release. Fix: name a row the "
+                              "levels constrain equal across groups: a loading other than the first of its "
+                              "construct (e.g. CE=~CE2), an item intercept (CE2~1) or a residual variance "
+                              "(CE2~~CE2)")
+
+
+def _fixed_kind(p) -> str:
+    """What a fixed row is for, in the --release message (the user named it as a parameter)."""
+    if p.op == "=~":
+        return ": the marker loading that sets the scale of " + p.lhs
+    if p.op == "~1":
+        return ": the latent mean of " + p.lhs
+    return ""
+
+
 def invariance_block(spec: Spec, grouped: engine.GroupedData, values: dict, counts: dict, options,
                      warnings: list[str]) -> dict:
     syntax = measurement_syntax(spec)
@@ -127,6 +185,7 @@ def run_invariance(spec: Spec | str | Path, data, options: InvarianceOptions = I
     parsed, spec_sha = stage_spec(spec)
     if not parsed.group:
         raise ClusterSemError(f"{spec}: group: the spec names no group column. Fix: add e.g. group: region")
+    check_release(measurement_syntax(parsed), options.release, options.estimator)
     prepared = prepare_data(parsed, data, missing=options.missing, by_group=True)
     check_estimable(parsed, prepared)
     source = prepared.source
@@ -135,7 +194,7 @@ def run_invariance(spec: Spec | str | Path, data, options: InvarianceOptions = I
     frame = prepared.frame.copy()
     frame[parsed.group] = groups.labels
     counts = {g: n for g, n in groups.counts().items() if n > 0}
-    warnings = _check_sizes(parsed, counts, source)
+    warnings = _empty_level_notes(parsed, groups, source) + _check_sizes(parsed, counts, source)
     check_groups_estimable(parsed, prepared, groups.labels, list(counts), with_controls=bool(parsed.paths))
     if options.lav.ordinal:   # thresholds per group: every category used must occur in every group
         note_many_categories(parsed, prepared)

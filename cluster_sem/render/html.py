@@ -12,6 +12,7 @@ from ..results.document import ResultsDocument
 from .context import SECTIONS, is_invariance_document, report_context
 from .diagram import diagram_legend, path_diagram_svg
 from .labels import check_lang
+from .plain_text import strip_controls
 
 
 @lru_cache(maxsize=None)
@@ -36,7 +37,7 @@ def render_html(doc: dict, lang: str = "en") -> str:
     check_lang(lang)
     if is_invariance_document(doc):
         from .invariance import render_invariance_html
-        return render_invariance_html(doc, lang)
+        return strip_controls(render_invariance_html(doc, lang))
     r = ResultsDocument.read(doc)
     ctx = report_context(r, lang)
     from markupsafe import Markup
@@ -46,7 +47,7 @@ def render_html(doc: dict, lang: str = "en") -> str:
     from .moderation import simple_slopes_svg
     for entry, rec in zip(ctx["moderation"], r.moderation):
         entry["svg"] = Markup(simple_slopes_svg(rec, r, lang)) if rec.plot else ""
-    return environment().get_template("report.html.j2").render(**ctx)
+    return strip_controls(environment().get_template("report.html.j2").render(**ctx))   # labels are user text
 
 
 def render_html_fragment(doc: dict, lang: str = "en") -> str:
@@ -54,7 +55,7 @@ def render_html_fragment(doc: dict, lang: str = "en") -> str:
     scoped to the fragment so the notebook's own look is not touched."""
     check_lang(lang)
     ctx = report_context(doc, lang)
-    return environment().get_template("fragment.html.j2").render(**ctx)
+    return strip_controls(environment().get_template("fragment.html.j2").render(**ctx))
 
 
 __all__ = ["render_html", "render_html_fragment", "SECTIONS"]
