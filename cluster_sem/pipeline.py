@@ -43,6 +43,8 @@ class FitOptions:
     engine: str = "default"   # "default" (lavaan start values, no semopy) or "semopy" (semopy start)
     interaction_method: str = "lms"   # lms | qml | dblcent: estimator of the spec's latent interactions
     moderation_ci: str = "monte-carlo"  # or "bootstrap": IMM/conditional indirect CIs from B LMS refits
+    cluster: str | None = None    # complex samples (--cluster / spec `cluster:`): cluster-robust SEs and test
+    weights: str | None = None    # sampling weights column (--weights / spec `weights:`)
 
 
 # -- stages ------------------------------------------------------------------------------------------
@@ -64,6 +66,7 @@ def stage_data(spec: Spec, data, options: FitOptions):
         raise ClusterSemError("--estimator WLSMV with --missing fiml: full-information ML is an ML method; "
                               "WLSMV uses the complete rows here. Fix: use --missing listwise with WLSMV, or "
                               "--estimator MLR with --missing fiml")
+    _check_design_options(options)
     from .data.estimable import check_estimable
     prepared = prepare_data(spec, data, missing=options.missing, by_group=False)  # single group: keep rows without one
     check_estimable(spec, prepared)
@@ -71,6 +74,30 @@ def stage_data(spec: Spec, data, options: FitOptions):
         from .data.estimable import note_many_categories
         note_many_categories(spec, prepared)
     return prepared
+
+
+def _check_design_options(options: FitOptions) -> None:
+    """What clusters/weights cannot be combined with yet: one line each, before any data is read."""
+    if not (options.cluster or options.weights):
+        return
+    flag = "--cluster" if options.cluster else "--weights"
+    if (options.estimator or "ML").upper() == "WLSMV":
+        raise ClusterSemError(f"{flag} with --estimator WLSMV is not supported (lavaan's robust.cluster.sem for "
+                              "ordered items is not implemented here). Fix: use --estimator MLR")
+    if options.bootstrap:
+        raise ClusterSemError(f"{flag} with --bootstrap: a case bootstrap ignores the clusters and weights, and "
+                              "a cluster bootstrap is not implemented yet. Fix: drop --bootstrap (the CIs then "
+                              "use the cluster-robust/weighted standard errors)")
+
+
+def resolve_design(spec: Spec, options: FitOptions) -> tuple[Spec, FitOptions]:
+    """The command-line --cluster/--weights win over the spec's keys; the spec carries the result (so the
+    data layer checks and keeps those columns) and so do the options (the fitter uses them)."""
+    import dataclasses
+    update = {k: v for k, v in (("cluster", options.cluster), ("weights", options.weights)) if v}
+    if update:
+        spec = spec.model_copy(update=update)
+    return spec, dataclasses.replace(options, cluster=spec.cluster, weights=spec.weights)
 
 
 def resolve_estimator(spec: Spec, requested: str | None) -> str:
@@ -82,12 +109,14 @@ def resolve_estimator(spec: Spec, requested: str | None) -> str:
 
 def _fitter(options: FitOptions):
     """ML on complete rows (the Fisher-scoring core), or the casewise likelihood for FIML and/or MLR."""
-    if options.missing == "listwise" and (options.estimator or "ML").upper() == "ML":
+    design = options.cluster is not None or options.weights is not None
+    if options.missing == "listwise" and (options.estimator or "ML").upper() == "ML" and not design:
         return lambda syntax, frame: fit_model(syntax, frame, engine=options.engine)
     from .model.fitted_casewise import fit_model_casewise
 
     def fit(syntax: str, frame: pd.DataFrame) -> ModelFit:
-        return fit_model_casewise(syntax, frame, missing=options.missing, estimator=options.estimator)
+        return fit_model_casewise(syntax, frame, missing=options.missing, estimator=options.estimator,
+                                  cluster=options.cluster, weights=options.weights)
     return fit
 
 
@@ -319,6 +348,10 @@ def stage_moderation(spec: Spec, frame: pd.DataFrame, options: FitOptions, struc
     """Latent interactions (spec ``interactions``) by ``options.interaction_method``; None without any."""
     if not spec.interactions:
         return None
+    if options.cluster or options.weights:
+        names = ", ".join(i.name for i in spec.interactions)
+        return {"skipped": f"latent interactions ({names}) not estimated: LMS and product indicators ignore "
+                           "clusters and sampling weights here. Fix: rerun without --cluster/--weights for them"}
     if options.missing != "listwise" or (options.estimator or "ML").upper() != "ML":
         names = ", ".join(i.name for i in spec.interactions)
         return {"skipped": f"latent interactions ({names}) not estimated: LMS and product indicators are ML "
@@ -449,6 +482,7 @@ def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | 
     check_interaction_method(options.interaction_method)
     parsed, spec_sha = stage_spec(spec)
     options = dataclasses.replace(options, estimator=resolve_estimator(parsed, options.estimator))
+    parsed, options = resolve_design(parsed, options)
     prepared = stage_data(parsed, data, options)
     with naming_source(prepared.source):
         cfa, sem = stage_fit(parsed, prepared.frame, options)
@@ -467,7 +501,19 @@ def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | 
     doc = assemble_document(parsed, spec_sha, prepared, cfa, sem, quality, effects, hypotheses, mediation,
                             options, stamp)
     attach_moderation(doc, moderation, options)
+    attach_design(doc, parsed, prepared.frame, sem)
     return Results.from_document(doc)
+
+
+def attach_design(doc: dict, spec: Spec, frame: pd.DataFrame, sem: ModelFit) -> None:
+    """Add the ``design`` block (clusters, weights) and its warnings to the run's warnings."""
+    from .results.design import design_block
+    block = design_block(sem, frame, {c: spec.items_of(c) for c in spec.first_order})
+    if block is None:
+        return
+    doc["design"] = {k: ({kk: _num(vv) for kk, vv in v.items()} if isinstance(v, dict) else v)
+                     for k, v in block.items()}
+    doc["warnings"] = doc["warnings"] + [f"design: {w}" for w in block["warnings"]]
 
 
 __all__ = ["FitOptions", "run_fit"]
