@@ -212,3 +212,18 @@ def test_bad_design_columns_are_refused(column, value, message):
     with pytest.raises(FitError, match=message):
         fit_model_casewise(REFERENCE["weights"]["model"], data, missing="listwise", estimator="MLR",
                            cluster="school", weights="w")
+
+
+def test_weighted_fiml_equals_fiml_on_repeated_rows():
+    """FIML with sampling weights (no lavaan reference here): weights 2 and 1 give the estimates of the data
+    with the weight-2 rows written twice, and the same χ² per case — the weighted EM moments, pattern sums
+    and log-likelihood are the duplicated data's."""
+    data = DATA["demo_twolevel_missing.csv"].iloc[:600].copy()
+    w = np.where(np.arange(len(data)) % 3 == 0, 2.0, 1.0)
+    data["w"] = w
+    repeated = pd.concat([data, data[w == 2]]).reset_index(drop=True)
+    model = REFERENCE["cluster"]["model"]
+    weighted = fit_model_casewise(model, data, missing="fiml", estimator="MLR", weights="w")
+    plain = fit_model_casewise(model, repeated, missing="fiml", estimator="MLR")
+    assert np.allclose(weighted.parameters["est"], plain.parameters["est"], atol=1e-9, rtol=0)
+    assert weighted.fit["chi2"] / len(data) == pytest.approx(plain.fit["chi2"] / len(repeated), rel=1e-9)
