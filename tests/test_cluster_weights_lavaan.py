@@ -20,7 +20,6 @@ lavaan's own printed estimates they agree to 1e-8 (``test_robust_statistics_at_l
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +29,7 @@ import pytest
 from cluster_sem.errors import FitError
 from cluster_sem.model.fitted import fit_model
 from cluster_sem.model.fitted_casewise import fit_model_casewise
+from test_controls_lavaan import _lavaan_phi, fit_mismatches, parameter_mismatches   # shared with the controls tests
 
 DESIGN = Path(__file__).parent / "reference" / "design"
 REFERENCE = json.loads((DESIGN / "design_reference.json").read_text())
@@ -69,14 +69,6 @@ def case(request):
     return name, _fit(name, route)
 
 
-def ours(fit, key: str) -> float:
-    """Our value of lavaan's fitMeasures() key."""
-    if key.startswith("rmsea.ci."):
-        return fit.fit["rmsea_ci90"][0 if key.endswith("lower") else 1]
-    name = {"chisq": "chi2", "ntotal": "n", "logl": "loglik"}.get(key, key.replace("chisq", "chi2").replace(".", "_"))
-    return fit.fit[name]
-
-
 def _reference(name: str) -> dict:
     return REFERENCE[CASES[name][0]][name]
 
@@ -84,33 +76,14 @@ def _reference(name: str) -> dict:
 def test_every_fit_key(case):
     name, fit = case
     assert fit.converged
-    bad = {}
-    for key, value in _reference(name)["fit"].items():
-        mine = ours(fit, key)
-        if key in ("npar", "df", "df.scaled", "ntotal"):
-            if mine != value:
-                bad[key] = (mine, value)
-        elif value == 0:
-            if abs(mine) > 1e-15:          # lavaan prints p-values below ~1e-16 as 0
-                bad[key] = (mine, value)
-        elif not math.isclose(mine, value, rel_tol=LOOSER.get(key, FIT_REL)):
-            bad[key] = (mine, value, abs(mine - value) / abs(value))
+    bad = fit_mismatches(fit, _reference(name)["fit"], LOOSER)
     assert not bad, bad
 
 
 def test_every_parameter_row(case):
+    """est/std.all 1e-5 absolute and SE 1e-4 relative (the tolerances of the controls tests)."""
     name, fit = case
-    rows = _reference(name)["params"]
-    P = fit.parameters.set_index(["lhs", "op", "rhs"])
-    assert len(P) == len(rows)
-    bad = []
-    for r in rows:
-        m = P.loc[(r["lhs"], r["op"], r["rhs"])]
-        if abs(m["est"] - r["est"]) > EST_ABS or abs(m["std_all"] - r["std.all"]) > EST_ABS:
-            bad.append((r["lhs"], r["op"], r["rhs"], "est/std.all", m["est"], r["est"], m["std_all"], r["std.all"]))
-        se_ok = abs(m["se"]) < 1e-12 if r["se"] == 0 else abs(m["se"] - r["se"]) <= SE_REL * r["se"]
-        if not se_ok:
-            bad.append((r["lhs"], r["op"], r["rhs"], "se", m["se"], r["se"]))
+    bad = parameter_mismatches(fit, _reference(name)["params"])
     assert not bad, bad
 
 
@@ -123,26 +96,6 @@ def test_cluster_robust_ses_are_larger_than_naive():
     assert pr.loc[a, "est"] == pytest.approx(pn.loc[a, "est"], abs=1e-6)
     assert pr.loc[a, "se"] / pn.loc[a, "se"] == pytest.approx(0.061179163828 / 0.02305904122, rel=1e-4)
     assert robust.design.se_name == "robust.cluster" and robust.design.n_clusters == 200
-
-
-def _lavaan_phi(fit, model, params: list[dict]) -> np.ndarray:
-    """lavaan's printed estimates as our casewise parameter vector (θ, then the free means μ)."""
-    rows = {(r["lhs"], r["op"], r["rhs"]): r["est"] for r in params}
-    theta = np.array(fit.theta, dtype=float)
-    for prm in fit.partable.params:
-        if prm.free >= 0:
-            theta[prm.free] = rows.get((prm.lhs, prm.op, prm.rhs), rows.get((prm.rhs, prm.op, prm.lhs)))
-    k = len(model.free_mu)
-    if not k:
-        return theta
-    tau = np.array([rows[(model.mm.ov[j], "~1", "")] for j in model.free_mu])
-
-    def tau_of(mu):
-        return model.intercepts(np.concatenate([theta, mu])[None])[0]
-
-    t0 = tau_of(np.zeros(k))
-    J = np.column_stack([tau_of(e) - t0 for e in np.eye(k)])
-    return np.concatenate([theta, np.linalg.solve(J, tau - t0)])
 
 
 @pytest.mark.parametrize("name", ["mlr_cluster", "ml_cluster", "mlr_weighted", "mlr_weighted_cluster"])
