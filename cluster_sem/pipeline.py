@@ -514,6 +514,9 @@ def attach_design(doc: dict, spec: Spec, frame: pd.DataFrame, sem: ModelFit) -> 
     doc["design"] = {k: ({kk: _num(vv) for kk, vv in v.items()} if isinstance(v, dict) else v)
                      for k, v in block.items()}
     doc["warnings"] = doc["warnings"] + [f"design: {w}" for w in block["warnings"]]
+    doc["meta"]["conventions"] += (f"; complex sample (lavaan cluster=/sampling.weights=): se = {block['se']}, "
+                                   f"test = {block['test']}, observed information"
+                                   + (", weights normalised to n" if block["weights"] else ""))
 
 
 __all__ = ["FitOptions", "run_fit"]

@@ -37,6 +37,7 @@ def test_design_block_follows_the_contract(clustered):
     assert d["cluster_size"] == {"min": int(regions.min()), "median": float(regions.median()),
                                  "max": int(regions.max())}
     assert d["se"] == "robust.cluster" and d["test"] == "yuan.bentler.mplus" == doc["meta"]["test"]
+    assert "se = robust.cluster" in doc["meta"]["conventions"]
     spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
     items = [it["id"] for c in spec["constructs"].values() for it in (c.get("items") or [])]
     assert set(d["icc"]) == set(items) | {c for c, v in spec["constructs"].items() if v.get("items")}
