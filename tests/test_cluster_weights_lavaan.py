@@ -180,3 +180,9 @@ def test_weighted_fiml_equals_fiml_on_repeated_rows():
     plain = fit_model_casewise(model, repeated, missing="fiml", estimator="MLR")
     assert np.allclose(weighted.parameters["est"], plain.parameters["est"], atol=1e-9, rtol=0)
     assert weighted.fit["chi2"] / len(data) == pytest.approx(plain.fit["chi2"] / len(repeated), rel=1e-9)
+
+
+def test_groups_with_a_cluster_are_refused_in_one_line():
+    """Multigroup cluster-robust fits are not implemented: refused, not silently fitted without clusters."""
+    with pytest.raises(FitError, match="cluster/weights with analysis groups is not supported yet"):
+        fit_model(REFERENCE["weights"]["model"], DATA["hs_weights.csv"], group="school", cluster="grade")
