@@ -96,7 +96,10 @@ def test_spec_key_gives_the_same_block_and_the_option_wins(tmp_path, clustered):
     keyed.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
     out = tmp_path / "keyed"
     assert main(["fit", str(keyed), str(DATA), "--out", str(out), "--seed", "1", "--quiet"]) == 0
-    assert json.loads((out / "results.json").read_text(encoding="utf-8"))["design"] == doc["design"]
+    keyed_doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert keyed_doc["design"] == doc["design"]
+    # the same document apart from meta (command line, spec hash, timestamp): the key and the option are one
+    assert {k: v for k, v in keyed_doc.items() if k != "meta"} == {k: v for k, v in doc.items() if k != "meta"}
     spec["cluster"] = "no_such_column"
     wrong = tmp_path / "wrong.yaml"
     wrong.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
