@@ -31,8 +31,8 @@ from .partable import build_partable
 from .sample_stats_missing import saturated_moments
 from .start import lavaan_start
 from .vcov import vcov_from_hessian
-from .robust import (cfi_robust, fiml_corrected_k, first_order, rmsea_ci_robust, rmsea_robust, sandwich, scaled_test,
-                     tli_robust, yb_mplus_trace)
+from .robust import (cfi_robust, fiml_corrected_k, first_order, rmsea_ci_robust, rmsea_robust, sandwich,
+                     scaled_test, tli_robust, yb_mplus_trace)
 
 
 def fit_model_casewise(syntax: str, data: pd.DataFrame, *, missing: str = "fiml",

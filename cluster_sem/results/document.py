@@ -652,7 +652,8 @@ class ResultsDocument(Block):
 __all__ = ["ResultsDocument", "SpecLabels", "ModelBlock", "ParameterRow", "Effect", "Hypothesis", "Mediation",
            "BaronKennyStep", "Reliability", "Descriptive", "CommonMethod", "FitVerdict", "DataBlock", "Bootstrap",
            "Meta", "ItemInfo", "ConstructInfo", "pick", "EstimatorChoice", "MissingData", "MissingPattern",
-           "LittleMCAR", "Normality", "Design", "ClusterSize", "MardiaSkewness", "MardiaKurtosis", "ModerationRecord", "SimpleSlope",
+           "LittleMCAR", "Normality", "Design", "ClusterSize",
+           "MardiaSkewness", "MardiaKurtosis", "ModerationRecord", "SimpleSlope",
            "ModeratedMediation", "ConditionalIndirect", "ProductTest", "SlopePlot", "PlotLine", "ChiSquareTest",
            "InteractionModel", "Invariance", "InvarianceLevel", "LevelChange", "ScoreTest", "LatentMean",
            "PathDifference", "AnalysisGroup", "SpecPath", "IndirectPath", "Block"]
