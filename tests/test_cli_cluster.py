@@ -181,3 +181,17 @@ def test_icc1_is_close_to_lavaans_two_level_icc():
     codes = demo["cluster"].to_numpy()
     for item in ("y1", "y2", "y3"):
         assert icc1(demo[item].to_numpy(dtype=float), codes) == pytest.approx(lavaan[item], abs=0.004)
+
+
+def test_invariance_says_it_does_not_use_the_design(tmp_path):
+    """`invariance` on a spec with `cluster:` runs (multigroup cluster-robust SEs are not implemented) and
+    says so in its warnings instead of silently treating the firms as independent."""
+    spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    spec["cluster"] = "site"
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    data = _with_column(tmp_path, "site", np.arange(128) % 16)
+    out = tmp_path / "inv"
+    assert main(["invariance", str(path), str(data), "--out", str(out), "--quiet"]) == 0
+    doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert any("cluster/weights are not used by invariance" in w for w in doc["warnings"])
