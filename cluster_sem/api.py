@@ -15,7 +15,8 @@ def fit(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, bootstrap: 
         jobs: int = 1, ci_level: float = 0.95, missing: str = "listwise", estimator: str | None = None,
         ci: str = "auto", scheduler: str | None = None, quiet: bool = True, command: str = "",
         timestamp: str | None = None, engine: str = "default", interaction_method: str = "lms",
-        moderation_ci: str = "monte-carlo", meanwhile=None) -> Results:
+        moderation_ci: str = "monte-carlo", cluster: str | None = None, weights: str | None = None,
+        meanwhile=None) -> Results:
     """Fit the spec's measurement (CFA) and structural models to ``data`` and return frozen Results.
 
     ``bootstrap`` > 0 adds percentile and bias-corrected bootstrap CIs for every named indirect and total
@@ -28,17 +29,21 @@ def fit(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, bootstrap: 
     index of moderated mediation bootstrap percentile CIs from B warm-started LMS refits (slow: opt-in).
     ``estimator`` None uses the spec's default: WLSMV (items as ordered categories) if it says
     ``ordinal: true``, else ML.
+    ``cluster`` / ``weights`` name data columns (complex samples; they override the spec's ``cluster:`` /
+    ``weights:``): cluster-robust or weighted robust SEs and scaled test as lavaan, and a ``design`` block.
     ``meanwhile`` (a callable without arguments) runs once while the bootstrap's worker processes fit
     resamples, instead of after the fit (the CLI loads its report templates there).
     """
     check_options("fit", {"bootstrap": bootstrap, "seed": seed, "jobs": jobs, "ci_level": ci_level, "ci": ci,
                           "missing": missing, "estimator": estimator, "scheduler": scheduler, "engine": engine,
-                          "interaction_method": interaction_method, "moderation_ci": moderation_ci})
+                          "interaction_method": interaction_method, "moderation_ci": moderation_ci,
+                          "cluster": cluster, "weights": weights})
     check_moderation_ci(moderation_ci, bootstrap, interaction_method)
     from .blas import one_blas_thread
     options = FitOptions(bootstrap=bootstrap, seed=seed, jobs=jobs, level=ci_level, missing=missing,
                          estimator=estimator, ci=ci, scheduler=scheduler, quiet=quiet, command=command,
-                         engine=engine, interaction_method=interaction_method, moderation_ci=moderation_ci)
+                         engine=engine, interaction_method=interaction_method, moderation_ci=moderation_ci,
+                         cluster=cluster, weights=weights)
     with one_blas_thread():  # small-matrix numerics: one BLAS thread (see blas.py)
         results = run_fit(spec, data, options, timestamp=timestamp, meanwhile=meanwhile)
     _warn(results)

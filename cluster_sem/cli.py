@@ -124,6 +124,12 @@ def _add_fit_parser(sub, fmt) -> None:
                    help="CIs of conditional indirect effects and the index of moderated mediation: monte-carlo "
                         "(default) or bootstrap (percentile, B LMS refits with --bootstrap B; ~2 s CPU each on "
                         "the shipped example)")
+    p.add_argument("--cluster", default=None, metavar="COLUMN",
+                   help="data column naming each firm's cluster: cluster-robust SEs and scaled test (lavaan "
+                        "cluster=), ICCs and design effects; overrides the spec's cluster:")
+    p.add_argument("--weights", default=None, metavar="COLUMN",
+                   help="data column of sampling weights (lavaan sampling.weights=, normalised to sum to n; "
+                        "robust SEs); overrides the spec's weights:")
 
 
 def _add_invariance_parser(sub, fmt) -> None:
@@ -404,7 +410,7 @@ def cmd_fit(args) -> int:
                   ci_level=args.ci_level, missing=args.missing, estimator=args.estimator, ci=args.ci,
                   scheduler=args.scheduler, quiet=args.quiet, command=command, engine=args.engine,
                   interaction_method=args.interaction_method, moderation_ci=args.moderation_ci,
-                  meanwhile=_load_report_templates)
+                  cluster=args.cluster, weights=args.weights, meanwhile=_load_report_templates)
     return _write_results(results, args)
 
 

@@ -60,6 +60,8 @@ class LavOptions:
     controls: bool = False  # the spec has controls (fixed.x covariates)
     interaction: bool = False   # the spec has latent interactions
     command: str = "fit"
+    design: str = ""        # complex sample: "--cluster" or "--weights" (the option that asked for it), "" none
+    bootstrap: bool = False     # resampling CIs were asked for (--bootstrap B > 0)
 
     @property
     def lavaan_missing(self) -> str:
@@ -82,8 +84,9 @@ class LavOptions:
 
     @property
     def complete_ml(self) -> bool:
-        """Plain ML on complete rows: the covariance-only Fisher-scoring core, LMS, the batched bootstrap."""
-        return self.estimator == "ML" and self.missing == "listwise"
+        """Plain ML on complete, independent, unweighted rows: the covariance-only Fisher-scoring core, LMS, the
+        batched bootstrap (clusters and weights need the casewise scores)."""
+        return self.estimator == "ML" and self.missing == "listwise" and not self.design
 
     @property
     def casewise(self) -> bool:
@@ -99,7 +102,7 @@ class LavOptions:
     def combination(self) -> "Combination":
         """Where these options sit in the support table."""
         return Combination(self.command, self.estimator, self.missing, self.engine, self.groups, self.controls,
-                           self.interaction, self.complete_ml)
+                           self.interaction, self.complete_ml, self.design, self.bootstrap)
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,8 @@ class Combination:
     controls: bool
     interaction: bool
     complete_ml: bool
+    design: str = ""
+    bootstrap: bool = False
 
 
 @dataclass(frozen=True)
@@ -145,6 +150,19 @@ SUPPORT: tuple[Support, ...] = (
     Support({"engine": {"semopy"}, "missing": {"fiml"}}, "refuse",
             "--engine semopy with --missing fiml: semopy's FIML objective does not reproduce lavaan's "
             "missing = \"ml\" estimates. Fix: drop --engine semopy (it applies to --missing listwise)"),
+    Support({"design": {"--cluster", "--weights"}, "estimator": {"WLSMV"}}, "refuse",
+            "{design} with --estimator WLSMV is not supported (lavaan's robust.cluster.sem for ordered items is "
+            "not implemented here). Fix: use --estimator MLR"),
+    Support({"design": {"--cluster", "--weights"}, "engine": {"semopy"}}, "refuse",
+            "--engine semopy with {design}: semopy has no cluster-robust or weighted likelihood here. Fix: drop "
+            "--engine semopy"),
+    Support({"design": {"--cluster", "--weights"}, "bootstrap": {True}}, "refuse",
+            "{design} with --bootstrap: a case bootstrap ignores the clusters and weights, and a cluster "
+            "bootstrap is not implemented yet. Fix: drop --bootstrap (the CIs then use the "
+            "cluster-robust/weighted standard errors)"),
+    Support({"interaction": {True}, "design": {"--cluster", "--weights"}}, "skip",
+            "latent interactions ({names}) not estimated: LMS and product indicators ignore clusters and "
+            "sampling weights here. Fix: rerun without --cluster/--weights for them"),
     Support({"interaction": {True}, "complete_ml": {False}}, "skip",
             "latent interactions ({names}) not estimated: LMS and product indicators are ML estimators on "
             "complete rows, not --missing {missing} --estimator {estimator}. Fix: rerun with --missing "
@@ -168,7 +186,7 @@ def _fold(estimator: str | None, ordinal_spec: bool) -> str:
 
 def lav_options(estimator: str | None = None, missing: str = "listwise", engine: str = "default", *,
                 command: str = "fit", ordinal_spec: bool = False, groups: bool = False, controls: bool = False,
-                interaction: bool = False) -> LavOptions:
+                interaction: bool = False, design: str = "", bootstrap: bool = False) -> LavOptions:
     """Resolve the run's options once (lavaan's ``lav_options_set``) and refuse an unsupported combination.
 
     ``estimator`` None takes the spec's default: WLSMV when it says ``ordinal: true``, else ML.  A ``skip``
@@ -188,7 +206,8 @@ def lav_options(estimator: str | None = None, missing: str = "listwise", engine:
         meanstructure=fiml or groups or base.categorical,
         fixed_x=True,                        # sem()/cfa() default: controls are fixed exogenous covariates
         conditional_x=base.categorical,      # lavaan: conditional.x = TRUE for categorical data
-        groups=groups, controls=controls, interaction=interaction, command=command)
+        groups=groups, controls=controls, interaction=interaction, command=command, design=design,
+        bootstrap=bootstrap)
     row = verdict(lav.combination)
     if row is not None and row.verdict == "refuse":
         raise ClusterSemError(row.message.format(**_fields(lav.combination)))

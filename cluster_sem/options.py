@@ -106,6 +106,8 @@ FIT_OPTIONS: dict[str, Option] = {
     # bootstrap needs ~2 s CPU per LMS resample on the shipped example (~80 min for B = 5000 on 2 cores): opt-in
     "moderation_ci": Option(OneOf(("monte-carlo", "bootstrap")), "--moderation-ci",
                             "use --moderation-ci monte-carlo (or bootstrap, with --bootstrap B and LMS)"),
+    "cluster": Option(TextOrNone(), "--cluster", "name the data column of the firms' clusters, e.g. --cluster region"),
+    "weights": Option(TextOrNone(), "--weights", "name the data column of sampling weights, e.g. --weights w"),
 }
 
 SIMULATE_OPTIONS: dict[str, Option] = {

@@ -8,6 +8,7 @@ results.json (contract §3, plus extra keys the report needs).
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import platform
@@ -46,11 +47,14 @@ class FitOptions:
     interaction_method: str = "lms"   # lms | qml | dblcent: estimator of the spec's latent interactions
     moderation_ci: str = "monte-carlo"  # or "bootstrap": IMM/conditional indirect CIs from B LMS refits
     lav: LavOptions | None = None     # resolved once by run_fit (``resolve_options``), against the spec
+    cluster: str | None = None    # complex samples (--cluster / spec `cluster:`): cluster-robust SEs and test
+    weights: str | None = None    # sampling weights column (--weights / spec `weights:`)
 
     @property
     def resolved(self) -> LavOptions:
         """The resolved options: ``lav``, or (a stage called on its own) resolved from the fields above."""
-        return self.lav if self.lav is not None else lav_options(self.estimator, self.missing, self.engine)
+        return self.lav if self.lav is not None else lav_options(
+            self.estimator, self.missing, self.engine, design=_design_flag(self), bootstrap=self.bootstrap > 0)
 
 
 # -- stages ------------------------------------------------------------------------------------------
@@ -80,7 +84,22 @@ def resolve_options(spec: Spec, options: FitOptions) -> LavOptions:
     """The run's options resolved once against the spec (WLSMV for `ordinal: true` unless --estimator says
     otherwise); an unsupported combination stops here with the support table's one line (exit 2)."""
     return lav_options(options.estimator, options.missing, options.engine, ordinal_spec=bool(spec.ordinal),
-                       controls=bool(spec.controls), interaction=bool(spec.interactions))
+                       controls=bool(spec.controls), interaction=bool(spec.interactions),
+                       design=_design_flag(options), bootstrap=options.bootstrap > 0)
+
+
+def _design_flag(options: FitOptions) -> str:
+    """The complex-sample option in force, as the support table names it ("" for an independent sample)."""
+    return "--cluster" if options.cluster else "--weights" if options.weights else ""
+
+
+def resolve_design(spec: Spec, options: FitOptions) -> tuple[Spec, FitOptions]:
+    """The command-line --cluster/--weights win over the spec's keys; the spec carries the result (so the
+    data layer checks and keeps those columns) and so do the options (the fitter uses them)."""
+    update = {k: v for k, v in (("cluster", options.cluster), ("weights", options.weights)) if v}
+    if update:
+        spec = spec.model_copy(update=update)
+    return spec, dataclasses.replace(options, cluster=spec.cluster, weights=spec.weights)
 
 
 def _fitter(options: FitOptions):
@@ -91,7 +110,8 @@ def _fitter(options: FitOptions):
     from .model.fitted_casewise import fit_model_casewise
 
     def fit(syntax: str, frame: pd.DataFrame) -> ModelFit:
-        return fit_model_casewise(syntax, frame, missing=lav.missing, estimator=lav.estimator, engine=lav.engine)
+        return fit_model_casewise(syntax, frame, missing=lav.missing, estimator=lav.estimator, engine=lav.engine,
+                                  cluster=options.cluster, weights=options.weights)
     return fit
 
 
@@ -468,6 +488,7 @@ def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | 
     from .model.interaction import check_interaction_method
     check_interaction_method(options.interaction_method)
     parsed, spec_sha = stage_spec(spec)
+    parsed, options = resolve_design(parsed, options)
     lav = resolve_options(parsed, options)
     options = dataclasses.replace(options, estimator=lav.estimator, lav=lav)
     prepared = stage_data(parsed, data, options)
@@ -488,7 +509,22 @@ def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | 
     doc = assemble_document(parsed, spec_sha, prepared, cfa, sem, quality, effects, hypotheses, mediation,
                             options, stamp)
     attach_moderation(doc, moderation, options)
+    attach_design(doc, parsed, prepared.frame, sem)
     return Results.from_document(doc)
+
+
+def attach_design(doc: dict, spec: Spec, frame: pd.DataFrame, sem: ModelFit) -> None:
+    """Add the ``design`` block (clusters, weights) and its warnings to the run's warnings."""
+    from .results.design import design_block
+    block = design_block(sem, frame, {c: spec.items_of(c) for c in spec.first_order})
+    if block is None:
+        return
+    doc["design"] = {k: ({kk: _num(vv) for kk, vv in v.items()} if isinstance(v, dict) else v)
+                     for k, v in block.items()}
+    doc["warnings"] = doc["warnings"] + [f"design: {w}" for w in block["warnings"]]
+    doc["meta"]["conventions"] += (f"; complex sample (lavaan cluster=/sampling.weights=): se = {block['se']}, "
+                                   f"test = {block['test']}, observed information"
+                                   + (", weights normalised to n" if block["weights"] else ""))
 
 
 __all__ = ["FitOptions", "run_fit"]

@@ -111,6 +111,10 @@ def _required(spec: Spec) -> dict[str, str]:
         need[spec.group] = "the group column"
     for c in spec.controls:
         need[c] = "a control variable"
+    if spec.cluster:
+        need.setdefault(spec.cluster, "the cluster column")
+    if spec.weights:
+        need.setdefault(spec.weights, "the weights column")
     for construct in spec.first_order:
         for item in spec.items_of(construct):
             need[item] = f"an item of {construct}"
@@ -235,13 +239,14 @@ def prepare_data(spec: Spec, data: str | Path | pd.DataFrame, *, source: str | N
     _recode(spec, values, log)
     _reverse_keys(spec, values, log)
     group = _group_column(spec, frame, by_group, log)
+    design = _design_columns(spec, frame, source, rows)
     missing_by_item = {c: float(values[c].isna().mean()) for c in spec.items}
 
     keep, dropped = _delete_cases(spec, frame, values, group if by_group else None, missing, rows, log)
     n_used = int(keep.sum())
     if n_used == 0:
         _refuse_empty(spec, values, dropped, missing, source, n_raw)
-    result = _model_frame(spec, frame, values, group, columns, keep.to_numpy())
+    result = _model_frame(spec, frame, values, group, columns, keep.to_numpy(), design)
     # all rows kept: the items before deletion are the frame's own columns (a lazy selection, not a copy)
     raw_items = result[list(spec.items)] if not dropped else \
         pd.DataFrame({c: values[c] for c in spec.items}).reset_index(drop=True)
@@ -447,11 +452,33 @@ def _refuse_empty(spec: Spec, values: dict[str, pd.Series], dropped: list[tuple[
                f"{dropped[0][0]}, ...)", "check the missing codes in the spec and that the right file was given")
 
 
+def _design_columns(spec: Spec, frame: pd.DataFrame, source: str, rows: _Rows) -> dict[str, pd.Series]:
+    """The cluster and weights columns, checked: every case needs its cluster and a positive finite weight
+    (a blank would silently drop the case from one cluster's sum or make the weighted likelihood wrong)."""
+    out: dict[str, pd.Series] = {}
+    if spec.cluster:
+        col = frame[spec.cluster]
+        blank = col.isna() | col.map(lambda v: isinstance(v, str) and v.strip() == "")
+        if blank.any():
+            raise _err(source, spec.cluster, f"no cluster in {rows.listing(list(blank[blank].index))}",
+                       "give every firm its cluster, or delete those rows")
+        out[spec.cluster] = col
+    if spec.weights:
+        w = _to_numeric(frame, spec.weights, source, rows, "weights")
+        bad = ~(np.isfinite(w) & (w > 0))
+        if bad.any():
+            raise _err(source, spec.weights, f"weights must be positive numbers; blank, zero, negative or "
+                       f"infinite in {rows.listing(list(bad[bad].index))}",
+                       "enter each firm's sampling weight (> 0), or delete those rows")
+        out[spec.weights] = w
+    return out
+
+
 def _model_frame(spec: Spec, frame: pd.DataFrame, values: dict[str, pd.Series], group: pd.Series | None,
-                 columns: str, keep: np.ndarray) -> pd.DataFrame:
-    """id, group, controls and items (float) of the kept rows, index 0..n-1; with ``columns="all"`` the data's
-    other columns too.  Each column is cut to the kept rows as it is placed (one copy, not a frame of all
-    rows and then its kept part)."""
+                 columns: str, keep: np.ndarray, design: dict[str, pd.Series] | None = None) -> pd.DataFrame:
+    """id, group, cluster/weights, controls and items (float) of the kept rows, index 0..n-1; with
+    ``columns="all"`` the data's other columns too.  Each column is cut to the kept rows as it is placed (one
+    copy, not a frame of all rows and then its kept part)."""
     def kept(s: pd.Series) -> pd.Series:
         return (s if keep.all() else s[keep]).reset_index(drop=True)
     out: dict[str, pd.Series] = {}
@@ -459,6 +486,7 @@ def _model_frame(spec: Spec, frame: pd.DataFrame, values: dict[str, pd.Series], 
         out[spec.id] = kept(frame[spec.id])
     if group is not None:
         out[spec.group] = kept(group)
+    out.update({name: kept(column) for name, column in (design or {}).items()})
     for c in list(spec.controls) + list(spec.items):
         out[c] = kept(values[c].astype(float))
     result = pd.DataFrame(out)

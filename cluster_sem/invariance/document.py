@@ -195,6 +195,9 @@ def run_invariance(spec: Spec | str | Path, data, options: InvarianceOptions = I
     frame[parsed.group] = groups.labels
     counts = {g: n for g, n in groups.counts().items() if n > 0}
     warnings = _empty_level_notes(parsed, groups, source) + _check_sizes(parsed, counts, source)
+    if parsed.cluster or parsed.weights:   # complex samples are implemented for single-group `fit` only
+        warnings.append("the spec's cluster/weights are not used by invariance yet: its standard errors and "
+                        "tests treat the firms as an independent, unweighted sample")
     check_groups_estimable(parsed, prepared, groups.labels, list(counts), with_controls=bool(parsed.paths))
     if options.lav.ordinal:   # thresholds per group: every category used must occur in every group
         note_many_categories(parsed, prepared)

@@ -398,7 +398,8 @@ def _feature_sections(doc: dict, s: _Section) -> dict:
     from .diagnostics import diagnostics_context
     from .moderation import moderation_context  # latent interactions (spec ``interactions``), if any
     from .ordinal_context import ordinal_context  # estimator method, estimator-choice note, ordinal reliability
-    out: dict = {"diagnostics": diagnostics_context(s.r, s.lang)}
+    from .design import design_context  # complex samples (clusters, weights), if any
+    out: dict = {"diagnostics": diagnostics_context(s.r, s.lang), "design": design_context(s.r, s.lang)}
     out.update(moderation_context(s.r, s.lang, with_svg=False))
     out.update(ordinal_context(s.r, s.t, s.clabel))
     from .rsquare import r_squared_context

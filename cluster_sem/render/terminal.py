@@ -44,7 +44,9 @@ def render_summary(doc: dict, *, lang: str = "en") -> str:
     out = _header_lines(r, lang) + _fit_lines(r)
     from .diagnostics import summary_lines
     out += summary_lines(r)
+    from .design import summary_lines as design_lines
     from .rsquare import summary_lines as r_squared_lines
+    out += design_lines(r)
     out += _quality_lines(r) + _path_lines(r) + r_squared_lines(r) + _indirect_lines(r) + _moderation_lines(r)
     out.append("")
     out.append("* p < .05, ** p < .01, *** p < .001")

@@ -321,6 +321,28 @@ class MissingData(Block):
     little_mcar: LittleMCAR | None
 
 
+class ClusterSize(Block):
+    min: int | None
+    median: float | None
+    max: int | None
+
+
+class Design(Block):
+    """``design`` (complex samples): cluster column and sizes, weights column, lavaan's se/test names, ICC(1)
+    per item and construct score, design effects and effective n, warnings (fewer than 20 clusters)."""
+
+    cluster: str | None
+    n_clusters: int | None
+    cluster_size: ClusterSize | None
+    weights: str | None
+    se: str | None
+    test: str | None
+    icc: Mapping[str, float | None]
+    design_effect: Mapping[str, float | None]
+    effective_n: Mapping[str, float | None]
+    warnings: tuple[str, ...]
+
+
 class MardiaSkewness(ChiSquareTest):
     b1d: float | None = None
 
@@ -621,6 +643,7 @@ class ResultsDocument(Block):
     estimator_choice: EstimatorChoice | None
     missing_data: MissingData | None
     normality: Normality | None
+    design: Design | None
     moderation: tuple[ModerationRecord, ...]
     interaction_model: InteractionModel | None
     invariance: Invariance | None       # a `cluster-sem invariance` document (no measurement/structural model)
@@ -647,7 +670,8 @@ class ResultsDocument(Block):
 __all__ = ["ResultsDocument", "SpecLabels", "ModelBlock", "ParameterRow", "Effect", "Hypothesis", "Mediation",
            "BaronKennyStep", "Reliability", "Descriptive", "CommonMethod", "FitVerdict", "DataBlock", "Bootstrap",
            "Meta", "ItemInfo", "ConstructInfo", "pick", "EstimatorChoice", "MissingData", "MissingPattern",
-           "LittleMCAR", "Normality", "MardiaSkewness", "MardiaKurtosis", "ModerationRecord", "SimpleSlope",
+           "LittleMCAR", "Normality", "Design", "ClusterSize",
+           "MardiaSkewness", "MardiaKurtosis", "ModerationRecord", "SimpleSlope",
            "ModeratedMediation", "ConditionalIndirect", "ProductTest", "SlopePlot", "PlotLine", "ChiSquareTest",
            "JohnsonNeymanRange",
            "InteractionModel", "Invariance", "InvarianceLevel", "LevelChange", "ScoreTest", "LatentMean",

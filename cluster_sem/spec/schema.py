@@ -212,6 +212,10 @@ class Spec(_Frozen):
     group_levels: dict[str, tuple[str | int | float, ...]] | None = None
     constructs: dict[str, Construct]
     controls: tuple[str, ...] = ()
+    # complex samples: the column naming each firm's cluster (cluster-robust SEs and test, lavaan cluster=)
+    # and the column of sampling weights (lavaan sampling.weights=, normalised to sum to n)
+    cluster: str | None = None
+    weights: str | None = None
     paths: tuple[Path, ...] = ()
     covariances: tuple[tuple[str, str], ...] = ()
     indirect: tuple[Indirect, ...] = ()

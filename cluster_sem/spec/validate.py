@@ -174,6 +174,21 @@ def _count_problems(P: list, W: list, too_few: Problem, only_two: Problem, n: in
         W.append(only_two)
 
 
+def _design_problems(spec: Spec, src: str, names: set[str]) -> list[str]:
+    """``cluster`` and ``weights`` name data columns that are not part of the model."""
+    P: list[str] = []
+    for key, col in (("cluster", spec.cluster), ("weights", spec.weights)):
+        if col is None:
+            continue
+        if col in names or col in spec.controls:
+            kind = "a construct" if col in spec.constructs else "an item" if col in spec.items else "a control"
+            P.append(Problem(src, key, f"'{col}' is also {kind}", f"the {key} column must be a column of its own"))
+    if spec.cluster is not None and spec.cluster == spec.weights:
+        P.append(Problem(src, "weights", f"'{spec.weights}' is also the cluster column",
+                         "name the column of sampling weights, not the cluster column"))
+    return P
+
+
 def _column_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
     """id, group and controls are data columns outside the measurement model: no clashes allowed."""
     P: list[str] = []
@@ -188,6 +203,7 @@ def _column_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
         P.append(Problem(src, "group", f"'{spec.group}' is also the id column",
                          "the group column must differ from the id"))
     P += _group_level_problems(spec, src)
+    P += _design_problems(spec, src, names)
     for i, col in enumerate(spec.controls):
         if col in names:
             kind = "a construct" if col in spec.constructs else "an item"
