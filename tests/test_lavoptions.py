@@ -82,7 +82,7 @@ def test_wlsmv_fit_records_what_the_resolved_options_say():
 def test_every_refusal_row_is_one_line_with_a_fix():
     for row in SUPPORT:
         assert row.verdict in ("refuse", "skip")
-        assert "\n" not in row.message and "Fix:" in row.message and row.message.startswith(("--", "latent"))
+        assert "\n" not in row.message and "Fix:" in row.message and row.message.startswith(("--", "latent", "{design}"))
 
 
 def test_interaction_skip_message_comes_from_the_table():
@@ -218,3 +218,19 @@ def test_invariance_meta_engine_is_written(tmp_path):
     data = simulate(load_spec(REGIONS_SPEC), n=400, seed=7)
     doc = run_invariance(REGIONS_SPEC, data, timestamp="T").to_dict()
     assert doc["meta"]["engine"] == "cluster-sem"
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"estimator": "WLSMV", "design": "--cluster"}, "--cluster with --estimator WLSMV"),
+    ({"estimator": "MLR", "design": "--weights", "bootstrap": True}, "--weights with --bootstrap"),
+    ({"estimator": "MLR", "engine": "semopy", "design": "--cluster"}, "--engine semopy with --cluster"),
+])
+def test_complex_sample_refusals_come_from_the_table(kwargs, words):
+    with pytest.raises(ClusterSemError, match=words):
+        lav_options(**kwargs)
+
+
+def test_complex_sample_skips_interactions_and_leaves_the_covariance_core():
+    lav = lav_options("ML", design="--cluster", interaction=True)
+    assert not lav.complete_ml and lav.casewise
+    assert "ignore clusters" in skip_message(lav, names="IOLxDF")
