@@ -15,29 +15,35 @@ def fit(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, bootstrap: 
         jobs: int = 1, ci_level: float = 0.95, missing: str = "listwise", estimator: str | None = None,
         ci: str = "auto", scheduler: str | None = None, quiet: bool = True, command: str = "",
         timestamp: str | None = None, engine: str = "default", interaction_method: str = "lms",
-        moderation_ci: str = "monte-carlo", meanwhile=None) -> Results:
+        moderation_ci: str = "monte-carlo", cluster: str | None = None, weights: str | None = None,
+        meanwhile=None) -> Results:
     """Fit the spec's measurement (CFA) and structural models to ``data`` and return frozen Results.
 
     ``bootstrap`` > 0 adds percentile and bias-corrected bootstrap CIs for every named indirect and total
     effect (resample indices depend on ``seed`` only, so ``jobs``/``scheduler`` never change the numbers).
     ``engine``: ``"default"`` (lavaan's start values + Fisher scoring/BFGS, no semopy) or ``"semopy"``
-    (semopy's solution as the start; the same optimum, a slower start-up).
+    (semopy's solution as the start of the ML and MLR fits; the same optimum, a slower start-up; refused with
+    FIML and WLSMV, see ``cluster_sem.lavoptions.SUPPORT``); ``meta.engine`` records it.
     ``interaction_method`` (lms | qml | dblcent) estimates the spec's latent ``interactions``.
     ``moderation_ci="bootstrap"`` (with ``bootstrap`` B and LMS) gives the conditional indirect effects and the
     index of moderated mediation bootstrap percentile CIs from B warm-started LMS refits (slow: opt-in).
     ``estimator`` None uses the spec's default: WLSMV (items as ordered categories) if it says
     ``ordinal: true``, else ML.
+    ``cluster`` / ``weights`` name data columns (complex samples; they override the spec's ``cluster:`` /
+    ``weights:``): cluster-robust or weighted robust SEs and scaled test as lavaan, and a ``design`` block.
     ``meanwhile`` (a callable without arguments) runs once while the bootstrap's worker processes fit
     resamples, instead of after the fit (the CLI loads its report templates there).
     """
     check_options("fit", {"bootstrap": bootstrap, "seed": seed, "jobs": jobs, "ci_level": ci_level, "ci": ci,
                           "missing": missing, "estimator": estimator, "scheduler": scheduler, "engine": engine,
-                          "interaction_method": interaction_method, "moderation_ci": moderation_ci})
+                          "interaction_method": interaction_method, "moderation_ci": moderation_ci,
+                          "cluster": cluster, "weights": weights})
     check_moderation_ci(moderation_ci, bootstrap, interaction_method)
     from .blas import one_blas_thread
     options = FitOptions(bootstrap=bootstrap, seed=seed, jobs=jobs, level=ci_level, missing=missing,
                          estimator=estimator, ci=ci, scheduler=scheduler, quiet=quiet, command=command,
-                         engine=engine, interaction_method=interaction_method, moderation_ci=moderation_ci)
+                         engine=engine, interaction_method=interaction_method, moderation_ci=moderation_ci,
+                         cluster=cluster, weights=weights)
     with one_blas_thread():  # small-matrix numerics: one BLAS thread (see blas.py)
         results = run_fit(spec, data, options, timestamp=timestamp, meanwhile=meanwhile)
     _warn(results)
@@ -74,3 +80,22 @@ def load_results(path: str | Path) -> Results:
     if p.is_dir():
         p = p / "results.json"
     return Results.from_json(p.read_text(encoding="utf-8"))
+
+
+def library_scales() -> dict:
+    """The scale library by key: bilingual label and items, response scale, source, reported reliability,
+    dimensions (second-order scales) and adaptation note of each scale (``cluster-sem library list``)."""
+    from .library import library_scales as _scales
+    return dict(_scales())
+
+
+def new_spec(scales: list[str], paths: str, *, controls: list[str] | tuple[str, ...] = (),
+             out: str | Path | None = None, force: bool = False) -> str:
+    """A commented, valid spec (YAML text) for library ``scales`` and ``paths`` such as ``"TS,RQ -> OL -> CG"``
+    (``cluster-sem new``): hypotheses numbered in path order, indirect effects named, a ``population`` section
+    so ``simulate`` and ``power`` run at once.  With ``out`` the text is also written there (an existing file
+    only with ``force``)."""
+    from .library.new import new_spec as _new, write_new_spec
+    if out is None:
+        return _new(list(scales), paths, controls)
+    return write_new_spec(out, list(scales), paths, controls, force=force).read_text(encoding="utf-8")

@@ -9,6 +9,7 @@ import argparse
 import os
 import shutil
 import signal
+import stat
 import sys
 import tempfile
 import threading
@@ -24,6 +25,13 @@ EPILOG = {
            "  cluster-sem fit SPEC DATA --out results/ --bootstrap 5000 --seed 1 --jobs 2",
     "invariance": "examples:\n  cluster-sem invariance SPEC DATA --out results-invariance/\n"
                   "  cluster-sem invariance SPEC DATA --out results-invariance/ --release \"CE=~CE3\" --lang zh",
+    "library": "examples:\n  cluster-sem library list\n  cluster-sem library list --lang zh\n"
+               "  cluster-sem library show TS\n  cluster-sem library show PACAP --lang zh",
+    "new": "examples:\n  cluster-sem new study.yaml --from TS,RQ,OL,CG --paths \"TS,RQ -> OL -> CG\"\n"
+           "  cluster-sem new study.yaml --from NC,TS,RD,IOL,CE --paths \"NC,TS,RD -> IOL -> CE\" "
+           "--controls firm_age,firm_size\n"
+           "  cluster-sem new study.yaml --from KA,AC,IP --paths \"KA -> AC -> IP; KA -> IP\" --force\n"
+           "  (a second-order scale such as RD, IOL or SC brings its dimensions along)",
     "report": "examples:\n  cluster-sem report results/\n  cluster-sem report results/ --lang zh   "
               "# adds results/report.zh.html and report.zh.md\n  cluster-sem report results/ --out elsewhere/",
     "power": "examples:\n  cluster-sem power questionnaires/zhejiang_cluster_growth.yaml --n 100,128,200,300 --reps 1000 "
@@ -41,9 +49,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _allowed(option: str) -> list[str]:
-    """Choices shown by --help come from the one table of allowed option values (cluster_sem.options)."""
+    """Choices shown by --help come from the one table of allowed option values (cluster_sem.options); None
+    there means "not given" (the spec decides), which is the absent option, not a value to type."""
     from .options import FIT_OPTIONS
-    return list(FIT_OPTIONS[option].constraint.values)
+    return [v for v in FIT_OPTIONS[option].constraint.values if v is not None]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_invariance_parser(sub, fmt)
     _add_power_parser(sub, fmt)
     _add_report_parser(sub, fmt)
+    _add_library_parsers(sub, fmt)
     return parser
 
 
@@ -67,17 +77,17 @@ def _add_validate_parser(sub, fmt) -> None:
     """Arguments of the `validate` command: a spec, and optionally data checked against it."""
     p = sub.add_parser("validate", help="check a spec (and optionally a data file against it)",
                        epilog=EPILOG["validate"], formatter_class=fmt)
-    p.add_argument("spec")
-    p.add_argument("data", nargs="?")
+    p.add_argument("spec", help="questionnaire spec (YAML)")
+    p.add_argument("data", nargs="?", help="survey data to check against the spec (optional)")
 
 
 def _add_simulate_parser(sub, fmt) -> None:
     """Arguments of the `simulate` command: synthetic Likert data from the spec's population section."""
     p = sub.add_parser("simulate", help="draw synthetic Likert data from the spec's population section",
                        epilog=EPILOG["simulate"], formatter_class=fmt)
-    p.add_argument("spec")
+    p.add_argument("spec", help="questionnaire spec (YAML) with a population section")
     p.add_argument("--n", type=int, required=True, help="number of cases")
-    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--seed", type=int, required=True, help="random seed (same seed, same data)")
     p.add_argument("--out", required=True, help="output .csv file")
 
 
@@ -85,14 +95,15 @@ def _add_fit_parser(sub, fmt) -> None:
     """Arguments of the `fit` command: the main job (fit, bootstrap, reports); choices from cluster_sem.options."""
     p = sub.add_parser("fit", help="fit the measurement and structural models; write results.json + reports",
                        epilog=EPILOG["fit"], formatter_class=fmt)
-    p.add_argument("spec")
-    p.add_argument("data")
+    p.add_argument("spec", help="questionnaire spec (YAML)")
+    p.add_argument("data", help="survey data (.csv, .xlsx, .sav, .dta)")
     p.add_argument("--out", required=True, help="output directory (created; files replaced atomically)")
     p.add_argument("--bootstrap", type=int, default=0, metavar="B", help="bootstrap resamples (0 = none; 5000 is usual)")
-    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--seed", type=int, default=2026,
+                   help="random seed of the bootstrap and Monte Carlo CIs (default 2026; same seed, same results.json)")
     p.add_argument("--jobs", type=int, default=1, help="local worker processes for the bootstrap")
     p.add_argument("--scheduler", default=None, help="dask.distributed scheduler address, or 'local'")
-    p.add_argument("--ci-level", type=float, default=0.95)
+    p.add_argument("--ci-level", type=float, default=0.95, help="confidence level of every CI (default 0.95)")
     p.add_argument("--ci", choices=_allowed("ci"), default="auto",
                    help="CI reported for indirect effects (auto: percentile bootstrap if --bootstrap > 0, else delta)")
     p.add_argument("--missing", choices=_allowed("missing"), default="listwise",
@@ -104,8 +115,9 @@ def _add_fit_parser(sub, fmt) -> None:
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     p.add_argument("--engine", choices=_allowed("engine"), default="default",
-                   help="start values of the ML fit: default = lavaan's (fast start-up); semopy = semopy's "
-                        "solution (same estimates, ~1.5 s slower; a cross-check)")
+                   help="start values of the ML and MLR fits: default = lavaan's (fast start-up); semopy = "
+                        "semopy's solution (same estimates, ~1.5 s slower; a cross-check; not with --missing fiml "
+                        "or WLSMV). results.json meta.engine records it")
     p.add_argument("--interaction-method", choices=_allowed("interaction_method"), default="lms",
                    help="estimator of the spec's latent interactions: lms (default), qml, or dblcent "
                         "(double-mean-centred product indicators)")
@@ -113,6 +125,12 @@ def _add_fit_parser(sub, fmt) -> None:
                    help="CIs of conditional indirect effects and the index of moderated mediation: monte-carlo "
                         "(default) or bootstrap (percentile, B LMS refits with --bootstrap B; ~2 s CPU each on "
                         "the shipped example)")
+    p.add_argument("--cluster", default=None, metavar="COLUMN",
+                   help="data column naming each firm's cluster: cluster-robust SEs and scaled test (lavaan "
+                        "cluster=), ICCs and design effects; overrides the spec's cluster:")
+    p.add_argument("--weights", default=None, metavar="COLUMN",
+                   help="data column of sampling weights (lavaan sampling.weights=, normalised to sum to n; "
+                        "robust SEs); overrides the spec's weights:")
 
 
 def _add_invariance_parser(sub, fmt) -> None:
@@ -120,11 +138,11 @@ def _add_invariance_parser(sub, fmt) -> None:
     p = sub.add_parser("invariance", help="measurement invariance across the spec's groups (configural, metric, "
                        "scalar, strict) and path differences; write results.json + reports",
                        epilog=EPILOG["invariance"], formatter_class=fmt)
-    p.add_argument("spec")
-    p.add_argument("data")
+    p.add_argument("spec", help="questionnaire spec (YAML) naming a group column")
+    p.add_argument("data", help="survey data (.csv, .xlsx, .sav, .dta)")
     p.add_argument("--out", required=True, help="output directory (created; files replaced atomically)")
-    p.add_argument("--estimator", choices=["ML", "MLR", "WLSMV"], default="ML", help="ML (default), MLR (sandwich SEs, Yuan-Bentler chi2, Satorra-Bentler 2001 differences) or WLSMV (items as ordered categories; thresholds equal in the scalar step; scaled-shifted differences)")
-    p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise",
+    p.add_argument("--estimator", choices=_allowed("estimator"), default="ML", help="ML (default), MLR (sandwich SEs, Yuan-Bentler chi2, Satorra-Bentler 2001 differences) or WLSMV (items as ordered categories; thresholds equal in the scalar step; scaled-shifted differences)")
+    p.add_argument("--missing", choices=_allowed("missing"), default="listwise",
                    help="listwise (default); fiml: full-information ML per group (lavaan missing = \"ml\")")
     p.add_argument("--release", default=None, metavar="ROWS",
                    help="equality constraints to free in every level, e.g. \"CE=~CE3\" or \"CE=~CE3,CE3~1\"")
@@ -136,10 +154,54 @@ def _add_report_parser(sub, fmt) -> None:
     """Arguments of the `report` command: re-render the reports from a stored results.json."""
     p = sub.add_parser("report", help="re-render DIR/report.html and DIR/report.md from DIR/results.json",
                        epilog=EPILOG["report"], formatter_class=fmt)
-    p.add_argument("dir")
+    p.add_argument("dir", help="a directory holding a results.json (the --out of fit or invariance)")
     p.add_argument("--lang", choices=["en", "zh"], default="en",
                    help="report language: en writes report.html/.md, zh writes report.zh.html/.md beside them")
     p.add_argument("--out", default=None, help="write the reports into this directory instead of DIR")
+
+
+def _add_library_parsers(sub, fmt) -> None:
+    """`library list|show` (the scale library) and `new` (a spec written from it)."""
+    p = sub.add_parser("library", help="list the scale library or show one scale's items (en and zh)",
+                       epilog=EPILOG["library"], formatter_class=fmt)
+    actions = p.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    lst = actions.add_parser("list", help="key, label, number of items, source and languages of every scale")
+    lst.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the labels")
+    show = actions.add_parser("show", help="a scale's items, reverse keys, response scale and source")
+    show.add_argument("name", help="scale key, e.g. TS (see 'cluster-sem library list')")
+    show.add_argument("--lang", choices=["en", "zh"], default=None, help="wording in one language (default: both)")
+    p = sub.add_parser("new", help="write a commented spec from library scales and a path model (validate, "
+                       "simulate, fit and power run on it unchanged)", epilog=EPILOG["new"], formatter_class=fmt)
+    p.add_argument("spec", help="spec file to write (refused if it exists, unless --force)")
+    p.add_argument("--from", dest="scales", required=True, metavar="KEYS",
+                   help="library scales, comma-separated, e.g. TS,RQ,OL,CG")
+    p.add_argument("--paths", required=True, help="the structural model: \"A,B -> M -> Y\" (every name left of "
+                   "an arrow predicts every name right of it); several chains separated by ';'")
+    p.add_argument("--controls", default=None, metavar="COLUMNS", help="observed covariates, comma-separated, "
+                   "e.g. firm_age,firm_size")
+    p.add_argument("--force", action="store_true", help="replace an existing SPEC file")
+
+
+def cmd_library(args) -> int:
+    from .library.show import library_table, scale_text
+    text = library_table(args.lang) if args.action == "list" else scale_text(args.name, args.lang)
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:   # `library list | head`: the reader has what it wanted; no traceback at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def cmd_new(args) -> int:
+    from .library.new import parse_list, write_new_spec
+    controls = parse_list(args.controls, "--controls") if args.controls is not None else []
+    command = "cluster-sem new " + " ".join(
+        [args.spec, "--from", args.scales, "--paths", f'"{args.paths}"']
+        + (["--controls", args.controls] if args.controls else []))
+    path = write_new_spec(args.spec, parse_list(args.scales, "--from"), args.paths, controls, force=args.force,
+                          command=command)
+    print(_safe(f"wrote {path}. Next: cluster-sem simulate {path} --n 200 --seed 1 --out data.csv"))
+    return 0
 
 
 def _check_out(value: str, *, directory: bool) -> Path:
@@ -171,12 +233,12 @@ def _sizes(text: str) -> list[int]:
 def _add_power_parser(sub, fmt) -> None:
     p = sub.add_parser("power", help="Monte Carlo power and sample size from the spec's population section",
                        epilog=EPILOG["power"], formatter_class=fmt)
-    p.add_argument("spec")
+    p.add_argument("spec", help="questionnaire spec (YAML) with a population section")
     p.add_argument("--n", type=_sizes, required=True, help="sample sizes, comma-separated (e.g. 100,128,200,300)")
     p.add_argument("--reps", type=int, default=1000, help="replications per sample size (default 1000)")
-    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--seed", type=int, default=2026, help="random seed (default 2026; same seed, same power.json)")
     p.add_argument("--out", required=True, help="output directory: power.json, power.html, power.md")
-    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level of each test (default 0.05)")
     p.add_argument("--target", type=float, default=0.80, help="target power (default 0.80)")
     p.add_argument("--ci", choices=["monte-carlo", "delta", "bootstrap"], default="monte-carlo",
                    help="test of indirect effects per replication: Monte Carlo CI (default), delta method, or a "
@@ -258,9 +320,31 @@ def _write_atomically(out_dir: Path, files: dict[str, str]) -> None:
         else:
             os.replace(tmp, out_dir)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _remove_tree(tmp)
         if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+            _remove_tree(old)
+
+
+def _remove_tree(path: Path) -> None:
+    """Delete a folder this run made (the temp folder, or the renamed previous DIR) even when it holds a
+    read-only sub-folder of the user's (copied with its mode): such a folder keeps its entries until it is
+    made writable, and a plain ``rmtree(ignore_errors=True)`` left ``.DIR.old-XXXX/previous/`` behind."""
+    shutil.rmtree(path, ignore_errors=True)
+    if not os.path.lexists(path):
+        return
+    _owner_rwx(path)
+    for root, dirs, _ in os.walk(path):          # top-down: a folder is opened after it was made writable
+        for d in dirs:
+            _owner_rwx(os.path.join(root, d))
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _owner_rwx(folder) -> None:
+    if os.path.isdir(folder) and not os.path.islink(folder):
+        try:
+            os.chmod(folder, os.stat(folder).st_mode | stat.S_IRWXU)
+        except OSError:
+            pass   # not ours to change: rmtree then leaves it, nothing else can be done
 
 
 def _link_or_copy(src, dst) -> None:
@@ -329,7 +413,7 @@ def cmd_fit(args) -> int:
                   ci_level=args.ci_level, missing=args.missing, estimator=args.estimator, ci=args.ci,
                   scheduler=args.scheduler, quiet=args.quiet, command=command, engine=args.engine,
                   interaction_method=args.interaction_method, moderation_ci=args.moderation_ci,
-                  meanwhile=_load_report_templates)
+                  cluster=args.cluster, weights=args.weights, meanwhile=_load_report_templates)
     return _write_results(results, args)
 
 
@@ -415,7 +499,8 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args) -> int:
     from .errors import ClusterSemError
     handler = {"validate": cmd_validate, "simulate": cmd_simulate, "fit": cmd_fit, "report": cmd_report,
-               "invariance": cmd_invariance, "power": cmd_power}[args.command]
+               "invariance": cmd_invariance, "power": cmd_power, "library": cmd_library,
+               "new": cmd_new}[args.command]
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .errors import ClusterSemError
+from .lavoptions import ENGINES, ESTIMATORS, MISSING
 
 MIN_BOOTSTRAP = 200        # below this, percentile/BC limits are order statistics of a handful of draws
 MAX_BOOTSTRAP = 100_000    # ~4 min at 2.3 ms/resample for a 38-item model on 2 cores; 5000 is usual
@@ -95,16 +96,18 @@ FIT_OPTIONS: dict[str, Option] = {
     "jobs": Option(Integer(1, 1024), "--jobs", "use 1 or the number of cores, e.g. --jobs 2"),
     "ci_level": Option(Real(0.0, 1.0), "--ci-level", "use e.g. 0.95 (not 95)"),
     "ci": Option(OneOf(("auto", "percentile", "bc", "delta", "monte-carlo")), "--ci", "use e.g. --ci auto"),
-    "missing": Option(OneOf(("listwise", "fiml")), "--missing", "use --missing listwise"),
-    "estimator": Option(OneOf(("ML", "MLR", "WLSMV", None), fold=str.upper), "--estimator",
+    "missing": Option(OneOf(MISSING), "--missing", "use --missing listwise"),
+    "estimator": Option(OneOf(ESTIMATORS + (None,), fold=str.upper), "--estimator",
                         "use --estimator ML (None: the spec decides, WLSMV if it says ordinal: true)"),
     "scheduler": Option(TextOrNone(), "--scheduler", "give a dask address such as tcp://host:8786, or 'local'"),
-    "engine": Option(OneOf(("default", "semopy")), "--engine", "use --engine default (or semopy to cross-check)"),
+    "engine": Option(OneOf(ENGINES), "--engine", "use --engine default (or semopy to cross-check)"),
     "interaction_method": Option(OneOf(("lms", "qml", "dblcent")), "--interaction-method",
                                  "use --interaction-method lms (or dblcent)"),
     # bootstrap needs ~2 s CPU per LMS resample on the shipped example (~80 min for B = 5000 on 2 cores): opt-in
     "moderation_ci": Option(OneOf(("monte-carlo", "bootstrap")), "--moderation-ci",
                             "use --moderation-ci monte-carlo (or bootstrap, with --bootstrap B and LMS)"),
+    "cluster": Option(TextOrNone(), "--cluster", "name the data column of the firms' clusters, e.g. --cluster region"),
+    "weights": Option(TextOrNone(), "--weights", "name the data column of sampling weights, e.g. --weights w"),
 }
 
 SIMULATE_OPTIONS: dict[str, Option] = {

@@ -8,6 +8,7 @@ results.json (contract §3, plus extra keys the report needs).
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import platform
@@ -19,9 +20,11 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .errors import ClusterSemError, naming_source
+from .errors import naming_source
+from .lavoptions import LavOptions, lav_options, skip_message
 from .model.fitted import ModelFit, fit_model
-from .results.effects import baron_kenny, ci_excludes_zero, mediation_short, path_verdict, zhao_type
+from .results.effects import (baron_kenny, ci_excludes_zero, effect_claim, mediation_short, path_verdict,
+                              zhao_type)
 from .results.fit_verdicts import fit_verdicts
 from .results.results import Results
 from .spec import Spec, load_spec
@@ -43,6 +46,15 @@ class FitOptions:
     engine: str = "default"   # "default" (lavaan start values, no semopy) or "semopy" (semopy start)
     interaction_method: str = "lms"   # lms | qml | dblcent: estimator of the spec's latent interactions
     moderation_ci: str = "monte-carlo"  # or "bootstrap": IMM/conditional indirect CIs from B LMS refits
+    lav: LavOptions | None = None     # resolved once by run_fit (``resolve_options``), against the spec
+    cluster: str | None = None    # complex samples (--cluster / spec `cluster:`): cluster-robust SEs and test
+    weights: str | None = None    # sampling weights column (--weights / spec `weights:`)
+
+    @property
+    def resolved(self) -> LavOptions:
+        """The resolved options: ``lav``, or (a stage called on its own) resolved from the fields above."""
+        return self.lav if self.lav is not None else lav_options(
+            self.estimator, self.missing, self.engine, design=_design_flag(self), bootstrap=self.bootstrap > 0)
 
 
 # -- stages ------------------------------------------------------------------------------------------
@@ -58,41 +70,53 @@ def stage_spec(spec: Spec | str | Path) -> tuple[Spec, str]:
 
 def stage_data(spec: Spec, data, options: FitOptions):
     from .data import prepare_data
-    if options.missing not in ("listwise", "fiml"):
-        raise ClusterSemError(f"--missing '{options.missing}' is not known. Fix: use listwise or fiml")
-    if (options.estimator or "ML").upper() == "WLSMV" and options.missing == "fiml":
-        raise ClusterSemError("--estimator WLSMV with --missing fiml: full-information ML is an ML method; "
-                              "WLSMV uses the complete rows here. Fix: use --missing listwise with WLSMV, or "
-                              "--estimator MLR with --missing fiml")
+    lav = options.resolved   # unsupported combinations are refused here, before the data are read
     from .data.estimable import check_estimable
-    prepared = prepare_data(spec, data, missing=options.missing, by_group=False)  # single group: keep rows without one
+    prepared = prepare_data(spec, data, missing=lav.missing, by_group=False)  # single group: keep rows without one
     check_estimable(spec, prepared)
-    if (options.estimator or "ML").upper() == "WLSMV":
+    if lav.ordinal:
         from .data.estimable import note_many_categories
         note_many_categories(spec, prepared)
     return prepared
 
 
-def resolve_estimator(spec: Spec, requested: str | None) -> str:
-    """The estimator actually used: the user's choice, else WLSMV for `ordinal: true` specs, else ML."""
-    if requested is None:
-        return "WLSMV" if spec.ordinal else "ML"
-    return requested.upper()
+def resolve_options(spec: Spec, options: FitOptions) -> LavOptions:
+    """The run's options resolved once against the spec (WLSMV for `ordinal: true` unless --estimator says
+    otherwise); an unsupported combination stops here with the support table's one line (exit 2)."""
+    return lav_options(options.estimator, options.missing, options.engine, ordinal_spec=bool(spec.ordinal),
+                       controls=bool(spec.controls), interaction=bool(spec.interactions),
+                       design=_design_flag(options), bootstrap=options.bootstrap > 0)
+
+
+def _design_flag(options: FitOptions) -> str:
+    """The complex-sample option in force, as the support table names it ("" for an independent sample)."""
+    return "--cluster" if options.cluster else "--weights" if options.weights else ""
+
+
+def resolve_design(spec: Spec, options: FitOptions) -> tuple[Spec, FitOptions]:
+    """The command-line --cluster/--weights win over the spec's keys; the spec carries the result (so the
+    data layer checks and keeps those columns) and so do the options (the fitter uses them)."""
+    update = {k: v for k, v in (("cluster", options.cluster), ("weights", options.weights)) if v}
+    if update:
+        spec = spec.model_copy(update=update)
+    return spec, dataclasses.replace(options, cluster=spec.cluster, weights=spec.weights)
 
 
 def _fitter(options: FitOptions):
     """ML on complete rows (the Fisher-scoring core), or the casewise likelihood for FIML and/or MLR."""
-    if options.missing == "listwise" and (options.estimator or "ML").upper() == "ML":
-        return lambda syntax, frame: fit_model(syntax, frame, engine=options.engine)
+    lav = options.resolved
+    if lav.complete_ml:
+        return lambda syntax, frame: fit_model(syntax, frame, engine=lav.engine)
     from .model.fitted_casewise import fit_model_casewise
 
     def fit(syntax: str, frame: pd.DataFrame) -> ModelFit:
-        return fit_model_casewise(syntax, frame, missing=options.missing, estimator=options.estimator)
+        return fit_model_casewise(syntax, frame, missing=lav.missing, estimator=lav.estimator, engine=lav.engine,
+                                  cluster=options.cluster, weights=options.weights)
     return fit
 
 
 def stage_fit(spec: Spec, frame: pd.DataFrame, options: FitOptions | None = None) -> tuple[ModelFit, ModelFit]:
-    if options is not None and (options.estimator or "ML").upper() == "WLSMV":
+    if options is not None and options.resolved.ordinal:
         # every questionnaire item is an ordered category; controls stay continuous
         from .model.ordinal.fit import fit_model_wlsmv
         items = list(spec.items)
@@ -106,7 +130,7 @@ def stage_fit(spec: Spec, frame: pd.DataFrame, options: FitOptions | None = None
 
 def stage_quality(spec: Spec, cfa: ModelFit, frame: pd.DataFrame, raw: pd.DataFrame | None) -> dict:
     """α/ω/AVE from the CFA (two-step approach), HTMT and Harman from the items, descriptives from all rows."""
-    from .quality import (fornell_larcker, harman_single_factor, htmt, htmt_flags, item_descriptives,
+    from .quality import (fornell_larcker, harman_test, htmt, htmt_flags, item_descriptives,
                           measurement_quality)
     from .results.estimator_choice import estimator_choice
     constructs = {c: spec.items_of(c) for c in spec.first_order}
@@ -119,7 +143,8 @@ def stage_quality(spec: Spec, cfa: ModelFit, frame: pd.DataFrame, raw: pd.DataFr
     for row in P[(P.op == "~~") & P.lhs.isin(lv)].itertuples():
         psi.loc[row.lhs, row.rhs] = psi.loc[row.rhs, row.lhs] = row.est
     items = [i for c in constructs.values() for i in c]
-    frame = frame.dropna(subset=items)  # FIML keeps blanks; α, HTMT (semTools: listwise) and Harman use complete rows
+    # FIML keeps blanks; α, HTMT (semTools: listwise) and Harman use complete rows (Harman: EM moments if too few)
+    everything, frame = frame, frame.dropna(subset=items)
     quality = measurement_quality(loadings, psi, S, frame)
     ordinal = bool((P.op == "|").any())
     if ordinal:  # WLSMV: ω above is on the latent-response scale; add categorical ω and ordinal α
@@ -130,14 +155,16 @@ def stage_quality(spec: Spec, cfa: ModelFit, frame: pd.DataFrame, raw: pd.DataFr
             quality[c]["alpha_ordinal"] = ordinal_alpha(S, list(lam.index))
     ave = {c: quality[c]["ave"] for c in constructs}
     table = htmt(frame, constructs)
+    harman, note = harman_test(everything[items], S.loc[items, items].to_numpy())
     return {
         "reliability": quality,
         "htmt": table,
         "htmt_flags": htmt_flags(table),
         "fornell_larcker": fornell_larcker(ave, cfa.latent_correlations()),
-        "harman": harman_single_factor(frame[items]),
+        "harman": harman,
+        "notes": [note] if note else [],
         "descriptives": item_descriptives(raw if raw is not None else frame, items),
-        "estimator_choice": estimator_choice(frame, items, "WLSMV" if ordinal else "ML"),
+        "estimator_choice": estimator_choice(everything, items, "WLSMV" if ordinal else "ML"),  # every answer
     }
 
 
@@ -215,7 +242,7 @@ def stage_effects(spec: Spec, structural: ModelFit, frame: pd.DataFrame, options
         if meanwhile is not None:
             meanwhile()
 
-    if options.bootstrap > 0 and options.estimator == "WLSMV":
+    if options.bootstrap > 0 and options.resolved.ordinal:
         from .bootstrap.wlsmv import run_bootstrap_wlsmv
         alongside()
         boot = run_bootstrap_wlsmv(structural, frame, B=options.bootstrap, seed=options.seed,
@@ -258,13 +285,14 @@ def stage_effects(spec: Spec, structural: ModelFit, frame: pd.DataFrame, options
             "level": options.level, "std_all": row.get("std_all"), "pvalue": row.get("pvalue"),
             "cis": cis, "expression": eff.expression,
         }
+        record.update(effect_claim(record["ci_lower"], record["ci_upper"], record["pvalue"], options.level))
         (indirect if eff.kind == "indirect" else totals).append(record)
     return {"indirect": indirect, "totals": totals,
             "bootstrap": None if boot is None else {
                 "B": boot.B, "seed": boot.seed, "level": boot.level, "n_converged": boot.n_converged,
                 "n_nonconverged": boot.n_nonconverged, "n_inadmissible": boot.n_inadmissible,
                 "n_fallback": boot.n_fallback, "rule": boot.rule,
-                **({"n_lost_category": boot.n_lost_category} if options.estimator == "WLSMV" else {})},
+                **({"n_lost_category": boot.n_lost_category} if options.resolved.ordinal else {})},
             "param_se_boot": None if boot is None else [_num(v) for v in boot.param_se]}
 
 
@@ -319,11 +347,9 @@ def stage_moderation(spec: Spec, frame: pd.DataFrame, options: FitOptions, struc
     """Latent interactions (spec ``interactions``) by ``options.interaction_method``; None without any."""
     if not spec.interactions:
         return None
-    if options.missing != "listwise" or (options.estimator or "ML").upper() != "ML":
-        names = ", ".join(i.name for i in spec.interactions)
-        return {"skipped": f"latent interactions ({names}) not estimated: LMS and product indicators are ML "
-                           f"estimators on complete rows, not --missing {options.missing} --estimator "
-                           f"{options.estimator}. Fix: rerun with --missing listwise --estimator ML for them"}
+    skipped = skip_message(options.resolved, names=", ".join(i.name for i in spec.interactions))
+    if skipped is not None:
+        return {"skipped": skipped}
     from .model.interaction.stage import moderation_stage
     boot = options.bootstrap if options.moderation_ci == "bootstrap" else 0
     return moderation_stage(spec, frame, options.interaction_method, level=options.level, seed=options.seed,
@@ -360,6 +386,7 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
                       effects: dict, hypotheses: list[dict], mediation: list[dict], options: FitOptions,
                       timestamp: str) -> dict:
     warnings = [f"measurement model: {w}" for w in cfa.problems] + [f"structural model: {w}" for w in sem.problems]
+    warnings += quality.get("notes", [])
     if effects["bootstrap"] and effects["bootstrap"]["n_inadmissible"]:
         warnings.append(f"bootstrap: {effects['bootstrap']['n_inadmissible']} of {effects['bootstrap']['B']} "
                         "resamples had inadmissible solutions (kept, as lavaan does)")
@@ -368,6 +395,7 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
     if spec.group and spec.group in data.frame.columns:
         group_counts = {_group_label(k): int(v)
                         for k, v in data.frame[spec.group].value_counts(sort=False).sort_index().items()}
+    from .model.rsquare import r_squared
     structural = _model_block(sem)
     if effects["param_se_boot"] is not None:  # bootstrap SE beside lavaan's se, row by row
         for row, se_boot in zip(structural["parameters"], effects["param_se_boot"]):
@@ -375,6 +403,7 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
     doc = {
         "measurement_model": _model_block(cfa),
         "structural_model": structural,
+        "r_squared": r_squared(structural["parameters"]),
         "indirect_effects": effects["indirect"],
         "total_effects": effects["totals"],
         "reliability": {c: {k: _num(v) for k, v in r.items()} for c, r in quality["reliability"].items()},
@@ -398,27 +427,38 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
         "spec": spec.model_dump(mode="json", by_alias=True, exclude_none=True),
         "warnings": warnings,
         "meta": {"version": __version__, "seed": options.seed, "data_sha256": data.sha256, "spec_sha256": spec_sha,
-                 "n_used": data.n_used, "n_dropped": data.n_dropped, "estimator": (options.estimator or "ML").upper(),
+                 "n_used": data.n_used, "n_dropped": data.n_dropped, "estimator": options.resolved.estimator,
                  "missing": sem.missing, "information": sem.information, "test": sem.test_name,
+                 "engine": options.resolved.engine_name,
                  "bootstrap": options.bootstrap, "ci_level": options.level,
                  "title": spec.title.model_dump(exclude_none=True), "command": options.command,
                  "versions": _versions(), "timestamp": timestamp,
-                 "conventions": CONVENTIONS.get((options.estimator or "ML").upper(), CONVENTIONS["ML"])},
+                 "conventions": CONVENTIONS[options.resolved.estimator]},
     }
-    doc.update(data_diagnostics(data.frame, cfa))
+    doc.update(data_diagnostics(data.frame, cfa, getattr(data, "raw_items", None)))
     return doc
 
 
-def data_diagnostics(frame: pd.DataFrame, cfa: ModelFit) -> dict:
-    """results.json ``missing_data`` and ``normality`` blocks (items of the measurement model)."""
+def _answered(frame: pd.DataFrame, items: list[str]) -> np.ndarray:
+    """The item matrix (NaN = blank) without rows in which every item is blank (they carry no answer)."""
+    x = frame[items].to_numpy(dtype=float)
+    return x[~np.isnan(x).all(axis=1)]
+
+
+def data_diagnostics(frame: pd.DataFrame, cfa: ModelFit, raw: pd.DataFrame | None = None) -> dict:
+    """results.json ``missing_data`` and ``normality`` blocks (items of the measurement model).
+
+    The missing-data block describes the items as read (``raw``: all rows, before deletion): after listwise
+    deletion no blank is left, so patterns, per-item percentages and Little's test computed on the analysed
+    rows would claim complete data.  Mardia's tests describe the rows analysed (``frame``)."""
     from .model.missing import Patterns, em_moments, little_mcar, percent_missing
     from .quality.normality import mardia
     items = list(cfa.matrix_model.ov)
-    x = frame[items].to_numpy(dtype=float)
-    x = x[~np.isnan(x).all(axis=1)]
-    patterns = Patterns.from_array(x)
+    x = _answered(frame, items)
+    read = _answered(raw, items) if raw is not None and set(items) <= set(raw.columns) else x
+    patterns = Patterns.from_array(read)
     block: dict = {"patterns": patterns.summary(items), "n_patterns": len(patterns.patterns),
-                   "percent_missing": percent_missing(x, items), "little_mcar": None}
+                   "percent_missing": percent_missing(read, items), "little_mcar": None}
     if not patterns.complete:
         test = little_mcar(patterns, em_moments(patterns))
         block["little_mcar"] = {"chi2": _num(test.chi2), "df": test.df, "pvalue": _num(test.pvalue)}
@@ -448,7 +488,9 @@ def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | 
     from .model.interaction import check_interaction_method
     check_interaction_method(options.interaction_method)
     parsed, spec_sha = stage_spec(spec)
-    options = dataclasses.replace(options, estimator=resolve_estimator(parsed, options.estimator))
+    parsed, options = resolve_design(parsed, options)
+    lav = resolve_options(parsed, options)
+    options = dataclasses.replace(options, estimator=lav.estimator, lav=lav)
     prepared = stage_data(parsed, data, options)
     with naming_source(prepared.source):
         cfa, sem = stage_fit(parsed, prepared.frame, options)
@@ -467,7 +509,22 @@ def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | 
     doc = assemble_document(parsed, spec_sha, prepared, cfa, sem, quality, effects, hypotheses, mediation,
                             options, stamp)
     attach_moderation(doc, moderation, options)
+    attach_design(doc, parsed, prepared.frame, sem)
     return Results.from_document(doc)
+
+
+def attach_design(doc: dict, spec: Spec, frame: pd.DataFrame, sem: ModelFit) -> None:
+    """Add the ``design`` block (clusters, weights) and its warnings to the run's warnings."""
+    from .results.design import design_block
+    block = design_block(sem, frame, {c: spec.items_of(c) for c in spec.first_order})
+    if block is None:
+        return
+    doc["design"] = {k: ({kk: _num(vv) for kk, vv in v.items()} if isinstance(v, dict) else v)
+                     for k, v in block.items()}
+    doc["warnings"] = doc["warnings"] + [f"design: {w}" for w in block["warnings"]]
+    doc["meta"]["conventions"] += (f"; complex sample (lavaan cluster=/sampling.weights=): se = {block['se']}, "
+                                   f"test = {block['test']}, observed information"
+                                   + (", weights normalised to n" if block["weights"] else ""))
 
 
 __all__ = ["FitOptions", "run_fit"]

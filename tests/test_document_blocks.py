@@ -87,7 +87,7 @@ def test_interaction_model_block_is_typed():
 
 def test_section_catalogues_have_both_languages():
     from cluster_sem.render.i18n import catalogue, missing_translations, phrases, translator
-    for section in ("invariance", "moderation", "power"):
+    for section in ("invariance", "moderation", "power", "sources"):
         assert catalogue(section) and missing_translations(catalogue(section)) == []
     assert missing_translations({"x": {"en": "only English"}}) == ["x:zh"]
     assert translator(catalogue("invariance"), "zh")("score", level="度量不变") == "度量不变层级等同约束的得分检验（lavTestScore）"

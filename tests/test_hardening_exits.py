@@ -93,7 +93,7 @@ def test_data_on_the_second_sheet_is_pointed_at(tmp_path, capsys):
     with pd.ExcelWriter(path) as xl:
         pd.DataFrame({"Notes": ["exported 2026-01-05"]}).to_excel(xl, sheet_name="README", index=False)
         pd.read_csv(DATA).to_excel(xl, sheet_name="Data", index=False)
-    exit_2(tmp_path, capsys, path, "book.xlsx", "sheet 'Data'", "first sheet")
+    exit_2(tmp_path, capsys, path, "book.xlsx", "sheet 'Data'", "shown on opening")
 
 
 def test_raw_unit_control_is_fitted_like_lavaan_with_a_variance_warning(tmp_path):

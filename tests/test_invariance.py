@@ -146,6 +146,8 @@ def test_results_json_has_the_contract_block(invariance_dir):
     (path,) = inv["path_differences"]
     assert path["path"] == "RQ~TS" and path["df"] == 1 and set(path["est"]) == {"coastal", "inland"}
     assert path["pvalue"] > 0.05
+    r2 = inv["path_model"]["r_squared"]                      # R² per group (lavaan's r2 of the path model)
+    assert list(r2) == ["coastal", "inland"] and all(0 < r2[g]["RQ"] < 1 for g in r2)
 
 
 def test_reports_have_the_invariance_section(invariance_dir, regions_csv, tmp_path):

@@ -1,7 +1,7 @@
 """Chinese reports say everything in Chinese (issue #26): `report DIR --lang zh` writes report.zh.html/.md beside
 the English reports instead of replacing them, and no Chinese report (fit with warnings, a data-preparation
 log and a bootstrap; FIML/MLR; WLSMV; invariance; power) keeps an English sentence — warnings, the cleaning
-log, the bootstrap rule and the models' warnings once stayed English (detector: tests/english_prose.py)."""
+log, the estimation note and the models' warnings once stayed English (detector: tests/english_prose.py)."""
 from __future__ import annotations
 
 import json

@@ -23,7 +23,7 @@ from ..model.ordinal.conditional import conditional_stats
 from ..model.ordinal.delta import delta_model
 from ..model.ordinal.dwls import ModelVector, gauss_newton
 from ..model.ordinal.fit import model_moments
-from ..model.ordinal.samplestats import ordinal_stats, resample_stats
+from ..model.ordinal.samplestats import covariate_covariance, ordinal_stats, resample_stats
 from ..model.partable import build_partable
 from . import BootstrapResult
 from .ci import bc_ci, bootstrap_se, percentile_ci
@@ -95,10 +95,8 @@ def resample_moments(su: WLSMVBootstrapSetup, weights: np.ndarray):
             continue
         _, th, sl, rho, dg = res
         S = su.S.copy()
-        xm = (w @ su.X) / w.sum()
-        xc = su.X - xm
         x = su.dm.x_idx
-        S[np.ix_(x, x)] = (xc * w[:, None]).T @ xc / w.sum()
+        S[np.ix_(x, x)] = covariate_covariance(su.X, w)
         s = np.concatenate([th, sl.ravel(), rho])
         if np.all(np.isfinite(s)) and np.all(dg > 0):
             out[r] = (s, dg, S)

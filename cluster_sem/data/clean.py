@@ -24,7 +24,7 @@ import pandas as pd
 from ..errors import ClusterSemError, DataError, DataWarning
 from ..spec.loader import as_spec
 from ..spec.schema import Spec
-from .io import TableFile, read_file
+from .io import SHEET_FIX, TableFile, other_sheet_rows, read_file
 
 MAX_LISTED = 5  # rows / values quoted in one message
 MAX_ABS = 1e15  # beyond this a covariance overflows or loses all precision
@@ -96,7 +96,8 @@ def _load(data, source: str | None) -> tuple[TableFile, str, str, _Rows]:
         return TableFile(frame), source or "<DataFrame>", hashlib.sha256(canonical).hexdigest(), _Rows(1, "")
     path = Path(data)
     table = read_file(path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    with path.open("rb") as fh:   # streamed: a second copy of a large file's bytes is not needed
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()
     rows = _Rows(1, "; cases counted from 1") if path.suffix.lower() == ".sav" else _Rows(2, "; row 1 = header")
     return table, source or path.name, digest, rows
 
@@ -110,6 +111,10 @@ def _required(spec: Spec) -> dict[str, str]:
         need[spec.group] = "the group column"
     for c in spec.controls:
         need[c] = "a control variable"
+    if spec.cluster:
+        need.setdefault(spec.cluster, "the cluster column")
+    if spec.weights:
+        need.setdefault(spec.weights, "the weights column")
     for construct in spec.first_order:
         for item in spec.items_of(construct):
             need[item] = f"an item of {construct}"
@@ -146,8 +151,8 @@ def _check_columns(spec: Spec, table: TableFile, source: str) -> None:
            if hint else f"add column '{first}' to the data or correct the name in the spec")
     on_sheet = [name for name, header in table.other_sheets.items() if first in header]
     if on_sheet:
-        problem += f" of the first sheet '{table.first_sheet}', but sheet '{on_sheet[0]}' has it"
-        fix = f"move sheet '{on_sheet[0]}' to the front of the workbook (only the first sheet is read)"
+        problem += f" of sheet '{table.sheet}' (the sheet shown on opening), but sheet '{on_sheet[0]}' has it"
+        fix = SHEET_FIX.format(on_sheet[0])
     raise _err(source, first, problem, fix)
 
 
@@ -210,13 +215,22 @@ def prepare_data(spec: Spec, data: str | Path | pd.DataFrame, *, source: str | N
     if frame.shape[1] == 0:
         raise _err(source, None, "no columns", "export the data again with a header row and one row per firm")
     if len(frame) == 0:
-        raise _err(source, None, "no data rows (only the header)", "add one row per responding firm")
+        where = f"sheet '{table.sheet}' has " if table.sheet else ""
+        if table.sheets_with_rows:
+            raise _err(source, None, f"{where}no data rows (only the header){other_sheet_rows(table.sheets_with_rows)}",
+                       SHEET_FIX.format(table.sheets_with_rows[0]))
+        raise _err(source, None, f"{where}no data rows (only the header)", "add one row per responding firm")
     _check_columns(spec, table, source)
     _check_ids(spec, frame, source, rows)
     n_raw = len(frame)
 
     values = {col: _to_numeric(frame, col, source, rows, "control") for col in spec.controls}
     values.update({col: _to_numeric(frame, col, source, rows, "item") for col in spec.items})
+    value_labels = dict(table.value_labels)
+    # the converted columns now live in `values`: keep a copy of the rest only, so the file's own (int)
+    # columns are freed before the model frame is built (a large file was held 3-4 times over)
+    frame = frame[[c for c in frame.columns if c not in values]].copy()
+    del table
     codes = _apply_missing_codes(spec, values, log)
     _note_sentinels(spec, values, codes, source, rows, log)
     _check_finite(values, source, rows)
@@ -225,20 +239,23 @@ def prepare_data(spec: Spec, data: str | Path | pd.DataFrame, *, source: str | N
     _recode(spec, values, log)
     _reverse_keys(spec, values, log)
     group = _group_column(spec, frame, by_group, log)
+    design = _design_columns(spec, frame, source, rows)
     missing_by_item = {c: float(values[c].isna().mean()) for c in spec.items}
-    raw_items = pd.DataFrame({c: values[c] for c in spec.items}).reset_index(drop=True)
 
     keep, dropped = _delete_cases(spec, frame, values, group if by_group else None, missing, rows, log)
     n_used = int(keep.sum())
     if n_used == 0:
         _refuse_empty(spec, values, dropped, missing, source, n_raw)
-    result = _model_frame(spec, frame, values, group, columns)[keep.to_numpy()].reset_index(drop=True)
+    result = _model_frame(spec, frame, values, group, columns, keep.to_numpy(), design)
+    # all rows kept: the items before deletion are the frame's own columns (a lazy selection, not a copy)
+    raw_items = result[list(spec.items)] if not dropped else \
+        pd.DataFrame({c: values[c] for c in spec.items}).reset_index(drop=True)
     if dropped:
         warnings.warn(f"{source}: {len(dropped)} of {n_raw} rows dropped ({missing}) because of missing values",
                       DataWarning, stacklevel=2)
     return SurveyData(frame=result, source=source, sha256=digest, n_raw=n_raw, n_used=n_used,
                       n_dropped=len(dropped), dropped=dropped, log=tuple(log), missing_by_item=missing_by_item,
-                      missing=missing, raw_items=raw_items, value_labels=dict(table.value_labels))
+                      missing=missing, raw_items=raw_items, value_labels=value_labels)
 
 
 def _apply_missing_codes(spec: Spec, values: dict[str, pd.Series], log: list[str]) -> list[float]:
@@ -344,7 +361,16 @@ def _group_column(spec: Spec, frame: pd.DataFrame, by_group: bool, log: list[str
     """The group column with blanks as missing (None without ``spec.group``)."""
     if not spec.group:
         return None
-    group = frame[spec.group].map(lambda v: v.strip() if isinstance(v, str) else v)
+    # NFKC (as groups.group_label): one group name typed in two Unicode forms is one group; normalised once
+    # per distinct value (a million rows hold a handful of group names)
+    raw = frame[spec.group]
+    counts = raw.value_counts()
+    normal = {v: unicodedata.normalize("NFKC", v).strip() if isinstance(v, str) else v for v in counts.index}
+    group = raw.map(normal)
+    respelled = sum(int(k) for v, k in counts.items() if isinstance(v, str) and v.strip() != normal[v])
+    if respelled:
+        log.append(f"{respelled} values in '{spec.group}' written in another Unicode form (decomposed accents, "
+                   "full-width characters) read as their standard (NFKC) form")
     group = group.map(lambda v: np.nan if isinstance(v, str) and v == "" else v)
     coded = group.map(lambda v: _is_missing_code(v, spec.missing_codes))
     if coded.any():   # "99 = no answer" holds for the group question too: such a row has no group
@@ -426,20 +452,47 @@ def _refuse_empty(spec: Spec, values: dict[str, pd.Series], dropped: list[tuple[
                f"{dropped[0][0]}, ...)", "check the missing codes in the spec and that the right file was given")
 
 
+def _design_columns(spec: Spec, frame: pd.DataFrame, source: str, rows: _Rows) -> dict[str, pd.Series]:
+    """The cluster and weights columns, checked: every case needs its cluster and a positive finite weight
+    (a blank would silently drop the case from one cluster's sum or make the weighted likelihood wrong)."""
+    out: dict[str, pd.Series] = {}
+    if spec.cluster:
+        col = frame[spec.cluster]
+        blank = col.isna() | col.map(lambda v: isinstance(v, str) and v.strip() == "")
+        if blank.any():
+            raise _err(source, spec.cluster, f"no cluster in {rows.listing(list(blank[blank].index))}",
+                       "give every firm its cluster, or delete those rows")
+        out[spec.cluster] = col
+    if spec.weights:
+        w = _to_numeric(frame, spec.weights, source, rows, "weights")
+        bad = ~(np.isfinite(w) & (w > 0))
+        if bad.any():
+            raise _err(source, spec.weights, f"weights must be positive numbers; blank, zero, negative or "
+                       f"infinite in {rows.listing(list(bad[bad].index))}",
+                       "enter each firm's sampling weight (> 0), or delete those rows")
+        out[spec.weights] = w
+    return out
+
+
 def _model_frame(spec: Spec, frame: pd.DataFrame, values: dict[str, pd.Series], group: pd.Series | None,
-                 columns: str) -> pd.DataFrame:
-    """id, group, controls and items (float); with ``columns="all"`` the data's other columns too."""
+                 columns: str, keep: np.ndarray, design: dict[str, pd.Series] | None = None) -> pd.DataFrame:
+    """id, group, cluster/weights, controls and items (float) of the kept rows, index 0..n-1; with
+    ``columns="all"`` the data's other columns too.  Each column is cut to the kept rows as it is placed (one
+    copy, not a frame of all rows and then its kept part)."""
+    def kept(s: pd.Series) -> pd.Series:
+        return (s if keep.all() else s[keep]).reset_index(drop=True)
     out: dict[str, pd.Series] = {}
     if spec.id:
-        out[spec.id] = frame[spec.id]
+        out[spec.id] = kept(frame[spec.id])
     if group is not None:
-        out[spec.group] = group
+        out[spec.group] = kept(group)
+    out.update({name: kept(column) for name, column in (design or {}).items()})
     for c in list(spec.controls) + list(spec.items):
-        out[c] = values[c].astype(float)
-    result = pd.DataFrame(out, index=frame.index)
+        out[c] = kept(values[c].astype(float))
+    result = pd.DataFrame(out)
     if columns == "all":
         extra = [c for c in frame.columns if c not in result.columns]
-        result = pd.concat([result, frame[extra]], axis=1)
+        result = pd.concat([result, frame[extra][keep].reset_index(drop=True)], axis=1)
     return result
 
 

@@ -27,8 +27,15 @@ def check_estimable(spec: Spec, data: SurveyData) -> None:
         raise DataError(f"{src}: only n = {n} usable rows{dropped} for {p} items and controls: with no more "
                         f"rows than variables the covariance matrix is singular. Fix: use more responses "
                         f"(SEM usually needs n >= 100-200), or fewer items; check missing codes if rows were dropped")
-    var = frame.var(axis=0, ddof=0)
-    constant = [c for c in columns if not var[c] > 0]
+    blank = [c for c in columns if frame[c].isna().all()]
+    if blank:   # only FIML gets here with one (listwise deletion has no row left): not "zero variance"
+        also = f" (also {', '.join(repr(x) for x in blank[1:1 + MAX_NAMED])})" if len(blank) > 1 else ""
+        raise DataError(f"{src}: column '{blank[0]}': all blank (no answer in any of the {n} used rows){also}. "
+                        "Fix: check that the right column was exported and that its values are not all missing "
+                        "codes, or remove it from the spec")
+    values = {c: frame[c].to_numpy() for c in columns}   # views: a large file is not copied again here
+    blanks = {c: np.isnan(v) for c, v in values.items()}
+    constant = [c for c in columns if not np.var(values[c][~blanks[c]]) > 0]
     if constant:
         c = constant[0]
         value = frame[c].dropna()
@@ -36,20 +43,48 @@ def check_estimable(spec: Spec, data: SurveyData) -> None:
         also = f" (also {', '.join(repr(x) for x in constant[1:1 + MAX_NAMED])})" if len(constant) > 1 else ""
         raise DataError(f"{src}: column '{c}': zero variance{only}{also}. Fix: remove it from the spec (a constant "
                         "carries no information), or check that the right column was exported")
-    values = {c: frame[c].to_numpy() for c in columns}
     for i, a in enumerate(columns):
         for b in columns[i + 1:]:
-            both = ~(np.isnan(values[a]) | np.isnan(values[b]))
-            if both.sum() > 1 and np.array_equal(values[a][both], values[b][both]):
-                raise DataError(f"{src}: columns '{a}' and '{b}' are identical in all {int(both.sum())} used rows. "
+            if not (blanks[a].any() or blanks[b].any()):   # complete columns: compared whole, without copies
+                both_n = n if np.array_equal(values[a], values[b]) else 0
+            else:
+                both = ~(blanks[a] | blanks[b])
+                both_n = int(both.sum()) if np.array_equal(values[a][both], values[b][both]) else 0
+            if both_n > 1:
+                raise DataError(f"{src}: columns '{a}' and '{b}' are identical in all {both_n} used rows. "
                                 "Fix: check for a copy-paste error in the data, or keep only one of them in the spec")
-    if data.missing != "listwise" and frame.isna().to_numpy().any():
+    if data.missing != "listwise" and any(b.any() for b in blanks.values()):
+        _check_coverage(blanks, columns, src)
         return   # with blanks (FIML) an exact dependency among complete rows need not hold for the EM moments
-    involved = _collinear(frame, columns)
+    involved = _collinear(values, columns)
     if involved:
         raise DataError(f"{src}: columns {', '.join(repr(c) for c in involved)} are perfectly collinear (one is an "
                         "exact linear combination of the others). Fix: remove one of them from the spec, or check "
                         "for a computed column (a sum score or total) listed as an item or control")
+
+
+def _row_chunks(n: int, size: int = 65536):
+    """Row slices of at most ``size`` rows: cross-products of a large file are summed chunk by chunk instead
+    of from an n × p copy of it."""
+    return (slice(start, min(start + size, n)) for start in range(0, n, size))
+
+
+def _check_coverage(blanks: dict[str, np.ndarray], columns: list[str], src: str, where: str = "") -> None:
+    """FIML estimates the covariance of two columns from the rows answering both: two columns never answered
+    together (split questionnaire versions, a skip rule) leave it unidentified, and EM returns an arbitrary
+    value.  Refuse naming the pair (lavaan reports such pairs as zero coverage)."""
+    n = len(blanks[columns[0]])
+    coverage = np.zeros((len(columns), len(columns)))
+    for rows in _row_chunks(n):
+        seen = np.column_stack([~blanks[c][rows] for c in columns]).astype(np.float64)
+        coverage += seen.T @ seen
+    never = np.argwhere(np.triu(coverage == 0, k=1))
+    if len(never):
+        a, b = columns[never[0][0]], columns[never[0][1]]
+        more = f" (and {len(never) - 1} more pairs)" if len(never) > 1 else ""
+        raise DataError(f"{src}: columns '{a}' and '{b}' are never answered in the same row{where}{more}, so full-"
+                        "information ML cannot estimate their covariance. Fix: check the skip rules or "
+                        "questionnaire versions that left them blank, or remove one of them from the spec")
 
 
 def check_groups_estimable(spec: Spec, data: SurveyData, labels: pd.Series, groups, *, with_controls: bool) -> None:
@@ -78,19 +113,28 @@ def check_groups_estimable(spec: Spec, data: SurveyData, labels: pd.Series, grou
                         "only 1 answer)"))
             raise DataError(f"{src}: {problem}{also}, so its variance cannot be estimated in that group. Fix: "
                             + fix.format(g=g, what="the column"))
+        if data.missing != "listwise":
+            _check_coverage({c: part[c].isna().to_numpy() for c in columns}, columns, src,
+                            f" of group '{g}' of '{spec.group}'")
         if not part.isna().to_numpy().any() and len(part) > len(columns):   # as check_estimable: no blanks
-            involved = _collinear(part, columns)
+            involved = _collinear({c: part[c].to_numpy() for c in columns}, columns)
             if involved:
                 raise DataError(f"{src}: columns {', '.join(repr(c) for c in involved)} are perfectly collinear in "
                                 f"group '{g}' of '{spec.group}'. Fix: " + fix.format(g=g, what="one of them"))
 
 
-def _collinear(frame: pd.DataFrame, columns: list[str]) -> list[str]:
-    """The columns of an exact linear dependency among complete, non-constant columns ([] if none)."""
-    x = frame[columns].to_numpy(dtype=float)
-    sd = x.std(axis=0)
-    z = (x - x.mean(axis=0)) / sd
-    eigval, eigvec = np.linalg.eigh(z.T @ z / len(x))
+def _collinear(values: dict[str, np.ndarray], columns: list[str]) -> list[str]:
+    """The columns of an exact linear dependency among complete, non-constant columns ([] if none): the
+    smallest eigenvalue of their correlation matrix is 0.  The correlations are summed over row chunks of
+    the standardised columns (a large file is not copied whole)."""
+    mean = np.array([values[c].mean() for c in columns])
+    sd = np.array([values[c].std() for c in columns])
+    n = len(values[columns[0]])
+    gram = np.zeros((len(columns), len(columns)))
+    for rows in _row_chunks(n):
+        z = (np.column_stack([values[c][rows] for c in columns]) - mean) / sd
+        gram += z.T @ z
+    eigval, eigvec = np.linalg.eigh(gram / n)
     if eigval[0] > 1e-10 * len(columns):
         return []
     weights = np.abs(eigvec[:, 0])

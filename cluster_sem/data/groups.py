@@ -1,14 +1,18 @@
 """Analysis groups from the spec's ``group`` column and optional ``group_levels`` map.
 
 Why labels are normalised: a CSV column of codes 1/2/3 with one blank cell is read as floats, and a user
-who wrote "1" must see "1", never "1.0".  ``group_label`` turns every raw value into the text as written
-(integral floats lose the ".0"); ``analysis_groups`` merges raw values into the analysis groups of
+who wrote "1" must see "1", never "1.0"; and "Café" typed on a Mac (e + combining accent) and on Windows
+(é) print alike but differ as strings, which would make two groups with one displayed name.  ``group_label``
+turns every raw value into the text as written (integral floats lose the ".0"), in Unicode NFKC form
+(composed accents, full-width letters and digits as ASCII — the data cleaning reads the group column the
+same way); ``analysis_groups`` merges raw values into the analysis groups of
 ``group_levels`` in the spec's order (the first is the reference group) or, without the map, keeps every
 value as its own group in order of first appearance (lavaan's ``unique(data[[group]])``).
 """
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass
 
 import pandas as pd
@@ -25,7 +29,7 @@ def group_label(value) -> str | None:
             return None
         if value.is_integer():
             return str(int(value))
-    text = str(value).strip()
+    text = unicodedata.normalize("NFKC", str(value)).strip()
     return text or None
 
 

@@ -3,10 +3,11 @@
 Survey files arrive from Excel, SPSS and hand-edited CSVs; reading is the one place that knows about
 formats.  What the reader learned along the way (encoding fallback, SPSS user-missing values, value labels)
 is returned beside the frame in a ``TableFile`` (``log``: tuple of sentences; ``value_labels``: column ->
-{code: label}; for .xlsx ``first_sheet`` and ``other_sheets``: sheet name -> header, to point at data on
-another sheet) so the cleaning step can report it — a typed record, not ``DataFrame.attrs`` (which pandas
-drops or merges on many operations).  The index is the 0-based position of the data row in the file (empty
-rows are skipped but keep their place), so ``index + 2`` is the spreadsheet row number with the header.
+{code: label}; for .xlsx ``sheet`` (the sheet read: the one Excel shows on opening), ``other_sheets``:
+sheet name -> header and ``sheets_with_rows``, to point at data on another sheet) so the cleaning step can
+report it — a typed record, not ``DataFrame.attrs`` (which pandas drops or merges on many operations).
+The index is the 0-based position of the data row in the file (empty rows are skipped but keep their
+place), so ``index + 2`` is the spreadsheet row number with the header.
 """
 from __future__ import annotations
 
@@ -29,33 +30,62 @@ class TableFile:
     frame: pd.DataFrame
     log: tuple[str, ...] = ()
     value_labels: Mapping = field(default_factory=dict)
-    first_sheet: str | None = None                                  # .xlsx: the sheet that was read
+    sheet: str | None = None                                        # .xlsx: the sheet that was read
     other_sheets: Mapping[str, list[str]] = field(default_factory=dict)   # .xlsx: sheet name -> header
+    sheets_with_rows: tuple[str, ...] = ()                          # .xlsx: other sheets holding data rows
+
+
+# there is no sheet option: the sheet Excel shows on opening is the one read, so that is how to pick another
+SHEET_FIX = "open the workbook, click sheet '{}' and save it (the sheet shown on opening is the one read)"
+
+
+def other_sheet_rows(sheets) -> str:
+    """'; sheet 'X' holds data rows' (for messages about an empty sheet), or ''."""
+    if not sheets:
+        return ""
+    names = ", ".join(f"'{s}'" for s in sheets[:3]) + (", ..." if len(sheets) > 3 else "")
+    return f"; sheet{'s' if len(sheets) > 1 else ''} {names} hold{'' if len(sheets) > 1 else 's'} data rows"
 
 
 def _fail(path: Path, problem: str, fix: str) -> DataError:
     return DataError(f"{path.name}: {problem}. Fix: {fix}")
 
 
-def _decode(path: Path) -> tuple[str, list[str]]:
-    """The file's text: UTF-8 (with or without BOM, as Excel writes it), UTF-16 (Excel's "Unicode text"),
-    or GB18030 (Chinese-language survey exports)."""
-    raw = path.read_bytes()
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw[:4096]:
-        try:
-            text = raw.decode("utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else \
-                raw.decode("utf-16-le" if raw[1:2] == b"\x00" else "utf-16-be")
-            return text, [f"{path.name} read as UTF-16 text (not UTF-8)"]
-        except UnicodeDecodeError:
+CHUNK = 1 << 20   # bytes decoded at a time: a 200 MB export is checked without holding its text
+
+
+def _encoding(path: Path) -> tuple[str, list[str]]:
+    """The file's encoding: UTF-8 (with or without BOM, as Excel writes it), UTF-16 (Excel's "Unicode
+    text"), or GB18030 (Chinese-language survey exports).  Checked by decoding the file in chunks, so no
+    copy of its text is held (a str of the whole file, and a StringIO of it at 4 bytes a character, made
+    reading a CSV cost 6× its size before pandas even started)."""
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head:
+        encoding = "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else \
+            ("utf-16-le" if head[1:2] == b"\x00" else "utf-16-be")
+        if not _decodes(path, encoding):
             raise _fail(path, "the file holds NUL bytes but is not UTF-16 text (a binary file?)",
-                        "save the data as 'CSV UTF-8' from Excel") from None
+                        "save the data as 'CSV UTF-8' from Excel")
+        return encoding, [f"{path.name} read as UTF-16 text (not UTF-8)"]
     for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        return text, ([] if encoding == "utf-8-sig" else [f"{path.name} read with encoding {encoding} (not UTF-8)"])
+        if _decodes(path, encoding):
+            return encoding, ([] if encoding == "utf-8-sig" else
+                              [f"{path.name} read with encoding {encoding} (not UTF-8)"])
     raise _fail(path, "the file is neither UTF-8 nor GB18030 text", "save it as 'CSV UTF-8' from Excel")
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    import codecs
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(CHUNK):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _check_header(path: Path, header: list, where: str = "") -> None:
@@ -69,14 +99,50 @@ def _check_header(path: Path, header: list, where: str = "") -> None:
         seen.setdefault(name, pos)
 
 
-def _check_fields(path: Path, text: str) -> tuple[int | None, int]:
+def _check_fields(path: Path, encoding: str) -> tuple[int | None, int]:
     """Count the fields of every CSV row.  A row with more fields than the header (an unquoted decimal comma,
     '2,93') would make pandas use the first column as the index and shift every column, so it is refused;
     extra fields that are empty on *every* row (a trailing comma on each line) are ignored.  Returns (number of
-    header fields to keep or None, rows with trailing empty fields)."""
+    header fields to keep or None, rows with trailing empty fields).  The file is streamed, row by row."""
     import csv
-    import io as _io
-    reader = csv.reader(_io.StringIO(text), skipinitialspace=True)
+    with path.open(encoding=encoding, newline="") as fh:
+        try:
+            return _count_fields(path, csv.reader(fh, skipinitialspace=True))
+        except csv.Error as exc:
+            if "field limit" not in str(exc):
+                raise
+    raise _oversized_field(path, encoding)
+
+
+def _oversized_field(path: Path, encoding: str) -> DataError:
+    """The csv module refuses a field over 131072 characters: find which row and column hold it (a free-text
+    answer pasted whole, or a stray quote that swallowed the lines after it) instead of echoing the limit."""
+    import csv
+    limit = csv.field_size_limit()
+    csv.field_size_limit(path.stat().st_size + 1)     # no cell has more characters than the file has bytes
+    try:
+        with path.open(encoding=encoding, newline="") as fh:
+            rows = csv.reader(fh, skipinitialspace=True)
+            header = next(rows, [])
+            for number, row in enumerate(rows, start=2):
+                for pos, value in enumerate(row):
+                    if len(value) > limit:
+                        return _oversized_cell(path, number, header, pos, value, limit)
+    finally:
+        csv.field_size_limit(limit)
+    return _fail(path, f"a cell is longer than {limit:,} characters", "remove or shorten it")
+
+
+def _oversized_cell(path: Path, number: int, header: list[str], pos: int, value: str, limit: int) -> DataError:
+    name = header[pos].strip() if pos < len(header) else f"number {pos + 1} (beyond the header)"
+    quote = " (a stray quote \" makes everything up to the next quote one cell)" if "\n" in value else ""
+    return _fail(path, f"row {number}, column '{name}': a cell of {len(value):,} characters{quote} (row 1 = "
+                 f"header; the limit is {limit:,})",
+                 "remove or shorten that cell (free-text answers belong in another file), or close the quote")
+
+
+def _count_fields(path: Path, reader) -> tuple[int | None, int]:
+    """``_check_fields`` on an open csv reader (see there)."""
     header = next(reader, [])
     if len(header) == 1 and any(sep in header[0] for sep in (";", "\t", "|")):
         sep = next(s for s in (";", "\t", "|") if s in header[0])
@@ -104,45 +170,63 @@ def _check_fields(path: Path, text: str) -> tuple[int | None, int]:
 
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame, list[str]]:
-    import io as _io
-    text, note = _decode(path)
-    keep, trailing = _check_fields(path, text)
-    frame = pd.read_csv(_io.StringIO(text), skipinitialspace=True, skip_blank_lines=False, index_col=False,
+    encoding, note = _encoding(path)
+    keep, trailing = _check_fields(path, encoding)
+    frame = pd.read_csv(path, encoding=encoding, skipinitialspace=True, skip_blank_lines=False, index_col=False,
                         usecols=range(keep) if keep else None)
     if trailing:
         note.append(f"{trailing} rows end with empty extra fields (a trailing comma); ignored")
     return frame, note
 
 
-def _read_xlsx(path: Path) -> tuple[pd.DataFrame, str, dict[str, list[str]]]:
-    """The first sheet; refuses a duplicate header and formula cells without a cached value (openpyxl
-    cannot evaluate formulas, and pandas would read them as blanks)."""
+def _read_xlsx(path: Path) -> tuple[pd.DataFrame, str, dict[str, list[str]], tuple[str, ...]]:
+    """The sheet Excel shows on opening (the active sheet, or the first visible one if that is hidden) —
+    not simply the first, which is often a hidden lookup or a cover sheet; refuses a duplicate header and
+    formula cells without a cached value (openpyxl cannot evaluate formulas, and pandas would read them as
+    blanks).  Returns the frame, the sheet's name, the other sheets' headers and which of those hold rows."""
     from openpyxl import load_workbook
-    from openpyxl.utils import get_column_letter
-    frame = pd.read_excel(path, engine="openpyxl", sheet_name=0)
     formulas = load_workbook(path, read_only=True, data_only=False)
     cached = load_workbook(path, read_only=True, data_only=True)
     try:
-        ws_f, ws_v = formulas.worksheets[0], cached.worksheets[0]
-        sheet = f"sheet '{ws_f.title}': "
-        uncached: list[str] = []
-        for r, (row_f, row_v) in enumerate(zip(ws_f.iter_rows(values_only=True), ws_v.iter_rows(values_only=True)), 1):
-            if r == 1:
-                _check_header(path, [h for h in row_f if h is not None], sheet)
-            for c, (f, v) in enumerate(zip(row_f, row_v), 1):
-                if isinstance(f, str) and f.startswith("=") and v is None:
-                    uncached.append(f"{get_column_letter(c)}{r}")
-        if uncached:
-            shown = ", ".join(uncached[:5]) + (f", ... ({len(uncached)} in all)" if len(uncached) > 5 else "")
-            raise _fail(path, f"{sheet}cells {shown} hold formulas without a computed value (the file was "
-                        "written by a program that does not calculate formulas)",
-                        "open the file in Excel/LibreOffice and save it again, or paste the cells as values")
-        others = {ws.title: [str(h).strip() for h in next(ws.iter_rows(max_row=1, values_only=True), ()) if h is not None]
-                  for ws in ws_f.parent.worksheets[1:]} if len(formulas.worksheets) > 1 else {}
+        ws_f = _shown_sheet(formulas)
+        ws_v = cached[ws_f.title]
+        _check_cells(path, ws_f, ws_v)
+        others = [ws for ws in formulas.worksheets if ws.title != ws_f.title]
+        headers = {ws.title: [str(h).strip() for h in next(ws.iter_rows(max_row=1, values_only=True), ())
+                              if h is not None] for ws in others}
+        with_rows = tuple(ws.title for ws in others
+                          if any(any(v is not None for v in row) for row in ws.iter_rows(min_row=2, values_only=True)))
     finally:
         formulas.close()
         cached.close()
-    return frame, ws_f.title, others
+    frame = pd.read_excel(path, engine="openpyxl", sheet_name=ws_f.title)
+    return frame, ws_f.title, headers, with_rows
+
+
+def _shown_sheet(workbook):
+    """The active sheet if visible, else the first visible sheet (a workbook always has one)."""
+    active = workbook.active
+    if active is not None and active.sheet_state == "visible":
+        return active
+    return next((ws for ws in workbook.worksheets if ws.sheet_state == "visible"), workbook.worksheets[0])
+
+
+def _check_cells(path: Path, ws_f, ws_v) -> None:
+    """Duplicate header names and formulas without a computed value on the sheet that is read."""
+    from openpyxl.utils import get_column_letter
+    sheet = f"sheet '{ws_f.title}': "
+    uncached: list[str] = []
+    for r, (row_f, row_v) in enumerate(zip(ws_f.iter_rows(values_only=True), ws_v.iter_rows(values_only=True)), 1):
+        if r == 1:
+            _check_header(path, [h for h in row_f if h is not None], sheet)
+        for c, (f, v) in enumerate(zip(row_f, row_v), 1):
+            if isinstance(f, str) and f.startswith("=") and v is None:
+                uncached.append(f"{get_column_letter(c)}{r}")
+    if uncached:
+        shown = ", ".join(uncached[:5]) + (f", ... ({len(uncached)} in all)" if len(uncached) > 5 else "")
+        raise _fail(path, f"{sheet}cells {shown} hold formulas without a computed value (the file was "
+                    "written by a program that does not calculate formulas)",
+                    "open the file in Excel/LibreOffice and save it again, or paste the cells as values")
 
 
 def _read_sav(path: Path) -> tuple[pd.DataFrame, list[str], dict]:
@@ -197,12 +281,16 @@ def read_file(path: str | Path) -> TableFile:
         raise _fail(path, "the file is empty (0 bytes)", "export the data again with a header row and one row per firm")
     log: list[str] = []
     labels: dict = {}
-    first_sheet, other_sheets = None, {}
+    sheet, other_sheets, with_rows = None, {}, ()
     try:
         if suffix == ".csv":
             frame, log = _read_csv(path)
         elif suffix == ".xlsx":
-            frame, first_sheet, other_sheets = _read_xlsx(path)
+            frame, sheet, other_sheets, with_rows = _read_xlsx(path)
+            if other_sheets:   # which sheet was analysed is a data decision: recorded in the cleaning log
+                names = ", ".join(f"'{name}'" for name in list(other_sheets)[:5])
+                names += ", ..." if len(other_sheets) > 5 else ""
+                log.append(f"sheet '{sheet}' read (the sheet shown on opening); the workbook also has {names}")
         else:
             frame, log, labels = _read_sav(path)
     except DataError:
@@ -217,6 +305,8 @@ def read_file(path: str | Path) -> TableFile:
         raise _fail(path, f"cannot be read as {suffix} ({type(exc).__name__}: {' '.join(str(exc).split())})",
                     f"open it in the program that wrote it and save it again as {suffix}") from None
     if frame.shape[1] == 0:
+        if with_rows:
+            raise _fail(path, f"sheet '{sheet}' is empty{other_sheet_rows(with_rows)}", SHEET_FIX.format(with_rows[0]))
         raise _fail(path, "the file has no columns (empty)", "export the data again with a header row")
     frame.columns = [str(c).strip() for c in frame.columns]
     # Blank lines are dropped *after* reading so the index still is the row's position in the file, which
@@ -225,4 +315,4 @@ def read_file(path: str | Path) -> TableFile:
     if blank.any():
         frame = frame.loc[~blank]
         log.append(f"{int(blank.sum())} empty rows skipped")
-    return TableFile(frame, tuple(log), labels, first_sheet, other_sheets)
+    return TableFile(frame, tuple(log), labels, sheet, other_sheets, with_rows)

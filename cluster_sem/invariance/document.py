@@ -14,17 +14,17 @@ from pathlib import Path
 
 from ..data import prepare_data
 from ..data.estimable import check_estimable, check_groups_estimable, note_many_categories
-from ..data.groups import analysis_groups
+from ..data.groups import AnalysisGroups, analysis_groups
 from ..errors import ClusterSemError, naming_source
-from ..model.partable_groups import build_group_partable
+from ..lavoptions import LavOptions, lav_options
+from ..model.partable_groups import GROUP_EQUAL, build_group_partable, row_key
+from ..model.rsquare import r_squared
 from ..pipeline import _num, _records, _versions, stage_spec
 from ..results.results import Results
 from ..spec import Spec
 from ..spec.syntax import measurement_syntax, structural_syntax
 from . import engine
 
-ESTIMATORS = ("ML", "MLR", "WLSMV")
-MISSING = ("listwise", "fiml")
 CASES_PER_PARAMETER = 5
 CONVENTIONS = {"ML": "lavaan 0.6 (ML, group.equal, lavTestLRT, lavTestScore)",
                "WLSMV": "lavaan 0.6-14 (WLSMV: ordered items, delta parameterization, group.equal with "
@@ -37,19 +37,13 @@ class InvarianceOptions:
     missing: str = "listwise"
     release: tuple[str, ...] = field(default=())
     command: str = ""
+    lav: LavOptions | None = None     # resolved by ``checked``
 
     def checked(self) -> "InvarianceOptions":
-        """Option values checked once, here, at the boundary."""
-        est = self.estimator.upper()
-        if est not in ESTIMATORS:
-            raise ClusterSemError(f"--estimator {self.estimator}: not known for invariance. Fix: use ML, MLR or WLSMV")
-        if self.missing not in MISSING:
-            raise ClusterSemError(f"--missing {self.missing}: not known. Fix: use listwise or fiml")
-        if est == "WLSMV" and self.missing == "fiml":
-            raise ClusterSemError("--estimator WLSMV with --missing fiml: not available (WLSMV uses pairwise "
-                                  "polychorics). Fix: use --missing listwise, or --estimator ML/MLR with --missing fiml")
+        """Option values checked once, here, at the boundary (the support table refuses what does not run)."""
+        lav = lav_options(self.estimator, self.missing, command="invariance", groups=True)
         release = tuple(r.replace(" ", "") for part in self.release for r in part.split(",") if r.strip())
-        return InvarianceOptions(est, self.missing, release, self.command)
+        return InvarianceOptions(lav.estimator, lav.missing, release, self.command, lav)
 
 
 def parse_release(text: str | None) -> tuple[str, ...]:
@@ -83,6 +77,64 @@ def _check_sizes(spec: Spec, counts: dict[str, int], source: str) -> list[str]:
             for g, n in counts.items() if n < CASES_PER_PARAMETER * per_group]
 
 
+def _empty_level_notes(spec: Spec, groups: AnalysisGroups, source: str) -> list[str]:
+    """A group_levels level without rows: lavaan warns and drops it ("some group.labels do not appear in the
+    grouping variable"), but the first level is the reference group (latent means 0, Δ-tests read against
+    it), which must never change silently: refused.  A later empty level is dropped with a warning."""
+    counts = groups.counts()
+    empty = [g for g in groups.names if counts[g] == 0]
+    if not empty:
+        return []
+    values = ", ".join(groups.values[empty[0]])
+    if empty[0] == groups.names[0]:
+        raise ClusterSemError(f"{source}: {spec.group}: the reference group '{empty[0]}' (first in the spec's "
+                              f"group_levels) has no rows in the data (values {values}). Fix: correct its values "
+                              f"to those of the data's '{spec.group}' column, or list the intended reference "
+                              "group first in group_levels")
+    return [f"group_levels: group(s) {', '.join(repr(g) for g in empty)} have no rows in the data and were "
+            "left out of the multigroup analysis"]
+
+
+def check_release(syntax: str, release: tuple[str, ...], estimator: str) -> None:
+    """Each ``--release`` row must be one the levels constrain equal across groups: releasing a fixed row (a
+    marker loading, a latent mean fixed at 0 in the reference group) or a row no level constrains changes
+    nothing, yet would be listed as released.  Checked on the strictest level's two-group table (rows
+    sharing a free index across groups are the constrained ones); unknown rows are left to the table
+    builder's own message, and thresholds (WLSMV) to the ordinal layout."""
+    named = [r for r in release if "|" not in r]
+    if not named:
+        return
+    equal = [e for e in engine.levels_for(estimator)[-1][1] if e in GROUP_EQUAL]
+    pt = build_group_partable(syntax, ["reference", "other"], group_equal=equal)
+    rows = {g: {row_key(p): p for p in pt.params if p.group == g} for g in (0, 1)}
+    for key in named:
+        first, other = rows[0].get(key), rows[1].get(key)
+        if first is None or other is None:
+            continue
+        if first.free >= 0 and first.free == other.free:
+            continue
+        if first.free < 0 and other.free < 0:
+            what = f"a fixed parameter (fixed at {first.value:g} in every group{_fixed_kind(first)})"
+        elif first.free < 0:
+            what = (f"fixed at {first.value:g} in the reference group{_fixed_kind(first)} and free in the others "
+                    "from the scalar level on, never constrained equal")
+        else:
+            what = "free in every group at every level (no invariance level constrains it equal)"
+        raise ClusterSemError(f"--release {key}: {what}, so there is nothing to release. Fix: name a row the "
+                              "levels constrain equal across groups: a loading other than the first of its "
+                              "construct (e.g. CE=~CE2), an item intercept (CE2~1) or a residual variance "
+                              "(CE2~~CE2)")
+
+
+def _fixed_kind(p) -> str:
+    """What a fixed row is for, in the --release message (the user named it as a parameter)."""
+    if p.op == "=~":
+        return ": the marker loading that sets the scale of " + p.lhs
+    if p.op == "~1":
+        return ": the latent mean of " + p.lhs
+    return ""
+
+
 def invariance_block(spec: Spec, grouped: engine.GroupedData, values: dict, counts: dict, options,
                      warnings: list[str]) -> dict:
     syntax = measurement_syntax(spec)
@@ -97,9 +149,10 @@ def invariance_block(spec: Spec, grouped: engine.GroupedData, values: dict, coun
         free, paths = engine.path_differences(engine.unlabelled(structural_syntax(spec, with_defined=False)),
                                               grouped, spec_paths, release=options.release,
                                               fixed_lv_means=_second_order_dimensions(spec),
-                                              **({"estimator": "WLSMV"} if options.estimator == "WLSMV" else {}))
+                                              **({"estimator": "WLSMV"} if options.lav.ordinal else {}))
         path_model = {"fit": _fit_json(free.fit), "syntax": free.syntax, "converged": bool(free.converged),
                       "parameters": _records(free.parameters), "warnings": list(free.problems)}
+        path_model["r_squared"] = r_squared(path_model["parameters"])   # {group: {variable: R²}}
         warnings += [f"path model: {w}" for w in free.problems]
     for lv in levels:
         warnings += [f"{lv.name} model: {w}" for w in lv.fit.problems]
@@ -132,6 +185,7 @@ def run_invariance(spec: Spec | str | Path, data, options: InvarianceOptions = I
     parsed, spec_sha = stage_spec(spec)
     if not parsed.group:
         raise ClusterSemError(f"{spec}: group: the spec names no group column. Fix: add e.g. group: region")
+    check_release(measurement_syntax(parsed), options.release, options.estimator)
     prepared = prepare_data(parsed, data, missing=options.missing, by_group=True)
     check_estimable(parsed, prepared)
     source = prepared.source
@@ -140,9 +194,12 @@ def run_invariance(spec: Spec | str | Path, data, options: InvarianceOptions = I
     frame = prepared.frame.copy()
     frame[parsed.group] = groups.labels
     counts = {g: n for g, n in groups.counts().items() if n > 0}
-    warnings = _check_sizes(parsed, counts, source)
+    warnings = _empty_level_notes(parsed, groups, source) + _check_sizes(parsed, counts, source)
+    if parsed.cluster or parsed.weights:   # complex samples are implemented for single-group `fit` only
+        warnings.append("the spec's cluster/weights are not used by invariance yet: its standard errors and "
+                        "tests treat the firms as an independent, unweighted sample")
     check_groups_estimable(parsed, prepared, groups.labels, list(counts), with_controls=bool(parsed.paths))
-    if options.estimator == "WLSMV":   # thresholds per group: every category used must occur in every group
+    if options.lav.ordinal:   # thresholds per group: every category used must occur in every group
         note_many_categories(parsed, prepared)
         from ..model.ordinal.categories import check_group_categories
         check_group_categories(frame[frame[parsed.group].isin(list(counts))], list(parsed.items), parsed.group,
@@ -166,10 +223,11 @@ def run_invariance(spec: Spec | str | Path, data, options: InvarianceOptions = I
         "warnings": warnings,
         "meta": {"version": _versions()["cluster_sem"], "data_sha256": prepared.sha256, "spec_sha256": spec_sha,
                  "n_used": prepared.n_used, "n_dropped": prepared.n_dropped, "estimator": options.estimator,
-                 "missing": options.missing, "title": parsed.title.model_dump(exclude_none=True),
+                 "missing": options.missing, "engine": options.lav.engine_name,
+                 "title": parsed.title.model_dump(exclude_none=True),
                  "command": options.command, "versions": _versions(), "timestamp": stamp, "analysis": "invariance",
                  "conventions": CONVENTIONS.get(options.estimator, CONVENTIONS["ML"])
                                 + ('; missing = "ml" (FIML per group, observed information)'
-                                   if options.missing == "fiml" else "")},
+                                   if options.lav.fiml else "")},
     }
     return Results.from_document(doc)

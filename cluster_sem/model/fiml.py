@@ -43,6 +43,8 @@ def pattern_sums(data: Patterns, weights: np.ndarray | None = None, center: np.n
     then pass μ − center to ``loglik``.
     """
     x = data.x if center is None else data.x - center
+    if data.w is not None:               # sampling weights multiply every replicate's case multiplicities
+        weights = data.w[None] if weights is None else weights * data.w[None]
     R = 1 if weights is None else weights.shape[0]
     idx, ns, ss, Cs = [], [], [], []
     for pat in data.patterns:
@@ -95,7 +97,9 @@ def loglik(sums: PatternSums, mu: np.ndarray, sigma: np.ndarray, *, gradient: bo
 
 
 def casewise_scores(data: Patterns, mu: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per case ∂ℓ_i/∂μ (n, p) and G_i = ∂ℓ_i/∂Σ (n, p, p) at one (μ, Σ) — the ingredients of the MLR meat."""
+    """Per case ∂ℓ_i/∂μ (n, p) and G_i = ∂ℓ_i/∂Σ (n, p, p) at one (μ, Σ) — the ingredients of the MLR meat.
+
+    With sampling weights these are the scores of the weighted log-likelihood, w_i ∂ℓ_i (lavaan ``SC * wt``)."""
     n, p = data.x.shape
     gmu = np.zeros((n, p))
     G = np.zeros((n, p, p))
@@ -107,6 +111,9 @@ def casewise_scores(data: Patterns, mu: np.ndarray, sigma: np.ndarray) -> tuple[
         gmu[np.ix_(pat.rows, o)] = z
         block = 0.5 * (z[:, :, None] * z[:, None, :] - inv[None])
         G[pat.rows[:, None, None], o[None, :, None], o[None, None, :]] = block
+    if data.w is not None:
+        gmu *= data.w[:, None]
+        G *= data.w[:, None, None]
     return gmu, G
 
 
@@ -182,7 +189,7 @@ def h1_expected_information(data: Patterns, sigma: np.ndarray, *, means: bool = 
     for k, pat in enumerate(data.patterns):
         o = pat.index
         Pk[k][np.ix_(o, o)] = np.linalg.inv(sigma[np.ix_(o, o)])
-        nk[k] = len(pat.rows)
+        nk[k] = data.case_weights(pat.rows).sum()
     W = 0.5 * vech_trace_block(Pk, nk[:, None, None] * Pk)
     if not means:
         return W / data.n

@@ -3,7 +3,7 @@
 * vcov ``"observed"``: the inverse observed information −∂²ℓ/∂θ∂θ' (central differences of the objective's
   analytic gradient), lavaan's default ``information = "observed"`` for ``missing = "ml"``;
 * fit indices (``fit_measures_fiml``): the complete-data formulas with the casewise pieces lavaan uses
-  for missing = "ml" — log-likelihood Σ_g ℓ_g (casewise), baseline = the independence model fitted by FIML
+  for missing = "ml" — log-likelihood Σ_g ℓ_g (casewise, given the controls as lavaan's fixed.x), baseline = the independence model fitted by FIML
   in every group (each item's observed mean and variance), χ²_b = Σ_g 2(ℓ_h1,g − ℓ_b,g); RMSEA·√G with the
   total N; SRMR (Bentler, with mean residuals) against the EM moments, n_g/N-weighted (``lav_fit_srmr``);
 * test ``"yuan.bentler.mplus.fiml"`` (MLR): the Yuan–Bentler (Mplus) scaled χ² of ``robust_groups`` (its
@@ -17,7 +17,7 @@ import numpy as np
 from scipy.linalg import block_diag
 
 from .fiml import h1_observed_information, h1_scores
-from .fit_indices import fit_measures_groups
+from .fit_indices import fit_measures_groups, x_block_loglik
 from .missing import pattern_loglik
 from .robust import cfi_robust, fiml_corrected_k, rmsea_ci_robust, rmsea_robust, tli_robust
 from .sample_stats_missing import MissingSampleStats
@@ -42,7 +42,8 @@ def independence_moments(stats: MissingSampleStats, g: int, x_index: list[int]) 
 def fit_measures_fiml(*, test, stats: MissingSampleStats, sigma: np.ndarray, mu: np.ndarray, n_free: int,
                       x_index: list[int], meanstructure: bool = True) -> dict:
     """The FIT object of a multigroup FIML fit (lavaan ``fitMeasures`` with missing = "ml")."""
-    ll = sum(pattern_loglik(stats.patterns[g], mu[g], sigma[g]) for g in range(stats.n_groups))
+    ll_x = [x_block_loglik(stats.cov[g], stats.n[g], x_index) for g in range(stats.n_groups)]
+    ll = sum(pattern_loglik(stats.patterns[g], mu[g], sigma[g]) - ll_x[g] for g in range(stats.n_groups))
     chi2_b = 0.0
     for g in range(stats.n_groups):
         mu_b, sigma_b = independence_moments(stats, g, x_index)
@@ -50,7 +51,7 @@ def fit_measures_fiml(*, test, stats: MissingSampleStats, sigma: np.ndarray, mu:
     out = fit_measures_groups(test=test, S=stats.cov, M=stats.mean, sigma=sigma, mu=mu, n=stats.n,
                               n_free=n_free, x_index=x_index, meanstructure=meanstructure,
                               baseline_chi2=chi2_b, logl=ll)
-    out["loglik_h1"] = float(stats.h1_loglik.sum())
+    out["loglik_h1"] = float(stats.h1_loglik.sum() - sum(ll_x))
     return out
 
 

@@ -101,13 +101,24 @@ def loglik(S: np.ndarray, sigma: np.ndarray, n: int, x_index: list[int] | None =
     p = S.shape[0]
     _, logdet = np.linalg.slogdet(sigma)
     ll = float(-n / 2 * (p * math.log(2 * math.pi) + logdet + np.trace(np.linalg.solve(sigma, S))))
-    if x_index:
-        # lavaan subtracts logl of the x block at its own (saturated) moments: Σ̂_xx = S_xx, so tr = p_x
-        ix = np.ix_(x_index, x_index)
-        _, logdet_x = np.linalg.slogdet(S[ix])
-        px = len(x_index)
-        ll -= float(-n / 2 * (px * math.log(2 * math.pi) + logdet_x + px))
-    return ll
+    return ll - x_block_loglik(S, n, x_index or [])
+
+
+def x_block_loglik(S: np.ndarray, n: float, x_index: list[int]) -> float:
+    """Log-likelihood of the fixed.x block at its own sample moments, −n/2·(p_x log 2π + log|S_xx| + p_x).
+
+    Why it is subtracted from every ML log-likelihood with controls (complete data, FIML, each group):
+    lavaan 0.6 with ``fixed.x = TRUE`` reports logl of the endogenous variables *given* the x
+    (``lav_model_loglik`` → ``lav_mvnorm_loglik_samplestats`` / ``lav_mvnorm_missing_loglik_samplestats``
+    with ``x.idx``, the h1 logl likewise), and its npar leaves the x moments out, so AIC/BIC compare like
+    with like.  The model reproduces S_xx (and x̄) exactly, so tr(Σ̂_xx⁻¹S_xx) = p_x and the mean term is 0;
+    controls are complete (the data layer drops rows with a blank control), so the complete-data formula
+    is lavaan's FIML marginal too.  0 without controls."""
+    if not x_index:
+        return 0.0
+    _, logdet_x = np.linalg.slogdet(S[np.ix_(x_index, x_index)])
+    px = len(x_index)
+    return float(-n / 2 * (px * math.log(2 * math.pi) + logdet_x + px))
 
 
 def fit_measures(*, fmin: float, S: np.ndarray, sigma: np.ndarray, n: int, n_free: int,
@@ -155,7 +166,7 @@ def fit_measures_groups(*, test, S: np.ndarray, M: np.ndarray, sigma: np.ndarray
 
     Baseline: independence model in every group (variances and means free, fixed.x block as observed);
     RMSEA and its CI multiplied by sqrt(G) (lavaan's multigroup correction); log-likelihood summed over
-    groups with the mean term; BIC with the total N.  An estimator whose likelihood is not the complete-data
+    groups with the mean term, given the controls (``x_block_loglik``); BIC with the total N.  An estimator whose likelihood is not the complete-data
     one (FIML: casewise) passes its own ``baseline_chi2`` and ``logl``; everything else is shared.
     """
     G = len(n)
@@ -167,7 +178,7 @@ def fit_measures_groups(*, test, S: np.ndarray, M: np.ndarray, sigma: np.ndarray
         c, d = baseline_chi_square(S[g], n[g], x_index)
         chi2_b += c
         df_b += d
-        ll += loglik(S[g], sigma[g], n[g])
+        ll += loglik(S[g], sigma[g], n[g], x_index)
         if meanstructure:
             dm = M[g] - mu[g]
             ll -= n[g] / 2 * float(dm @ np.linalg.solve(sigma[g], dm))

@@ -62,6 +62,7 @@ class ModelFit:
     information: str = "expected"
     test_name: str = "standard"
     sample_mean: np.ndarray | None = None    # h1 means (EM under FIML) when the model has a mean structure
+    design: Any = None               # design.SampleDesign (clusters, sampling weights) when the fit used one
 
     @property
     def groups(self) -> tuple[str, ...]:
@@ -97,7 +98,8 @@ def fit_model(syntax: str, data: pd.DataFrame, *, engine: str = "default", use_s
               group: str | None = None, groups: Sequence[str] | None = None, group_equal: Iterable[str] = (),
               group_partial: Iterable[str] = (), equal_rows: Iterable[str] = (),
               meanstructure: bool | None = None, estimator: str = "ML", fixed_lv_means: Iterable[str] = (),
-              start_fit: "ModelFit | None" = None, missing: str = "listwise") -> ModelFit:
+              start_fit: "ModelFit | None" = None, missing: str = "listwise", cluster: str | None = None,
+              weights: str | None = None) -> ModelFit:
     """Fit ``syntax`` to the complete-case ``data`` by ML and return lavaan-convention results.
 
     ``engine="default"`` starts Fisher scoring from lavaan's start values (``start.py``) and falls back to
@@ -109,8 +111,17 @@ def fit_model(syntax: str, data: pd.DataFrame, *, engine: str = "default", use_s
     ``meanstructure`` defaults to True with groups (as lavaan) and False without.  Those fits go through
     ``fit_groups`` (see it for ``equal_rows``, ``fixed_lv_means``, ``start_fit``); the plain single-group
     call keeps the covariance-only path below.  ``missing="fiml"`` (blanks allowed) fits by FIML through
-    ``fit_groups`` too (with or without groups).
+    ``fit_groups`` too (with or without groups).  ``cluster`` / ``weights`` (columns of ``data``: lavaan's
+    ``cluster=`` / ``sampling.weights=``) go through the casewise fitter (``fit_model_casewise``), single
+    group only for now.
     """
+    if cluster is not None or weights is not None:
+        if group is not None:
+            raise FitError("cluster/weights with analysis groups is not supported yet. Fix: fit one group at a "
+                           "time, or drop the cluster/weights setting")
+        from .fitted_casewise import fit_model_casewise
+        return fit_model_casewise(syntax, data, missing=missing, estimator=estimator, cluster=cluster,
+                                  weights=weights)
     if use_semopy is not None:
         engine = "semopy" if use_semopy else "default"
     if engine not in ENGINES:

@@ -22,21 +22,29 @@ from ..errors import FitError
 from .casewise import CasewiseModel, maximise
 from .estimator import fisher_scoring, simple_start
 from .fiml import h1_observed_information, h1_scores, vech_indices, vech_trace_block
-from .fit_indices import cfi, rmsea, rmsea_ci, tli
+from .fit_indices import cfi, rmsea, rmsea_ci, tli, x_block_loglik
 from .fitted import ModelFit, _fisher_or_none, assemble, pvalue, sample_covariance
 from .matrices import build_matrix_model
-from .missing import LOG2PI, H1, Patterns
+from .design import SampleDesign
+from .missing import LOG2PI, H1, Patterns, item_moments
 from .partable import build_partable
 from .sample_stats_missing import saturated_moments
 from .start import lavaan_start
 from .vcov import vcov_from_hessian
-from .robust import (cfi_robust, fiml_corrected_k, rmsea_ci_robust, rmsea_robust, sandwich, scaled_test,
-                     tli_robust, yb_mplus_trace)
+from .robust import (cfi_robust, fiml_corrected_k, first_order, rmsea_ci_robust, rmsea_robust, sandwich,
+                     scaled_test, tli_robust, yb_mplus_trace)
 
 
 def fit_model_casewise(syntax: str, data: pd.DataFrame, *, missing: str = "fiml",
-                       estimator: str = "ML") -> ModelFit:
-    """Fit ``syntax`` by FIML (``missing="fiml"``, blanks allowed) or complete-data MLR (``missing="listwise"``)."""
+                       estimator: str = "ML", engine: str = "default", cluster: str | None = None,
+                       weights: str | None = None) -> ModelFit:
+    """Fit ``syntax`` by FIML (``missing="fiml"``, blanks allowed) or complete-data MLR (``missing="listwise"``).
+
+    ``engine="semopy"`` (complete data only: semopy's FIML objective does not reproduce lavaan's) starts from
+    semopy's ML solution, as ``fit_model`` does; MLR's point estimates are ML's, so the optimum is the same.
+    ``cluster`` / ``weights`` name columns of ``data`` (lavaan's ``cluster=`` / ``sampling.weights=``, see
+    ``design.py``): the cluster-robust or weighted robust SEs and scaled test plug into the vcov and test
+    stages below; the estimates change only with weights (the weighted likelihood)."""
     estimator = estimator.upper()
     pt = build_partable(syntax)
     mm = build_matrix_model(pt)
@@ -52,17 +60,25 @@ def fit_model_casewise(syntax: str, data: pd.DataFrame, *, missing: str = "fiml"
                        "rows with a missing control are dropped by the data layer")
     keep = ~np.isnan(x).all(axis=1)
     x = x[keep]
-    patterns = Patterns.from_array(x)
+    design = SampleDesign.from_frame(data.loc[keep], cluster=cluster, weights=weights)
+    patterns = Patterns.from_array(x, design.weights)
     h1 = saturated_moments(patterns, x, where="",
                            fix="drop items with many blanks, collect more responses, or use --missing listwise")
     n = patterns.n
-    meanstructure = missing == "fiml"
+    meanstructure = missing == "fiml" or design.clustered       # lavaan: cluster= implies a mean structure
     free_mu = np.array([j for j in range(mm.p) if j not in x_index], dtype=int) if meanstructure \
         else np.zeros(0, dtype=int)
     model = CasewiseModel(mm, patterns, h1.cov, h1.mean.copy(), free_mu)
 
     # start: complete-data ML on the EM moments (close to the FIML solution), intercepts = EM means
-    sol = fisher_scoring(mm, h1.cov, simple_start(mm, h1.cov), tol=1e-6)
+    first_start, start_note = simple_start(mm, h1.cov), "EM start"
+    if engine == "semopy":
+        if meanstructure:
+            raise FitError("engine 'semopy' starts complete-data fits only; use engine 'default' with FIML")
+        from .semopy_backend import semopy_estimates  # imported late: semopy is slow to import
+        first_start, note = semopy_estimates(pt, mm, data[list(mm.ov)][keep], first_start)
+        start_note = note if note.startswith("semopy failed") else "semopy (MLW) start"
+    sol = fisher_scoring(mm, h1.cov, first_start, tol=1e-6)
     start = np.concatenate([sol.theta, h1.mean[free_mu]])
     first = maximise(model, start)
     best = first if first[3] else _restart(model, pt, mm, h1, free_mu, first)
@@ -70,9 +86,10 @@ def fit_model_casewise(syntax: str, data: pd.DataFrame, *, missing: str = "fiml"
     q = mm.n_free
     info = -H / n                                   # unit observed information
     information = "observed"
-    if estimator == "MLR":
+    robust = estimator == "MLR" or design.active     # lavaan: cluster=/sampling.weights= make ML robust
+    if robust:
         scores = model.scores(phi)
-        vcov_all = sandwich(info, scores)
+        vcov_all = sandwich(info, scores, design.cluster)
     else:
         vcov_all = vcov_from_hessian(-2.0 * H / n, n)     # = (−∂²ℓ/∂φ²)⁻¹, NaN when singular
     vcov = vcov_all[:q, :q]
@@ -80,15 +97,23 @@ def fit_model_casewise(syntax: str, data: pd.DataFrame, *, missing: str = "fiml"
     mu, sigma = model.moments(phi)
 
     fit = _fit_measures(pt, mm, patterns, h1, model, phi, ll, x_index, meanstructure)
-    labels = {"estimator": estimator, "missing": "ml" if meanstructure else "listwise",
-              "information": information, "test_name": "standard", "sample_mean": h1.mean}
-    if estimator == "MLR":
+    labels = {"estimator": estimator, "missing": "ml" if missing == "fiml" else "listwise",
+              "information": information, "test_name": "standard", "sample_mean": h1.mean,
+              "design": design if design.active else None}
+    if robust:
         labels["test_name"] = "yuan.bentler.mplus"
-        fit.update(_robust_measures(pt, mm, patterns, h1, model, phi, info, scores, fit, x_index, meanstructure))
+        # ML with cluster=: lavaan reports the standard and the scaled test, and then evaluates the test's
+        # information with observed.information = "h1" (Δ'A1(μ̂, Σ̂)Δ) instead of the Hessian
+        e_test = info
+        if estimator == "ML" and design.clustered:
+            d = model.delta(phi, means=meanstructure)
+            e_test = d.T @ h1_observed_information(patterns, *model.moments(phi), means=meanstructure) @ d
+        fit.update(_robust_measures(pt, mm, patterns, h1, model, phi, e_test, scores, fit, x_index, meanstructure,
+                                    design.cluster))
     mean_rows = _mean_rows(pt, mm, model, phi, sigma, vcov_all, x_index) if meanstructure else []
     if meanstructure:
         labels["implied_mean"] = mu                   # μ̂ (the casewise parameters; ~1 rows hold lavaan's τ̂)
-    note = f"casewise ML ({'FIML' if meanstructure else 'complete data'}): EM start, BFGS + Newton" + \
+    note = f"casewise ML ({'FIML' if meanstructure else 'complete data'}): {start_note}, BFGS + Newton" + \
         ("; restarted from lavaan's start values" if best is not first else "")
     return assemble(syntax, pt, mm, theta, h1.cov, n, converged=converged, iterations=its,
                     fmin=float("nan"), start_note=note, vcov=vcov, fit=fit, mean_rows=mean_rows, labels=labels)
@@ -147,9 +172,7 @@ def complete_loglik_f(mean: np.ndarray, cov: np.ndarray, mu: np.ndarray, sigma: 
 
 def baseline_fiml(patterns: Patterns, h1: H1, x_index: list[int]) -> tuple[np.ndarray, np.ndarray, float]:
     """Independence model by FIML: each item's observed mean and variance; the fixed.x block as observed."""
-    x = patterns.x
-    mu = np.nanmean(x, axis=0)
-    var = np.nanvar(x, axis=0)
+    mu, var = item_moments(patterns)
     sigma = np.diag(var)
     if x_index:
         ix = np.ix_(x_index, x_index)
@@ -172,13 +195,14 @@ def _fit_measures(pt, mm, patterns: Patterns, h1: H1, model: CasewiseModel, phi,
     mu, sigma = model.moments(phi)
     lo, hi = rmsea_ci(chi2, df, n)
     npar = model.n_par
+    ll_x = x_block_loglik(h1.cov, n, x_index)       # fixed.x: logl given the controls, as lavaan's
     return {
         "chi2": chi2, "df": int(df), "pvalue": float(stats.chi2.sf(chi2, df)) if df > 0 else None,
         "cfi": cfi(chi2, df, chi2_b, df_b), "tli": tli(chi2, df, chi2_b, df_b),
         "rmsea": rmsea(chi2, df, n), "rmsea_ci90": [lo, hi],
         "srmr": srmr_bentler(h1.mean, h1.cov, mu, sigma, means=meanstructure),
-        "aic": -2 * ll + 2 * npar, "bic": -2 * ll + math.log(n) * npar,
-        "n": int(n), "npar": int(npar), "loglik": ll, "loglik_h1": h1.loglik,
+        "aic": -2 * (ll - ll_x) + 2 * npar, "bic": -2 * (ll - ll_x) + math.log(n) * npar,
+        "n": int(n), "npar": int(npar), "loglik": ll - ll_x, "loglik_h1": h1.loglik - ll_x,
         "baseline_chi2": chi2_b, "baseline_df": int(df_b),
     }
 
@@ -208,18 +232,18 @@ def h1_mask(p: int, x_index: list[int], means: bool) -> np.ndarray:
 
 
 def _robust_measures(pt, mm, patterns: Patterns, h1: H1, model: CasewiseModel, phi, info, scores, fit: dict,
-                     x_index, meanstructure: bool) -> dict:
+                     x_index, meanstructure: bool, cluster: np.ndarray | None = None) -> dict:
     n, p = patterns.n, patterns.p
     df, chi2 = fit["df"], fit["chi2"]
     keep = h1_mask(p, x_index, meanstructure)
     a1 = h1_observed_information(patterns, h1.mean, h1.cov, means=meanstructure)[np.ix_(keep, keep)]
     s1 = h1_scores(patterns, h1.mean, h1.cov, means=meanstructure)[:, keep]
-    test = scaled_test(chi2, df, yb_mplus_trace(a1, s1, info, scores))
+    test = scaled_test(chi2, df, yb_mplus_trace(a1, s1, info, scores, cluster))
     out = {"chi2_scaled": test.chi2_scaled, "df_scaled": test.df_scaled, "pvalue_scaled": test.pvalue_scaled,
            "chi2_scaling_factor": test.chi2_scaling_factor}
     chi2_b, df_b = fit["baseline_chi2"], fit["baseline_df"]
     if not meanstructure or patterns.complete:
-        c_b = _baseline_scaling(patterns, h1, x_index, a1, s1, keep, meanstructure, df_b)
+        c_b = _baseline_scaling(patterns, h1, x_index, a1, s1, keep, meanstructure, df_b, cluster)
         c = test.chi2_scaling_factor
         out["cfi_robust"] = cfi_robust(chi2, df, c, chi2_b, df_b, c_b)
         out["tli_robust"] = tli_robust(chi2, df, c, chi2_b, df_b, c_b)
@@ -227,7 +251,7 @@ def _robust_measures(pt, mm, patterns: Patterns, h1: H1, model: CasewiseModel, p
         out["rmsea_ci90_robust"] = rmsea_ci_robust(chi2, df, n, c)
         return out
     # missing data: Zhang & Savalei's FIML-corrected statistic and scaling (lavaan >= 0.6-13, version V3)
-    xx3, k, xx3_b, k_b = fiml_corrected_parts(patterns, h1, model, phi, x_index)
+    xx3, k, xx3_b, k_b = fiml_corrected_parts(patterns, h1, model, phi, x_index, cluster)
     c3, c3_b = k / df, k_b / df_b
     out["cfi_robust"] = cfi_robust(xx3, df, c3, xx3_b, df_b, c3_b)
     out["tli_robust"] = tli_robust(xx3, df, c3, xx3_b, df_b, c3_b)
@@ -237,7 +261,7 @@ def _robust_measures(pt, mm, patterns: Patterns, h1: H1, model: CasewiseModel, p
 
 
 def fiml_corrected_parts(patterns: Patterns, h1: H1, model: CasewiseModel, phi: np.ndarray,
-                         x_index: list[int]) -> tuple[float, float, float, float]:
+                         x_index: list[int], cluster: np.ndarray | None = None) -> tuple[float, float, float, float]:
     """(XX3, k, XX3_b, k_b) of Zhang & Savalei's FIML correction (lavaan ``lav_fit_fiml_corrected``, V3):
     the complete-data statistic at the EM moments and the corrected trace, for the model and the baseline.
 
@@ -249,8 +273,7 @@ def fiml_corrected_parts(patterns: Patterns, h1: H1, model: CasewiseModel, phi: 
     sub = np.ix_(keep, keep)
     mu, sigma = model.moments(phi)
     w_m = h1_observed_information(patterns, h1.mean, h1.cov, means=True)[sub]
-    j_m = h1_scores(patterns, h1.mean, h1.cov, means=True)[:, keep]
-    j_m = j_m.T @ j_m / n
+    j_m = first_order(h1_scores(patterns, h1.mean, h1.cov, means=True)[:, keep], cluster)
     w_c = complete_h1_information(h1.cov)[sub]
     xx3 = n * complete_loglik_f(h1.mean, h1.cov, mu, sigma)
     k = fiml_corrected_k(w_m, j_m, w_c, model.delta(phi)[keep])
@@ -277,7 +300,7 @@ def baseline_delta(p: int, x_index: list[int], means: bool = True) -> np.ndarray
     return np.array(cols).T
 
 
-def _baseline_scaling(patterns, h1, x_index, a1, s1, keep, meanstructure, df_b) -> float:
+def _baseline_scaling(patterns, h1, x_index, a1, s1, keep, meanstructure, df_b, cluster=None) -> float:
     """Yuan–Bentler (Mplus) scaling factor of the independence model, fitted the same way."""
     p, n = patterns.p, patterns.n
     mu_b, sigma_b, _ = baseline_fiml(patterns, h1, x_index)
@@ -288,7 +311,7 @@ def _baseline_scaling(patterns, h1, x_index, a1, s1, keep, meanstructure, df_b) 
     e_b = delta.T @ h_b @ delta
     sc_b = h1_scores(patterns, mu_b, sigma_b, means=meanstructure) @ delta
     del keep
-    return scaled_test(1.0, df_b, yb_mplus_trace(a1, s1, e_b, sc_b)).chi2_scaling_factor
+    return scaled_test(1.0, df_b, yb_mplus_trace(a1, s1, e_b, sc_b, cluster)).chi2_scaling_factor
 
 
 def complete_h1_information(cov: np.ndarray) -> np.ndarray:

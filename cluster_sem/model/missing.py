@@ -33,13 +33,18 @@ class Pattern:
 
 @dataclass(frozen=True)
 class Patterns:
-    """The data matrix (NaN = blank) and its missing-data patterns, most frequent first."""
+    """The data matrix (NaN = blank) and its missing-data patterns, most frequent first.
+
+    ``w``: sampling weights of the cases (lavaan ``sampling.weights``, normalised to sum to n), or None.  They
+    live here because every likelihood piece is a (weighted) sum over cases: pattern sums, casewise scores,
+    EM moments and the log-likelihood all read them, so a weighted fit needs no other code path."""
 
     x: np.ndarray
     patterns: tuple[Pattern, ...]
+    w: np.ndarray | None = None
 
     @classmethod
-    def from_array(cls, x: np.ndarray) -> "Patterns":
+    def from_array(cls, x: np.ndarray, weights: np.ndarray | None = None) -> "Patterns":
         x = np.asarray(x, dtype=float)
         obs = ~np.isnan(x)
         if (~obs.any(axis=1)).any():
@@ -48,7 +53,11 @@ class Patterns:
         inverse = inverse.ravel()
         order = sorted(range(len(keys)), key=lambda k: (-counts[k], tuple(~keys[k])))
         pats = tuple(Pattern(keys[k].copy(), np.flatnonzero(inverse == k)) for k in order)
-        return cls(x, pats)
+        return cls(x, pats, None if weights is None else np.asarray(weights, dtype=float))
+
+    def case_weights(self, rows: np.ndarray) -> np.ndarray:
+        """The sampling weights of ``rows`` (ones without weights)."""
+        return np.ones(len(rows)) if self.w is None else self.w[rows]
 
     @property
     def n(self) -> int:
@@ -79,14 +88,15 @@ class H1:
 
 
 def pattern_loglik(data: Patterns, mean: np.ndarray, cov: np.ndarray) -> float:
-    """Observed-data normal log-likelihood Σ_i log φ(x_i,o; μ_o, Σ_oo)."""
+    """Observed-data normal log-likelihood Σ_i w_i log φ(x_i,o; μ_o, Σ_oo) (w_i = 1 without weights)."""
     total = 0.0
     for pat in data.patterns:
         o = pat.index
+        w = data.case_weights(pat.rows)
         d = data.x[np.ix_(pat.rows, o)] - mean[o]
         chol = np.linalg.cholesky(cov[np.ix_(o, o)])
         z = np.linalg.solve(chol, d.T)
-        total += -0.5 * (len(pat.rows) * (len(o) * LOG2PI + 2 * np.log(np.diag(chol)).sum()) + (z * z).sum())
+        total += -0.5 * (w.sum() * (len(o) * LOG2PI + 2 * np.log(np.diag(chol)).sum()) + (z * z).sum(axis=0) @ w)
     return float(total)
 
 
@@ -97,29 +107,34 @@ def em_moments(data: Patterns, *, tol: float = 1e-10, max_iter: int = 10_000) ->
     pattern, E[x_m | x_o] = μ_m + Σ_mo Σ_oo⁻¹(x_o − μ_o) and the conditional covariance Σ_mm·o is added to the
     cross-products; M-step: moments of the completed data.  Iterated until the largest change in μ or Σ is
     below ``tol`` (tighter than lavaan's default, so that the h1 log-likelihood is the exact maximum).
+    With sampling weights every sum is weighted (lavaan's ``cov.wt(method = "ML")`` for complete data).
     """
     x = data.x
-    n, p = x.shape
-    mean = np.nanmean(x, axis=0)
-    cov = np.diag(np.nanvar(x, axis=0))
+    p = x.shape[1]
+    weights = data.case_weights(np.arange(x.shape[0]))
+    n = float(weights.sum())
+    mean, var = item_moments(data)
+    cov = np.diag(var)
     if data.complete:
-        d = x - x.mean(axis=0)
-        mean, cov = x.mean(axis=0), d.T @ d / n
+        mean = weights @ x / n
+        d = x - mean
+        cov = (d * weights[:, None]).T @ d / n
         return H1(mean, cov, pattern_loglik(data, mean, cov), 0)
-    blocks = [(pat.index, np.flatnonzero(~pat.observed), x[np.ix_(pat.rows, pat.index)]) for pat in data.patterns]
+    blocks = [(pat.index, np.flatnonzero(~pat.observed), x[np.ix_(pat.rows, pat.index)], weights[pat.rows])
+              for pat in data.patterns]
     it = 0
     for it in range(1, max_iter + 1):
         t1 = np.zeros(p)
         t2 = np.zeros((p, p))
-        for o, m, xo in blocks:
+        for o, m, xo, w in blocks:
             full = np.empty((len(xo), p))
             full[:, o] = xo
             if len(m):
                 coef = np.linalg.solve(cov[np.ix_(o, o)], cov[np.ix_(o, m)])          # Σ_oo⁻¹ Σ_om
                 full[:, m] = mean[m] + (xo - mean[o]) @ coef
-                t2[np.ix_(m, m)] += len(xo) * (cov[np.ix_(m, m)] - cov[np.ix_(m, o)] @ coef)
-            t1 += full.sum(axis=0)
-            t2 += full.T @ full
+                t2[np.ix_(m, m)] += w.sum() * (cov[np.ix_(m, m)] - cov[np.ix_(m, o)] @ coef)
+            t1 += w @ full
+            t2 += (full * w[:, None]).T @ full
         new_mean = t1 / n
         new_cov = t2 / n - np.outer(new_mean, new_mean)
         new_cov = 0.5 * (new_cov + new_cov.T)
@@ -128,6 +143,18 @@ def em_moments(data: Patterns, *, tol: float = 1e-10, max_iter: int = 10_000) ->
         if change < tol:
             break
     return H1(mean, cov, pattern_loglik(data, mean, cov), it)
+
+
+def item_moments(data: Patterns) -> tuple[np.ndarray, np.ndarray]:
+    """Each item's (weighted) mean and ML variance over the cases that answered it — EM's start and the
+    independence (baseline) model fitted by FIML."""
+    x = data.x
+    seen = ~np.isnan(x)
+    w = data.case_weights(np.arange(x.shape[0]))[:, None] * seen
+    x0 = np.where(seen, x, 0.0)
+    mean = (w * x0).sum(axis=0) / w.sum(axis=0)
+    var = (w * np.where(seen, x0 - mean, 0.0) ** 2).sum(axis=0) / w.sum(axis=0)
+    return mean, var
 
 
 @dataclass(frozen=True)

@@ -21,20 +21,35 @@ from scipy import stats
 from .fit_indices import rmsea_ci
 
 
-def sandwich(info_unit: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """Huber–White vcov from the unit observed information and casewise scores (n × k)."""
+def first_order(scores: np.ndarray, cluster: np.ndarray | None = None) -> np.ndarray:
+    """Unit first-order information (the sandwich "meat") from casewise scores (n × k).
+
+    Without clusters (1/N) Σ_i s_i s_i'.  With clusters (lavaan ``se = "robust.cluster"``,
+    ``lav_mvnorm_information_firstorder(cluster.idx=)``): the scores are summed within each cluster first,
+    B = G/(G − 1) · (1/N) Σ_c s_c s_c', because cases of one cluster are not independent — only clusters
+    are.  Sampling weights are already in the scores (w_i s_i) and N = Σ w_i = n after normalisation."""
+    n = scores.shape[0]
+    if cluster is not None:
+        g = int(cluster.max()) + 1
+        sums = np.zeros((g, scores.shape[1]))
+        np.add.at(sums, cluster, scores)
+        return sums.T @ sums / n * (g / (g - 1))
+    return scores.T @ scores / n
+
+
+def sandwich(info_unit: np.ndarray, scores: np.ndarray, cluster: np.ndarray | None = None) -> np.ndarray:
+    """Huber–White (or cluster-robust) vcov from the unit observed information and casewise scores (n × k)."""
     n = scores.shape[0]
     a_inv = np.linalg.inv(info_unit)
-    meat = scores.T @ scores / n
-    return a_inv @ meat @ a_inv / n
+    return a_inv @ first_order(scores, cluster) @ a_inv / n
 
 
 def yb_mplus_trace(h1_info: np.ndarray, h1_scores: np.ndarray, info_unit: np.ndarray,
-                   scores: np.ndarray) -> float:
-    """tr(UΓ) of lavaan's ``yuan.bentler.mplus`` test: tr(A1⁻¹B1) − tr(E⁻¹B0) (single group)."""
-    n = scores.shape[0]
-    b1 = h1_scores.T @ h1_scores / n
-    b0 = scores.T @ scores / n
+                   scores: np.ndarray, cluster: np.ndarray | None = None) -> float:
+    """tr(UΓ) of lavaan's ``yuan.bentler.mplus`` test: tr(A1⁻¹B1) − tr(E⁻¹B0) (single group); with clusters
+    B1 and B0 are the cluster-summed first-order informations (lavaan's cluster-robust scaled test)."""
+    b1 = first_order(h1_scores, cluster)
+    b0 = first_order(scores, cluster)
     return float(np.trace(np.linalg.solve(h1_info, b1)) - np.trace(np.linalg.solve(info_unit, b0)))
 
 

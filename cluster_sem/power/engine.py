@@ -9,12 +9,14 @@ The document is power.json (contract "power.json" plus extra keys); renderers on
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from .. import __version__
 from ..errors import ClusterSemError
+from ..lavoptions import LavOptions, lav_options
 from ..model.inference import standardized_defined
 from ..model.matrices import build_matrix_model
 from ..model.partable import build_partable
@@ -33,7 +35,6 @@ from .product_moments import product_covariance
 from .summarise import merge, summarise_size
 
 CHUNK = 250          # replications per task (and per checkpoint file)
-POWER_ESTIMATORS = ("ML", "MLR")
 NULL_STD = 0.005     # |standardized population value| below this = a null effect (e.g. a path written as 0.00)
 
 
@@ -53,6 +54,11 @@ class PowerOptions:
     quiet: bool = True
     mc_draws: int = MC_DRAWS
 
+    @cached_property
+    def lav(self) -> LavOptions:
+        """The resolved estimator options; the support table refuses what power does not run (WLSMV)."""
+        return lav_options(self.estimator, self.missing, command="power")
+
 
 def check_options(o: PowerOptions) -> None:
     """Option values checked once, as data, at the API boundary."""
@@ -70,10 +76,8 @@ def check_options(o: PowerOptions) -> None:
         raise ClusterSemError(f"--ci '{o.ci}' is not known. Fix: use monte-carlo, delta or bootstrap")
     from ..options import check_options as check_declared
     check_declared("power", {"estimator": o.estimator, "missing": o.missing, "seed": o.seed})
-    if o.estimator.upper() not in POWER_ESTIMATORS:
-        raise ClusterSemError(f"--estimator {o.estimator}: power supports {', '.join(POWER_ESTIMATORS)} in this "
-                              "version (WLSMV is not implemented for power). Fix: use --estimator ML or MLR")
-    if o.ci == "bootstrap" and (o.estimator.upper() != "ML" or o.missing != "listwise"):
+    lav = o.lav   # resolved once; the support table refuses what power does not run (WLSMV)
+    if o.ci == "bootstrap" and not lav.complete_ml:
         raise ClusterSemError("--ci bootstrap: the per-replication bootstrap needs ML with listwise deletion. "
                               "Fix: use --ci monte-carlo (or delta) with --estimator MLR / --missing fiml")
     if o.jobs < 1:
@@ -119,9 +123,9 @@ def build_core(spec: Spec, options: PowerOptions) -> tuple[PowerCore, object]:
     except np.linalg.LinAlgError:
         metric_inv = np.linalg.pinv(pop.hessian)
     casewise = None
-    if options.estimator.upper() != "ML" or options.missing != "listwise":
-        casewise = CasewiseFitter(structural_syntax(spec, with_defined=True), pt, mm, options.estimator.upper(),
-                                  options.missing)
+    if options.lav.casewise:
+        casewise = CasewiseFitter(structural_syntax(spec, with_defined=True), pt, mm, options.lav.estimator,
+                                  options.lav.missing)
     core = PowerCore(sampler, columns, pt, mm, pop.theta, metric_inv, tuple(effects), options.seed,
                      options.alpha, options.ci, options.mc_draws, products=products, casewise=casewise)
     return core, pop
@@ -154,7 +158,7 @@ def run_power(spec: Spec | str | Path, options: PowerOptions, out_dir: str | Pat
         store = Checkpoints(Path(out_dir), checkpoint_key({
             "spec": spec_sha, "seed": options.seed, "alpha": options.alpha, "ci": options.ci,
             "mc_draws": options.mc_draws, "boot_draws": BOOT_DRAWS, "chunk": CHUNK, "version": __version__,
-            "estimator": options.estimator.upper(), "missing": options.missing,
+            "estimator": options.lav.estimator, "missing": options.missing,
             "interaction_method": interaction_method(options), "format": 2}))
     chunks: list[ChunkResult] = []
     if store is not None and options.resume:
@@ -204,7 +208,7 @@ def assemble(spec: Spec, spec_sha: str, options: PowerOptions, core: PowerCore, 
         "interaction_method": interaction_method(options) if spec.interactions else None,
         "interactions_skipped": [it.name for it in spec.interactions] if spec.interactions and
         interaction_method(options) is None else [],
-        "settings": {"reps": options.reps, "sizes": sorted(options.sizes), "estimator": options.estimator.upper(),
+        "settings": {"reps": options.reps, "sizes": sorted(options.sizes), "estimator": options.lav.estimator,
                      "missing": options.missing,
                      "fitting": "batched ML" if core.casewise is None else "one replication at a time (casewise)",
                      "interaction_population_n": POPULATION_N if core.products is not None else None,

@@ -19,6 +19,27 @@ class HarmanResult:
 
 
 def harman_single_factor(data: pd.DataFrame) -> HarmanResult:
+    """Harman's test on the complete rows of ``data`` (as SPSS does); NaN when they give no correlation matrix."""
     R = data.dropna().corr().to_numpy()
+    return _harman(R) if np.isfinite(R).all() else HarmanResult(float("nan"), 0)
+
+
+def harman_test(data: pd.DataFrame, moments: np.ndarray) -> tuple[HarmanResult, str | None]:
+    """Harman's test on the complete rows of ``data``, or — when they cannot give a full-rank correlation
+    matrix (FIML data where few or no rows answered every item; numpy's eigen-solver used to fail on the
+    NaN correlations of zero rows) — on ``moments``, the covariance matrix of the same columns estimated
+    from all rows (FIML's EM saturated moments), with a note saying so."""
+    n_complete = int(data.notna().all(axis=1).sum())
+    if n_complete > data.shape[1]:
+        result = harman_single_factor(data)
+        if np.isfinite(result.first_factor_share):
+            return result, None
+    sd = np.sqrt(np.diag(moments))
+    note = (f"common method: only {n_complete} rows answered all {data.shape[1]} items, so Harman's test uses "
+            "the item correlations estimated from all rows (FIML's EM moments)")
+    return _harman(moments / np.outer(sd, sd)), note
+
+
+def _harman(R: np.ndarray) -> HarmanResult:
     eig = np.sort(np.linalg.eigvalsh(R))[::-1]
     return HarmanResult(float(eig[0] / eig.sum()), int((eig > 1).sum()))

@@ -13,6 +13,7 @@ from ..quality.validity import fornell_larcker_verdict, htmt_level
 from ..results.document import ModelBlock, ResultsDocument
 from ..results.fit_verdicts import reported_key
 from .estimator_text import conventions_text, index_name, test_name
+from .effect_claims import claim_context, p_cells
 from .labels import REFERENCES, check_lang, phrase, pick, report_title, translator
 from .messages import translate, translate_notes
 from .numbers import fmt, fmt_ci, fmt_p, fmt_pct, fmt_unit, or_blank, stars
@@ -162,8 +163,10 @@ def measurement_section(s: _Section) -> dict:
                      "fixed": p.fixed, "flag": below(p.std_all, LOADING_MIN),
                      "first": p.lhs != prev, "construct_label": s.clabel(p.lhs)})
         prev = p.lhs
+    from .sources import item_sources_note
     return {"loadings": rows, "low_loadings": [r["item"] for r in rows if r["flag"]],
-            "second_order": _second_order_rows(s), "reliability": _reliability_rows(s, loadings)}
+            "second_order": _second_order_rows(s), "reliability": _reliability_rows(s, loadings),
+            "item_sources": item_sources_note(s.r.spec, s.lang)}
 
 
 def _second_order_rows(s: _Section) -> list[dict]:
@@ -351,7 +354,7 @@ def indirect_section(s: _Section) -> dict:
         hyp = next((h for h in s.r.hypotheses if h.kind == "indirect" and h.name == e.name), None)
         rows.append({"name": e.name, "label": s.r.spec.indirect_label(e.name, lang), "path": " → ".join(e.path),
                      "est": fmt(e.est), "se": fmt(e.se), "ci": fmt_ci(e.ci_lower, e.ci_upper),
-                     "std": fmt(e.std_all), "p": fmt_p(e.pvalue), "stars": stars(e.pvalue),
+                     "std": fmt(e.std_all), **p_cells(e),
                      "direct": fmt(m.direct) if m and m.direct is not None else "—",
                      "direct_stars": stars(m.direct_pvalue if m else None),
                      "total": fmt(m.total) if m and m.total is not None else "—",
@@ -371,11 +374,12 @@ def indirect_section(s: _Section) -> dict:
         out["ci_level"] = f"{100 * level:g}%"
         out["ci_method"] = _method_name(first.ci_method or "", lang)
     out["totals"] = [{"name": e.name, "path": " → ".join(e.path), "est": fmt(e.est), "se": fmt(e.se),
-                      "ci": fmt_ci(e.ci_lower, e.ci_upper), "std": fmt(e.std_all), "p": fmt_p(e.pvalue),
-                      "stars": stars(e.pvalue)} for e in s.r.total_effects]
+                      "ci": fmt_ci(e.ci_lower, e.ci_upper), "std": fmt(e.std_all), **p_cells(e)}
+                     for e in s.r.total_effects]
+    out.update(claim_context(s.r.indirect_effects + s.r.total_effects, lang))
     b = s.r.bootstrap
     out["bootstrap"] = (t("bootstrap_info", B=b.B, seed=b.seed, conv=b.n_converged, inadm=b.n_inadmissible,
-                          rule=translate(b.rule or "", lang)) if b else t("bootstrap_none"))
+                          excluded=b.n_nonconverged) if b else t("bootstrap_none"))
     if b and b.n_lost_category:
         lost = b.n_lost_category
         out["bootstrap"] += " " + t("bootstrap_lost", B=b.B, lost=lost, share=f"{lost / b.B:.0%}",
@@ -427,9 +431,12 @@ def _feature_sections(doc: dict, s: _Section) -> dict:
     from .diagnostics import diagnostics_context
     from .moderation import moderation_context  # latent interactions (spec ``interactions``), if any
     from .ordinal_context import ordinal_context  # estimator method, estimator-choice note, ordinal reliability
-    out: dict = {"diagnostics": diagnostics_context(s.r, s.lang)}
+    from .design import design_context  # complex samples (clusters, weights), if any
+    out: dict = {"diagnostics": diagnostics_context(s.r, s.lang), "design": design_context(s.r, s.lang)}
     out.update(moderation_context(s.r, s.lang, with_svg=False))
     out.update(ordinal_context(s.r, s.clabel, s.lang))
+    from .rsquare import r_squared_context
+    out.update(r_squared_context(s.r, s.lang, s.clabel))
     return out
 
 

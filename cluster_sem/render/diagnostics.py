@@ -25,12 +25,15 @@ TEXT = {
         "patterns": "Most frequent missing-data patterns",
         "blank_items": "Blank items",
         "none": "none (complete)",
-        "patterns_note": "{k} patterns in all; percentages of the {n} rows analysed.",
+        "patterns_note": "{k} patterns in all; percentages of the {n} rows with an answered item, as read "
+                         "(before any row was deleted).",
         "little": "Little's (1988) MCAR test (EM estimates): χ²({df}) = {chi2}, p {p}.",
         "little_ok": "MCAR is not rejected.",
         "little_bad": "MCAR is rejected: blanks depend on observed answers (MAR at best), so listwise deletion "
                       "may bias the estimates; FIML remains valid under MAR.",
         "little_none": "No item has missing values; Little's test does not apply.",
+        "fiml_hint": "{dropped} of {raw} rows were dropped by listwise deletion; consider --missing fiml "
+                     "(full-information ML keeps every answered item and stays valid under MAR).",
         "mardia": "Mardia's multivariate skewness b1 = {b1} (χ²({df}) = {chi2}, p {p1}); kurtosis b2 = {b2} "
                   "(z = {z}, p {p2}); {n} complete rows.",
         "mardia_none": "Mardia's tests need more complete rows than items ({n} complete rows, {p} items); "
@@ -46,11 +49,13 @@ TEXT = {
         "patterns": "最常见的缺失模式",
         "blank_items": "缺失题项",
         "none": "无（完整作答）",
-        "patterns_note": "共 {k} 种缺失模式；百分比以分析的 {n} 行为基数。",
+        "patterns_note": "共 {k} 种缺失模式；百分比以读入的、至少作答一题的 {n} 行为基数（删除任何行之前）。",
         "little": "Little (1988) MCAR 检验（EM 估计）：χ²({df}) = {chi2}，p {p}。",
         "little_ok": "不拒绝完全随机缺失（MCAR）假设。",
         "little_bad": "拒绝 MCAR：缺失与已观测的回答有关（至多为 MAR），列删除可能使估计产生偏差；FIML 在 MAR 下仍然有效。",
         "little_none": "所有题项均无缺失值，不适用 Little 检验。",
+        "fiml_hint": "列删除删去了 {raw} 行中的 {dropped} 行；可考虑使用 --missing fiml"
+                     "（全信息极大似然使用所有已作答题项，在 MAR 下仍然有效）。",
         "mardia": "Mardia 多元偏度 b1 = {b1}（χ²({df}) = {chi2}，p {p1}）；多元峰度 b2 = {b2}（z = {z}，p {p2}）；"
                   "完整行 {n} 行。",
         "mardia_none": "Mardia 检验要求完整作答的行数多于题项数（完整行 {n} 行，题项 {p} 个），未计算。",
@@ -70,6 +75,7 @@ def diagnostics_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dic
                  "robust": []}
     if r.missing_data is not None:
         _missing_data_part(r.missing_data, tx, out)
+        _fiml_hint(r, tx, out)
     if r.normality is not None:
         _normality_part(r.normality, Advice.of(r.meta, r.estimator_choice, r.normality), out, tx, lang)
     for block, name in ((r.measurement, "measurement"), (r.structural, "structural")):
@@ -101,6 +107,14 @@ def _missing_data_part(md: MissingData, tx: Mapping[str, str], out: dict) -> Non
                                 + " " + (tx["little_bad"] if (little.pvalue or 1) < 0.05 else tx["little_ok"]))
     else:
         out["sentences"].append(tx["little_none"])
+
+
+def _fiml_hint(r: ResultsDocument, tx: Mapping[str, str], out: dict) -> None:
+    """After listwise deletion of rows with blanks, point to FIML (which would have kept them)."""
+    md, data = r.missing_data, r.data
+    if md is None or md.little_mcar is None or r.meta.missing != "listwise" or not data.n_dropped:
+        return
+    out["sentences"].append(tx["fiml_hint"].format(dropped=data.n_dropped, raw=data.n_raw))
 
 
 def _normality_part(nm: Normality, advice: Advice, out: dict, tx: Mapping[str, str], lang: str) -> None:

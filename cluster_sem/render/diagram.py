@@ -22,7 +22,7 @@ from typing import Mapping
 import numpy as np
 
 from ..results.document import ResultsDocument
-from .numbers import stars
+from .numbers import fmt_fixed, fmt_unit, stars
 
 FONT_PT = 10.0            # construct label size
 SMALL_PT = 7.5            # dimension list / coefficient size
@@ -96,7 +96,19 @@ def structure(doc: Mapping | ResultsDocument) -> dict:
         p = est.get((a, b))
         edges.append({"from": a, "to": b, "beta": p.std_all if p else None, "pvalue": p.pvalue if p else None})
     second = {n: list(c.dimensions) for n, c in r.spec.constructs.items() if c.dimensions}
-    return {"nodes": nodes, "edges": edges, "layer": layer, "second_order": second}
+    return {"nodes": nodes, "edges": edges, "layer": layer, "second_order": second,
+            "r2": {n: r.r_squared[n] for n in nodes if r.r_squared.get(n) is not None},
+            "covariances": _residual_covariances(r, nodes, preds),
+            "interactions": [{"name": m.name, "focal": m.focal, "moderator": m.moderator, "to": m.to,
+                              "std": m.std, "pvalue": m.pvalue} for m in r.moderation
+                             if {m.focal, m.moderator, m.to} <= set(nodes) and (m.focal, m.to) in pairs]}
+
+
+def _residual_covariances(r: ResultsDocument, nodes: list[str], preds: dict) -> list[dict]:
+    """``~~`` rows between two endogenous constructs of the diagram (their residuals' correlation, std.all)."""
+    endogenous = {n for n in nodes if preds[n]}
+    return [{"a": p.lhs, "b": p.rhs, "r": p.std_all, "pvalue": p.pvalue} for p in r.structural.rows("~~")
+            if p.lhs != p.rhs and p.lhs in endogenous and p.rhs in endogenous and p.std_all is not None]
 
 
 def _order_layers(st: dict) -> list[list[str]]:
@@ -157,13 +169,18 @@ def _layout(r: ResultsDocument, lang: str):
             tw = max(_text_width_em(s) for s in lines) * em
             th = len(lines) * em * 1.25
             dims = st["second_order"].get(name)
+            small = []     # small-type lines under the label: dimensions, then R²
             if dims:
+                small.append((" · ".join(dims), COLORS["dim"]))
+            if name in st["r2"]:
+                small.append((f"R² = {fmt_unit(st['r2'][name])}", COLORS["text"]))
+            for text, _ in small:
                 th += small_em * 1.4
-                tw = max(tw, _text_width_em(" · ".join(dims)) * small_em)
+                tw = max(tw, _text_width_em(text) * small_em)
             w = max(1.7, tw * 1.3 + 0.35)
             h = max(0.62, th * 1.3 + 0.18)
             nodes[name] = {"xy": (k * LAYER_DX, ((n - 1) / 2 - i) * ROW_DY), "wh": (w, h), "lines": lines,
-                           "dims": dims}
+                           "dims": dims, "small": small}
     # spread rows so tall ellipses do not touch
     for members in layers:
         for a, b in zip(members, members[1:]):
@@ -215,25 +232,127 @@ def _route(st: dict, nodes: dict) -> list[dict]:
         drawn.extend(pts)
         item = {**e, "rad": rad, "label": None, "points": pts}
         if e["beta"] is not None:
-            text = f"{e['beta']:.2f}".replace("-", "\u2212") + stars(e["pvalue"])
-            bw = _text_width_em(text) * SMALL_PT / 72 + 0.1
-            bh = SMALL_PT / 72 * 1.5
             c = _control(p0, p2, rad)
-            chosen = None
-            for t in (0.5, 0.42, 0.58, 0.34, 0.66, 0.27, 0.73, 0.2, 0.8):
-                px, py = _bezier(p0, c, p2, t)
-                box = (px - bw / 2, py - bh / 2, px + bw / 2, py + bh / 2)
-                if any(_box_hits_node(box, g) for g in geo.values()) or any(_overlap(box, o) for o in label_boxes):
-                    continue
-                chosen = (px, py, box)
-                break
-            if chosen is None:
-                px, py = _bezier(p0, c, p2, 0.5)
-                chosen = (px, py, (px - bw / 2, py - bh / 2, px + bw / 2, py + bh / 2))
-            label_boxes.append(chosen[2])
-            item["label"] = (chosen[0], chosen[1], text, chosen[2])
+            item["label"] = _label_at([_bezier(p0, c, p2, t) for t in (0.5, 0.42, 0.58, 0.34, 0.66, 0.27, 0.73, 0.2,
+                                                                           0.8)],
+                                      _coefficient(e["beta"], e["pvalue"]), label_boxes, geo)
         out.append(item)
     return out
+
+
+def _coefficient(value: float, pvalue: float | None) -> str:
+    """A standardized coefficient as printed on the diagram: 2 decimals, typographic minus, never −0.00."""
+    return fmt_fixed(value, 2).replace("-", "\u2212") + stars(pvalue)
+
+
+def _label_at(pts: list, text: str, boxes: list, geo: dict) -> tuple:
+    """(x, y, text, box) of a label placed at the first of ``pts`` where it hits no construct and no box."""
+    bw = _text_width_em(text) * SMALL_PT / 72 + 0.1
+    bh = SMALL_PT / 72 * 1.5
+    for px, py in pts:
+        box = (px - bw / 2, py - bh / 2, px + bw / 2, py + bh / 2)
+        if not any(_box_hits_node(box, g) for g in geo.values()) and not any(_overlap(box, o) for o in boxes):
+            break
+    else:
+        px, py = pts[0]
+        box = (px - bw / 2, py - bh / 2, px + bw / 2, py + bh / 2)
+    boxes.append(box)
+    return (px, py, text, box)
+
+
+def _outline_point(node: dict, direction: np.ndarray) -> tuple[float, float]:
+    """Where the ray from the ellipse's centre in ``direction`` meets its outline."""
+    (cx, cy), (w, h) = node["xy"], node["wh"]
+    dx, dy = direction
+    scale = 1.0 / math.hypot(dx / (w / 2), dy / (h / 2))
+    return (cx + scale * dx, cy + scale * dy)
+
+
+def _covariance_routes(st: dict, nodes: dict, boxes: list) -> list[dict]:
+    """Residual covariances: curved double-headed arrows from outline to outline on the side facing away
+    from the diagram's centre (outcomes sit on the right: the arc bulges right), labelled with the residual
+    correlation (std.all)."""
+    if not st["covariances"]:
+        return []
+    geo = {name: (n["xy"], n["wh"]) for name, n in nodes.items()}
+    centre = np.mean([n["xy"] for n in nodes.values()], axis=0)
+    out = []
+    for cov in st["covariances"]:
+        a, b = nodes[cov["a"]], nodes[cov["b"]]
+        p0, p2 = np.array(a["xy"]), np.array(b["xy"])
+        u = (p2 - p0) / (np.linalg.norm(p2 - p0) or 1.0)
+        normal = max((np.array([u[1], -u[0]]), np.array([-u[1], u[0]])),
+                     key=lambda v: (float(v @ ((p0 + p2) / 2 - centre)), float(v[0])))
+        start = _outline_point(a, normal + 0.6 * u)
+        end = _outline_point(b, normal - 0.6 * u)
+        ctrl = tuple((np.array(start) + np.array(end)) / 2 + normal * 0.45 * math.dist(start, end))
+        pts = [_bezier(start, ctrl, end, t / 40) for t in range(1, 40)]
+        label = _label_at([_bezier(start, ctrl, end, t) for t in (0.5, 0.42, 0.58, 0.34, 0.66)],
+                          _coefficient(cov["r"], cov["pvalue"]), boxes, geo)
+        out.append({"from": cov["a"], "to": cov["b"], "ends": (start, ctrl, end), "pvalue": cov["pvalue"],
+                    "points": pts, "label": label})
+    return out
+
+
+def _covariance_svg(canvas: _Canvas, r: dict, k: int) -> str:
+    """A residual covariance: one quadratic arc with a "-|>" head at each end; dashed when not significant."""
+    start, ctrl, end = (canvas(p) for p in r["ends"])
+    color, lw, dash = _stroke(r["pvalue"])
+    line = (f'<path d="M {_f(start[0])} {_f(start[1])} Q {_f(ctrl[0])} {_f(ctrl[1])} {_f(end[0])} {_f(end[1])}" '
+            f'fill="none"{dash} stroke="{color}" stroke-width="{_f(lw)}" stroke-linecap="round"/>')
+    tips = "".join(_tip_svg(_head(tip, ctrl), color, lw) for tip in (start, end))
+    return f'<g id="patch_{k}" class="residual-covariance">{line}{tips}</g>'
+
+
+def _interaction_routes(st: dict, nodes: dict, routes: list[dict], covariances: list[dict]) -> list[dict]:
+    """Latent interactions: an arrow from the moderator to the focal → outcome path (where no coefficient
+    label sits), labelled with the product term's standardized coefficient."""
+    geo = {name: (n["xy"], n["wh"]) for name, n in nodes.items()}
+    boxes = [r["label"][3] for r in routes + covariances if r["label"]]
+    out = []
+    for it in st["interactions"]:
+        path = next(r for r in routes if r["from"] == it["focal"] and r["to"] == it["to"])
+        p0, p2 = nodes[it["focal"]]["xy"], nodes[it["to"]]["xy"]
+        c = _control(p0, p2, path["rad"])
+        ta = _clip_t(p0, c, p2, geo[it["focal"]], leaving=True)     # the visible part of the path
+        tb = _clip_t(p0, c, p2, geo[it["to"]], leaving=False)
+        label_at = path["label"][:2] if path["label"] else (math.inf, math.inf)
+        target = max((_bezier(p0, c, p2, ta + f * (tb - ta)) for f in (0.3, 0.7, 0.25, 0.75)),
+                     key=lambda q: (not any(_inside(q, g) for g in geo.values()), math.dist(q, label_at)))
+        start = nodes[it["moderator"]]["xy"]
+        mid = ((start[0] + target[0]) / 2, (start[1] + target[1]) / 2)
+        pts = [(start[0] + (target[0] - start[0]) * t / 40, start[1] + (target[1] - start[1]) * t / 40)
+               for t in range(1, 40)]
+        text = f"{it['focal']}×{it['moderator']} " + (_coefficient(it["std"], it["pvalue"]) if it["std"] is not None
+                                                       else "")
+        label = _label_at([mid] + [pts[k] for k in (24, 14, 28, 10)], text.strip(), boxes, geo)
+        out.append({"from": it["moderator"], "target": target, "pvalue": it["pvalue"], "points": pts,
+                    "label": label})
+    return out
+
+
+def _moderation_svg(canvas: _Canvas, r: dict, nodes: dict, k: int) -> str:
+    """The moderator's arrow: straight, from its outline to a point on the moderated path, "-|>" head."""
+    a = nodes[r["from"]]
+    p0, p2 = a["xy"], r["target"]
+    c = ((p0[0] + p2[0]) / 2, (p0[1] + p2[1]) / 2)
+    ta = _clip_t(p0, c, p2, (a["xy"], a["wh"]), leaving=True)
+    P0, C, P2 = canvas(p0), canvas(c), canvas(p2)
+    start = _bezier(P0, C, P2, ta)
+    color, lw, dash = _stroke(r["pvalue"])
+    line = (f'<path d="M {_f(start[0])} {_f(start[1])} L {_f(P2[0])} {_f(P2[1])}" fill="none"{dash} '
+            f'stroke="{color}" stroke-width="{_f(lw)}" stroke-linecap="round"/>')
+    return f'<g id="patch_{k}" class="interaction">{line}{_tip_svg(_head(P2, start), color, lw)}</g>'
+
+
+def diagram_legend(doc: Mapping | ResultsDocument, lang: str = "en") -> str:
+    """The sentences of the figure note that explain what this diagram draws beyond paths (en/zh)."""
+    from .i18n import catalogue, translator
+    st = structure(doc)
+    t = translator(catalogue("structural"), lang)
+    keys = [key for key, present in (("diagram_r2", st["r2"]), ("diagram_covariance", st["covariances"]),
+                                     ("diagram_interaction", st["interactions"])) if present]
+    return " ".join(t(key) for key in keys)
 
 
 def path_diagram_svg(doc: Mapping | ResultsDocument, lang: str = "en", *, title: str | None = None) -> str:
@@ -246,12 +365,14 @@ def path_diagram_svg(doc: Mapping | ResultsDocument, lang: str = "en", *, title:
     if not st["edges"]:
         return ""
     routes = _route(st, nodes)
+    covariances = _covariance_routes(st, nodes, [r["label"][3] for r in routes if r["label"]])
+    moderations = _interaction_routes(st, nodes, routes, covariances)
     xs, ys = [], []
     for n in nodes.values():
         (cx, cy), (w, h) = n["xy"], n["wh"]
         xs += [cx - w / 2, cx + w / 2]
         ys += [cy - h / 2, cy + h / 2]
-    for r in routes:
+    for r in routes + covariances + moderations:
         xs += [p[0] for p in r["points"]]
         ys += [p[1] for p in r["points"]]
         if r["label"]:
@@ -267,9 +388,13 @@ def path_diagram_svg(doc: Mapping | ResultsDocument, lang: str = "en", *, title:
            'dominant-baseline:central}</style>']
     for k, r in enumerate(routes, start=1):
         out.append(_arrow_svg(canvas, r, nodes, k))
+    for k, r in enumerate(covariances, start=len(routes) + 1):
+        out.append(_covariance_svg(canvas, r, k))
+    for k, r in enumerate(moderations, start=len(routes) + len(covariances) + 1):
+        out.append(_moderation_svg(canvas, r, nodes, k))
     for name, n in nodes.items():
         out.append(_node_svg(canvas, n))
-    for r in routes:
+    for r in routes + covariances + moderations:
         if r["label"]:
             out.append(_label_svg(canvas, r))
     out.append("</svg>")
@@ -319,11 +444,12 @@ def _node_svg(canvas: _Canvas, n: dict) -> str:
     if n["dims"]:   # second-order construct: double outline + its dimensions in small type
         parts.append(f'<ellipse cx="{_f(x)}" cy="{_f(y)}" rx="{_f((w - 0.1) / 2 * PT)}" '
                      f'ry="{_f((h - 0.1) / 2 * PT)}" fill="none" stroke="{COLORS["node_edge"]}" stroke-width="0.7"/>')
-    text_dy = SMALL_PT * 0.8 if n["dims"] else 0.0
+    small = n.get("small", ())
+    text_dy = SMALL_PT * 0.8 * len(small)
     parts.append(_text_svg(x, y - text_dy, n["lines"], FONT_PT, COLORS["text"]))
-    if n["dims"]:
-        dim_y = y - text_dy + len(n["lines"]) * FONT_PT * 1.15 / 2 + SMALL_PT * 0.9
-        parts.append(_text_svg(x, dim_y, [" · ".join(n["dims"])], SMALL_PT, COLORS["dim"]))
+    first_y = y - text_dy + len(n["lines"]) * FONT_PT * 1.15 / 2 + SMALL_PT * 0.9
+    for i, (text, color) in enumerate(small):
+        parts.append(_text_svg(x, first_y + i * SMALL_PT * 1.3, [text], SMALL_PT, color))
     parts.append("</g>")
     return "".join(parts)
 
@@ -360,15 +486,33 @@ def _arrow_svg(canvas: _Canvas, r: dict, nodes: dict, k: int) -> str:
     bx, by = end[0] - HEAD_LENGTH * ux, end[1] - HEAD_LENGTH * uy
     head = [(bx - HEAD_HALF_WIDTH * uy, by + HEAD_HALF_WIDTH * ux), end,
             (bx + HEAD_HALF_WIDTH * uy, by - HEAD_HALF_WIDTH * ux)]
-    sig = r["pvalue"] is not None and r["pvalue"] < 0.05
-    color = COLORS["sig"] if sig else COLORS["ns"]
-    lw = 1.5 if sig else 1.1
-    dash = f' stroke-dasharray="{_f(4 * lw)},{_f(3 * lw)}"' if not sig else ""
+    color, lw, dash = _stroke(r["pvalue"])
     line = (f'<path d="M {_f(start[0])} {_f(start[1])} Q {_f(ctrl[0])} {_f(ctrl[1])} {_f(end[0])} {_f(end[1])}" '
             f'fill="none"{dash} stroke="{color}" stroke-width="{_f(lw)}" stroke-linecap="round"/>')
-    tip = (f'<path d="M {" L ".join(f"{_f(x)} {_f(y)}" for x, y in head)} Z" fill="{color}" stroke="{color}" '
-           f'stroke-width="{_f(lw)}" stroke-linejoin="round"/>')
-    return f'<g id="patch_{k}">{line}{tip}</g>'
+    return f'<g id="patch_{k}">{line}{_tip_svg(head, color, lw)}</g>'
+
+
+def _stroke(pvalue: float | None) -> tuple[str, float, str]:
+    """Colour, width and dash attribute of an arrow: solid and dark when p < .05, thin grey dashes otherwise."""
+    if pvalue is not None and pvalue < 0.05:
+        return COLORS["sig"], 1.5, ""
+    return COLORS["ns"], 1.1, f' stroke-dasharray="{_f(4 * 1.1)},{_f(3 * 1.1)}"'
+
+
+def _tip_svg(head: list[tuple[float, float]], color: str, lw: float) -> str:
+    """A filled arrowhead polygon."""
+    return (f'<path d="M {" L ".join(f"{_f(x)} {_f(y)}" for x, y in head)} Z" fill="{color}" stroke="{color}" '
+            f'stroke-width="{_f(lw)}" stroke-linejoin="round"/>')
+
+
+def _head(tip: tuple[float, float], towards: tuple[float, float]) -> list[tuple[float, float]]:
+    """A filled "-|>" head at ``tip`` pointing away from ``towards`` (pt)."""
+    dx, dy = tip[0] - towards[0], tip[1] - towards[1]
+    norm = math.hypot(dx, dy) or 1.0
+    ux, uy = dx / norm, dy / norm
+    bx, by = tip[0] - HEAD_LENGTH * ux, tip[1] - HEAD_LENGTH * uy
+    return [(bx - HEAD_HALF_WIDTH * uy, by + HEAD_HALF_WIDTH * ux), tip,
+            (bx + HEAD_HALF_WIDTH * uy, by - HEAD_HALF_WIDTH * ux)]
 
 
 def _blossom(p0, c, p2, a: float, b: float) -> tuple[float, float]:
@@ -390,4 +534,4 @@ def _label_svg(canvas: _Canvas, r: dict) -> str:
             f'{_text_svg(x, y, [text], SMALL_PT, COLORS["text"] if sig else "#555555", bold=sig)}</g>')
 
 
-__all__ = ["path_diagram_svg", "structure"]
+__all__ = ["path_diagram_svg", "structure", "diagram_legend"]

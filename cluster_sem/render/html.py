@@ -10,8 +10,9 @@ from importlib import resources
 
 from ..results.document import ResultsDocument
 from .context import SECTIONS, is_invariance_document, report_context
-from .diagram import path_diagram_svg
+from .diagram import diagram_legend, path_diagram_svg
 from .labels import check_lang
+from .plain_text import strip_controls
 
 
 @lru_cache(maxsize=None)
@@ -36,16 +37,17 @@ def render_html(doc: dict, lang: str = "en") -> str:
     check_lang(lang)
     if is_invariance_document(doc):
         from .invariance import render_invariance_html
-        return render_invariance_html(doc, lang)
+        return strip_controls(render_invariance_html(doc, lang))
     r = ResultsDocument.read(doc)
     ctx = report_context(r, lang)
     from markupsafe import Markup
     ctx["css"] = Markup(_css())
     ctx["diagram"] = Markup(path_diagram_svg(r, lang, title=ctx["t"]("diagram_caption")))
+    ctx["diagram_legend"] = diagram_legend(r, lang)
     from .moderation import simple_slopes_svg
     for entry, rec in zip(ctx["moderation"], r.moderation):
         entry["svg"] = Markup(simple_slopes_svg(rec, r, lang)) if rec.plot else ""
-    return environment().get_template("report.html.j2").render(**ctx)
+    return strip_controls(environment().get_template("report.html.j2").render(**ctx))   # labels are user text
 
 
 def render_html_fragment(doc: dict, lang: str = "en") -> str:
@@ -53,7 +55,7 @@ def render_html_fragment(doc: dict, lang: str = "en") -> str:
     scoped to the fragment so the notebook's own look is not touched."""
     check_lang(lang)
     ctx = report_context(doc, lang)
-    return environment().get_template("fragment.html.j2").render(**ctx)
+    return strip_controls(environment().get_template("fragment.html.j2").render(**ctx))
 
 
 __all__ = ["render_html", "render_html_fragment", "SECTIONS"]

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from .context import is_invariance_document, report_context
 from .labels import check_lang
+from .plain_text import strip_controls
 
 _TAG = re.compile(r"<(?=[A-Za-z/!?])")
 _LINK = re.compile(r"\](?=\s*[(\[])")
@@ -54,10 +55,10 @@ def render_markdown(doc: dict, lang: str = "en") -> str:
     check_lang(lang)
     if is_invariance_document(doc):
         from .invariance import render_invariance_markdown
-        return render_invariance_markdown(doc, lang)
+        return strip_controls(render_invariance_markdown(doc, lang))
     ctx = report_context(doc, lang)
     ctx["tno"] = _counter()
-    text = environment().get_template("report.md.j2").render(**ctx)
+    text = strip_controls(environment().get_template("report.md.j2").render(**ctx))   # labels are user text
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip() + "\n"
 

@@ -1,5 +1,5 @@
-"""Stored English messages (warnings, the data-preparation log, dropped-row reasons, estimation notes, the
-bootstrap rule, conventions) in the report's language, by the templates of ``phrases/messages.yaml``.
+"""Stored English messages (warnings, the data-preparation log, dropped-row reasons, estimation notes,
+power settings) in the report's language, by the templates of ``phrases/messages.yaml``.
 
 Why match text instead of storing message codes: results.json keeps these messages as the sentences the
 library wrote (its bytes are the reproducibility contract), so a Chinese report has only that text to go on.

@@ -9,8 +9,10 @@ from __future__ import annotations
 import math
 from typing import Mapping
 
-from ..results.document import ModerationRecord, ResultsDocument
+from ..results.document import JohnsonNeymanRange, ModerationRecord, ResultsDocument
+from ..results.effects import johnson_neyman_within
 from .i18n import LANGS, catalogue, phrases
+from .labels import phrase
 from .numbers import fmt, fmt_ci, fmt_p, stars
 
 COLORS = ("#2b6cb0", "#444444", "#c05621")
@@ -107,15 +109,50 @@ def _slope_rows(rec: ModerationRecord, ph: dict, mod: str) -> list[dict]:
              "stars": stars(s.pvalue)} for s in rec.simple_slopes]
 
 
+def _jn_range(rec: ModerationRecord) -> JohnsonNeymanRange | None:
+    """The stored Johnson–Neyman result within ±3 SD; for a document written before it was stored, the same
+    classification (``results.effects.johnson_neyman_within``) of its stored bounds."""
+    if rec.johnson_neyman_range is not None:
+        return rec.johnson_neyman_range
+    if rec.moderator_sd is None:
+        return None
+    jn = list(rec.johnson_neyman) if rec.johnson_neyman else None
+    return JohnsonNeymanRange.of(johnson_neyman_within(jn, rec.johnson_neyman_significant, rec.moderator_sd))
+
+
 def _jn_text(rec: ModerationRecord, ph: dict, focal: str, mod: str, level: str) -> str:
-    jn, where = rec.johnson_neyman, rec.johnson_neyman_significant
-    if jn:
-        return ph["jn"].format(focal=focal, moderator=mod, level=level, lo=fmt(jn[0]), hi=fmt(jn[1]),
-                               where=ph.get(f"jn_{where}", ""), sd=fmt(rec.moderator_sd))
-    return ph["jn_none"].format(focal=focal, moderator=mod, where=ph.get(f"jn_{where}", ""))
+    """Johnson–Neyman in words: only bounds within ±3 SD of the moderator, never an extrapolated one."""
+    within = _jn_range(rec)
+    if within is None:
+        where = ph.get(f"jn_{rec.johnson_neyman_significant}", "")
+        return ph["jn_none"].format(focal=focal, moderator=mod, where=where)
+    lo, hi = within.range
+    kw = {"focal": focal, "moderator": mod, "level": level, "k": f"{within.k_sd:g}", "lo": fmt(lo), "hi": fmt(hi)}
+    if not within.bounds:
+        return ph["jn_range_everywhere" if within.significant else "jn_range_nowhere"].format(**kw)
+    regions = ph["jn_and"].join(f"{fmt(a)} … {fmt(b)}" for a, b in within.significant)
+    return ph["jn_range"].format(**kw, sd=fmt(rec.moderator_sd), regions=regions,
+                                 bounds=ph["jn_and"].join(fmt(b) for b in within.bounds))
 
 
-def _imm_tables(rec: ModerationRecord, ph: dict, mod: str, level: str) -> list[dict]:
+def johnson_neyman_sentence(rec: ModerationRecord, lang: str = "en") -> str:
+    """The Johnson–Neyman sentence with construct ids (the terminal summary's wording)."""
+    ph = phrases(catalogue("moderation"), lang if lang in LANGS else "en")
+    return _jn_text(rec, ph, rec.focal, rec.moderator, f"{100 * rec.level:g}%")
+
+
+def _imm_differs(e, rec: ModerationRecord, r: ResultsDocument, ph: dict, lang: str) -> str:
+    """Why the conditional indirect effects' CIs may tell otherwise than the unconditional ones (one sentence),
+    or "" when both use the same method."""
+    method = next((x.ci_method for x in r.indirect_effects if x.name == e.indirect), None)
+    if method is None or method == e.ci_method:
+        return ""
+    hint = ph["imm_differs_hint"] if rec.method == "lms" and e.ci_method == "monte_carlo" and r.bootstrap else ""
+    return ph["imm_differs"].format(imm_method=phrase(f"method_{e.ci_method}", lang),
+                                    method=phrase(f"method_{method}", lang), hint=hint)
+
+
+def _imm_tables(rec: ModerationRecord, ph: dict, mod: str, level: str, r: ResultsDocument, lang: str) -> list[dict]:
     imm = []
     for e in rec.index_of_moderated_mediation:
         rows = [{"what": ph[_AT[c.at]].format(m=mod), "est": fmt(c.est),
@@ -124,8 +161,9 @@ def _imm_tables(rec: ModerationRecord, ph: dict, mod: str, level: str) -> list[d
         rows.append({"what": ph["index"], "est": fmt(e.est), "se": fmt(e.se),
                      "ci": fmt_ci(e.ci_lower, e.ci_upper)})
         note = ph["imm_note_boot" if e.ci_method == "percentile" else "imm_note"]
+        differs = _imm_differs(e, rec, r, ph, lang)
         imm.append({"path": " → ".join(e.path), "name": e.indirect, "rows": rows,
-                    "note": note.format(level=level, draws=e.draws, seed=e.seed)})
+                    "note": note.format(level=level, draws=e.draws, seed=e.seed) + (" " + differs if differs else "")})
     return imm
 
 
@@ -159,11 +197,11 @@ def moderation_context(doc, lang: str, *, with_svg: bool = True) -> dict:
                  "slopes": _slope_rows(rec, ph, mod), "jn": _jn_text(rec, ph, focal, mod, level),
                  "verdict": _verdict(r, rec, ph),
                  "lrt": ph["lrt"].format(df=lrt.df, chi2=fmt(lrt.chi2, 2), p=_p_eq(lrt.pvalue))
-                 if lrt else "", "imm": _imm_tables(rec, ph, mod, level), "imm_title": ph["imm"]}
+                 if lrt else "", "imm": _imm_tables(rec, ph, mod, level, r, lang), "imm_title": ph["imm"]}
         if with_svg and rec.plot:
             entry["svg"] = simple_slopes_svg(rec, r, lang)
         out.append(entry)
     return {"moderation": out, "mt": ph}
 
 
-__all__ = ["moderation_context", "simple_slopes_svg"]
+__all__ = ["moderation_context", "simple_slopes_svg", "johnson_neyman_sentence"]

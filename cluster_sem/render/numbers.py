@@ -2,14 +2,24 @@
 from __future__ import annotations
 
 
+def unsigned_zero(s: str) -> str:
+    """A formatted number that shows zero carries no sign: '-0.00' → '0.00' (-0.0 and values rounding to 0)."""
+    return s[1:] if s.startswith("-") and float(s) == 0 else s
+
+
+def fmt_fixed(x: float, digits: int = 2) -> str:
+    """Exactly ``digits`` decimals, never a negative zero (diagram coefficients: '0.00', not '-0.00')."""
+    return unsigned_zero(f"{x:.{digits}f}")
+
+
 def fmt(x: float | None, digits: int = 3) -> str:
     """Fixed decimals; a non-zero value too small for them keeps two significant digits (0.00012, not
-    0.000), so a tiny estimate and its CI stay distinguishable from zero."""
+    0.000), so a tiny estimate and its CI stay distinguishable from zero.  Never '-0.000'."""
     if x is None:
         return "—"
     if x != 0 and abs(x) < 0.5 * 10 ** -digits:
         return f"{x:.2g}"
-    return f"{x:.{digits}f}"
+    return fmt_fixed(x, digits)
 
 
 def fmt_p(p: float | None) -> str:
@@ -32,9 +42,7 @@ def fmt_unit(x: float | None, digits: int = 3) -> str:
     standardized loading): APA style without the leading zero ('.961', '-.047')."""
     if x is None:
         return "—"
-    s = f"{x:.{digits}f}"
-    if float(s) == 0:
-        s = s.lstrip("-")
+    s = unsigned_zero(f"{x:.{digits}f}")
     if abs(x) < 1 or s.lstrip("-").startswith("0."):
         s = s.replace("0.", ".", 1)
     return s
@@ -49,7 +57,7 @@ def fmt_pct(x: float | None, digits: int = 1) -> str:
     """A fraction as a percentage number: 0.241 -> '24.1'."""
     if x is None:
         return "—"
-    return f"{100 * x:.{digits}f}"
+    return fmt_fixed(100 * x, digits)
 
 
 def or_blank(value):

@@ -3,7 +3,9 @@
 An ANSI escape sequence in a construct name could clear the screen, retitle the window or hide the rest
 of a message; a bidi override can reorder what is shown; a 10 000-character name buries the message it
 sits in.  ``terminal_safe`` removes escape sequences and control characters and shortens any single
-overlong word, so the CLI and the summary print what the user wrote, not what it does.
+overlong word, so the CLI and the summary print what the user wrote, not what it does.  The report files
+(report.md, report.html, power.md, ...) go through ``strip_controls`` — the same removal without shortening
+words — since they are opened with ``cat``/``less`` or previewed in terminals too.
 """
 from __future__ import annotations
 
@@ -19,12 +21,20 @@ _ESCAPES = re.compile(
     r"|\x1b[@-Z\\-_]?"                      # other two-byte escapes (and a lone ESC)
     r"|\x9b[0-?]*[ -/]*[@-~]"               # 8-bit CSI
 )
+_C0_C1 = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")   # control characters except \t and \n
 _BIDI = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
 _LONG = re.compile(r"\S{%d,}" % (MAX_WORD + 1))
 
 
 def _control(ch: str) -> bool:
     return ch not in "\n\t" and unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\u200d"
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without escape sequences (with their payload: a window title, a hyperlink), C0/C1 control
+    characters other than newline and tab, and bidi overrides; everything else kept as written.  Applied
+    to a whole rendered file: the templates hold no control characters, so only user text loses any."""
+    return _C0_C1.sub("", _ESCAPES.sub("", text)).translate(_BIDI)
 
 
 def terminal_safe(text: object, max_word: int = MAX_WORD) -> str:
@@ -34,4 +44,4 @@ def terminal_safe(text: object, max_word: int = MAX_WORD) -> str:
     return _LONG.sub(lambda m: f"{m.group(0)[:max_word]}…({len(m.group(0))} characters)", s)
 
 
-__all__ = ["terminal_safe", "MAX_WORD"]
+__all__ = ["terminal_safe", "strip_controls", "MAX_WORD"]

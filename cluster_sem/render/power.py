@@ -14,7 +14,7 @@ from .labels import check_lang
 from .markdown import md_escape
 from .messages import translate
 from .numbers import fmt, fmt_unit
-from .plain_text import terminal_safe
+from .plain_text import strip_controls, terminal_safe
 
 
 def _label(doc: dict, name: str, lang: str) -> str:
@@ -223,7 +223,7 @@ def render_power_markdown(doc: dict, lang: str = "en") -> str:
     out += [f"## {md_escape(t('rmsea'))}", ""] + caption("rmsea", t("rmsea_table"))
     out += table(["n", t("power")], v["rmsea"]) + [""]
     out += [f"## {t('settings')}", "", md_escape(v["settings"]), "", md_escape(t("notes")), ""]
-    return "\n".join(out)
+    return strip_controls("\n".join(out))   # effect names and the title are user text
 
 
 @lru_cache(maxsize=None)
@@ -237,7 +237,7 @@ def render_power_html(doc: dict, lang: str = "en") -> str:
     v = view(doc, lang)
     curves = [Markup(power_curve_svg(doc, lang, kind)) for kind in ("path", "indirect", "interaction")
               if any(e["kind"] == kind for e in doc["effects"])]
-    return _template().render(v=v, t=v["t"], curves=curves, version=doc["meta"]["version"])
+    return strip_controls(_template().render(v=v, t=v["t"], curves=curves, version=doc["meta"]["version"]))
 
 
 def render_power_summary(doc: dict, lang: str = "en") -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..results.document import ResultsDocument, pick
+from ..results.effects import ci_excludes_zero
 from ..results.fit_verdicts import reported_key
 from .context import is_invariance_document
 from .estimator_text import index_name, test_name
@@ -45,7 +46,10 @@ def render_summary(doc: dict, *, lang: str = "en") -> str:
     out = _header_lines(r, lang) + _fit_lines(r)
     from .diagnostics import summary_lines
     out += summary_lines(r)
-    out += _quality_lines(r) + _path_lines(r) + _indirect_lines(r) + _moderation_lines(r)
+    from .design import summary_lines as design_lines
+    from .rsquare import summary_lines as r_squared_lines
+    out += design_lines(r)
+    out += _quality_lines(r) + _path_lines(r) + r_squared_lines(r) + _indirect_lines(r) + _moderation_lines(r)
     out.append("")
     out.append("* p < .05, ** p < .01, *** p < .001")
     return "\n".join(terminal_safe(line) for line in out)   # titles, names, warnings are user text
@@ -101,11 +105,13 @@ def _indirect_lines(r: ResultsDocument) -> list[str]:
     if not r.indirect_effects:
         return []
     first = r.indirect_effects[0]
-    out = [f"Indirect effects ({int(round(100 * first.level))}% CI, {first.ci_method})"]
+    out = [f"Indirect effects ({int(round(100 * first.level))}% CI, {first.ci_method}; significant = the CI "
+           "excludes 0)"]
     med = {m.name: m.mediation for m in r.mediation}
     rows = [[e.name, " -> ".join(e.path), fmt(e.est), fmt(e.se), f"[{fmt(e.ci_lower)}, {fmt(e.ci_upper)}]",
-             fmt(e.std_all), med.get(e.name) or ""] for e in r.indirect_effects]
-    out += ["  " + x for x in _table(["effect", "path", "est", "SE", "CI", "std", "mediation"], rows, "llrrrrl")]
+             _significant(e), fmt(e.std_all), med.get(e.name) or ""] for e in r.indirect_effects]
+    out += ["  " + x for x in _table(["effect", "path", "est", "SE", "CI", "significant", "std", "mediation"], rows,
+                                     "llrrrlrl")]
     b = r.bootstrap
     if b:
         out.append(f"  bootstrap: B = {b.B}, seed {b.seed}, {b.n_converged} converged, "
@@ -117,8 +123,16 @@ def _indirect_lines(r: ResultsDocument) -> list[str]:
     return out
 
 
+def _significant(e) -> str:
+    """The effect's one claim (results.json ``significant``: its CI excludes zero), as yes/no."""
+    significant = e.significant if e.significant is not None else ci_excludes_zero(e.ci_lower, e.ci_upper)
+    return "yes" if significant else "no"
+
+
 def _moderation_lines(r: ResultsDocument) -> list[str]:
-    """Latent interactions: product term, simple slopes at -1/0/+1 SD, LRT, hypothesis verdict."""
+    """Latent interactions: product term, simple slopes at -1/0/+1 SD, Johnson–Neyman within ±3 SD, LRT,
+    hypothesis verdict."""
+    from .moderation import johnson_neyman_sentence
     out = []
     for m in r.moderation:
         hyp = next((h for h in r.hypotheses if h.kind == "interaction" and h.name == m.name and h.to == m.to), None)
@@ -128,6 +142,7 @@ def _moderation_lines(r: ResultsDocument) -> list[str]:
         slopes = ", ".join(f"{s.at:+d} SD: {fmt(s.est)} [{fmt(s.ci_lower)}, {fmt(s.ci_upper)}]"
                            for s in m.simple_slopes)
         out.append(f"  simple slopes of {m.focal} at {m.moderator} {slopes}")
+        out.append(f"  {johnson_neyman_sentence(m)}")
         if m.lrt:
             out.append(f"  LRT with vs. without the product: chi2({m.lrt.df}) = {fmt(m.lrt.chi2, 2)}, "
                        f"p = {fmt_p(m.lrt.pvalue)}")

@@ -113,6 +113,7 @@ class ConstructInfo(Block):
     label: Any                       # {en, zh} or a string
     items: tuple[str, ...]
     dimensions: tuple[str, ...]
+    source: Any = None               # spec `source`: {authors, year, title, journal, ...} the items come from
 
 
 class SpecPath(Block):
@@ -148,7 +149,8 @@ class SpecLabels(Block):
                 else:
                     items[it["id"]] = ItemInfo(it["id"], name, it.get("text") or _EMPTY, bool(it.get("reverse")))
                     ids.append(it.get("id"))
-            constructs[name] = ConstructInfo(name, _get(c, "label"), tuple(ids), tuple(_get(c, "dimensions") or ()))
+            constructs[name] = ConstructInfo(name, _get(c, "label"), tuple(ids), tuple(_get(c, "dimensions") or ()),
+                                             _get(c, "source"))
         indirect = {i.get("name"): i.get("label") for i in spec.get("indirect") or [] if isinstance(i, Mapping)}
         paths = tuple(SpecPath(tuple(p.get("from") or ()), p.get("to")) for p in spec.get("paths") or []
                       if isinstance(p, Mapping))
@@ -242,6 +244,9 @@ class Effect(IndirectPath):
     std_all: float | None
     pvalue: float | None
     cis: Mapping[str, Any]
+    significant: bool | None = None      # the claim: the run's CI excludes zero (results/effects.effect_claim)
+    pvalue_method: str | None = None     # "delta": what ``pvalue`` is
+    pvalue_agrees: bool | None = None    # the delta-method p tells the same as the CI
 
 
 class Hypothesis(Block):
@@ -314,6 +319,28 @@ class MissingData(Block):
     n_patterns: int | None
     percent_missing: Mapping[str, float]
     little_mcar: LittleMCAR | None
+
+
+class ClusterSize(Block):
+    min: int | None
+    median: float | None
+    max: int | None
+
+
+class Design(Block):
+    """``design`` (complex samples): cluster column and sizes, weights column, lavaan's se/test names, ICC(1)
+    per item and construct score, design effects and effective n, warnings (fewer than 20 clusters)."""
+
+    cluster: str | None
+    n_clusters: int | None
+    cluster_size: ClusterSize | None
+    weights: str | None
+    se: str | None
+    test: str | None
+    icc: Mapping[str, float | None]
+    design_effect: Mapping[str, float | None]
+    effective_n: Mapping[str, float | None]
+    warnings: tuple[str, ...]
 
 
 class MardiaSkewness(ChiSquareTest):
@@ -417,6 +444,16 @@ class SlopePlot(Block):
     lines: tuple[PlotLine, ...]
 
 
+class JohnsonNeymanRange(Block):
+    """``moderation[].johnson_neyman_range``: the Johnson–Neyman result within ±k SD of the moderator
+    (``results/effects.johnson_neyman_within``): its bounds there and where in it the slope is significant."""
+
+    range: tuple[float, ...]
+    k_sd: float | None
+    bounds: tuple[float, ...]
+    significant: tuple
+
+
 class ModerationRecord(Block):
     """One ``moderation`` record: a product term ``to ~ focal:moderator`` and what probes it."""
 
@@ -439,6 +476,7 @@ class ModerationRecord(Block):
     hypothesis: str | None
     expect: str | None
     plot: SlopePlot | None
+    johnson_neyman_range: JohnsonNeymanRange | None = None
 
 
 # -- measurement invariance (`cluster-sem invariance`) ---------------------------------------------------
@@ -570,6 +608,7 @@ class Meta(Block):
     missing: str | None
     information: str | None
     test: str | None
+    engine: str | None          # "cluster-sem" or "semopy" (the start of the ML-family fits); None before 0.x
     ci_level: float | None
     timestamp: str | None
     conventions: str | None
@@ -587,6 +626,7 @@ class ResultsDocument(Block):
     spec: SpecLabels
     measurement: ModelBlock = field(metadata={"key": "measurement_model"})
     structural: ModelBlock = field(metadata={"key": "structural_model"})
+    r_squared: Mapping[str, Any]        # variable -> R² (lavaan's lavInspect "r2") of the structural model
     indirect_effects: tuple[Effect, ...]
     total_effects: tuple[Effect, ...]
     reliability: tuple[Reliability, ...]
@@ -603,6 +643,7 @@ class ResultsDocument(Block):
     estimator_choice: EstimatorChoice | None
     missing_data: MissingData | None
     normality: Normality | None
+    design: Design | None
     moderation: tuple[ModerationRecord, ...]
     interaction_model: InteractionModel | None
     invariance: Invariance | None       # a `cluster-sem invariance` document (no measurement/structural model)
@@ -629,7 +670,9 @@ class ResultsDocument(Block):
 __all__ = ["ResultsDocument", "SpecLabels", "ModelBlock", "ParameterRow", "Effect", "Hypothesis", "Mediation",
            "BaronKennyStep", "Reliability", "Descriptive", "CommonMethod", "FitVerdict", "DataBlock", "Bootstrap",
            "Meta", "ItemInfo", "ConstructInfo", "pick", "EstimatorChoice", "MissingData", "MissingPattern",
-           "LittleMCAR", "Normality", "MardiaSkewness", "MardiaKurtosis", "ModerationRecord", "SimpleSlope",
+           "LittleMCAR", "Normality", "Design", "ClusterSize",
+           "MardiaSkewness", "MardiaKurtosis", "ModerationRecord", "SimpleSlope",
            "ModeratedMediation", "ConditionalIndirect", "ProductTest", "SlopePlot", "PlotLine", "ChiSquareTest",
+           "JohnsonNeymanRange",
            "InteractionModel", "Invariance", "InvarianceLevel", "LevelChange", "ScoreTest", "LatentMean",
            "PathDifference", "AnalysisGroup", "SpecPath", "IndirectPath", "Block"]

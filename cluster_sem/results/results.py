@@ -40,7 +40,7 @@ class Results:
     """Results of ``cluster_sem.fit``: computed once, then read-only.
 
     Views: ``parameters`` (lavaan columns, both models), ``fit_measures``, ``reliability``,
-    ``indirect_effects``, ``htmt``, ``warnings``; renderers: ``summary()``, ``to_json()``,
+    ``indirect_effects``, ``htmt``, ``r_squared``, ``warnings``; renderers: ``summary()``, ``to_json()``,
     ``to_markdown()``, ``to_html()``, and ``_repr_html_`` for notebooks.
     """
 
@@ -92,6 +92,14 @@ class Results:
     @property
     def indirect_effects(self) -> pd.DataFrame:
         return pd.DataFrame(_thaw(self._doc["indirect_effects"]))
+
+    @property
+    def r_squared(self) -> pd.Series:
+        """R² of every endogenous construct and item of the structural model (lavaan's ``lavInspect(fit, "r2")``),
+        in parameter-table order; NaN where lavaan gives NA (a negative residual variance)."""
+        values = _thaw(self._doc.get("r_squared") or {})
+        return pd.Series({k: (float("nan") if v is None else v) for k, v in values.items()}, name="r_squared",
+                         dtype=float)
 
     @property
     def warnings(self) -> tuple[str, ...]:

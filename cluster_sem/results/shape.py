@@ -43,7 +43,15 @@ def shape_problem(doc: Any) -> str | None:
     for i, row in enumerate(doc["indirect_effects"] + doc["total_effects"]):
         if not isinstance(row, dict) or not isinstance(row.get("name"), str):
             return f"effect {i} is not an object with a name"
-    return _title_problem(doc)
+    return _r_squared_problem(doc) or _title_problem(doc)
+
+
+def _r_squared_problem(doc: dict) -> str | None:
+    """``r_squared`` (optional: older documents lack it) maps variable names to numbers or null."""
+    r2 = doc.get("r_squared", {})
+    if not isinstance(r2, dict) or not all(isinstance(v, NUMBER) and not isinstance(v, bool) for v in r2.values()):
+        return "'r_squared' is not a mapping of variable to number"
+    return None
 
 
 def _title_problem(doc: dict) -> str | None:

@@ -22,6 +22,16 @@ from .yamlguard import hostile_yaml_problem
 from .yamlmap import key_lines
 
 SUPPORTED_VERSIONS = (1,)
+# a 60-item bilingual questionnaire is ~20 kB; 1 MB is far above any real spec and parses in well under a
+# second, while a 50 MB file (a data dump given as the spec, a generated file gone wrong) kept YAML and the
+# checks busy for most of a minute
+MAX_SPEC_BYTES = 1_000_000
+
+
+def _too_large(size: int, source: str) -> SpecError:
+    return spec_error([f"{source}: {size / 1e6:.1f} MB is far too large for a questionnaire spec (limit "
+                       f"{MAX_SPEC_BYTES / 1e6:g} MB; a spec is a few kB). Fix: check that the spec (YAML) was "
+                       "given here and not a data file, and keep the data in the DATA file"])
 
 
 def spec_error(problems: list[str]) -> SpecError:
@@ -51,6 +61,8 @@ def _read_yaml(text: str, source: str):
 
 def parse_spec(text: str, source: str = "<string>") -> Spec:
     """Validate spec text; ``source`` names the file in every message."""
+    if len(text) > MAX_SPEC_BYTES:
+        raise _too_large(len(text.encode("utf-8")), source)
     raw = _read_yaml(text, source)
     if not isinstance(raw, dict):
         raise spec_error([Problem(source, "(top level)", "the spec must be a YAML mapping with keys spec_version, "
@@ -84,6 +96,8 @@ def load_spec(path: str | Path) -> Spec:
     p = Path(path)
     if not p.is_file():
         raise spec_error([f"{p}: spec file not found. Fix: check the path (e.g. questionnaires/zhejiang_cluster_growth.yaml)"])
+    if p.stat().st_size > MAX_SPEC_BYTES:   # refused before reading it
+        raise _too_large(p.stat().st_size, p.name)
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError:

@@ -41,12 +41,35 @@ class Item(_Frozen):
     scale: Scale | None = None  # overrides the spec-wide scale for this item
 
 
+class Source(_Frozen):
+    """Where a construct's items come from (``cluster-sem new`` writes it from the scale library): the report
+    cites it under the measurement table, so readers see which published construct each item was adapted from."""
+
+    authors: str = Field(min_length=1)      # surnames as cited: "Jansen, Van den Bosch & Volberda"
+    year: int
+    title: str | None = None
+    journal: str | None = None              # journal, or publisher for a book
+    volume: str | None = None
+    pages: str | None = None
+
+    def citation(self) -> str:
+        """``Authors (year)``: the short form a table note or a list prints."""
+        return f"{self.authors} ({self.year})"
+
+    def reference(self) -> str:
+        """The full reference: authors, year, title, journal, volume, pages (what is given)."""
+        tail = ", ".join(x for x in (self.journal, self.volume, self.pages) if x)
+        parts = [self.citation(), self.title, tail]
+        return " ".join(p if p[-1] in ".?!" else p + "." for p in parts if p)
+
+
 class Construct(_Frozen):
     """A latent construct: measured by ``items`` (first order) or by ``dimensions`` (second order)."""
 
     label: Text = Text()
     items: tuple[Item, ...] | None = None
     dimensions: tuple[str, ...] | None = None
+    source: Source | None = None            # optional citation of the scale the items were adapted from
 
     @field_validator("items", mode="before")
     @classmethod
@@ -189,6 +212,10 @@ class Spec(_Frozen):
     group_levels: dict[str, tuple[str | int | float, ...]] | None = None
     constructs: dict[str, Construct]
     controls: tuple[str, ...] = ()
+    # complex samples: the column naming each firm's cluster (cluster-robust SEs and test, lavaan cluster=)
+    # and the column of sampling weights (lavaan sampling.weights=, normalised to sum to n)
+    cluster: str | None = None
+    weights: str | None = None
     paths: tuple[Path, ...] = ()
     covariances: tuple[tuple[str, str], ...] = ()
     indirect: tuple[Indirect, ...] = ()

@@ -174,6 +174,21 @@ def _count_problems(P: list, W: list, too_few: Problem, only_two: Problem, n: in
         W.append(only_two)
 
 
+def _design_problems(spec: Spec, src: str, names: set[str]) -> list[str]:
+    """``cluster`` and ``weights`` name data columns that are not part of the model."""
+    P: list[str] = []
+    for key, col in (("cluster", spec.cluster), ("weights", spec.weights)):
+        if col is None:
+            continue
+        if col in names or col in spec.controls:
+            kind = "a construct" if col in spec.constructs else "an item" if col in spec.items else "a control"
+            P.append(Problem(src, key, f"'{col}' is also {kind}", f"the {key} column must be a column of its own"))
+    if spec.cluster is not None and spec.cluster == spec.weights:
+        P.append(Problem(src, "weights", f"'{spec.weights}' is also the cluster column",
+                         "name the column of sampling weights, not the cluster column"))
+    return P
+
+
 def _column_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
     """id, group and controls are data columns outside the measurement model: no clashes allowed."""
     P: list[str] = []
@@ -188,6 +203,7 @@ def _column_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
         P.append(Problem(src, "group", f"'{spec.group}' is also the id column",
                          "the group column must differ from the id"))
     P += _group_level_problems(spec, src)
+    P += _design_problems(spec, src, names)
     for i, col in enumerate(spec.controls):
         if col in names:
             kind = "a construct" if col in spec.constructs else "an item"
@@ -212,15 +228,22 @@ def _group_level_problems(spec: Spec, src: str) -> list[str]:
                          "map each analysis group to a list of raw values, or remove it"))
     owner: dict[str, str] = {}
     from ..data.groups import group_label
+    names: dict[str, str] = {}
     for name, values in spec.group_levels.items():
+        shown = group_label(name)
+        if shown in names:   # two spellings of one name (composed/decomposed, full-width) print alike
+            P.append(Problem(src, f"group_levels.{name}", f"the group name is written twice (also as "
+                             f"'{names[shown]}', the same text in another Unicode form)", "merge the two groups"))
+        names.setdefault(shown, name)
         if not values:
             P.append(Problem(src, f"group_levels.{name}", "no raw values",
                              f"list the values of '{spec.group}' it merges"))
         for v in values:
             key = group_label(v)
-            if key in owner and owner[key] != name:
-                P.append(Problem(src, f"group_levels.{name}", f"value '{key}' is already in group '{owner[key]}'",
-                                 "put each raw value in one group only"))
+            if key in owner:
+                where = "this group" if owner[key] == name else f"group '{owner[key]}'"
+                P.append(Problem(src, f"group_levels.{name}", f"value '{key}' is already in {where}",
+                                 "list each raw value once, in one group only"))
             owner.setdefault(key, name)
     return P
 
@@ -389,6 +412,9 @@ def _interaction_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
                              "groups"))
         for j, to in enumerate(it.outcomes):
             tkey = f"{key}.to" if isinstance(it.to, str) else f"{key}.to[{j}]"
+            if it.outcomes.index(to) != j:
+                P.append(Problem(src, tkey, f"'{to}' is listed twice", "list each outcome once"))
+                continue
             if to not in constructs:
                 P.append(Problem(src, tkey, f"unknown construct '{to}'{_suggest(to, constructs)}",
                                  "name the outcome construct"))
@@ -532,7 +558,11 @@ def _recode_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
         sc = spec.scale if key == "all" else spec.scale_of(key)
         for a, b in mapping.items():
             for v in (a, b):
-                if not sc.min <= v <= sc.max:
+                if not float(v).is_integer():   # 2.5 would be a new category between 2 and 3 (WLSMV thresholds)
+                    P.append(Problem(src, f"recode.{key}", f"code {v:g} ({a:g}: {b:g}) is not a whole answer code",
+                                     f"map whole codes of the scale {sc.min}-{sc.max} onto neighbouring whole codes, "
+                                     "e.g. {1: 2}"))
+                elif not sc.min <= v <= sc.max:
                     P.append(Problem(src, f"recode.{key}", f"code {v:g} is outside the scale {sc.min}-{sc.max}",
                                      "map answer codes of the scale onto neighbouring codes, e.g. {1: 2}"))
     return P, []

@@ -2,7 +2,7 @@
 
 Not a pytest module (slow: minutes); run by hand before a release:
 
-    nice /work/main/.venv/bin/python tests/stress/matrix.py [--only NAME,...] [--commands fit,validate,...]
+    nice python tests/stress/matrix.py [--only NAME,...] [--commands fit,validate,...]
 
 Every variant is derived from the shipped example (a reduced copy of the Zhejiang spec keeps it fast: a
 second-order construct, controls, a group with ``group_levels``, an indirect effect) or from the specs under

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import ClusterSemError
+from ...results.effects import johnson_neyman_within
 from ...spec.schema import Spec
 from ...spec.syntax import path_label, structural_syntax
 from . import METHODS, check_interaction_method
@@ -221,6 +222,7 @@ def moderation_stage(spec: Spec, frame: pd.DataFrame, method: str = "lms", *, le
                    "simple_slopes": [_clean(s) for s in slopes],
                    "johnson_neyman": None if jn is None else [_num(v) for v in jn],
                    "johnson_neyman_significant": where,
+                   "johnson_neyman_range": _clean(johnson_neyman_within(jn, where, sd_w)),
                    "lrt": _clean(test),
                    "index_of_moderated_mediation": imm,
                    "hypothesis": it.hypothesis, "expect": it.expect, "plot": plot}

@@ -70,6 +70,15 @@ class DeltaModel:
         return G
 
 
+def response_sd(mm: MatrixModel, theta_full: np.ndarray, S: np.ndarray, names) -> dict[str, float]:
+    """Model-implied sd of observed variables (an item's y*, a control), marginal over the controls: what
+    lavaan's std.all divides a threshold or a mean by (``lav_standardize_all``: τ / √diag(Λ V(η) Λ' + Θ),
+    V(η) including Γ cov.x Γ').  For an item it is 1/Δ without controls, and larger with them: the delta
+    scaling fixes the *conditional* variance of y* given the controls, not the total one."""
+    sigma = mm.implied(theta_full[None], S[None])[0]
+    return {v: float(np.sqrt(sigma[mm.ov.index(v), mm.ov.index(v)])) for v in names}
+
+
 def delta_model(full: ParTable, ordinal: tuple[str, ...]) -> DeltaModel:
     """Fix the residual variances of the ordinal items and renumber the remaining free parameters."""
     old_to_new: dict[int, int] = {}

@@ -18,7 +18,7 @@ from ..fitted import PARAM_COLUMNS, ModelFit, _pvalue
 from ..inference import defined_gradient, defined_values, estimates, standardized, standardized_defined
 from ..partable import build_partable
 from ..start import lavaan_start
-from .delta import DeltaModel, delta_model
+from .delta import DeltaModel, delta_model, response_sd
 from .dwls import ModelVector, gauss_newton
 from .robust import fit_measures_dwls, robust_vcov
 from .samplestats import OrdinalStats, ordinal_stats
@@ -63,8 +63,8 @@ def _fit(syntax: str, data: pd.DataFrame, ordinal, stats: OrdinalStats | None) -
 
 
 def model_moments(dm: DeltaModel, st: OrdinalStats, frame: pd.DataFrame) -> np.ndarray:
-    """The 'sample covariance' the LISREL matrices see: polychorics for the items, the ML covariance of the
-    covariates (fixed.x), and — only as start values — item–covariate covariances of the standardized codes."""
+    """The 'sample covariance' the LISREL matrices see: polychorics for the items, the sample covariance of
+    the covariates (fixed.x, divisor N − 1 as lavaan for DWLS), and — only as start values — item–covariate covariances of the standardized codes."""
     ov = dm.full_mm.ov
     S = np.eye(len(ov))
     y, x = dm.y_idx, dm.x_idx
@@ -124,11 +124,12 @@ def assemble_wlsmv(syntax: str, dm: DeltaModel, mv: ModelVector, st: OrdinalStat
         se = float(se_all[pd_.free]) if pd_.free >= 0 else 0.0
         z = est[r] / se if pd_.free >= 0 and se > 0 else None
         rows.append([p.lhs, p.op, p.rhs, p.label, float(est[r]), se, z, _pvalue(z), float(std[r])])
+    sd = response_sd(mm, theta_full, R, st.items)
     th_rows = []
     for k, (item, name) in enumerate(st.threshold_names()):
         v, se = float(theta[q_model + k]), float(se_all[q_model + k])
         z = v / se if se > 0 else None
-        th_rows.append([item, "|", name, "", v, se, z, _pvalue(z), v])
+        th_rows.append([item, "|", name, "", v, se, z, _pvalue(z), v / sd[item]])
     last_loading = max((i for i, row in enumerate(rows) if row[1] in ("=~", "~")), default=len(rows) - 1)
     rows = rows[: last_loading + 1] + th_rows + rows[last_loading + 1:]
     if pt.defined:
@@ -144,7 +145,8 @@ def assemble_wlsmv(syntax: str, dm: DeltaModel, mv: ModelVector, st: OrdinalStat
     _, res_cov = dm.moments(theta_model, R)
     res_cov = res_cov + np.diag(1.0 - np.diag(res_cov))          # unit residual variances (delta)
     fit = fit_measures_dwls(s=st.vector, resid=resid, w=w, gamma=gamma, J=J, n=n, n_univariate=st.n_univariate,
-                            n_free=len(theta), R=st.correlation, R_hat=res_cov)
+                            n_free=len(theta), R=st.correlation, R_hat=res_cov,
+                            n_covariates=len(st.covariates))
     problems = admissibility_problems(pt, mm, theta_full, R, std, n=n, converged=converged,
                                       se_available=bool(np.all(np.isfinite(se_all))))
     return ModelFit(syntax, pt, mm, theta_full, vcov_full, R, sigma, n, table, fit, converged, iterations,

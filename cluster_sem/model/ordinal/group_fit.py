@@ -26,7 +26,7 @@ from ..inference import defined_gradient, defined_values, standardized
 from ..partable import build_partable
 from ..sample_stats import group_parts
 from .categories import check_group_categories
-from .delta import delta_model
+from .delta import delta_model, response_sd
 from .dwls import gauss_newton
 from .fit import ml_start, model_moments
 from .group_layout import GroupLayout, build_layout
@@ -269,7 +269,7 @@ def _robust(layout: GroupLayout, mv: GroupModelVector, stats: list[OrdinalStats]
     return robust_group_inference(
         J=J, w=[st.weight_diag for st in stats], gamma=[st.gamma for st in stats], resid=resid,
         s=[st.vector for st in stats], n=[st.n for st in stats], n_univariate=[st.n_univariate for st in stats],
-        R=[st.correlation for st in stats], R_hat=R_hat, n_free=layout.q)
+        R=[st.correlation for st in stats], R_hat=R_hat, n_free=layout.q, n_covariates=len(layout.covariates))
 
 
 def _row(lhs, op, rhs, label, est, k, std, se: np.ndarray, group: str | None) -> list:
@@ -286,11 +286,11 @@ def _group_rows(layout: GroupLayout, mm, g: int, theta: np.ndarray, theta_full: 
     means, scale factors."""
     cov_rows, mean_rows = _model_rows(layout, mm, g, theta_full, se, std_g, S_g, xmeans_g, group)
     d = layout.scale(theta, g)
+    sd = response_sd(mm, theta_full, S_g, layout.items)
     th_rows = []
     for k, (item, t) in enumerate(layout.threshold_names()):
         idx = layout.th_index[g, k]
-        a = layout.items.index(item)
-        th_rows.append(_row(item, "|", t, "", theta[idx], idx, theta[idx] * d[a], se, group))
+        th_rows.append(_row(item, "|", t, "", theta[idx], idx, theta[idx] / sd[item], se, group))
     scale_rows = [_row(item, "~*~", item, "", d[a], layout.scale_index[g, a], d[a], se, group)
                   for a, item in enumerate(layout.items)]
     last = max((i for i, r in enumerate(cov_rows) if r[1] in ("=~", "~")), default=len(cov_rows) - 1)
@@ -307,6 +307,7 @@ def _model_rows(layout: GroupLayout, mm, g: int, theta_full: np.ndarray, se: np.
     lam, beta, psi, _ = (x[0] for x in mm.matrices(theta_full[None], S_g[None]))
     A = np.linalg.inv(np.eye(mm.m) - beta)
     sd_eta = np.sqrt(np.clip(np.diag(A @ psi @ A.T), 1e-300, None))
+    sd_ov = response_sd(mm, theta_full, S_g, mm.ov)           # a control's mean is standardised by its sd
     xbar = dict(zip(layout.covariates, xmeans_g))
     cov_rows, mean_rows = [], []
     delta_rows = [p for p in layout.delta.params if p.group == g]
@@ -320,7 +321,7 @@ def _model_rows(layout: GroupLayout, mm, g: int, theta_full: np.ndarray, se: np.
                 est = xbar.get(p.lhs, 0.0)
             else:
                 est = p.value
-            sd = 1.0 if p.lhs in io else sd_eta[mm.eta.index(p.lhs)]
+            sd = sd_ov[p.lhs] if p.lhs in io else sd_eta[mm.eta.index(p.lhs)]
             mean_rows.append(_row(p.lhs, p.op, p.rhs, p.label, est, pd_.free, est / sd, se, group))
             continue
         if p.free >= 0:

@@ -19,6 +19,7 @@ from scipy import linalg
 from scipy.special import chdtrc
 
 from ..fit_indices import cfi, rmsea, rmsea_ci, tli
+from .robust import srmr_categorical
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,8 @@ def _p(x: float, df: int):
     return float(chdtrc(df, x)) if df > 0 else None
 
 
-def robust_group_inference(*, J, w, gamma, resid, s, n, n_univariate, R, R_hat, n_free: int):
+def robust_group_inference(*, J, w, gamma, resid, s, n, n_univariate, R, R_hat, n_free: int,
+                           n_covariates: int = 0):
     """(vcov, fit dict) for a fitted multigroup model; per-group lists in every argument but ``n_free``."""
     G = len(J)
     n = np.asarray(n, dtype=float)
@@ -100,10 +102,7 @@ def robust_group_inference(*, J, w, gamma, resid, s, n, n_univariate, R, R_hat, 
     root_g = math.sqrt(G)
     lo, hi = rmsea_ci(T, df, n_rmsea)
     lo_s, hi_s = rmsea_ci(Ts, df, n_rmsea)
-    srmr = 0.0
-    for fg, Rg, Hg in zip(f, R, R_hat):
-        low = np.tril_indices_from(Rg)
-        srmr += fg * float(np.sqrt(np.mean((Rg - Hg)[low] ** 2)))
+    srmr = sum(fg * srmr_categorical(Rg, Hg, n_covariates) for fg, Rg, Hg in zip(f, R, R_hat))
     fit = {
         "chi2": T, "df": int(df), "pvalue": _p(T, df),
         "cfi": cfi(T, df, Tb, df_b), "tli": tli(T, df, Tb, df_b),

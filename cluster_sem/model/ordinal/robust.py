@@ -7,8 +7,9 @@ As lavaan (``se = "robust.sem"``, ``test = "scaled.shifted"``, one group):
   block of W and Γ;
 * CFI/TLI/RMSEA from (T, df) and (T_b, df_b), the `.scaled` versions from the scaled-shifted statistics
   (RMSEA with N − 1, as lavaan's ``lav_inspect_ntotal`` for non-ML estimators);
-* SRMR = lavaan's categorical "srmr" (``srmr_bentler_nomean``): root mean square of the off-diagonal
-  residual correlations.
+* SRMR = lavaan's categorical "srmr" (``srmr_bentler_nomean``): the off-diagonal residual (given the
+  controls: residual) correlations, squared, summed and divided by p(p − 1)/2 + nvar, where lavaan's nvar
+  counts every observed variable of the model, the controls included (``srmr_categorical``).
 """
 from __future__ import annotations
 
@@ -45,8 +46,18 @@ def residual_projection(J: np.ndarray, w: np.ndarray) -> np.ndarray:
     return np.diag(w) - WJ @ np.linalg.solve(J.T @ WJ, WJ.T)
 
 
+def srmr_categorical(R: np.ndarray, R_hat: np.ndarray, n_covariates: int = 0) -> float:
+    """lavaan 0.6's categorical SRMR of one group (``lav_residuals_summary``, type "srmr"): the p(p − 1)/2
+    off-diagonal residual correlations over pstar = p(p − 1)/2 + nvar, nvar = p items + the controls
+    (``pta$nvar``; the controls have no residual in the conditional correlations but still count)."""
+    p = len(R)
+    low = np.tril_indices(p, -1)
+    return float(np.sqrt(np.sum((R - R_hat)[low] ** 2) / (p * (p - 1) / 2 + p + n_covariates)))
+
+
 def fit_measures_dwls(*, s: np.ndarray, resid: np.ndarray, w: np.ndarray, gamma: np.ndarray, J: np.ndarray, n: int,
-                      n_univariate: int, n_free: int, R: np.ndarray, R_hat: np.ndarray) -> dict:
+                      n_univariate: int, n_free: int, R: np.ndarray, R_hat: np.ndarray,
+                      n_covariates: int = 0) -> dict:
     m = len(resid)
     df = m - n_free
     n_test = n - 1
@@ -64,8 +75,7 @@ def fit_measures_dwls(*, s: np.ndarray, resid: np.ndarray, w: np.ndarray, gamma:
     Ts, Tbs = ss["stat"], ssb["stat"]
     lo, hi = rmsea_ci(T, df, n_rmsea)
     lo_s, hi_s = rmsea_ci(Ts, df, n_rmsea)
-    low = np.tril_indices_from(R)
-    srmr = float(np.sqrt(np.mean((R - R_hat)[low] ** 2)))
+    srmr = srmr_categorical(R, R_hat, n_covariates)
     return {
         "chi2": T, "df": int(df), "pvalue": float(stats.chi2.sf(T, df)) if df > 0 else None,
         "cfi": cfi(T, df, Tb, df_b), "tli": tli(T, df, Tb, df_b),

@@ -30,7 +30,7 @@ class OrdinalStats:
     gamma: np.ndarray            # (m, m)
     slopes: np.ndarray           # (p, n_x) probit slopes on the covariates
     covariates: tuple[str, ...] = ()
-    covariate_cov: np.ndarray | None = None   # ML covariance of the covariates (fixed.x)
+    covariate_cov: np.ndarray | None = None   # sample covariance of the covariates, divisor N − 1 (fixed.x)
 
     @property
     def items(self) -> tuple[str, ...]:
@@ -101,13 +101,23 @@ def ordinal_stats(frame: pd.DataFrame, items, covariates=()) -> OrdinalStats:
     if covariates:
         X = frame[list(covariates)].to_numpy(dtype=float)
         bounds, thresholds, slopes, rho, gamma = conditional_stats(coding, X, rho, ia, ib)
-        xc = X - X.mean(0)
-        sxx = xc.T @ xc / n
+        sxx = covariate_covariance(X)
     else:
         gamma = gamma_full(inf, coding.codes, n_cat, ia, ib)
     R = np.eye(p)
     R[ib, ia] = R[ia, ib] = rho
     return OrdinalStats(coding, n, bounds, thresholds, R, ia, ib, gamma, slopes, tuple(covariates), sxx)
+
+
+def covariate_covariance(X: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """The controls' covariance that fixes their (co)variance rows (fixed.x), divisor N − 1: lavaan rescales
+    cov.x to divisor N only for ML-type estimators (``sample.cov.rescale``), never for DWLS, so its
+    ``age ~~ age`` row is R's ``var(age)``.  ``weights``: case multiplicities of a resample (N = their sum,
+    as if the drawn rows were listed)."""
+    w = np.ones(len(X)) if weights is None else np.asarray(weights, dtype=float)
+    N = w.sum()
+    xc = X - (w @ X) / N
+    return (xc * w[:, None]).T @ xc / (N - 1)
 
 
 def resample_stats(coding: Coding, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -118,4 +128,4 @@ def resample_stats(coding: Coding, weights: np.ndarray) -> tuple[np.ndarray, np.
     return s, gamma_diag(inf, counts, n_cat, tables)
 
 
-__all__ = ["OrdinalStats", "ordinal_stats", "resample_stats", "pair_index", "Influence"]
+__all__ = ["OrdinalStats", "ordinal_stats", "resample_stats", "covariate_covariance", "pair_index", "Influence"]
