@@ -433,7 +433,7 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
                  "bootstrap": options.bootstrap, "ci_level": options.level,
                  "title": spec.title.model_dump(exclude_none=True), "command": options.command,
                  "versions": _versions(), "timestamp": timestamp,
-                 "conventions": CONVENTIONS[options.resolved.estimator]},
+                 "conventions": conventions(options.resolved)},
     }
     doc.update(data_diagnostics(data.frame, cfa, getattr(data, "raw_items", None)))
     return doc
@@ -475,6 +475,20 @@ CONVENTIONS = {
     "WLSMV": "lavaan 0.6 (WLSMV: ordered items, polychoric correlations, DWLS with diagonal weights, delta "
              "parameterization, robust.sem SEs, scaled-shifted chi2 with N - 1, conditional.x for controls)",
 }
+# missing = "ml": the casewise likelihood; lavaan then takes the observed information (its default for FIML)
+FIML_CONVENTIONS = {
+    "ML": "lavaan 0.6 (ML with missing = \"ml\" (FIML): casewise likelihood, chi2 against the EM saturated "
+          "model, observed information SEs, fixed.x)",
+    "MLR": "lavaan 0.6 (MLR with missing = \"ml\" (FIML): Huber-White sandwich SEs with the observed information "
+           "as bread, Yuan-Bentler (Mplus) scaled chi2, Zhang-Savalei FIML-corrected robust CFI/TLI/RMSEA, "
+           "fixed.x)",
+}
+
+
+def conventions(lav: LavOptions) -> str:
+    """meta.conventions: what lavaan computes for this estimator and missing-data method (not the ML text
+    for every run)."""
+    return (FIML_CONVENTIONS if lav.fiml else CONVENTIONS)[lav.estimator]
 
 
 def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | None = None,

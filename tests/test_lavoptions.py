@@ -234,3 +234,25 @@ def test_complex_sample_skips_interactions_and_leaves_the_covariance_core():
     lav = lav_options("ML", design="--cluster", interaction=True)
     assert not lav.complete_ml and lav.casewise
     assert "ignore clusters" in skip_message(lav, names="IOLxDF")
+
+
+@pytest.mark.parametrize("estimator, missing, words", [
+    ("ML", "listwise", "expected information SEs"),
+    ("ML", "fiml", "observed information SEs"),
+    ("MLR", "listwise", "Yuan-Bentler"),
+    ("MLR", "fiml", "FIML-corrected"),
+    ("WLSMV", "listwise", "scaled-shifted"),
+])
+def test_meta_conventions_name_the_estimator_and_missing_method(estimator, missing, words):
+    from cluster_sem.pipeline import conventions
+    text = conventions(lav_options(estimator, missing))
+    assert words in text and text.startswith(f"lavaan 0.6 ({estimator}")
+    if missing == "fiml":
+        assert 'missing = "ml"' in text
+
+
+def test_every_invariance_estimator_has_its_own_conventions_text():
+    from cluster_sem.invariance.document import CONVENTIONS
+    from cluster_sem.lavoptions import ESTIMATORS
+    assert set(CONVENTIONS) == set(ESTIMATORS)
+    assert all(f"({est}" in CONVENTIONS[est] for est in ESTIMATORS)

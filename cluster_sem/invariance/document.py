@@ -27,6 +27,8 @@ from . import engine
 
 CASES_PER_PARAMETER = 5
 CONVENTIONS = {"ML": "lavaan 0.6 (ML, group.equal, lavTestLRT, lavTestScore)",
+               "MLR": "lavaan 0.6 (MLR, group.equal: Huber-White sandwich SEs, Yuan-Bentler (Mplus) scaled chi2, "
+                      "robust CFI/RMSEA, lavTestLRT Satorra-Bentler 2001 scaled difference, lavTestScore)",
                "WLSMV": "lavaan 0.6-14 (WLSMV: ordered items, delta parameterization, group.equal with "
                         "thresholds, lavTestLRT scaled-shifted difference (satorra.2000); no score tests)"}
 
@@ -226,7 +228,7 @@ def run_invariance(spec: Spec | str | Path, data, options: InvarianceOptions = I
                  "missing": options.missing, "engine": options.lav.engine_name,
                  "title": parsed.title.model_dump(exclude_none=True),
                  "command": options.command, "versions": _versions(), "timestamp": stamp, "analysis": "invariance",
-                 "conventions": CONVENTIONS.get(options.estimator, CONVENTIONS["ML"])
+                 "conventions": CONVENTIONS[options.estimator]
                                 + ('; missing = "ml" (FIML per group, observed information)'
                                    if options.lav.fiml else "")},
     }
