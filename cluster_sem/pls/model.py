@@ -74,3 +74,47 @@ class PathModel:
         """The constructs with a path into ``construct``, in construct order."""
         src = {s for s, d, _ in self.paths if d == construct}
         return tuple(c for c in self.constructs if c in src)
+
+
+def from_spec(spec, *, mode: str = "A", consistent: bool = False) -> PathModel:
+    """The PLS path model of a questionnaire spec.
+
+    * first-order constructs: their items; mode B when ``formative: true`` or ``mode="B"``, else mode A;
+    * second-order constructs: repeated indicators (all items of the dimensions) and paths HOC → dimension;
+    * the spec's paths; each control column a single-item construct predicting every construct the spec's
+      paths explain;
+    * ``consistent``: every non-formative construct is a common factor that PLSc corrects.
+    A construct outside the inner model cannot be estimated (path weighting needs a neighbour): refused.
+    """
+    from ..errors import SpecError
+
+    if mode not in MODES:
+        raise SpecError(f"--mode {mode}: unknown outer mode. Fix: use --mode A (correlation weights) or B (regression weights)")
+    names: list[str] = []
+    blocks: list[tuple[str, ...]] = []
+    formative: list[bool] = []
+    for name, c in spec.constructs.items():
+        names.append(name)
+        blocks.append(tuple(spec.items_of(name)) if c.items is not None
+                      else tuple(i for d in c.dimensions for i in spec.items_of(d)))
+        formative.append(c.formative or mode == "B")
+    paths: list[tuple[str, str, str]] = []
+    for name, c in spec.second_order.items():
+        paths += [(name, d, "second_order") for d in c.dimensions]
+    for p in spec.paths:
+        paths += [(f, p.to, "structural") for f in p.from_]
+    outcomes = list(dict.fromkeys(p.to for p in spec.paths))
+    for col in spec.controls:
+        names.append(col)
+        blocks.append((col,))
+        formative.append(False)
+        paths += [(col, o, "control") for o in outcomes]
+    linked = {x for s, d, _ in paths for x in (s, d)}
+    for name in names:
+        if name not in linked:
+            raise SpecError(f"constructs.{name}: is in no path, and PLS estimates a construct only through its "
+                            "neighbours in the structural model. Fix: add a path to or from it, or remove it")
+    items = tuple(dict.fromkeys(i for b in blocks for i in b))
+    modes = tuple("B" if f and len(b) > 1 else "A" for f, b in zip(formative, blocks))
+    reflective = tuple(consistent and m == "A" for m in modes)
+    return PathModel(items, tuple(names), tuple(blocks), modes, reflective, tuple(paths))

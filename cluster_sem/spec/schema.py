@@ -70,6 +70,7 @@ class Construct(_Frozen):
     items: tuple[Item, ...] | None = None
     dimensions: tuple[str, ...] | None = None
     source: Source | None = None            # optional citation of the scale the items were adapted from
+    formative: bool = False                 # PLS: a composite with regression (mode B) weights
 
     @field_validator("items", mode="before")
     @classmethod

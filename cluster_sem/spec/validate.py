@@ -31,8 +31,14 @@ def _suggest(name: str, choices) -> str:
     return f" (did you mean '{best}'?)"
 
 
-def spec_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
-    """``(problems, warnings)`` for a spec that already has the right shape."""
+class SingleItemProblem(Problem):
+    """A construct measured by one item: a problem for a common-factor model (CFA/SEM), allowed in PLS,
+    where a single-item construct is the item itself (``spec_problems(..., single_items=True)``)."""
+
+
+def spec_problems(spec: Spec, src: str, *, single_items: bool = False) -> tuple[list[str], list[str]]:
+    """``(problems, warnings)`` for a spec that already has the right shape (``single_items``: PLS accepts
+    one-item constructs)."""
     problems: list[str] = []
     warns: list[str] = []
     for check in (_scale_problems, _construct_problems, _column_problems, _path_problems,
@@ -41,7 +47,7 @@ def spec_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
         if not spec.constructs and check not in (_scale_problems, _construct_problems):
             break  # every later check would only repeat "unknown construct": report the root problem alone
         p, w = check(spec, src)
-        problems += p
+        problems += [x for x in p if not (single_items and isinstance(x, SingleItemProblem))]
         warns += w
     return problems, warns
 
@@ -112,8 +118,9 @@ def _item_problems(P: list, W: list, src: str, key: str, name: str, items, const
                    seen_items: dict[str, str]) -> None:
     """Item count, item ids, an item measuring two constructs (``seen_items``: item → first construct),
     an item named like a construct."""
-    few = Problem(src, f"{key}.items", f"{len(items)} item(s); a construct needs at least 3 (2 with a "
-                  "warning)", "add items, or use the single column as a control")
+    few = (SingleItemProblem if len(items) == 1 else Problem)(
+        src, f"{key}.items", f"{len(items)} item(s); a construct needs at least 3 (2 with a warning)",
+        "add items, or use the single column as a control")
     two = Problem(src, f"{key}.items", "only 2 items; the construct is identified only through its "
                   "correlations with other constructs", "add a third item if the questionnaire has one")
     _count_problems(P, W, few, two, len(items))
