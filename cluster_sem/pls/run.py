@@ -1,0 +1,210 @@
+"""``cluster-sem pls``: spec + data → PLS-SEM (or PLSc) estimates, quality criteria and bootstrap
+inference → one results document with a ``pls`` block beside ``meta``, ``data``, ``spec`` and ``warnings``.
+
+Data are cleaned exactly as for ``fit`` (missing codes, recodes, reverse keys, listwise deletion; seminr
+would mean-replace blanks instead), then every number comes from the items' correlation matrix.
+"""
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ClusterSemError
+from .algorithm import SCHEMES, correlations
+from .bootstrap import BootCore, jackknife, run_bootstrap, summarise
+from .estimate import Estimates
+from .model import PathModel, from_spec
+from .quality import adjusted_r2, alpha, f_squared, inner_vif, outer_vif, rho_c_ave
+from .statistics import Layout
+
+HTMT_STRICT, HTMT_LENIENT = 0.85, 0.90      # Henseler, Ringle & Sarstedt (2015)
+CONVENTIONS = ("seminr 2.3.1 (simplePLS: standardised items, unit starting weights, stop when the summed "
+               "absolute weight change < 1e-7, at most 300 iterations; PLSc by Dijkstra & Henseler 2015)")
+
+
+@dataclass(frozen=True)
+class PlsOptions:
+    consistent: bool = False
+    mode: str = "A"
+    scheme: str = "path"
+    bootstrap: int = 0
+    seed: int = 2026
+    jobs: int = 1
+    level: float = 0.95
+    predict: int = 0
+    quiet: bool = True
+    command: str = ""
+
+
+def check_pls_options(o: PlsOptions) -> None:
+    """Option values that cannot work: one line naming the option and the fix."""
+    if o.mode not in ("A", "B"):
+        raise ClusterSemError(f"--mode {o.mode}: unknown outer mode. Fix: use --mode A or --mode B")
+    if o.scheme not in SCHEMES:
+        raise ClusterSemError(f"--scheme {o.scheme}: unknown. Fix: use one of {', '.join(SCHEMES)}")
+    if o.bootstrap < 0 or 0 < o.bootstrap < 50:
+        raise ClusterSemError(f"--bootstrap {o.bootstrap}: too few resamples for CIs. Fix: use 0 or at least "
+                              "50 (5000 is usual)")
+    if o.jobs < 1:
+        raise ClusterSemError(f"--jobs {o.jobs}: must be at least 1. Fix: e.g. --jobs 2")
+    if not 0.5 < o.level < 1:
+        raise ClusterSemError(f"--ci-level {o.level}: must lie between 0.5 and 1. Fix: e.g. --ci-level 0.95")
+    if o.seed < 0:
+        raise ClusterSemError(f"--seed {o.seed}: must be a non-negative integer. Fix: e.g. --seed 1")
+    if o.predict and o.predict < 2:
+        raise ClusterSemError(f"--predict {o.predict}: needs at least 2 folds. Fix: e.g. --predict 10")
+
+
+def _f(x) -> float | None:
+    """A JSON number (None for NaN/inf)."""
+    x = float(x)
+    return x if np.isfinite(x) else None
+
+
+def _total_pairs(model: PathModel) -> tuple[tuple[str, str], ...]:
+    """(from, to) pairs with an indirect route, i.e. where a total effect differs from the direct path."""
+    from .algorithm import total_effects
+    reach = total_effects(model.adjacency()[None])[0]
+    direct = model.adjacency()
+    return tuple((a, b) for i, a in enumerate(model.constructs) for j, b in enumerate(model.constructs)
+                 if reach[i, j] != direct[i, j])
+
+
+def _inference(summary: dict | None, j: int, extra: bool = True) -> dict:
+    keys = ("se", "t", "pvalue", "ci_lower", "ci_upper") + (("bca_lower", "bca_upper") if extra else ())
+    if summary is None:
+        return {k: None for k in keys}
+    return {k: _f(summary[k][j]) for k in keys}
+
+
+def pls_block(model: PathModel, layout: Layout, S: np.ndarray, est: Estimates, point: np.ndarray, n: int,
+              options: PlsOptions, boot: dict | None, htmt_constructs: tuple[str, ...]) -> dict:
+    """The ``pls`` block of results.json."""
+    parts = layout.split(point[None])
+    offsets, at = {}, 0
+    for name, size in layout.sizes().items():
+        offsets[name] = at
+        at += size
+
+    def inf(name: str, j: int, extra: bool = True) -> dict:
+        return _inference(boot["summary"] if boot else None, offsets[name] + j, extra)
+
+    cor = est.cor[0]
+    f2 = f_squared(cor, model)
+    ivif = inner_vif(cor, model)
+    paths = [{"from": s, "to": d, "kind": kind, "est": _f(parts["paths"][0, j]), **inf("paths", j),
+              "f2": _f(f2[(s, d)]), "vif": _f(ivif[d][s])}
+             for j, (s, d, kind) in enumerate(layout.paths)]
+    loadings = [{"construct": c, "item": i, "est": _f(parts["loadings"][0, j]), **inf("loadings", j)}
+                for j, (c, i) in enumerate(layout.outer)]
+    weights = [{"construct": c, "item": i, "est": _f(parts["weights"][0, j]), **inf("weights", j)}
+               for j, (c, i) in enumerate(layout.outer)]
+    upper = boot["summary"]["upper_one_sided"] if boot else None
+    htmt = []
+    for j, (a, b) in enumerate(layout.pairs):
+        value = _f(parts["htmt"][0, j])
+        hi = _f(upper[offsets["htmt"] + j]) if upper is not None else None
+        htmt.append({"a": a, "b": b, "est": value, "ci_upper": hi,
+                     "below_085": None if hi is None else hi < HTMT_STRICT,
+                     "below_090": None if hi is None else hi < HTMT_LENIENT})
+    indirect = [{"name": name, "path": list(chain), "est": _f(parts["indirect"][0, j]), **inf("indirect", j)}
+                for j, (name, chain) in enumerate(layout.indirect)]
+    total = [{"from": a, "to": b, "est": _f(parts["total"][0, j]), **inf("total", j)}
+             for j, (a, b) in enumerate(layout.total)]
+    r2 = {c: _f(est.r2[0, model.index(c)]) for c in model.endogenous()}
+    r2_adj = {c: _f(adjusted_r2(est.r2[0, model.index(c)], n, len(model.predictors(c)))) for c in model.endogenous()}
+    a = alpha(S, model)
+    rc = rho_c_ave(est.loadings[0], model)
+    reliability = {c: {"alpha": _f(a[c]), "rho_a": _f(est.rho_a[0, k]), "rho_c": _f(rc[c][0]), "ave": _f(rc[c][1])}
+                   for k, c in enumerate(model.constructs) if c in htmt_constructs or len(model.blocks[k]) > 1}
+    constructs = [{"name": c, "mode": model.modes[k], "kind": "common_factor" if model.reflective[k] else "composite",
+                   "items": list(model.blocks[k])} for k, c in enumerate(model.constructs)]
+    return {
+        "variant": "plsc" if options.consistent else "pls", "mode": options.mode,
+        "weighting": options.scheme, "iterations": int(est.iterations[0]), "converged": bool(est.converged[0]),
+        "n": n, "constructs": constructs, "paths": paths, "loadings": loadings, "weights": weights,
+        "r2": r2, "r2_adj": r2_adj, "reliability": reliability, "htmt": htmt, "indirect": indirect,
+        "total": total, "vif": {"outer": outer_vif(S, model), "inner": ivif},
+        "predict": None,
+        "bootstrap": None if boot is None else {k: v for k, v in boot.items() if k != "summary"},
+    }
+
+
+def run_pls(spec, data, options: PlsOptions = PlsOptions(), *, timestamp: str | None = None):
+    """All stages of ``cluster-sem pls``; returns frozen Results."""
+    from ..data import prepare_data
+    from ..pipeline import _versions
+    from ..results.results import Results
+    from ..spec import Spec
+    from ..spec.loader import load_spec
+    import hashlib
+    from pathlib import Path
+
+    check_pls_options(options)
+    if isinstance(spec, Spec):
+        parsed, spec_sha = spec, hashlib.sha256(spec.model_dump_json(by_alias=True).encode()).hexdigest()
+    else:
+        parsed, spec_sha = load_spec(spec, single_items=True), hashlib.sha256(Path(spec).read_bytes()).hexdigest()
+    warnings: list[str] = []
+    if parsed.interactions:
+        warnings.append("the spec's interactions are not estimated by PLS here (use cluster-sem fit)")
+    if parsed.covariances:
+        warnings.append("the spec's covariances have no counterpart in a PLS path model and are ignored")
+    model = from_spec(parsed, mode=options.mode, consistent=options.consistent)
+    prepared = prepare_data(parsed, data, missing="listwise", by_group=False)
+    X = prepared.frame[list(model.items)].to_numpy(dtype=float)
+    n = X.shape[0]
+    if n < 3:
+        raise ClusterSemError(f"{prepared.source}: only {n} complete rows. Fix: PLS needs more cases")
+    S = correlations(X)
+    constant = [i for i, v in zip(model.items, np.diag(S)) if not np.isfinite(v)]
+    if constant:
+        raise ClusterSemError(f"{prepared.source}: column '{constant[0]}' has the same value in every used row. "
+                              "Fix: drop the item from the spec or check the data")
+    first = tuple(c for c in parsed.first_order)
+    layout = Layout.of(model, consistent=options.consistent, scheme=options.scheme, htmt_constructs=first,
+                       indirect=tuple((i.name, tuple(i.path)) for i in parsed.indirect),
+                       total=_total_pairs(model))
+    est, point = layout.estimate(S[None])
+    if not np.all(np.isfinite(point)):
+        raise ClusterSemError("PLS estimation failed (a singular block of items or constructs). Fix: check for "
+                              "duplicated or perfectly collinear items")
+    if not est.converged[0]:
+        warnings.append(f"the PLS algorithm did not converge in {est.iterations[0]} iterations")
+    boot = _bootstrap(X, layout, point[0], options) if options.bootstrap else None
+    if boot and boot["failed"]:
+        warnings.append(f"bootstrap: {boot['failed']} of {boot['resamples']} resamples failed (an item without "
+                        "variance or a singular block) and were dropped, as seminr does")
+    block = pls_block(model, layout, S, est, point[0], n, options, boot, first)
+    stamp = timestamp or datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    from .. import __version__
+    doc = {
+        "pls": block,
+        "data": {"source": prepared.source, "n_raw": prepared.n_raw, "n_used": prepared.n_used,
+                 "n_dropped": prepared.n_dropped, "dropped": [list(d) for d in prepared.dropped],
+                 "log": list(prepared.log),
+                 "missing_by_item": {k: _f(v) for k, v in prepared.missing_by_item.items()}, "groups": {}},
+        "spec": parsed.model_dump(mode="json", by_alias=True, exclude_none=True),
+        "warnings": warnings,
+        "meta": {"analysis": "pls", "version": __version__, "seed": options.seed, "data_sha256": prepared.sha256,
+                 "spec_sha256": spec_sha, "n_used": prepared.n_used, "n_dropped": prepared.n_dropped,
+                 "estimator": "PLSc" if options.consistent else "PLS", "bootstrap": options.bootstrap,
+                 "ci_level": options.level, "title": parsed.title.model_dump(exclude_none=True),
+                 "command": options.command, "versions": _versions(), "timestamp": stamp,
+                 "conventions": CONVENTIONS},
+    }
+    return Results.from_document(doc)
+
+
+def _bootstrap(X: np.ndarray, layout: Layout, point: np.ndarray, options: PlsOptions) -> dict:
+    core = BootCore(X, layout)
+    t, converged = run_bootstrap(core, options.bootstrap, options.seed, jobs=options.jobs, quiet=options.quiet)
+    ok = np.isfinite(t).all(axis=1)
+    t = t[ok]
+    summary = summarise(t, point, jackknife(core), options.level)
+    return {"resamples": options.bootstrap, "completed": int(ok.sum()), "failed": int((~ok).sum()),
+            "not_converged": int((~converged[ok]).sum()), "seed": options.seed, "level": options.level,
+            "ci": "percentile", "bca": True, "htmt_upper": f"one-sided {options.level:g} quantile",
+            "summary": summary}
