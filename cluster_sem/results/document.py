@@ -623,7 +623,8 @@ class ResultsDocument(Block):
     moderation: tuple[ModerationRecord, ...]
     interaction_model: InteractionModel | None
     invariance: Invariance | None       # a `cluster-sem invariance` document (no measurement/structural model)
-    _raw: Mapping[str, Any]
+    pls: PlsBlock | None = None          # a `cluster-sem pls` document (results/pls_blocks.py)
+    _raw: Mapping[str, Any] = None
 
     @classmethod
     def of(cls, doc: Mapping) -> "ResultsDocument":
@@ -651,3 +652,5 @@ __all__ = ["ResultsDocument", "SpecLabels", "ModelBlock", "ParameterRow", "Effec
            "JohnsonNeymanRange",
            "InteractionModel", "Invariance", "InvarianceLevel", "LevelChange", "ScoreTest", "LatentMean",
            "PathDifference", "AnalysisGroup", "SpecPath", "IndirectPath", "Block"]
+
+from .pls_blocks import PlsBlock  # noqa: E402  (its records subclass Block, defined above)
