@@ -55,6 +55,29 @@ def _warn(results: Results) -> None:
         warnings.warn(text, category, stacklevel=3)
 
 
+def pls(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, consistent: bool = False, mode: str = "A",
+        scheme: str = "path", bootstrap: int = 0, seed: int = 2026, jobs: int = 1, ci_level: float = 0.95,
+        predict: int = 0, quiet: bool = True, command: str = "", timestamp: str | None = None) -> Results:
+    """PLS-SEM of the spec's model (``consistent``: PLSc) in seminr 2.3.1's conventions; Results with a
+    ``pls`` block (paths, loadings, weights, R², f², VIF, α/ρ_A/ρ_C/AVE, HTMT, indirect and total effects).
+
+    ``mode`` is the outer mode of constructs not marked ``formative: true``; ``scheme`` the inner weighting
+    (path, factorial, centroid).  ``bootstrap`` B > 0 adds bootstrap SEs, t, p, percentile and BCa CIs and
+    the HTMT upper limits; the resamples depend on ``seed`` only, never on ``jobs``.
+    """
+    from .blas import one_blas_thread
+    from .pls.run import PlsOptions, run_pls
+    if predict:
+        from .errors import ClusterSemError
+        raise ClusterSemError(f"--predict {predict}: PLSpredict is not available yet. Fix: leave --predict out")
+    options = PlsOptions(consistent=consistent, mode=mode, scheme=scheme, bootstrap=bootstrap, seed=seed,
+                         jobs=jobs, level=ci_level, predict=predict, quiet=quiet, command=command)
+    with one_blas_thread():
+        results = run_pls(spec, data, options, timestamp=timestamp)
+    _warn(results)
+    return results
+
+
 def prepare_data(spec: Spec | str | Path, data, *, missing: str = "listwise"):
     """Load and clean survey data against the spec (missing codes, reverse keys, range checks)."""
     from .data import prepare_data as _prepare

@@ -1,0 +1,131 @@
+"""`cluster-sem pls` end to end: results.json's `pls` block, byte-identical reruns for any --jobs, the
+reports (en/zh) and `report` re-rendering, the shipped example (second-order constructs, controls), mode B
+/ formative constructs, and one-line exit-2 errors with nothing written."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cluster_sem.cli import main
+from cluster_sem.results.shape import shape_problem
+
+ROOT = Path(__file__).resolve().parents[1]
+MOBI_SPEC = ROOT / "tests" / "specs" / "pls_mobi.yaml"
+MOBI = ROOT / "tests" / "reference" / "pls" / "mobi.csv"
+ZJ_SPEC = ROOT / "questionnaires" / "zhejiang_cluster_growth.yaml"
+ZJ = ROOT / "data" / "zhejiang_128_synthetic.csv"
+REF = json.loads((ROOT / "tests" / "reference" / "pls" / "pls_reference.json").read_text())
+
+
+def _strip(text: str) -> str:
+    text = re.sub(r'"timestamp": "[^"]*"', '"timestamp": ""', text)
+    return re.sub(r'"command": "[^"]*"', '"command": ""', text)      # names the --out folder
+
+
+def _run(out: Path, *extra: str, spec: Path = MOBI_SPEC, data: Path = MOBI) -> dict:
+    assert main(["pls", str(spec), str(data), "--out", str(out), "--quiet", *extra]) == 0
+    return json.loads((out / "results.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def boot_dirs(tmp_path_factory):
+    base = tmp_path_factory.mktemp("pls")
+    for jobs in ("1", "2"):
+        _run(base / f"j{jobs}", "--bootstrap", "300", "--seed", "9", "--jobs", jobs)
+    return base
+
+
+def test_pls_block_carries_the_reference_estimates(boot_dirs):
+    doc = json.loads((boot_dirs / "j1" / "results.json").read_text(encoding="utf-8"))
+    assert shape_problem(doc) is None
+    pls = doc["pls"]
+    assert (pls["variant"], pls["mode"], pls["weighting"], pls["iterations"]) == ("pls", "A", "path", 6)
+    for row in pls["paths"]:
+        assert row["est"] == pytest.approx(REF["pls"]["paths"][f"{row['to']}~{row['from']}"], abs=1e-6)
+        assert row["ci_lower"] < row["est"] < row["ci_upper"] and row["se"] > 0 and row["f2"] >= 0
+    for c, v in REF["pls"]["r2"].items():
+        assert pls["r2"][c] == pytest.approx(v, abs=1e-6)
+        assert pls["r2_adj"][c] < pls["r2"][c]
+    for h in pls["htmt"]:
+        assert h["est"] == pytest.approx(REF["pls"]["htmt"][f"{h['a']}-{h['b']}"], abs=1e-6)
+        assert h["ci_upper"] > h["est"] * 0.9 and h["below_090"] == (h["ci_upper"] < 0.90)
+    ind = {i["name"]: i for i in pls["indirect"]}
+    paths = REF["pls"]["paths"]
+    assert ind["ind_Image_Loyalty"]["est"] == pytest.approx(
+        paths["Satisfaction~Image"] * paths["Loyalty~Satisfaction"], abs=1e-9)
+    assert pls["bootstrap"]["completed"] == 300 and pls["predict"] is None
+
+
+def test_jobs_do_not_change_results(boot_dirs):
+    one = _strip((boot_dirs / "j1" / "results.json").read_text(encoding="utf-8"))
+    two = _strip((boot_dirs / "j2" / "results.json").read_text(encoding="utf-8"))
+    assert one == two
+
+
+def test_reports_and_rerender(boot_dirs):
+    md = (boot_dirs / "j1" / "report.md").read_text(encoding="utf-8")
+    order = [md.index(h) for h in ("Measurement model", "Discriminant validity (HTMT)", "Structural model",
+                                   "Path coefficients", "Explained variance", "Prediction")]
+    assert order == sorted(order)
+    assert "<table>" in (boot_dirs / "j1" / "report.html").read_text(encoding="utf-8")
+    assert main(["report", str(boot_dirs / "j1"), "--lang", "zh"]) == 0
+    assert "结构模型" in (boot_dirs / "j1" / "report.md").read_text(encoding="utf-8")
+
+
+def test_plsc_block(tmp_path):
+    pls = _run(tmp_path / "c", "--consistent")["pls"]
+    assert pls["variant"] == "plsc"
+    for row in pls["loadings"]:
+        assert row["est"] == pytest.approx(REF["plsc"]["loadings"][f"{row['construct']}=~{row['item']}"], abs=1e-6)
+    for c, r in pls["reliability"].items():
+        assert r["rho_c"] == pytest.approx(REF["plsc"]["reliability"]["rhoC"][c], abs=1e-6)
+
+
+def test_shipped_example_second_order_and_controls(tmp_path):
+    pls = _run(tmp_path / "z", spec=ZJ_SPEC, data=ZJ)["pls"]
+    kinds = {(p["from"], p["to"]): p["kind"] for p in pls["paths"]}
+    assert kinds[("RD", "RV")] == "second_order" and kinds[("firm_age", "IOL")] == "control"
+    rd = next(c for c in pls["constructs"] if c["name"] == "RD")
+    dims = [c for c in pls["constructs"] if c["name"] in ("RV", "RH", "RS")]
+    assert rd["items"] == [i for d in dims for i in d["items"]]       # repeated indicators
+    assert all(np.isfinite(p["est"]) for p in pls["paths"])
+
+
+def test_formative_and_mode_b(tmp_path):
+    text = MOBI_SPEC.read_text().replace("Image: {items:", "Image: {formative: true, items:")
+    spec = tmp_path / "formative.yaml"
+    spec.write_text(text)
+    pls = _run(tmp_path / "f", spec=spec)["pls"]
+    modes = {c["name"]: c["mode"] for c in pls["constructs"]}
+    assert modes["Image"] == "B" and modes["Quality"] == "A"
+    assert pls["reliability"]["Image"]["rho_a"] == 1.0            # seminr: rho_A of a mode-B composite is 1
+    allb = _run(tmp_path / "b", "--mode", "B")["pls"]
+    assert {c["mode"] for c in allb["constructs"] if len(c["items"]) > 1} == {"B"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--bootstrap", "10"], "--bootstrap 10"),
+    (["--predict", "5"], "--predict 5"),
+    (["--ci-level", "1.5"], "--ci-level 1.5"),
+])
+def test_bad_options_exit_2_and_write_nothing(tmp_path, capsys, args, message):
+    out = tmp_path / "out"
+    assert main(["pls", str(MOBI_SPEC), str(MOBI), "--out", str(out), *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and not out.exists()
+
+
+def test_missing_column_and_isolated_construct_exit_2(tmp_path, capsys):
+    data = tmp_path / "d.csv"
+    data.write_text(MOBI.read_text().replace("PERV2", "PERVX"))
+    assert main(["pls", str(MOBI_SPEC), str(data), "--out", str(tmp_path / "o")]) == 2
+    assert "PERV2" in capsys.readouterr().err
+    spec = tmp_path / "iso.yaml"
+    spec.write_text(MOBI_SPEC.read_text().replace("constructs:\n", "constructs:\n  Lonely: {items: [CUSL1x, CUSL2x]}\n"))
+    assert main(["pls", str(spec), str(MOBI), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "Lonely" in err and "no path" in err and not (tmp_path / "o").exists()
