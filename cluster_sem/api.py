@@ -63,13 +63,11 @@ def pls(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, consistent:
 
     ``mode`` is the outer mode of constructs not marked ``formative: true``; ``scheme`` the inner weighting
     (path, factorial, centroid).  ``bootstrap`` B > 0 adds bootstrap SEs, t, p, percentile and BCa CIs and
-    the HTMT upper limits; the resamples depend on ``seed`` only, never on ``jobs``.
+    the HTMT upper limits; the resamples depend on ``seed`` only, never on ``jobs``.  ``predict`` K > 1 adds
+    PLSpredict (K folds shuffled by ``seed``): Q²_predict, RMSE and MAE per item against a linear model.
     """
     from .blas import one_blas_thread
     from .pls.run import PlsOptions, run_pls
-    if predict:
-        from .errors import ClusterSemError
-        raise ClusterSemError(f"--predict {predict}: PLSpredict is not available yet. Fix: leave --predict out")
     options = PlsOptions(consistent=consistent, mode=mode, scheme=scheme, bootstrap=bootstrap, seed=seed,
                          jobs=jobs, level=ci_level, predict=predict, quiet=quiet, command=command)
     with one_blas_thread():

@@ -85,6 +85,20 @@ def test_plsc_block(tmp_path):
         assert r["rho_c"] == pytest.approx(REF["plsc"]["reliability"]["rhoC"][c], abs=1e-6)
 
 
+def test_predict_block_and_report(tmp_path):
+    doc = _run(tmp_path / "p", "--predict", "5", "--seed", "3")
+    p = doc["pls"]["predict"]
+    assert (p["folds"], p["seed"], p["technique"]) == (5, 3, "direct_antecedent")
+    endogenous = {c for c in REF["pls"]["r2"]}
+    assert {r["construct"] for r in p["items"]} == endogenous
+    assert "Q²_predict" in (tmp_path / "p" / "report.md").read_text(encoding="utf-8")
+
+
+def test_predict_refused_for_second_order(tmp_path, capsys):
+    assert main(["pls", str(ZJ_SPEC), str(ZJ), "--out", str(tmp_path / "o"), "--predict", "10"]) == 2
+    assert "second-order" in capsys.readouterr().err and not (tmp_path / "o").exists()
+
+
 def test_shipped_example_second_order_and_controls(tmp_path):
     pls = _run(tmp_path / "z", spec=ZJ_SPEC, data=ZJ)["pls"]
     kinds = {(p["from"], p["to"]): p["kind"] for p in pls["paths"]}
@@ -109,7 +123,7 @@ def test_formative_and_mode_b(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--bootstrap", "10"], "--bootstrap 10"),
-    (["--predict", "5"], "--predict 5"),
+    (["--predict", "1"], "--predict 1"),
     (["--ci-level", "1.5"], "--ci-level 1.5"),
 ])
 def test_bad_options_exit_2_and_write_nothing(tmp_path, capsys, args, message):

@@ -53,7 +53,7 @@ def check_pls_options(o: PlsOptions) -> None:
         raise ClusterSemError(f"--ci-level {o.level}: must lie between 0.5 and 1. Fix: e.g. --ci-level 0.95")
     if o.seed < 0:
         raise ClusterSemError(f"--seed {o.seed}: must be a non-negative integer. Fix: e.g. --seed 1")
-    if o.predict and o.predict < 2:
+    if o.predict < 0 or o.predict == 1:
         raise ClusterSemError(f"--predict {o.predict}: needs at least 2 folds. Fix: e.g. --predict 10")
 
 
@@ -173,11 +173,13 @@ def run_pls(spec, data, options: PlsOptions = PlsOptions(), *, timestamp: str | 
                               "duplicated or perfectly collinear items")
     if not est.converged[0]:
         warnings.append(f"the PLS algorithm did not converge in {est.iterations[0]} iterations")
+    predict = _predict(X, model, parsed, options) if options.predict else None
     boot = _bootstrap(X, layout, point[0], options) if options.bootstrap else None
     if boot and boot["failed"]:
         warnings.append(f"bootstrap: {boot['failed']} of {boot['resamples']} resamples failed (an item without "
                         "variance or a singular block) and were dropped, as seminr does")
     block = pls_block(model, layout, S, est, point[0], n, options, boot, first)
+    block["predict"] = predict
     stamp = timestamp or datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     from .. import __version__
     doc = {
@@ -196,6 +198,22 @@ def run_pls(spec, data, options: PlsOptions = PlsOptions(), *, timestamp: str | 
                  "conventions": CONVENTIONS},
     }
     return Results.from_document(doc)
+
+
+def _predict(X: np.ndarray, model: PathModel, spec, options: PlsOptions) -> dict:
+    """PLSpredict with ``options.predict`` folds (refused for second-order constructs and too few rows)."""
+    from .predict import pls_predict, shuffle
+    if spec.second_order:
+        name = next(iter(spec.second_order))
+        raise ClusterSemError(f"--predict {options.predict}: constructs.{name} is second-order, and PLSpredict has "
+                              "no published solution for higher-order models (seminr refuses them too). Fix: "
+                              "leave --predict out, or predict a model of first-order constructs")
+    if X.shape[0] < 2 * options.predict:
+        raise ClusterSemError(f"--predict {options.predict}: {X.shape[0]} rows give folds of under 2 cases. "
+                              "Fix: use fewer folds, e.g. --predict 5")
+    block = pls_predict(X, model, k=options.predict, order=shuffle(X.shape[0], options.seed),
+                        consistent=options.consistent, scheme=options.scheme)
+    return {**block, "seed": options.seed}
 
 
 def _bootstrap(X: np.ndarray, layout: Layout, point: np.ndarray, options: PlsOptions) -> dict:

@@ -94,6 +94,22 @@ def _structural(pls: PlsBlock, label, t) -> list[dict]:
     return out
 
 
+def _prediction(pls: PlsBlock, label, t) -> dict:
+    """PLSpredict: per item Q²_predict and PLS vs LM errors, then each construct's predictive power."""
+    p = pls.predict
+    if not p:
+        return {"title": t("prediction"), "tables": [], "text": t("predict_none")}
+    items = [[label(r["construct"]), r["item"], fmt(r["q2_predict"]), fmt(r["pls_rmse"]), fmt(r["lm_rmse"]),
+              fmt(r["pls_mae"]), fmt(r["lm_mae"])] for r in p.get("items", ())]
+    verdicts = [[label(c["construct"]), f"{c['pls_better_rmse']} / {c['items']}", t("power_" + c["power"])]
+                for c in p.get("constructs", ())]
+    return {"title": t("prediction"), "text": t("predict_intro", folds=p.get("folds"), seed=p.get("seed")),
+            "tables": [_table(t("predict_items"), [t("col_construct"), t("col_item"), "Q²_predict", "RMSE (PLS)",
+                                                   "RMSE (LM)", "MAE (PLS)", "MAE (LM)"], items),
+                       _table(t("predict_power"), [t("col_construct"), t("col_better"), t("col_power")], verdicts,
+                              t("predict_note"))]}
+
+
 def pls_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dict:
     """Title, introduction, warnings and the three sections' tables; every number already formatted."""
     check_lang(lang)
@@ -111,7 +127,7 @@ def pls_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dict:
                   level=_level(pls)) if b else t("no_bootstrap")
     sections = [{"title": t("measurement"), "tables": _measurement(pls, label, t), "text": ""},
                 {"title": t("structural"), "tables": _structural(pls, label, t), "text": ""},
-                {"title": t("prediction"), "tables": [], "text": t("predict_none")}]
+                _prediction(pls, label, t)]
     return {"t": t, "lang": lang, "title": report_title(r, lang), "intro": intro, "inference": inference,
             "sections": sections, "warnings": list(r.warnings), "version": or_blank(r.meta.version),
             "n_used": or_blank(r.data.n_used), "timestamp": or_blank(r.meta.timestamp)}
@@ -146,8 +162,8 @@ def render_pls_summary(doc: Mapping | ResultsDocument, lang: str = "en") -> str:
     out = [terminal_safe(c["title"]), terminal_safe(c["intro"]), terminal_safe(c["inference"]), ""]
     if c["warnings"]:
         out += ["WARNINGS"] + [f"  ! {terminal_safe(w)}" for w in c["warnings"]] + [""]
-    measurement, structural, _ = c["sections"]
-    for table in measurement["tables"][1:] + structural["tables"]:
+    measurement, structural, prediction = c["sections"]
+    for table in measurement["tables"][1:] + structural["tables"] + prediction["tables"][1:]:
         out += _plain_table(table) + [""]
     out.append("* p < .05, ** p < .01, *** p < .001")
     return "\n".join(out)
