@@ -162,6 +162,8 @@ def _add_pls_parser(sub, fmt) -> None:
     p.add_argument("--ci-level", type=float, default=0.95)
     p.add_argument("--predict", type=int, default=0, metavar="K", help="PLSpredict with K folds (10 is usual): "
                    "Q2_predict, RMSE and MAE of the endogenous items against a linear model")
+    p.add_argument("--mga", action="store_true", help="PLS multigroup analysis across the spec's group column "
+                   "(Henseler's test; needs --bootstrap B)")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
@@ -173,10 +175,11 @@ def cmd_pls(args) -> int:
         [args.spec, args.data, "--out", args.out] + (["--consistent"] if args.consistent else [])
         + ["--mode", args.mode, "--scheme", args.scheme]
         + (["--bootstrap", str(args.bootstrap)] if args.bootstrap else [])
-        + (["--predict", str(args.predict)] if args.predict else []) + ["--seed", str(args.seed)])
+        + (["--predict", str(args.predict)] if args.predict else []) + (["--mga"] if args.mga else [])
+        + ["--seed", str(args.seed)])
     results = api.pls(args.spec, args.data, consistent=args.consistent, mode=args.mode, scheme=args.scheme,
                       bootstrap=args.bootstrap, seed=args.seed, jobs=args.jobs, ci_level=args.ci_level,
-                      predict=args.predict, quiet=args.quiet, command=command)
+                      predict=args.predict, mga=args.mga, quiet=args.quiet, command=command)
     return _write_results(results, args)
 
 

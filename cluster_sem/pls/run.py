@@ -34,6 +34,7 @@ class PlsOptions:
     jobs: int = 1
     level: float = 0.95
     predict: int = 0
+    mga: bool = False
     quiet: bool = True
     command: str = ""
 
@@ -53,6 +54,8 @@ def check_pls_options(o: PlsOptions) -> None:
         raise ClusterSemError(f"--ci-level {o.level}: must lie between 0.5 and 1. Fix: e.g. --ci-level 0.95")
     if o.seed < 0:
         raise ClusterSemError(f"--seed {o.seed}: must be a non-negative integer. Fix: e.g. --seed 1")
+    if o.mga and not o.bootstrap:
+        raise ClusterSemError("--mga needs bootstrap resamples of each group. Fix: add --bootstrap B (e.g. 2000)")
     if o.predict < 0 or o.predict == 1:
         raise ClusterSemError(f"--predict {o.predict}: needs at least 2 folds. Fix: e.g. --predict 10")
 
@@ -153,7 +156,9 @@ def run_pls(spec, data, options: PlsOptions = PlsOptions(), *, timestamp: str | 
     if parsed.covariances:
         warnings.append("the spec's covariances have no counterpart in a PLS path model and are ignored")
     model = from_spec(parsed, mode=options.mode, consistent=options.consistent)
-    prepared = prepare_data(parsed, data, missing="listwise", by_group=False)
+    if options.mga and not parsed.group:
+        raise ClusterSemError("--mga: the spec names no group column. Fix: add `group: COLUMN` to the spec")
+    prepared = prepare_data(parsed, data, missing="listwise", by_group=options.mga)
     X = prepared.frame[list(model.items)].to_numpy(dtype=float)
     n = X.shape[0]
     if n < 3:
@@ -180,6 +185,8 @@ def run_pls(spec, data, options: PlsOptions = PlsOptions(), *, timestamp: str | 
                         "variance or a singular block) and were dropped, as seminr does")
     block = pls_block(model, layout, S, est, point[0], n, options, boot, first)
     block["predict"] = predict
+    if options.mga:
+        block["mga"] = _mga(prepared, parsed, X, layout, options)
     stamp = timestamp or datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     from .. import __version__
     doc = {
@@ -198,6 +205,18 @@ def run_pls(spec, data, options: PlsOptions = PlsOptions(), *, timestamp: str | 
                  "conventions": CONVENTIONS},
     }
     return Results.from_document(doc)
+
+
+def _mga(prepared, spec, X: np.ndarray, layout: Layout, options: PlsOptions) -> dict:
+    """PLS-MGA across the spec's groups (rows without a group were dropped by the data step)."""
+    from ..data.groups import analysis_groups
+    from .mga import pls_mga
+    groups = analysis_groups(prepared.frame, spec.group, spec.group_levels, source=prepared.source)
+    if len(groups.names) < 2:
+        raise ClusterSemError(f"--mga: column '{spec.group}' has {len(groups.names)} group(s) in the used rows. "
+                              "Fix: PLS-MGA compares at least two groups")
+    return pls_mga(X, groups.labels.to_numpy(), groups.names, layout, B=options.bootstrap, seed=options.seed,
+                   jobs=options.jobs, quiet=options.quiet, column=spec.group)
 
 
 def _predict(X: np.ndarray, model: PathModel, spec, options: PlsOptions) -> dict:

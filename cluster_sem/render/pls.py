@@ -110,6 +110,20 @@ def _prediction(pls: PlsBlock, label, t) -> dict:
                               t("predict_note"))]}
 
 
+def _mga(pls: PlsBlock, label, t) -> dict:
+    """PLS-MGA: each pair of groups, every path's estimates, difference and Henseler p."""
+    m = pls.mga
+    tables = []
+    for c in m.get("comparisons", ()):
+        rows = [[f"{label(r['from'])} → {label(r['to'])}", fmt(r["est_a"]), fmt(r["est_b"]), fmt(r["diff"]),
+                 fmt(r["p_henseler"], 3), fmt_p(r["p_two_sided"])] for r in c["paths"]]
+        tables.append(_table(t("mga_pair", a=c["a"], b=c["b"]), [t("col_path"), c["a"], c["b"], t("col_diff"),
+                                                                  "p (Henseler)", t("col_p2")], rows))
+    groups = ", ".join(f"{g['name']} (n = {g['n']})" for g in m.get("groups", ()))
+    return {"title": t("mga"), "text": t("mga_intro", column=m.get("group"), groups=groups,
+                                         resamples=m.get("resamples")), "tables": tables}
+
+
 def pls_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dict:
     """Title, introduction, warnings and the three sections' tables; every number already formatted."""
     check_lang(lang)
@@ -127,7 +141,7 @@ def pls_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dict:
                   level=_level(pls)) if b else t("no_bootstrap")
     sections = [{"title": t("measurement"), "tables": _measurement(pls, label, t), "text": ""},
                 {"title": t("structural"), "tables": _structural(pls, label, t), "text": ""},
-                _prediction(pls, label, t)]
+                _prediction(pls, label, t)] + ([_mga(pls, label, t)] if pls.mga else [])
     return {"t": t, "lang": lang, "title": report_title(r, lang), "intro": intro, "inference": inference,
             "sections": sections, "warnings": list(r.warnings), "version": or_blank(r.meta.version),
             "n_used": or_blank(r.data.n_used), "timestamp": or_blank(r.meta.timestamp)}
@@ -162,8 +176,9 @@ def render_pls_summary(doc: Mapping | ResultsDocument, lang: str = "en") -> str:
     out = [terminal_safe(c["title"]), terminal_safe(c["intro"]), terminal_safe(c["inference"]), ""]
     if c["warnings"]:
         out += ["WARNINGS"] + [f"  ! {terminal_safe(w)}" for w in c["warnings"]] + [""]
-    measurement, structural, prediction = c["sections"]
-    for table in measurement["tables"][1:] + structural["tables"] + prediction["tables"][1:]:
+    measurement, structural, prediction = c["sections"][:3]
+    extra = [table for section in c["sections"][3:] for table in section["tables"]]
+    for table in measurement["tables"][1:] + structural["tables"] + prediction["tables"][1:] + extra:
         out += _plain_table(table) + [""]
     out.append("* p < .05, ** p < .01, *** p < .001")
     return "\n".join(out)

@@ -104,6 +104,7 @@ class PlsBlock(Block):
     total: tuple[PlsTotal, ...] = ()
     vif: Mapping[str, Any] = None             # {"outer": {C: {item: v}}, "inner": {C: {predictor: v}}}
     predict: Mapping[str, Any] | None = None
+    mga: Mapping[str, Any] | None = None      # --mga: {group, resamples, groups, comparisons}
     bootstrap: PlsBootstrap | None = None
 
 
