@@ -623,7 +623,7 @@ class ResultsDocument(Block):
     moderation: tuple[ModerationRecord, ...]
     interaction_model: InteractionModel | None
     invariance: Invariance | None       # a `cluster-sem invariance` document (no measurement/structural model)
-    pls: PlsBlock | None = None          # a `cluster-sem pls` document (results/pls_blocks.py)
+    pls: pls_blocks.PlsBlock | None = None   # a `cluster-sem pls` document (results/pls_blocks.py)
     _raw: Mapping[str, Any] = None
 
     @classmethod
@@ -653,4 +653,5 @@ __all__ = ["ResultsDocument", "SpecLabels", "ModelBlock", "ParameterRow", "Effec
            "InteractionModel", "Invariance", "InvarianceLevel", "LevelChange", "ScoreTest", "LatentMean",
            "PathDifference", "AnalysisGroup", "SpecPath", "IndirectPath", "Block"]
 
-from .pls_blocks import PlsBlock  # noqa: E402  (its records subclass Block, defined above)
+# its records subclass Block (defined above); a module reference, so importing pls_blocks first also works
+from . import pls_blocks  # noqa: E402

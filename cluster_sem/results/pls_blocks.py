@@ -5,6 +5,7 @@ fields, not dict keys, and a hand-edited document missing a key shows a blank, n
 """
 from __future__ import annotations
 
+from dataclasses import field
 from typing import Any, Mapping
 
 from .document import Block
@@ -26,15 +27,11 @@ class PlsInference(Block):
 class PlsPath(PlsInference):
     """An inner path: ``kind`` structural (the spec's), second_order (HOC → dimension) or control."""
 
-    from_: str = ""
+    from_: str = field(default="", metadata={"key": "from"})
     to: str = ""
     kind: str = "structural"
     f2: float | None = None
     vif: float | None = None
-
-    @classmethod
-    def of(cls, d, **given):
-        return super().of(d, from_=(d or {}).get("from", ""), **given)
 
 
 class PlsOuter(PlsInference):
@@ -59,12 +56,8 @@ class PlsIndirect(PlsInference):
 
 
 class PlsTotal(PlsInference):
-    from_: str = ""
+    from_: str = field(default="", metadata={"key": "from"})
     to: str = ""
-
-    @classmethod
-    def of(cls, d, **given):
-        return super().of(d, from_=(d or {}).get("from", ""), **given)
 
 
 class PlsConstruct(Block):
