@@ -143,3 +143,23 @@ def test_missing_column_and_isolated_construct_exit_2(tmp_path, capsys):
     assert main(["pls", str(spec), str(MOBI), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "Lonely" in err and "no path" in err and not (tmp_path / "o").exists()
+
+
+def test_plsc_refuses_a_construct_without_positive_rho_a(tmp_path, capsys):
+    """Two items correlating negatively with each other but positively with the outcome: ρ_A < 0, and
+    PLSc's √ρ_A correction does not exist (plain PLS still runs)."""
+    import pandas as pd
+    rng = np.random.default_rng(1)
+    n = 300
+    z = rng.multivariate_normal([0, 0], [[1, -0.4], [-0.4, 1]], n)
+    y = z[:, 0] + z[:, 1] + rng.normal(0, 0.5, n)
+    data = pd.DataFrame({"a1": z[:, 0] + rng.normal(0, .3, n), "a2": z[:, 1] + rng.normal(0, .3, n),
+                         **{f"y{i}": y + rng.normal(0, .5, n) for i in (1, 2, 3)}})
+    (data * 1.2 + 4).round().clip(1, 7).to_csv(tmp_path / "neg.csv", index=False)
+    (tmp_path / "neg.yaml").write_text("spec_version: 1\nscale: {min: 1, max: 7}\nconstructs:\n"
+                                       "  A: {items: [a1, a2]}\n  Y: {items: [y1, y2, y3]}\npaths:\n  - {to: Y, from: [A]}\n")
+    args = ["pls", str(tmp_path / "neg.yaml"), str(tmp_path / "neg.csv"), "--quiet", "--out"]
+    assert main(args + [str(tmp_path / "c"), "--consistent"]) == 2
+    err = capsys.readouterr().err
+    assert "constructs.A: rho_A = -" in err and not (tmp_path / "c").exists()
+    assert main(args + [str(tmp_path / "p")]) == 0

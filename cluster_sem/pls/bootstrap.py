@@ -22,6 +22,7 @@ from .algorithm import correlations
 from .statistics import Layout
 
 JACKKNIFE_CHUNK = 250
+MEMORY_BUDGET = 64 * 2 ** 20     # bytes of resampled rows (b, n, p) held at once while correlating a block
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,11 @@ class BootBlock:
 
 def boot_block(core: BootCore, B: int, seed: int, k: int) -> BootBlock:
     """Estimate block k of a B-resample bootstrap in one batched pass."""
-    n = core.data.shape[0]
+    n, p = core.data.shape
     idx = block_indices(n, B, seed, k)
+    step = max(1, MEMORY_BUDGET // (8 * n * p))        # large n: the block's rows are gathered in chunks
     with np.errstate(invalid="ignore", divide="ignore"):
-        S = correlations(core.data[idx])
+        S = np.concatenate([correlations(core.data[idx[lo:lo + step]]) for lo in range(0, len(idx), step)])
         est, vectors = core.layout.estimate(S)
     return BootBlock(k * 250, vectors, est.converged)
 

@@ -173,6 +173,8 @@ def run_pls(spec, data, options: PlsOptions = PlsOptions(), *, timestamp: str | 
                        indirect=tuple((i.name, tuple(i.path)) for i in parsed.indirect),
                        total=_total_pairs(model))
     est, point = layout.estimate(S[None])
+    if options.consistent:
+        _check_rho_a(est, model)
     if not np.all(np.isfinite(point)):
         raise ClusterSemError("PLS estimation failed (a singular block of items or constructs). Fix: check for "
                               "duplicated or perfectly collinear items")
@@ -217,6 +219,15 @@ def _mga(prepared, spec, X: np.ndarray, layout: Layout, options: PlsOptions) -> 
                               "Fix: PLS-MGA compares at least two groups")
     return pls_mga(X, groups.labels.to_numpy(), groups.names, layout, B=options.bootstrap, seed=options.seed,
                    jobs=options.jobs, quiet=options.quiet, column=spec.group)
+
+
+def _check_rho_a(est: Estimates, model: PathModel) -> None:
+    """PLSc divides by √ρ_A: a common factor with ρ_A ≤ 0 (items that do not correlate positively) has none."""
+    for k, c in enumerate(model.constructs):
+        if model.reflective[k] and not est.rho_a[0, k] > 0:
+            raise ClusterSemError(f"constructs.{c}: rho_A = {est.rho_a[0, k]:.3f}, so PLSc cannot correct it (its "
+                                  "items do not correlate positively). Fix: check reverse-keyed items, or run PLS "
+                                  "without --consistent")
 
 
 def _predict(X: np.ndarray, model: PathModel, spec, options: PlsOptions) -> dict:

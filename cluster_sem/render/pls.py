@@ -63,7 +63,8 @@ def _measurement(pls: PlsBlock, label, t) -> list[dict]:
     htmt_rows = []
     for h in pls.htmt:
         basis = h.ci_upper if h.ci_upper is not None else h.est
-        verdict = t("htmt_ok") if basis < 0.85 else t("htmt_lenient") if basis < 0.90 else t("htmt_fail")
+        verdict = "—" if basis is None else t("htmt_ok") if basis < 0.85 else t("htmt_lenient") if basis < 0.90 \
+            else t("htmt_fail")
         htmt_rows.append([f"{label(h.a)} — {label(h.b)}", fmt(h.est), fmt(h.ci_upper) if h.ci_upper is not None
                           else "—", verdict])
     htmt = _table(t("htmt"), [t("col_pair"), t("col_htmt"), t("col_upper"), t("col_verdict")], htmt_rows,
