@@ -120,7 +120,7 @@ def _item_problems(P: list, W: list, src: str, key: str, name: str, items, const
     an item named like a construct."""
     few = (SingleItemProblem if len(items) == 1 else Problem)(
         src, f"{key}.items", f"{len(items)} item(s); a construct needs at least 3 (2 with a warning)",
-        "add items, or use the single column as a control")
+        "add items, or use the single column as a control (cluster-sem pls accepts one-item constructs)")
     two = Problem(src, f"{key}.items", "only 2 items; the construct is identified only through its "
                   "correlations with other constructs", "add a third item if the questionnaire has one")
     _count_problems(P, W, few, two, len(items))
