@@ -163,3 +163,9 @@ def test_plsc_refuses_a_construct_without_positive_rho_a(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "constructs.A: rho_A = -" in err and not (tmp_path / "c").exists()
     assert main(args + [str(tmp_path / "p")]) == 0
+
+
+def test_cs_pls_stays_the_api_function_after_the_subpackage_is_imported():
+    import cluster_sem as cs
+    import cluster_sem.pls.run  # noqa: F401  (binds the subpackage on the package, unless guarded)
+    assert callable(cs.pls) and cs.pls.__module__ == "cluster_sem.api"
