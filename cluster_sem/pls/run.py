@@ -75,62 +75,70 @@ def _total_pairs(model: PathModel) -> tuple[tuple[str, str], ...]:
                  if reach[i, j] != direct[i, j])
 
 
-def _inference(summary: dict | None, j: int, extra: bool = True) -> dict:
-    keys = ("se", "t", "pvalue", "ci_lower", "ci_upper") + (("bca_lower", "bca_upper") if extra else ())
-    if summary is None:
-        return {k: None for k in keys}
-    return {k: _f(summary[k][j]) for k in keys}
+INFERENCE_KEYS = ("se", "t", "pvalue", "ci_lower", "ci_upper", "bca_lower", "bca_upper")
+
+
+class _Rows:
+    """Rows of the block's lists: each estimate with its bootstrap inference (None without a bootstrap)."""
+
+    def __init__(self, layout: Layout, point: np.ndarray, boot: dict | None):
+        self.parts = layout.split(point[None])
+        self.summary = boot["summary"] if boot else None
+        self.offsets, at = {}, 0
+        for name, size in layout.sizes().items():
+            self.offsets[name] = at
+            at += size
+
+    def row(self, part: str, j: int, **names) -> dict:
+        """``names`` + est + inference of entry j of ``part``."""
+        at = self.offsets[part] + j
+        inference = {k: (_f(self.summary[k][at]) if self.summary else None) for k in INFERENCE_KEYS}
+        return {**names, "est": _f(self.parts[part][0, j]), **inference}
+
+    def htmt(self, j: int, a: str, b: str) -> dict:
+        """An HTMT pair with its one-sided upper limit and the .85/.90 verdicts (Henseler et al. 2015)."""
+        hi = _f(self.summary["upper_one_sided"][self.offsets["htmt"] + j]) if self.summary else None
+        return {"a": a, "b": b, "est": _f(self.parts["htmt"][0, j]), "ci_upper": hi,
+                "below_085": None if hi is None else hi < HTMT_STRICT,
+                "below_090": None if hi is None else hi < HTMT_LENIENT}
+
+
+def _quality(model: PathModel, S: np.ndarray, est: Estimates, n: int, reported: tuple[str, ...]) -> dict:
+    """R², adjusted R², reliability (constructs in ``reported`` or with several items) and VIFs."""
+    endogenous = model.endogenous()
+    a, rc = alpha(S, model), rho_c_ave(est.loadings[0], model)
+    return {
+        "r2": {c: _f(est.r2[0, model.index(c)]) for c in endogenous},
+        "r2_adj": {c: _f(adjusted_r2(est.r2[0, model.index(c)], n, len(model.predictors(c)))) for c in endogenous},
+        "reliability": {c: {"alpha": _f(a[c]), "rho_a": _f(est.rho_a[0, k]), "rho_c": _f(rc[c][0]),
+                            "ave": _f(rc[c][1])}
+                        for k, c in enumerate(model.constructs) if c in reported or len(model.blocks[k]) > 1},
+        "vif": {"outer": outer_vif(S, model), "inner": inner_vif(est.cor[0], model)},
+    }
 
 
 def pls_block(model: PathModel, layout: Layout, S: np.ndarray, est: Estimates, point: np.ndarray, n: int,
               options: PlsOptions, boot: dict | None, htmt_constructs: tuple[str, ...]) -> dict:
     """The ``pls`` block of results.json."""
-    parts = layout.split(point[None])
-    offsets, at = {}, 0
-    for name, size in layout.sizes().items():
-        offsets[name] = at
-        at += size
-
-    def inf(name: str, j: int, extra: bool = True) -> dict:
-        return _inference(boot["summary"] if boot else None, offsets[name] + j, extra)
-
-    cor = est.cor[0]
-    f2 = f_squared(cor, model)
-    ivif = inner_vif(cor, model)
-    paths = [{"from": s, "to": d, "kind": kind, "est": _f(parts["paths"][0, j]), **inf("paths", j),
-              "f2": _f(f2[(s, d)]), "vif": _f(ivif[d][s])}
-             for j, (s, d, kind) in enumerate(layout.paths)]
-    loadings = [{"construct": c, "item": i, "est": _f(parts["loadings"][0, j]), **inf("loadings", j)}
-                for j, (c, i) in enumerate(layout.outer)]
-    weights = [{"construct": c, "item": i, "est": _f(parts["weights"][0, j]), **inf("weights", j)}
-               for j, (c, i) in enumerate(layout.outer)]
-    upper = boot["summary"]["upper_one_sided"] if boot else None
-    htmt = []
-    for j, (a, b) in enumerate(layout.pairs):
-        value = _f(parts["htmt"][0, j])
-        hi = _f(upper[offsets["htmt"] + j]) if upper is not None else None
-        htmt.append({"a": a, "b": b, "est": value, "ci_upper": hi,
-                     "below_085": None if hi is None else hi < HTMT_STRICT,
-                     "below_090": None if hi is None else hi < HTMT_LENIENT})
-    indirect = [{"name": name, "path": list(chain), "est": _f(parts["indirect"][0, j]), **inf("indirect", j)}
-                for j, (name, chain) in enumerate(layout.indirect)]
-    total = [{"from": a, "to": b, "est": _f(parts["total"][0, j]), **inf("total", j)}
-             for j, (a, b) in enumerate(layout.total)]
-    r2 = {c: _f(est.r2[0, model.index(c)]) for c in model.endogenous()}
-    r2_adj = {c: _f(adjusted_r2(est.r2[0, model.index(c)], n, len(model.predictors(c)))) for c in model.endogenous()}
-    a = alpha(S, model)
-    rc = rho_c_ave(est.loadings[0], model)
-    reliability = {c: {"alpha": _f(a[c]), "rho_a": _f(est.rho_a[0, k]), "rho_c": _f(rc[c][0]), "ave": _f(rc[c][1])}
-                   for k, c in enumerate(model.constructs) if c in htmt_constructs or len(model.blocks[k]) > 1}
+    rows = _Rows(layout, point, boot)
+    quality = _quality(model, S, est, n, htmt_constructs)
+    f2, vif = f_squared(est.cor[0], model), quality["vif"]["inner"]
+    paths = [{**rows.row("paths", j, **{"from": s, "to": d, "kind": kind}), "f2": _f(f2[(s, d)]),
+              "vif": _f(vif[d][s])} for j, (s, d, kind) in enumerate(layout.paths)]
     constructs = [{"name": c, "mode": model.modes[k], "kind": "common_factor" if model.reflective[k] else "composite",
                    "items": list(model.blocks[k])} for k, c in enumerate(model.constructs)]
     return {
         "variant": "plsc" if options.consistent else "pls", "mode": options.mode,
         "weighting": options.scheme, "iterations": int(est.iterations[0]), "converged": bool(est.converged[0]),
-        "n": n, "constructs": constructs, "paths": paths, "loadings": loadings, "weights": weights,
-        "r2": r2, "r2_adj": r2_adj, "reliability": reliability, "htmt": htmt, "indirect": indirect,
-        "total": total, "vif": {"outer": outer_vif(S, model), "inner": ivif},
-        "predict": None,
+        "n": n, "constructs": constructs, "paths": paths,
+        "loadings": [rows.row("loadings", j, construct=c, item=i) for j, (c, i) in enumerate(layout.outer)],
+        "weights": [rows.row("weights", j, construct=c, item=i) for j, (c, i) in enumerate(layout.outer)],
+        "r2": quality["r2"], "r2_adj": quality["r2_adj"], "reliability": quality["reliability"],
+        "htmt": [rows.htmt(j, a, b) for j, (a, b) in enumerate(layout.pairs)],
+        "indirect": [rows.row("indirect", j, name=name, path=list(chain))
+                     for j, (name, chain) in enumerate(layout.indirect)],
+        "total": [rows.row("total", j, **{"from": a, "to": b}) for j, (a, b) in enumerate(layout.total)],
+        "vif": quality["vif"], "predict": None,
         "bootstrap": None if boot is None else {k: v for k, v in boot.items() if k != "summary"},
     }
 
