@@ -169,3 +169,18 @@ def test_cs_pls_stays_the_api_function_after_the_subpackage_is_imported():
     import cluster_sem as cs
     import cluster_sem.pls.run  # noqa: F401  (binds the subpackage on the package, unless guarded)
     assert callable(cs.pls) and cs.pls.__module__ == "cluster_sem.api"
+
+
+def test_report_tolerates_a_trimmed_document_and_escapes_labels(boot_dirs):
+    from cluster_sem.results.results import Results
+    doc = json.loads((boot_dirs / "j1" / "results.json").read_text(encoding="utf-8"))
+    doc["pls"].pop("vif")
+    doc["pls"]["reliability"] = {}
+    doc["pls"]["htmt"][0]["est"] = doc["pls"]["htmt"][0]["ci_upper"] = None
+    doc["spec"]["constructs"]["Image"]["label"] = {"en": "<script>x</script>"}
+    assert shape_problem(doc) is None
+    results = Results.from_document(doc)
+    html = results.to_html(lang="zh")
+    assert "<script>x" not in html and "&lt;script&gt;x" in html
+    assert "\\<script>" not in results.to_markdown() and "&lt;script" in results.to_markdown()
+    assert results.summary()

@@ -15,7 +15,7 @@ from ..results.document import ResultsDocument
 from ..results.pls_blocks import PlsBlock, PlsInference
 from .i18n import catalogue, translator
 from .labels import check_lang, report_title
-from .numbers import fmt, fmt_p, fmt_unit, or_blank, stars
+from .numbers import fmt, fmt_ci, fmt_p, fmt_unit, or_blank, stars
 from .plain_text import terminal_safe
 
 RELIABILITY_RANGE = (0.70, 0.95)
@@ -30,7 +30,7 @@ def is_pls_document(doc: Mapping | ResultsDocument) -> bool:
 
 
 def _ci(x: PlsInference) -> str:
-    return "—" if x.ci_lower is None else f"[{fmt(x.ci_lower)}, {fmt(x.ci_upper)}]"
+    return "—" if x.ci_lower is None else fmt_ci(x.ci_lower, x.ci_upper)
 
 
 def _inference_cells(x: PlsInference) -> list[str]:
@@ -42,34 +42,43 @@ def _table(caption: str, header: list[str], rows: list[list[str]], note: str = "
     return {"caption": caption, "header": header, "rows": rows, "note": note}
 
 
-def _measurement(pls: PlsBlock, label, t) -> list[dict]:
-    weight = {(w.construct, w.item): w for w in pls.weights}
-    outer = pls.vif.get("outer", {}) if pls.vif else {}
-    rows = [[label(x.construct), x.item, fmt_unit(x.est), _ci(x), fmt_unit(weight[(x.construct, x.item)].est)
-             if (x.construct, x.item) in weight else "—", fmt(outer.get(x.construct, {}).get(x.item), 2)]
-            for x in pls.loadings]
-    loadings = _table(t("loadings"), [t("col_construct"), t("col_item"), t("col_loading"), t("col_ci", level=_level(pls)),
-                                      t("col_weight"), t("col_vif")], rows, t("loadings_note"))
+def _loadings(pls: PlsBlock, label, t) -> dict:
+    """Loadings with their CIs, weights (mode-B weights may exceed 1) and outer VIF, item by item."""
+    weight = {(w.construct, w.item): w.est for w in pls.weights}
+    outer = (pls.vif or {}).get("outer", {})
+    rows = [[label(x.construct), x.item, fmt_unit(x.est), _ci(x), fmt(weight.get((x.construct, x.item))),
+             fmt(outer.get(x.construct, {}).get(x.item), 2)] for x in pls.loadings]
+    return _table(t("loadings"), [t("col_construct"), t("col_item"), t("col_loading"), t("col_ci", level=_level(pls)),
+                                  t("col_weight"), t("col_vif")], rows, t("loadings_note"))
 
+
+def _reliability(pls: PlsBlock, label, t) -> dict:
+    """α, ρ_A, ρ_C and AVE of the multi-item constructs, † outside Hair et al.'s ranges."""
     def mark(value, ok) -> str:
         return fmt_unit(value) + ("" if value is None or ok(value) else " †")
 
     items = {c.name: c.items for c in pls.constructs}
     within = lambda v: RELIABILITY_RANGE[0] <= v <= RELIABILITY_RANGE[1]  # noqa: E731
-    rel = [[label(c), mark(r.get("alpha"), within), mark(r.get("rho_a"), within), mark(r.get("rho_c"), within),
-            mark(r.get("ave"), lambda v: v >= AVE_MIN)] for c, r in (pls.reliability or {}).items()
-           if len(items.get(c, ())) != 1]      # a single item has no internal consistency to report
-    reliability = _table(t("reliability"), [t("col_construct"), "α", "ρ_A", "ρ_C", "AVE"], rel, t("reliability_note"))
-    htmt_rows = []
+    rows = [[label(c), mark(r.get("alpha"), within), mark(r.get("rho_a"), within), mark(r.get("rho_c"), within),
+             mark(r.get("ave"), lambda v: v >= AVE_MIN)] for c, r in (pls.reliability or {}).items()
+            if len(items.get(c, ())) != 1]      # a single item has no internal consistency to report
+    return _table(t("reliability"), [t("col_construct"), "α", "ρ_A", "ρ_C", "AVE"], rows, t("reliability_note"))
+
+
+def _htmt(pls: PlsBlock, label, t) -> dict:
+    """HTMT pairs judged by the upper confidence limit when bootstrapped, else by the estimate."""
+    rows = []
     for h in pls.htmt:
         basis = h.ci_upper if h.ci_upper is not None else h.est
         verdict = "—" if basis is None else t("htmt_ok") if basis < 0.85 else t("htmt_lenient") if basis < 0.90 \
             else t("htmt_fail")
-        htmt_rows.append([f"{label(h.a)} — {label(h.b)}", fmt(h.est), fmt(h.ci_upper) if h.ci_upper is not None
-                          else "—", verdict])
-    htmt = _table(t("htmt"), [t("col_pair"), t("col_htmt"), t("col_upper"), t("col_verdict")], htmt_rows,
-                  t("htmt_note"))
-    return [loadings, reliability, htmt]
+        rows.append([f"{label(h.a)} — {label(h.b)}", fmt(h.est), fmt(h.ci_upper) if h.ci_upper is not None else "—",
+                     verdict])
+    return _table(t("htmt"), [t("col_pair"), t("col_htmt"), t("col_upper"), t("col_verdict")], rows, t("htmt_note"))
+
+
+def _measurement(pls: PlsBlock, label, t) -> list[dict]:
+    return [_loadings(pls, label, t), _reliability(pls, label, t), _htmt(pls, label, t)]
 
 
 def _level(pls: PlsBlock) -> str:
