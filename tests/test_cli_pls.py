@@ -184,3 +184,12 @@ def test_report_tolerates_a_trimmed_document_and_escapes_labels(boot_dirs):
     assert "<script>x" not in html and "&lt;script&gt;x" in html
     assert "\\<script>" not in results.to_markdown() and "&lt;script" in results.to_markdown()
     assert results.summary()
+
+
+def test_pls_drops_the_factor_model_identification_rules(tmp_path, capsys):
+    """mobi has a one-item (Complaints) and a two-item (Value) construct: validate (CFA/SEM) refuses the
+    first and warns about the second; pls accepts both silently."""
+    assert main(["validate", str(MOBI_SPEC)]) == 2
+    assert "Complaints" in capsys.readouterr().err
+    assert main(["pls", str(MOBI_SPEC), str(MOBI), "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    assert capsys.readouterr().err == ""

@@ -22,7 +22,7 @@ HERE = Path(__file__).parent
 def test_bca_matches_scipy():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        spec = load_spec(HERE / "specs/pls_mobi.yaml", single_items=True)
+        spec = load_spec(HERE / "specs/pls_mobi.yaml", pls=True)
     model = from_spec(spec)
     layout = Layout.of(model, consistent=False, scheme="path", htmt_constructs=(), indirect=(), total=())
     X = pd.read_csv(HERE / "reference/pls/mobi.csv")[list(model.items)].to_numpy(float)
@@ -45,7 +45,7 @@ def test_bca_matches_scipy():
 def test_jackknife_rows_are_leave_one_out_fits():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        spec = load_spec(HERE / "specs/pls_mobi.yaml", single_items=True)
+        spec = load_spec(HERE / "specs/pls_mobi.yaml", pls=True)
     model = from_spec(spec, consistent=True)
     layout = Layout.of(model, consistent=True, scheme="path", htmt_constructs=model.constructs, indirect=(), total=())
     X = pd.read_csv(HERE / "reference/pls/mobi.csv")[list(model.items)].to_numpy(float)

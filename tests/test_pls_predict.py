@@ -24,7 +24,7 @@ DATA = pd.read_csv(HERE / "reference/pls/mobi.csv")
 def _predict(consistent: bool) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        spec = load_spec(HERE / "specs/pls_mobi.yaml", single_items=True)
+        spec = load_spec(HERE / "specs/pls_mobi.yaml", pls=True)
     model = from_spec(spec, consistent=consistent)
     X = DATA[list(model.items)].to_numpy(float)
     return pls_predict(X, model, k=REF["folds"], order=np.array(REF["order"]), consistent=consistent, scheme="path")

@@ -30,7 +30,7 @@ TOL = 1e-6
 def _spec():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")   # Value has two items (a warning, not an error)
-        return load_spec(SPEC, single_items=True)
+        return load_spec(SPEC, pls=True)
 
 
 @pytest.fixture(scope="module", params=["pls", "plsc"])

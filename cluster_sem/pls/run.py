@@ -157,7 +157,7 @@ def run_pls(spec, data, options: PlsOptions = PlsOptions(), *, timestamp: str | 
     if isinstance(spec, Spec):
         parsed, spec_sha = spec, hashlib.sha256(spec.model_dump_json(by_alias=True).encode()).hexdigest()
     else:
-        parsed, spec_sha = load_spec(spec, single_items=True), hashlib.sha256(Path(spec).read_bytes()).hexdigest()
+        parsed, spec_sha = load_spec(spec, pls=True), hashlib.sha256(Path(spec).read_bytes()).hexdigest()
     warnings: list[str] = []
     if parsed.interactions:
         warnings.append("the spec's interactions are not estimated by PLS here (use cluster-sem fit)")

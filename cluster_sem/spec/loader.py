@@ -49,9 +49,9 @@ def _read_yaml(text: str, source: str):
                           "Fix: check the indentation there (spaces, not tabs) and quote text containing ': ' or ' #'"]) from None
 
 
-def parse_spec(text: str, source: str = "<string>", *, single_items: bool = False) -> Spec:
-    """Validate spec text; ``source`` names the file in every message (``single_items``: accept one-item
-    constructs, as PLS does)."""
+def parse_spec(text: str, source: str = "<string>", *, pls: bool = False) -> Spec:
+    """Validate spec text; ``source`` names the file in every message (``pls``: read for ``cluster-sem pls``,
+    which accepts one-item constructs and needs no factor-model identification warnings)."""
     raw = _read_yaml(text, source)
     if not isinstance(raw, dict):
         raise spec_error([Problem(source, "(top level)", "the spec must be a YAML mapping with keys spec_version, "
@@ -71,7 +71,7 @@ def parse_spec(text: str, source: str = "<string>", *, single_items: bool = Fals
         problems += pydantic_problems(exc, source)
     else:
         from .validate import spec_problems
-        more, warns = spec_problems(spec, source, single_items=single_items)
+        more, warns = spec_problems(spec, source, pls=pls)
         problems += more
     if problems:
         raise spec_error([_with_line(p, lines) for p in problems])
@@ -80,9 +80,9 @@ def parse_spec(text: str, source: str = "<string>", *, single_items: bool = Fals
     return spec
 
 
-def load_spec(path: str | Path, *, single_items: bool = False) -> Spec:
+def load_spec(path: str | Path, *, pls: bool = False) -> Spec:
     """Read and validate the spec file at ``path`` (messages name the file by its base name;
-    ``single_items``: accept one-item constructs, as PLS does)."""
+    ``pls``: read for ``cluster-sem pls``, see ``parse_spec``)."""
     p = Path(path)
     if not p.is_file():
         raise spec_error([f"{p}: spec file not found. Fix: check the path (e.g. questionnaires/zhejiang_cluster_growth.yaml)"])
@@ -90,7 +90,7 @@ def load_spec(path: str | Path, *, single_items: bool = False) -> Spec:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise spec_error([f"{p.name}: the file is not UTF-8 text. Fix: save the YAML file as UTF-8"]) from None
-    return parse_spec(text, source=p.name, single_items=single_items)
+    return parse_spec(text, source=p.name, pls=pls)
 
 
 def as_spec(spec: Spec | str | Path) -> Spec:
