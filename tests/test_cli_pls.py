@@ -193,3 +193,18 @@ def test_pls_drops_the_factor_model_identification_rules(tmp_path, capsys):
     assert "Complaints" in capsys.readouterr().err
     assert main(["pls", str(MOBI_SPEC), str(MOBI), "--out", str(tmp_path / "o"), "--quiet"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_failed_resamples_are_dropped_and_counted(tmp_path):
+    """A single item that varies in one row only: resamples without that row cannot standardise it
+    (seminr drops them); they are counted, warned about, and the CIs come from the others."""
+    import pandas as pd
+    data = pd.read_csv(MOBI).head(40)
+    data["CUSCO"] = 5
+    data.loc[0, "CUSCO"] = 6
+    data.to_csv(tmp_path / "rare.csv", index=False)
+    doc = _run(tmp_path / "o", "--bootstrap", "200", "--seed", "2", data=tmp_path / "rare.csv")
+    boot = doc["pls"]["bootstrap"]
+    assert 0 < boot["failed"] < 200 and boot["completed"] + boot["failed"] == 200
+    assert any("resamples failed" in w for w in doc["warnings"])
+    assert all(p["se"] is not None and p["se"] > 0 for p in doc["pls"]["paths"])

@@ -186,6 +186,9 @@ def run_pls(spec, data, options: PlsOptions = PlsOptions(), *, timestamp: str | 
     if not np.all(np.isfinite(point)):
         raise ClusterSemError("PLS estimation failed (a singular block of items or constructs). Fix: check for "
                               "duplicated or perfectly collinear items")
+    if options.consistent and not any(model.reflective[k] and len(b) > 1 for k, b in enumerate(model.blocks)):
+        warnings.append("--consistent: every multi-item construct is a composite (mode B), so PLSc corrects "
+                        "nothing and equals PLS")
     if not est.converged[0]:
         warnings.append(f"the PLS algorithm did not converge in {est.iterations[0]} iterations")
     predict = _predict(X, model, parsed, options) if options.predict else None
