@@ -97,7 +97,7 @@ def from_spec(spec, *, mode: str = "A", consistent: bool = False) -> PathModel:
         names.append(name)
         blocks.append(tuple(spec.items_of(name)) if c.items is not None
                       else tuple(i for d in c.dimensions for i in spec.items_of(d)))
-        formative.append(c.formative or mode == "B")
+        formative.append(bool(c.formative) or mode == "B")
     paths: list[tuple[str, str, str]] = []
     for name, c in spec.second_order.items():
         paths += [(name, d, "second_order") for d in c.dimensions]

@@ -70,7 +70,8 @@ class Construct(_Frozen):
     items: tuple[Item, ...] | None = None
     dimensions: tuple[str, ...] | None = None
     source: Source | None = None            # optional citation of the scale the items were adapted from
-    formative: bool = False                 # PLS: a composite with regression (mode B) weights
+    formative: bool | None = None           # PLS: true = a composite with regression (mode B) weights; None
+                                            # (unset) keeps results.json's spec block as before for `fit`
 
     @field_validator("items", mode="before")
     @classmethod
