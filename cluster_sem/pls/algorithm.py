@@ -84,9 +84,10 @@ def inner_weights(cor: np.ndarray, model: PathModel, scheme: str) -> np.ndarray:
     return e
 
 
-def _outer_update(S: np.ndarray, W: np.ndarray, model: PathModel, mask: np.ndarray, scheme: str) -> np.ndarray:
-    """One outer step: standardised scores → inner proxies → new weights, rescaled to unit score variance."""
-    SW = S @ W
+def _outer_update(S: np.ndarray, W: np.ndarray, SW: np.ndarray, model: PathModel, mask: np.ndarray,
+                  scheme: str) -> tuple[np.ndarray, np.ndarray]:
+    """One outer step: standardised scores → inner proxies → new weights, rescaled to unit score variance.
+    Takes and returns S·W with W, so each step costs one (p × p)·(p × K) product per replicate."""
     var = np.einsum("rpk,rpk->rk", W, SW)
     sd = np.sqrt(var)
     cor = np.swapaxes(W, 1, 2) @ SW / (sd[:, :, None] * sd[:, None, :])
@@ -98,8 +99,9 @@ def _outer_update(S: np.ndarray, W: np.ndarray, model: PathModel, mask: np.ndarr
         if mode == "B":
             idx = model.item_index(model.constructs[k])
             new[:, idx, k] = solve(S[:, idx][:, :, idx], G[:, idx, k][..., None])[..., 0]
-    scale = np.sqrt(np.einsum("rpk,rpk->rk", new, S @ new))
-    return new / scale[:, None, :]
+    S_new = S @ new
+    scale = np.sqrt(np.einsum("rpk,rpk->rk", new, S_new))[:, None, :]
+    return new / scale, S_new / scale
 
 
 def estimate_outer(S: np.ndarray, model: PathModel, *, scheme: str = "path", max_iter: int = MAX_ITER,
@@ -108,7 +110,7 @@ def estimate_outer(S: np.ndarray, model: PathModel, *, scheme: str = "path", max
 
     seminr counts ``for (iterations in 0:maxIt)`` and breaks when Σ|w − w_last| < tol, so ``iterations`` is
     the 0-based index of the step that met the rule (max_iter when none did).  Replicates that have stopped
-    are left out of later steps (their weights are final).
+    leave the working set (their weights are final), so later steps only touch the ones still iterating.
     """
     R = S.shape[0]
     mask = model.mask()
@@ -116,21 +118,25 @@ def estimate_outer(S: np.ndarray, model: PathModel, *, scheme: str = "path", max
     iterations = np.full(R, max_iter)
     converged = np.zeros(R, dtype=bool)
     active = np.flatnonzero(np.isfinite(S).all(axis=(1, 2)))
-    failed = np.setdiff1d(np.arange(R), active)
-    W[failed] = np.nan
+    W[np.setdiff1d(np.arange(R), active)] = np.nan
+    S_a, W_a = S[active], W[active]
+    SW_a = S_a @ W_a
     for it in range(max_iter + 1):
         if active.size == 0:
             break
         with np.errstate(invalid="ignore", divide="ignore"):
-            new = _outer_update(S[active], W[active], model, mask, scheme)
-        diff = np.abs(new - W[active]).sum(axis=(1, 2))
+            new, SW_new = _outer_update(S_a, W_a, SW_a, model, mask, scheme)
+        diff = np.abs(new - W_a).sum(axis=(1, 2))
         W[active] = new
         iterations[active] = it
-        done = diff < tol
+        done, bad = diff < tol, ~np.isfinite(diff)
         converged[active[done]] = True
-        bad = ~np.isfinite(diff)
         W[active[bad]] = np.nan
-        active = active[~done & ~bad]
+        keep = ~done & ~bad
+        if keep.all():
+            W_a, SW_a = new, SW_new
+        else:
+            active, S_a, W_a, SW_a = active[keep], S_a[keep], new[keep], SW_new[keep]
     SW = S @ W
     loadings = np.where(mask, SW, 0.0)
     score_cov = np.swapaxes(W, 1, 2) @ SW
