@@ -154,16 +154,13 @@ def path_coefficients(cor: np.ndarray, model: PathModel) -> np.ndarray:
     return B
 
 
-def r_squared(cor: np.ndarray, model: PathModel, drop: str | None = None, target: str | None = None) -> np.ndarray:
-    """(R, K) R² of every endogenous construct (NaN elsewhere): c'R⁻¹c from the correlations.  With ``drop``
-    and ``target``: the R² of ``target`` without predictor ``drop`` (for f²)."""
+def r_squared(cor: np.ndarray, model: PathModel) -> np.ndarray:
+    """(R, K) R² of every endogenous construct (NaN elsewhere): c'R⁻¹c from the correlations (seminr
+    ``calc_insample``)."""
     out = np.full(cor.shape[:2], np.nan)
-    for dst in ([target] if target else model.endogenous()):
+    for dst in model.endogenous():
         j = model.index(dst)
-        src = [model.index(s) for s in model.predictors(dst) if s != drop]
-        if not src:
-            out[:, j] = 0.0
-            continue
+        src = [model.index(s) for s in model.predictors(dst)]
         c = cor[:, src, j][..., None]
         out[:, j] = (np.swapaxes(c, 1, 2) @ solve(cor[:, src][:, :, src], c))[:, 0, 0]
     return out

@@ -19,11 +19,13 @@ from .model import PathModel
 @dataclass(frozen=True)
 class Estimates:
     """Arrays of R replicates: weights, loadings (R, p, K); construct correlations used by the inner model
-    (R, K, K; corrected for PLSc); paths and total effects B[from, to] (R, K, K); R² (R, K); ρ_A (R, K)."""
+    (R, K, K; corrected for PLSc) and those of the scores themselves; paths and total effects B[from, to]
+    (R, K, K); R² (R, K); ρ_A (R, K)."""
 
     weights: np.ndarray
     loadings: np.ndarray
     cor: np.ndarray
+    score_cor: np.ndarray
     paths: np.ndarray
     total: np.ndarray
     r2: np.ndarray
@@ -53,7 +55,7 @@ def estimate(S: np.ndarray, model: PathModel, *, consistent: bool = False, schem
     """PLS (``consistent=False``) or PLSc estimates of every correlation matrix in S (R, p, p)."""
     outer = estimate_outer(S, model, scheme=scheme, max_iter=max_iter, tol=tol)
     d = np.sqrt(np.diagonal(outer.score_cov, axis1=1, axis2=2))
-    cor = outer.score_cov / (d[:, :, None] * d[:, None, :])
+    cor = score_cor = outer.score_cov / (d[:, :, None] * d[:, None, :])
     rho = rho_a(S, outer.weights, model)
     loadings = outer.loadings
     if consistent:
@@ -66,7 +68,7 @@ def estimate(S: np.ndarray, model: PathModel, *, consistent: bool = False, schem
         paths = path_coefficients(cor, model)
     else:
         paths = path_coefficients(outer.score_cov, model)   # seminr regresses on the scores themselves
-    return Estimates(outer.weights, loadings, cor, paths, total_effects(paths), r_squared(cor, model), rho,
+    return Estimates(outer.weights, loadings, cor, score_cor, paths, total_effects(paths), r_squared(cor, model), rho,
                      outer.iterations, outer.converged)
 
 

@@ -70,6 +70,16 @@ class PathModel:
         targets = {dst for _, dst, _ in self.paths}
         return tuple(c for c in self.constructs if c in targets)
 
+    def without(self, source: str, target: str) -> "PathModel":
+        """The model without the path source → target, and without any construct (and its items) that path
+        alone linked to the rest (seminr drops constructs outside the inner model the same way)."""
+        paths = tuple(p for p in self.paths if (p[0], p[1]) != (source, target))
+        linked = {x for s, d, _ in paths for x in (s, d)}
+        keep = [k for k, c in enumerate(self.constructs) if c in linked]
+        blocks = tuple(self.blocks[k] for k in keep)
+        return PathModel(tuple(dict.fromkeys(i for b in blocks for i in b)), tuple(self.constructs[k] for k in keep),
+                         blocks, tuple(self.modes[k] for k in keep), tuple(self.reflective[k] for k in keep), paths)
+
     def predictors(self, construct: str) -> tuple[str, ...]:
         """The constructs with a path into ``construct``, in construct order."""
         src = {s for s, d, _ in self.paths if d == construct}

@@ -6,14 +6,15 @@
 * HTMT (Henseler, Ringle & Sarstedt 2015): mean |r| between the two blocks over the geometric mean of the
   mean |r| within each block; batched over replicates, so the bootstrap gets its upper CI limit.
 * VIF: outer = 1/(1 − R²) of each item on the other items of its block (diag of the inverse block
-  correlation matrix); inner = the same among a construct's predictors (1 for a single predictor).
-* f² = (R²_incl − R²_excl) / (1 − R²_incl), the predictor dropped from its outcome's regression.
+  correlation matrix); inner = the same among a construct's predictors from the correlations of the
+  construct scores (seminr ``antecedent_vifs``; for PLSc too); 1 for a single predictor (seminr: NA).
+* f² = (R²_incl − R²_excl) / (1 − R²_incl) with R²_excl from the model *re-estimated* without the path
+  (seminr ``fSquared``; 0 when the outcome keeps no predictor).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .algorithm import r_squared
 from .model import PathModel
 
 
@@ -85,14 +86,22 @@ def inner_vif(cor: np.ndarray, model: PathModel) -> dict[str, dict[str, float]]:
     return out
 
 
-def f_squared(cor: np.ndarray, model: PathModel) -> dict[tuple[str, str], float]:
-    """{(from, to): f²} from the construct correlations (K, K) the inner model was estimated on."""
-    full = r_squared(cor[None], model)[0]
+def f_squared(S: np.ndarray, model: PathModel, r2: np.ndarray, *, consistent: bool,
+              scheme: str) -> dict[tuple[str, str], float]:
+    """{(from, to): f²}: each path dropped and the model (PLS or PLSc) estimated again on S (p, p); ``r2``
+    (K,) the full model's R²."""
+    from .estimate import estimate
     out = {}
     for src, dst, _ in model.paths:
-        reduced = r_squared(cor[None], model, drop=src, target=dst)[0, model.index(dst)]
-        r2 = full[model.index(dst)]
-        out[(src, dst)] = float((r2 - reduced) / (1 - r2))
+        reduced = model.without(src, dst)
+        if reduced.predictors(dst):
+            idx = [model.items.index(i) for i in reduced.items]
+            fit = estimate(S[np.ix_(idx, idx)][None], reduced, consistent=consistent, scheme=scheme)
+            excluded = fit.r2[0, reduced.index(dst)]
+        else:
+            excluded = 0.0
+        full = r2[model.index(dst)]
+        out[(src, dst)] = float((full - excluded) / (1 - full))
     return out
 
 

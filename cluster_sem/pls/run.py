@@ -113,7 +113,7 @@ def _quality(model: PathModel, S: np.ndarray, est: Estimates, n: int, reported: 
         "reliability": {c: {"alpha": _f(a[c]), "rho_a": _f(est.rho_a[0, k]), "rho_c": _f(rc[c][0]),
                             "ave": _f(rc[c][1])}
                         for k, c in enumerate(model.constructs) if c in reported or len(model.blocks[k]) > 1},
-        "vif": {"outer": outer_vif(S, model), "inner": inner_vif(est.cor[0], model)},
+        "vif": {"outer": outer_vif(S, model), "inner": inner_vif(est.score_cor[0], model)},
     }
 
 
@@ -122,7 +122,8 @@ def pls_block(model: PathModel, layout: Layout, S: np.ndarray, est: Estimates, p
     """The ``pls`` block of results.json."""
     rows = _Rows(layout, point, boot)
     quality = _quality(model, S, est, n, htmt_constructs)
-    f2, vif = f_squared(est.cor[0], model), quality["vif"]["inner"]
+    f2 = f_squared(S, model, est.r2[0], consistent=options.consistent, scheme=options.scheme)
+    vif = quality["vif"]["inner"]
     paths = [{**rows.row("paths", j, **{"from": s, "to": d, "kind": kind}), "f2": _f(f2[(s, d)]),
               "vif": _f(vif[d][s])} for j, (s, d, kind) in enumerate(layout.paths)]
     constructs = [{"name": c, "mode": model.modes[k], "kind": "common_factor" if model.reflective[k] else "composite",
