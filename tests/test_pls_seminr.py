@@ -141,3 +141,21 @@ def test_batched_block_equals_single_fits(consistent):
     for r in range(0, 40, 7):
         _, single = layout.estimate(correlations(X[idx[r]])[None])
         np.testing.assert_allclose(batched[r], single[0], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("consistent", [False, True])
+def test_batched_replicates_equal_seminr_refits(consistent):
+    """30 resamples estimated in one batch equal seminr's refits of the same resamples (the 0.2.1 port of
+    seminr 2.3's bootstrap_model with injected indices; tests/reference/pls/make_reference_pls_boot.py)."""
+    ref = json.loads((HERE / "reference/pls/pls_boot_reference.json").read_text())
+    layout, X = _layout(consistent)
+    model = layout.model
+    est = estimate(correlations(X[np.array(ref["indices"])]), model, consistent=consistent)
+    for r, want in enumerate(ref["plsc" if consistent else "pls"]):
+        for key, value in want["paths"].items():
+            to, src = key.split("~")
+            assert est.paths[r, model.index(src), model.index(to)] == pytest.approx(value, abs=1e-9), (r, key)
+        for part, arr in (("loadings", est.loadings), ("weights", est.weights)):
+            for key, value in want[part].items():
+                c, i = key.split("=~")
+                assert arr[r, model.items.index(i), model.index(c)] == pytest.approx(value, abs=1e-9), (r, key)
