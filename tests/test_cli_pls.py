@@ -208,3 +208,13 @@ def test_failed_resamples_are_dropped_and_counted(tmp_path):
     assert 0 < boot["failed"] < 200 and boot["completed"] + boot["failed"] == 200
     assert any("resamples failed" in w for w in doc["warnings"])
     assert all(p["se"] is not None and p["se"] > 0 for p in doc["pls"]["paths"])
+
+
+def test_formative_second_order_refused(tmp_path, capsys):
+    text = ZJ_SPEC.read_text(encoding="utf-8").replace("    dimensions: [RV, RH, RS]",
+                                                     "    formative: true\n    dimensions: [RV, RH, RS]")
+    assert text != ZJ_SPEC.read_text(encoding="utf-8")
+    (tmp_path / "s.yaml").write_text(text, encoding="utf-8")
+    assert main(["pls", str(tmp_path / "s.yaml"), str(ZJ), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "constructs.RD" in err and "two-stage" in err and not (tmp_path / "o").exists()

@@ -103,6 +103,12 @@ def from_spec(spec, *, mode: str = "A", consistent: bool = False) -> PathModel:
     names: list[str] = []
     blocks: list[tuple[str, ...]] = []
     formative: list[bool] = []
+    for name, c in spec.second_order.items():
+        if c.formative:
+            raise SpecError(f"constructs.{name}: a formative second-order construct needs the two-stage approach "
+                            "(its repeated indicators would explain it completely, leaving its predictors ~0), "
+                            "which pls does not offer. Fix: remove `formative: true` here (dimensions → reflective "
+                            "HOC by repeated indicators), or mark its dimensions formative instead")
     for name, c in spec.constructs.items():
         names.append(name)
         blocks.append(tuple(spec.items_of(name)) if c.items is not None
