@@ -51,15 +51,18 @@ def boot_block(core: BootCore, B: int, seed: int, k: int) -> BootBlock:
     return BootBlock(k * 250, vectors, est.converged)
 
 
-def run_bootstrap(core: BootCore, B: int, seed: int, *, jobs: int = 1, quiet: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """(B, m) replicate vectors (rows of failed resamples NaN) and (B,) convergence, in replicate order."""
+def run_bootstrap(core: BootCore, B: int, seed: int, *, jobs: int = 1, quiet: bool = True,
+                  meanwhile=None) -> tuple[np.ndarray, np.ndarray]:
+    """(B, m) replicate vectors (rows of failed resamples NaN) and (B,) convergence, in replicate order.
+    ``meanwhile`` runs in this process while worker processes fit blocks (``run_tasks``)."""
     blocks: list[BootBlock] = []
     with progress(B, quiet, desc="PLS bootstrap") as bar:
         def done(res: BootBlock) -> None:
             blocks.append(res)
             bar.update(len(res.vectors))
 
-        run_tasks(boot_block, core, [(B, seed, k) for k in range(n_blocks(B))], jobs=jobs, done=done)
+        run_tasks(boot_block, core, [(B, seed, k) for k in range(n_blocks(B))], jobs=jobs, done=done,
+                  meanwhile=meanwhile)
     blocks.sort(key=lambda b: b.start)
     return np.concatenate([b.vectors for b in blocks]), np.concatenate([b.converged for b in blocks])
 

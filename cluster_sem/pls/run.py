@@ -260,10 +260,12 @@ def _predict(X: np.ndarray, model: PathModel, spec, options: PlsOptions) -> dict
 
 def _bootstrap(X: np.ndarray, layout: Layout, point: np.ndarray, options: PlsOptions) -> dict:
     core = BootCore(X, layout)
-    t, converged = run_bootstrap(core, options.bootstrap, options.seed, jobs=options.jobs, quiet=options.quiet)
+    jack: list[np.ndarray] = []       # the BCa jackknife, fitted here while the workers fit resamples
+    t, converged = run_bootstrap(core, options.bootstrap, options.seed, jobs=options.jobs, quiet=options.quiet,
+                                 meanwhile=lambda: jack.append(jackknife(core)))
     ok = np.isfinite(t).all(axis=1)
     t = t[ok]
-    summary = summarise(t, point, jackknife(core), options.level)
+    summary = summarise(t, point, jack[0], options.level)
     return {"resamples": options.bootstrap, "completed": int(ok.sum()), "failed": int((~ok).sum()),
             "not_converged": int((~converged[ok]).sum()), "seed": options.seed, "level": options.level,
             "ci": "percentile", "bca": True, "htmt_upper": f"one-sided {options.level:g} quantile",
