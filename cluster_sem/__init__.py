@@ -19,7 +19,7 @@ from .errors import (AdmissibilityWarning, ClusterSemError, ClusterSemWarning, C
                      DataWarning, FitError, SpecError, SpecWarning)
 
 _LAZY = {"fit": "api", "load_results": "api", "load_spec": "api", "prepare_data": "api", "simulate": "api",
-         "Results": "results.results", "library_scales": "api", "new_spec": "api"}
+         "Results": "results.results", "library_scales": "api", "new_spec": "api", "pls": "api"}
 
 
 def __getattr__(name: str):
@@ -46,7 +46,7 @@ sys.modules[__name__].__class__ = _Package
 
 __all__ = [
     "__version__", "fit", "load_spec", "prepare_data", "simulate", "load_results", "Results",
-    "library_scales", "new_spec",
+    "library_scales", "new_spec", "pls",
     "ClusterSemError", "SpecError", "DataError", "FitError",
     "ClusterSemWarning", "SpecWarning", "DataWarning", "ConvergenceWarning", "AdmissibilityWarning",
 ]

@@ -32,6 +32,9 @@ EPILOG = {
            "--controls firm_age,firm_size\n"
            "  cluster-sem new study.yaml --from KA,AC,IP --paths \"KA -> AC -> IP; KA -> IP\" --force\n"
            "  (a second-order scale such as RD, IOL or SC brings its dimensions along)",
+    "pls": "examples:\n  cluster-sem pls SPEC DATA --out results-pls/\n"
+           "  cluster-sem pls SPEC DATA --out results-pls/ --bootstrap 5000 --seed 1 --jobs 2\n"
+           "  cluster-sem pls SPEC DATA --out results-plsc/ --consistent --bootstrap 5000 --lang zh",
     "report": "examples:\n  cluster-sem report results/\n  cluster-sem report results/ --lang zh   "
               "# adds results/report.zh.html and report.zh.md\n  cluster-sem report results/ --out elsewhere/",
     "power": "examples:\n  cluster-sem power questionnaires/zhejiang_cluster_growth.yaml --n 100,128,200,300 --reps 1000 "
@@ -67,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_simulate_parser(sub, fmt)
     _add_fit_parser(sub, fmt)
     _add_invariance_parser(sub, fmt)
+    _add_pls_parser(sub, fmt)
     _add_power_parser(sub, fmt)
     _add_report_parser(sub, fmt)
     _add_library_parsers(sub, fmt)
@@ -148,6 +152,46 @@ def _add_invariance_parser(sub, fmt) -> None:
                    help="equality constraints to free in every level, e.g. \"CE=~CE3\" or \"CE=~CE3,CE3~1\"")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
     p.add_argument("--quiet", action="store_true", help="no summary")
+
+
+def _add_pls_parser(sub, fmt) -> None:
+    """Arguments of the `pls` command: PLS-SEM / PLSc of the same spec (seminr conventions)."""
+    p = sub.add_parser("pls", help="PLS-SEM (or consistent PLS) of the spec's model; write results.json + reports",
+                       epilog=EPILOG["pls"], formatter_class=fmt)
+    p.add_argument("spec")
+    p.add_argument("data")
+    p.add_argument("--out", required=True, help="output directory (created; files replaced atomically)")
+    p.add_argument("--consistent", action="store_true", help="PLSc (Dijkstra-Henseler): constructs as common "
+                   "factors, correlations corrected by rho_A")
+    p.add_argument("--mode", choices=["A", "B"], default="A", help="outer mode of the constructs not marked "
+                   "`formative: true` (A = correlation weights, default; B = regression weights)")
+    p.add_argument("--scheme", choices=["path", "factorial", "centroid"], default="path",
+                   help="inner weighting scheme (default path)")
+    p.add_argument("--bootstrap", type=int, default=0, metavar="B", help="bootstrap resamples (0 = none; 5000 is usual)")
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--jobs", type=int, default=1, help="local worker processes for the bootstrap")
+    p.add_argument("--ci-level", type=float, default=0.95)
+    p.add_argument("--predict", type=int, default=0, metavar="K", help="PLSpredict with K folds (10 is usual): "
+                   "Q2_predict, RMSE and MAE of the endogenous items against a linear model")
+    p.add_argument("--mga", action="store_true", help="PLS multigroup analysis across the spec's group column "
+                   "(Henseler's test; needs --bootstrap B)")
+    p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+
+def cmd_pls(args) -> int:
+    from . import api
+    _check_out(args.out, directory=True)
+    command = "cluster-sem pls " + " ".join(
+        [args.spec, args.data, "--out", args.out] + (["--consistent"] if args.consistent else [])
+        + ["--mode", args.mode, "--scheme", args.scheme]
+        + (["--bootstrap", str(args.bootstrap)] if args.bootstrap else [])
+        + (["--predict", str(args.predict)] if args.predict else []) + (["--mga"] if args.mga else [])
+        + ["--seed", str(args.seed)])
+    results = api.pls(args.spec, args.data, consistent=args.consistent, mode=args.mode, scheme=args.scheme,
+                      bootstrap=args.bootstrap, seed=args.seed, jobs=args.jobs, ci_level=args.ci_level,
+                      predict=args.predict, mga=args.mga, quiet=args.quiet, command=command)
+    return _write_results(results, args)
 
 
 def _add_report_parser(sub, fmt) -> None:
@@ -499,7 +543,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args) -> int:
     from .errors import ClusterSemError
     handler = {"validate": cmd_validate, "simulate": cmd_simulate, "fit": cmd_fit, "report": cmd_report,
-               "invariance": cmd_invariance, "power": cmd_power, "library": cmd_library,
+               "invariance": cmd_invariance, "pls": cmd_pls, "power": cmd_power, "library": cmd_library,
                "new": cmd_new}[args.command]
     try:
         with warnings.catch_warnings(record=True) as caught:

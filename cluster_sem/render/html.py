@@ -35,6 +35,10 @@ def _css() -> str:
 def render_html(doc: dict, lang: str = "en") -> str:
     """The full report as one self-contained HTML document (string)."""
     check_lang(lang)
+    from .pls import is_pls_document
+    if is_pls_document(doc):
+        from .pls import render_pls_html
+        return render_pls_html(doc, lang)
     if is_invariance_document(doc):
         from .invariance import render_invariance_html
         return strip_controls(render_invariance_html(doc, lang))

@@ -53,6 +53,10 @@ def _counter():
 def render_markdown(doc: dict, lang: str = "en") -> str:
     """The full report as GitHub-flavoured Markdown (string)."""
     check_lang(lang)
+    from .pls import is_pls_document
+    if is_pls_document(doc):
+        from .pls import render_pls_markdown
+        return render_pls_markdown(doc, lang)
     if is_invariance_document(doc):
         from .invariance import render_invariance_markdown
         return strip_controls(render_invariance_markdown(doc, lang))

@@ -39,6 +39,10 @@ def _fit_block(name: str, fit, verdicts: dict) -> list[str]:
 
 
 def render_summary(doc: dict, *, lang: str = "en") -> str:
+    from .pls import is_pls_document
+    if is_pls_document(doc):
+        from .pls import render_pls_summary
+        return render_pls_summary(doc, lang)
     if is_invariance_document(doc):
         from .invariance import render_invariance_summary
         return render_invariance_summary(doc, lang)

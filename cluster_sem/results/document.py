@@ -647,7 +647,8 @@ class ResultsDocument(Block):
     moderation: tuple[ModerationRecord, ...]
     interaction_model: InteractionModel | None
     invariance: Invariance | None       # a `cluster-sem invariance` document (no measurement/structural model)
-    _raw: Mapping[str, Any]
+    pls: pls_blocks.PlsBlock | None = None   # a `cluster-sem pls` document (results/pls_blocks.py)
+    _raw: Mapping[str, Any] = None
 
     @classmethod
     def of(cls, doc: Mapping) -> "ResultsDocument":
@@ -676,3 +677,6 @@ __all__ = ["ResultsDocument", "SpecLabels", "ModelBlock", "ParameterRow", "Effec
            "JohnsonNeymanRange",
            "InteractionModel", "Invariance", "InvarianceLevel", "LevelChange", "ScoreTest", "LatentMean",
            "PathDifference", "AnalysisGroup", "SpecPath", "IndirectPath", "Block"]
+
+# its records subclass Block (defined above); a module reference, so importing pls_blocks first also works
+from . import pls_blocks  # noqa: E402

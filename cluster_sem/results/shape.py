@@ -18,6 +18,11 @@ REQUIRED_INVARIANCE: dict[str, type | tuple[type, ...]] = {
     "invariance": dict, "data": dict, "spec": dict, "warnings": list, "meta": dict,
 }
 INVARIANCE_KEYS: dict[str, type | tuple[type, ...]] = {"groups": list, "levels": list}
+# a `cluster-sem pls` document (``meta.analysis == "pls"``) has its own top level too
+REQUIRED_PLS: dict[str, type | tuple[type, ...]] = {"pls": dict, "data": dict, "spec": dict, "warnings": list,
+                                                    "meta": dict}
+PLS_KEYS: dict[str, type | tuple[type, ...]] = {"paths": list, "loadings": list, "weights": list, "htmt": list,
+                                                "reliability": dict, "r2": dict}
 MODEL_KEYS: dict[str, type | tuple[type, ...]] = {"fit": dict, "parameters": list}
 NUMBER = (int, float, type(None))
 
@@ -28,6 +33,8 @@ def shape_problem(doc: Any) -> str | None:
         return f"the top level is a {type(doc).__name__}, not an object"
     if "invariance" in doc and "measurement_model" not in doc:
         return _invariance_problem(doc)
+    if "pls" in doc and "measurement_model" not in doc:
+        return _pls_problem(doc)
     problem = _missing_key(doc, REQUIRED)
     if problem:
         return problem
@@ -78,6 +85,20 @@ def _invariance_problem(doc: dict) -> str | None:
         if not isinstance(level, dict) or not isinstance(level.get("level"), str) \
                 or not isinstance(level.get("fit"), dict):
             return f"'invariance.levels[{i}]' is not a level (level name, fit object)"
+    return _title_problem(doc)
+
+
+def _pls_problem(doc: dict) -> str | None:
+    """The shape of a `cluster-sem pls` document: its block, and path/outer rows naming their ends."""
+    problem = _missing_key(doc, REQUIRED_PLS) or _missing_key(doc["pls"], PLS_KEYS, "pls.")
+    if problem:
+        return problem
+    rows = [("paths", ("from", "to"))] + [(part, ("construct", "item")) for part in ("loadings", "weights")]
+    for part, names in rows:
+        for i, row in enumerate(doc["pls"][part]):
+            if not isinstance(row, dict) or not all(isinstance(row.get(k), str) for k in names) \
+                    or not isinstance(row.get("est"), NUMBER) or isinstance(row.get("est"), bool):
+                return f"'pls.{part}[{i}]' is not a row ({', '.join(names)} text; est a number)"
     return _title_problem(doc)
 
 

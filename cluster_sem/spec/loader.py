@@ -59,8 +59,9 @@ def _read_yaml(text: str, source: str):
                           "Fix: check the indentation there (spaces, not tabs) and quote text containing ': ' or ' #'"]) from None
 
 
-def parse_spec(text: str, source: str = "<string>") -> Spec:
-    """Validate spec text; ``source`` names the file in every message."""
+def parse_spec(text: str, source: str = "<string>", *, pls: bool = False) -> Spec:
+    """Validate spec text; ``source`` names the file in every message (``pls``: read for ``cluster-sem pls``,
+    which accepts one-item constructs and needs no factor-model identification warnings)."""
     if len(text) > MAX_SPEC_BYTES:
         raise _too_large(len(text.encode("utf-8")), source)
     raw = _read_yaml(text, source)
@@ -82,7 +83,7 @@ def parse_spec(text: str, source: str = "<string>") -> Spec:
         problems += pydantic_problems(exc, source)
     else:
         from .validate import spec_problems
-        more, warns = spec_problems(spec, source)
+        more, warns = spec_problems(spec, source, pls=pls)
         problems += more
     if problems:
         raise spec_error([_with_line(p, lines) for p in problems])
@@ -91,8 +92,9 @@ def parse_spec(text: str, source: str = "<string>") -> Spec:
     return spec
 
 
-def load_spec(path: str | Path) -> Spec:
-    """Read and validate the spec file at ``path`` (messages name the file by its base name)."""
+def load_spec(path: str | Path, *, pls: bool = False) -> Spec:
+    """Read and validate the spec file at ``path`` (messages name the file by its base name;
+    ``pls``: read for ``cluster-sem pls``, see ``parse_spec``)."""
     p = Path(path)
     if not p.is_file():
         raise spec_error([f"{p}: spec file not found. Fix: check the path (e.g. questionnaires/zhejiang_cluster_growth.yaml)"])
@@ -102,7 +104,7 @@ def load_spec(path: str | Path) -> Spec:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise spec_error([f"{p.name}: the file is not UTF-8 text. Fix: save the YAML file as UTF-8"]) from None
-    return parse_spec(text, source=p.name)
+    return parse_spec(text, source=p.name, pls=pls)
 
 
 def as_spec(spec: Spec | str | Path) -> Spec:

@@ -70,6 +70,8 @@ class Construct(_Frozen):
     items: tuple[Item, ...] | None = None
     dimensions: tuple[str, ...] | None = None
     source: Source | None = None            # optional citation of the scale the items were adapted from
+    formative: bool | None = None           # PLS: true = a composite with regression (mode B) weights; None
+                                            # (unset) keeps results.json's spec block as before for `fit`
 
     @field_validator("items", mode="before")
     @classmethod

@@ -31,8 +31,15 @@ def _suggest(name: str, choices) -> str:
     return f" (did you mean '{best}'?)"
 
 
-def spec_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
-    """``(problems, warnings)`` for a spec that already has the right shape."""
+class IdentificationProblem(Problem):
+    """A factor-model identification problem (one item) or warning (two items or dimensions): it concerns
+    CFA/SEM only.  In PLS a construct is a weighted sum of its items, identified with any number of them, so
+    ``spec_problems(..., pls=True)`` drops these."""
+
+
+def spec_problems(spec: Spec, src: str, *, pls: bool = False) -> tuple[list[str], list[str]]:
+    """``(problems, warnings)`` for a spec that already has the right shape (``pls``: read for
+    ``cluster-sem pls``, without the factor-model identification rules)."""
     problems: list[str] = []
     warns: list[str] = []
     for check in (_scale_problems, _construct_problems, _column_problems, _path_problems,
@@ -41,8 +48,8 @@ def spec_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
         if not spec.constructs and check not in (_scale_problems, _construct_problems):
             break  # every later check would only repeat "unknown construct": report the root problem alone
         p, w = check(spec, src)
-        problems += p
-        warns += w
+        problems += [x for x in p if not (pls and isinstance(x, IdentificationProblem))]
+        warns += [x for x in w if not (pls and isinstance(x, IdentificationProblem))]
     return problems, warns
 
 
@@ -112,9 +119,10 @@ def _item_problems(P: list, W: list, src: str, key: str, name: str, items, const
                    seen_items: dict[str, str]) -> None:
     """Item count, item ids, an item measuring two constructs (``seen_items``: item → first construct),
     an item named like a construct."""
-    few = Problem(src, f"{key}.items", f"{len(items)} item(s); a construct needs at least 3 (2 with a "
-                  "warning)", "add items, or use the single column as a control")
-    two = Problem(src, f"{key}.items", "only 2 items; the construct is identified only through its "
+    few = (IdentificationProblem if len(items) == 1 else Problem)(
+        src, f"{key}.items", f"{len(items)} item(s); a construct needs at least 3 (2 with a warning)",
+        "add items, or use the single column as a control (cluster-sem pls accepts one-item constructs)")
+    two = IdentificationProblem(src, f"{key}.items", "only 2 items; the construct is identified only through its "
                   "correlations with other constructs", "add a third item if the questionnaire has one")
     _count_problems(P, W, few, two, len(items))
     for i, it in enumerate(items):
@@ -137,9 +145,9 @@ def _dimension_problems(P: list, W: list, src: str, key: str, dimensions, constr
     _count_problems(P, W, Problem(src, f"{key}.dimensions", f"{len(dimensions)} dimension(s); a "
                                   "second-order construct needs at least 2 (3 to be identified on its own)",
                                   "add dimensions or use the construct as first-order"),
-                    Problem(src, f"{key}.dimensions", "only 2 dimensions; the second-order construct is "
-                            "under-identified without constraints and is identified only through its "
-                            "structural paths", "add a third dimension if the theory has one"),
+                    IdentificationProblem(src, f"{key}.dimensions", "only 2 dimensions; the second-order construct "
+                                          "is under-identified without constraints and is identified only through "
+                                          "its structural paths", "add a third dimension if the theory has one"),
                     len(dimensions))
     for i, d in enumerate(dimensions):
         if d not in constructs:
