@@ -73,7 +73,7 @@ def test_reports_and_rerender(boot_dirs):
     assert order == sorted(order)
     assert "<table>" in (boot_dirs / "j1" / "report.html").read_text(encoding="utf-8")
     assert main(["report", str(boot_dirs / "j1"), "--lang", "zh"]) == 0
-    assert "结构模型" in (boot_dirs / "j1" / "report.md").read_text(encoding="utf-8")
+    assert "结构模型" in (boot_dirs / "j1" / "report.zh.md").read_text(encoding="utf-8")
 
 
 def test_plsc_block(tmp_path):
