@@ -15,7 +15,8 @@ def fit(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, bootstrap: 
         jobs: int = 1, ci_level: float = 0.95, missing: str = "listwise", estimator: str | None = None,
         ci: str = "auto", scheduler: str | None = None, quiet: bool = True, command: str = "",
         timestamp: str | None = None, engine: str = "default", interaction_method: str = "lms",
-        moderation_ci: str = "monte-carlo", meanwhile=None) -> Results:
+        moderation_ci: str = "monte-carlo", meanwhile=None, modindices: bool = False,
+        compare: tuple[str, ...] | list[str] = ()) -> Results:
     """Fit the spec's measurement (CFA) and structural models to ``data`` and return frozen Results.
 
     ``bootstrap`` > 0 adds percentile and bias-corrected bootstrap CIs for every named indirect and total
@@ -29,6 +30,8 @@ def fit(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, bootstrap: 
     ``ordinal: true``, else ML.
     ``meanwhile`` (a callable without arguments) runs once while the bootstrap's worker processes fit
     resamples, instead of after the fit (the CLI loads its report templates there).
+    ``modindices`` adds lavaan's ``modindices()`` of both models (ML, complete rows); ``compare`` takes
+    equality hypotheses ("OL~TS = OL~RQ", indirect effects by name): Wald test and constrained-refit LRT.
     """
     check_options("fit", {"bootstrap": bootstrap, "seed": seed, "jobs": jobs, "ci_level": ci_level, "ci": ci,
                           "missing": missing, "estimator": estimator, "scheduler": scheduler, "engine": engine,
@@ -37,7 +40,8 @@ def fit(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, bootstrap: 
     from .blas import one_blas_thread
     options = FitOptions(bootstrap=bootstrap, seed=seed, jobs=jobs, level=ci_level, missing=missing,
                          estimator=estimator, ci=ci, scheduler=scheduler, quiet=quiet, command=command,
-                         engine=engine, interaction_method=interaction_method, moderation_ci=moderation_ci)
+                         engine=engine, interaction_method=interaction_method, moderation_ci=moderation_ci,
+                         modindices=modindices, compare=tuple(compare))
     with one_blas_thread():  # small-matrix numerics: one BLAS thread (see blas.py)
         results = run_fit(spec, data, options, timestamp=timestamp, meanwhile=meanwhile)
     _warn(results)

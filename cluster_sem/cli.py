@@ -25,6 +25,8 @@ EPILOG = {
     "invariance": "examples:\n  cluster-sem invariance SPEC DATA --out results-invariance/\n"
                   "  cluster-sem invariance SPEC DATA --out results-invariance/ --release \"CE=~CE3\" --lang zh",
     "report": "examples:\n  cluster-sem report results/\n  cluster-sem report results/ --lang zh",
+    "cmb": "examples:\n  cluster-sem cmb questionnaires/zhejiang_cluster_growth.yaml data/zhejiang_128_synthetic.csv "
+           "--out results-cmb/\n  cluster-sem cmb SPEC DATA --out results-cmb/ --lang zh",
     "power": "examples:\n  cluster-sem power questionnaires/zhejiang_cluster_growth.yaml --n 100,128,200,300 --reps 1000 "
              "--seed 1 --out power/\n  cluster-sem power SPEC --n 150 --reps 2000 --out power/ --jobs 2 --resume\n"
              "  cluster-sem power SPEC --n 100,200 --out power/ --scheduler tcp://HOST:8786",
@@ -59,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_invariance_parser(sub, fmt)
     _add_power_parser(sub, fmt)
     _add_report_parser(sub, fmt)
+    _add_cmb_parser(sub, fmt)
     return parser
 
 
@@ -112,6 +115,23 @@ def _add_fit_parser(sub, fmt) -> None:
                    help="CIs of conditional indirect effects and the index of moderated mediation: monte-carlo "
                         "(default) or bootstrap (percentile, B LMS refits with --bootstrap B; ~2 s CPU each on "
                         "the shipped example)")
+    p.add_argument("--modindices", action="store_true",
+                   help="lavaan modindices() of both models (mi >= 3.84, largest first; ML, complete rows)")
+    p.add_argument("--compare", action="append", default=[], metavar="\"A = B\"",
+                   help="test two effects for equality: paths as TO~FROM or indirect effects by name, e.g. "
+                        "--compare \"OL~TS = OL~RQ\" (Wald test and constrained-refit LRT; repeatable)")
+
+
+def _add_cmb_parser(sub, fmt) -> None:
+    """Arguments of the `cmb` command: the common-method battery on the spec's items."""
+    p = sub.add_parser("cmb", help="common-method battery: Harman (EFA and one-factor CFA), common latent "
+                       "factor, ULMC and (with method_marker items) the CFA marker technique",
+                       epilog=EPILOG["cmb"], formatter_class=fmt)
+    p.add_argument("spec")
+    p.add_argument("data")
+    p.add_argument("--out", required=True, help="output directory (created; files replaced atomically)")
+    p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
+    p.add_argument("--quiet", action="store_true", help="no summary")
 
 
 def _add_invariance_parser(sub, fmt) -> None:
@@ -326,7 +346,7 @@ def cmd_fit(args) -> int:
                   ci_level=args.ci_level, missing=args.missing, estimator=args.estimator, ci=args.ci,
                   scheduler=args.scheduler, quiet=args.quiet, command=command, engine=args.engine,
                   interaction_method=args.interaction_method, moderation_ci=args.moderation_ci,
-                  meanwhile=_load_report_templates)
+                  meanwhile=_load_report_templates, modindices=args.modindices, compare=args.compare)
     return _write_results(results, args)
 
 
@@ -346,6 +366,13 @@ def cmd_invariance(args) -> int:
         + (["--release", f'"{args.release}"'] if args.release else []))
     results = run_invariance(args.spec, args.data, InvarianceOptions(
         estimator=args.estimator, missing=args.missing, release=parse_release(args.release), command=command))
+    return _write_results(results, args)
+
+
+def cmd_cmb(args) -> int:
+    from .results.cmb import run_cmb
+    _check_out(args.out, directory=True)
+    results = run_cmb(args.spec, args.data, command=f"cluster-sem cmb {args.spec} {args.data} --out {args.out}")
     return _write_results(results, args)
 
 
@@ -403,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args) -> int:
     from .errors import ClusterSemError
     handler = {"validate": cmd_validate, "simulate": cmd_simulate, "fit": cmd_fit, "report": cmd_report,
-               "invariance": cmd_invariance, "power": cmd_power}[args.command]
+               "invariance": cmd_invariance, "power": cmd_power, "cmb": cmd_cmb}[args.command]
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

@@ -44,6 +44,8 @@ class FitOptions:
     engine: str = "default"   # "default" (lavaan start values, no semopy) or "semopy" (semopy start)
     interaction_method: str = "lms"   # lms | qml | dblcent: estimator of the spec's latent interactions
     moderation_ci: str = "monte-carlo"  # or "bootstrap": IMM/conditional indirect CIs from B LMS refits
+    modindices: bool = False  # lavaan modindices() of both models (results.json modification_indices)
+    compare: tuple[str, ...] = ()   # equality hypotheses "OL~TS = OL~RQ" (results.json comparisons)
 
 
 # -- stages ------------------------------------------------------------------------------------------
@@ -387,7 +389,10 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
         "fornell_larcker": _matrix(quality["fornell_larcker"]),
         "common_method": {"harman_first_factor_share": _num(harman.first_factor_share),
                           "n_factors_eigen_gt_1": _num(harman.n_factors_eigen_gt_1),
-                          "flag": bool(harman.first_factor_share > 0.5)},
+                          "flag": bool(harman.first_factor_share > 0.5),
+                          "harman": {"first_factor_share": _num(harman.first_factor_share),
+                                     "n_factors_eigen_gt_1": _num(harman.n_factors_eigen_gt_1),
+                                     "flag": bool(harman.first_factor_share > 0.5)}},
         "descriptives": _records(quality["descriptives"].reset_index()
                                  if quality["descriptives"].index.name else quality["descriptives"]),
         "fit_verdicts": {"measurement": fit_verdicts(cfa.fit), "structural": fit_verdicts(sem.fit)},
@@ -463,6 +468,8 @@ def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | 
     check_interaction_method(options.interaction_method)
     parsed, spec_sha = stage_spec(spec)
     options = dataclasses.replace(options, estimator=resolve_estimator(parsed, options.estimator))
+    from .results.publication import check_requests, publication_blocks
+    requests = check_requests(parsed, options)
     prepared = stage_data(parsed, data, options)
     with naming_source(prepared.source):
         cfa, sem = stage_fit(parsed, prepared.frame, options)
@@ -481,6 +488,8 @@ def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | 
     doc = assemble_document(parsed, spec_sha, prepared, cfa, sem, quality, effects, hypotheses, mediation,
                             options, stamp)
     attach_moderation(doc, moderation, options)
+    with naming_source(prepared.source):
+        doc.update(publication_blocks(parsed, cfa, sem, prepared.frame, options, requests))
     return Results.from_document(doc)
 
 

@@ -97,7 +97,7 @@ def fit_model(syntax: str, data: pd.DataFrame, *, engine: str = "default", use_s
               group: str | None = None, groups: Sequence[str] | None = None, group_equal: Iterable[str] = (),
               group_partial: Iterable[str] = (), equal_rows: Iterable[str] = (),
               meanstructure: bool | None = None, estimator: str = "ML", fixed_lv_means: Iterable[str] = (),
-              start_fit: "ModelFit | None" = None, missing: str = "listwise") -> ModelFit:
+              start_fit: "ModelFit | None" = None, missing: str = "listwise", fallback: bool = True) -> ModelFit:
     """Fit ``syntax`` to the complete-case ``data`` by ML and return lavaan-convention results.
 
     ``engine="default"`` starts Fisher scoring from lavaan's start values (``start.py``) and falls back to
@@ -109,7 +109,9 @@ def fit_model(syntax: str, data: pd.DataFrame, *, engine: str = "default", use_s
     ``meanstructure`` defaults to True with groups (as lavaan) and False without.  Those fits go through
     ``fit_groups`` (see it for ``equal_rows``, ``fixed_lv_means``, ``start_fit``); the plain single-group
     call keeps the covariance-only path below.  ``missing="fiml"`` (blanks allowed) fits by FIML through
-    ``fit_groups`` too (with or without groups).
+    ``fit_groups`` too (with or without groups).  ``fallback=False`` skips the restarts after a failed
+    Fisher scoring (the common-method battery's near-unidentified method models report non-convergence
+    instead of spending a minute on restarts).
     """
     if use_semopy is not None:
         engine = "semopy" if use_semopy else "default"
@@ -140,7 +142,7 @@ def fit_model(syntax: str, data: pd.DataFrame, *, engine: str = "default", use_s
     else:
         start, note = lavaan_start(pt, S), "lavaan start values, Fisher scoring + BFGS finish"
     sol = _fisher_or_none(mm, S, start)
-    if sol is None or not sol.converged:
+    if (sol is None or not sol.converged) and fallback:
         retry, retry_note = _fallback(pt, mm, S, frame, engine)
         if retry is not None and (sol is None or retry.converged or retry.fmin < sol.fmin):
             sol, note = retry, note + "; " + retry_note

@@ -355,6 +355,31 @@ class CommonMethod(Block):
     flag: bool | None
 
 
+class ModIndex(Block):
+    """One ``modification_indices`` row (lavaan ``modindices()``): the model it belongs to, the row, mi, epc."""
+
+    model: str | None
+    lhs: str
+    op: str
+    rhs: str
+    mi: float | None
+    epc: float | None
+    sepc_all: float | None
+
+
+class Comparison(Block):
+    """One ``comparisons`` record: an equality hypothesis, its Wald test and constrained-refit LRT."""
+
+    hypothesis: str
+    left: str | None
+    right: str | None
+    difference: float | None
+    se: float | None
+    wald: ChiSquareTest | None
+    lrt: ChiSquareTest | None
+    lrt_note: str | None
+
+
 class FitVerdict(Block):
     """One fit index against its cut-offs (``results/fit_verdicts.py``)."""
 
@@ -621,6 +646,8 @@ class ResultsDocument(Block):
     moderation: tuple[ModerationRecord, ...]
     interaction_model: InteractionModel | None
     invariance: Invariance | None       # a `cluster-sem invariance` document (no measurement/structural model)
+    modification_indices: tuple[ModIndex, ...]     # `fit --modindices`
+    comparisons: tuple[Comparison, ...]            # `fit --compare`
     _raw: Mapping[str, Any]
 
     @classmethod
@@ -641,7 +668,7 @@ class ResultsDocument(Block):
         return self._raw.get(name)
 
 
-__all__ = ["ResultsDocument", "SpecLabels", "ModelBlock", "ParameterRow", "Effect", "Hypothesis", "Mediation",
+__all__ = ["ModIndex", "Comparison", "ResultsDocument", "SpecLabels", "ModelBlock", "ParameterRow", "Effect", "Hypothesis", "Mediation",
            "BaronKennyStep", "Reliability", "Descriptive", "CommonMethod", "FitVerdict", "DataBlock", "Bootstrap",
            "Meta", "ItemInfo", "ConstructInfo", "pick", "EstimatorChoice", "MissingData", "MissingPattern",
            "LittleMCAR", "Normality", "MardiaSkewness", "MardiaKurtosis", "ModerationRecord", "SimpleSlope",
