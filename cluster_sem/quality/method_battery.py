@@ -128,7 +128,11 @@ def _model_record(fit) -> dict:
             "proper": proper_solution(fit)}
 
 
-def _delta(restricted, free) -> dict:
+def _delta(restricted, free) -> dict | None:
+    """Δχ² of two nested fits (lavTestLRT); None unless both converged (a difference of a failed fit
+    can even be negative and would read as a test)."""
+    if not (restricted.converged and free.converged):
+        return None
     d = standard_difference(restricted, free)
     return {"chi2": d["chi2"], "df": d["df"], "pvalue": d["pvalue"]}
 
@@ -220,16 +224,17 @@ def marker_block(m: BatteryModel, fitter: Fitter) -> dict | None:
     if any(f is None for f in fits.values()):
         return {"marker_factor": K, "items": list(m.marker), "models": models, "comparisons": [],
                 "chosen": None, "method_variance_share": None}
-    c_vs_u = _delta(fits["method_c"], fits["method_u"])
+    c_vs_u = _delta(fits["method_c"], fits["method_u"]) or {"chi2": None, "df": None, "pvalue": None}
     chosen = "method_u" if c_vs_u["pvalue"] is not None and c_vs_u["pvalue"] < 0.05 else "method_c"
     cors = _construct_correlations(fits["baseline"], list(m.constructs))
     fit_r, reason = _try_fit(fitter, syntax("equal" if chosen == "method_c" else "free", cors))
     fits["method_r"] = fit_r
     models["method_r"] = _model_record(fit_r) if fit_r is not None else _not_estimated(reason)
-    comparisons = [{"test": "baseline_vs_method_c", **_delta(fits["baseline"], fits["method_c"])},
+    empty = {"chi2": None, "df": None, "pvalue": None}
+    comparisons = [{"test": "baseline_vs_method_c", **(_delta(fits["baseline"], fits["method_c"]) or empty)},
                    {"test": "method_c_vs_method_u", **c_vs_u}]
     if fit_r is not None:
-        comparisons.append({"test": f"{chosen}_vs_method_r", **_delta(fit_r, fits[chosen])})
+        comparisons.append({"test": f"{chosen}_vs_method_r", **(_delta(fit_r, fits[chosen]) or empty)})
     return {"marker_factor": K, "items": list(m.marker), "models": models, "comparisons": comparisons,
             "chosen": chosen, "method_variance_share": method_variance_share(fits[chosen], K, m.items)}
 
@@ -263,7 +268,7 @@ def verdict(harman_share: float, one_factor: dict, clf: dict, ulmc: dict, marker
     elif clf["method_variance_share"] >= SHARE_HIGH and clf["delta_cfi"] > DELTA_CFI:
         reasons.append("clf_substantial")
         serious = True
-    elif clf["delta"]["pvalue"] is not None and clf["delta"]["pvalue"] < 0.05:
+    elif clf.get("delta") and clf["delta"]["pvalue"] is not None and clf["delta"]["pvalue"] < 0.05:
         reasons.append("clf_small")
         some = True
     else:

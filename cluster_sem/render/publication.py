@@ -73,11 +73,13 @@ def summary_lines(r: ResultsDocument) -> list[str]:
     """Terminal lines: the top modification indices and each equality test."""
     t = _t("en")
     out = []
-    rows = r.modification_indices
-    if rows:
+    for model in dict.fromkeys(m.model for m in r.modification_indices):
+        rows = [m for m in r.modification_indices if m.model == model]
         top = sorted(rows, key=lambda m: -(m.mi or 0))[:TOP_MI]
         text = "; ".join(f"{m.lhs}{m.op}{m.rhs} {fmt(m.mi, 2)}" for m in top)
-        out += [terminal_safe(t("mi_summary", k=len(top), n=len(rows), rows=text)), ""]
+        out.append(terminal_safe(t("mi_summary", model=model, k=len(top), n=len(rows), rows=text)))
+    if r.modification_indices:
+        out.append("")
     for c in r.comparisons:
         wald = c.wald
         lrt = f"; LRT chi2({c.lrt.df}) = {fmt(c.lrt.chi2, 2)}, p {_p(c.lrt.pvalue)}" if c.lrt is not None else \

@@ -44,9 +44,16 @@ def run_cmb(spec: Spec | str | Path, data, *, command: str = "", timestamp: str 
     prepared = prepare_data(_data_spec(parsed, model.fresh("MARKER")), data, missing="listwise", by_group=False)
     frame = prepared.frame
     harman = harman_single_factor(frame[model.items])
+    def fitter(syntax: str):
+        """Fisher scoring; the restarts only when they can help (not with more parameters than cases,
+        where a near-unidentified method model would spend a minute on them and still fail)."""
+        fit = fit_model(syntax, frame, fallback=False)
+        if not fit.converged and fit.partable.n_free <= fit.n:
+            fit = fit_model(syntax, frame)
+        return fit
+
     with one_blas_thread(), naming_source(prepared.source):
-        battery = run_battery(model, frame, lambda syntax: fit_model(syntax, frame, fallback=False),
-                              harman.first_factor_share)
+        battery = run_battery(model, frame, fitter, harman.first_factor_share)
     share = harman.first_factor_share
     harman_block = {"first_factor_share": share, "n_factors_eigen_gt_1": harman.n_factors_eigen_gt_1,
                     "flag": share > 0.5}
