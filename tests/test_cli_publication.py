@@ -140,3 +140,35 @@ def test_marker_items_must_be_extra_columns(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "method_marker[0]" in err and "'x1' is already used by the model" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_lrt_follows_the_estimator(tmp_path):
+    """MLR: the Satorra–Bentler (2001) scaled difference, not the plain ML Δχ² (4.17); WLSMV: no single-group
+    scaled-shifted difference, so lrt is null with the reason (the Wald test stands)."""
+    import pandas as pd
+
+    from cluster_sem.model.compare import compare, parse_hypothesis
+    from cluster_sem.model.fitted_casewise import fit_model_casewise
+    from cluster_sem.model.ordinal.fit import fit_model_wlsmv
+    from cluster_sem.model.robust import satorra_bentler_2001
+    sem = ("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n"
+           "textual ~ a*visual\nspeed ~ b*textual + c*visual\n")
+    left, right = parse_hypothesis(EQUAL_PATHS, {("textual", "visual"), ("speed", "visual")}, set())
+    data = pd.read_csv(HS)
+
+    def mlr(syntax):
+        return fit_model_casewise(syntax, data, missing="listwise", estimator="MLR")
+    free = mlr(sem)
+    record = compare(free, EQUAL_PATHS, left, right, mlr)
+    restricted = mlr(sem.replace("c*visual", "a*visual")).fit
+    expected = satorra_bentler_2001(restricted["chi2"], restricted["df"], restricted["chi2_scaling_factor"],
+                                    free.fit["chi2"], free.fit["df"], free.fit["chi2_scaling_factor"])
+    assert record["lrt"]["chi2"] == pytest.approx(expected["chi2"], rel=1e-9)
+    assert record["lrt"]["chi2"] != pytest.approx(4.1695, rel=1e-3)
+    ordinal = pd.read_csv(ROOT / "tests" / "reference" / "HolzingerSwineford1939_ordinal.csv")
+    items = [f"x{i}" for i in range(1, 10)]
+
+    def wlsmv(syntax):
+        return fit_model_wlsmv(syntax, ordinal, items)
+    record = compare(wlsmv(sem), EQUAL_PATHS, left, right, wlsmv)
+    assert record["lrt"] is None and "Satorra 2000" in record["lrt_note"] and record["wald"]["chi2"] > 0

@@ -115,10 +115,24 @@ def constrained_syntax(fit, left: Effect, right: Effect) -> str:
     return "\n".join(lines) + "\n"
 
 
+def difference_test(restricted, free) -> dict:
+    """``lavTestLRT(restricted, free)`` by the fits' statistic (``lrt.DELTA_TESTS``): the plain Δχ² under ML,
+    Satorra–Bentler (2001) under MLR.  Single-group fits carry the statistic's name in ``test_name``."""
+    from . import fit_groups  # noqa: F401 - registers the MLR and WLSMV difference tests
+    from .lrt import DELTA_TESTS
+    name = free.test.name if free.test is not None else free.test_name
+    if name == "scaled.shifted" and free.test is None:
+        raise FitError("the scaled-shifted difference test of WLSMV (Satorra 2000) is computed for multigroup "
+                       "fits only; the Wald test with the robust covariance matrix stands")
+    if name not in DELTA_TESTS:
+        raise FitError(f"no difference test for the '{name}' statistic; the Wald test stands")
+    out = DELTA_TESTS[name](restricted, free)
+    return {"chi2": out["chi2"], "df": out["df"], "pvalue": out["pvalue"]}
+
+
 def compare(fit, text: str, left: Effect, right: Effect, refit: Callable[[str], object]) -> dict:
     """One ``comparisons`` record: the hypothesis, its Wald test and the LRT of the constrained refit
     (null with ``lrt_note`` when no refit is possible or it fails)."""
-    from .lrt import lrt
     wald = wald_test(fit, left, right)
     record = {"hypothesis": text, "left": left.text, "right": right.text, "difference": wald.pop("difference"),
               "se": wald.pop("se"), "wald": wald, "lrt": None, "lrt_note": None}
@@ -126,7 +140,7 @@ def compare(fit, text: str, left: Effect, right: Effect, refit: Callable[[str], 
         restricted = refit(constrained_syntax(fit, left, right))
         if not restricted.converged:
             raise FitError("the constrained model did not converge")
-        record["lrt"] = lrt(restricted, fit)
+        record["lrt"] = difference_test(restricted, fit)
     except (FitError, ClusterSemError) as exc:
         record["lrt_note"] = str(exc)
     return record
