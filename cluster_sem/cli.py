@@ -372,7 +372,7 @@ def cmd_invariance(args) -> int:
 def cmd_cmb(args) -> int:
     from .results.cmb import run_cmb
     _check_out(args.out, directory=True)
-    results = run_cmb(args.spec, args.data, command=f"cluster-sem cmb {args.spec} {args.data} --out {args.out}")
+    results = run_cmb(args.spec, args.data, command=" ".join(["cluster-sem cmb", args.spec, args.data, "--out", args.out]))
     return _write_results(results, args)
 
 

@@ -172,3 +172,10 @@ def test_lrt_follows_the_estimator(tmp_path):
         return fit_model_wlsmv(syntax, ordinal, items)
     record = compare(wlsmv(sem), EQUAL_PATHS, left, right, wlsmv)
     assert record["lrt"] is None and "Satorra 2000" in record["lrt_note"] and record["wald"]["chi2"] > 0
+
+
+def test_cmb_results_are_byte_identical_for_the_same_input():
+    import cluster_sem as cs
+    one = cs.cmb(str(HS_MARKER), str(HS), timestamp="2026-01-01T00:00:00+00:00").to_json()
+    two = cs.cmb(str(HS_MARKER), str(HS), timestamp="2026-01-01T00:00:00+00:00").to_json()
+    assert one == two
