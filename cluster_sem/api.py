@@ -59,11 +59,12 @@ def _warn(results: Results) -> None:
         warnings.warn(text, category, stacklevel=3)
 
 
-def cmb(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, timestamp: str | None = None) -> Results:
+def cmb(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, command: str = "",
+        timestamp: str | None = None) -> Results:
     """The common-method battery (what ``cluster-sem cmb`` writes): Harman (EFA share, one-factor CFA), common
     latent factor, ULMC and, with the spec's ``method_marker`` items, the CFA marker technique."""
     from .results.cmb import run_cmb
-    return run_cmb(spec, data, timestamp=timestamp)
+    return run_cmb(spec, data, command=command, timestamp=timestamp)
 
 
 def prepare_data(spec: Spec | str | Path, data, *, missing: str = "listwise"):

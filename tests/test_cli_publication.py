@@ -113,9 +113,19 @@ def test_cmb_on_the_shipped_example_flags_the_improper_method_models(shipped_cmb
     assert "共同方法偏差检验" in zh and "周浩" in zh and "没有恰当解" in zh
 
 
-def test_cmb_with_marker_items_runs_the_williams_sequence(tmp_path, capsys):
-    out = tmp_path / "cmb"
-    assert main(["cmb", str(HS_MARKER), str(HS), "--out", str(out)]) == 0
+@pytest.fixture(scope="module")
+def marker_cmb(tmp_path_factory):
+    out = tmp_path_factory.mktemp("pub") / "marker"
+    import contextlib
+    import io
+    terminal = io.StringIO()
+    with contextlib.redirect_stdout(terminal):
+        assert main(["cmb", str(HS_MARKER), str(HS), "--out", str(out)]) == 0
+    return out, terminal.getvalue()
+
+
+def test_cmb_with_marker_items_runs_the_williams_sequence(marker_cmb):
+    out, text = marker_cmb
     marker = read(out)["common_method"]["marker"]
     assert marker["items"] == ["x7", "x8", "x9"]
     assert list(marker["models"]) == ["baseline", "method_c", "method_u", "method_r"]
@@ -127,7 +137,6 @@ def test_cmb_with_marker_items_runs_the_williams_sequence(tmp_path, capsys):
     assert 0 < marker["method_variance_share"] < 1
     clf = read(out)["common_method"]["clf"]
     assert clf["absorbs_traits"] and len(clf["loadings_changed"]) >= 3
-    text = capsys.readouterr().out
     assert "absorbed the constructs" in text and "do not report it as method variance" in text
     html = (out / "report.html").read_text(encoding="utf-8")
     assert 'id="tbl-cmb-marker"' in html and "Williams et al., 2010" in html
@@ -174,8 +183,8 @@ def test_lrt_follows_the_estimator(tmp_path):
     assert record["lrt"] is None and "Satorra 2000" in record["lrt_note"] and record["wald"]["chi2"] > 0
 
 
-def test_cmb_results_are_byte_identical_for_the_same_input():
+def test_cmb_results_are_byte_identical_for_the_same_input(marker_cmb):
     import cluster_sem as cs
-    one = cs.cmb(str(HS_MARKER), str(HS), timestamp="2026-01-01T00:00:00+00:00").to_json()
-    two = cs.cmb(str(HS_MARKER), str(HS), timestamp="2026-01-01T00:00:00+00:00").to_json()
-    assert one == two
+    stored = (marker_cmb[0] / "results.json").read_text(encoding="utf-8")
+    meta = json.loads(stored)["meta"]
+    assert cs.cmb(str(HS_MARKER), str(HS), command=meta["command"], timestamp=meta["timestamp"]).to_json() == stored
