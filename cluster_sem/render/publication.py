@@ -149,11 +149,10 @@ def cmb_context(doc: Mapping, lang: str) -> dict:
                                 for x in clf["loadings_changed"]], "note": ""})
     marker = cm.get("marker")
     if marker and marker.get("models"):
-        m_rows = [[t(name), _status(model, t), *_fit_cells(model), "", ""]
+        m_rows = [[t(name), _status(model, t), *_fit_cells(model), "",
+                   _share(marker.get("method_variance_share")) if name == marker.get("chosen") else ""]
                   for name, model in marker["models"].items()]
         m_rows += [[t(c["test"]), "", "", "", "", "", "", _chi2(c), ""] for c in marker.get("comparisons", [])]
-        if m_rows and marker.get("method_variance_share") is not None:
-            m_rows[-1][-1] = _share(marker["method_variance_share"])
         tables.append({"id": "tbl-cmb-marker", "caption": t("cmb_marker", items=", ".join(marker["items"])),
                        "heads": [t("cmb_marker_test"), t("cmb_status"), "χ² (df)", "CFI", "TLI", "RMSEA", "SRMR",
                                  t("cmb_delta"), t("cmb_share")], "rows": m_rows, "note": t("cmb_marker_note")})
