@@ -149,6 +149,11 @@ def test_marker_items_must_be_extra_columns(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "method_marker[0]" in err and "'x1' is already used by the model" in err
     assert not (tmp_path / "o").exists()
+    spec.write_text(HS_MARKER.read_text(encoding="utf-8").replace("[x7, x8, x9]", "[x7, x8, xx9]"), encoding="utf-8")
+    assert main(["cmb", str(spec), str(HS), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "column 'xx9'" in err and "method_marker" in err and "Fix" in err
+    assert not (tmp_path / "o").exists()
 
 
 def test_lrt_follows_the_estimator(tmp_path):

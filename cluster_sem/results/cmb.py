@@ -41,7 +41,7 @@ def run_cmb(spec: Spec | str | Path, data, *, command: str = "", timestamp: str 
     model = BatteryModel({c: parsed.items_of(c) for c in parsed.first_order},
                          tuple((a, b) for a, b in parsed.covariances if a in parsed.items and b in parsed.items),
                          tuple(parsed.method_marker))
-    prepared = prepare_data(_data_spec(parsed, model.fresh("MARKER")), data, missing="listwise", by_group=False)
+    prepared = prepare_data(_data_spec(parsed, model.fresh("method_marker")), data, missing="listwise", by_group=False)
     frame = prepared.frame
     harman = harman_single_factor(frame[model.items])
     def fitter(syntax: str):
