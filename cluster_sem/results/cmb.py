@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
-import pandas as pd
 
 from .. import __version__
 from ..errors import naming_source
