@@ -21,7 +21,8 @@ EPILOG = {
     "simulate": "example:\n  cluster-sem simulate questionnaires/zhejiang_cluster_growth.yaml --n 128 --seed 1 "
                 "--out data/zhejiang_128_synthetic.csv",
     "fit": "examples:\n  cluster-sem fit questionnaires/zhejiang_cluster_growth.yaml data/zhejiang_128_synthetic.csv --out results/\n"
-           "  cluster-sem fit SPEC DATA --out results/ --bootstrap 5000 --seed 1 --jobs 2",
+           "  cluster-sem fit SPEC DATA --out results/ --bootstrap 5000 --seed 1 --jobs 2\n"
+           "  cluster-sem fit SPEC DATA --out results/ --modindices --compare \"CE~NC = CE~TS\"",
     "invariance": "examples:\n  cluster-sem invariance SPEC DATA --out results-invariance/\n"
                   "  cluster-sem invariance SPEC DATA --out results-invariance/ --release \"CE=~CE3\" --lang zh",
     "report": "examples:\n  cluster-sem report results/\n  cluster-sem report results/ --lang zh",

@@ -105,13 +105,16 @@ def constrained_syntax(fit, left: Effect, right: Effect) -> str:
     if not la or not lb:
         raise FitError("the paths carry no labels, so they cannot be set equal in a refit")
     pattern = re.compile(rf"(^|[+~\s]){re.escape(lb)}\s*\*\s*{re.escape(right.rhs)}(?=\s*(\+|$))")
-    lines = []
+    lines, replaced = [], 0
     for line in fit.syntax.splitlines():
         if ":=" in line:
             continue
         if line.split("~")[0].strip() == right.lhs and "=~" not in line and "~~" not in line:
-            line = pattern.sub(lambda m: f"{m.group(1)}{la}*{right.rhs}", line)
+            line, k = pattern.subn(lambda m: f"{m.group(1)}{la}*{right.rhs}", line)
+            replaced += k
         lines.append(line)
+    if replaced != 1:
+        raise FitError(f"the path {right.text} is not written as '{lb}*{right.rhs}' in the model syntax")
     return "\n".join(lines) + "\n"
 
 
