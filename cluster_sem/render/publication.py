@@ -1,7 +1,8 @@
 """Reviewer checks in the reports (en/zh): modification indices and equality tests in the `fit` report,
 and the `cluster-sem cmb` report (the common-method battery).
 
-Every section is a list of tables in one shape — {caption, heads, rows (strings), note} — that one block of
+Every section is a list of tables in one shape — {id, caption, heads, rows (strings), note, text = the number
+of leading text columns} — that one block of
 each template prints, so the HTML and Markdown reports cannot disagree on a number.  The `fit` sections
 read the typed document; the battery report reads the ``common_method`` block of a `cmb` document.
 """
@@ -46,7 +47,7 @@ def modindices_table(r: ResultsDocument, lang: str) -> dict | None:
     rows = [[t(f"mi_{m.model}") if m.model in ("measurement", "structural") else (m.model or ""),
              f"{m.lhs} {m.op} {m.rhs}", fmt(m.mi, 2), fmt(m.epc), fmt(m.sepc_all)]
             for m in r.modification_indices]
-    return {"id": "tbl-modindices", "caption": t("mi_table"), "heads": [t("mi_model"), t("mi_row"), "mi", "epc",
+    return {"id": "tbl-modindices", "text": 2, "caption": t("mi_table"), "heads": [t("mi_model"), t("mi_row"), "mi", "epc",
             "sepc.all"], "rows": rows, "note": t("mi_note") + ("" if rows else " " + t("mi_none"))}
 
 
@@ -58,7 +59,7 @@ def comparisons_table(r: ResultsDocument, lang: str) -> dict | None:
     for c in r.comparisons:
         lrt = _chi2(c.lrt) if c.lrt is not None else t("cmp_no_lrt", reason=c.lrt_note or "")
         rows.append([c.hypothesis, f"{fmt(c.difference)} ({fmt(c.se)})", _chi2(c.wald), lrt])
-    return {"id": "tbl-comparisons", "caption": t("cmp_table"),
+    return {"id": "tbl-comparisons", "text": 1, "caption": t("cmp_table"),
             "heads": [t("cmp_hypothesis"), t("cmp_difference"), t("cmp_wald"), t("cmp_lrt")],
             "rows": rows, "note": t("cmp_note")}
 
@@ -129,7 +130,7 @@ def cmb_context(doc: Mapping, lang: str) -> dict:
               ("cmb_ulmc", cm["ulmc"])]
     rows = [[t(key), _status(m, t), *_fit_cells(m), _chi2(m.get("delta")), _share(m.get("method_variance_share"))]
             for key, m in models]
-    tables = [{"id": "tbl-cmb-models", "caption": t("cmb_models"),
+    tables = [{"id": "tbl-cmb-models", "text": 2, "caption": t("cmb_models"),
                "heads": [t("cmb_model"), t("cmb_status"), "χ² (df)", "CFI", "TLI", "RMSEA", "SRMR", t("cmb_delta"),
                          t("cmb_share")], "rows": rows, "note": t("cmb_models_note")}]
     alerts = []
@@ -143,7 +144,7 @@ def cmb_context(doc: Mapping, lang: str) -> dict:
         alerts.append(t("cmb_absorb_warning", n=len(clf["loadings_changed"]), k=len(clf.get("method_loadings") or {}),
                         share=_share(clf.get("method_variance_share"))))
     if clf.get("loadings_changed"):
-        tables.append({"id": "tbl-cmb-changed", "caption": t("cmb_changed"),
+        tables.append({"id": "tbl-cmb-changed", "text": 2, "caption": t("cmb_changed"),
                        "heads": [t("cmb_construct"), t("cmb_item"), t("cmb_load_cfa"), t("cmb_load_clf")],
                        "rows": [[x["construct"], x["item"], fmt_unit(x["cfa"]), fmt_unit(x["clf"])]
                                 for x in clf["loadings_changed"]], "note": ""})
@@ -153,7 +154,7 @@ def cmb_context(doc: Mapping, lang: str) -> dict:
                    _share(marker.get("method_variance_share")) if name == marker.get("chosen") else ""]
                   for name, model in marker["models"].items()]
         m_rows += [[t(c["test"]), "", "", "", "", "", "", _chi2(c), ""] for c in marker.get("comparisons", [])]
-        tables.append({"id": "tbl-cmb-marker", "caption": t("cmb_marker", items=", ".join(marker["items"])),
+        tables.append({"id": "tbl-cmb-marker", "text": 2, "caption": t("cmb_marker", items=", ".join(marker["items"])),
                        "heads": [t("cmb_marker_test"), t("cmb_status"), "χ² (df)", "CFI", "TLI", "RMSEA", "SRMR",
                                  t("cmb_delta"), t("cmb_share")], "rows": m_rows, "note": t("cmb_marker_note")})
     elif marker and marker.get("error"):
