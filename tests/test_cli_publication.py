@@ -193,3 +193,20 @@ def test_cmb_results_are_byte_identical_for_the_same_input(marker_cmb):
     stored = (marker_cmb[0] / "results.json").read_text(encoding="utf-8")
     meta = json.loads(stored)["meta"]
     assert cs.cmb(str(HS_MARKER), str(HS), command=meta["command"], timestamp=meta["timestamp"]).to_json() == stored
+
+
+def test_a_method_model_with_negative_df_is_reported_not_identified():
+    """A ULMC on one construct of four items has 12 parameters for 10 moments: no fit is attempted (the fit
+    indices of such a model are undefined — it crashed the RMSEA interval), the record says why."""
+    import pandas as pd
+
+    from cluster_sem.model.fitted import fit_model
+    from cluster_sem.quality.method_battery import BatteryModel, cfa_syntax, ulmc_block, verdict
+    data = pd.read_csv(HS)
+    model = BatteryModel({"visual": ["x1", "x2", "x3", "x4"]})
+    cfa = fit_model(cfa_syntax(model), data)
+    ulmc = ulmc_block(model, cfa, lambda syntax: fit_model(syntax, data, fallback=False))
+    assert ulmc["fit"] is None and ulmc["delta"] is None and not ulmc["proper"]
+    assert ulmc["warnings"] == ["not identified: 12 free parameters for 10 variances and covariances (df = -2)"]
+    one = {"delta": {"chi2": 0.0, "df": 0, "pvalue": None}}
+    assert "one_factor_is_cfa" in verdict(0.3, one, {"proper": False}, ulmc, None)["reasons"]

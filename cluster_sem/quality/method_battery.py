@@ -138,7 +138,15 @@ def _delta(restricted, free) -> dict | None:
 
 
 def _try_fit(fitter: Fitter, syntax: str):
-    """The fit, or (None, reason) when the model cannot be estimated at all."""
+    """The fit, or (None, reason) when the model cannot be estimated at all — among them a model with more
+    parameters than sample moments (negative df: not identified, e.g. a ULMC on a few items)."""
+    from ..model.partable import build_partable
+    pt = build_partable(syntax)
+    p = len(pt.variables.ov)
+    df = p * (p + 1) // 2 - pt.n_free
+    if df < 0:
+        return None, (f"not identified: {pt.n_free} free parameters for {p * (p + 1) // 2} variances and "
+                      f"covariances (df = {df})")
     try:
         return fitter(syntax), None
     except FitError as exc:
@@ -256,7 +264,9 @@ def verdict(harman_share: float, one_factor: dict, clf: dict, ulmc: dict, marker
     else:
         reasons.append("harman_minority")
     d1 = one_factor.get("delta")
-    if d1 and d1["pvalue"] is not None and d1["pvalue"] >= 0.05:
+    if d1 and d1["df"] == 0:
+        reasons.append("one_factor_is_cfa")       # a single construct: nothing to compare
+    elif d1 and d1["pvalue"] is not None and d1["pvalue"] >= 0.05:
         reasons.append("one_factor_fits")
         serious = True
     elif d1:
