@@ -128,3 +128,15 @@ def test_ulmc_has_several_improper_local_solutions_one_of_them_lavaans(battery):
     share = float((P[(P.op == "=~") & (P.lhs == "CMV")].std_all ** 2).mean())
     assert share == pytest.approx(REF["ulmc"]["method_variance_share"], abs=1e-5)
     assert any("Heywood" in w for w in lavaan_like.problems)
+
+
+def test_regression_candidates_agree_with_their_equivalent_covariance():
+    """No lavaan reference has a missing path (HS's structural model is saturated), so the ``~`` candidates are
+    checked by theory: with speed ~ textual only, freeing speed ~ visual or the covariance visual ~~ speed gives
+    equivalent models, hence one score test; the epc predicts the freed estimate (0.297) to first order."""
+    rows = modification_indices(fit(MEAS + "textual ~ visual\nspeed ~ textual\n"), minimum=0.0)
+    mi = {(r["lhs"], r["op"], r["rhs"]): r for r in rows}
+    path, cov = mi[("speed", "~", "visual")], mi[("visual", "~~", "speed")]
+    assert path["mi"] == pytest.approx(cov["mi"], rel=1e-8)
+    assert path["epc"] == pytest.approx(0.297, abs=0.03)
+    assert ("visual", "~", "textual") not in mi          # reverses textual ~ visual: not identified, no index
