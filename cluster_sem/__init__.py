@@ -18,8 +18,8 @@ __version__ = "0.1.0"
 from .errors import (AdmissibilityWarning, ClusterSemError, ClusterSemWarning, ConvergenceWarning, DataError,
                      DataWarning, FitError, SpecError, SpecWarning)
 
-_LAZY = {"fit": "api", "load_results": "api", "load_spec": "api", "prepare_data": "api", "simulate": "api",
-         "Results": "results.results", "library_scales": "api", "new_spec": "api", "pls": "api"}
+_LAZY = {"fit": "api", "cmb": "api", "load_results": "api", "load_spec": "api", "prepare_data": "api",
+         "simulate": "api", "Results": "results.results", "library_scales": "api", "new_spec": "api", "pls": "api"}
 
 
 def __getattr__(name: str):

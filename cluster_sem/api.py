@@ -16,7 +16,7 @@ def fit(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, bootstrap: 
         ci: str = "auto", scheduler: str | None = None, quiet: bool = True, command: str = "",
         timestamp: str | None = None, engine: str = "default", interaction_method: str = "lms",
         moderation_ci: str = "monte-carlo", cluster: str | None = None, weights: str | None = None,
-        meanwhile=None) -> Results:
+        meanwhile=None, modindices: bool = False, compare: tuple[str, ...] | list[str] = ()) -> Results:
     """Fit the spec's measurement (CFA) and structural models to ``data`` and return frozen Results.
 
     ``bootstrap`` > 0 adds percentile and bias-corrected bootstrap CIs for every named indirect and total
@@ -33,6 +33,8 @@ def fit(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, bootstrap: 
     ``weights:``): cluster-robust or weighted robust SEs and scaled test as lavaan, and a ``design`` block.
     ``meanwhile`` (a callable without arguments) runs once while the bootstrap's worker processes fit
     resamples, instead of after the fit (the CLI loads its report templates there).
+    ``modindices`` adds lavaan's ``modindices()`` of both models (ML, complete rows); ``compare`` takes
+    equality hypotheses ("OL~TS = OL~RQ", indirect effects by name): Wald test and constrained-refit LRT.
     """
     check_options("fit", {"bootstrap": bootstrap, "seed": seed, "jobs": jobs, "ci_level": ci_level, "ci": ci,
                           "missing": missing, "estimator": estimator, "scheduler": scheduler, "engine": engine,
@@ -43,7 +45,7 @@ def fit(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, bootstrap: 
     options = FitOptions(bootstrap=bootstrap, seed=seed, jobs=jobs, level=ci_level, missing=missing,
                          estimator=estimator, ci=ci, scheduler=scheduler, quiet=quiet, command=command,
                          engine=engine, interaction_method=interaction_method, moderation_ci=moderation_ci,
-                         cluster=cluster, weights=weights)
+                         cluster=cluster, weights=weights, modindices=modindices, compare=tuple(compare))
     with one_blas_thread():  # small-matrix numerics: one BLAS thread (see blas.py)
         results = run_fit(spec, data, options, timestamp=timestamp, meanwhile=meanwhile)
     _warn(results)
@@ -82,6 +84,14 @@ def pls(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, consistent:
         results = run_pls(spec, data, options, timestamp=timestamp)
     _warn(results)
     return results
+
+
+def cmb(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, command: str = "",
+        timestamp: str | None = None) -> Results:
+    """The common-method battery (what ``cluster-sem cmb`` writes): Harman (EFA share, one-factor CFA), common
+    latent factor, ULMC and, with the spec's ``method_marker`` items, the CFA marker technique."""
+    from .results.cmb import run_cmb
+    return run_cmb(spec, data, command=command, timestamp=timestamp)
 
 
 def prepare_data(spec: Spec | str | Path, data, *, missing: str = "listwise"):

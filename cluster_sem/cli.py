@@ -22,7 +22,8 @@ EPILOG = {
     "simulate": "example:\n  cluster-sem simulate questionnaires/zhejiang_cluster_growth.yaml --n 128 --seed 1 "
                 "--out data/zhejiang_128_synthetic.csv",
     "fit": "examples:\n  cluster-sem fit questionnaires/zhejiang_cluster_growth.yaml data/zhejiang_128_synthetic.csv --out results/\n"
-           "  cluster-sem fit SPEC DATA --out results/ --bootstrap 5000 --seed 1 --jobs 2",
+           "  cluster-sem fit SPEC DATA --out results/ --bootstrap 5000 --seed 1 --jobs 2\n"
+           "  cluster-sem fit SPEC DATA --out results/ --modindices --compare \"CE~NC = CE~TS\"",
     "invariance": "examples:\n  cluster-sem invariance SPEC DATA --out results-invariance/\n"
                   "  cluster-sem invariance SPEC DATA --out results-invariance/ --release \"CE=~CE3\" --lang zh",
     "library": "examples:\n  cluster-sem library list\n  cluster-sem library list --lang zh\n"
@@ -37,6 +38,8 @@ EPILOG = {
            "  cluster-sem pls SPEC DATA --out results-plsc/ --consistent --bootstrap 5000 --lang zh",
     "report": "examples:\n  cluster-sem report results/\n  cluster-sem report results/ --lang zh   "
               "# adds results/report.zh.html and report.zh.md\n  cluster-sem report results/ --out elsewhere/",
+    "cmb": "examples:\n  cluster-sem cmb questionnaires/zhejiang_cluster_growth.yaml data/zhejiang_128_synthetic.csv "
+           "--out results-cmb/\n  cluster-sem cmb SPEC DATA --out results-cmb/ --lang zh",
     "power": "examples:\n  cluster-sem power questionnaires/zhejiang_cluster_growth.yaml --n 100,128,200,300 --reps 1000 "
              "--seed 1 --out power/\n  cluster-sem power SPEC --n 150 --reps 2000 --out power/ --jobs 2 --resume\n"
              "  cluster-sem power SPEC --n 100,200 --out power/ --scheduler tcp://HOST:8786",
@@ -74,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_power_parser(sub, fmt)
     _add_report_parser(sub, fmt)
     _add_library_parsers(sub, fmt)
+    _add_cmb_parser(sub, fmt)
     return parser
 
 
@@ -135,6 +139,23 @@ def _add_fit_parser(sub, fmt) -> None:
     p.add_argument("--weights", default=None, metavar="COLUMN",
                    help="data column of sampling weights (lavaan sampling.weights=, normalised to sum to n; "
                         "robust SEs); overrides the spec's weights:")
+    p.add_argument("--modindices", action="store_true",
+                   help="lavaan modindices() of both models (mi >= 3.84, largest first; ML, complete rows)")
+    p.add_argument("--compare", action="append", default=[], metavar="\"A = B\"",
+                   help="test two effects for equality: paths as TO~FROM or indirect effects by name, e.g. "
+                        "--compare \"OL~TS = OL~RQ\" (Wald test and constrained-refit LRT; repeatable)")
+
+
+def _add_cmb_parser(sub, fmt) -> None:
+    """Arguments of the `cmb` command: the common-method battery on the spec's items."""
+    p = sub.add_parser("cmb", help="common-method battery: Harman (EFA and one-factor CFA), common latent "
+                       "factor, ULMC and (with method_marker items) the CFA marker technique",
+                       epilog=EPILOG["cmb"], formatter_class=fmt)
+    p.add_argument("spec")
+    p.add_argument("data")
+    p.add_argument("--out", required=True, help="output directory (created; files replaced atomically)")
+    p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
+    p.add_argument("--quiet", action="store_true", help="no summary")
 
 
 def _add_invariance_parser(sub, fmt) -> None:
@@ -457,7 +478,8 @@ def cmd_fit(args) -> int:
                   ci_level=args.ci_level, missing=args.missing, estimator=args.estimator, ci=args.ci,
                   scheduler=args.scheduler, quiet=args.quiet, command=command, engine=args.engine,
                   interaction_method=args.interaction_method, moderation_ci=args.moderation_ci,
-                  cluster=args.cluster, weights=args.weights, meanwhile=_load_report_templates)
+                  cluster=args.cluster, weights=args.weights, meanwhile=_load_report_templates,
+                  modindices=args.modindices, compare=args.compare)
     return _write_results(results, args)
 
 
@@ -477,6 +499,13 @@ def cmd_invariance(args) -> int:
         + (["--release", f'"{args.release}"'] if args.release else []))
     results = run_invariance(args.spec, args.data, InvarianceOptions(
         estimator=args.estimator, missing=args.missing, release=parse_release(args.release), command=command))
+    return _write_results(results, args)
+
+
+def cmd_cmb(args) -> int:
+    from .results.cmb import run_cmb
+    _check_out(args.out, directory=True)
+    results = run_cmb(args.spec, args.data, command=" ".join(["cluster-sem cmb", args.spec, args.data, "--out", args.out]))
     return _write_results(results, args)
 
 
@@ -544,7 +573,7 @@ def _run(args) -> int:
     from .errors import ClusterSemError
     handler = {"validate": cmd_validate, "simulate": cmd_simulate, "fit": cmd_fit, "report": cmd_report,
                "invariance": cmd_invariance, "pls": cmd_pls, "power": cmd_power, "library": cmd_library,
-               "new": cmd_new}[args.command]
+               "new": cmd_new, "cmb": cmd_cmb}[args.command]
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

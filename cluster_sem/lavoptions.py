@@ -62,6 +62,7 @@ class LavOptions:
     command: str = "fit"
     design: str = ""        # complex sample: "--cluster" or "--weights" (the option that asked for it), "" none
     bootstrap: bool = False     # resampling CIs were asked for (--bootstrap B > 0)
+    modindices: bool = False    # lavaan modindices() were asked for (--modindices)
 
     @property
     def lavaan_missing(self) -> str:
@@ -102,7 +103,7 @@ class LavOptions:
     def combination(self) -> "Combination":
         """Where these options sit in the support table."""
         return Combination(self.command, self.estimator, self.missing, self.engine, self.groups, self.controls,
-                           self.interaction, self.complete_ml, self.design, self.bootstrap)
+                           self.interaction, self.complete_ml, self.design, self.bootstrap, self.modindices)
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,7 @@ class Combination:
     complete_ml: bool
     design: str = ""
     bootstrap: bool = False
+    modindices: bool = False
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,11 @@ SUPPORT: tuple[Support, ...] = (
             "{design} with --bootstrap: a case bootstrap ignores the clusters and weights, and a cluster "
             "bootstrap is not implemented yet. Fix: drop --bootstrap (the CIs then use the "
             "cluster-robust/weighted standard errors)"),
+    Support({"modindices": {True}, "complete_ml": {False}}, "refuse",
+            "--modindices: computed for --estimator ML with --missing listwise on an independent, unweighted "
+            "sample only (asked: --estimator {estimator} --missing {missing} {design}); lavaan's indices under "
+            "MLR, FIML, WLSMV and complex samples are not verified here. Fix: drop --modindices, or rerun with "
+            "--estimator ML --missing listwise (without --cluster/--weights) to screen the model"),
     Support({"interaction": {True}, "design": {"--cluster", "--weights"}}, "skip",
             "latent interactions ({names}) not estimated: LMS and product indicators ignore clusters and "
             "sampling weights here. Fix: rerun without --cluster/--weights for them"),
@@ -186,7 +193,8 @@ def _fold(estimator: str | None, ordinal_spec: bool) -> str:
 
 def lav_options(estimator: str | None = None, missing: str = "listwise", engine: str = "default", *,
                 command: str = "fit", ordinal_spec: bool = False, groups: bool = False, controls: bool = False,
-                interaction: bool = False, design: str = "", bootstrap: bool = False) -> LavOptions:
+                interaction: bool = False, design: str = "", bootstrap: bool = False,
+                modindices: bool = False) -> LavOptions:
     """Resolve the run's options once (lavaan's ``lav_options_set``) and refuse an unsupported combination.
 
     ``estimator`` None takes the spec's default: WLSMV when it says ``ordinal: true``, else ML.  A ``skip``
@@ -207,7 +215,7 @@ def lav_options(estimator: str | None = None, missing: str = "listwise", engine:
         fixed_x=True,                        # sem()/cfa() default: controls are fixed exogenous covariates
         conditional_x=base.categorical,      # lavaan: conditional.x = TRUE for categorical data
         groups=groups, controls=controls, interaction=interaction, command=command, design=design,
-        bootstrap=bootstrap)
+        bootstrap=bootstrap, modindices=modindices)
     row = verdict(lav.combination)
     if row is not None and row.verdict == "refuse":
         raise ClusterSemError(row.message.format(**_fields(lav.combination)))

@@ -49,12 +49,15 @@ class FitOptions:
     lav: LavOptions | None = None     # resolved once by run_fit (``resolve_options``), against the spec
     cluster: str | None = None    # complex samples (--cluster / spec `cluster:`): cluster-robust SEs and test
     weights: str | None = None    # sampling weights column (--weights / spec `weights:`)
+    modindices: bool = False  # lavaan modindices() of both models (results.json modification_indices)
+    compare: tuple[str, ...] = ()   # equality hypotheses "OL~TS = OL~RQ" (results.json comparisons)
 
     @property
     def resolved(self) -> LavOptions:
         """The resolved options: ``lav``, or (a stage called on its own) resolved from the fields above."""
         return self.lav if self.lav is not None else lav_options(
-            self.estimator, self.missing, self.engine, design=_design_flag(self), bootstrap=self.bootstrap > 0)
+            self.estimator, self.missing, self.engine, design=_design_flag(self), bootstrap=self.bootstrap > 0,
+            modindices=self.modindices)
 
 
 # -- stages ------------------------------------------------------------------------------------------
@@ -85,7 +88,8 @@ def resolve_options(spec: Spec, options: FitOptions) -> LavOptions:
     otherwise); an unsupported combination stops here with the support table's one line (exit 2)."""
     return lav_options(options.estimator, options.missing, options.engine, ordinal_spec=bool(spec.ordinal),
                        controls=bool(spec.controls), interaction=bool(spec.interactions),
-                       design=_design_flag(options), bootstrap=options.bootstrap > 0)
+                       design=_design_flag(options), bootstrap=options.bootstrap > 0,
+                       modindices=options.modindices)
 
 
 def _design_flag(options: FitOptions) -> str:
@@ -412,7 +416,10 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
         "fornell_larcker": _matrix(quality["fornell_larcker"]),
         "common_method": {"harman_first_factor_share": _num(harman.first_factor_share),
                           "n_factors_eigen_gt_1": _num(harman.n_factors_eigen_gt_1),
-                          "flag": bool(harman.first_factor_share > 0.5)},
+                          "flag": bool(harman.first_factor_share > 0.5),
+                          "harman": {"first_factor_share": _num(harman.first_factor_share),
+                                     "n_factors_eigen_gt_1": _num(harman.n_factors_eigen_gt_1),
+                                     "flag": bool(harman.first_factor_share > 0.5)}},
         "descriptives": _records(quality["descriptives"].reset_index()
                                  if quality["descriptives"].index.name else quality["descriptives"]),
         "fit_verdicts": {"measurement": fit_verdicts(cfa.fit), "structural": fit_verdicts(sem.fit)},
@@ -505,6 +512,8 @@ def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | 
     parsed, options = resolve_design(parsed, options)
     lav = resolve_options(parsed, options)
     options = dataclasses.replace(options, estimator=lav.estimator, lav=lav)
+    from .results.publication import check_requests, publication_blocks
+    requests = check_requests(parsed, options)
     prepared = stage_data(parsed, data, options)
     with naming_source(prepared.source):
         cfa, sem = stage_fit(parsed, prepared.frame, options)
@@ -524,6 +533,8 @@ def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | 
                             options, stamp)
     attach_moderation(doc, moderation, options)
     attach_design(doc, parsed, prepared.frame, sem)
+    with naming_source(prepared.source):
+        doc.update(publication_blocks(parsed, cfa, sem, prepared.frame, options, requests))
     return Results.from_document(doc)
 
 

@@ -99,7 +99,7 @@ def fit_model(syntax: str, data: pd.DataFrame, *, engine: str = "default", use_s
               group_partial: Iterable[str] = (), equal_rows: Iterable[str] = (),
               meanstructure: bool | None = None, estimator: str = "ML", fixed_lv_means: Iterable[str] = (),
               start_fit: "ModelFit | None" = None, missing: str = "listwise", cluster: str | None = None,
-              weights: str | None = None) -> ModelFit:
+              weights: str | None = None, fallback: bool = True) -> ModelFit:
     """Fit ``syntax`` to the complete-case ``data`` by ML and return lavaan-convention results.
 
     ``engine="default"`` starts Fisher scoring from lavaan's start values (``start.py``) and falls back to
@@ -113,7 +113,9 @@ def fit_model(syntax: str, data: pd.DataFrame, *, engine: str = "default", use_s
     call keeps the covariance-only path below.  ``missing="fiml"`` (blanks allowed) fits by FIML through
     ``fit_groups`` too (with or without groups).  ``cluster`` / ``weights`` (columns of ``data``: lavaan's
     ``cluster=`` / ``sampling.weights=``) go through the casewise fitter (``fit_model_casewise``), single
-    group only for now.
+    group only for now.  ``fallback=False`` skips the restarts after a failed Fisher scoring (the
+    common-method battery's near-unidentified method models report non-convergence instead of spending a
+    minute on restarts).
     """
     if cluster is not None or weights is not None:
         if group is not None:
@@ -151,7 +153,7 @@ def fit_model(syntax: str, data: pd.DataFrame, *, engine: str = "default", use_s
     else:
         start, note = lavaan_start(pt, S), "lavaan start values, Fisher scoring + BFGS finish"
     sol = _fisher_or_none(mm, S, start)
-    if sol is None or not sol.converged:
+    if (sol is None or not sol.converged) and fallback:
         retry, retry_note = _fallback(pt, mm, S, frame, engine)
         if retry is not None and (sol is None or retry.converged or retry.fmin < sol.fmin):
             sol, note = retry, note + "; " + retry_note

@@ -98,13 +98,21 @@ def defined_gradient(pt: ParTable, theta: np.ndarray) -> np.ndarray:
 
 def standardized(pt: ParTable, mm: MatrixModel, theta: np.ndarray, S: np.ndarray) -> np.ndarray:
     """``std.all`` for every row of the parameter table (same order as ``pt.params``)."""
+    return estimates(pt, theta, S, mm) * standardization_factors(pt, mm, theta, S)
+
+
+def standardization_factors(pt: ParTable, mm: MatrixModel, theta: np.ndarray, S: np.ndarray) -> np.ndarray:
+    """Per row, the factor that turns a value of that row into lavaan's ``std.all`` metric at ``theta``.
+
+    Why separate: ``std.all`` is linear in a row's own value, so the same factors standardize values that
+    are not estimates — the expected parameter changes of ``modindices()`` (``sepc.all``).  Residual
+    covariances are divided by the residual SDs (lavaan's ``cov.std = TRUE``); NaN where one is ≤ 0."""
     lam, beta, psi, th = (x[0] for x in mm.matrices(theta[None], S[None]))
     _, M, sigma = latent_moments(lam, beta, psi, th)
     sd_eta = np.sqrt(np.clip(np.diag(M), 1e-300, None))
     sd_ov = np.sqrt(np.clip(np.diag(sigma), 1e-300, None))
     ie = {v: i for i, v in enumerate(mm.eta)}
     io = {v: i for i, v in enumerate(mm.ov)}
-    est = estimates(pt, theta, S, mm)
 
     def sd(v):
         return sd_eta[ie[v]] if v in ie else sd_ov[io[v]]
@@ -117,14 +125,14 @@ def standardized(pt: ParTable, mm: MatrixModel, theta: np.ndarray, S: np.ndarray
     out = np.empty(len(pt.params))
     for r, p in enumerate(pt.params):
         if p.op == "=~":
-            out[r] = est[r] * sd(p.lhs) / sd(p.rhs)
+            out[r] = sd(p.lhs) / sd(p.rhs)
         elif p.op == "~":
-            out[r] = est[r] * sd(p.rhs) / sd(p.lhs)
+            out[r] = sd(p.rhs) / sd(p.lhs)
         elif p.lhs == p.rhs:
-            out[r] = est[r] / sd(p.lhs) ** 2
+            out[r] = 1.0 / sd(p.lhs) ** 2
         else:
             denom = np.sqrt(resid_var(p.lhs) * resid_var(p.rhs))
-            out[r] = est[r] / denom if denom > 0 else np.nan
+            out[r] = 1.0 / denom if denom > 0 else np.nan
     return out
 
 

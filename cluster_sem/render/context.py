@@ -437,6 +437,8 @@ def _feature_sections(doc: dict, s: _Section) -> dict:
     out.update(ordinal_context(s.r, s.clabel, s.lang))
     from .rsquare import r_squared_context
     out.update(r_squared_context(s.r, s.lang, s.clabel))
+    from .publication import publication_context   # modification indices, equality tests
+    out.update(publication_context(s.r, s.lang))
     return out
 
 

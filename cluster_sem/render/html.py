@@ -42,6 +42,10 @@ def render_html(doc: dict, lang: str = "en") -> str:
     if is_invariance_document(doc):
         from .invariance import render_invariance_html
         return strip_controls(render_invariance_html(doc, lang))
+    from ..results.cmb import is_cmb_document
+    if is_cmb_document(doc):
+        from .publication import render_cmb_html
+        return strip_controls(render_cmb_html(doc, lang))
     r = ResultsDocument.read(doc)
     ctx = report_context(r, lang)
     from markupsafe import Markup

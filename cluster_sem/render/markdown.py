@@ -60,6 +60,10 @@ def render_markdown(doc: dict, lang: str = "en") -> str:
     if is_invariance_document(doc):
         from .invariance import render_invariance_markdown
         return strip_controls(render_invariance_markdown(doc, lang))
+    from ..results.cmb import is_cmb_document
+    if is_cmb_document(doc):
+        from .publication import render_cmb_markdown
+        return strip_controls(render_cmb_markdown(doc, lang))
     ctx = report_context(doc, lang)
     ctx["tno"] = _counter()
     text = strip_controls(environment().get_template("report.md.j2").render(**ctx))   # labels are user text

@@ -46,6 +46,10 @@ def render_summary(doc: dict, *, lang: str = "en") -> str:
     if is_invariance_document(doc):
         from .invariance import render_invariance_summary
         return render_invariance_summary(doc, lang)
+    from ..results.cmb import is_cmb_document
+    if is_cmb_document(doc):
+        from .publication import render_cmb_summary
+        return render_cmb_summary(doc, lang)
     r = ResultsDocument.of(doc)
     out = _header_lines(r, lang) + _fit_lines(r)
     from .diagnostics import summary_lines
@@ -54,6 +58,8 @@ def render_summary(doc: dict, *, lang: str = "en") -> str:
     from .rsquare import summary_lines as r_squared_lines
     out += design_lines(r)
     out += _quality_lines(r) + _path_lines(r) + r_squared_lines(r) + _indirect_lines(r) + _moderation_lines(r)
+    from .publication import summary_lines as publication_lines
+    out += publication_lines(r)
     out.append("")
     out.append("* p < .05, ** p < .01, *** p < .001")
     return "\n".join(terminal_safe(line) for line in out)   # titles, names, warnings are user text

@@ -379,6 +379,31 @@ class CommonMethod(Block):
     flag: bool | None
 
 
+class ModIndex(Block):
+    """One ``modification_indices`` row (lavaan ``modindices()``): the model it belongs to, the row, mi, epc."""
+
+    model: str | None
+    lhs: str
+    op: str
+    rhs: str
+    mi: float | None
+    epc: float | None
+    sepc_all: float | None
+
+
+class Comparison(Block):
+    """One ``comparisons`` record: an equality hypothesis, its Wald test and constrained-refit LRT."""
+
+    hypothesis: str
+    left: str | None
+    right: str | None
+    difference: float | None
+    se: float | None
+    wald: ChiSquareTest | None
+    lrt: ChiSquareTest | None
+    lrt_note: str | None
+
+
 class FitVerdict(Block):
     """One fit index against its cut-offs (``results/fit_verdicts.py``)."""
 
@@ -647,6 +672,8 @@ class ResultsDocument(Block):
     moderation: tuple[ModerationRecord, ...]
     interaction_model: InteractionModel | None
     invariance: Invariance | None       # a `cluster-sem invariance` document (no measurement/structural model)
+    modification_indices: tuple[ModIndex, ...]     # `fit --modindices`
+    comparisons: tuple[Comparison, ...]            # `fit --compare`
     pls: pls_blocks.PlsBlock | None = None   # a `cluster-sem pls` document (results/pls_blocks.py)
     _raw: Mapping[str, Any] = None
 
@@ -668,7 +695,7 @@ class ResultsDocument(Block):
         return self._raw.get(name)
 
 
-__all__ = ["ResultsDocument", "SpecLabels", "ModelBlock", "ParameterRow", "Effect", "Hypothesis", "Mediation",
+__all__ = ["ModIndex", "Comparison", "ResultsDocument", "SpecLabels", "ModelBlock", "ParameterRow", "Effect", "Hypothesis", "Mediation",
            "BaronKennyStep", "Reliability", "Descriptive", "CommonMethod", "FitVerdict", "DataBlock", "Bootstrap",
            "Meta", "ItemInfo", "ConstructInfo", "pick", "EstimatorChoice", "MissingData", "MissingPattern",
            "LittleMCAR", "Normality", "Design", "ClusterSize",

@@ -35,6 +35,8 @@ def shape_problem(doc: Any) -> str | None:
         return _invariance_problem(doc)
     if "pls" in doc and "measurement_model" not in doc:
         return _pls_problem(doc)
+    if isinstance(doc.get("meta"), dict) and doc["meta"].get("analysis") == "cmb" and "measurement_model" not in doc:
+        return _cmb_problem(doc)
     problem = _missing_key(doc, REQUIRED)
     if problem:
         return problem
@@ -73,6 +75,28 @@ def _missing_key(doc: dict, required: dict, where: str = "") -> str | None:
         if not isinstance(doc.get(key), kind):
             return f"'{where}{key}' is missing or not {'an object' if kind is dict else 'a list'}"
     return None
+
+
+def _cmb_problem(doc: dict) -> str | None:
+    """The shape of a `cluster-sem cmb` document: its battery block with every model record."""
+    problem = _missing_key(doc, {"common_method": dict, "data": dict, "spec": dict, "warnings": list, "meta": dict})
+    if problem:
+        return problem
+    cm = doc["common_method"]
+    problem = _missing_key(cm, {"harman": dict, "cfa": dict, "one_factor_cfa": dict, "clf": dict, "ulmc": dict,
+                                "verdict": dict}, "common_method.")
+    if problem:
+        return problem
+    for key in ("cfa", "one_factor_cfa", "clf", "ulmc"):
+        fit = cm[key].get("fit")
+        if fit is not None and not (isinstance(fit, dict) and all(
+                isinstance(fit.get(k), NUMBER) for k in ("chi2", "df", "cfi", "tli", "rmsea", "srmr"))):
+            return f"'common_method.{key}.fit' is not a fit object"
+    verdict = cm["verdict"]
+    if not isinstance(verdict.get("level"), str) or not isinstance(verdict.get("reasons"), list) \
+            or not isinstance(verdict.get("sources"), list):
+        return "'common_method.verdict' has no level, reasons and sources"
+    return _title_problem(doc)
 
 
 def _invariance_problem(doc: dict) -> str | None:

@@ -229,6 +229,8 @@ class Spec(_Frozen):
     # answer categories per item before analysis ({item: {from: to}}, raw answer codes; `all` = every item)
     ordinal: bool = False
     recode: dict[str, dict[float, float]] = {}
+    # marker items (columns theoretically unrelated to the model) for `cluster-sem cmb`'s CFA marker technique
+    method_marker: tuple[str, ...] = ()
 
     # -- convenience views used everywhere downstream ------------------------------------------------
     @property

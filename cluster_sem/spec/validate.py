@@ -212,6 +212,7 @@ def _column_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
                          "the group column must differ from the id"))
     P += _group_level_problems(spec, src)
     P += _design_problems(spec, src, names)
+    P += _marker_problems(spec, src)
     for i, col in enumerate(spec.controls):
         if col in names:
             kind = "a construct" if col in spec.constructs else "an item"
@@ -222,6 +223,25 @@ def _column_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
         if spec.controls.index(col) != i:
             P.append(Problem(src, f"controls[{i}]", f"'{col}' is listed twice", "list each control once"))
     return P, []
+
+
+def _marker_problems(spec: Spec, src: str) -> list[str]:
+    """``method_marker`` items are extra columns: not an item, construct, control, id or group, each once."""
+    P: list[str] = []
+    taken = set(spec.constructs) | set(spec.items) | set(spec.controls) | {spec.id, spec.group}
+    for i, col in enumerate(spec.method_marker):
+        if col in taken:
+            P.append(Problem(src, f"method_marker[{i}]", f"'{col}' is already used by the model",
+                             "marker items are extra columns theoretically unrelated to the model; name one"))
+        if not _IDENT.match(col):
+            P.append(Problem(src, f"method_marker[{i}]", f"'{col}' is not a valid column name for the model",
+                             _IDENT_FIX))
+        if spec.method_marker.index(col) != i:
+            P.append(Problem(src, f"method_marker[{i}]", f"'{col}' is listed twice", "list each marker item once"))
+    if len(spec.method_marker) == 1:
+        P.append(Problem(src, "method_marker", "one marker item cannot measure a marker factor",
+                         "list at least two marker items (three are usual)"))
+    return P
 
 
 def _group_level_problems(spec: Spec, src: str) -> list[str]:
