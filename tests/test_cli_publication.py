@@ -65,7 +65,7 @@ def test_reports_show_both_tables_with_the_caution(hs_fit):
     html = (hs_fit / "report.html").read_text(encoding="utf-8")
     assert 'id="tbl-modindices"' in html and 'id="tbl-comparisons"' in html
     assert main(["report", str(hs_fit), "--lang", "zh"]) == 0
-    zh = (hs_fit / "report.md").read_text(encoding="utf-8")
+    zh = (hs_fit / "report.zh.md").read_text(encoding="utf-8")
     assert "修正指数" in zh and "效应相等性检验" in zh and "理论依据" in zh
 
 
@@ -110,7 +110,7 @@ def test_cmb_on_the_shipped_example_flags_the_improper_method_models(shipped_cmb
     assert "Common-method variance battery" in md and "has no proper solution" in md
     assert "method_marker" in md                                   # how to add marker items
     assert main(["report", str(shipped_cmb), "--lang", "zh"]) == 0
-    zh = (shipped_cmb / "report.html").read_text(encoding="utf-8")
+    zh = (shipped_cmb / "report.zh.html").read_text(encoding="utf-8")
     assert "共同方法偏差检验" in zh and "周浩" in zh and "没有恰当解" in zh
 
 
