@@ -111,6 +111,7 @@ def _add_fit_parser(sub, fmt) -> None:
                         "Yuan-Bentler scaled chi2), or WLSMV (every item an ordered category: polychoric "
                         "correlations, DWLS, robust SEs, scaled-shifted chi2)")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
+    _add_docx_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     p.add_argument("--engine", choices=_allowed("engine"), default="default",
                    help="start values of the ML and MLR fits: default = lavaan's (fast start-up); semopy = "
@@ -139,6 +140,7 @@ def _add_invariance_parser(sub, fmt) -> None:
     p.add_argument("--release", default=None, metavar="ROWS",
                    help="equality constraints to free in every level, e.g. \"CE=~CE3\" or \"CE=~CE3,CE3~1\"")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
+    _add_docx_option(p)
     p.add_argument("--quiet", action="store_true", help="no summary")
 
 
@@ -148,6 +150,12 @@ def _add_report_parser(sub, fmt) -> None:
                        epilog=EPILOG["report"], formatter_class=fmt)
     p.add_argument("dir", help="a directory holding a results.json (the --out of fit or invariance)")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
+    _add_docx_option(p)
+
+
+def _add_docx_option(p) -> None:
+    p.add_argument("--docx", action="store_true", help="also write the Word report for a manuscript: "
+                   "report.docx (report.zh.docx with --lang zh), APA three-line tables and the path diagram")
 
 
 def _add_library_parsers(sub, fmt) -> None:
@@ -271,7 +279,7 @@ def cmd_power(args) -> int:
     return 0
 
 
-def _write_atomically(out_dir: Path, files: dict[str, str]) -> None:
+def _write_atomically(out_dir: Path, files: dict[str, str | bytes]) -> None:
     """Build the complete new output folder beside the old one, then swap it in by renaming, so DIR never
     mixes two runs: a failure before the swap leaves DIR as it was.  Other files already in DIR are kept
     (hard-linked into the new folder).  When DIR is the working directory (``--out .``) or holds it, the
@@ -292,7 +300,10 @@ def _write_atomically(out_dir: Path, files: dict[str, str]) -> None:
                 else:
                     _link_or_copy(entry, tmp / entry.name)
         for name, text in files.items():
-            (tmp / name).write_text(text, encoding="utf-8")
+            if isinstance(text, bytes):     # report.docx
+                (tmp / name).write_bytes(text)
+            else:
+                (tmp / name).write_text(text, encoding="utf-8")
         os.chmod(tmp, 0o777 & ~_umask())
         if in_place:
             # renaming the shell's working directory away would leave the user in a deleted folder:
@@ -332,15 +343,30 @@ def _write_results(results, args) -> int:
     """results.json + report.html + report.md into --out (atomically), then the terminal summary."""
     files = {"results.json": results.to_json()}
     files.update(_rendered(results, args.lang))
+    files.update(_docx(results, args))
     _write_atomically(Path(args.out), files)
     if not args.quiet:
         print(results.summary(lang=args.lang))
     print(f"wrote {Path(args.out) / 'results.json'}, report.html, report.md")
+    _print_docx(args.out, files)
     return 0
+
+
+def _print_docx(out_dir: str, files: dict) -> None:
+    for name in (n for n in files if n.endswith(".docx")):
+        print(f"wrote {Path(out_dir) / name}")
 
 
 def _rendered(results, lang: str) -> dict[str, str]:
     return {"report.html": results.to_html(lang=lang), "report.md": results.to_markdown(lang=lang)}
+
+
+def _docx(results, args) -> dict[str, bytes]:
+    """{report.docx: bytes} with --docx (report.<lang>.docx for another language), else {}."""
+    if not getattr(args, "docx", False):
+        return {}
+    from .render.docx import docx_name
+    return {docx_name(args.lang): results.to_docx(lang=args.lang)}
 
 
 def cmd_validate(args) -> int:
@@ -417,11 +443,13 @@ def cmd_report(args) -> int:
         if problem:
             raise ValueError(problem)
         files = _rendered(results, args.lang)
+        files.update(_docx(results, args))
     except Exception as exc:  # noqa: BLE001 - wrong types, a list, deep nesting (RecursionError), ...
         raise ClusterSemError(f"{path}: not a cluster-sem results.json ({type(exc).__name__}: "
                               f"{str(exc)[:120]}). Fix: re-run cluster-sem fit to write it again") from None
     _write_atomically(Path(args.dir), files)
     print(f"wrote {Path(args.dir) / 'report.html'} and report.md ({args.lang})")
+    _print_docx(args.dir, files)
     return 0
 
 

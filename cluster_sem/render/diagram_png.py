@@ -20,6 +20,7 @@ import xml.etree.ElementTree as ET
 
 from ..results.document import ResultsDocument
 from .diagram import path_diagram_svg
+from .plain_text import xml_safe
 
 DPI = 220
 LATIN_FONTS = ("Times New Roman", "Liberation Serif", "DejaVu Serif", "DejaVu Sans")
@@ -125,13 +126,22 @@ def svg_to_png(svg: str, families: list[str]) -> bytes:
         fig.savefig(buf, format="png", dpi=DPI, facecolor="white", metadata={"Software": None})
     finally:
         quiet.setLevel(level)
-    return buf.getvalue()
+    return _opaque(buf.getvalue())
+
+
+def _opaque(png: bytes) -> bytes:
+    """RGB without the alpha channel matplotlib always writes: LibreOffice shades a transparent-capable
+    picture's background grey in its PDF export."""
+    from PIL import Image     # matplotlib's own dependency
+    out = io.BytesIO()
+    Image.open(io.BytesIO(png)).convert("RGB").save(out, format="PNG")
+    return out.getvalue()
 
 
 def diagram_png(doc: ResultsDocument, lang: str) -> tuple[bytes, float] | None:
     """The path diagram as (PNG bytes, width in inches), or None when there is no diagram (no paths) or its
     Chinese labels would have no font to be drawn with."""
-    svg = path_diagram_svg(doc, lang)
+    svg = xml_safe(path_diagram_svg(doc, lang))    # labels are user data: no character XML cannot hold
     if not svg:
         return None
     families = _families(svg)

@@ -23,14 +23,14 @@ import io
 import unicodedata
 import zipfile
 from datetime import datetime
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
-from ..errors import ClusterSemError
 from ..results.document import ResultsDocument
 from .context import is_invariance_document, report_context
 from .diagram import diagram_legend
 from .i18n import catalogue, translator
 from .labels import check_lang
+from .labels import translator as labels_translator
 from .plain_text import xml_safe
 
 LATIN_FONT = "Times New Roman"
@@ -38,7 +38,7 @@ EAST_ASIAN_FONT = "SimSun"          # 宋体
 BODY_PT = {"en": 12.0, "zh": 10.5}  # zh: 五号
 TABLE_PT = {"en": 10.0, "zh": 9.0}  # zh: 小五
 RULE_OUTER, RULE_INNER = 12, 6      # eighths of a point: 1.5 pt top/bottom rules, 0.75 pt under the header
-STAT_SYMBOLS = {"b", "p", "z", "M", "SD", "SE", "n", "r", "t", "F", "df"}   # set in italics (APA)
+STAT_SYMBOLS = {"b", "p", "z", "M", "SD", "SE", "n", "r", "t", "F", "df", "χ²", "χ²(1)", "Δχ²", "Δdf"}  # italics (APA)
 STYLES = ("Normal", "Title", "Heading 1", "Heading 2", "Caption")
 TABLE_STYLE = "Table Text"          # paragraph style of every table cell
 FIXED_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -119,20 +119,22 @@ def _style_document(document, lang: str) -> None:
         setattr(section, side, Inches(1))
 
 
-def _wide_len(text: str) -> int:
-    """Display width in half-ems: a CJK character counts twice."""
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+def _wide_len(text: str) -> float:
+    """Display width in units of an average Latin letter: a CJK character counts 2, a capital 1.3."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1.3 if ch.isupper() else 1 for ch in text)
 
 
 class DocxReport:
     """One Word document being written: numbered tables and figures, paragraphs, the three-line rules."""
 
-    def __init__(self, lang: str, t: Callable[..., str]):
+    def __init__(self, lang: str):
         import docx
-        self.lang, self.t = lang, t
+        self.lang, self.t = lang, labels_translator(lang)   # "Table", "Figure", "Note." in the language
         self.own = translator(catalogue("docx"), lang)     # the few phrases only this report says
+        self.colon = "：" if lang == "zh" else ": "          # after a bold lead-in ("Data file: …")
         self.document = docx.Document()
         _style_document(self.document, lang)
+        self.table_style_id = self.document.styles[TABLE_STYLE].style_id
         self.tables = 0
         self.figures = 0
 
@@ -152,8 +154,8 @@ class DocxReport:
 
     def note(self, *texts: str) -> None:
         """A table or figure note: "Note." in italics (APA; zh "注：" upright), then the sentences."""
-        body = " ".join(x for x in texts if x)
-        if not body.strip():
+        body = ("" if self.lang == "zh" else " ").join(x.strip() for x in texts if x and x.strip())
+        if not body:
             return
         label = self.t("note")
         p = self.paragraph((label, "i" if self.lang == "en" else ""), (" " if self.lang == "en" else "") + body)
@@ -194,14 +196,15 @@ class DocxReport:
         self.tables += 1
         self.caption("table", self.tables, title)
         table = self.document.add_table(rows=1 + len(body), cols=len(heads))
+        grid = _cell_grid(table)
         for j, head in enumerate(heads):
-            self._cell(table.cell(0, j), head, align[j], "i" if head in STAT_SYMBOLS else "")
-        for i, row in enumerate(body, start=1):
-            for j, (text, fmt) in enumerate(row):
-                self._cell(table.cell(i, j), text, align[j], fmt)
-        _three_line(table)
-        _keep_together(table)
-        self._set_widths(table, _fit_widths(lows, highs, self._text_width()))
+            self._cell(grid[0][j], head, align[j], "i" if head in STAT_SYMBOLS else "")
+        for cells, row in zip(grid[1:], body):
+            for cell, a, (text, fmt) in zip(cells, align, row):
+                self._cell(cell, text, a, fmt)
+        _three_line(table, grid[0])
+        _keep_together(grid)
+        self._set_widths(table, grid, _fit_widths(lows, highs, self._text_width()))
         self.note(*note)
         if not any(note):
             self.document.add_paragraph()
@@ -211,7 +214,7 @@ class DocxReport:
     def _cell(self, cell, text: str, align: str, fmt: str = "") -> None:
         from docx.enum.text import WD_ALIGN_PARAGRAPH
         p = cell.paragraphs[0]
-        p.style = self.document.styles[TABLE_STYLE]
+        p._p.style = self.table_style_id
         p.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT if align == "l" else WD_ALIGN_PARAGRAPH.CENTER
         run = p.add_run(text)
         run.bold = "b" in fmt or None
@@ -221,13 +224,13 @@ class DocxReport:
         section = self.document.sections[-1]
         return section.page_width - section.left_margin - section.right_margin
 
-    def _set_widths(self, table, widths: list[int]) -> None:
+    def _set_widths(self, table, grid: list[list], widths: list[int]) -> None:
         """On the grid and on every cell: Word autofits anyway, LibreOffice keeps the grid it is given."""
         from docx.enum.table import WD_TABLE_ALIGNMENT
         for col, width in zip(table._tbl.tblGrid.findall(_qn("w:gridCol")), widths):
             col.set(_qn("w:w"), str(width // EMU_PER_TWIP))
-        for row in table.rows:
-            for cell, width in zip(row.cells, widths):
+        for cells in grid:
+            for cell, width in zip(cells, widths):
                 cell.width = width
         table.alignment = WD_TABLE_ALIGNMENT.CENTER if self.lang == "zh" else WD_TABLE_ALIGNMENT.LEFT
 
@@ -268,7 +271,14 @@ class DocxReport:
         return _fixed_zip(buf.getvalue())
 
 
-def _three_line(table) -> None:
+def _cell_grid(table) -> list[list]:
+    """The cells of a table without merged cells, row by row (python-docx's ``table.cell(i, j)`` walks the
+    whole table on every call: quadratic in the size of the descriptives table)."""
+    from docx.table import _Cell
+    return [[_Cell(tc, table) for tc in tr.tc_lst] for tr in table._tbl.tr_lst]
+
+
+def _three_line(table, header: list) -> None:
     """APA three-line rules in the table XML: top and bottom of the table, under the header row, nothing
     else (no vertical lines, no rules between body rows); the header row repeats on each page."""
     tbl_pr = table._tbl.tblPr
@@ -285,23 +295,22 @@ def _three_line(table) -> None:
     for side in ("left", "right"):
         margins.append(_element(f"w:{side}", w=str(CELL_MARGIN_TWIPS), type="dxa"))
     tbl_pr.append(margins)
-    header = table.rows[0]
-    tr_pr = header._tr.get_or_add_trPr()
+    tr_pr = table._tbl.tr_lst[0].get_or_add_trPr()
     tr_pr.append(_element("w:tblHeader"))
-    for cell in header.cells:
+    for cell in header:
         tc_pr = cell._tc.get_or_add_tcPr()
         tc_borders = _element("w:tcBorders")
         tc_borders.append(_element("w:bottom", val="single", sz=str(RULE_INNER), space="0", color="000000"))
         tc_pr.append(tc_borders)
 
 
-def _keep_together(table) -> None:
+def _keep_together(grid: list[list]) -> None:
     """No row split across pages, and each row kept with the next, so a table that fits on a page is not
     broken (a longer one breaks between rows, its header row repeated)."""
-    for i, row in enumerate(table.rows):
-        row._tr.get_or_add_trPr().append(_element("w:cantSplit"))
-        if i < len(table.rows) - 1:
-            for cell in row.cells:
+    for i, cells in enumerate(grid):
+        cells[0]._tc.getparent().get_or_add_trPr().append(_element("w:cantSplit"))
+        if i < len(grid) - 1:
+            for cell in cells:
                 cell.paragraphs[0].paragraph_format.keep_with_next = True
 
 
@@ -321,7 +330,7 @@ def _column_widths(heads: Sequence[str], rows: Sequence[Sequence[str]], align: s
         full = max((_wide_len(c) for c in cells), default=0)
         low = full if align[j] == "c" else max((_longest_word(c) for c in cells), default=0)
         head_low = _longest_word(head)
-        head_high = max(head_low, (_wide_len(head) + 1) // 2)
+        head_high = max(head_low, _wide_len(head) / 2 + 1)
         lows.append(max(3, low, head_low) * unit + pad)
         highs.append(max(3, full, head_high) * unit + pad)
     return lows, highs
@@ -362,10 +371,10 @@ def _header(w: DocxReport, ctx: dict) -> None:
     t = ctx["t"]
     w.document.add_heading(xml_safe(ctx["title"]), level=0)
     w.paragraph(f"{t('report')} · cluster-sem {ctx['version']} · n = {ctx['n_used']} · "
-                f"{t('generated')}: {ctx['timestamp']}")
+                f"{t('generated')}{w.colon}{ctx['timestamp']}")
     warnings = list(ctx["warnings"]) + [x for x in ctx["model_warnings"] if x not in ctx["warnings"]]
     if warnings:
-        w.paragraph((f"⚠ {t('warnings')}. ", "b"), t("warnings_intro"))
+        w.paragraph((f"⚠ {t('warnings')}{w.colon}", "b"), t("warnings_intro"))
         for line in warnings:
             w.paragraph(line, style="List Bullet")
 
@@ -374,7 +383,7 @@ def _study(w: DocxReport, ctx: dict) -> None:
     t = ctx["t"]
     w.heading(f"1. {t('sec_data')}")
     for key, value in ctx["data_rows"]:
-        w.paragraph((f"{key}: ", "b"), value)
+        w.paragraph((f"{key}{w.colon}", "b"), value)
     if ctx["estimator_choice"]:
         w.paragraph(ctx["estimator_choice"])
     if ctx["groups"]:
@@ -437,7 +446,7 @@ def _discriminant(w: DocxReport, ctx: dict) -> None:
                 note=[t("htmt_note"), flags])
     w.heading(f"5. {t('sec_cmv')}")
     if ctx["harman"]:
-        w.paragraph((f"{t('harman')}. ", "b"), f"{ctx['harman']['text']} {ctx['harman']['verdict']}")
+        w.paragraph((f"{t('harman')}{w.colon}", "b"), f"{ctx['harman']['text']} {ctx['harman']['verdict']}")
 
 
 def _fit(w: DocxReport, ctx: dict) -> None:
@@ -509,7 +518,7 @@ def _moderation(w: DocxReport, ctx: dict) -> None:
         w.table(f"{mt['interaction']} {m['name']}", [mt["product"], t("hypothesis"), t("est"), t("se"), t("std"),
                                                       t("p"), mt["method"]],
                 [[m["term"], m["hyp"], m["est"], m["se"], m["std"], m["p"] + m["stars"], m["method"]]],
-                align="llcccccl", note=[hyp, m["verdict"], m["lrt"]])
+                align="llccccl", note=[hyp, m["verdict"], m["lrt"]])
         w.table(m["slopes_title"], [m["moderator"], mt["moderator_value"], mt["slope"], t("se"), t("ci"), t("p")],
                 [[s["at"], s["value"], s["est"], s["se"], s["ci"], s["p"] + s["stars"]] for s in m["slopes"]],
                 note=[m["jn"]])
@@ -533,8 +542,8 @@ def _reproducibility(w: DocxReport, ctx: dict) -> None:
     t = ctx["t"]
     w.heading(f"10. {t('sec_repro')}")
     for key, value in list(ctx["repro"]) + list(ctx["versions"]):
-        w.paragraph((f"{key}: ", "b"), value)
-    w.paragraph((f"{t('command')}: ", "b"), ctx["command"] or t("command_api"))
+        w.paragraph((f"{key}{w.colon}", "b"), value)
+    w.paragraph((f"{t('command')}{w.colon}", "b"), ctx["command"] or t("command_api"))
     w.paragraph(t("repro_note"))
     w.heading(t("references"))
     for ref in ctx["references"]:
@@ -545,11 +554,10 @@ def render_docx(doc: dict | ResultsDocument, lang: str = "en") -> bytes:
     """The full report as a .docx file (bytes): the sections of report.html, tables in APA three-line form."""
     check_lang(lang)
     if isinstance(doc, dict) and is_invariance_document(doc):
-        raise ClusterSemError("--docx: the Word report covers fit results; these are invariance results. "
-                              "Fix: use report.html or report.md of the invariance run")
+        return _invariance_docx(doc, lang)
     r = ResultsDocument.read(doc)
     ctx = report_context(r, lang)
-    w = DocxReport(lang, ctx["t"])
+    w = DocxReport(lang)
     _header(w, ctx)
     _study(w, ctx)
     _descriptives(w, ctx)
@@ -562,6 +570,41 @@ def render_docx(doc: dict | ResultsDocument, lang: str = "en") -> bytes:
     _baron_kenny(w, ctx)
     _reproducibility(w, ctx)
     return w.to_bytes(ctx["title"], r.meta.timestamp)
+
+
+def _invariance_docx(doc: dict, lang: str) -> bytes:
+    """The Word report of a `cluster-sem invariance` run: the tables of its HTML/Markdown report."""
+    from .invariance import invariance_context
+    c = invariance_context(doc, lang)
+    t, w = c["t"], DocxReport(lang)
+    w.document.add_heading(xml_safe(c["title"]), level=0)
+    w.paragraph(f"{t('report')} · cluster-sem {c['version']} · n = {c['n_used']} · {c['timestamp']}")
+    if c["warnings"]:
+        w.paragraph((f"⚠ {t('warnings')}", "b"))
+        for line in c["warnings"]:
+            w.paragraph(line, style="List Bullet")
+    w.heading(t("section"))
+    w.paragraph(c["intro"])
+    if c["released"]:
+        w.paragraph(c["released"])
+    w.table(t("groups"), [t("group"), t("n"), t("values")], [[g["name"], g["n"], g["raw"]] for g in c["groups"]],
+            align="lcl")
+    keys = ("level", "chi2", "df", "cfi", "tli", "rmsea", "srmr", "dchi2", "ddf", "dp", "dcfi", "drmsea", "decision")
+    w.table(t("levels"), [t("level"), "χ²", "df", "CFI", "TLI", "RMSEA", "SRMR", "Δχ²", "Δdf", "p", "ΔCFI", "ΔRMSEA",
+                          t("decision")], [[row[k] for k in keys] for row in c["levels"]], align="l" + "c" * 11 + "l",
+            note=[c["summary"]])
+    if c["scores"]:
+        w.table(t("score", level=c["score_level"]), [t("constraint"), t("groups_pair"), "χ²(1)", "p"],
+                [[x["constraint"], x["groups"], x["chi2"], x["p"]] for x in c["scores"]], align="ll",
+                note=[c["score_note"]])
+    if c["means"]:
+        w.table(t("means"), [t("construct"), t("group"), t("est"), t("se"), t("p")],
+                [[m["construct"], m["group"], m["est"], m["se"], m["p"]] for m in c["means"]], align="ll",
+                note=[t("means_note")])
+    if c["paths"]:
+        w.table(t("paths"), [t("path")] + c["group_names"] + ["Δχ²", "Δdf", "p"],
+                [[p["path"]] + p["est"] + [p["chi2"], p["df"], p["p"]] for p in c["paths"]], note=[t("paths_note")])
+    return w.to_bytes(c["title"], c["timestamp"] or None)
 
 
 def docx_name(lang: str) -> str:
