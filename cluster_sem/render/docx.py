@@ -45,6 +45,7 @@ FIXED_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 CELL_MARGIN_TWIPS = 72              # 0.05 in left and right of each cell's text (tblCellMar)
 CELL_PAD_PT = 10.0                  # those two margins and a little air
 EMU_PER_TWIP, EMU_PER_INCH = 635, 914400
+CJK_WRAP = 16                       # width units (8 CJK characters) a wrapping Chinese column keeps at least
 Cell = str | tuple[str, str]        # a table cell: its text, or (text, "b") for bold
 
 
@@ -314,8 +315,11 @@ def _keep_together(grid: list[list]) -> None:
                 cell.paragraphs[0].paragraph_format.keep_with_next = True
 
 
-def _longest_word(text: str) -> int:
-    return max((_wide_len(word) for word in text.split()), default=0)
+def _longest_word(text: str) -> float:
+    """The narrowest a text can wrap to: its longest word; Chinese breaks between any two characters, so a
+    run of CJK text counts at most as 8 of them."""
+    return max((min(_wide_len(w), CJK_WRAP) if any(_wide_len(ch) == 2 for ch in w) else _wide_len(w)
+                for w in text.split()), default=0)
 
 
 def _column_widths(heads: Sequence[str], rows: Sequence[Sequence[str]], align: str,
