@@ -69,7 +69,7 @@ def _set_fonts(rpr, lang: str) -> None:
         fonts = _element("w:rFonts")
         rpr.insert(0, fonts)
     for key in list(fonts.attrib):
-        if key.endswith("Theme"):
+        if key.lower().endswith("theme"):     # asciiTheme, hAnsiTheme, eastAsiaTheme, cstheme
             del fonts.attrib[key]
     for key, name in (("ascii", LATIN_FONT), ("hAnsi", LATIN_FONT), ("cs", LATIN_FONT),
                       ("eastAsia", EAST_ASIAN_FONT)):
@@ -106,9 +106,11 @@ def _style_document(document, lang: str) -> None:
     cells.base_style = document.styles["Normal"]
     cells.font.size = Pt(TABLE_PT[lang])    # the paragraph mark too: an empty cell is no taller than the rest
     cells.paragraph_format.space_before = cells.paragraph_format.space_after = Pt(0)
-    title_borders = document.styles["Title"].element.pPr.find(_qn("w:pBdr"))
-    if title_borders is not None:   # the default template underlines the title
-        title_borders.getparent().remove(title_borders)
+    document.styles["Caption"].font.bold = False     # APA: "Table 1." bold, its title italic (runs say so)
+    title = document.styles["Title"].element
+    for el in (title.pPr.find(_qn("w:pBdr")), title.rPr.find(_qn("w:spacing"))):
+        if el is not None:   # the default template underlines the title and spaces its letters out
+            el.getparent().remove(el)
     document.styles["Title"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
     document.styles["Heading 1"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
     section = document.sections[0]
