@@ -114,12 +114,28 @@ def test_fonts_latin_and_east_asian(en, zh):
             assert not [k for k in fonts.attrib if k.lower().endswith("theme")]   # a theme font would win
 
 
-def test_path_diagram_is_an_embedded_png(en_bytes, en):
-    assert len(en.inline_shapes) == 1
+def test_path_diagram_and_slope_plots_are_embedded_pngs(en_bytes, en, doc):
+    plots = [m for m in doc.get("moderation", []) if m.get("plot")]
+    assert len(en.inline_shapes) == 1 + len(plots)
     with zipfile.ZipFile(io.BytesIO(en_bytes)) as z:
         media = [n for n in z.namelist() if n.startswith("word/media/")]
-        assert len(media) == 1 and z.read(media[0])[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "Figure 1. Structural model" in [p.text for p in en.paragraphs]
+        assert len(media) == 1 + len(plots)
+        assert all(z.read(m)[:8] == b"\x89PNG\r\n\x1a\n" for m in media)
+    captions = [p.text for p in en.paragraphs if p.text.startswith("Figure ")]
+    assert captions[0] == "Figure 1. Structural model"
+    assert [c.split(". ", 1)[1].startswith("Simple slopes of ") for c in captions[1:]] == [True] * len(plots)
+
+
+def test_no_cjk_font_means_no_picture_and_a_pointer_to_the_html(doc, monkeypatch):
+    """Chinese labels without a CJK font would be empty boxes: the figure is left out and the text says
+    where it is."""
+    import cluster_sem.render.diagram_png as png
+    real = png._installed
+    monkeypatch.setattr(png, "_installed", lambda names: [] if names == png.CJK_FONTS else real(names))
+    document = docx.Document(io.BytesIO(render_docx(doc, "zh")))
+    assert len(document.inline_shapes) == 0
+    assert catalogue("docx")["no_diagram"]["zh"] in [p.text for p in document.paragraphs]
+    assert len(docx.Document(io.BytesIO(render_docx(doc, "en"))).inline_shapes) >= 1   # Latin labels: drawn
 
 
 def test_same_document_same_bytes(doc, en_bytes):

@@ -26,7 +26,9 @@ DPI = 220
 LATIN_FONTS = ("Times New Roman", "Liberation Serif", "DejaVu Serif", "DejaVu Sans")
 CJK_FONTS = ("SimSun", "Songti SC", "Noto Serif CJK SC", "Noto Sans CJK SC", "Source Han Serif SC",
              "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei", "PingFang SC")
-_TOKEN = re.compile(r"[MLQZ]|-?\d+(?:\.\d+)?")
+_TOKEN = re.compile(r"[MLQZVHvh]|-?\d+(?:\.\d+)?")
+_ANCHOR = {"start": "left", "middle": "center", "end": "right"}
+_ROTATE = re.compile(r"rotate\((-?[\d.]+)")
 
 
 def _installed(names: tuple[str, ...]) -> list[str]:
@@ -50,10 +52,11 @@ def _families(svg: str) -> list[str] | None:
 
 
 def _path(d: str):
-    """An SVG path of ``diagram.py`` (absolute M, L, Q, Z) as a matplotlib Path."""
+    """An SVG path as ``diagram.py`` and ``moderation.py`` write them (M, L, Q, Z; V, H and the relative
+    v, h of axis lines and ticks) as a matplotlib Path."""
     from matplotlib.path import Path
     verts, codes, tokens = [], [], _TOKEN.findall(d)
-    i, start = 0, None
+    i, start, here = 0, None, (0.0, 0.0)
     while i < len(tokens):
         cmd = tokens[i]
         i += 1
@@ -61,11 +64,20 @@ def _path(d: str):
             verts.append(start)
             codes.append(Path.CLOSEPOLY)
             continue
+        if cmd in "VHvh":
+            value = float(tokens[i])
+            i += 1
+            x, y = here
+            here = {"V": (x, value), "H": (value, y), "v": (x, y + value), "h": (x + value, y)}[cmd]
+            verts.append(here)
+            codes.append(Path.LINETO)
+            continue
         n = 2 if cmd == "Q" else 1
         points = [(float(tokens[i + 2 * k]), float(tokens[i + 2 * k + 1])) for k in range(n)]
         i += 2 * n
         verts += points
         codes += {"M": [Path.MOVETO], "L": [Path.LINETO], "Q": [Path.CURVE3, Path.CURVE3]}[cmd]
+        here = points[-1]
         if cmd == "M":
             start = points[0]
     return Path(verts, codes)
@@ -98,10 +110,15 @@ def _draw(ax, el: ET.Element, families: list[str]) -> None:
         ax.add_patch(PathPatch(_path(el.get("d")), facecolor=el.get("fill", "none"), capstyle="round",
                                joinstyle="round", **_stroke(el)))
     elif tag == "text":
-        for span in el:
-            ax.text(float(span.get("x")), float(span.get("y")), span.text or "", fontsize=float(el.get("font-size")),
-                    color=el.get("fill"), fontweight=el.get("font-weight", "normal"), family=families,
-                    ha="center", va="center_baseline")
+        style = {"fontsize": float(el.get("font-size")), "color": el.get("fill"), "family": families,
+                 "fontweight": el.get("font-weight", "normal"), "ha": _ANCHOR[el.get("text-anchor", "middle")],
+                 "va": "center_baseline"}
+        rotation = _ROTATE.match(el.get("transform", ""))
+        if rotation:    # SVG turns clockwise on its y-down canvas, matplotlib counter-clockwise
+            style.update(rotation=-float(rotation.group(1)), rotation_mode="anchor")
+        spans = list(el) or [el]    # a diagram label has <tspan> lines; a plot label is one <text>
+        for span in spans:
+            ax.text(float(span.get("x")), float(span.get("y")), span.text or "", **style)
     else:   # <svg>, <g>: their children; <style> draws nothing
         for child in el:
             _draw(ax, child, families)
@@ -138,10 +155,10 @@ def _opaque(png: bytes) -> bytes:
     return out.getvalue()
 
 
-def diagram_png(doc: ResultsDocument, lang: str) -> tuple[bytes, float] | None:
-    """The path diagram as (PNG bytes, width in inches), or None when there is no diagram (no paths) or its
-    Chinese labels would have no font to be drawn with."""
-    svg = xml_safe(path_diagram_svg(doc, lang))    # labels are user data: no character XML cannot hold
+def picture(svg: str) -> tuple[bytes, float] | None:
+    """An SVG of ``diagram.py`` / ``moderation.py`` as (PNG bytes, width in inches); None when it is empty
+    or its Chinese text would have no font to be drawn with."""
+    svg = xml_safe(svg)     # labels are user data: no character XML cannot hold
     if not svg:
         return None
     families = _families(svg)
@@ -151,4 +168,9 @@ def diagram_png(doc: ResultsDocument, lang: str) -> tuple[bytes, float] | None:
     return svg_to_png(svg, families), width
 
 
-__all__ = ["diagram_png", "svg_to_png"]
+def diagram_png(doc: ResultsDocument, lang: str) -> tuple[bytes, float] | None:
+    """The path diagram as (PNG bytes, width in inches), or None (no paths, or no font for its labels)."""
+    return picture(path_diagram_svg(doc, lang))
+
+
+__all__ = ["diagram_png", "picture", "svg_to_png"]

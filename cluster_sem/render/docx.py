@@ -514,12 +514,14 @@ def _indirect(w: DocxReport, ctx: dict) -> None:
                  for e in ctx["totals"]])
 
 
-def _moderation(w: DocxReport, ctx: dict) -> None:
+def _moderation(w: DocxReport, ctx: dict, r: ResultsDocument) -> None:
     if not ctx["moderation"]:
         return
+    from .diagram_png import picture
+    from .moderation import simple_slopes_svg
     t, mt = ctx["t"], ctx["mt"]
     w.heading(mt["sec_moderation"])
-    for m in ctx["moderation"]:
+    for m, rec in zip(ctx["moderation"], r.moderation):
         hyp = f"{m['hyp']}: {m['hyp_text']}" if m["hyp_text"] else ""
         w.table(f"{mt['interaction']} {m['name']}", [mt["product"], t("hypothesis"), t("est"), t("se"), t("std"),
                                                       t("p"), mt["method"]],
@@ -528,6 +530,10 @@ def _moderation(w: DocxReport, ctx: dict) -> None:
         w.table(m["slopes_title"], [m["moderator"], mt["moderator_value"], mt["slope"], t("se"), t("ci"), t("p")],
                 [[s["at"], s["value"], s["est"], s["se"], s["ci"], s["p"] + s["stars"]] for s in m["slopes"]],
                 note=[m["jn"]])
+        plot = picture(simple_slopes_svg(rec, r, w.lang)) if rec.plot else None
+        if plot:
+            w.figure(mt["plot_caption"].format(focal=m["focal"], outcome=m["to"], moderator=m["moderator"]), *plot)
+            w.document.add_paragraph()
         for e in m["imm"]:
             w.table(f"{m['imm_title']}: {e['path']}", ["", t("est"), t("se"), t("ci")],
                     [[x["what"], x["est"], x["se"], x["ci"]] for x in e["rows"]], note=[e["note"]])
@@ -572,7 +578,7 @@ def render_docx(doc: dict | ResultsDocument, lang: str = "en") -> bytes:
     _fit(w, ctx)
     _paths(w, ctx, r)
     _indirect(w, ctx)
-    _moderation(w, ctx)
+    _moderation(w, ctx, r)
     _baron_kenny(w, ctx)
     _reproducibility(w, ctx)
     return w.to_bytes(ctx["title"], r.meta.timestamp)
