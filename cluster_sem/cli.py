@@ -399,6 +399,9 @@ def cmd_simulate(args) -> int:
 def cmd_fit(args) -> int:
     from . import api  # option values are checked once, by the API (cluster_sem.options)
     _check_out(args.out, directory=True)
+    if args.docx:
+        from .render.docx import require_docx
+        require_docx()
     command = "cluster-sem " + " ".join(sys.argv[1:]) if sys.argv and sys.argv[0].endswith("cluster-sem") else \
         "cluster-sem fit " + " ".join([args.spec, args.data, "--out", args.out] +
                                       (["--bootstrap", str(args.bootstrap)] if args.bootstrap else []) +
@@ -444,6 +447,8 @@ def cmd_report(args) -> int:
             raise ValueError(problem)
         files = _rendered(results, args.lang)
         files.update(_docx(results, args))
+    except ClusterSemError:     # already one line with its fix (--docx without python-docx)
+        raise
     except Exception as exc:  # noqa: BLE001 - wrong types, a list, deep nesting (RecursionError), ...
         raise ClusterSemError(f"{path}: not a cluster-sem results.json ({type(exc).__name__}: "
                               f"{str(exc)[:120]}). Fix: re-run cluster-sem fit to write it again") from None

@@ -297,3 +297,18 @@ def test_invariance_results_get_their_own_word_tables(tmp_path):
     assert titles[:2] == ["Groups", "Invariance levels"]
     levels = table_by_title(document, "Invariance levels")
     assert [r[1] for r in levels[1:]] == [fmt(lv["fit"]["chi2"], 2) for lv in d["invariance"]["levels"]]
+
+
+def test_docx_without_python_docx_is_one_line_before_any_work(tmp_path, capsys, monkeypatch):
+    import builtins
+    real_import = builtins.__import__
+
+    def no_docx(name, *args, **kwargs):
+        if name == "docx" or name.startswith("docx."):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+    monkeypatch.setattr(builtins, "__import__", no_docx)
+    out = tmp_path / "fit"
+    assert main(["fit", "no-such-spec.yaml", "no-such-data.csv", "--out", str(out), "--docx"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pip install 'python-docx" in err and not out.exists()

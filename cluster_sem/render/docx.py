@@ -25,6 +25,7 @@ import zipfile
 from datetime import datetime
 from typing import Iterable, Sequence
 
+from ..errors import ClusterSemError
 from ..results.document import ResultsDocument
 from .context import is_invariance_document, report_context
 from .diagram import diagram_legend
@@ -82,6 +83,16 @@ def _set_fonts(rpr, lang: str) -> None:
     lang_el.set(_qn("w:eastAsia"), "zh-CN")
 
 
+def require_docx() -> None:
+    """Exit 2 with the fix when python-docx is missing (a dependency, but an environment may predate it);
+    `fit --docx` asks before fitting, so no one waits for a fit that cannot be written."""
+    try:
+        import docx  # noqa: F401
+    except ImportError:
+        raise ClusterSemError("--docx needs the python-docx package. Fix: pip install 'python-docx>=1.1,<2'") \
+            from None
+
+
 def _style_document(document, lang: str) -> None:
     """Fonts, sizes, black headings (APA levels 1–2) and the page (Letter for en, A4 for zh, 1-inch margins)."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -131,6 +142,7 @@ class DocxReport:
     """One Word document being written: numbered tables and figures, paragraphs, the three-line rules."""
 
     def __init__(self, lang: str):
+        require_docx()
         import docx
         self.lang, self.t = lang, labels_translator(lang)   # "Table", "Figure", "Note." in the language
         self.own = translator(catalogue("docx"), lang)     # the few phrases only this report says
@@ -624,4 +636,4 @@ def docx_name(lang: str) -> str:
     return "report.docx" if lang == "en" else f"report.{lang}.docx"
 
 
-__all__ = ["render_docx", "docx_name", "DocxReport"]
+__all__ = ["render_docx", "docx_name", "require_docx", "DocxReport"]
