@@ -503,11 +503,17 @@ def _paths(w: DocxReport, ctx: dict, r: ResultsDocument) -> None:
         w.table(t("hyp_list"), [t("hypothesis"), w.own("hyp_statement"), t("result")], rows, align="lll")
 
 
+def _mediation_heading(w: DocxReport, ctx: dict, heading: str, rows: list) -> bool:
+    """The heading of a mediation section; False (and the sentence saying so) when the spec has none."""
+    w.heading(heading)
+    if not rows:
+        w.paragraph(ctx["t"]("no_mediation_models"))
+    return bool(rows)
+
+
 def _indirect(w: DocxReport, ctx: dict) -> None:
     t = ctx["t"]
-    w.heading(f"8. {t('sec_indirect')}")
-    if not ctx["indirect"]:
-        w.paragraph(t("no_mediation_models"))
+    if not _mediation_heading(w, ctx, f"8. {t('sec_indirect')}", ctx["indirect"]):
         return
     ci = f"{ctx['ci_level']} {t('ci')}"
     rows = [[e["path"] + (f" ({e['label']})" if e["label"] else ""), e["hyp"], e["est"], e["se"], e["ci"],
@@ -553,9 +559,7 @@ def _moderation(w: DocxReport, ctx: dict, r: ResultsDocument) -> None:
 
 def _baron_kenny(w: DocxReport, ctx: dict) -> None:
     t = ctx["t"]
-    w.heading(f"9. {t('sec_bk')}")
-    if not ctx["baron_kenny"]:
-        w.paragraph(t("no_mediation_models"))
+    if not _mediation_heading(w, ctx, f"9. {t('sec_bk')}", ctx["baron_kenny"]):
         return
     w.table(t("sec_bk"), [t("effect"), t("step"), t("condition"), t("est"), t("p"), t("met")],
             [[m["path"] if k == 0 else "", s["step"], s["what"], s["est"], s["p"] + s["stars"], s["met"]]
