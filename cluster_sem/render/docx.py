@@ -305,11 +305,13 @@ def _three_line(table, header: list) -> None:
             borders.append(_element(f"w:{side}", val="single", sz=str(RULE_OUTER), space="0", color="000000"))
         else:
             borders.append(_element(f"w:{side}", val="nil"))
-    tbl_pr.append(borders)
+    # Word refuses a file whose tblPr children are out of the schema's order (python-docx wrote tblLook)
+    tbl_pr.insert_element_before(borders, "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption",
+                                 "w:tblDescription", "w:tblPrChange")
     margins = _element("w:tblCellMar")
     for side in ("left", "right"):
         margins.append(_element(f"w:{side}", w=str(CELL_MARGIN_TWIPS), type="dxa"))
-    tbl_pr.append(margins)
+    tbl_pr.insert_element_before(margins, "w:tblLook", "w:tblCaption", "w:tblDescription", "w:tblPrChange")
     tr_pr = table._tbl.tr_lst[0].get_or_add_trPr()
     tr_pr.append(_element("w:tblHeader"))
     for cell in header:
