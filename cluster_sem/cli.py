@@ -31,7 +31,8 @@ EPILOG = {
            "--controls firm_age,firm_size\n"
            "  cluster-sem new study.yaml --from KA,AC,IP --paths \"KA -> AC -> IP; KA -> IP\" --force\n"
            "  (a second-order scale such as RD, IOL or SC brings its dimensions along)",
-    "report": "examples:\n  cluster-sem report results/\n  cluster-sem report results/ --lang zh",
+    "report": "examples:\n  cluster-sem report results/\n  cluster-sem report results/ --lang zh\n"
+              "  cluster-sem report results/ --lang zh --docx     (also report.zh.docx: Word, APA three-line tables)",
     "power": "examples:\n  cluster-sem power questionnaires/zhejiang_cluster_growth.yaml --n 100,128,200,300 --reps 1000 "
              "--seed 1 --out power/\n  cluster-sem power SPEC --n 150 --reps 2000 --out power/ --jobs 2 --resume\n"
              "  cluster-sem power SPEC --n 100,200 --out power/ --scheduler tcp://HOST:8786",

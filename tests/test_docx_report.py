@@ -88,7 +88,10 @@ def test_every_table_has_a_numbered_caption_above_it(en, doc):
 
 
 def test_tables_are_three_line(en):
+    schema_order = ["tblStyle", "tblW", "jc", "tblBorders", "tblLayout", "tblCellMar", "tblLook"]
     for table in en.tables:
+        children = [el.tag.split("}")[1] for el in table._tbl.tblPr]
+        assert children == [c for c in schema_order if c in children]      # else Word calls the file corrupt
         borders = table._tbl.tblPr.find(qn("w:tblBorders"))
         kinds = {side: borders.find(qn(f"w:{side}")).get(qn("w:val"))
                  for side in ("top", "bottom", "left", "right", "insideH", "insideV")}

@@ -382,6 +382,7 @@ def _fixed_zip(data: bytes) -> bytes:
         for info in src.infolist():
             entry = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_DATE)
             entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16      # rw-r--r-- when unzipped (0 would give rw-------)
             dst.writestr(entry, src.read(info.filename))
     return out.getvalue()
 
