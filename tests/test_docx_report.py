@@ -315,3 +315,12 @@ def test_docx_without_python_docx_is_one_line_before_any_work(tmp_path, capsys, 
     assert main(["fit", "no-such-spec.yaml", "no-such-data.csv", "--out", str(out), "--docx"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "pip install 'python-docx" in err and not out.exists()
+
+
+def test_a_model_without_paths_has_no_empty_paths_table(doc):
+    d = copy.deepcopy(doc)
+    d["structural_model"]["parameters"] = [p for p in d["structural_model"]["parameters"] if p["op"] != "~"]
+    document = docx.Document(io.BytesIO(render_docx(d, "en")))
+    titles = [c.split(". ", 1)[1] for c, _ in captioned_tables(document)]
+    assert "Structural paths and hypotheses" not in titles and "Model fit" in titles
+    assert all(len(rows) > 1 for _, rows in captioned_tables(document))

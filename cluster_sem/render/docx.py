@@ -23,7 +23,7 @@ import io
 import unicodedata
 import zipfile
 from datetime import datetime
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from ..errors import ClusterSemError
 from ..results.document import ResultsDocument
@@ -195,12 +195,14 @@ class DocxReport:
         return p
 
     # -- tables --------------------------------------------------------------------------------------
-    def table(self, title: str, heads: Sequence[str], rows: Iterable[Sequence[Cell]], *, align: str = "",
+    def table(self, title: str, heads: Sequence[str], rows: Sequence[Sequence[Cell]], *, align: str = "",
               note: Sequence[str] = ()) -> None:
         """A numbered APA three-line table.  ``align``: one letter per column, l (text, may wrap) or c
         (numbers, never wrapped); columns beyond it are c, the first defaults to l.  A cell is a string or
         (string, "b") for bold.  A table too wide for a portrait page even with its text wrapped gets a
-        landscape page of its own."""
+        landscape page of its own.  A table without rows (paths of a CFA-only model) is left out."""
+        if not rows:
+            return
         body = [[(xml_safe(c), "") if isinstance(c, str) else (xml_safe(c[0]), c[1]) for c in row] for row in rows]
         heads = [xml_safe(h) for h in heads]
         align = (align or "l").ljust(len(heads), "c")
@@ -577,8 +579,11 @@ def _reproducibility(w: DocxReport, ctx: dict) -> None:
     w.paragraph((f"{t('command')}{w.colon}", "b"), ctx["command"] or t("command_api"))
     w.paragraph(t("repro_note"))
     w.heading(t("references"))
+    from docx.shared import Inches
     for ref in ctx["references"]:
-        w.paragraph(ref)
+        p = w.paragraph(ref)
+        p.paragraph_format.left_indent = Inches(0.5)          # APA: hanging indent
+        p.paragraph_format.first_line_indent = -Inches(0.5)
 
 
 def render_docx(doc: dict | ResultsDocument, lang: str = "en") -> bytes:
