@@ -63,7 +63,7 @@ def _element(tag: str, **attrs: str):
     return el
 
 
-def _set_fonts(rpr, lang: str) -> None:
+def _set_fonts(rpr) -> None:
     """Latin and East Asian fonts on a ``w:rPr`` (theme-font attributes removed: they would win in Word)."""
     fonts = rpr.find(_qn("w:rFonts"))
     if fonts is None:
@@ -94,37 +94,51 @@ def require_docx() -> None:
 
 
 def _style_document(document, lang: str) -> None:
-    """Fonts, sizes, black headings (APA levels 1–2) and the page (Letter for en, A4 for zh, 1-inch margins)."""
+    """Fonts and sizes on the defaults and every style used, the table-cell style, and the page."""
+    _set_fonts(document.styles.element.find(_qn("w:docDefaults")).find(_qn("w:rPrDefault")).find(_qn("w:rPr")))
+    _text_styles(document.styles, lang)
+    _table_cell_style(document.styles, lang)
+    _page(document.sections[0], lang)
+
+
+def _text_styles(styles, lang: str) -> None:
+    """Black upright text in the body size; bold headings (APA level 1 centred), an unruled title, and
+    captions whose runs choose bold / italic themselves (APA: "Table 1." bold, its title italic)."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Inches, Mm, Pt, RGBColor
-    defaults = document.styles.element.find(_qn("w:docDefaults"))
-    rpr = defaults.find(_qn("w:rPrDefault")).find(_qn("w:rPr"))
-    _set_fonts(rpr, lang)
+    from docx.shared import Pt, RGBColor
     for name in STYLES:
-        style = document.styles[name]
-        _set_fonts(style.element.get_or_add_rPr(), lang)
+        style = styles[name]
+        _set_fonts(style.element.get_or_add_rPr())
         style.font.color.rgb = RGBColor(0, 0, 0)
         style.font.size = Pt(BODY_PT[lang] + (2 if name == "Title" else 0))
         style.font.italic = False
+        style.font.bold = name != "Normal" and name != "Caption"
         style.paragraph_format.space_after = Pt(6)
-    for name in ("Title", "Heading 1", "Heading 2"):
-        style = document.styles[name]
-        style.font.bold = True
-        style.paragraph_format.space_before = Pt(12)
-        style.paragraph_format.keep_with_next = True
-    from docx.enum.style import WD_STYLE_TYPE
-    cells = document.styles.add_style(TABLE_STYLE, WD_STYLE_TYPE.PARAGRAPH)
-    cells.base_style = document.styles["Normal"]
-    cells.font.size = Pt(TABLE_PT[lang])    # the paragraph mark too: an empty cell is no taller than the rest
-    cells.paragraph_format.space_before = cells.paragraph_format.space_after = Pt(0)
-    document.styles["Caption"].font.bold = False     # APA: "Table 1." bold, its title italic (runs say so)
-    title = document.styles["Title"].element
+        if name in ("Title", "Heading 1", "Heading 2"):
+            style.paragraph_format.space_before = Pt(12)
+            style.paragraph_format.keep_with_next = True
+        if name in ("Title", "Heading 1"):
+            style.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    title = styles["Title"].element
     for el in (title.pPr.find(_qn("w:pBdr")), title.rPr.find(_qn("w:spacing"))):
         if el is not None:   # the default template underlines the title and spaces its letters out
             el.getparent().remove(el)
-    document.styles["Title"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    document.styles["Heading 1"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    section = document.sections[0]
+
+
+def _table_cell_style(styles, lang: str) -> None:
+    """The paragraph style of every cell: table size, no space around.  The paragraph mark has that size
+    too, so an empty cell is no taller than the rest."""
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.shared import Pt
+    cells = styles.add_style(TABLE_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+    cells.base_style = styles["Normal"]
+    cells.font.size = Pt(TABLE_PT[lang])
+    cells.paragraph_format.space_before = cells.paragraph_format.space_after = Pt(0)
+
+
+def _page(section, lang: str) -> None:
+    """Letter for English (APA, US journals), A4 for Chinese journals; 1-inch margins."""
+    from docx.shared import Inches, Mm
     if lang == "zh":
         section.page_width, section.page_height = Mm(210), Mm(297)
     else:
