@@ -37,7 +37,8 @@ EPILOG = {
            "  cluster-sem pls SPEC DATA --out results-pls/ --bootstrap 5000 --seed 1 --jobs 2\n"
            "  cluster-sem pls SPEC DATA --out results-plsc/ --consistent --bootstrap 5000 --lang zh",
     "report": "examples:\n  cluster-sem report results/\n  cluster-sem report results/ --lang zh   "
-              "# adds results/report.zh.html and report.zh.md\n  cluster-sem report results/ --out elsewhere/",
+              "# adds results/report.zh.html and report.zh.md\n  cluster-sem report results/ --out elsewhere/\n"
+              "  cluster-sem report results/ --lang zh --docx     (also report.zh.docx: Word, APA three-line tables)",
     "cmb": "examples:\n  cluster-sem cmb questionnaires/zhejiang_cluster_growth.yaml data/zhejiang_128_synthetic.csv "
            "--out results-cmb/\n  cluster-sem cmb SPEC DATA --out results-cmb/ --lang zh",
     "power": "examples:\n  cluster-sem power questionnaires/zhejiang_cluster_growth.yaml --n 100,128,200,300 --reps 1000 "
@@ -121,6 +122,7 @@ def _add_fit_parser(sub, fmt) -> None:
                         "Yuan-Bentler scaled chi2), or WLSMV (every item an ordered category: polychoric "
                         "correlations, DWLS, robust SEs, scaled-shifted chi2)")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
+    _add_docx_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     p.add_argument("--engine", choices=_allowed("engine"), default="default",
                    help="start values of the ML and MLR fits: default = lavaan's (fast start-up); semopy = "
@@ -172,6 +174,7 @@ def _add_invariance_parser(sub, fmt) -> None:
     p.add_argument("--release", default=None, metavar="ROWS",
                    help="equality constraints to free in every level, e.g. \"CE=~CE3\" or \"CE=~CE3,CE3~1\"")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
+    _add_docx_option(p)
     p.add_argument("--quiet", action="store_true", help="no summary")
 
 
@@ -223,6 +226,12 @@ def _add_report_parser(sub, fmt) -> None:
     p.add_argument("--lang", choices=["en", "zh"], default="en",
                    help="report language: en writes report.html/.md, zh writes report.zh.html/.md beside them")
     p.add_argument("--out", default=None, help="write the reports into this directory instead of DIR")
+    _add_docx_option(p)
+
+
+def _add_docx_option(p) -> None:
+    p.add_argument("--docx", action="store_true", help="also write the Word report for a manuscript: "
+                   "report.docx (report.zh.docx with --lang zh), APA three-line tables and the path diagram")
 
 
 def _add_library_parsers(sub, fmt) -> None:
@@ -346,7 +355,7 @@ def cmd_power(args) -> int:
     return 0
 
 
-def _write_atomically(out_dir: Path, files: dict[str, str]) -> None:
+def _write_atomically(out_dir: Path, files: dict[str, str | bytes]) -> None:
     """Build the complete new output folder beside the old one, then swap it in by renaming, so DIR never
     mixes two runs: a failure before the swap leaves DIR as it was.  Other files already in DIR are kept
     (hard-linked into the new folder).  When DIR is the working directory (``--out .``) or holds it, the
@@ -367,7 +376,10 @@ def _write_atomically(out_dir: Path, files: dict[str, str]) -> None:
                 else:
                     _link_or_copy(entry, tmp / entry.name)
         for name, text in files.items():
-            (tmp / name).write_text(text, encoding="utf-8")
+            if isinstance(text, bytes):     # report.docx
+                (tmp / name).write_bytes(text)
+            else:
+                (tmp / name).write_text(text, encoding="utf-8")
         os.chmod(tmp, 0o777 & ~_umask())
         if in_place:
             # renaming the shell's working directory away would leave the user in a deleted folder:
@@ -429,15 +441,30 @@ def _write_results(results, args) -> int:
     """results.json + report.html + report.md into --out (atomically), then the terminal summary."""
     files = {"results.json": results.to_json()}
     files.update(_rendered(results, args.lang))
+    files.update(_docx(results, args))
     _write_atomically(Path(args.out), files)
     if not args.quiet:
         print(results.summary(lang=args.lang))
     print(f"wrote {Path(args.out) / 'results.json'}, report.html, report.md")
+    _print_docx(args.out, files)
     return 0
+
+
+def _print_docx(out_dir: str, files: dict) -> None:
+    for name in (n for n in files if n.endswith(".docx")):
+        print(f"wrote {Path(out_dir) / name}")
 
 
 def _rendered(results, lang: str) -> dict[str, str]:
     return {"report.html": results.to_html(lang=lang), "report.md": results.to_markdown(lang=lang)}
+
+
+def _docx(results, args) -> dict[str, bytes]:
+    """{report.docx: bytes} with --docx (report.<lang>.docx for another language), else {}."""
+    if not getattr(args, "docx", False):
+        return {}
+    from .render.docx import docx_name
+    return {docx_name(args.lang): results.to_docx(lang=args.lang)}
 
 
 def cmd_validate(args) -> int:
@@ -470,6 +497,9 @@ def cmd_simulate(args) -> int:
 def cmd_fit(args) -> int:
     from . import api  # option values are checked once, by the API (cluster_sem.options)
     _check_out(args.out, directory=True)
+    if args.docx:
+        from .render.docx import require_docx
+        require_docx()
     command = "cluster-sem " + " ".join(sys.argv[1:]) if sys.argv and sys.argv[0].endswith("cluster-sem") else \
         "cluster-sem fit " + " ".join([args.spec, args.data, "--out", args.out] +
                                       (["--bootstrap", str(args.bootstrap)] if args.bootstrap else []) +
@@ -522,13 +552,17 @@ def cmd_report(args) -> int:
         if problem:
             raise ValueError(problem)
         files = {report_name(name, args.lang): text for name, text in _rendered(results, args.lang).items()}
+        files.update(_docx(results, args))
+    except ClusterSemError:     # already one line with its fix (--docx without python-docx)
+        raise
     except Exception as exc:  # noqa: BLE001 - wrong types, a list, deep nesting (RecursionError), ...
         raise ClusterSemError(f"{path}: not a cluster-sem results.json ({type(exc).__name__}: "
                               f"{str(exc)[:120]}). Fix: re-run cluster-sem fit to write it again") from None
     target = Path(args.dir) if args.out is None else _check_out(args.out, directory=True)
     _write_atomically(target, files)
-    html, md = files
+    html, md = (report_name(name, args.lang) for name in ("report.html", "report.md"))
     print(f"wrote {target / html} and {md} ({args.lang})")
+    _print_docx(str(target), files)
     return 0
 
 

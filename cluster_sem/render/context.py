@@ -321,6 +321,7 @@ def paths_section(s: _Section) -> dict:
                       "path_label": f"{s.clabel(p.rhs)} → {s.clabel(p.lhs)}",
                       "hyp": (h.id if h else None) or "", "b": fmt(p.est), "se": fmt(p.se),
                       "z": fmt(p.z, 2), "beta": fmt(p.std_all), "p": fmt_p(p.pvalue),
+                      "beta_unit": fmt_unit(p.std_all),   # APA: no leading zero (the Word report)
                       "stars": stars(p.pvalue), "result": result, "rclass": rclass, "control": is_control})
     return {"paths": paths, "hypotheses": [_hypothesis_row(s, hid) for hid in s.r.spec.hypotheses]}
 
@@ -354,7 +355,7 @@ def indirect_section(s: _Section) -> dict:
         hyp = next((h for h in s.r.hypotheses if h.kind == "indirect" and h.name == e.name), None)
         rows.append({"name": e.name, "label": s.r.spec.indirect_label(e.name, lang), "path": " → ".join(e.path),
                      "est": fmt(e.est), "se": fmt(e.se), "ci": fmt_ci(e.ci_lower, e.ci_upper),
-                     "std": fmt(e.std_all), **p_cells(e),
+                     "std": fmt(e.std_all), "std_unit": fmt_unit(e.std_all), **p_cells(e),
                      "direct": fmt(m.direct) if m and m.direct is not None else "—",
                      "direct_stars": stars(m.direct_pvalue if m else None),
                      "total": fmt(m.total) if m and m.total is not None else "—",
@@ -374,8 +375,8 @@ def indirect_section(s: _Section) -> dict:
         out["ci_level"] = f"{100 * level:g}%"
         out["ci_method"] = _method_name(first.ci_method or "", lang)
     out["totals"] = [{"name": e.name, "path": " → ".join(e.path), "est": fmt(e.est), "se": fmt(e.se),
-                      "ci": fmt_ci(e.ci_lower, e.ci_upper), "std": fmt(e.std_all), **p_cells(e)}
-                     for e in s.r.total_effects]
+                      "ci": fmt_ci(e.ci_lower, e.ci_upper), "std": fmt(e.std_all), "std_unit": fmt_unit(e.std_all),
+                      **p_cells(e)} for e in s.r.total_effects]
     out.update(claim_context(s.r.indirect_effects + s.r.total_effects, lang))
     b = s.r.bootstrap
     out["bootstrap"] = (t("bootstrap_info", B=b.B, seed=b.seed, conv=b.n_converged, inadm=b.n_inadmissible,

@@ -30,6 +30,12 @@ def _control(ch: str) -> bool:
     return ch not in "\n\t" and unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\u200d"
 
 
+def _without_controls(text: object) -> str:
+    """Escape sequences, control and bidi characters removed; a tab becomes a space."""
+    s = _ESCAPES.sub("", str(text)).translate(_BIDI)
+    return "".join(" " if ch == "\t" else ch for ch in s if not _control(ch))
+
+
 def strip_controls(text: str) -> str:
     """``text`` without escape sequences (with their payload: a window title, a hyperlink), C0/C1 control
     characters other than newline and tab, and bidi overrides; everything else kept as written.  Applied
@@ -39,9 +45,16 @@ def strip_controls(text: str) -> str:
 
 def terminal_safe(text: object, max_word: int = MAX_WORD) -> str:
     """``text`` without escape sequences, control/bidi characters, and with no word over ``max_word``."""
-    s = _ESCAPES.sub("", str(text)).translate(_BIDI)
-    s = "".join(" " if ch == "\t" else ch for ch in s if not _control(ch))
+    s = _without_controls(text)
     return _LONG.sub(lambda m: f"{m.group(0)[:max_word]}…({len(m.group(0))} characters)", s)
 
 
-__all__ = ["terminal_safe", "strip_controls", "MAX_WORD"]
+def xml_safe(text: object) -> str:
+    """User text for an XML document (the Word report): as ``terminal_safe`` but words kept whole, and
+    without lone surrogates or the non-characters U+FFFE/U+FFFF, which XML 1.0 cannot hold at all (lxml
+    refuses them; a file that held them would not open)."""
+    s = _without_controls(text)
+    return "".join(ch for ch in s if unicodedata.category(ch) != "Cs" and ch not in "\ufffe\uffff")
+
+
+__all__ = ["terminal_safe", "strip_controls", "xml_safe", "MAX_WORD"]

@@ -41,7 +41,7 @@ class Results:
 
     Views: ``parameters`` (lavaan columns, both models), ``fit_measures``, ``reliability``,
     ``indirect_effects``, ``htmt``, ``r_squared``, ``warnings``; renderers: ``summary()``, ``to_json()``,
-    ``to_markdown()``, ``to_html()``, and ``_repr_html_`` for notebooks.
+    ``to_markdown()``, ``to_html()``, ``to_docx()``, and ``_repr_html_`` for notebooks.
     """
 
     _doc: Mapping[str, Any]
@@ -127,6 +127,11 @@ class Results:
     def to_html(self, *, lang: str = "en") -> str:
         from ..render.html import render_html
         return render_html(self.to_dict(), lang=lang)
+
+    def to_docx(self, *, lang: str = "en") -> bytes:
+        """The Word report (APA three-line tables, path diagram) as the bytes of a .docx file."""
+        from ..render.docx import render_docx
+        return render_docx(self.to_dict(), lang=lang)
 
     def _repr_html_(self) -> str:
         from ..render.html import render_html_fragment
