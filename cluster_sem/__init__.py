@@ -19,7 +19,7 @@ from .errors import (AdmissibilityWarning, ClusterSemError, ClusterSemWarning, C
                      DataWarning, FitError, SpecError, SpecWarning)
 
 _LAZY = {"fit": "api", "load_results": "api", "load_spec": "api", "prepare_data": "api", "simulate": "api",
-         "Results": "results.results", "library_scales": "api", "new_spec": "api"}
+         "Results": "render.report", "library_scales": "api", "new_spec": "api"}
 
 
 def __getattr__(name: str):
