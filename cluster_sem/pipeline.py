@@ -12,7 +12,6 @@ import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,6 +29,7 @@ from .results.jsonsafe import json_fit, json_records
 from .results.jsonsafe import json_value as _num
 from .results.provenance import versions
 from .spec import Spec, load_spec
+from .spec.groups import group_label
 from .spec.syntax import defined_effects, measurement_syntax, path_label, structural_syntax
 
 
@@ -152,13 +152,6 @@ def stage_quality(spec: Spec, cfa: ModelFit, frame: pd.DataFrame, raw: pd.DataFr
 
 
 # -- assembly ----------------------------------------------------------------------------------------
-
-def _group_label(value: Any) -> str:
-    """A group code as written: a numeric column with blanks is read as floats, but 1.0 was written '1'."""
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
-
 
 def _matrix(df: pd.DataFrame) -> dict:
     return {str(r): {str(c): _num(df.loc[r, c]) for c in df.columns} for r in df.index}
@@ -347,7 +340,7 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
     harman = quality["harman"]
     group_counts = {}
     if spec.group and spec.group in data.frame.columns:
-        group_counts = {_group_label(k): int(v)
+        group_counts = {group_label(k): int(v)
                         for k, v in data.frame[spec.group].value_counts(sort=False).sort_index().items()}
     from .model.rsquare import r_squared
     structural = _model_block(sem)
