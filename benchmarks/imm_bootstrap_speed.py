@@ -27,7 +27,7 @@ def main() -> None:
 
     from cluster_sem.blas import one_blas_thread
     from cluster_sem.bootstrap.moderation import fit_lms_block, lms_core
-    from cluster_sem.model.interaction.stage import fit_interaction_model, interaction_syntax
+    from cluster_sem.model.interaction.fit import fit_interaction_model, interaction_syntax
     from cluster_sem.pipeline import FitOptions, stage_data
     from cluster_sem.spec import load_spec
 

@@ -34,7 +34,7 @@ def main() -> None:
     import pandas as pd
     from threadpoolctl import threadpool_limits
 
-    from cluster_sem.model.interaction.stage import fit_interaction_model
+    from cluster_sem.model.interaction.fit import fit_interaction_model
     from cluster_sem.power import PowerOptions
     from cluster_sem.power.draw import draw_replication
     from cluster_sem.power.engine import build_core

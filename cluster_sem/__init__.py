@@ -19,7 +19,7 @@ from .errors import (AdmissibilityWarning, ClusterSemError, ClusterSemWarning, C
                      DataWarning, FitError, SpecError, SpecWarning)
 
 _LAZY = {"fit": "api", "cmb": "api", "load_results": "api", "load_spec": "api", "prepare_data": "api",
-         "simulate": "api", "Results": "results.results", "library_scales": "api", "new_spec": "api", "pls": "api"}
+         "simulate": "api", "Results": "render.report", "library_scales": "api", "new_spec": "api", "pls": "api"}
 
 
 def __getattr__(name: str):

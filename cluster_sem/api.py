@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from .options import SIMULATE_OPTIONS, check_moderation_ci, check_options
+from .options import DEFAULT_SEED, SIMULATE_OPTIONS, check_moderation_ci, check_options
 from .pipeline import FitOptions, run_fit
-from .results.results import Results
+from .render.report import Results
 from .spec import Spec, load_spec
 
 
-def fit(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, bootstrap: int = 0, seed: int = 2026,
+def fit(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, bootstrap: int = 0, seed: int = DEFAULT_SEED,
         jobs: int = 1, ci_level: float = 0.95, missing: str = "listwise", estimator: str | None = None,
         ci: str = "auto", scheduler: str | None = None, quiet: bool = True, command: str = "",
         timestamp: str | None = None, engine: str = "default", interaction_method: str = "lms",
@@ -90,7 +90,7 @@ def cmb(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, command: st
         timestamp: str | None = None) -> Results:
     """The common-method battery (what ``cluster-sem cmb`` writes): Harman (EFA share, one-factor CFA), common
     latent factor, ULMC and, with the spec's ``method_marker`` items, the CFA marker technique."""
-    from .results.cmb import run_cmb
+    from .cmb import run_cmb
     return run_cmb(spec, data, command=command, timestamp=timestamp)
 
 

@@ -16,6 +16,8 @@ import threading
 import warnings
 from pathlib import Path
 
+from .options import DEFAULT_SEED
+
 EPILOG = {
     "validate": "examples:\n  cluster-sem validate questionnaires/zhejiang_cluster_growth.yaml\n"
                 "  cluster-sem validate questionnaires/zhejiang_cluster_growth.yaml data/zhejiang_128_synthetic.csv",
@@ -108,8 +110,8 @@ def _add_fit_parser(sub, fmt) -> None:
     p.add_argument("data", help="survey data (.csv, .xlsx, .sav, .dta)")
     p.add_argument("--out", required=True, help="output directory (created; files replaced atomically)")
     p.add_argument("--bootstrap", type=int, default=0, metavar="B", help="bootstrap resamples (0 = none; 5000 is usual)")
-    p.add_argument("--seed", type=int, default=2026,
-                   help="random seed of the bootstrap and Monte Carlo CIs (default 2026; same seed, same results.json)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                   help=f"random seed of the bootstrap and Monte Carlo CIs (default {DEFAULT_SEED}; same seed, same results.json)")
     p.add_argument("--jobs", type=int, default=1, help="local worker processes for the bootstrap")
     p.add_argument("--scheduler", default=None, help="dask.distributed scheduler address, or 'local'")
     p.add_argument("--ci-level", type=float, default=0.95, help="confidence level of every CI (default 0.95)")
@@ -310,7 +312,7 @@ def _add_power_parser(sub, fmt) -> None:
     p.add_argument("spec", help="questionnaire spec (YAML) with a population section")
     p.add_argument("--n", type=_sizes, required=True, help="sample sizes, comma-separated (e.g. 100,128,200,300)")
     p.add_argument("--reps", type=int, default=1000, help="replications per sample size (default 1000)")
-    p.add_argument("--seed", type=int, default=2026, help="random seed (default 2026; same seed, same power.json)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED}; same seed, same power.json)")
     p.add_argument("--out", required=True, help="output directory: power.json, power.html, power.md")
     p.add_argument("--alpha", type=float, default=0.05, help="significance level of each test (default 0.05)")
     p.add_argument("--target", type=float, default=0.80, help="target power (default 0.80)")
@@ -533,7 +535,7 @@ def cmd_invariance(args) -> int:
 
 
 def cmd_cmb(args) -> int:
-    from .results.cmb import run_cmb
+    from .cmb import run_cmb
     _check_out(args.out, directory=True)
     results = run_cmb(args.spec, args.data, command=" ".join(["cluster-sem cmb", args.spec, args.data, "--out", args.out]))
     return _write_results(results, args)

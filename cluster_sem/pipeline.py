@@ -11,10 +11,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
-import platform
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,18 +21,23 @@ from . import __version__
 from .errors import naming_source
 from .lavoptions import LavOptions, lav_options, skip_message
 from .model.fitted import ModelFit, fit_model
+from .options import DEFAULT_SEED
+from .render.report import Results
 from .results.effects import (baron_kenny, ci_excludes_zero, effect_claim, mediation_short, path_verdict,
                               zhao_type)
 from .results.fit_verdicts import fit_verdicts
-from .results.results import Results
+from .results.jsonsafe import json_fit, json_records
+from .results.jsonsafe import json_value as _num
+from .results.provenance import versions
 from .spec import Spec, load_spec
+from .spec.groups import group_label
 from .spec.syntax import defined_effects, measurement_syntax, path_label, structural_syntax
 
 
 @dataclass(frozen=True)
 class FitOptions:
     bootstrap: int = 0
-    seed: int = 2026
+    seed: int = DEFAULT_SEED
     jobs: int = 1
     level: float = 0.95
     missing: str = "listwise"
@@ -119,6 +122,17 @@ def _fitter(options: FitOptions):
     return fit
 
 
+def refitter(spec: Spec, frame: pd.DataFrame, options: FitOptions):
+    """The structural model's own fitter (same estimator, missing-data treatment and sample design) for
+    another syntax on the same rows: the constrained refits of ``--compare``."""
+    if options.resolved.ordinal:
+        from .model.ordinal.fit import fit_model_wlsmv
+        items = list(spec.items)
+        return lambda syntax: fit_model_wlsmv(syntax, frame, items)
+    fit = _fitter(options)
+    return lambda syntax: fit(syntax, frame)
+
+
 def stage_fit(spec: Spec, frame: pd.DataFrame, options: FitOptions | None = None) -> tuple[ModelFit, ModelFit]:
     if options is not None and options.resolved.ordinal:
         # every questionnaire item is an ordered category; controls stay continuous
@@ -174,39 +188,14 @@ def stage_quality(spec: Spec, cfa: ModelFit, frame: pd.DataFrame, raw: pd.DataFr
 
 # -- assembly ----------------------------------------------------------------------------------------
 
-def _num(x: Any) -> Any:
-    """JSON-safe number: NaN/inf → None, numpy scalars → Python."""
-    if x is None:
-        return None
-    if isinstance(x, (np.bool_, bool)):
-        return bool(x)
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        x = float(x)
-        return x if math.isfinite(x) else None
-    return x
-
-
-def _group_label(value: Any) -> str:
-    """A group code as written: a numeric column with blanks is read as floats, but 1.0 was written '1'."""
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _records(df: pd.DataFrame) -> list[dict]:
-    return [{k: _num(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
-
-
 def _matrix(df: pd.DataFrame) -> dict:
     return {str(r): {str(c): _num(df.loc[r, c]) for c in df.columns} for r in df.index}
 
 
 def _model_block(fit: ModelFit) -> dict:
     return {
-        "fit": {k: ([_num(v) for v in val] if isinstance(val, list) else _num(val)) for k, val in fit.fit.items()},
-        "parameters": _records(fit.parameters),
+        "fit": json_fit(fit.fit),
+        "parameters": json_records(fit.parameters),
         "syntax": fit.syntax,
         "converged": bool(fit.converged),
         "iterations": int(fit.iterations),
@@ -354,7 +343,7 @@ def stage_moderation(spec: Spec, frame: pd.DataFrame, options: FitOptions, struc
     skipped = skip_message(options.resolved, names=", ".join(i.name for i in spec.interactions))
     if skipped is not None:
         return {"skipped": skipped}
-    from .model.interaction.stage import moderation_stage
+    from .analyses.moderation import moderation_stage
     boot = options.bootstrap if options.moderation_ci == "bootstrap" else 0
     return moderation_stage(spec, frame, options.interaction_method, level=options.level, seed=options.seed,
                             linear_fit=structural, bootstrap=boot, jobs=options.jobs, scheduler=options.scheduler,
@@ -375,17 +364,6 @@ def attach_moderation(doc: dict, moderation: dict | None, options: FitOptions) -
     doc["warnings"] = doc["warnings"] + [f"interaction model: {w}" for w in moderation["interaction_model"]["warnings"]]
 
 
-def _versions() -> dict:
-    import importlib.metadata as md
-    out = {"python": platform.python_version(), "cluster_sem": __version__}
-    for pkg in ("numpy", "scipy", "pandas", "semopy", "pydantic"):
-        try:
-            out[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            out[pkg] = None
-    return out
-
-
 def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: ModelFit, quality: dict,
                       effects: dict, hypotheses: list[dict], mediation: list[dict], options: FitOptions,
                       timestamp: str) -> dict:
@@ -397,7 +375,7 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
     harman = quality["harman"]
     group_counts = {}
     if spec.group and spec.group in data.frame.columns:
-        group_counts = {_group_label(k): int(v)
+        group_counts = {group_label(k): int(v)
                         for k, v in data.frame[spec.group].value_counts(sort=False).sort_index().items()}
     from .model.rsquare import r_squared
     structural = _model_block(sem)
@@ -420,7 +398,7 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
                           "harman": {"first_factor_share": _num(harman.first_factor_share),
                                      "n_factors_eigen_gt_1": _num(harman.n_factors_eigen_gt_1),
                                      "flag": bool(harman.first_factor_share > 0.5)}},
-        "descriptives": _records(quality["descriptives"].reset_index()
+        "descriptives": json_records(quality["descriptives"].reset_index()
                                  if quality["descriptives"].index.name else quality["descriptives"]),
         "fit_verdicts": {"measurement": fit_verdicts(cfa.fit), "structural": fit_verdicts(sem.fit)},
         "estimator_choice": quality.get("estimator_choice"),
@@ -439,7 +417,7 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
                  "engine": options.resolved.engine_name,
                  "bootstrap": options.bootstrap, "ci_level": options.level,
                  "title": spec.title.model_dump(exclude_none=True), "command": options.command,
-                 "versions": _versions(), "timestamp": timestamp,
+                 "versions": versions(), "timestamp": timestamp,
                  "conventions": conventions(options.resolved)},
     }
     doc.update(data_diagnostics(data.frame, cfa, getattr(data, "raw_items", None)))
@@ -534,7 +512,8 @@ def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | 
     attach_moderation(doc, moderation, options)
     attach_design(doc, parsed, prepared.frame, sem)
     with naming_source(prepared.source):
-        doc.update(publication_blocks(parsed, cfa, sem, prepared.frame, options, requests))
+        doc.update(publication_blocks(parsed, cfa, sem, prepared.frame, options, requests,
+                                      refitter(parsed, prepared.frame, options)))
     return Results.from_document(doc)
 
 

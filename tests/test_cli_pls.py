@@ -172,7 +172,7 @@ def test_cs_pls_stays_the_api_function_after_the_subpackage_is_imported():
 
 
 def test_report_tolerates_a_trimmed_document_and_escapes_labels(boot_dirs):
-    from cluster_sem.results.results import Results
+    from cluster_sem.render.report import Results
     doc = json.loads((boot_dirs / "j1" / "results.json").read_text(encoding="utf-8"))
     doc["pls"].pop("vif")
     doc["pls"]["reliability"] = {}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from cluster_sem.model.interaction.stage import interaction_syntax
+from cluster_sem.model.interaction.fit import interaction_syntax
 from cluster_sem.spec import load_spec
 
 from test_spec_errors import BASE, rejected, write

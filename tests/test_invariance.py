@@ -255,7 +255,7 @@ def test_rows_without_a_group_are_kept_for_single_group_analyses(regions_csv, tm
 
 
 def test_user_text_is_escaped_in_the_reports(invariance_dir):
-    from cluster_sem.results.results import Results
+    from cluster_sem import Results
     doc = json.loads((invariance_dir / "results.json").read_text(encoding="utf-8"))
     evil = "<script>x</script>|*a*"
     doc["invariance"]["groups"][0]["name"] = evil

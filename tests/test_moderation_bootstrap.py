@@ -10,7 +10,7 @@ from cluster_sem import api
 from cluster_sem.errors import ClusterSemError
 from cluster_sem.pipeline import FitOptions, stage_data
 from cluster_sem.spec import load_spec
-from cluster_sem.model.interaction.stage import moderation_stage
+from cluster_sem.analyses.moderation import moderation_stage
 from cluster_sem.render.moderation import moderation_context
 
 SPEC = Path(__file__).parent / "specs" / "imm_small.yaml"
@@ -63,7 +63,7 @@ def test_worker_pool_gives_the_in_process_replicates(frame, monkeypatch):
     so 2 × 12 refits check it as well as 250 + 10 did."""
     from cluster_sem.bootstrap import resample
     from cluster_sem.bootstrap.moderation import fit_lms_block, lms_core, run_lms_bootstrap
-    from cluster_sem.model.interaction.stage import fit_interaction_model, interaction_syntax
+    from cluster_sem.model.interaction.fit import fit_interaction_model, interaction_syntax
     monkeypatch.setattr(resample, "BLOCK", 12)
     B = 20
     assert resample.n_blocks(B) == 2

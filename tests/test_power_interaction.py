@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 
 from cluster_sem.model.interaction.dblcent import product_data
-from cluster_sem.model.interaction.stage import interaction_syntax
+from cluster_sem.model.interaction.fit import interaction_syntax
 from cluster_sem.power import PowerOptions, run_power
 from cluster_sem.power.draw import draw_replication
 from cluster_sem.power.effects import path_direction

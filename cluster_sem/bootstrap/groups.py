@@ -21,6 +21,7 @@ from ..model.fit_groups import estimate
 from ..model.inference import defined_values
 from ..model.objective_ml import BatchStats
 from ..model.sample_stats import SampleStats
+from ..rng import generator
 from .batched import CHUNK, admissible, batched_quasi_newton, sample_moments
 
 RULE_GROUPS = ("cases resampled within each group; a resample counts as converged when max|dF/dtheta| < 1e-9 "
@@ -36,7 +37,7 @@ FIML_NOTE = ("; FIML: resampled rows keep their blanks and every resample is ref
 
 def group_resample_indices(ns: tuple[int, ...], B: int, seed: int) -> list[np.ndarray]:
     """Row indices (B, n_g) of every group's resamples, a pure function of (n_g, g, seed)."""
-    return [np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(g,))).integers(0, n, size=(B, n))
+    return [generator(seed, g).integers(0, n, size=(B, n))
             for g, n in enumerate(ns)]
 
 

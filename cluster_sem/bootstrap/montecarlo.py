@@ -3,7 +3,7 @@
 Draw θ* ~ N(θ̂, V̂) with V̂ the ML covariance of the estimates (``ModelFit.vcov``), evaluate every defined
 parameter on each draw (vectorised: ``defined_values`` accepts an (R, q) array) and take percentiles
 (numpy's linear quantile = R's ``quantile(type = 7)``, as semmcci/RMediation do).  Draws come from
-``numpy.random.SeedSequence(seed)``, so the result is a pure function of (fit, draws, seed, level).
+``rng.normal_draws`` on the root stream of ``seed``, so the result is a pure function of (fit, draws, seed, level).
 20 000 draws take a few milliseconds.
 """
 from __future__ import annotations
@@ -11,9 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..model.inference import defined_values
+from ..options import DEFAULT_SEED
+from ..rng import normal_draws
 
 
-def monte_carlo_ci(fit, *, draws: int = 20000, seed: int = 2026, level: float = 0.95) -> list[dict]:
+def monte_carlo_ci(fit, *, draws: int = 20000, seed: int = DEFAULT_SEED, level: float = 0.95) -> list[dict]:
     """One record per ``:=`` parameter: name, est, se (SD of the draws), ci (lo, hi), draws, level."""
     pt = fit.partable
     if not pt.defined:
@@ -21,12 +23,7 @@ def monte_carlo_ci(fit, *, draws: int = 20000, seed: int = 2026, level: float = 
     vcov = np.asarray(fit.vcov, dtype=float)
     if not np.all(np.isfinite(vcov)):
         raise ValueError("Monte Carlo CIs need the covariance matrix of the estimates (model not identified?)")
-    # symmetric square root via eigh: also works when V̂ is only positive semi-definite
-    w, v = np.linalg.eigh(0.5 * (vcov + vcov.T))
-    root = v * np.sqrt(np.clip(w, 0, None))
-    rng = np.random.default_rng(np.random.SeedSequence(seed))
-    z = rng.standard_normal((draws, len(fit.theta)))
-    theta = fit.theta + z @ root.T
+    theta = normal_draws(fit.theta, vcov, draws, seed)
     values = defined_values(pt, theta)                  # (draws, d)
     est = defined_values(pt, np.asarray(fit.theta, dtype=float))
     probs = [(1 - level) / 2, (1 + level) / 2]

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..rng import generator
+
 BLOCK = 250
 
 
@@ -30,7 +32,7 @@ def block_range(B: int, k: int) -> tuple[int, int]:
 def block_indices(n: int, B: int, seed: int, k: int) -> np.ndarray:
     """Row indices (size, n) of the replicates in block k."""
     start, stop = block_range(B, k)
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(k,)))
+    rng = generator(seed, k)
     return rng.integers(0, n, size=(stop - start, n))
 
 
@@ -50,7 +52,7 @@ def block_index_chunks(n: int, B: int, seed: int, k: int, replicates: int):
         yield 0, block_indices(n, B, seed, k)
         return
     start, stop = block_range(B, k)
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(k,)))
+    rng = generator(seed, k)
     for lo in range(0, stop - start, max(1, replicates)):
         c = min(max(1, replicates), stop - start - lo)
         yield lo, rng.integers(0, n, size=(c, n), dtype=np.int32)

@@ -3,7 +3,7 @@
 Why labels are normalised: a CSV column of codes 1/2/3 with one blank cell is read as floats, and a user
 who wrote "1" must see "1", never "1.0"; and "Café" typed on a Mac (e + combining accent) and on Windows
 (é) print alike but differ as strings, which would make two groups with one displayed name.  ``group_label``
-turns every raw value into the text as written (integral floats lose the ".0"), in Unicode NFKC form
+(``spec/groups.py``, shared with the spec's checks of ``group_levels``) turns every raw value into the text as written (integral floats lose the ".0"), in Unicode NFKC form
 (composed accents, full-width letters and digits as ASCII — the data cleaning reads the group column the
 same way); ``analysis_groups`` merges raw values into the analysis groups of
 ``group_levels`` in the spec's order (the first is the reference group) or, without the map, keeps every
@@ -11,26 +11,12 @@ value as its own group in order of first appearance (lavaan's ``unique(data[[gro
 """
 from __future__ import annotations
 
-import math
-import unicodedata
 from dataclasses import dataclass
 
 import pandas as pd
 
 from ..errors import DataError
-
-
-def group_label(value) -> str | None:
-    """The text of a raw group value as written; None for a missing value."""
-    if value is None:
-        return None
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        if value.is_integer():
-            return str(int(value))
-    text = unicodedata.normalize("NFKC", str(value)).strip()
-    return text or None
+from ..spec.groups import group_label
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,10 @@ from ..errors import ClusterSemError, naming_source
 from ..lavoptions import LavOptions, lav_options
 from ..model.partable_groups import GROUP_EQUAL, build_group_partable, row_key
 from ..model.rsquare import r_squared
-from ..pipeline import _num, _records, _versions, stage_spec
-from ..results.results import Results
+from ..pipeline import stage_spec
+from ..render.report import Results
+from ..results.jsonsafe import json_fit, json_mapping, json_records, json_value
+from ..results.provenance import versions
 from ..spec import Spec
 from ..spec.syntax import measurement_syntax, structural_syntax
 from . import engine
@@ -50,10 +52,6 @@ class InvarianceOptions:
 
 def parse_release(text: str | None) -> tuple[str, ...]:
     return () if not text else tuple(r.strip() for r in text.split(",") if r.strip())
-
-
-def _fit_json(fit: dict) -> dict:
-    return {k: ([_num(v) for v in val] if isinstance(val, list) else _num(val)) for k, val in fit.items()}
 
 
 def _second_order_dimensions(spec: Spec) -> list[str]:
@@ -152,8 +150,8 @@ def invariance_block(spec: Spec, grouped: engine.GroupedData, values: dict, coun
                                               grouped, spec_paths, release=options.release,
                                               fixed_lv_means=_second_order_dimensions(spec),
                                               **({"estimator": "WLSMV"} if options.lav.ordinal else {}))
-        path_model = {"fit": _fit_json(free.fit), "syntax": free.syntax, "converged": bool(free.converged),
-                      "parameters": _records(free.parameters), "warnings": list(free.problems)}
+        path_model = {"fit": json_fit(free.fit), "syntax": free.syntax, "converged": bool(free.converged),
+                      "parameters": json_records(free.parameters), "warnings": list(free.problems)}
         path_model["r_squared"] = r_squared(path_model["parameters"])   # {group: {variable: R²}}
         warnings += [f"path model: {w}" for w in free.problems]
     for lv in levels:
@@ -165,18 +163,18 @@ def invariance_block(spec: Spec, grouped: engine.GroupedData, values: dict, coun
         "released": list(options.release),
         "rules": {"delta_cfi": engine.CHEN_CFI, "delta_rmsea": engine.CHEN_RMSEA,
                   "configural": "CFI >= .90 and RMSEA <= .08"},
-        "levels": [{"level": lv.name, "fit": _fit_json(lv.fit.fit),
-                    "delta": None if lv.delta is None else {k: _num(v) for k, v in lv.delta.items()},
+        "levels": [{"level": lv.name, "fit": json_fit(lv.fit.fit),
+                    "delta": None if lv.delta is None else json_mapping(lv.delta),
                     "decision": "holds" if lv.holds else "rejected", "converged": bool(lv.fit.converged),
                     "syntax": lv.fit.syntax, "group_equal": list(eq),
-                    "parameters": _records(lv.fit.parameters)}
+                    "parameters": json_records(lv.fit.parameters)}
                    for lv, (_, eq) in zip(levels, engine.levels_for(options.estimator))],
         "first_failing": failing.name if failing else None,
-        "score_tests": [{k: _num(v) if not isinstance(v, list) else v for k, v in r.items()} for r in scores],
-        "latent_means": [{k: _num(v) for k, v in r.items()} for r in means],
-        "path_differences": [{"path": r["path"], "chi2": _num(r["chi2"]), "df": r["df"], "pvalue": _num(r["pvalue"]),
-                              "est": {g: _num(v) for g, v in r["est"].items()},
-                              "se": {g: _num(v) for g, v in r["se"].items()}} for r in paths],
+        "score_tests": [json_mapping(r) for r in scores],
+        "latent_means": [json_mapping(r) for r in means],
+        "path_differences": [{"path": r["path"], "chi2": json_value(r["chi2"]), "df": r["df"],
+                              "pvalue": json_value(r["pvalue"]), "est": json_mapping(r["est"]),
+                              "se": json_mapping(r["se"])} for r in paths],
         "path_model": path_model,
     }
 
@@ -223,11 +221,11 @@ def run_invariance(spec: Spec | str | Path, data, options: InvarianceOptions = I
                  "log": list(prepared.log), "groups": counts},
         "spec": parsed.model_dump(mode="json", by_alias=True, exclude_none=True),
         "warnings": warnings,
-        "meta": {"version": _versions()["cluster_sem"], "data_sha256": prepared.sha256, "spec_sha256": spec_sha,
+        "meta": {"version": versions()["cluster_sem"], "data_sha256": prepared.sha256, "spec_sha256": spec_sha,
                  "n_used": prepared.n_used, "n_dropped": prepared.n_dropped, "estimator": options.estimator,
                  "missing": options.missing, "engine": options.lav.engine_name,
                  "title": parsed.title.model_dump(exclude_none=True),
-                 "command": options.command, "versions": _versions(), "timestamp": stamp, "analysis": "invariance",
+                 "command": options.command, "versions": versions(), "timestamp": stamp, "analysis": "invariance",
                  "conventions": CONVENTIONS[options.estimator]
                                 + ('; missing = "ml" (FIML per group, observed information)'
                                    if options.lav.fiml else "")},

@@ -20,7 +20,7 @@ from .admissibility import admissibility_problems
 from .estimator import MLSolution, minimise_quasi_newton, simple_start
 from .fit_indices import fit_measures_groups
 from .group_model import GroupModel, build_group_model
-from .inference import defined_gradient, defined_values, standardized, standardized_defined
+from .inference import defined_rows, standardized, standardized_defined
 from .objective_ml import MLObjective, single_batch
 from .partable import ParTable
 from .partable_groups import build_group_partable
@@ -297,18 +297,10 @@ def _parameter_rows(pt: ParTable, est: np.ndarray, std: np.ndarray, se_free: np.
 
 def _defined_rows(pt: ParTable, theta: np.ndarray, vcov: np.ndarray, std: np.ndarray) -> list[list]:
     """``:=`` rows: value, delta-method SE and the value from group 1's standardized parameters."""
-    from .fitted import _pvalue
     if not pt.defined:
         return []
-    dval = defined_values(pt, theta)
-    jac = defined_gradient(pt, theta)
-    dse = np.sqrt(np.einsum("ik,kl,il->i", jac, vcov, jac))
     dstd = standardized_defined(pt.group_view(0), std[_non_mean_rows(pt, 0)])
-    rows = []
-    for row, v, s, st in zip(pt.defined, dval, dse, dstd):
-        z = v / s if s > 0 else None
-        rows.append([row.lhs, ":=", row.rhs, row.lhs, float(v), float(s), z, _pvalue(z), float(st), ""])
-    return rows
+    return [row + [""] for row in defined_rows(pt, theta, vcov, dstd)]
 
 
 def _test_and_fit(test_name: str, pt: ParTable, model: GroupModel, objective, stats: SampleStats,

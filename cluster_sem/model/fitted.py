@@ -19,7 +19,7 @@ from ..errors import FitError
 from .admissibility import admissibility_problems
 from .estimator import fit_ml, simple_start
 from .fit_indices import fit_measures
-from .inference import (defined_gradient, defined_values, estimates, standardized, standardized_defined,
+from .inference import (defined_rows, estimates, standardized, standardized_defined,
                         vcov_expected)
 from .matrices import MatrixModel, build_matrix_model, latent_moments
 from .partable import ParTable, build_partable
@@ -228,13 +228,7 @@ def assemble(syntax: str, pt: ParTable, mm: MatrixModel, theta: np.ndarray, S: n
         rows.append([p.lhs, p.op, p.rhs, p.label, float(est[r]), se, z, _pvalue(z), float(std[r])])
     rows.extend(mean_rows or [])
     if pt.defined:
-        dval = defined_values(pt, theta)
-        jac = defined_gradient(pt, theta)
-        dse = np.sqrt(np.einsum("ik,kl,il->i", jac, vcov, jac))
-        dstd = standardized_defined(pt, std)
-        for row, v, s, st in zip(pt.defined, dval, dse, dstd):
-            z = v / s if s > 0 else None
-            rows.append([row.lhs, ":=", row.rhs, row.lhs, float(v), float(s), z, _pvalue(z), float(st)])
+        rows.extend(defined_rows(pt, theta, vcov, standardized_defined(pt, std)))
     table = pd.DataFrame(rows, columns=PARAM_COLUMNS)
     sigma = mm.implied(theta[None], S[None])[0]
     x_index = [mm.ov.index(v) for v in pt.variables.ov_x]

@@ -6,7 +6,8 @@
   variances divided by total variances; covariances between residuals divided by the residual SDs
   (``cov.std = TRUE``), i.e. reported as residual correlations.
 * ``:=`` parameters: value of the expression; delta-method SE with a central-difference gradient;
-  ``std.all`` is the expression evaluated on the standardized parameters (lavaan's rule).
+  ``std.all`` is the expression evaluated on the standardized parameters (lavaan's rule).  Their rows are
+  built by ``defined_rows`` for every estimator (single group, multigroup, WLSMV).
 """
 from __future__ import annotations
 
@@ -94,6 +95,29 @@ def defined_gradient(pt: ParTable, theta: np.ndarray) -> np.ndarray:
     up = defined_values(pt, theta[..., None, :] + steps)       # (..., q, d)
     dn = defined_values(pt, theta[..., None, :] - steps)
     return np.swapaxes((up - dn) / (2 * h[..., :, None]), -1, -2)
+
+
+def defined_rows(pt: ParTable, theta: np.ndarray, vcov: np.ndarray, std: np.ndarray | None = None) -> list[list]:
+    """The ``:=`` rows of a parameter table: [lhs, ":=", rhs, label (= lhs), est, se, z, pvalue, std.all].
+
+    ``se`` is the delta-method SE √(J V J') with ``J`` = ``defined_gradient``; ``std`` the rows' std.all
+    (``standardized_defined``), NaN when not given.  A negative J V J' diagonal (round-off, or a ``V`` that
+    is not positive semi-definite) gives an NA SE, not 0: lavaan's ``lav_model_vcov_se`` sets those
+    variances to NA before the square root.
+    """
+    from .fitted import pvalue
+    if not pt.defined:
+        return []
+    dval = defined_values(pt, theta)
+    jac = defined_gradient(pt, theta)
+    var = np.einsum("ik,kl,il->i", jac, vcov, jac)
+    dse = np.sqrt(np.where(var >= 0, var, np.nan))
+    dstd = np.full(len(pt.defined), np.nan) if std is None else std
+    rows = []
+    for row, v, s, st in zip(pt.defined, dval, dse, dstd):
+        z = v / s if s > 0 else None
+        rows.append([row.lhs, ":=", row.rhs, row.lhs, float(v), float(s), z, pvalue(z), float(st)])
+    return rows
 
 
 def standardized(pt: ParTable, mm: MatrixModel, theta: np.ndarray, S: np.ndarray) -> np.ndarray:

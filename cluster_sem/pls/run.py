@@ -147,8 +147,8 @@ def pls_block(model: PathModel, layout: Layout, S: np.ndarray, est: Estimates, p
 def run_pls(spec, data, options: PlsOptions = PlsOptions(), *, timestamp: str | None = None):
     """All stages of ``cluster-sem pls``; returns frozen Results."""
     from ..data import prepare_data
-    from ..pipeline import _versions
-    from ..results.results import Results
+    from ..results.provenance import versions
+    from ..render.report import Results
     from ..spec import Spec
     from ..spec.loader import load_spec
     import hashlib
@@ -215,7 +215,7 @@ def run_pls(spec, data, options: PlsOptions = PlsOptions(), *, timestamp: str | 
                  "spec_sha256": spec_sha, "n_used": prepared.n_used, "n_dropped": prepared.n_dropped,
                  "estimator": "PLSc" if options.consistent else "PLS", "bootstrap": options.bootstrap,
                  "ci_level": options.level, "title": parsed.title.model_dump(exclude_none=True),
-                 "command": options.command, "versions": _versions(), "timestamp": stamp,
+                 "command": options.command, "versions": versions(), "timestamp": stamp,
                  "conventions": CONVENTIONS},
     }
     return Results.from_document(doc)

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..rng import seed_sequence
 from ..simulate.simulator import SurveySampler
 
 
 def replication_seed(seed: int, n: int, r: int, stream: int | None = None) -> np.random.SeedSequence:
     """The replication's seed; ``stream`` 1, 2, … give independent streams for its Monte Carlo CI draws."""
-    key = (int(n), int(r)) if stream is None else (int(n), int(r), int(stream))
-    return np.random.SeedSequence(seed, spawn_key=key)
+    return seed_sequence(seed, n, r) if stream is None else seed_sequence(seed, n, r, stream)
 
 
 def analysis_columns(sampler: SurveySampler, names: list[str]) -> list[tuple[str, int]]:

@@ -20,6 +20,7 @@ from ..lavoptions import LavOptions, lav_options
 from ..model.inference import standardized_defined
 from ..model.matrices import build_matrix_model
 from ..model.partable import build_partable
+from ..options import DEFAULT_SEED
 from ..simulate.simulator import SurveySampler
 from ..spec.schema import Spec
 from ..spec.syntax import structural_syntax
@@ -42,7 +43,7 @@ NULL_STD = 0.005     # |standardized population value| below this = a null effec
 class PowerOptions:
     sizes: tuple[int, ...]
     reps: int = 1000
-    seed: int = 2026
+    seed: int = DEFAULT_SEED
     alpha: float = 0.05
     target: float = 0.80
     ci: str = "monte-carlo"

@@ -36,6 +36,7 @@ from ..model.inference import defined_gradient, defined_values, evaluate_express
 from ..model.information import BatchedInformation, batched_standard_errors
 from ..model.matrices import MatrixModel
 from ..model.partable import ParTable
+from ..rng import normal_draws
 from ..simulate.simulator import SurveySampler
 from .casewise import CasewiseFitter
 from .draw import covariance, draw_replication, replication_seed
@@ -111,16 +112,13 @@ def _mc_intervals(core: PowerCore, n: int, reps: np.ndarray, theta: np.ndarray, 
     rows = [pt.defined[d] for d in which]
     used = {name for row in rows for name in re.findall(r"[A-Za-z_][A-Za-z_0-9.]*", row.rhs)}
     lab = [i for i, label in enumerate(pt.free_labels) if label and label in used]
-    b, L = len(reps), len(lab)
+    b = len(reps)
     V = vcov[:, lab][:, :, lab]
-    w, U = np.linalg.eigh(0.5 * (V + np.swapaxes(V, 1, 2)))
-    root = U * np.sqrt(np.clip(w, 0, None))[:, None, :]
     out = np.empty((len(probs), b, len(which)))
     for lo in range(0, b, 50):                                       # bounded memory: 50 replications at a time
         sl = slice(lo, lo + 50)
-        z = np.stack([np.random.default_rng(replication_seed(core.seed, n, r, 1)).standard_normal(
-            (core.mc_draws, L)) for r in reps[sl]])                  # (b', D, L)
-        draws = theta[sl, None][:, :, lab] + z @ np.swapaxes(root[sl], 1, 2)
+        draws = np.stack([normal_draws(theta[i, lab], V[i], core.mc_draws, core.seed, n, r, 1)
+                          for i, r in zip(range(lo, lo + 50), reps[sl])])   # (b', D, L), stream (n, r, 1)
         values = {pt.free_labels[i]: draws[..., k] for k, i in enumerate(lab)}
         effect = np.stack([evaluate_expression(row.rhs, values) for row in rows], axis=-1)   # (b', D, e)
         out[:, sl] = np.quantile(effect, probs, axis=1)

@@ -28,8 +28,8 @@ import pandas as pd
 from ..errors import ClusterSemError
 from ..model.estimator import fisher_scoring, simple_start
 from ..model.inference import standardized
-from ..model.interaction.dblcent import _measures, product_data
-from ..model.interaction.stage import interaction_syntax, product_label
+from ..model.interaction.dblcent import construct_indicators, product_data
+from ..model.interaction.fit import interaction_syntax, product_label
 from ..model.interaction.terms import split_interactions
 from ..model.matrices import MatrixModel, build_matrix_model
 from ..model.partable import ParTable, build_partable
@@ -104,7 +104,7 @@ def build_product_model(spec: Spec, X_pop: np.ndarray, linear_ov: list[str], sig
     syntax, frame, products = product_data(base, pd.DataFrame(X_pop, columns=linear_ov), PAIRS)
     pt = build_partable(syntax)
     mm = build_matrix_model(pt)
-    measures = _measures(parse_syntax(split_interactions(base)[0]))
+    measures = construct_indicators(parse_syntax(split_interactions(base)[0]))
     col = {v: j for j, v in enumerate(linear_ov)}
 
     def source(name: str) -> tuple[int, ...]:

@@ -32,7 +32,7 @@ from ..model.fit_indices import fit_measures
 from ..model.inference import defined_values, standardized
 from ..model.matrices import MatrixModel
 from ..model.partable import ParTable
-from ..simulate.simulator import SurveySampler, _control_values
+from ..simulate.simulator import SurveySampler, control_values
 
 HERMITE_TERMS = 200        # items: exact coefficients, cheap; ρ^200 is negligible for any |ρ| < .9
 CONTROL_TERMS = 60         # controls: coefficients by quadrature (a control's ρ with anything is modest)
@@ -95,7 +95,7 @@ def analysis_moments(sampler: SurveySampler, names: list[str], K: int = HERMITE_
             else:
                 transforms.append(_likert(sampler.thresholds[j], int(sampler.scale_min[j]), K))
         elif v in ctrl_pos:
-            h = np.asarray(_control_values(GRID, sampler.control_effects[ctrl_pos[v]]), dtype=float)
+            h = np.asarray(control_values(GRID, sampler.control_effects[ctrl_pos[v]]), dtype=float)
             transforms.append(_numeric(h, K))
         else:
             raise ClusterSemError(f"variable '{v}' of the model is neither an item nor a control of the spec. "

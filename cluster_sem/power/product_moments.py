@@ -27,7 +27,7 @@ from scipy import stats
 from scipy.interpolate import CubicSpline
 from scipy.special import ndtr
 
-from ..simulate.simulator import SurveySampler, _control_values
+from ..simulate.simulator import SurveySampler, control_values
 from .population import GRID, HERMITE_TERMS, _hermite_table
 
 NODES = {1: 32, 2: 16, 3: 10}           # Gauss–Hermite nodes per partner dimension (memory-bounded at d = 3)
@@ -88,7 +88,7 @@ def _transform_on_grid(sampler: SurveySampler, v: str) -> np.ndarray:
         j = items[v]
         return sampler.scale_min[j] + (GRID[:, None] > sampler.thresholds[j][None]).sum(axis=1).astype(float)
     c = sampler.control_names.index(v)
-    return np.asarray(_control_values(GRID, sampler.control_effects[c]), dtype=float)
+    return np.asarray(control_values(GRID, sampler.control_effects[c]), dtype=float)
 
 
 def _mixed_column(st: _Structure, down: list[int], j: int, taus: list[np.ndarray], los: list[int],

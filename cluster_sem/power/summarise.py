@@ -11,13 +11,9 @@ import math
 
 import numpy as np
 
+from ..results.jsonsafe import json_float as _num
 from .effects import Effect
 from .fitbatch import ChunkResult
-
-
-def _num(x) -> float | None:
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 def merge(chunks: list[ChunkResult]) -> dict[str, np.ndarray]:

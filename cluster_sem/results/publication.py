@@ -43,27 +43,16 @@ def check_requests(spec: Spec, options) -> list[tuple[str, Effect, Effect]]:
 
 
 def publication_blocks(spec: Spec, cfa, sem, frame: pd.DataFrame, options,
-                       hypotheses: list[tuple[str, Effect, Effect]]) -> dict:
-    """``modification_indices`` and ``comparisons`` (each only when asked for)."""
+                       hypotheses: list[tuple[str, Effect, Effect]], refit) -> dict:
+    """``modification_indices`` and ``comparisons`` (each only when asked for); ``refit(syntax)`` fits a
+    constrained structural model with the run's own estimator (the pipeline passes ``pipeline.refitter``)."""
     out: dict = {}
     if options.modindices:
         out["modification_indices"] = json_safe(modification_indices(cfa, model="measurement")
                                                 + modification_indices(sem, model="structural"))
     if hypotheses:
-        refit = _refitter(spec, frame, options)
         out["comparisons"] = [json_safe(compare(sem, text, left, right, refit)) for text, left, right in hypotheses]
     return out
-
-
-def _refitter(spec: Spec, frame: pd.DataFrame, options):
-    """The structural model's own fitter (same estimator and missing-data treatment) for a syntax."""
-    if (options.estimator or "ML").upper() == "WLSMV":
-        from ..model.ordinal.fit import fit_model_wlsmv
-        items = list(spec.items)
-        return lambda syntax: fit_model_wlsmv(syntax, frame, items)
-    from ..pipeline import _fitter
-    fit = _fitter(options)
-    return lambda syntax: fit(syntax, frame)
 
 
 __all__ = ["check_requests", "json_safe", "publication_blocks"]

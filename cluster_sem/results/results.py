@@ -40,8 +40,10 @@ class Results:
     """Results of ``cluster_sem.fit``: computed once, then read-only.
 
     Views: ``parameters`` (lavaan columns, both models), ``fit_measures``, ``reliability``,
-    ``indirect_effects``, ``htmt``, ``r_squared``, ``warnings``; renderers: ``summary()``, ``to_json()``,
-    ``to_markdown()``, ``to_html()``, ``to_docx()``, and ``_repr_html_`` for notebooks.
+    ``indirect_effects``, ``htmt``, ``r_squared``, ``warnings``; the one serialiser ``to_json()``.  The
+    reports (``summary()``, ``to_markdown()``, ``to_html()``, ``_repr_html_``) are added by the subclass
+    ``cluster_sem.render.report.Results`` — what ``cluster_sem.fit`` and ``load_results`` return — because
+    the renderers read this layer, never the other way round.
     """
 
     _doc: Mapping[str, Any]
@@ -114,28 +116,6 @@ class Results:
         """The document as typed, frozen blocks (``results.document``): what the renderers read."""
         from .document import ResultsDocument
         return ResultsDocument.of(self._doc)
-
-    # -- renderers (they only read the document) --------------------------------------------------
-    def summary(self, *, lang: str = "en") -> str:
-        from ..render.terminal import render_summary
-        return render_summary(self.to_dict(), lang=lang)
-
-    def to_markdown(self, *, lang: str = "en") -> str:
-        from ..render.markdown import render_markdown
-        return render_markdown(self.to_dict(), lang=lang)
-
-    def to_html(self, *, lang: str = "en") -> str:
-        from ..render.html import render_html
-        return render_html(self.to_dict(), lang=lang)
-
-    def to_docx(self, *, lang: str = "en") -> bytes:
-        """The Word report (APA three-line tables, path diagram) as the bytes of a .docx file."""
-        from ..render.docx import render_docx
-        return render_docx(self.to_dict(), lang=lang)
-
-    def _repr_html_(self) -> str:
-        from ..render.html import render_html_fragment
-        return render_html_fragment(self.to_dict())
 
     def __repr__(self) -> str:
         m = self._doc["meta"]

@@ -96,7 +96,7 @@ def group_sizes(groups: dict[str, int], n: int) -> dict[str, int]:
     return sizes
 
 
-def _control_values(z: np.ndarray, effect: ControlEffect) -> np.ndarray:
+def control_values(z: np.ndarray, effect: ControlEffect) -> np.ndarray:
     """Transform a standard-normal control score monotonically into its reported distribution.
 
     The structural effect holds on the normal score; monotone transforms keep ranks, so the effect's sign
@@ -173,7 +173,7 @@ class SurveySampler:
             sizes = group_sizes(self.groups or {"all": n}, n)
             labels = np.array([g for g, k in sizes.items() for _ in range(k)], dtype=object)
             groups = labels[rng.permutation(n)]
-        controls = tuple(_control_values(z[:, c], e) for c, e in zip(self.control_cols, self.control_effects))
+        controls = tuple(control_values(z[:, c], e) for c, e in zip(self.control_cols, self.control_effects))
         y = z[:, self.item_cols]
         if self.continuous:
             items = y

@@ -255,7 +255,7 @@ def _group_level_problems(spec: Spec, src: str) -> list[str]:
         P.append(Problem(src, "group_levels", "empty",
                          "map each analysis group to a list of raw values, or remove it"))
     owner: dict[str, str] = {}
-    from ..data.groups import group_label
+    from .groups import group_label
     names: dict[str, str] = {}
     for name, values in spec.group_levels.items():
         shown = group_label(name)

@@ -9,6 +9,8 @@ One job per module:
 * ``qml``        — quasi-maximum likelihood (Klein & Muthén 2007);
 * ``dblcent``    — double-mean-centred product indicators fitted by the ordinary ML core;
 * ``moderation`` — simple slopes, Johnson–Neyman interval, conditional indirect effects, IMM.
+* ``fit``        — the spec's interaction model (``interaction_syntax``) fitted by any method
+                   (``fit_interaction_model``); the moderation stage of ``fit`` is ``cluster_sem.analyses.moderation``.
 """
 from __future__ import annotations
 

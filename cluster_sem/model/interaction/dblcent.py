@@ -33,7 +33,8 @@ class ProductIndicators:
     pairs: tuple[tuple[str, str], ...]
 
 
-def _measures(rows) -> dict[str, list[str]]:
+def construct_indicators(rows) -> dict[str, list[str]]:
+    """Construct → its indicators, in syntax order, from the ``=~`` rows of parsed syntax."""
     out: dict[str, list[str]] = {}
     for r in rows:
         if r.op == "=~":
@@ -69,7 +70,7 @@ def product_data(syntax: str, data: pd.DataFrame, pairs: str = "all", fixed_zero
         raise FitError(f"dblcent pairs '{pairs}' is not known. Fix: use one of {', '.join(PAIRS)}")
     linear, inters = split_interactions(syntax)
     rows = parse_syntax(linear)
-    measures = _measures(rows)
+    measures = construct_indicators(rows)
     extra: dict[str, pd.Series] = {}
     columns: dict[str, pd.Series] = {}
     lines = [linear.rstrip("\n")]

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from ...bootstrap.ci import percentile_ci
+from ...intervals import percentile_ci
+from ...options import DEFAULT_SEED
+from ...rng import normal_draws
 
 AT = (-1, 0, 1)
 
@@ -86,7 +88,7 @@ def lrt(loglik_h1: float, loglik_h0: float, df: int) -> dict:
 
 def conditional_indirect(coefs: Coefficients, links: list[str], moderated: str, omega: str,
                          sd_moderator: float, *, level: float = 0.95, draws: int = 20000,
-                         seed: int = 2026, replicates: np.ndarray | None = None) -> dict:
+                         seed: int = DEFAULT_SEED, replicates: np.ndarray | None = None) -> dict:
     """Conditional indirect effects at -1/0/+1 SD and the index of moderated mediation of one chain.
 
     ``links`` names the coefficients along the chain; ``moderated`` is the one whose effect depends on
@@ -97,10 +99,7 @@ def conditional_indirect(coefs: Coefficients, links: list[str], moderated: str, 
     i_mod, i_om = coefs.index(moderated), coefs.index(omega)
     others = [i for i in idx if i != i_mod]
     if replicates is None:
-        rng = np.random.default_rng(np.random.SeedSequence(seed))
-        w_, v_ = np.linalg.eigh(0.5 * (coefs.vcov + coefs.vcov.T))
-        root = v_ * np.sqrt(np.clip(w_, 0, None))
-        sims = coefs.est + rng.standard_normal((draws, len(coefs.est))) @ root.T
+        sims = normal_draws(coefs.est, coefs.vcov, draws, seed)
     else:
         sims = np.asarray(replicates, dtype=float)
         sims = sims[np.all(np.isfinite(sims), axis=1)]

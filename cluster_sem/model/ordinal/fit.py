@@ -15,7 +15,7 @@ from ...errors import FitError
 from ..admissibility import admissibility_problems
 from ..estimator import fisher_scoring, simple_start
 from ..fitted import PARAM_COLUMNS, ModelFit, _pvalue
-from ..inference import defined_gradient, defined_values, estimates, standardized, standardized_defined
+from ..inference import defined_rows, estimates, standardized, standardized_defined
 from ..partable import build_partable
 from ..start import lavaan_start
 from .delta import DeltaModel, delta_model, response_sd
@@ -133,12 +133,7 @@ def assemble_wlsmv(syntax: str, dm: DeltaModel, mv: ModelVector, st: OrdinalStat
     last_loading = max((i for i, row in enumerate(rows) if row[1] in ("=~", "~")), default=len(rows) - 1)
     rows = rows[: last_loading + 1] + th_rows + rows[last_loading + 1:]
     if pt.defined:
-        dval = defined_values(pt, theta_full)
-        djac = defined_gradient(pt, theta_full)
-        dse = np.sqrt(np.clip(np.einsum("ik,kl,il->i", djac, vcov_full, djac), 0, None))
-        for row, v, s, sa in zip(pt.defined, dval, dse, standardized_defined(pt, std)):
-            z = v / s if s > 0 else None
-            rows.append([row.lhs, ":=", row.rhs, row.lhs, float(v), float(s), z, _pvalue(z), float(sa)])
+        rows.extend(defined_rows(pt, theta_full, vcov_full, standardized_defined(pt, std)))
     table = pd.DataFrame(rows, columns=PARAM_COLUMNS)
     sigma = mm.implied(theta_full[None], R[None])[0]
     resid = st.vector - mv.sigma(theta, R)

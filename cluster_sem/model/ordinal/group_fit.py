@@ -22,7 +22,7 @@ from ...errors import FitError
 from ..admissibility import admissibility_problems
 from ..fitted import PARAM_COLUMNS, ModelFit, _pvalue
 from ..group_model import build_group_model
-from ..inference import defined_gradient, defined_values, standardized
+from ..inference import defined_rows, standardized
 from ..partable import build_partable
 from ..sample_stats import group_parts
 from .categories import check_group_categories
@@ -337,14 +337,4 @@ def _model_rows(layout: GroupLayout, mm, g: int, theta_full: np.ndarray, se: np.
 
 def _defined_rows(full, theta_full: np.ndarray, vcov_full: np.ndarray, grouped: bool) -> list[list]:
     """``:=`` rows: value and delta-method SE from the full table's vcov."""
-    if not full.defined:
-        return []
-    dval = defined_values(full, theta_full)
-    djac = defined_gradient(full, theta_full)
-    dse = np.sqrt(np.clip(np.einsum("ik,kl,il->i", djac, vcov_full, djac), 0, None))
-    rows = []
-    for r_, v, s_ in zip(full.defined, dval, dse):
-        z = v / s_ if s_ > 0 else None
-        out = [r_.lhs, ":=", r_.rhs, r_.lhs, float(v), float(s_), z, _pvalue(z), float("nan")]
-        rows.append(out + [""] if grouped else out)
-    return rows
+    return [row + [""] if grouped else row for row in defined_rows(full, theta_full, vcov_full)]

@@ -5,123 +5,31 @@ What it adds to results.json (contract §4): ``moderation`` (one record per inte
 ``structural_model`` block stays the linear model of the spec's paths, so indirect effects, bootstrap
 and fit indices (which need a covariance-structure model) are unchanged; the interaction model is the
 one whose ``Y ~ X:Z`` rows decide H5.
+
+A stage, not a model: it fits through ``model/interaction`` (``fit_interaction_model``), interprets through
+``model/interaction/moderation.py``, bootstraps through ``bootstrap/moderation.py`` and writes records with
+``results`` helpers, so it sits above all of them (docs/architecture.md, tests/test_architecture.py).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ...errors import ClusterSemError
-from ...results.effects import johnson_neyman_within
-from ...spec.schema import Spec
-from ...spec.syntax import path_label, structural_syntax
-from . import METHODS, check_interaction_method
-from .moderation import Coefficients, conditional_indirect, johnson_neyman, lrt, simple_slopes
-
-
-def product_label(name: str, to: str) -> str:
-    return f"b_{name}_{to}"
-
-
-def interaction_syntax(spec: Spec) -> str:
-    """The spec's structural model (no ``:=`` lines) plus one labelled product term per outcome."""
-    lines = [structural_syntax(spec, with_defined=False).rstrip("\n")]
-    for it in spec.interactions:
-        for to in it.outcomes:
-            lines.append(f"{to} ~ {product_label(it.name, to)}*{it.between[0]}:{it.between[1]}")
-    return "\n".join(lines) + "\n"
-
-
-@dataclass(frozen=True)
-class FittedInteraction:
-    """Method-neutral view of a fitted interaction model: parameter rows, loglik, coefficient lookup."""
-
-    method: str
-    parameters: pd.DataFrame
-    fit: dict
-    loglik: float
-    theta: np.ndarray
-    vcov: np.ndarray
-    free: dict            # (lhs, op, rhs) -> free index
-    latent_cov: pd.DataFrame
-    converged: bool
-    warnings: tuple[str, ...]
-
-    def coefficients(self, keys: list[tuple[str, str, str]]) -> Coefficients:
-        idx = [self.free[k] for k in keys]
-        return Coefficients(tuple("|".join(k) for k in keys), self.theta[idx], self.vcov[np.ix_(idx, idx)])
-
-
-def _from_interaction_fit(fit) -> FittedInteraction:
-    free = {(r.lhs, r.op, r.rhs): r.free for r in fit.model.rows if r.free >= 0}
-    return FittedInteraction(fit.method, fit.parameters, fit.fit, fit.loglik, fit.theta, fit.vcov, free,
-                             fit.latent_cov, fit.converged, fit.problems)
-
-
-def _from_dblcent(fit, products) -> FittedInteraction:
-    names = {(p.interaction.outcome, p.factor): p.interaction.term for p in products}
-    free = {}
-    for p in fit.partable.params:
-        if p.free >= 0:
-            rhs = names.get((p.lhs, p.rhs), p.rhs) if p.op == "~" else p.rhs
-            free[(p.lhs, p.op, rhs)] = p.free
-    lam, beta, psi, _ = (x[0] for x in fit.matrix_model.matrices(fit.theta[None], fit.sample_cov[None]))
-    A = np.linalg.inv(np.eye(fit.matrix_model.m) - beta)
-    eta = list(fit.matrix_model.eta)
-    cov = pd.DataFrame(A @ psi @ A.T, index=eta, columns=eta)
-    return FittedInteraction("dblcent", fit.parameters, fit.fit, fit.fit["loglik"], fit.theta, fit.vcov, free,
-                             cov, fit.converged, fit.problems)
-
-
-def fit_interaction_model(spec: Spec, frame: pd.DataFrame, method: str, fixed_zero: frozenset = frozenset(),
-                          start=None, linear_fit=None, standard_errors: bool = True) -> FittedInteraction:
-    """Fit the spec's interaction model by ``method``; ``fixed_zero`` gives the H0 model of an LRT."""
-    syntax = interaction_syntax(spec)
-    if method == "dblcent":
-        from .dblcent import fit_dblcent
-        fit, products = fit_dblcent(syntax, frame, pairs="matched", fixed_zero=fixed_zero)
-        return _from_dblcent(fit, products)
-    if method == "lms":
-        from .lms import fit_lms
-        return _from_interaction_fit(fit_lms(syntax, frame, products_fixed=set(fixed_zero) or False, start=start,
-                                 linear_fit=linear_fit, standard_errors=standard_errors))
-    if method == "qml":
-        from .qml import fit_qml
-        return _from_interaction_fit(fit_qml(syntax, frame, products_fixed=set(fixed_zero) or False, start=start,
-                                 linear_fit=linear_fit, standard_errors=standard_errors))
-    check_interaction_method(method)
-    raise ClusterSemError(f"--interaction-method '{method}' is not known. Fix: use one of {', '.join(METHODS)}")
-
-
-def _num(x):
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
-
-
-def _clean(d: dict) -> dict:
-    """JSON-safe values: numpy scalars → Python, NaN/inf → None, whole numbers stay ints."""
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, (bool, np.bool_)):
-            out[k] = bool(v)
-        elif isinstance(v, (int, np.integer)):
-            out[k] = int(v)
-        elif isinstance(v, (float, np.floating)):
-            out[k] = _num(v)
-        else:
-            out[k] = v
-    return out
+from ..model.interaction import check_interaction_method
+from ..model.interaction.fit import FittedInteraction, fit_interaction_model, interaction_syntax, product_label
+from ..model.interaction.moderation import conditional_indirect, johnson_neyman, lrt, simple_slopes
+from ..options import DEFAULT_SEED
+from ..results.effects import johnson_neyman_within, path_verdict
+from ..results.jsonsafe import json_fit, json_float, json_mapping, json_records
+from ..spec.schema import Spec
 
 
 def lms_replicates(spec: Spec, frame: pd.DataFrame, h1: FittedInteraction, bootstrap: int, seed: int, *,
                    linear_fit=None, jobs: int = 1, scheduler=None, quiet: bool = True) -> np.ndarray:
     """(B, n_free) LMS estimates of the ML bootstrap's resamples, warm-started at ``h1`` (see bootstrap.moderation)."""
-    from ...bootstrap.moderation import lms_core, run_lms_bootstrap
+    from ..bootstrap.moderation import lms_core, run_lms_bootstrap
     core = lms_core(interaction_syntax(spec), frame, h1.theta, linear_fit=linear_fit)
     return run_lms_bootstrap(core, bootstrap, seed, jobs=jobs, scheduler=scheduler, quiet=quiet)
 
@@ -141,9 +49,9 @@ def _moderated_mediation(spec: Spec, h1, boot, x: str, to: str, term: str, sd_w:
         res = conditional_indirect(coefs, ["|".join(k) for k in lkeys], "|".join((to, "~", x)),
                                    "|".join((to, "~", term)), sd_w, level=level, seed=seed,
                                    replicates=reps)
-        imm.append({"indirect": ind.name, "path": chain, **_clean({k: v for k, v in res.items()
-                                                                  if k != "conditional_indirect"}),
-                    "conditional_indirect": [_clean(r) for r in res["conditional_indirect"]]})
+        imm.append({"indirect": ind.name, "path": chain, **json_mapping({k: v for k, v in res.items()
+                                                                       if k != "conditional_indirect"}),
+                    "conditional_indirect": [json_mapping(r) for r in res["conditional_indirect"]]})
     return imm
 
 
@@ -160,7 +68,6 @@ def _slope_plot(h1, P: pd.DataFrame, c, x: str, w: str, to: str, sd_w: float) ->
 
 def _interaction_hypothesis(it, term: str, to: str, rec: dict) -> dict:
     """The hypothesis verdict row of one product term (kind "interaction")."""
-    from ...results.effects import path_verdict
     return {"id": it.hypothesis, "kind": "interaction", "name": it.name, "from": term,
             "to": to, "label": product_label(it.name, to), "est": rec["est"],
             "se": rec["se"], "std_all": rec["std"], "pvalue": rec["pvalue"],
@@ -170,14 +77,12 @@ def _interaction_hypothesis(it, term: str, to: str, rec: dict) -> dict:
 
 def _interaction_model_block(spec: Spec, h1, P: pd.DataFrame, method: str) -> dict:
     """results.json ``interaction_model``: the fitted H1 model with its product rows and fit."""
-    return {"method": method, "fit": {k: _num(v) if not isinstance(v, list) else [_num(u) for u in v]
-                                      for k, v in h1.fit.items()},
-            "parameters": [_clean(r) for r in P.to_dict(orient="records")],
+    return {"method": method, "fit": json_fit(h1.fit, json_float), "parameters": json_records(P),
             "syntax": interaction_syntax(spec), "converged": bool(h1.converged), "warnings": list(h1.warnings)}
 
 
 def moderation_stage(spec: Spec, frame: pd.DataFrame, method: str = "lms", *, level: float = 0.95,
-                     seed: int = 2026, linear_fit=None, bootstrap: int = 0, jobs: int = 1, scheduler=None,
+                     seed: int = DEFAULT_SEED, linear_fit=None, bootstrap: int = 0, jobs: int = 1, scheduler=None,
                      quiet: bool = True) -> dict:
     """``{"moderation": [...], "interaction_model": {...}, "hypotheses": [...]}`` for the spec.
 
@@ -215,15 +120,16 @@ def moderation_stage(spec: Spec, frame: pd.DataFrame, method: str = "lms", *, le
             imm = _moderated_mediation(spec, h1, boot, x, to, term, sd_w, level, seed)
             plot = _slope_plot(h1, P, c, x, w, to, sd_w)
             rec = {"name": it.name, "between": [x, w], "to": to, "method": method,
-                   "est": _num(row["est"]), "se": _num(row["se"]), "z": _num(row["z"]), "pvalue": _num(row["pvalue"]),
-                   "std": _num(row["std_all"]), "label": product_label(it.name, to),
+                   "est": json_float(row["est"]), "se": json_float(row["se"]), "z": json_float(row["z"]),
+                   "pvalue": json_float(row["pvalue"]),
+                   "std": json_float(row["std_all"]), "label": product_label(it.name, to),
                    "focal": x, "moderator": w, "moderator_sd": sd_w, "level": level,
-                   "main_effect": _clean(P[(P.lhs == to) & (P.op == "~") & (P.rhs == x)].iloc[0][["est", "se", "pvalue"]].to_dict()),
-                   "simple_slopes": [_clean(s) for s in slopes],
-                   "johnson_neyman": None if jn is None else [_num(v) for v in jn],
+                   "main_effect": json_mapping(P[(P.lhs == to) & (P.op == "~") & (P.rhs == x)].iloc[0][["est", "se", "pvalue"]].to_dict()),
+                   "simple_slopes": [json_mapping(s) for s in slopes],
+                   "johnson_neyman": None if jn is None else [json_float(v) for v in jn],
                    "johnson_neyman_significant": where,
-                   "johnson_neyman_range": _clean(johnson_neyman_within(jn, where, sd_w)),
-                   "lrt": _clean(test),
+                   "johnson_neyman_range": json_mapping(johnson_neyman_within(jn, where, sd_w)),
+                   "lrt": json_mapping(test),
                    "index_of_moderated_mediation": imm,
                    "hypothesis": it.hypothesis, "expect": it.expect, "plot": plot}
             records.append(rec)
@@ -233,4 +139,4 @@ def moderation_stage(spec: Spec, frame: pd.DataFrame, method: str = "lms", *, le
     return {"moderation": records, "interaction_model": block, "hypotheses": hypotheses}
 
 
-__all__ = ["interaction_syntax", "moderation_stage", "fit_interaction_model", "path_label"]
+__all__ = ["lms_replicates", "moderation_stage"]

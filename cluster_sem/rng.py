@@ -1,0 +1,45 @@
+"""Seed streams: one seed becomes one ``numpy.random.SeedSequence`` tree, built here only.
+
+Why one place: a run's numbers must be a pure function of (spec, data, seed), whatever the number of jobs,
+the scheduler or the order of work.  Every random consumer therefore draws from a child of the run's seed
+named by a fixed spawn key — ``SeedSequence(seed, spawn_key=key)`` is exactly the child
+``SeedSequence(seed).spawn(...)`` would give at that position — never from a shared generator:
+
+* bootstrap block k: ``(k,)``; group g's resamples of a multigroup bootstrap: ``(g,)``;
+* Monte Carlo CIs of ``:=`` effects and of moderation (IMM, conditional indirect effects): ``()``, the root;
+* power replication r of sample size n: ``(n, r)``, its Monte Carlo CI draws ``(n, r, 1)``, its
+  per-replication bootstrap ``(n, r, 2)``.
+
+``normal_draws`` is the one Monte Carlo draw θ* ~ N(θ̂, V̂) (Selig & Preacher 2008) the CIs share.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .options import DEFAULT_SEED
+
+
+def seed_sequence(seed: int, *spawn_key: int) -> np.random.SeedSequence:
+    """The child of ``seed`` at ``spawn_key`` (the root for no key)."""
+    return np.random.SeedSequence(seed, spawn_key=tuple(int(k) for k in spawn_key))
+
+
+def generator(seed: int, *spawn_key: int) -> np.random.Generator:
+    """A PCG64 generator on the stream ``seed_sequence(seed, *spawn_key)``."""
+    return np.random.default_rng(seed_sequence(seed, *spawn_key))
+
+
+def normal_draws(mean: np.ndarray, vcov: np.ndarray, draws: int, seed: int, *spawn_key: int) -> np.ndarray:
+    """(draws, q) draws from N(mean, vcov) on the stream ``(seed, *spawn_key)``.
+
+    The square root is the symmetric one from ``eigh`` with negative eigenvalues clipped to 0, so a
+    covariance that is only positive semi-definite (a fixed-in-effect parameter, round-off) still draws.
+    """
+    vcov = np.asarray(vcov, dtype=float)
+    w, v = np.linalg.eigh(0.5 * (vcov + vcov.T))
+    root = v * np.sqrt(np.clip(w, 0, None))
+    z = generator(seed, *spawn_key).standard_normal((draws, len(mean)))
+    return mean + z @ root.T
+
+
+__all__ = ["DEFAULT_SEED", "seed_sequence", "generator", "normal_draws"]
