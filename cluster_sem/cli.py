@@ -158,10 +158,28 @@ def _check_out(value: str, *, directory: bool) -> Path:
     return path
 
 
+def _whole(text: str) -> int:
+    """An integer, also written as 1e4 or 2000.0 (the option table then checks its bounds and names them)."""
+    try:
+        return int(text)
+    except ValueError:
+        value = float(text)      # ValueError for words; 'inf' / 'nan' / 2.5 below
+        if not value.is_integer():
+            raise ValueError(text) from None
+        return int(value)
+
+
+def _count(text: str) -> int:
+    try:
+        return _whole(text)
+    except (ValueError, OverflowError):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number, e.g. 1000") from None
+
+
 def _sizes(text: str) -> list[int]:
     try:
-        return [int(x) for x in text.split(",") if x.strip()]
-    except ValueError:
+        return [_whole(x) for x in text.split(",") if x.strip()]
+    except (ValueError, OverflowError):
         raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of sample sizes, e.g. 100,128,200")
 
 
@@ -170,7 +188,7 @@ def _add_power_parser(sub, fmt) -> None:
                        epilog=EPILOG["power"], formatter_class=fmt)
     p.add_argument("spec")
     p.add_argument("--n", type=_sizes, required=True, help="sample sizes, comma-separated (e.g. 100,128,200,300)")
-    p.add_argument("--reps", type=int, default=1000, help="replications per sample size (default 1000)")
+    p.add_argument("--reps", type=_count, default=1000, help="replications per sample size (default 1000)")
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--out", required=True, help="output directory: power.json, power.html, power.md")
     p.add_argument("--alpha", type=float, default=0.05)
@@ -198,13 +216,15 @@ def cmd_power(args) -> int:
                            ci=args.ci, estimator=args.estimator, missing=args.missing, jobs=args.jobs,
                            scheduler=args.scheduler, resume=args.resume, quiet=args.quiet)
     check_options(options)
-    _check_out(args.out, directory=True)
+    out = _check_out(args.out, directory=True)
+    before = _PowerOut(out)
     try:
         doc = run_power(args.spec, options, out_dir=args.out)
-    except KeyboardInterrupt:
-        sys.stderr.write(f"cluster-sem power: interrupted; finished chunks are kept in {args.out}. "
-                         "Run the same command with --resume to continue\n")
-        return 130
+    except (KeyboardInterrupt, _Terminated) as exc:
+        return _power_interrupted(args, exc, before)
+    except BaseException:
+        before.restore()     # an error part-way: no checkpoints (or new folder) left behind
+        raise
     text = json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
     _write_atomically(Path(args.out), {"power.json": text, "power.html": render_power_html(doc, args.lang),
                                        "power.md": render_power_markdown(doc, args.lang)})
@@ -214,6 +234,48 @@ def cmd_power(args) -> int:
         print(render_power_summary(doc, args.lang))
     print(f"wrote {Path(args.out) / 'power.json'}, power.html, power.md")
     return 0
+
+
+class _PowerOut:
+    """What --out held before a power run, so that a failed run can leave it so."""
+
+    def __init__(self, out: Path):
+        from .power.checkpoint import DIRNAME
+        self.out = out
+        self.checkpoints = out / DIRNAME
+        self.had_out = out.exists()
+        self.had_checkpoints = self.checkpoints.exists()
+
+    def restore(self) -> None:
+        """Remove the checkpoint folder (and the --out folder) this run created."""
+        if not self.had_checkpoints and self.checkpoints.is_dir():
+            shutil.rmtree(self.checkpoints, ignore_errors=True)
+        if not self.had_out and self.out.is_dir() and not any(self.out.iterdir()):
+            self.out.rmdir()
+
+
+def _power_interrupted(args, exc: BaseException, before: _PowerOut) -> int:
+    """Ctrl-C / SIGTERM during power: say what was kept and the exact command that continues from it."""
+    import shlex
+    store = getattr(exc, "power_checkpoints", None)
+    kept = store.saved() if store is not None else []
+    how = "terminated (SIGTERM)" if isinstance(exc, _Terminated) else "interrupted"
+    if not kept:
+        before.restore()
+        sys.stderr.write(f"cluster-sem power: {how} before a chunk of replications finished; nothing was written\n")
+    else:
+        command = ["cluster-sem", "power", args.spec, "--n", ",".join(map(str, args.n)), "--reps", str(args.reps),
+                   "--seed", str(args.seed), "--out", args.out]
+        for flag, value, default in (("--alpha", args.alpha, 0.05), ("--target", args.target, 0.80),
+                                     ("--ci", args.ci, "monte-carlo"), ("--estimator", args.estimator, "ML"),
+                                     ("--missing", args.missing, "listwise"), ("--jobs", args.jobs, 1),
+                                     ("--scheduler", args.scheduler, None), ("--lang", args.lang, "en")):
+            if value != default:
+                command += [flag, str(value)]
+        command += ["--quiet"] * args.quiet + ["--resume"]
+        sys.stderr.write(f"cluster-sem power: {how}; {len(kept)} finished chunk(s) of replications kept in "
+                         f"{_safe(store.dir)}, no report written. Fix: continue with {_safe(shlex.join(command))}\n")
+    return 143 if isinstance(exc, _Terminated) else 130
 
 
 def _write_atomically(out_dir: Path, files: dict[str, str]) -> None:

@@ -19,6 +19,8 @@ from .errors import ClusterSemError
 MIN_BOOTSTRAP = 200        # below this, percentile/BC limits are order statistics of a handful of draws
 MAX_BOOTSTRAP = 100_000    # ~4 min at 2.3 ms/resample for a 38-item model on 2 cores; 5000 is usual
 MAX_SIMULATE_N = 1_000_000
+MAX_POWER_N = 100_000      # one replication of n cases is drawn and held whole (a 50-item model: 40 MB at 10⁵)
+MAX_POWER_REPS = 100_000   # per sample size; 1000 is usual (power's Monte Carlo SE ≤ .016), 10 000 is plenty
 MAX_SEED = 2 ** 63 - 1
 
 
@@ -113,6 +115,15 @@ SIMULATE_OPTIONS: dict[str, Option] = {
 }
 
 
+POWER_OPTIONS: dict[str, Option] = {
+    "n": Option(Integer(2, MAX_POWER_N), "--n", "use sample sizes such as --n 100,128,200,300"),
+    "reps": Option(Integer(2, MAX_POWER_REPS), "--reps", "use e.g. --reps 1000 (replications per sample size)"),
+    "seed": FIT_OPTIONS["seed"],
+    "jobs": FIT_OPTIONS["jobs"],
+    "scheduler": FIT_OPTIONS["scheduler"],
+}
+
+
 def _shown(v: Any) -> str:
     text = repr(v)
     return text if len(text) <= 40 else text[:37] + "..."
@@ -141,5 +152,5 @@ def check_moderation_ci(moderation_ci: str, bootstrap: int, interaction_method: 
                               f"lms (or --moderation-ci monte-carlo)")
 
 
-__all__ = ["check_moderation_ci", "FIT_OPTIONS", "SIMULATE_OPTIONS", "MIN_BOOTSTRAP", "MAX_BOOTSTRAP", "check_options", "Option",
+__all__ = ["check_moderation_ci", "FIT_OPTIONS", "SIMULATE_OPTIONS", "POWER_OPTIONS", "MIN_BOOTSTRAP", "MAX_BOOTSTRAP", "check_options", "Option",
            "Integer", "Real", "OneOf", "TextOrNone"]
