@@ -122,3 +122,168 @@ def test_non_positive_definite_residual_correlations_name_their_key(names):
         build_population(spec)
     text = str(info.value)
     assert "key 'population.residual_correlations'" in text and "not positive definite" in text, text
+
+
+# --- checkpoints -----------------------------------------------------------------------------------------------
+
+SMALL = ["--n", "40,50", "--reps", "20", "--seed", "5", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def interrupted(tmp_path_factory):
+    """An --out folder left by a run stopped after its first chunk (n = 40), and the uninterrupted result."""
+    base = tmp_path_factory.mktemp("ck")
+    whole = base / "whole"
+    assert main(["power", str(MM), "--out", str(whole)] + SMALL) == 0
+    real = engine_mod.fit_chunk
+    calls = {"n": 0}
+
+    def stop_at_second(core, n, start, stop):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(core, n, start, stop)
+
+    engine_mod.fit_chunk = stop_at_second
+    try:
+        assert main(["power", str(MM), "--out", str(base / "cut")] + SMALL) == 130
+    finally:
+        engine_mod.fit_chunk = real
+    (chunk,) = (base / "cut" / DIRNAME).rglob("*.npz")
+    return base / "cut", chunk.relative_to(base / "cut"), (whole / "power.json").read_text(encoding="utf-8")
+
+
+def _copy(interrupted, tmp_path) -> tuple[Path, Path]:
+    """A copy of the interrupted folder as the relative path ``out`` (messages shorten long paths)."""
+    src, rel, _ = interrupted
+    out = Path("out")
+    shutil.copytree(src, out)
+    return out, out / rel
+
+
+def _rewrite(path: Path, change) -> None:
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    change(arrays)
+    with open(path, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def test_resume_reuses_a_sound_checkpoint(interrupted, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out, chunk = _copy(interrupted, tmp_path)
+    assert main(["power", str(MM), "--out", str(out), "--resume"] + SMALL) == 0
+    assert (out / "power.json").read_text(encoding="utf-8") == interrupted[2]
+    assert not (out / DIRNAME).exists()
+
+
+def _double(a: dict) -> None:
+    for k in list(a):
+        if a[k].ndim:
+            a[k] = np.concatenate([a[k], a[k]])
+
+
+def _halve(a: dict) -> None:
+    for k in list(a):
+        if a[k].ndim:
+            a[k] = a[k][: len(a[k]) // 2]
+
+
+DAMAGE = {
+    "empty": lambda p: p.write_bytes(b""),
+    "truncated": lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]),
+    "npy_bytes": lambda p: np.save(open(p, "wb"), np.arange(3.0)),
+    "pickled": lambda p: np.save(open(p, "wb"), np.array([{"x": 1}], dtype=object), allow_pickle=True),
+    "float_mask": lambda p: _rewrite(p, lambda a: a.update(converged=a["converged"].astype(float))),
+    "doubled": lambda p: _rewrite(p, _double),
+    "halved": lambda p: _rewrite(p, _halve),
+    "other_settings": lambda p: _rewrite(p, lambda a: a.update(key=np.str_("0123456789abcdef"))),
+    "other_chunk": lambda p: _rewrite(p, lambda a: a.update(n=np.int64(50))),
+    "missing_array": lambda p: _rewrite(p, lambda a: a.pop("se")),
+    "a_directory": lambda p: (p.unlink(), p.mkdir()),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_resume_refuses_a_damaged_checkpoint_in_one_line(interrupted, tmp_path, capsys, monkeypatch, damage):
+    monkeypatch.chdir(tmp_path)
+    out, chunk = _copy(interrupted, tmp_path)
+    DAMAGE[damage](chunk)
+    before = sorted(p.name for p in out.rglob("*"))
+    assert main(["power", str(MM), "--out", str(out), "--resume"] + SMALL) == 2
+    one_line(capsys, chunk.name, "not a usable checkpoint", f"Fix: delete the folder {out / DIRNAME}",
+             "without --resume")
+    assert sorted(p.name for p in out.rglob("*")) == before and not (out / "power.json").exists()
+
+
+def test_a_damaged_checkpoint_is_not_read_without_resume(interrupted, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out, chunk = _copy(interrupted, tmp_path)
+    DAMAGE["doubled"](chunk)
+    assert main(["power", str(MM), "--out", str(out)] + SMALL) == 0
+    assert (out / "power.json").read_text(encoding="utf-8") == interrupted[2]
+
+
+@pytest.mark.parametrize("resume", [[], ["--resume"]])
+def test_a_file_named_like_the_checkpoint_folder_is_one_line_before_any_work(tmp_path, capsys, monkeypatch, resume):
+    monkeypatch.chdir(tmp_path)
+    out = Path("out")
+    out.mkdir()
+    (out / DIRNAME).write_text("not a folder")
+    monkeypatch.setattr(engine_mod, "fit_chunk", lambda *a: pytest.fail("replications were fitted"))
+    assert main(["power", str(MM), "--out", str(out)] + SMALL + resume) == 2
+    one_line(capsys, str(out / DIRNAME), "is a file", "Fix: delete it")
+    assert (out / DIRNAME).read_text() == "not a folder" and sorted(p.name for p in out.iterdir()) == [DIRNAME]
+
+
+# --- signals ---------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("stop_at, kept", [(1, 0), (2, 1)])
+def test_sigterm_message_tells_what_was_kept_and_the_resume_command(interrupted, tmp_path, capsys, monkeypatch,
+                                                                     stop_at, kept):
+    import shlex
+
+    from cluster_sem import cli as cli_mod
+    monkeypatch.chdir(tmp_path)
+    real = engine_mod.fit_chunk
+    calls = {"n": 0}
+
+    def terminated_at(core, n, start, stop):
+        calls["n"] += 1
+        if calls["n"] == stop_at:
+            raise cli_mod._Terminated()
+        return real(core, n, start, stop)
+
+    monkeypatch.setattr(engine_mod, "fit_chunk", terminated_at)
+    assert main(["power", str(MM), "--out", "out", "--alpha", "0.05"] + SMALL) == 143
+    err = one_line(capsys, "terminated (SIGTERM)")
+    if not kept:
+        assert "nothing was written" in err and not Path("out").exists()
+        return
+    assert "1 finished chunk(s)" in err and "nothing was written" not in err
+    command = shlex.split(err.split("continue with ", 1)[1])
+    assert command[:2] == ["cluster-sem", "power"] and command[-1] == "--resume"
+    monkeypatch.setattr(engine_mod, "fit_chunk", real)
+    assert main(command[1:]) == 0
+    assert Path("out/power.json").read_text(encoding="utf-8") == interrupted[2]
+
+
+def test_real_sigterm_keeps_checkpoints_and_names_the_resume_command(tmp_path):
+    """A real signal to a real run, sent once its first chunk is on disk (not after a guessed delay)."""
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "cluster_sem.cli", "power", str(MM), "--n", "50",
+                             "--reps", "100000", "--out", str(out), "--quiet"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and not list(out.rglob("*.npz")):
+            assert proc.poll() is None, proc.stderr.read()
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    saved = len(list(out.rglob("*.npz")))
+    assert saved >= 1 and f"{saved} finished chunk(s)" in err and "--resume" in err, err

@@ -93,7 +93,8 @@ class Checkpoints:
             a = arrays[name]
             shape = (b, self.n_effects) if per_effect else (b,)
             if a.shape != shape or a.dtype.kind != kind:
-                return f"'{name}' is {a.dtype} {a.shape}, expected {kind} {shape}"
+                expected = {"b": "bool", "f": "float", "i": "integer"}[kind]
+                return f"'{name}' is {a.dtype} of shape {a.shape}, expected {expected} of shape {shape}"
         return None
 
     def save(self, chunk: ChunkResult) -> None:
