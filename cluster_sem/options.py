@@ -84,8 +84,34 @@ class TextOrNone:
 
 
 @dataclass(frozen=True)
+class SchedulerAddress:
+    """None, 'local' / 'local-threads', or a dask address ``[scheme://]host:port`` of a network protocol
+    (tcp, tls, ws, wss, ucx): checked before any work, as dask itself raises a bare ValueError on garbage,
+    and 'inproc://' or 'file://' cannot reach a scheduler of another process."""
+
+    SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+
+    def ok(self, v: Any) -> bool:
+        if v is None or v in ("local", "local-threads"):
+            return True
+        if not isinstance(v, str) or not v.strip() or any(c.isspace() for c in v):
+            return False
+        from urllib.parse import urlsplit
+        try:
+            parts = urlsplit(v if "://" in v else f"tcp://{v}")
+            port = parts.port
+        except ValueError:
+            return False
+        return parts.scheme in self.SCHEMES and bool(parts.hostname) and port is not None and 0 < port < 65536 \
+            and parts.path in ("", "/") and not (parts.query or parts.fragment or parts.username)
+
+    def describe(self) -> str:
+        return "'local' or a dask scheduler address such as tcp://host:8786"
+
+
+@dataclass(frozen=True)
 class Option:
-    constraint: Integer | Real | OneOf | TextOrNone
+    constraint: Integer | Real | OneOf | TextOrNone | SchedulerAddress
     flag: str        # the command-line spelling
     fix: str         # an example of a valid value
 
@@ -100,7 +126,7 @@ FIT_OPTIONS: dict[str, Option] = {
     "missing": Option(OneOf(("listwise", "fiml")), "--missing", "use --missing listwise"),
     "estimator": Option(OneOf(("ML", "MLR", "WLSMV", None), fold=str.upper), "--estimator",
                         "use --estimator ML (None: the spec decides, WLSMV if it says ordinal: true)"),
-    "scheduler": Option(TextOrNone(), "--scheduler", "give a dask address such as tcp://host:8786, or 'local'"),
+    "scheduler": Option(SchedulerAddress(), "--scheduler", "give a dask address such as tcp://host:8786, or 'local'"),
     "engine": Option(OneOf(("default", "semopy")), "--engine", "use --engine default (or semopy to cross-check)"),
     "interaction_method": Option(OneOf(("lms", "qml", "dblcent")), "--interaction-method",
                                  "use --interaction-method lms (or dblcent)"),
@@ -153,4 +179,4 @@ def check_moderation_ci(moderation_ci: str, bootstrap: int, interaction_method: 
 
 
 __all__ = ["check_moderation_ci", "FIT_OPTIONS", "SIMULATE_OPTIONS", "POWER_OPTIONS", "MIN_BOOTSTRAP", "MAX_BOOTSTRAP", "check_options", "Option",
-           "Integer", "Real", "OneOf", "TextOrNone"]
+           "Integer", "Real", "OneOf", "TextOrNone", "SchedulerAddress"]

@@ -287,3 +287,127 @@ def test_real_sigterm_keeps_checkpoints_and_names_the_resume_command(tmp_path):
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
     saved = len(list(out.rglob("*.npz")))
     assert saved >= 1 and f"{saved} finished chunk(s)" in err and "--resume" in err, err
+
+
+# --- schedulers ------------------------------------------------------------------------------------------------
+
+def _without_dask(tmp_path: Path, argv: list[str]) -> subprocess.CompletedProcess:
+    """The command line in a Python where dask and distributed cannot be imported (the extra not installed)."""
+    hide = tmp_path / "hide_dask"
+    hide.mkdir(exist_ok=True)
+    (hide / "sitecustomize.py").write_text("import sys\nsys.modules['dask'] = None\nsys.modules['distributed'] = None\n")
+    env = {**__import__("os").environ, "PYTHONPATH": f"{hide}{__import__('os').pathsep}{ROOT}"}
+    return subprocess.run([sys.executable, "-m", "cluster_sem.cli"] + argv, cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_scheduler_local_works_without_dask(interrupted, tmp_path):
+    run = _without_dask(tmp_path, ["power", str(MM), "--out", "out", "--scheduler", "local", "--jobs", "2"] + SMALL)
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "out" / "power.json").read_text(encoding="utf-8") == interrupted[2]
+
+
+@pytest.mark.parametrize("argv", [
+    ["power", str(MM), "--out", "out", "--scheduler", "tcp://127.0.0.1:8786"] + SMALL,
+    ["power", str(MM), "--out", "out", "--scheduler", "local-threads"] + SMALL,
+    ["fit", str(ROOT / "questionnaires" / "zhejiang_cluster_growth.yaml"),
+     str(ROOT / "data" / "zhejiang_128_synthetic.csv"), "--out", "out", "--bootstrap", "200", "--quiet",
+     "--scheduler", "tcp://127.0.0.1:8786"],
+], ids=["power-address", "power-local-threads", "fit-address"])
+def test_a_dask_scheduler_without_dask_names_the_extra(tmp_path, argv):
+    run = _without_dask(tmp_path, argv)
+    assert run.returncode == 2, run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr, run.stderr
+    assert 'pip install "cluster-sem[dask]"' in run.stderr and "--scheduler" in run.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("address", ["garbage", "", "tcp://", "file:///tmp/sched", "http://127.0.0.1:8786",
+                                     "inproc://x", "tcp://127.0.0.1", "tcp://127.0.0.1:99999"])
+def test_malformed_scheduler_addresses_are_one_line_before_any_work(tmp_path, capsys, monkeypatch, address):
+    pytest.importorskip("distributed")
+    monkeypatch.setattr(engine_mod, "build_core", lambda *a, **k: pytest.fail("work started"))
+    out = tmp_path / "out"
+    assert main(["power", str(MM), "--out", str(out), "--scheduler", address] + SMALL) == 2
+    one_line(capsys, "'scheduler' option (--scheduler) of power", "Fix:")
+    assert not out.exists()
+    import cluster_sem as cs
+    with pytest.raises(ClusterSemError, match="'scheduler' option"):
+        cs.fit("does-not-exist.yaml", "nor-this.csv", bootstrap=200, scheduler=address)
+
+
+class _Listener:
+    """A TCP listener on 127.0.0.1 that is not a dask scheduler: it sends ``reply`` (or nothing) and holds
+    the connection open."""
+
+    def __init__(self, reply: bytes):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.address = f"tcp://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.reply = reply
+        self.conns: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+            if self.reply:
+                try:
+                    conn.sendall(self.reply)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        for conn in [*self.conns, self.sock]:
+            conn.close()
+
+
+@pytest.mark.parametrize("reply", [b"\xff" * 64, b"HTTP/1.1 400 Bad Request\r\n\r\n", b""],
+                         ids=["garbage", "http", "silent"])
+def test_a_listener_that_is_not_dask_is_one_line_within_the_connect_timeout(tmp_path, capsys, monkeypatch, reply):
+    pytest.importorskip("distributed")
+    from cluster_sem.bootstrap import parallel
+    monkeypatch.setattr(parallel, "CONNECT_TIMEOUT", "1s")
+    listener = _Listener(reply)
+    out = tmp_path / "out"
+    try:
+        t0 = time.time()
+        assert main(["power", str(MM), "--out", str(out), "--scheduler", listener.address] + SMALL) == 2
+        elapsed = time.time() - t0
+    finally:
+        listener.close()
+    one_line(capsys, f"--scheduler {listener.address}: cannot connect to a dask scheduler", "Fix:")
+    assert elapsed < 15 and not out.exists()
+
+
+def test_ctrl_c_with_a_dask_local_cluster_is_one_line_from_the_parent(tmp_path):
+    """Ctrl-C reaches the whole foreground process group — the dask workers too — and only the parent
+    may speak.  Sent once the first chunk is on disk."""
+    pytest.importorskip("distributed")
+    import os
+    out = tmp_path / "out"
+
+    def interactive_session() -> None:   # its own process group, Ctrl-C not ignored (as from a terminal)
+        os.setsid()
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+    proc = subprocess.Popen([sys.executable, "-m", "cluster_sem.cli", "power", str(MM), "--n", "50", "--reps",
+                             "100000", "--out", str(out), "--quiet", "--scheduler", "local", "--jobs", "2"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=interactive_session)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and not list(out.rglob("*.npz")):
+            assert proc.poll() is None, proc.stderr.read()
+            time.sleep(0.1)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    assert proc.returncode == 130, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and "--resume" in err, err

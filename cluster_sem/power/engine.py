@@ -67,6 +67,8 @@ def check_options(o: PowerOptions) -> None:
     if len(set(o.sizes)) != len(o.sizes):
         raise ClusterSemError("--n: a sample size is listed twice. Fix: give each n once, e.g. --n 100,200")
     check_declared("power", {"reps": o.reps, "jobs": o.jobs, "scheduler": o.scheduler}, POWER_OPTIONS)
+    from ..bootstrap.parallel import resolve_scheduler
+    resolve_scheduler(o.scheduler)      # a dask address without the dask extra: one line now, not after the fit
     if not 0 < o.alpha < 1:
         raise ClusterSemError("--alpha must be between 0 and 1. Fix: e.g. --alpha 0.05")
     if not 0 < o.target < 1:
