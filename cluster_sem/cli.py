@@ -188,7 +188,8 @@ def _add_power_parser(sub, fmt) -> None:
                        epilog=EPILOG["power"], formatter_class=fmt)
     p.add_argument("spec")
     p.add_argument("--n", type=_sizes, required=True, help="sample sizes, comma-separated (e.g. 100,128,200,300)")
-    p.add_argument("--reps", type=_count, default=1000, help="replications per sample size (default 1000)")
+    p.add_argument("--reps", type=_count, default=1000, help="replications per sample size (default 1000; at "
+                                                            "most 100000)")
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--out", required=True, help="output directory: power.json, power.html, power.md")
     p.add_argument("--alpha", type=float, default=0.05)
@@ -201,7 +202,8 @@ def _add_power_parser(sub, fmt) -> None:
     p.add_argument("--missing", default="listwise", help="listwise (default) or fiml (the spec's missing_rate "
                                                         "blanks kept; one replication at a time, ~100x slower)")
     p.add_argument("--jobs", type=int, default=1, help="local worker processes")
-    p.add_argument("--scheduler", default=None, help="'local' (dask LocalCluster) or a dask scheduler address")
+    p.add_argument("--scheduler", default=None, help="'local' (dask LocalCluster; local processes without the dask "
+                                                     "extra) or a dask scheduler address tcp://HOST:PORT")
     p.add_argument("--resume", action="store_true", help="reuse the chunks an interrupted run left in --out")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
