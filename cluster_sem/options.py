@@ -73,17 +73,6 @@ class OneOf:
 
 
 @dataclass(frozen=True)
-class TextOrNone:
-    """None or a non-empty string (e.g. a scheduler address)."""
-
-    def ok(self, v: Any) -> bool:
-        return v is None or (isinstance(v, str) and v.strip() != "")
-
-    def describe(self) -> str:
-        return "None or a non-empty text"
-
-
-@dataclass(frozen=True)
 class SchedulerAddress:
     """None, 'local' / 'local-threads', or a dask address ``[scheme://]host:port`` of a network protocol
     (tcp, tls, ws, wss, ucx): checked before any work, as dask itself raises a bare ValueError on garbage,
@@ -111,7 +100,7 @@ class SchedulerAddress:
 
 @dataclass(frozen=True)
 class Option:
-    constraint: Integer | Real | OneOf | TextOrNone | SchedulerAddress
+    constraint: Integer | Real | OneOf | SchedulerAddress
     flag: str        # the command-line spelling
     fix: str         # an example of a valid value
 
@@ -179,4 +168,4 @@ def check_moderation_ci(moderation_ci: str, bootstrap: int, interaction_method: 
 
 
 __all__ = ["check_moderation_ci", "FIT_OPTIONS", "SIMULATE_OPTIONS", "POWER_OPTIONS", "MIN_BOOTSTRAP", "MAX_BOOTSTRAP", "check_options", "Option",
-           "Integer", "Real", "OneOf", "TextOrNone", "SchedulerAddress"]
+           "Integer", "Real", "OneOf", "SchedulerAddress"]
