@@ -54,8 +54,7 @@ def spec_with(tmp_path: Path, extra: str, name: str = "spec.yaml") -> Path:
 
 def test_listwise_rows_too_few_for_any_replication_is_exit_2_before_any_work(tmp_path, capsys, monkeypatch):
     spec = spec_with(tmp_path, "  missing_rate: 0.95\n")
-    monkeypatch.setattr(engine_mod, "run_tasks" if hasattr(engine_mod, "run_tasks") else "fit_chunk",
-                        lambda *a, **k: pytest.fail("replications were fitted"))
+    monkeypatch.setattr(engine_mod, "fit_chunk", lambda *a, **k: pytest.fail("replications were fitted"))
     out = tmp_path / "out"
     assert main(["power", str(spec), "--n", "2", "--reps", "10", "--out", str(out), "--quiet"]) == 2
     one_line(capsys, "--n 2", "missing_rate 0.95", "listwise", "Fix:", "--missing fiml")
@@ -255,17 +254,18 @@ def test_sigterm_message_tells_what_was_kept_and_the_resume_command(interrupted,
         return real(core, n, start, stop)
 
     monkeypatch.setattr(engine_mod, "fit_chunk", terminated_at)
-    assert main(["power", str(MM), "--out", "out", "--alpha", "0.05"] + SMALL) == 143
+    out = tmp_path / ("a folder with spaces and a long name " + "x" * 90) / "out"   # printed whole, quoted
+    assert main(["power", str(MM), "--out", str(out), "--alpha", "0.05"] + SMALL) == 143
     err = one_line(capsys, "terminated (SIGTERM)")
     if not kept:
-        assert "nothing was written" in err and not Path("out").exists()
+        assert "nothing was written" in err and not out.exists()
         return
     assert "1 finished chunk(s)" in err and "nothing was written" not in err
     command = shlex.split(err.split("continue with ", 1)[1])
     assert command[:2] == ["cluster-sem", "power"] and command[-1] == "--resume"
     monkeypatch.setattr(engine_mod, "fit_chunk", real)
     assert main(command[1:]) == 0
-    assert Path("out/power.json").read_text(encoding="utf-8") == interrupted[2]
+    assert (out / "power.json").read_text(encoding="utf-8") == interrupted[2]
 
 
 def test_real_sigterm_keeps_checkpoints_and_names_the_resume_command(tmp_path):
