@@ -275,10 +275,11 @@ def _power_interrupted(args, exc: BaseException, before: _PowerOut) -> int:
             if value != default:
                 command += [flag, str(value)]
         command += ["--quiet"] * args.quiet + ["--resume"]
-        from .render.plain_text import terminal_safe   # whole words: the command must run as printed
-        sys.stderr.write(terminal_safe(f"cluster-sem power: {how}; {len(kept)} finished chunk(s) of replications "
-                                       f"kept in {shlex.quote(str(store.dir))}, no report written. Fix: continue "
-                                       f"with {shlex.join(command)}", max_word=4096).replace("\n", " ") + "\n")
+        text = (f"cluster-sem power: {how}; {len(kept)} finished chunk(s) of replications kept in "
+                f"{shlex.quote(str(store.dir))}, no report written. Fix: continue with {shlex.join(command)}")
+        # printable characters only (no escape sequence, no line break) but no word shortened as _safe does:
+        # the command must run as printed
+        sys.stderr.write("".join(ch for ch in text if ch.isprintable()) + "\n")
     return 143 if isinstance(exc, _Terminated) else 130
 
 
