@@ -4,7 +4,7 @@ ends in exit 2 and one line naming the option or file and the fix, with nothing 
 bounded work.  Runs are tiny (tens of replications of a 10-item model)."""
 from __future__ import annotations
 
-import json
+import os
 import shutil
 import signal
 import socket
@@ -296,7 +296,7 @@ def _without_dask(tmp_path: Path, argv: list[str]) -> subprocess.CompletedProces
     hide = tmp_path / "hide_dask"
     hide.mkdir(exist_ok=True)
     (hide / "sitecustomize.py").write_text("import sys\nsys.modules['dask'] = None\nsys.modules['distributed'] = None\n")
-    env = {**__import__("os").environ, "PYTHONPATH": f"{hide}{__import__('os').pathsep}{ROOT}"}
+    env = {**os.environ, "PYTHONPATH": f"{hide}{os.pathsep}{ROOT}"}
     return subprocess.run([sys.executable, "-m", "cluster_sem.cli"] + argv, cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
 
@@ -387,7 +387,6 @@ def test_ctrl_c_with_a_dask_local_cluster_is_one_line_from_the_parent(tmp_path):
     """Ctrl-C reaches the whole foreground process group — the dask workers too — and only the parent
     may speak.  Sent once the first chunk is on disk."""
     pytest.importorskip("distributed")
-    import os
     out = tmp_path / "out"
 
     def interactive_session() -> None:   # its own process group, Ctrl-C not ignored (as from a terminal)
