@@ -4,6 +4,7 @@ ends in exit 2 and one line naming the option or file and the fix, with nothing 
 bounded work.  Runs are tiny (tens of replications of a 10-item model)."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -410,3 +411,20 @@ def test_ctrl_c_with_a_dask_local_cluster_is_one_line_from_the_parent(tmp_path):
             pass
     assert proc.returncode == 130, err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and "--resume" in err, err
+
+
+def test_bootstrap_scheduler_local_without_dask_runs_and_says_processes(monkeypatch):
+    """The same fallback for `fit --bootstrap`: 'local' without dask is local processes, and says so."""
+    import pandas as pd
+
+    from cluster_sem.bootstrap import parallel, run_bootstrap
+    from cluster_sem.model.fitted import fit_model
+    ref = json.loads((ROOT / "tests" / "reference" / "lavaan_reference.json").read_text())
+    df = pd.read_csv(ROOT / "tests" / "reference" / "PoliticalDemocracy.csv")
+    fit = fit_model(ref["poldem_sem"]["model"], df)
+    monkeypatch.setattr(parallel, "_has_dask", lambda: False)
+    local = run_bootstrap(fit, df, B=20, seed=3, jobs=2, scheduler="local")
+    assert local.backend == "processes"
+    np.testing.assert_array_equal(local.estimates, run_bootstrap(fit, df, B=20, seed=3).estimates)
+    with pytest.raises(ClusterSemError, match='pip install "cluster-sem\\[dask\\]"'):
+        run_bootstrap(fit, df, B=20, seed=3, scheduler="tcp://127.0.0.1:8786")

@@ -139,6 +139,11 @@ def resolve_scheduler(scheduler):
                           f"Fix: {DASK_INSTALL}, or use --jobs N (local processes) without --scheduler")
 
 
+def backend_name(jobs: int, scheduler) -> str:
+    """Where the blocks ran, in results.json's words: 'local' without dask ran on local processes."""
+    return "dask" if resolve_scheduler(scheduler) is not None else "processes" if jobs > 1 else "in-process"
+
+
 def run_tasks(func, core, tasks: list[tuple], *, jobs: int = 1, scheduler=None, done=lambda result: None,
               meanwhile=None) -> None:
     """Run ``func(core, *task)`` for every task in this process, on ``jobs`` local processes or on dask.
