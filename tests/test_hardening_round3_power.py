@@ -384,6 +384,18 @@ def test_a_listener_that_is_not_dask_is_one_line_within_the_connect_timeout(tmp_
     assert elapsed < 15 and not out.exists()
 
 
+def test_a_real_dask_scheduler_address_passes_the_probe(interrupted):
+    """The probe answers for a dask scheduler at a tcp:// address, and the run equals the serial one."""
+    pytest.importorskip("distributed")
+    from distributed import LocalCluster
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
+                      dashboard_address=None) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://")
+        doc = run_power(MM, PowerOptions(sizes=(40, 50), reps=20, seed=5, scheduler=cluster.scheduler_address))
+    serial = run_power(MM, PowerOptions(sizes=(40, 50), reps=20, seed=5))
+    assert doc == serial
+
+
 def test_ctrl_c_with_a_dask_local_cluster_is_one_line_from_the_parent(tmp_path):
     """Ctrl-C reaches the whole foreground process group — the dask workers too — and only the parent
     may speak.  Sent once the first chunk is on disk."""

@@ -291,7 +291,9 @@ def _probe(address: str, seconds: float) -> str | None:
 
     async def ask():
         from distributed.comm import connect
-        comm = await connect(address, timeout=seconds)
+        from distributed.security import Security
+        # the client's TLS settings from the dask configuration, as Client itself uses them
+        comm = await connect(address, timeout=seconds, **Security().get_connection_args("client"))
         try:
             await comm.write({"op": "identity", "reply": True})
             return await comm.read()
