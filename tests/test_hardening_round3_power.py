@@ -384,7 +384,7 @@ def test_a_listener_that_is_not_dask_is_one_line_within_the_connect_timeout(tmp_
     assert elapsed < 15 and not out.exists()
 
 
-def test_a_real_dask_scheduler_address_passes_the_probe(interrupted):
+def test_a_real_dask_scheduler_address_passes_the_probe():
     """The probe answers for a dask scheduler at a tcp:// address, and the run equals the serial one."""
     pytest.importorskip("distributed")
     from distributed import LocalCluster
