@@ -9,8 +9,9 @@ number and regenerates that block's row indices from the seed, so results are bi
   milliseconds and inherit the imported modules); each worker is limited to one BLAS thread so that
   ``jobs`` processes do not oversubscribe the cores.
 * ``scheduler``: ``"local"`` → a ``dask.distributed.LocalCluster`` with ``jobs`` single-threaded worker
-  processes; ``"local-threads"`` → an in-process LocalCluster (threads; handy for tests); any other
-  string is a scheduler address (``"tcp://host:8786"``) whose workers can import ``cluster_sem``.
+  processes (local processes as above when the optional dask extra is not installed); ``"local-threads"``
+  → an in-process LocalCluster (threads; handy for tests); any other string is a scheduler address
+  (``"tcp://host:8786"``) whose workers can import ``cluster_sem``, probed (bounded) before use.
 * Bit-identical results also need the same floating-point path everywhere: OpenBLAS may sum in a
   different order with 1 or 2 threads (differences ~1e-14 were observed), so every backend runs the
   numerics with one BLAS thread (a ``threadpoolctl`` context in this process, a permanent limit in worker
@@ -256,15 +257,24 @@ def _run_dask(func, core, tasks, jobs, scheduler, done) -> None:
             for fut in dask_completed(futures):
                 done(fut.result())
     except BaseException:
-        # stopped (Ctrl-C, SIGTERM, a failed task): the cluster's scheduler, closed with tasks still queued,
-        # logs each undeliverable cancellation as a CRITICAL traceback; the caller's one line says it all
-        logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)
+        stopped = True
         raise
+    else:
+        stopped = False
     finally:
-        if client is not scheduler:
-            client.close()
-        if cluster is not None:
-            cluster.close()
+        # stopped (Ctrl-C, SIGTERM, a failed task): our cluster's scheduler, closed with tasks still queued,
+        # logs each undeliverable cancellation as a CRITICAL traceback; the caller's one line says it all
+        logger = logging.getLogger("distributed")
+        level = logger.level
+        if stopped:
+            logger.setLevel(logging.CRITICAL + 1)
+        try:
+            if client is not scheduler:
+                client.close()
+            if cluster is not None:
+                cluster.close()
+        finally:
+            logger.setLevel(level)
 
 
 def _connect(client_class, address: str):
