@@ -194,9 +194,10 @@ def _add_pls_parser(sub, fmt) -> None:
     p.add_argument("--scheme", choices=["path", "factorial", "centroid"], default="path",
                    help="inner weighting scheme (default path)")
     p.add_argument("--bootstrap", type=int, default=0, metavar="B", help="bootstrap resamples (0 = none; 5000 is usual)")
-    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                   help=f"random seed of the resamples and PLSpredict folds (default {DEFAULT_SEED})")
     p.add_argument("--jobs", type=int, default=1, help="local worker processes for the bootstrap")
-    p.add_argument("--ci-level", type=float, default=0.95)
+    p.add_argument("--ci-level", type=float, default=0.95, help="confidence level of the CIs (default 0.95)")
     p.add_argument("--predict", type=int, default=0, metavar="K", help="PLSpredict with K folds (10 is usual): "
                    "Q2_predict, RMSE and MAE of the endogenous items against a linear model")
     p.add_argument("--mga", action="store_true", help="PLS multigroup analysis across the spec's group column "
@@ -299,10 +300,28 @@ def _check_out(value: str, *, directory: bool) -> Path:
     return path
 
 
+def _whole(text: str) -> int:
+    """An integer, also written as 1e4 or 2000.0 (the option table then checks its bounds and names them)."""
+    try:
+        return int(text)
+    except ValueError:
+        value = float(text)      # ValueError for words; 'inf' / 'nan' / 2.5 below
+        if not value.is_integer():
+            raise ValueError(text) from None
+        return int(value)
+
+
+def _count(text: str) -> int:
+    try:
+        return _whole(text)
+    except (ValueError, OverflowError):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number, e.g. 1000") from None
+
+
 def _sizes(text: str) -> list[int]:
     try:
-        return [int(x) for x in text.split(",") if x.strip()]
-    except ValueError:
+        return [_whole(x) for x in text.split(",") if x.strip()]
+    except (ValueError, OverflowError):
         raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of sample sizes, e.g. 100,128,200")
 
 
@@ -311,7 +330,8 @@ def _add_power_parser(sub, fmt) -> None:
                        epilog=EPILOG["power"], formatter_class=fmt)
     p.add_argument("spec", help="questionnaire spec (YAML) with a population section")
     p.add_argument("--n", type=_sizes, required=True, help="sample sizes, comma-separated (e.g. 100,128,200,300)")
-    p.add_argument("--reps", type=int, default=1000, help="replications per sample size (default 1000)")
+    p.add_argument("--reps", type=_count, default=1000, help="replications per sample size (default 1000; at "
+                                                            "most 100000)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED}; same seed, same power.json)")
     p.add_argument("--out", required=True, help="output directory: power.json, power.html, power.md")
     p.add_argument("--alpha", type=float, default=0.05, help="significance level of each test (default 0.05)")
@@ -324,7 +344,8 @@ def _add_power_parser(sub, fmt) -> None:
     p.add_argument("--missing", default="listwise", help="listwise (default) or fiml (the spec's missing_rate "
                                                         "blanks kept; one replication at a time, ~100x slower)")
     p.add_argument("--jobs", type=int, default=1, help="local worker processes")
-    p.add_argument("--scheduler", default=None, help="'local' (dask LocalCluster) or a dask scheduler address")
+    p.add_argument("--scheduler", default=None, help="'local' (dask LocalCluster; local processes without the dask "
+                                                     "extra) or a dask scheduler address tcp://HOST:PORT")
     p.add_argument("--resume", action="store_true", help="reuse the chunks an interrupted run left in --out")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
@@ -339,13 +360,15 @@ def cmd_power(args) -> int:
                            ci=args.ci, estimator=args.estimator, missing=args.missing, jobs=args.jobs,
                            scheduler=args.scheduler, resume=args.resume, quiet=args.quiet)
     check_options(options)
-    _check_out(args.out, directory=True)
+    out = _check_out(args.out, directory=True)
+    before = _PowerOut(out)
     try:
         doc = run_power(args.spec, options, out_dir=args.out)
-    except KeyboardInterrupt:
-        sys.stderr.write(f"cluster-sem power: interrupted; finished chunks are kept in {args.out}. "
-                         "Run the same command with --resume to continue\n")
-        return 130
+    except (KeyboardInterrupt, _Terminated) as exc:
+        return _power_interrupted(args, exc, before)
+    except BaseException:
+        before.restore()     # an error part-way: no checkpoints (or new folder) left behind
+        raise
     text = json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
     _write_atomically(Path(args.out), {"power.json": text, "power.html": render_power_html(doc, args.lang),
                                        "power.md": render_power_markdown(doc, args.lang)})
@@ -355,6 +378,51 @@ def cmd_power(args) -> int:
         print(render_power_summary(doc, args.lang))
     print(f"wrote {Path(args.out) / 'power.json'}, power.html, power.md")
     return 0
+
+
+class _PowerOut:
+    """What --out held before a power run, so that a failed run can leave it so."""
+
+    def __init__(self, out: Path):
+        from .power.checkpoint import DIRNAME
+        self.out = out
+        self.checkpoints = out / DIRNAME
+        self.had_out = out.exists()
+        self.had_checkpoints = self.checkpoints.exists()
+
+    def restore(self) -> None:
+        """Remove the checkpoint folder (and the --out folder) this run created."""
+        if not self.had_checkpoints and self.checkpoints.is_dir():
+            shutil.rmtree(self.checkpoints, ignore_errors=True)
+        if not self.had_out and self.out.is_dir() and not any(self.out.iterdir()):
+            self.out.rmdir()
+
+
+def _power_interrupted(args, exc: BaseException, before: _PowerOut) -> int:
+    """Ctrl-C / SIGTERM during power: say what was kept and the exact command that continues from it."""
+    import shlex
+    store = getattr(exc, "power_checkpoints", None)
+    kept = store.saved() if store is not None else []
+    how = "terminated (SIGTERM)" if isinstance(exc, _Terminated) else "interrupted"
+    if not kept:
+        before.restore()
+        sys.stderr.write(f"cluster-sem power: {how} before a chunk of replications finished; nothing was written\n")
+    else:
+        command = ["cluster-sem", "power", args.spec, "--n", ",".join(map(str, args.n)), "--reps", str(args.reps),
+                   "--seed", str(args.seed), "--out", args.out]
+        for flag, value, default in (("--alpha", args.alpha, 0.05), ("--target", args.target, 0.80),
+                                     ("--ci", args.ci, "monte-carlo"), ("--estimator", args.estimator, "ML"),
+                                     ("--missing", args.missing, "listwise"), ("--jobs", args.jobs, 1),
+                                     ("--scheduler", args.scheduler, None), ("--lang", args.lang, "en")):
+            if value != default:
+                command += [flag, str(value)]
+        command += ["--quiet"] * args.quiet + ["--resume"]
+        text = (f"cluster-sem power: {how}; {len(kept)} finished chunk(s) of replications kept in "
+                f"{shlex.quote(str(store.dir))}, no report written. Fix: continue with {shlex.join(command)}")
+        # printable characters only (no escape sequence, no line break) but no word shortened as _safe does:
+        # the command must run as printed
+        sys.stderr.write("".join(ch for ch in text if ch.isprintable()) + "\n")
+    return 143 if isinstance(exc, _Terminated) else 130
 
 
 def _write_atomically(out_dir: Path, files: dict[str, str | bytes]) -> None:

@@ -20,6 +20,8 @@ from .lavoptions import ENGINES, ESTIMATORS, MISSING
 MIN_BOOTSTRAP = 200        # below this, percentile/BC limits are order statistics of a handful of draws
 MAX_BOOTSTRAP = 100_000    # ~4 min at 2.3 ms/resample for a 38-item model on 2 cores; 5000 is usual
 MAX_SIMULATE_N = 1_000_000
+MAX_POWER_N = 100_000      # one replication of n cases is drawn and held whole (a 50-item model: 40 MB at 10⁵)
+MAX_POWER_REPS = 100_000   # per sample size; 1000 is usual (power's Monte Carlo SE ≤ .016), 10 000 is plenty
 MAX_SEED = 2 ** 63 - 1
 DEFAULT_SEED = 2026         # the one default seed of fit, power and every CI stream (cluster_sem.rng)
 
@@ -74,7 +76,7 @@ class OneOf:
 
 @dataclass(frozen=True)
 class TextOrNone:
-    """None or a non-empty string (e.g. a scheduler address)."""
+    """None or a non-empty string (e.g. a column name)."""
 
     def ok(self, v: Any) -> bool:
         return v is None or (isinstance(v, str) and v.strip() != "")
@@ -84,8 +86,34 @@ class TextOrNone:
 
 
 @dataclass(frozen=True)
+class SchedulerAddress:
+    """None, 'local' / 'local-threads', or a dask address ``[scheme://]host:port`` of a network protocol
+    (tcp, tls, ws, wss, ucx): checked before any work, as dask itself raises a bare ValueError on garbage,
+    and 'inproc://' or 'file://' cannot reach a scheduler of another process."""
+
+    SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+
+    def ok(self, v: Any) -> bool:
+        if v is None or v in ("local", "local-threads"):
+            return True
+        if not isinstance(v, str) or not v.strip() or any(c.isspace() for c in v):
+            return False
+        from urllib.parse import urlsplit
+        try:
+            parts = urlsplit(v if "://" in v else f"tcp://{v}")
+            port = parts.port
+        except ValueError:
+            return False
+        return parts.scheme in self.SCHEMES and bool(parts.hostname) and port is not None and 0 < port < 65536 \
+            and parts.path in ("", "/") and not (parts.query or parts.fragment or parts.username)
+
+    def describe(self) -> str:
+        return "'local' or a dask scheduler address such as tcp://host:8786"
+
+
+@dataclass(frozen=True)
 class Option:
-    constraint: Integer | Real | OneOf | TextOrNone
+    constraint: Integer | Real | OneOf | SchedulerAddress
     flag: str        # the command-line spelling
     fix: str         # an example of a valid value
 
@@ -100,7 +128,7 @@ FIT_OPTIONS: dict[str, Option] = {
     "missing": Option(OneOf(MISSING), "--missing", "use --missing listwise"),
     "estimator": Option(OneOf(ESTIMATORS + (None,), fold=str.upper), "--estimator",
                         "use --estimator ML (None: the spec decides, WLSMV if it says ordinal: true)"),
-    "scheduler": Option(TextOrNone(), "--scheduler", "give a dask address such as tcp://host:8786, or 'local'"),
+    "scheduler": Option(SchedulerAddress(), "--scheduler", "give a dask address such as tcp://host:8786, or 'local'"),
     "engine": Option(OneOf(ENGINES), "--engine", "use --engine default (or semopy to cross-check)"),
     "interaction_method": Option(OneOf(("lms", "qml", "dblcent")), "--interaction-method",
                                  "use --interaction-method lms (or dblcent)"),
@@ -114,6 +142,15 @@ FIT_OPTIONS: dict[str, Option] = {
 SIMULATE_OPTIONS: dict[str, Option] = {
     "n": Option(Integer(1, MAX_SIMULATE_N), "--n", "use e.g. --n 128"),
     "seed": FIT_OPTIONS["seed"],
+}
+
+
+POWER_OPTIONS: dict[str, Option] = {
+    "n": Option(Integer(2, MAX_POWER_N), "--n", "use sample sizes such as --n 100,128,200,300"),
+    "reps": Option(Integer(2, MAX_POWER_REPS), "--reps", "use e.g. --reps 1000 (replications per sample size)"),
+    "seed": FIT_OPTIONS["seed"],
+    "jobs": FIT_OPTIONS["jobs"],
+    "scheduler": FIT_OPTIONS["scheduler"],
 }
 
 
@@ -145,5 +182,5 @@ def check_moderation_ci(moderation_ci: str, bootstrap: int, interaction_method: 
                               f"lms (or --moderation-ci monte-carlo)")
 
 
-__all__ = ["check_moderation_ci", "FIT_OPTIONS", "SIMULATE_OPTIONS", "MIN_BOOTSTRAP", "MAX_BOOTSTRAP", "check_options", "Option",
-           "Integer", "Real", "OneOf", "TextOrNone"]
+__all__ = ["check_moderation_ci", "FIT_OPTIONS", "SIMULATE_OPTIONS", "POWER_OPTIONS", "MIN_BOOTSTRAP", "MAX_BOOTSTRAP", "check_options", "Option",
+           "Integer", "Real", "OneOf", "SchedulerAddress"]

@@ -58,7 +58,11 @@ def test_dask_local_cluster_equals_in_process(poldem, serial):
 def test_prefix_and_seed(poldem, serial):
     fit, df = poldem
     short = run_bootstrap(fit, df, B=40, seed=99)
-    np.testing.assert_array_equal(short.estimates, serial.estimates[:40])
+    # the same 40 resamples (indices depend on seed and replicate number only), but fitted as a block of 40
+    # instead of 250: OpenBLAS may order a sum differently by matrix shape (3.4e-14 seen with 0.3.31), so
+    # the estimates agree to rounding, not bit for bit (bit-identity holds for the same blocks: see _same)
+    np.testing.assert_array_equal(short.converged, serial.converged[:40])
+    np.testing.assert_allclose(short.estimates, serial.estimates[:40], rtol=1e-12, atol=1e-12)
     other = run_bootstrap(fit, df, B=40, seed=100)
     assert not np.array_equal(other.estimates, short.estimates)
 

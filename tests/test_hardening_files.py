@@ -73,6 +73,30 @@ def test_output_swapped_in_whole_or_not_at_all(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]
 
 
+def _signals(pid: int, field: str) -> int:
+    """The kernel's mask of signals a process ignores (SigIgn) or catches (SigCgt), from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1], 16)
+    raise LookupError(field)
+
+
+def _pool_busy(parent, workers) -> bool:
+    """The state a signal to a running bootstrap is about, not a guess of when it is reached under load:
+    the parent catches SIGINT and SIGTERM (its handlers are installed), every worker has run its
+    initializer (SIGINT ignored: the parent alone answers Ctrl-C) and has been fitting blocks for a while
+    (so the parent has handed all blocks out and waits for results)."""
+    bit = lambda sig: 1 << (sig - 1)   # noqa: E731
+    try:
+        if _signals(parent.pid, "SigCgt") & (bit(signal.SIGINT) | bit(signal.SIGTERM)) != \
+                bit(signal.SIGINT) | bit(signal.SIGTERM):
+            return False
+        return all(_signals(w.pid, "SigIgn") & bit(signal.SIGINT) and w.cpu_times().user > 0.3 for w in workers)
+    except (OSError, LookupError):    # a worker not (or no longer) there
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads signal masks from /proc (Linux)")
 @pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_signal_stops_bootstrap_workers_promptly(tmp_path, sig, code):
     psutil = pytest.importorskip("psutil")
@@ -92,7 +116,10 @@ def test_signal_stops_bootstrap_workers_promptly(tmp_path, sig, code):
             assert proc.poll() is None, proc.stderr.read()
             workers = parent.children(recursive=True)
         assert len(workers) >= 2, "the bootstrap pool never started"
-        time.sleep(1.0)
+        while time.time() < deadline and not _pool_busy(parent, workers):
+            assert proc.poll() is None, proc.stderr.read()
+            time.sleep(0.2)
+        assert _pool_busy(parent, workers), "the bootstrap workers never started fitting"
         t0 = time.time()
         proc.send_signal(sig)
         proc.wait(timeout=20)

@@ -156,9 +156,29 @@ def test_identical_for_jobs_and_dask_local_cluster(small_serial):
     assert _strip(dask) == _strip(small_serial)
 
 
+def _close(a, b, path="doc") -> None:
+    """Equal documents up to rounding in the last bits of real numbers (counts and text exactly)."""
+    assert type(a) is type(b), path
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), path
+        for k in a:
+            _close(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            _close(x, y, f"{path}[{i}]")
+    elif isinstance(a, float):
+        assert a == pytest.approx(b, rel=1e-12, abs=1e-12), path
+    else:
+        assert a == b, path
+
+
 def test_chunking_does_not_change_results(small_serial, monkeypatch):
+    """Chunks of 70 instead of 250 replications: each replication is drawn from its own seed, so the same
+    data are fitted, but in batches of another shape, where OpenBLAS may order a sum differently (~1e-14):
+    equal to rounding.  Byte-identity is promised for the same chunks (jobs, scheduler, resume: above)."""
     monkeypatch.setattr(engine_mod, "CHUNK", 70)
-    assert _strip(run_power(MM, PowerOptions(sizes=(60, 90), reps=300, seed=11))) == _strip(small_serial)
+    _close(run_power(MM, PowerOptions(sizes=(60, 90), reps=300, seed=11)), small_serial)
 
 
 def test_resume_after_interruption_gives_identical_results(small_serial, tmp_path, monkeypatch):

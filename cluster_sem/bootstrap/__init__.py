@@ -88,7 +88,8 @@ def run_bootstrap(fit, data, *, B: int, seed: int, jobs: int = 1, level: float =
     adm = np.concatenate([b.admissible for b in blocks])
     fb = np.concatenate([b.fallback for b in blocks])
     param_se, defined = replicate_summaries(fit, theta, dvals, conv, level, percentile)
-    backend = ("dask" if scheduler is not None else "processes" if jobs > 1 else "in-process")
+    from .parallel import backend_name
+    backend = backend_name(jobs, scheduler)
     return BootstrapResult(
         B=B, seed=seed, level=level, n_converged=int(conv.sum()), n_nonconverged=int((~conv).sum()),
         n_inadmissible=int((conv & ~adm).sum()), n_fallback=int(fb.sum()), rule=getattr(core, "rule", RULE),

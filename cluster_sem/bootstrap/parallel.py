@@ -9,8 +9,9 @@ number and regenerates that block's row indices from the seed, so results are bi
   milliseconds and inherit the imported modules); each worker is limited to one BLAS thread so that
   ``jobs`` processes do not oversubscribe the cores.
 * ``scheduler``: ``"local"`` → a ``dask.distributed.LocalCluster`` with ``jobs`` single-threaded worker
-  processes; ``"local-threads"`` → an in-process LocalCluster (threads; handy for tests); any other
-  string is a scheduler address (``"tcp://host:8786"``) whose workers can import ``cluster_sem``.
+  processes (local processes as above when the optional dask extra is not installed); ``"local-threads"``
+  → an in-process LocalCluster (threads; handy for tests); any other string is a scheduler address
+  (``"tcp://host:8786"``) whose workers can import ``cluster_sem``, probed (bounded) before use.
 * Bit-identical results also need the same floating-point path everywhere: OpenBLAS may sum in a
   different order with 1 or 2 threads (differences ~1e-14 were observed), so every backend runs the
   numerics with one BLAS thread (a ``threadpoolctl`` context in this process, a permanent limit in worker
@@ -25,13 +26,15 @@ import logging
 import multiprocessing as mp
 import signal
 import sys
+import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from . import batched
 from .batched import BlockResult, ModelCore, count_covariances, fit_covariance_block, fit_resamples, needs_counts
 from .resample import block_index_chunks, block_indices, block_range, n_blocks
 
-CONNECT_TIMEOUT = "10s"   # dask's default is 30 s of silent retries
+CONNECT_TIMEOUT = "10s"   # dask's default is 30 s of silent retries; also bounds the "is it dask?" probe
+DASK_INSTALL = 'pip install "cluster-sem[dask]"'
 _CORE: ModelCore | None = None
 _LIMITED = False
 
@@ -117,6 +120,31 @@ def progress(total: int, quiet: bool, *, unit: str = "resample", desc: str = "bo
                 dynamic_ncols=True, leave=False, initial=initial)
 
 
+def _has_dask() -> bool:
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def resolve_scheduler(scheduler):
+    """The scheduler to use: 'local' without the optional dask extra is local processes (None, with
+    ``jobs``), as without --scheduler; any other scheduler without dask is one line naming the install."""
+    if not isinstance(scheduler, str) or _has_dask():
+        return scheduler
+    if scheduler == "local":
+        return None
+    from ..errors import ClusterSemError
+    raise ClusterSemError(f"--scheduler {scheduler}: needs the optional dask extra, which is not installed. "
+                          f"Fix: {DASK_INSTALL}, or use --jobs N (local processes) without --scheduler")
+
+
+def backend_name(jobs: int, scheduler) -> str:
+    """Where the blocks ran, in results.json's words: 'local' without dask ran on local processes."""
+    return "dask" if resolve_scheduler(scheduler) is not None else "processes" if jobs > 1 else "in-process"
+
+
 def run_tasks(func, core, tasks: list[tuple], *, jobs: int = 1, scheduler=None, done=lambda result: None,
               meanwhile=None) -> None:
     """Run ``func(core, *task)`` for every task in this process, on ``jobs`` local processes or on dask.
@@ -131,6 +159,7 @@ def run_tasks(func, core, tasks: list[tuple], *, jobs: int = 1, scheduler=None, 
     on a machine with a core to spare), before the tasks when they run in-process or on dask.  An exception
     it raises stops the workers like a failed task.
     """
+    scheduler = resolve_scheduler(scheduler)
     local_pool = scheduler is None and jobs > 1 and len(tasks) > 1
     if meanwhile is not None and not local_pool:
         meanwhile()
@@ -187,6 +216,21 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
             proc.join(timeout=2)
 
 
+@contextlib.contextmanager
+def _ctrl_c_ignored_by_children():
+    """Start dask's worker processes with SIGINT ignored (inherited through spawn, and then asyncio installs
+    no handler of its own): Ctrl-C goes to the whole process group, and each worker would print a
+    KeyboardInterrupt traceback; the parent alone reports it and closes the cluster."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _run_dask(func, core, tasks, jobs, scheduler, done) -> None:
     from dask.distributed import Client, LocalCluster
     from dask.distributed import as_completed as dask_completed
@@ -194,19 +238,16 @@ def _run_dask(func, core, tasks, jobs, scheduler, done) -> None:
     cluster = None
     threads = scheduler == "local-threads"
     if isinstance(scheduler, str) and scheduler in ("local", "local-threads"):
-        cluster = LocalCluster(n_workers=1 if threads else max(jobs, 1),
-                               threads_per_worker=max(jobs, 1) if threads else 1,
-                               processes=not threads, dashboard_address=None,
-                               silence_logs=logging.WARNING)
+        with _ctrl_c_ignored_by_children():
+            cluster = LocalCluster(n_workers=1 if threads else max(jobs, 1),
+                                   threads_per_worker=max(jobs, 1) if threads else 1,
+                                   processes=not threads, dashboard_address=None,
+                                   # ERROR: a cluster closed by Ctrl-C makes each worker warn about every
+                                   # cancelled task; memory trouble and lost workers still show (ERROR)
+                                   silence_logs=logging.ERROR)
         client = Client(cluster)
     elif isinstance(scheduler, str):
-        try:
-            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
-        except (OSError, TimeoutError) as exc:
-            from ..errors import ClusterSemError
-            raise ClusterSemError(f"--scheduler {scheduler}: cannot connect to a dask scheduler there within "
-                                  f"{CONNECT_TIMEOUT} ({type(exc).__name__}). Fix: start the scheduler and its "
-                                  "workers, check the address, or use --jobs N without --scheduler") from None
+        client = _connect(Client, scheduler)
     else:                                   # an existing Client: used, not closed
         client = scheduler
     try:
@@ -215,8 +256,81 @@ def _run_dask(func, core, tasks, jobs, scheduler, done) -> None:
             futures = [client.submit(_dask_task, func, core_f, task, not threads, pure=False) for task in tasks]
             for fut in dask_completed(futures):
                 done(fut.result())
+    except BaseException:
+        stopped = True
+        raise
+    else:
+        stopped = False
     finally:
-        if client is not scheduler:
-            client.close()
-        if cluster is not None:
-            cluster.close()
+        # stopped (Ctrl-C, SIGTERM, a failed task): our cluster's scheduler, closed with tasks still queued,
+        # logs each undeliverable cancellation as a CRITICAL traceback; the caller's one line says it all
+        logger = logging.getLogger("distributed")
+        level = logger.level
+        if stopped:
+            logger.setLevel(logging.CRITICAL + 1)
+        try:
+            if client is not scheduler:
+                client.close()
+            if cluster is not None:
+                cluster.close()
+        finally:
+            logger.setLevel(level)
+
+
+def _connect(client_class, address: str):
+    """A Client of the dask scheduler at ``address``, or one line within ~CONNECT_TIMEOUT: first a bounded
+    probe (dask's own Client waits forever on a listener that says nothing, and reads another protocol's
+    bytes as a frame length — "cannot allocate 3 EiB"), then the Client itself."""
+    from ..errors import ClusterSemError
+    problem = _probe(address, float(CONNECT_TIMEOUT.rstrip("s")))
+    if problem is None:
+        try:
+            return client_class(address, timeout=CONNECT_TIMEOUT)
+        except Exception as exc:   # noqa: BLE001 - OSError, TimeoutError, and whatever a dying scheduler gives
+            problem = type(exc).__name__
+    raise ClusterSemError(f"--scheduler {address}: cannot connect to a dask scheduler there within "
+                          f"{CONNECT_TIMEOUT} ({problem}). Fix: start the scheduler and its "
+                          "workers, check the address, or use --jobs N without --scheduler")
+
+
+def _probe(address: str, seconds: float) -> str | None:
+    """None if a dask scheduler answers dask's ``identity`` request at ``address`` within ``seconds``, else
+    why not.  Runs on its own event loop in a daemon thread, so neither a caller's running loop nor a
+    listener that never answers can hold this process."""
+    import asyncio
+
+    async def ask():
+        from distributed.comm import connect
+        from distributed.security import Security
+        # the client's TLS settings from the dask configuration, as Client itself uses them
+        comm = await connect(address, timeout=seconds, **Security().get_connection_args("client"))
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["reply"] = asyncio.run(asyncio.wait_for(ask(), seconds))
+        except BaseException as exc:   # noqa: BLE001 - reported below as the problem
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="dask-probe", daemon=True)
+    thread.start()
+    thread.join(seconds + 2)
+    if "error" in outcome:
+        exc = outcome["error"]
+        if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
+            return "no answer"
+        if isinstance(exc, OSError):
+            return type(exc).__name__
+        return f"what answers there is not a dask scheduler: {type(exc).__name__}"
+    reply = outcome.get("reply")
+    if reply is None:
+        return "no answer"
+    if not (isinstance(reply, dict) and reply.get("type") == "Scheduler"):
+        return "something else answers there, not a dask scheduler"
+    return None

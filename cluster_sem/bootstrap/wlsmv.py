@@ -162,7 +162,7 @@ def fit_block(su: WLSMVBootstrapSetup, B: int, seed: int, k: int):
 
 def _run(fit, frame: pd.DataFrame, *, B: int, seed: int, level: float, quiet: bool,
          percentile: str, jobs: int = 1, scheduler=None) -> BootstrapResult:
-    from .parallel import progress, run_tasks
+    from .parallel import backend_name, progress, run_tasks
     t0 = time.perf_counter()
     su = setup(fit, frame)
     est = np.full((B, su.dm.full.n_free + su.mv.n_th), np.nan)
@@ -193,13 +193,8 @@ def _run(fit, frame: pd.DataFrame, *, B: int, seed: int, level: float, quiet: bo
         B=B, seed=seed, level=level, n_converged=int(conv.sum()), n_nonconverged=int((~conv).sum()),
         n_inadmissible=int((conv & ~adm).sum()), n_fallback=0, rule=RULE_WLSMV,
         param_se=param_se, defined=defined, seconds=time.perf_counter() - t0,
-        jobs=jobs, backend=_backend(jobs, scheduler), estimates=est,
+        jobs=jobs, backend=backend_name(jobs, scheduler), estimates=est,
         defined_estimates=dvals, converged=conv, admissible=adm, n_lost_category=int(lost.sum()))
-
-
-def _backend(jobs: int, scheduler) -> str:
-    """The same words as the ML bootstrap (``bootstrap.run_bootstrap``)."""
-    return "dask" if scheduler is not None else "processes" if jobs > 1 else "in-process"
 
 
 def _row_se(P: pd.DataFrame, pt, su: WLSMVBootstrapSetup, est: np.ndarray, def_se: dict) -> np.ndarray:

@@ -8,6 +8,7 @@ The document is power.json (contract "power.json" plus extra keys); renderers on
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -20,7 +21,7 @@ from ..lavoptions import LavOptions, lav_options
 from ..model.inference import standardized_defined
 from ..model.matrices import build_matrix_model
 from ..model.partable import build_partable
-from ..options import DEFAULT_SEED
+from ..options import DEFAULT_SEED, MAX_POWER_N
 from ..simulate.simulator import SurveySampler
 from ..spec.schema import Spec
 from ..spec.syntax import structural_syntax
@@ -63,26 +64,28 @@ class PowerOptions:
 
 def check_options(o: PowerOptions) -> None:
     """Option values checked once, as data, at the API boundary."""
-    if not o.sizes or any(not isinstance(n, int) or n < 2 for n in o.sizes):
-        raise ClusterSemError("--n: sample sizes must be integers of at least 2. Fix: e.g. --n 100,128,200,300")
+    from ..options import POWER_OPTIONS
+    from ..options import check_options as check_declared
+    if not o.sizes:
+        raise ClusterSemError("--n: no sample size given. Fix: e.g. --n 100,128,200,300")
+    for n in o.sizes:     # bounded before any work: a size too large to draw fails here, not after n = 100
+        check_declared("power", {"n": n}, POWER_OPTIONS)
     if len(set(o.sizes)) != len(o.sizes):
         raise ClusterSemError("--n: a sample size is listed twice. Fix: give each n once, e.g. --n 100,200")
-    if o.reps < 2:
-        raise ClusterSemError("--reps must be at least 2 (1000 is usual). Fix: e.g. --reps 1000")
+    check_declared("power", {"reps": o.reps, "jobs": o.jobs, "scheduler": o.scheduler}, POWER_OPTIONS)
+    from ..bootstrap.parallel import resolve_scheduler
+    resolve_scheduler(o.scheduler)      # a dask address without the dask extra: one line now, not after the fit
     if not 0 < o.alpha < 1:
         raise ClusterSemError("--alpha must be between 0 and 1. Fix: e.g. --alpha 0.05")
     if not 0 < o.target < 1:
         raise ClusterSemError("--target must be between 0 and 1. Fix: e.g. --target 0.80")
     if o.ci not in CI_METHODS:
         raise ClusterSemError(f"--ci '{o.ci}' is not known. Fix: use monte-carlo, delta or bootstrap")
-    from ..options import check_options as check_declared
     check_declared("power", {"estimator": o.estimator, "missing": o.missing, "seed": o.seed})
     lav = o.lav   # resolved once; the support table refuses what power does not run (WLSMV)
     if o.ci == "bootstrap" and not lav.complete_ml:
         raise ClusterSemError("--ci bootstrap: the per-replication bootstrap needs ML with listwise deletion. "
                               "Fix: use --ci monte-carlo (or delta) with --estimator MLR / --missing fiml")
-    if o.jobs < 1:
-        raise ClusterSemError("--jobs must be at least 1. Fix: e.g. --jobs 2")
     if o.mc_draws < 100:
         raise ClusterSemError("Monte Carlo draws per replication must be at least 100")
 
@@ -153,6 +156,7 @@ def run_power(spec: Spec | str | Path, options: PowerOptions, out_dir: str | Pat
         if text.startswith("spec: ") and name != "spec":
             raise type(exc)(f"{name}: {text[len('spec: '):]}") from None
         raise
+    _check_listwise_rows(spec, options, core)
     tasks = [(n, lo, min(lo + CHUNK, options.reps)) for n in options.sizes for lo in range(0, options.reps, CHUNK)]
     store = None
     if out_dir is not None:
@@ -160,7 +164,8 @@ def run_power(spec: Spec | str | Path, options: PowerOptions, out_dir: str | Pat
             "spec": spec_sha, "seed": options.seed, "alpha": options.alpha, "ci": options.ci,
             "mc_draws": options.mc_draws, "boot_draws": BOOT_DRAWS, "chunk": CHUNK, "version": __version__,
             "estimator": options.lav.estimator, "missing": options.missing,
-            "interaction_method": interaction_method(options), "format": 2}))
+            "interaction_method": interaction_method(options), "format": 3}), len(core.effects))
+        store.check_writable()
     chunks: list[ChunkResult] = []
     if store is not None and options.resume:
         for task in tasks:
@@ -178,9 +183,52 @@ def run_power(spec: Spec | str | Path, options: PowerOptions, out_dir: str | Pat
             chunks.append(chunk)
             bar.update(len(chunk.converged))
 
-        run_tasks(fit_chunk, core, tasks, jobs=options.jobs, scheduler=options.scheduler, done=done)
+        try:
+            run_tasks(fit_chunk, core, tasks, jobs=options.jobs, scheduler=options.scheduler, done=done)
+        except BaseException as exc:   # Ctrl-C, SIGTERM, a failed task: the caller says what was kept
+            exc.power_checkpoints = store   # type: ignore[attr-defined]
+            raise
     doc = assemble(spec, spec_sha, options, core, pop, chunks)
+    _check_converged(doc, spec, options)
     return doc
+
+
+def _check_listwise_rows(spec: Spec, options: PowerOptions, core: PowerCore) -> None:
+    """Before any work: with listwise deletion a replication of n cases keeps about n·(1 − m)^k complete rows
+    (k items of the model blanked independently at ``population.missing_rate`` m); below the p + 1 rows a
+    covariance matrix of p variables needs, no replication at that n can be fitted — say so now, not after
+    a run whose every power is null."""
+    rate = spec.population.missing_rate
+    if options.missing != "listwise" or rate <= 0:
+        return
+    p = core.matrix_model.p
+    keep = (1.0 - rate) ** sum(1 for v in core.matrix_model.ov if v in spec.items)
+    low = [n for n in sorted(options.sizes) if n * keep < p + 1]
+    if not low:
+        return
+    least = math.ceil((p + 1) / keep)
+    bigger = f"--n {least} or more, " if least <= MAX_POWER_N else ""
+    raise ClusterSemError(
+        f"--n {low[0]}: with population.missing_rate {rate:g} and listwise deletion a replication keeps about "
+        f"{low[0] * keep:.2g} complete rows of {low[0]}, fewer than the {p + 1} that {p} analysis variables need, "
+        f"so no replication could be fitted. Fix: use {bigger}--missing fiml, or a lower missing_rate")
+
+
+def _check_converged(doc: dict, spec: Spec, options: PowerOptions) -> None:
+    """A sample size at which no replication converged has no power to report (every number null): one
+    line naming it, instead of a power.json that looks like a result."""
+    empty = [s for s in doc["sizes"] if s["converged"] == 0]
+    if not empty:
+        return
+    sizes = ",".join(str(s["n"]) for s in empty)
+    model = doc["model"]
+    missing = f", population.missing_rate {spec.population.missing_rate:g} with --missing {options.missing}" \
+        if spec.population.missing_rate > 0 else ""
+    raise ClusterSemError(
+        f"--n {sizes}: none of the {options.reps} replications converged at n = {sizes} (the model has "
+        f"{model['n_parameters']} free parameters, {model['n_variables']} variables{missing}), so power there is "
+        "undefined. Fix: use larger sample sizes in --n"
+        + (" or --missing fiml" if missing and options.missing == "listwise" else ""))
 
 
 def assemble(spec: Spec, spec_sha: str, options: PowerOptions, core: PowerCore, pop, chunks: list[ChunkResult]

@@ -88,11 +88,19 @@ def build_population(spec: Spec) -> PopulationModel:
     observed = items + controls
     Lambda, Theta = _measurement(spec, pop, index, observed, item_corr)
     sigma_observed = Lambda @ sigma_latent @ Lambda.T + Theta
-    for label, matrix in (("constructs", sigma_latent), ("items", sigma_observed)):
+    construct_keys = [key for key, group in (("correlations", pop.correlations),
+                                             ("residual_correlations", pop.residual_correlations))
+                      if any(a in index and b in index for a, b in (c.between for c in group))]
+    item_keys = list(dict.fromkeys(key for *_, key in item_corr))
+    for label, matrix, keys in (("constructs", sigma_latent, construct_keys),
+                                ("items", sigma_observed, item_keys or construct_keys)):
         eig = np.linalg.eigvalsh(matrix)
         if eig.min() <= 1e-10:
-            raise _bad("correlations", f"the implied correlation matrix of the {label} is not positive definite "
-                       f"(smallest eigenvalue {eig.min():.2g})", "use correlations that can occur together "
+            # name the key whose values are at fault (residual correlations are not 'correlations')
+            key, *also = keys or ["correlations"]
+            extra = "".join(f" together with population.{k}" for k in also)
+            raise _bad(key, f"the implied correlation matrix of the {label} is not positive definite "
+                       f"(smallest eigenvalue {eig.min():.2g}){extra}", "use correlations that can occur together "
                        "(smaller values, or consistent signs)")
     products = tuple((index[name], index[name.split(":")[0]], index[name.split(":")[1]]) for name in product_names)
     return PopulationModel(tuple(latent), tuple(observed), B, Psi, Lambda, Theta, sigma_latent, sigma_observed,
