@@ -66,7 +66,7 @@ def _warn(results: Results) -> None:
 
 
 def pls(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, consistent: bool = False, mode: str = "A",
-        scheme: str = "path", bootstrap: int = 0, seed: int = 2026, jobs: int = 1, ci_level: float = 0.95,
+        scheme: str = "path", bootstrap: int = 0, seed: int = DEFAULT_SEED, jobs: int = 1, ci_level: float = 0.95,
         predict: int = 0, mga: bool = False, quiet: bool = True, command: str = "",
         timestamp: str | None = None) -> Results:
     """PLS-SEM of the spec's model (``consistent``: PLSc) in seminr 2.3.1's conventions; Results with a

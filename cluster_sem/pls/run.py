@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ClusterSemError
+from ..options import DEFAULT_SEED
 from .algorithm import SCHEMES, correlations
 from .bootstrap import BootCore, jackknife, run_bootstrap, summarise
 from .estimate import Estimates
@@ -30,7 +31,7 @@ class PlsOptions:
     mode: str = "A"
     scheme: str = "path"
     bootstrap: int = 0
-    seed: int = 2026
+    seed: int = DEFAULT_SEED
     jobs: int = 1
     level: float = 0.95
     predict: int = 0
