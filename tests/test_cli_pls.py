@@ -218,3 +218,17 @@ def test_formative_second_order_refused(tmp_path, capsys):
     assert main(["pls", str(tmp_path / "s.yaml"), str(ZJ), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "constructs.RD" in err and "two-stage" in err and not (tmp_path / "o").exists()
+
+
+def test_one_claim_per_effect_the_percentile_ci(boot_dirs):
+    """The estimate carries no stars from the t-test p; a p that disagrees with the percentile CI is marked †
+    and the note says the CI decides (the same rule as the `fit` report's indirect effects)."""
+    from cluster_sem.render.report import Results
+    doc = json.loads((boot_dirs / "j1" / "results.json").read_text(encoding="utf-8"))
+    row = doc["pls"]["paths"][0]
+    row["pvalue"], row["ci_lower"], row["ci_upper"] = 0.054, 0.003, 0.191      # p says no, the CI says yes
+    md = Results.from_document(doc).to_markdown()
+    assert ".054†" in md and "judged by its bootstrap percentile CI" in md
+    assert "\\* p < .05" not in md and "*** p" not in md
+    zh = Results.from_document(doc).to_markdown(lang="zh")
+    assert ".054†" in zh and "百分位置信区间" in zh

@@ -15,7 +15,7 @@ from ..results.document import ResultsDocument
 from ..results.pls_blocks import PlsBlock, PlsInference
 from .i18n import catalogue, translator
 from .labels import check_lang, report_title
-from .numbers import fmt, fmt_ci, fmt_p, fmt_unit, or_blank, stars
+from .numbers import fmt, fmt_ci, fmt_p, fmt_unit, or_blank
 from .plain_text import terminal_safe
 
 RELIABILITY_RANGE = (0.70, 0.95)
@@ -33,9 +33,16 @@ def _ci(x: PlsInference) -> str:
     return "—" if x.ci_lower is None else fmt_ci(x.ci_lower, x.ci_upper)
 
 
-def _inference_cells(x: PlsInference) -> list[str]:
-    return [fmt(x.est) + stars(x.pvalue), fmt(x.se) if x.se is not None else "—",
-            fmt(x.t, 2) if x.t is not None else "—", fmt_p(x.pvalue), _ci(x)]
+def _inference_cells(x: PlsInference, level: float) -> list[str]:
+    """Estimate, SE, t, p and CI.  The claim is the percentile CI's (does it exclude zero?), as in the `fit`
+    report: the estimate carries no stars, and the t-test p (bootstrap SE, as SmartPLS prints it) is marked
+    † where it tells otherwise at α = 1 − level, so one table never makes two claims."""
+    p = fmt_p(x.pvalue)
+    if x.pvalue is not None and x.ci_lower is not None and \
+            (x.pvalue < 1 - level) != (x.ci_lower > 0 or x.ci_upper < 0):
+        p += "†"
+    return [fmt(x.est), fmt(x.se) if x.se is not None else "—", fmt(x.t, 2) if x.t is not None else "—", p,
+            _ci(x)]
 
 
 def _table(caption: str, header: list[str], rows: list[list[str]], note: str = "") -> dict:
@@ -81,9 +88,12 @@ def _measurement(pls: PlsBlock, label, t) -> list[dict]:
     return [_loadings(pls, label, t), _reliability(pls, label, t), _htmt(pls, label, t)]
 
 
+def _ci_level(pls: PlsBlock) -> float:
+    return pls.bootstrap.level if pls.bootstrap else 0.95
+
+
 def _level(pls: PlsBlock) -> str:
-    level = pls.bootstrap.level if pls.bootstrap else 0.95
-    return f"{100 * level:g}"
+    return f"{100 * _ci_level(pls):g}"
 
 
 def _structural(pls: PlsBlock, label, t) -> list[dict]:
@@ -91,16 +101,18 @@ def _structural(pls: PlsBlock, label, t) -> list[dict]:
         tag = {"second_order": f" ({t('kind_second_order')})", "control": f" ({t('kind_control')})"}.get(p.kind, "")
         return f"{label(p.from_)} → {label(p.to)}{tag}"
 
-    rows = [[path_name(p)] + _inference_cells(p) + [fmt(p.f2), fmt(p.vif, 2)] for p in pls.paths]
+    level = _ci_level(pls)
+    rows = [[path_name(p)] + _inference_cells(p, level) + [fmt(p.f2), fmt(p.vif, 2)] for p in pls.paths]
     head = [t("col_path"), t("col_beta"), t("col_se"), t("col_t"), t("col_p"), t("col_ci", level=_level(pls)),
             t("col_f2"), t("col_vif")]
-    out = [_table(t("paths"), head, rows, t("paths_note"))]
+    claim = " " + t("claim_note") if any(p.ci_lower is not None for p in pls.paths) else ""
+    out = [_table(t("paths"), head, rows, t("paths_note") + claim)]
     r2 = [[label(c), fmt_unit(v), fmt_unit((pls.r2_adj or {}).get(c))] for c, v in (pls.r2 or {}).items()]
     out.append(_table(t("r2"), [t("col_construct"), t("col_r2"), t("col_r2_adj")], r2, t("r2_note")))
     if pls.indirect:
-        rows = [[x.name, " → ".join(label(c) for c in x.path)] + _inference_cells(x) for x in pls.indirect]
+        rows = [[x.name, " → ".join(label(c) for c in x.path)] + _inference_cells(x, level) for x in pls.indirect]
         out.append(_table(t("indirect"), [t("col_effect"), t("col_path"), t("col_est"), t("col_se"), t("col_t"),
-                                          t("col_p"), t("col_ci", level=_level(pls))], rows))
+                                          t("col_p"), t("col_ci", level=_level(pls))], rows, claim.strip()))
     return out
 
 
@@ -190,8 +202,9 @@ def render_pls_summary(doc: Mapping | ResultsDocument, lang: str = "en") -> str:
     extra = [table for section in c["sections"][3:] for table in section["tables"]]
     for table in measurement["tables"][1:] + structural["tables"] + prediction["tables"][1:] + extra:
         out += _plain_table(table) + [""]
-    out.append("* p < .05, ** p < .01, *** p < .001")
-    return "\n".join(out)
+    claim = c["t"]("claim_note")
+    bootstrapped = c["inference"] != c["t"]("no_bootstrap")
+    return "\n".join(out + ([terminal_safe(claim)] if bootstrapped else []))
 
 
 __all__ = ["is_pls_document", "pls_context", "render_pls_html", "render_pls_markdown", "render_pls_summary"]
