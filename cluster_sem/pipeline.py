@@ -504,6 +504,8 @@ def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | 
     parsed, spec_sha = stage_spec(spec)
     parsed, options = resolve_design(parsed, options)
     lav = resolve_options(parsed, options)
+    from .model.twolevel.stage import check_twolevel
+    check_twolevel(parsed, lav, options)
     options = dataclasses.replace(options, estimator=lav.estimator, lav=lav)
     prepared = stage_data(parsed, data, options)
     with naming_source(prepared.source):
@@ -524,7 +526,25 @@ def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | 
                             options, stamp)
     attach_moderation(doc, moderation, options)
     attach_design(doc, parsed, prepared.frame, sem)
+    with naming_source(prepared.source):
+        attach_twolevel(doc, parsed, prepared.frame)
     return Results.from_document(doc)
+
+
+def attach_twolevel(doc: dict, spec: Spec, frame: pd.DataFrame) -> None:
+    """Add the ``twolevel`` block (spec ``levels``) and lavaan's two-level ICCs to ``design``."""
+    from .model.twolevel.stage import stage_twolevel, twolevel_block
+    fit = stage_twolevel(spec, frame)
+    if fit is None:
+        return
+    doc["twolevel"] = twolevel_block(fit, _num)
+    if "design" in doc:
+        doc["design"]["icc_twolevel"] = doc["twolevel"]["icc"]
+    if not fit.converged:
+        doc["warnings"] = doc["warnings"] + ["two-level model: the optimiser did not converge; read its "
+                                             "estimates with care"]
+    doc["meta"]["conventions"] += ("; two-level model (lavaan level: 1 / level: 2): ML, observed information, "
+                                   "chi2 against the EM saturated model, fixed.x")
 
 
 def attach_design(doc: dict, spec: Spec, frame: pd.DataFrame, sem: ModelFit) -> None:
