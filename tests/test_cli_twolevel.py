@@ -90,7 +90,9 @@ def _spec_with(tmp_path: Path, **change) -> Path:
 @pytest.mark.parametrize("change, extra, fragment", [
     ({}, ["--estimator", "MLR"], "'levels' (two-level SEM) with --estimator MLR"),
     ({}, ["--missing", "fiml"], "'levels' (two-level SEM) with --missing fiml"),
-    ({"cluster": None}, [], "levels: a two-level model needs the cluster column"),
+    ({"cluster": None}, [], "spec 'levels' (two-level SEM) needs the cluster column"),
+    # --cluster stands in for the spec key: the run gets past the cluster check to the estimator's refusal
+    ({"cluster": None}, ["--cluster", "cluster", "--estimator", "MLR"], "'levels' (two-level SEM) with --estimator MLR"),
     ({"levels": {"within": ["F", "GG"], "between": ["F"]}}, [], "unknown construct 'GG' (did you mean 'G'?)"),
     ({"levels": {"within": ["F"], "between": []}}, [], "levels.between: no construct at this level"),
 ])

@@ -569,13 +569,11 @@ def _recode_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
 
 
 def _levels_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
-    """``levels``: known first-order constructs, both levels named, and a ``cluster`` column to nest them in."""
+    """``levels``: known first-order constructs and both levels named.  The cluster column may come from
+    ``--cluster`` too, so its presence is checked after the options are resolved (``twolevel.stage``)."""
     P: list[str] = []
     if spec.levels is None:
         return P, []
-    if spec.cluster is None:
-        P.append(Problem(src, "levels", "a two-level model needs the cluster column",
-                         "add 'cluster: COLUMN' (the column naming each firm's cluster)"))
     for level in ("within", "between"):
         names = getattr(spec.levels, level)
         if not names:

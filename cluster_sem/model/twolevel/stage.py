@@ -44,9 +44,13 @@ def twolevel_syntax(spec: Spec) -> str:
 
 
 def check_twolevel(spec: Spec, lav, options) -> None:
-    """Refuse, in one line each, what the two-level model does not support (exit 2 before any data are read)."""
+    """Refuse, in one line each, what the two-level model does not support (exit 2 before any data are read).
+    ``spec`` is the spec after ``--cluster`` was applied (``pipeline.resolve_design``)."""
     if spec.levels is None:
         return
+    if spec.cluster is None:
+        raise ClusterSemError("spec 'levels' (two-level SEM) needs the cluster column. Fix: add 'cluster: COLUMN' "
+                              "to the spec or give --cluster COLUMN")
     refusals = (
         (lav.estimator != "ML", f"--estimator {lav.estimator}: only ML (lavaan's default for level: 1 / level: 2)"),
         (lav.fiml, "--missing fiml: the two-level model uses complete rows (listwise)"),
