@@ -25,7 +25,7 @@ from ..partable import ParTable, Variables, build_partable
 from ..start import lavaan_start
 from .loglik import Moments2L, Saturated, em_saturated, loglik, saturated_loglik
 from .model import TwoLevelModel, build_twolevel_model
-from .optimize import hessian, maximise
+from .optimize import hessian_from_gradient, maximise
 from .stats import ClusterStats, cluster_stats
 from .syntax import split_levels
 
@@ -116,7 +116,7 @@ def _start(model: TwoLevelModel) -> np.ndarray:
 def _estimate(model: TwoLevelModel) -> tuple[np.ndarray, np.ndarray, int, bool, float]:
     x_ll = _x_loglik(model)
     theta, hess, iterations, converged = maximise(lambda t: loglik(model.stats, model.moments(t), x_ll),
-                                                  _start(model), model.stats.n)
+                                                  model.gradient, _start(model), model.stats.n)
     return theta, hess, iterations, converged, loglik(model.stats, model.moments(theta), x_ll)
 
 
@@ -251,5 +251,4 @@ def fit_measures_at(result: TwoLevelFit, theta: np.ndarray) -> dict:
 
 def observed_information(result: TwoLevelFit, theta: np.ndarray) -> np.ndarray:
     """Hessian of −logl at ``theta`` (lavaan's observed information times N)."""
-    model, x_ll = result.model, _x_loglik(result.model)
-    return hessian(lambda t: -loglik(model.stats, model.moments(t), x_ll), theta)
+    return hessian_from_gradient(lambda t: -result.model.gradient(t), theta)

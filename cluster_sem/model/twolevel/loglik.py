@@ -75,6 +75,35 @@ def loglik(stats: ClusterStats, mom: Moments2L, loglik_x: float = 0.0) -> float:
     return -0.5 * total - 0.5 * n_obs * LOG_2PI - loglik_x
 
 
+def loglik_gradient(stats: ClusterStats, mom: Moments2L) -> Moments2L:
+    """∂logl/∂(Σ_W, Σ_B, Σ_zz, Σ_yz, μ_y, μ_z), each entry perturbed on its own (chain with ∂moments/∂θ).
+
+    Per cluster size s the between part is a normal log-likelihood of the (z, ȳ) cluster means with
+    Ω_s = [[Σ_zz, Σ_yz'], [Σ_yz, Σ_B + Σ_W/n_s]] (lavaan's Σ_j = n_s·Ω_s|z, same value up to a constant), so
+    ∂/∂Ω_s = −½·count_s·(Ω_s⁻¹ − Ω_s⁻¹ A_s Ω_s⁻¹) with A_s = C_s + d_s d_s', d_s = ȳ_s − μ; the within part
+    adds −½(N − J)(Σ_W⁻¹ − Σ_W⁻¹ S_PW Σ_W⁻¹)."""
+    p_z = stats.p_z
+    mu = np.concatenate([mom.mu_z, mom.mu_y])
+    g_w = np.zeros_like(mom.sigma_w)
+    g_b = np.zeros_like(mom.sigma_b)
+    g_zz = np.zeros_like(mom.sigma_zz)
+    g_yz = np.zeros_like(mom.sigma_yz)
+    g_mu = np.zeros_like(mu)
+    for nj, count, cov_d, mean_d in zip(stats.sizes, stats.size_count, stats.cov_d, stats.mean_d):
+        omega = np.block([[mom.sigma_zz, mom.sigma_yz.T], [mom.sigma_yz, mom.sigma_b + mom.sigma_w / nj]])
+        inv = np.linalg.inv(omega)
+        dev = mean_d - mu
+        g = -0.5 * count * (inv - inv @ (cov_d + np.outer(dev, dev)) @ inv)
+        g_zz += g[:p_z, :p_z]
+        g_yz += 2 * g[p_z:, :p_z]
+        g_b += g[p_z:, p_z:]
+        g_w += g[p_z:, p_z:] / nj
+        g_mu += count * (inv @ dev)
+    w_inv = np.linalg.inv(mom.sigma_w)
+    g_w -= 0.5 * float((stats.cluster_size - 1).sum()) * (w_inv - w_inv @ stats.s_pw @ w_inv)
+    return Moments2L(g_w, g_b, g_zz, g_yz, g_mu[p_z:], g_mu[:p_z])
+
+
 def saturated_loglik(cov: np.ndarray, n: int) -> float:
     """Normal log-likelihood of n cases at their own mean and covariance (/n): lavaan's fixed.x part."""
     p = cov.shape[0]

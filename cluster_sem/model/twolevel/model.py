@@ -16,7 +16,7 @@ from ...errors import FitError
 from ..matrices import MatrixModel, build_matrix_model, structural_inverse
 from ..param import Param
 from ..partable import ParTable
-from .loglik import Moments2L
+from .loglik import Moments2L, loglik_gradient
 from .stats import ClusterStats
 
 
@@ -38,24 +38,25 @@ class Level:
         return list(self.table.params) + list(self.intercepts)
 
     def moments(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(μ, Σ) of this level's observed variables: μ = ν + ΛAα, Σ = ΛAΨA'Λ' + Θ."""
-        mats = self.matrices.matrices(theta[None], self.x_cov[None])
-        lam, beta, _, _ = (m[0] for m in mats)
-        sigma = self.matrices.implied(theta[None], self.x_cov[None], mats=mats)[0]
+        """(μ, Σ) of this level's observed variables for a batch θ (R, q): μ = ν + ΛAα, Σ = ΛAΨA'Λ' + Θ."""
+        S = np.broadcast_to(self.x_cov, (theta.shape[0],) + self.x_cov.shape)
+        mats = self.matrices.matrices(theta, S)
+        lam, beta = mats[0], mats[1]
+        sigma = self.matrices.implied(theta, S, mats=mats)
         nu, alpha = self.mean_vectors(theta)
-        return nu + lam @ structural_inverse(beta) @ alpha, sigma
+        return nu + (lam @ structural_inverse(beta) @ alpha[..., None])[..., 0], sigma
 
     def mean_vectors(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(ν, α): intercepts of indicators and means of latents (phantoms of covariates carry x̄)."""
+        """(ν, α) for a batch θ: intercepts of indicators and means of latents (covariate phantoms carry x̄)."""
         var = self.table.variables
         eta = var.eta
-        nu, alpha = np.zeros(len(self.ov)), np.zeros(len(eta))
+        nu, alpha = np.zeros((theta.shape[0], len(self.ov))), np.zeros((theta.shape[0], len(eta)))
         for row in self.intercepts:
-            value = theta[row.free] if row.free >= 0 else row.value
+            value = theta[:, row.free] if row.free >= 0 else row.value
             if row.lhs in var.ov_ind:
-                nu[self.ov.index(row.lhs)] = value
+                nu[:, self.ov.index(row.lhs)] = value
             else:
-                alpha[eta.index(row.lhs)] = value
+                alpha[:, eta.index(row.lhs)] = value
         return nu, alpha
 
 
@@ -94,20 +95,46 @@ class TwoLevelModel:
         return np.array([v not in between for v in self.stats.y_names])
 
     def moments(self, theta: np.ndarray) -> Moments2L:
-        """lavaan's ``implied22l``: scatter the level moments into the y/z partition."""
+        """lavaan's ``implied22l`` at one θ (q,)."""
+        return Moments2L(*(m[0] for m in self._moments_batch(theta[None])))
+
+    def _moments_batch(self, theta: np.ndarray) -> tuple[np.ndarray, ...]:
+        """lavaan's ``implied22l`` for a batch θ (R, q): scatter the level moments into the y/z partition;
+        fields in ``Moments2L`` order, each with a leading batch axis."""
         (mu1, sig1), (mu2, sig2) = (lv.moments(theta) for lv in self.levels)
         ov2 = self.levels[1].ov
         y, z = self.stats.y_names, self.stats.z_names
         both = [i for i, v in enumerate(y) if v in ov2]
         b_in2 = [ov2.index(y[i]) for i in both]
         z_in2 = [ov2.index(v) for v in z]
-        sigma_b = np.zeros((len(y), len(y)))
-        sigma_b[np.ix_(both, both)] = sig2[np.ix_(b_in2, b_in2)]
-        sigma_yz = np.zeros((len(y), len(z)))
-        sigma_yz[both, :] = sig2[np.ix_(b_in2, z_in2)]
+        bb, b2 = np.ix_(both, both), np.ix_(b_in2, b_in2)
+        R = theta.shape[0]
+        sigma_b = np.zeros((R, len(y), len(y)))
+        sigma_b[:, bb[0], bb[1]] = sig2[:, b2[0], b2[1]]
+        sigma_yz = np.zeros((R, len(y), len(z)))
+        bz = np.ix_(b_in2, z_in2)
+        sigma_yz[:, both, :] = sig2[:, bz[0], bz[1]]
         mu_y = mu1.copy()
-        mu_y[both] += mu2[b_in2]
-        return Moments2L(sig1, sigma_b, sig2[np.ix_(z_in2, z_in2)], sigma_yz, mu_y, mu2[z_in2])
+        mu_y[:, both] += mu2[:, b_in2]
+        zz = np.ix_(z_in2, z_in2)
+        return sig1, sigma_b, sig2[:, zz[0], zz[1]], sigma_yz, mu_y, mu2[:, z_in2]
+
+    def jacobian(self, theta: np.ndarray, h: float = 1e-6) -> tuple[np.ndarray, ...]:
+        """∂moments/∂θ by central differences in one batched call (the moments are smooth in θ, so the
+        error is ~h²): fields in ``Moments2L`` order, each with a leading axis over θ."""
+        steps = np.eye(len(theta)) * h
+        up = self._moments_batch(theta + steps)
+        down = self._moments_batch(theta - steps)
+        return tuple((u - d) / (2 * h) for u, d in zip(up, down))
+
+    def gradient(self, theta: np.ndarray, loglik_x: float = 0.0) -> np.ndarray:
+        """∂logl/∂θ: the likelihood's analytic gradient in the moments, chained with their Jacobian."""
+        g = loglik_gradient(self.stats, self.moments(theta))
+        fields = (g.sigma_w, g.sigma_b, g.sigma_zz, g.sigma_yz, g.mu_y, g.mu_z)
+        out = np.zeros(len(theta))
+        for jac, grad in zip(self.jacobian(theta), fields):
+            out += jac.reshape(len(theta), -1) @ grad.reshape(-1)
+        return out
 
 
 def build_twolevel_model(tables: tuple[ParTable, ParTable], stats: ClusterStats) -> TwoLevelModel:
