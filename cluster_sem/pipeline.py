@@ -540,9 +540,7 @@ def attach_twolevel(doc: dict, spec: Spec, frame: pd.DataFrame) -> None:
     doc["twolevel"] = twolevel_block(fit, _num)
     if "design" in doc:
         doc["design"]["icc_twolevel"] = doc["twolevel"]["icc"]
-    if not fit.converged:
-        doc["warnings"] = doc["warnings"] + ["two-level model: the optimiser did not converge; read its "
-                                             "estimates with care"]
+    doc["warnings"] = doc["warnings"] + doc["twolevel"]["warnings"]
     doc["meta"]["conventions"] += ("; two-level model (lavaan level: 1 / level: 2): ML, observed information, "
                                    "chi2 against the EM saturated model, fixed.x")
 

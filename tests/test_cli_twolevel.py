@@ -48,7 +48,7 @@ def test_twolevel_block_is_the_apis_fit(run):
     assert doc["design"]["icc_twolevel"] == block["icc"]
     assert block["icc"] == pytest.approx(api.icc, rel=1e-9)
     assert "two-level model (lavaan level: 1 / level: 2)" in doc["meta"]["conventions"]
-    assert not [w for w in doc["warnings"] if "two-level" in w]
+    assert block["warnings"] == [] and not [w for w in doc["warnings"] if "two-level" in w]
 
 
 def test_report_sentence_in_english_and_chinese(run, tmp_path):
@@ -104,3 +104,35 @@ def test_unsupported_twolevel_input_exits_2_with_one_line(tmp_path, capsys, chan
     assert fragment in err, err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not out.exists()
+
+
+SHIPPED = HERE.parent / "questionnaires" / "zhejiang_cluster_growth.yaml"
+SHIPPED_DATA = HERE.parent / "data" / "zhejiang_128_synthetic.csv"
+
+
+def test_controls_are_firm_level_covariates_of_the_within_outcomes():
+    spec = load_spec(SHIPPED).model_copy(update={"levels": Levels(within=("NC", "TS", "RD", "IOL"),
+                                                                  between=("IOL",)),
+                                                 "cluster": "region"})
+    within, between = twolevel_syntax(spec).split("level: 2\n")
+    controls = " + ".join(spec.controls)
+    assert controls and f"IOL ~ NC + TS + RD + {controls}\n" in within
+    assert not any(c in between for c in spec.controls)
+
+
+def test_few_clusters_and_heywood_cases_are_warned_in_english_and_chinese(tmp_path, capsys):
+    """The shipped example nested in its 5 regions: the two-level fit runs, and says why not to trust it."""
+    spec = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
+    spec.update(cluster="region", levels={"within": ["NC", "TS"], "between": ["NC"]})
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["fit", str(path), str(SHIPPED_DATA), "--out", str(out), "--quiet", "--lang", "zh"]) == 0
+    doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    warned = doc["twolevel"]["warnings"]
+    assert warned[0].startswith("two-level model: only 5 clusters: the between level is estimated from 5")
+    assert any("negative variance estimates (Heywood cases)" in w for w in warned)
+    assert set(warned) <= set(doc["warnings"])
+    assert "two-level model: only 5 clusters" in capsys.readouterr().err
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "两层模型：仅有 5 个群：群间层次只由 5 个群均值估计" in report and "Heywood 情形" in report

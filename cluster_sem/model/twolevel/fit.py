@@ -140,7 +140,11 @@ def _independence(table: ParTable) -> ParTable:
 
 
 def _cov2cor(m: np.ndarray) -> np.ndarray:
-    sd = np.sqrt(np.diag(m))
+    """Correlation matrix; all NaN when a variance is not positive (lavaan's SRMR is then NA)."""
+    d = np.diag(m)
+    if np.any(d <= 0):
+        return np.full_like(m, np.nan)
+    sd = np.sqrt(d)
     return m / np.outer(sd, sd)
 
 
@@ -200,14 +204,16 @@ def _parameter_rows(model: TwoLevelModel, theta: np.ndarray, vcov: np.ndarray) -
         std = standardized(table, mm, theta, level.x_cov)
         lam, beta, psi, th = (x[0] for x in mm.matrices(theta[None], level.x_cov[None]))
         _, M, sigma = latent_moments(lam, beta, psi, th)
-        sd = dict(zip(mm.eta, np.sqrt(np.diag(M))))
-        sd.update(zip(mm.ov, np.sqrt(np.diag(sigma))))
+        variance = dict(zip(mm.eta, np.diag(M)))
+        variance.update(zip(mm.ov, np.diag(sigma)))
         values = [(p, theta[p.free] if p.free >= 0 else _fixed_value(p, level), s)
                   for p, s in zip(table.params, std)]
         values += [(p, theta[p.free] if p.free >= 0 else p.value, None) for p in level.intercepts]
         for p, est, s in values:
-            if s is None:
-                s = est / sd[p.lhs] if sd[p.lhs] > 0 else float("nan")
+            if variance[p.lhs] <= 0 or variance.get(p.rhs, 1.0) <= 0:
+                s = float("nan")    # lavaan: sqrt of a negative implied variance is NaN, so is std.all
+            elif s is None:
+                s = est / np.sqrt(variance[p.lhs])
             se = float(se_free[p.free]) if p.free >= 0 else 0.0
             z = est / se if p.free >= 0 and se > 0 else None
             rows.append([p.lhs, p.op, p.rhs, p.label, level.number, float(est), se, z, pvalue(z), float(s)])

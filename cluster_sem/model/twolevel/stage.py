@@ -5,7 +5,9 @@ It runs beside the single-level fit (whose SEs are then lavaan's cluster-robust 
 measures and lavaan's ICCs (also written to the ``design`` block as ``icc_twolevel``).
 
 Syntax written from the spec: at level 1 every ``within`` construct is measured by its items and the
-spec's paths among ``within`` constructs are regressed; at level 2 likewise for ``between``.  Items that
+spec's paths among ``within`` constructs are regressed, with the spec's controls as firm-level covariates of
+every such outcome (within-only fixed.x covariates, as ``x1``–``x3`` in lavaan's Demo.twolevel model); at
+level 2 likewise for ``between``, without controls.  Items that
 no between construct measures get free between (co)variances among themselves (a saturated between part,
 the usual choice when the cluster level is not theorised), so no item is forced to be within-only.
 """
@@ -20,14 +22,15 @@ from ...spec import Spec
 from .fit import TwoLevelFit, fit_twolevel
 
 
-def _level_lines(spec: Spec, constructs: tuple[str, ...]) -> list[str]:
+def _level_lines(spec: Spec, constructs: tuple[str, ...], controls: tuple[str, ...] = ()) -> list[str]:
     chosen = set(constructs)
     lines = [f"{c} =~ {' + '.join(spec.items_of(c))}" for c in constructs]
     predictors: dict[str, list[str]] = {}
     for path in spec.paths:
         if path.to in chosen:
             predictors.setdefault(path.to, []).extend(x for x in path.from_ if x in chosen)
-    lines += [f"{to} ~ {' + '.join(dict.fromkeys(xs))}" for to, xs in predictors.items() if xs]
+    lines += [f"{to} ~ {' + '.join(list(dict.fromkeys(xs)) + list(controls))}"
+              for to, xs in predictors.items() if xs]
     lines += [f"{a} ~~ {b}" for a, b in spec.covariances if a in chosen and b in chosen]
     return lines
 
@@ -35,7 +38,7 @@ def _level_lines(spec: Spec, constructs: tuple[str, ...]) -> list[str]:
 def twolevel_syntax(spec: Spec) -> str:
     """lavaan two-level syntax for the spec's ``levels``."""
     levels = spec.levels
-    within = _level_lines(spec, levels.within)
+    within = _level_lines(spec, levels.within, spec.controls)
     between = _level_lines(spec, levels.between)
     measured = {i for c in levels.between for i in spec.items_of(c)}
     free = [i for c in levels.within for i in spec.items_of(c) if i not in measured]
@@ -56,9 +59,6 @@ def check_twolevel(spec: Spec, lav, options) -> None:
         (lav.fiml, "--missing fiml: the two-level model uses complete rows (listwise)"),
         (options.bootstrap > 0, "--bootstrap: a case bootstrap breaks the clusters"),
         (bool(options.weights), "--weights: sampling weights are not supported"),
-        (bool(spec.controls), "controls: covariates at two levels are not supported"),
-        (bool(spec.interactions), "interactions: latent interactions are not supported"),
-        (bool(spec.second_order), "second-order constructs are not supported"),
     )
     for refused, what in refusals:
         if refused:
@@ -72,6 +72,26 @@ def stage_twolevel(spec: Spec, frame: pd.DataFrame) -> TwoLevelFit | None:
     return fit_twolevel(twolevel_syntax(spec), frame, cluster=spec.cluster)
 
 
+MIN_CLUSTERS_TWOLEVEL = 20   # below this the between level rests on too few cluster means (same bar as design.py)
+
+
+def twolevel_warnings(fit: TwoLevelFit) -> list[str]:
+    """Warnings of the two-level fit, each with the prefix 'two-level model: ' (translated for zh reports by
+    ``render/phrases/messages.yaml``)."""
+    out = []
+    if fit.n_clusters < MIN_CLUSTERS_TWOLEVEL:
+        out.append(f"only {fit.n_clusters} clusters: the between level is estimated from {fit.n_clusters} "
+                   f"cluster means, too few for stable between-level estimates (at least "
+                   f"{MIN_CLUSTERS_TWOLEVEL} are advised)")
+    negative = [f"{r.lhs} (level {r.level})" for r in fit.parameters.itertuples()
+                if r.op == "~~" and r.lhs == r.rhs and r.est < 0]
+    if negative:
+        out.append(f"negative variance estimates (Heywood cases): {', '.join(negative)}")
+    if not fit.converged:
+        out.append("the optimiser did not converge; read its estimates with care")
+    return [f"two-level model: {w}" for w in out]
+
+
 def twolevel_block(fit: TwoLevelFit, num) -> dict:
     """results.json ``twolevel``; ``num`` makes numbers JSON-safe (the pipeline's ``_num``)."""
     return {
@@ -83,4 +103,5 @@ def twolevel_block(fit: TwoLevelFit, num) -> dict:
         "icc": {k: num(v) for k, v in fit.icc.items()},
         "converged": bool(fit.converged),
         "iterations": int(fit.iterations),
+        "warnings": twolevel_warnings(fit),
     }
