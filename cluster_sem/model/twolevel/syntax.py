@@ -43,7 +43,3 @@ def split_levels(syntax: str) -> tuple[str, str]:
                        "Fix: give both 'level: 1' (within) and 'level: 2' (between) blocks")
     return "\n".join(blocks[1]), "\n".join(blocks[2])
 
-
-def is_twolevel(syntax: str) -> bool:
-    """True when the syntax has a ``level:`` line (the only thing that makes a model two-level)."""
-    return any(_LEVEL.match(re.split(r"[#!]", line, maxsplit=1)[0]) for line in syntax.splitlines())
