@@ -8,7 +8,7 @@ measured reason.  lavaan's nlminb stops with logl 1.4e-6 below the maximum we re
 one), and the likelihood is flat enough that its estimates sit up to 1.1e-4 from the optimum (the between
 intercepts; 1.4e-3 of their SE).  So estimates and std.all are compared to 2e-4 absolute, SRMR (first-order
 in the between loadings) to 3e-4 relative, and separately *at lavaan's own estimates* every fit key and
-every SE are compared at the strict tolerances: there the log-likelihood agrees to 1e-12 relative.
+every SE are compared tighter still (1e-9 and 1e-6 relative): there the log-likelihood agrees to 1e-15.
 RMSEA's CI bound is 1e-5 relative everywhere: lavaan finds it with uniroot's default tolerance (1.2e-4 in
 the non-centrality).
 """
@@ -58,7 +58,7 @@ def _ours(fit_dict: dict, key: str) -> float:
     return fit_dict[{"chisq": "chi2", "ntotal": "n", "logl": "loglik"}.get(key, key)]
 
 
-def _check_fit(fit_dict: dict, looser: dict) -> dict:
+def _check_fit(fit_dict: dict, looser: dict, rel: float = FIT_REL) -> dict:
     bad = {}
     for key, value in REF["ml"]["fit"].items():
         mine = _ours(fit_dict, key)
@@ -67,7 +67,7 @@ def _check_fit(fit_dict: dict, looser: dict) -> dict:
         elif value == 0:
             ok = abs(mine) < 1e-12
         else:
-            ok = mine == pytest.approx(value, rel=looser.get(key, FIT_REL))
+            ok = mine == pytest.approx(value, rel=looser.get(key, rel))
         if not ok:
             bad[key] = (mine, value)
     return bad
@@ -112,7 +112,7 @@ def test_every_fit_key(fit):
 def test_fit_keys_at_lavaans_estimates_are_strict(fit):
     at = fit_measures_at(fit, _lavaan_theta(fit))
     assert at["loglik"] == pytest.approx(REF["ml"]["fit"]["logl"], rel=1e-12)
-    assert not _check_fit(at, LOOSER)
+    assert not _check_fit(at, LOOSER, rel=1e-9)     # measured ≤ 5e-12
 
 
 def test_standard_errors_at_lavaans_estimates(fit):
@@ -122,7 +122,8 @@ def test_standard_errors_at_lavaans_estimates(fit):
     for level in fit.model.levels:
         for p in level.rows():
             if p.free >= 0:
-                assert se[p.free] == pytest.approx(ref[(p.lhs, p.op, p.rhs, level.number)], rel=SE_REL), p
+                # measured 4.6e-8: lavaan prints SEs from the same numerical derivative of its gradient
+                assert se[p.free] == pytest.approx(ref[(p.lhs, p.op, p.rhs, level.number)], rel=1e-6), p
 
 
 def test_icc_is_lavinspect(fit):
