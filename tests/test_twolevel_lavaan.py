@@ -174,3 +174,23 @@ def test_analytic_gradient_is_the_likelihoods_slope(fit):
         numeric[k] = (loglik(model.stats, model.moments(theta + step), x_ll)
                       - loglik(model.stats, model.moments(theta - step), x_ll)) / 2e-5
     np.testing.assert_allclose(model.gradient(theta), numeric, rtol=1e-6, atol=1e-4)
+
+
+def test_a_saturated_two_level_model_reaches_the_em_saturated_loglik():
+    """Saturated at both levels (free regressions on the fixed.x covariates, free residual covariances): the
+    ML fit is the h1 model, so df = 0 and its logl is the EM's (which stops within its 1e-4 rule)."""
+    syntax = """level: 1
+    y1 ~ x1 + x2 + x3
+    y2 ~ x1 + x2 + x3
+    y3 ~ x1 + x2 + x3
+    level: 2
+    y1 ~ w1 + w2
+    y2 ~ w1 + w2
+    y3 ~ w1 + w2
+    y1 ~~ y2 + y3
+    y2 ~~ y3"""
+    sat = fit_twolevel(syntax, DATA, cluster="cluster")
+    assert sat.converged and sat.fit["df"] == 0 and sat.fit["npar"] == 30
+    assert sat.fit["loglik"] >= sat.saturated.logl
+    assert sat.fit["loglik"] - sat.saturated.logl < 1e-3
+    assert sat.fit["chi2"] == 0.0
