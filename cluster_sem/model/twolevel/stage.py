@@ -18,6 +18,7 @@ from itertools import combinations
 import pandas as pd
 
 from ...errors import ClusterSemError
+from ...results.design import MIN_CLUSTERS   # the same bar as cluster-robust SEs: at least 20 clusters
 from ...spec import Spec
 from .fit import TwoLevelFit, fit_twolevel
 
@@ -67,22 +68,21 @@ def check_twolevel(spec: Spec, lav, options) -> None:
 
 
 def stage_twolevel(spec: Spec, frame: pd.DataFrame) -> TwoLevelFit | None:
+    """The two-level fit of the analysed rows (items reverse-coded and cleaned by the data layer, as the
+    single-level fit sees them); None for a spec without ``levels``."""
     if spec.levels is None:
         return None
     return fit_twolevel(twolevel_syntax(spec), frame, cluster=spec.cluster)
-
-
-MIN_CLUSTERS_TWOLEVEL = 20   # below this the between level rests on too few cluster means (same bar as design.py)
 
 
 def twolevel_warnings(fit: TwoLevelFit) -> list[str]:
     """Warnings of the two-level fit, each with the prefix 'two-level model: ' (translated for zh reports by
     ``render/phrases/messages.yaml``)."""
     out = []
-    if fit.n_clusters < MIN_CLUSTERS_TWOLEVEL:
+    if fit.n_clusters < MIN_CLUSTERS:
         out.append(f"only {fit.n_clusters} clusters: the between level is estimated from {fit.n_clusters} "
                    f"cluster means, too few for stable between-level estimates (at least "
-                   f"{MIN_CLUSTERS_TWOLEVEL} are advised)")
+                   f"{MIN_CLUSTERS} are advised)")
     negative = [f"{r.lhs} (level {r.level})" for r in fit.parameters.itertuples()
                 if r.op == "~~" and r.lhs == r.rhs and r.est < 0]
     if negative:
