@@ -489,6 +489,8 @@ def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | 
     parsed, spec_sha = stage_spec(spec)
     parsed, options = resolve_design(parsed, options)
     lav = resolve_options(parsed, options)
+    from .model.twolevel.stage import check_twolevel
+    check_twolevel(parsed, lav, options)
     options = dataclasses.replace(options, estimator=lav.estimator, lav=lav)
     from .results.publication import check_requests, publication_blocks
     requests = check_requests(parsed, options)
@@ -514,7 +516,22 @@ def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | 
     with naming_source(prepared.source):
         doc.update(publication_blocks(parsed, cfa, sem, prepared.frame, options, requests,
                                       refitter(parsed, prepared.frame, options)))
+        attach_twolevel(doc, parsed, prepared.frame)
     return Results.from_document(doc)
+
+
+def attach_twolevel(doc: dict, spec: Spec, frame: pd.DataFrame) -> None:
+    """Add the ``twolevel`` block (spec ``levels``) and lavaan's two-level ICCs to ``design``."""
+    from .model.twolevel.stage import stage_twolevel, twolevel_block
+    fit = stage_twolevel(spec, frame)
+    if fit is None:
+        return
+    doc["twolevel"] = twolevel_block(fit, _num)
+    if "design" in doc:
+        doc["design"]["icc_twolevel"] = doc["twolevel"]["icc"]
+    doc["warnings"] = doc["warnings"] + doc["twolevel"]["warnings"]
+    doc["meta"]["conventions"] += ("; two-level model (lavaan level: 1 / level: 2): ML, observed information, "
+                                   "chi2 against the EM saturated model, fixed.x")
 
 
 def attach_design(doc: dict, spec: Spec, frame: pd.DataFrame, sem: ModelFit) -> None:

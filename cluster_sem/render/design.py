@@ -10,7 +10,7 @@ from typing import Mapping
 from ..results.design import MIN_CLUSTERS
 from ..results.document import Design, ResultsDocument
 from .i18n import catalogue, translator
-from .numbers import fmt, fmt_unit
+from .numbers import fmt, fmt_p, fmt_unit
 
 
 def design_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dict | None:
@@ -20,7 +20,7 @@ def design_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dict | N
     if d is None:
         return None
     t = translator(catalogue("design"), lang)
-    out: dict = {"heading": t("heading"), "sentences": _sentences(d, t), "warnings": [], "rows": [],
+    out: dict = {"heading": t("heading"), "sentences": _sentences(d, t) + _twolevel(r, t), "warnings": [], "rows": [],
                  "columns": [t("variable"), t("icc"), t("deff"), t("eff_n")], "caption": t("icc_caption"),
                  "note": ""}
     if d.n_clusters:
@@ -43,6 +43,20 @@ def _sentences(d: Design, t) -> list[str]:
     if d.weights:
         out.append(t("weights", column=d.weights, se=d.se))
     return out
+
+
+def _twolevel(r: ResultsDocument, t) -> list[str]:
+    """The two-level model's sentence (spec ``levels``): its fit and lavaan's ML ICCs; [] without one."""
+    block = r.block("twolevel")
+    if not block:
+        return []
+    fit = block["fit"]
+    levels = (r.block("spec") or {}).get("levels") or {}
+    icc = ", ".join(f"{k} {fmt_unit(v)}" for k, v in block["icc"].items())
+    p = fmt_p(fit["pvalue"])
+    return [t("twolevel", within=", ".join(levels.get("within", ())), between=", ".join(levels.get("between", ())),
+              df=fit["df"], chi2=fmt(fit["chi2"], 2), p=p if p.startswith("<") else f"= {p}", cfi=fmt(fit["cfi"]),
+              rmsea=fmt(fit["rmsea"]), srmr_w=fmt(fit["srmr_within"]), srmr_b=fmt(fit["srmr_between"]), icc=icc)]
 
 
 def summary_lines(doc: Mapping | ResultsDocument) -> list[str]:

@@ -115,6 +115,15 @@ class Indirect(_Frozen):
     hypothesis: str | None = None
 
 
+class Levels(_Frozen):
+    """Two-level SEM (lavaan ``level: 1`` / ``level: 2``): the constructs measured at the firm (within) level
+    and at the cluster (between) level.  Needs ``cluster``; paths among constructs of one level are that
+    level's structural model."""
+
+    within: tuple[str, ...] = ()
+    between: tuple[str, ...] = ()
+
+
 class InteractionTerm(_Frozen):
     """A latent interaction (moderation): ``to ~ between[0] + between[1] + between[0]:between[1]``.
 
@@ -218,6 +227,7 @@ class Spec(_Frozen):
     # and the column of sampling weights (lavaan sampling.weights=, normalised to sum to n)
     cluster: str | None = None
     weights: str | None = None
+    levels: Levels | None = None   # two-level SEM beside the single-level fit (model/twolevel/)
     paths: tuple[Path, ...] = ()
     covariances: tuple[tuple[str, str], ...] = ()
     indirect: tuple[Indirect, ...] = ()

@@ -44,7 +44,7 @@ def spec_problems(spec: Spec, src: str, *, pls: bool = False) -> tuple[list[str]
     warns: list[str] = []
     for check in (_scale_problems, _construct_problems, _column_problems, _path_problems,
                   _covariance_problems, _indirect_problems, _interaction_problems, _population_problems,
-                  _recode_problems):
+                  _recode_problems, _levels_problems):
         if not spec.constructs and check not in (_scale_problems, _construct_problems):
             break  # every later check would only repeat "unknown construct": report the root problem alone
         p, w = check(spec, src)
@@ -593,4 +593,23 @@ def _recode_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
                 elif not sc.min <= v <= sc.max:
                     P.append(Problem(src, f"recode.{key}", f"code {v:g} is outside the scale {sc.min}-{sc.max}",
                                      "map answer codes of the scale onto neighbouring codes, e.g. {1: 2}"))
+    return P, []
+
+
+def _levels_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
+    """``levels``: known first-order constructs and both levels named.  The cluster column may come from
+    ``--cluster`` too, so its presence is checked after the options are resolved (``twolevel.stage``)."""
+    P: list[str] = []
+    if spec.levels is None:
+        return P, []
+    for level in ("within", "between"):
+        names = getattr(spec.levels, level)
+        if not names:
+            P.append(Problem(src, f"levels.{level}", "no construct at this level",
+                             f"name at least one construct, e.g. levels: {{{level}: [{next(iter(spec.first_order), 'TS')}]}}"))
+        for j, c in enumerate(names):
+            if c not in spec.first_order:
+                what = (f"'{c}' is a second-order construct" if c in spec.constructs
+                        else f"unknown construct '{c}'{_suggest(c, spec.first_order)}")
+                P.append(Problem(src, f"levels.{level}[{j}]", what, "name a construct with items under 'constructs'"))
     return P, []
