@@ -489,7 +489,7 @@ def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | 
     parsed, spec_sha = stage_spec(spec)
     parsed, options = resolve_design(parsed, options)
     lav = resolve_options(parsed, options)
-    from .model.twolevel.stage import check_twolevel
+    from .analyses.twolevel import check_twolevel
     check_twolevel(parsed, lav, options)
     options = dataclasses.replace(options, estimator=lav.estimator, lav=lav)
     from .results.publication import check_requests, publication_blocks
@@ -522,7 +522,7 @@ def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | 
 
 def attach_twolevel(doc: dict, spec: Spec, frame: pd.DataFrame) -> None:
     """Add the ``twolevel`` block (spec ``levels``) and lavaan's two-level ICCs to ``design``."""
-    from .model.twolevel.stage import stage_twolevel, twolevel_block
+    from .analyses.twolevel import stage_twolevel, twolevel_block
     fit = stage_twolevel(spec, frame)
     if fit is None:
         return

@@ -14,7 +14,7 @@ import yaml
 
 from cluster_sem.cli import main
 from cluster_sem.model.twolevel import fit_twolevel
-from cluster_sem.model.twolevel.stage import twolevel_syntax
+from cluster_sem.analyses.twolevel import twolevel_syntax
 from cluster_sem.spec import load_spec
 from cluster_sem.spec.schema import Levels
 

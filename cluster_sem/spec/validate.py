@@ -598,7 +598,7 @@ def _recode_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
 
 def _levels_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
     """``levels``: known first-order constructs and both levels named.  The cluster column may come from
-    ``--cluster`` too, so its presence is checked after the options are resolved (``twolevel.stage``)."""
+    ``--cluster`` too, so its presence is checked after the options are resolved (``analyses.twolevel``)."""
     P: list[str] = []
     if spec.levels is None:
         return P, []

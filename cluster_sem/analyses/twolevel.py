@@ -17,10 +17,10 @@ from itertools import combinations
 
 import pandas as pd
 
-from ...errors import ClusterSemError
-from ...results.design import MIN_CLUSTERS   # the same bar as cluster-robust SEs: at least 20 clusters
-from ...spec import Spec
-from .fit import TwoLevelFit, fit_twolevel
+from ..errors import ClusterSemError
+from ..model.twolevel.fit import TwoLevelFit, fit_twolevel
+from ..results.design import MIN_CLUSTERS   # the same bar as cluster-robust SEs: at least 20 clusters
+from ..spec import Spec
 
 
 def _level_lines(spec: Spec, constructs: tuple[str, ...], controls: tuple[str, ...] = ()) -> list[str]:
