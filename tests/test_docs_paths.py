@@ -99,3 +99,15 @@ def test_the_check_finds_stale_paths():
         "model/nowhere/: no such folder or module", "test_no_such_thing.py: not in tests/"]
     assert problems("en/zh, n_g/N, `model/admissibility.admissible`, `render/phrases/<section>.yaml`, "
                     "`render/report.Results`, `tests/test_architecture.py`, `intervals.py`") == []
+
+
+OUTSIDE = re.compile(r"shared/reference|\.\./shared|/work/")
+
+
+def test_tests_read_reference_files_from_the_repository_only():
+    """CONTRIBUTING.md's rule: reference outputs are copied into tests/reference/; no test reads the shared
+    folder they came from (or any absolute path of one machine), so a clean clone runs the suite."""
+    offenders = [f"{path.relative_to(ROOT)}:{n}" for path in sorted((ROOT / "tests").rglob("*.py"))
+                 if path.name != Path(__file__).name
+                 for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if OUTSIDE.search(line)]
+    assert offenders == []
