@@ -3,6 +3,7 @@ what the invariance report, the terminal summary and the diagram read instead of
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 from cluster_sem.render.invariance import invariance_context, render_invariance_summary
 from cluster_sem.results.document import (ChiSquareTest, InteractionModel, Invariance, LevelChange, ResultsDocument,
@@ -87,8 +88,11 @@ def test_interaction_model_block_is_typed():
 
 def test_section_catalogues_have_both_languages():
     from cluster_sem.render.i18n import catalogue, missing_translations, phrases, translator
-    for section in ("invariance", "moderation", "power", "sources"):
-        assert catalogue(section) and missing_translations(catalogue(section)) == []
+    sections = sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "cluster_sem" / "render" / "phrases")
+                      .glob("*.yaml"))
+    assert {"estimator", "invariance", "messages", "moderation", "power", "publication"} <= set(sections)
+    for section in sections:                  # every catalogue, so a phrase added in one language fails here
+        assert catalogue(section) and missing_translations(catalogue(section)) == [], section
     assert missing_translations({"x": {"en": "only English"}}) == ["x:zh"]
     assert translator(catalogue("invariance"), "zh")("score", level="度量不变") == "度量不变层级等同约束的得分检验（lavTestScore）"
     assert phrases(catalogue("moderation"), "en")["methods"]["qml"] == "QML (Klein & Muthén 2007)"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
+from typing import Mapping
 
 from ..results.document import ResultsDocument
 from .context import SECTIONS, is_invariance_document, report_context
@@ -32,6 +33,13 @@ def _css() -> str:
     return resources.files("cluster_sem.render").joinpath("templates/report.css").read_text(encoding="utf-8")
 
 
+def render_page(template: str, ctx: Mapping) -> str:
+    """``template`` rendered with ``ctx`` and the inline stylesheet: one self-contained page.  Why one function:
+    the full report and the invariance, PLS and cmb reports are all such pages."""
+    from markupsafe import Markup
+    return environment().get_template(template).render(**ctx, css=Markup(_css()))
+
+
 def render_html(doc: dict, lang: str = "en") -> str:
     """The full report as one self-contained HTML document (string)."""
     check_lang(lang)
@@ -49,13 +57,12 @@ def render_html(doc: dict, lang: str = "en") -> str:
     r = ResultsDocument.read(doc)
     ctx = report_context(r, lang)
     from markupsafe import Markup
-    ctx["css"] = Markup(_css())
     ctx["diagram"] = Markup(path_diagram_svg(r, lang, title=ctx["t"]("diagram_caption")))
     ctx["diagram_legend"] = diagram_legend(r, lang)
     from .moderation import simple_slopes_svg
     for entry, rec in zip(ctx["moderation"], r.moderation):
         entry["svg"] = Markup(simple_slopes_svg(rec, r, lang)) if rec.plot else ""
-    return strip_controls(environment().get_template("report.html.j2").render(**ctx))   # labels are user text
+    return strip_controls(render_page("report.html.j2", ctx))   # labels are user text
 
 
 def render_html_fragment(doc: dict, lang: str = "en") -> str:
@@ -66,4 +73,4 @@ def render_html_fragment(doc: dict, lang: str = "en") -> str:
     return strip_controls(environment().get_template("fragment.html.j2").render(**ctx))
 
 
-__all__ = ["render_html", "render_html_fragment", "SECTIONS"]
+__all__ = ["render_html", "render_html_fragment", "render_page", "SECTIONS"]

@@ -6,7 +6,6 @@ construct labels and released rows are user data.
 """
 from __future__ import annotations
 
-import re
 from typing import Mapping
 
 from ..results.document import Invariance, InvarianceLevel, PathDifference, ResultsDocument
@@ -102,18 +101,13 @@ def invariance_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dict
 
 
 def render_invariance_html(doc: Mapping | ResultsDocument, lang: str = "en") -> str:
-    from markupsafe import Markup
-
-    from .html import _css, environment
-    ctx = invariance_context(doc, lang)
-    ctx["css"] = Markup(_css())
-    return environment().get_template("invariance.html.j2").render(**ctx)
+    from .html import render_page
+    return render_page("invariance.html.j2", invariance_context(doc, lang))
 
 
 def render_invariance_markdown(doc: Mapping | ResultsDocument, lang: str = "en") -> str:
-    from .markdown import environment
-    text = environment().get_template("invariance.md.j2").render(**invariance_context(doc, lang))
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    from .markdown import render_page
+    return render_page("invariance.md.j2", invariance_context(doc, lang))
 
 
 def render_invariance_summary(doc: Mapping | ResultsDocument, lang: str = "en") -> str:

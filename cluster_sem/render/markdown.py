@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Mapping
 
 from .context import is_invariance_document, report_context
 from .labels import check_lang
@@ -39,6 +40,13 @@ def environment():
         bytecode_cache=jinja2.FileSystemBytecodeCache(),
         undefined=jinja2.StrictUndefined, finalize=md_escape, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True)
+
+
+def render_page(template: str, ctx: Mapping) -> str:
+    """``template`` rendered with ``ctx``, runs of blank lines collapsed to one and one final newline: a
+    standalone Markdown report (invariance, PLS, cmb)."""
+    text = environment().get_template(template).render(**ctx)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
 def _counter():

@@ -8,7 +8,6 @@ template (autoescaped), the Markdown template (every cell through ``md_escape``)
 """
 from __future__ import annotations
 
-import re
 from typing import Mapping
 
 from ..results.document import ResultsDocument
@@ -170,18 +169,13 @@ def pls_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dict:
 
 
 def render_pls_html(doc: Mapping | ResultsDocument, lang: str = "en") -> str:
-    from markupsafe import Markup
-
-    from .html import _css, environment
-    ctx = pls_context(doc, lang)
-    ctx["css"] = Markup(_css())
-    return environment().get_template("pls.html.j2").render(**ctx)
+    from .html import render_page
+    return render_page("pls.html.j2", pls_context(doc, lang))
 
 
 def render_pls_markdown(doc: Mapping | ResultsDocument, lang: str = "en") -> str:
-    from .markdown import environment
-    text = environment().get_template("pls.md.j2").render(**pls_context(doc, lang))
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    from .markdown import render_page
+    return render_page("pls.md.j2", pls_context(doc, lang))
 
 
 def _plain_table(table: dict) -> list[str]:

@@ -8,7 +8,6 @@ read the typed document; the battery report reads the ``common_method`` block of
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 
 from ..results.document import ResultsDocument
@@ -172,18 +171,13 @@ def cmb_context(doc: Mapping, lang: str) -> dict:
 
 
 def render_cmb_html(doc: Mapping, lang: str = "en") -> str:
-    from markupsafe import Markup
-
-    from .html import _css, environment
-    ctx = cmb_context(doc, lang)
-    ctx["css"] = Markup(_css())
-    return environment().get_template("cmb.html.j2").render(**ctx)
+    from .html import render_page
+    return render_page("cmb.html.j2", cmb_context(doc, lang))
 
 
 def render_cmb_markdown(doc: Mapping, lang: str = "en") -> str:
-    from .markdown import _counter, environment
-    text = environment().get_template("cmb.md.j2").render(**cmb_context(doc, lang), tno=_counter())
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    from .markdown import _counter, render_page
+    return render_page("cmb.md.j2", {**cmb_context(doc, lang), "tno": _counter()})
 
 
 def render_cmb_summary(doc: Mapping, lang: str = "en") -> str:
