@@ -133,14 +133,18 @@ def _prediction(pls: PlsBlock, label, t) -> dict:
 
 
 def _mga(pls: PlsBlock, label, t) -> dict:
-    """PLS-MGA: each pair of groups, every path's estimates, difference and Henseler p."""
+    """PLS-MGA: each pair of groups, every path's estimates, difference, Henseler p and permutation p (a
+    document written before the permutation test shows a dash there)."""
     m = pls.mga
     tables = []
     for c in m.get("comparisons", ()):
         rows = [[f"{label(r['from'])} → {label(r['to'])}", fmt(r["est_a"]), fmt(r["est_b"]), fmt(r["diff"]),
-                 fmt(r["p_henseler"], 3), fmt_p(r["p_two_sided"])] for r in c["paths"]]
+                 fmt(r["p_henseler"], 3), fmt_p(r["p_two_sided"]),
+                 fmt_p(r["p_permutation"]) if r.get("p_permutation") is not None else "—"] for r in c["paths"]]
         tables.append(_table(t("mga_pair", a=c["a"], b=c["b"]), [t("col_path"), c["a"], c["b"], t("col_diff"),
-                                                                  "p (Henseler)", t("col_p2")], rows))
+                                                                  "p (Henseler)", t("col_p2"), t("col_p_perm")],
+                             rows, t("mga_perm_note", permutations=c.get("permutations", "—"),
+                                     completed=c.get("permutations_completed", "—"))))
     groups = ", ".join(f"{g['name']} (n = {g['n']})" for g in m.get("groups", ()))
     return {"title": t("mga"), "text": t("mga_intro", column=m.get("group"), groups=groups,
                                          resamples=m.get("resamples")), "tables": tables}
