@@ -137,9 +137,9 @@ def test_permutation_block_equals_single_fits():
     layout = _xy_layout()
     Xa, Xb = _two_group_data(0.3)
     pooled = np.concatenate([Xa, Xb])
-    start, diffs = permutation_block(PermutationCore(pooled, len(Xa), layout), 260, 9, 1)
+    start, diffs = permutation_block(PermutationCore(pooled, len(Xa), layout), 260, 9, (0, 1), 1)
     assert start == 250 and diffs.shape == (10, 1)
-    rng = generator(9, 1)
+    rng = generator(9, 7, 0, 1, 1)
     for r in range(10):
         order = rng.permutation(len(pooled))
         a, b = pooled[order[:len(Xa)]], pooled[order[len(Xa):]]

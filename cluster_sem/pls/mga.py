@@ -14,7 +14,8 @@ groups are pooled, B times the group labels are shuffled (group sizes kept), bot
 
     p_permutation = #{|d*ₖ| ≥ |d|} / B        (d = est_a − est_b observed, d*ₖ of permutation k)
 
-as SmartPLS reports it.  Permutations are drawn in blocks of 250 from the stream of (seed, pair) and block k,
+as SmartPLS reports it.  Permutations are drawn in blocks of 250, block k of the pair (a, b) from the seed's child
+(PERMUTATION_STREAM, a, b, k),
 and a block is one batched estimate of its 2 × 250 correlation matrices (as a bootstrap block), so one seed
 gives the same p for any ``--jobs``.  A permutation whose estimate fails (an item without variance in a
 shuffled group) is dropped and counted.
@@ -51,11 +52,6 @@ def group_seed(seed: int, g: int) -> int:
     return int(np.random.SeedSequence([seed, g]).generate_state(1)[0])
 
 
-def pair_seed(seed: int, a: int, b: int) -> int:
-    """The permutation stream of the pair of groups (a, b), a pure function of (seed, a, b)."""
-    return int(np.random.SeedSequence([seed, a, b, PERMUTATION_STREAM]).generate_state(1)[0])
-
-
 @dataclass(frozen=True)
 class PermutationCore:
     """What a worker needs: the pooled rows of two groups (the first ``n_a`` are group a) and the layout."""
@@ -65,11 +61,13 @@ class PermutationCore:
     layout: Layout
 
 
-def permutation_block(core: PermutationCore, B: int, seed: int, k: int) -> tuple[int, np.ndarray]:
-    """(first permutation, (b, paths) differences est_a − est_b) of block k of a B-permutation test."""
+def permutation_block(core: PermutationCore, B: int, seed: int, pair: tuple[int, int],
+                      k: int) -> tuple[int, np.ndarray]:
+    """(first permutation, (b, paths) differences est_a − est_b) of block k of a B-permutation test of the
+    pair of groups at positions ``pair``: drawn from the seed's child (PERMUTATION_STREAM, a, b, k)."""
     start, stop = block_range(B, k)
     n, p = core.data.shape
-    rng = generator(seed, k)
+    rng = generator(seed, PERMUTATION_STREAM, *pair, k)
     order = np.stack([rng.permutation(n) for _ in range(stop - start)])
     step = max(1, MEMORY_BUDGET // (8 * n * p))
     n_paths = len(core.layout.paths)
@@ -83,8 +81,8 @@ def permutation_block(core: PermutationCore, B: int, seed: int, k: int) -> tuple
     return start, vectors[:b, :n_paths] - vectors[b:, :n_paths]
 
 
-def permutation_diffs(Xa: np.ndarray, Xb: np.ndarray, layout: Layout, *, B: int, seed: int, jobs: int = 1,
-                      quiet: bool = True) -> np.ndarray:
+def permutation_diffs(Xa: np.ndarray, Xb: np.ndarray, layout: Layout, *, B: int, seed: int,
+                      pair: tuple[int, int] = (0, 1), jobs: int = 1, quiet: bool = True) -> np.ndarray:
     """(B, paths) path differences of B label permutations of the pooled rows (NaN rows: failed fits)."""
     core = PermutationCore(np.concatenate([Xa, Xb]), len(Xa), layout)
     blocks: list[tuple[int, np.ndarray]] = []
@@ -93,7 +91,8 @@ def permutation_diffs(Xa: np.ndarray, Xb: np.ndarray, layout: Layout, *, B: int,
             blocks.append(res)
             bar.update(len(res[1]))
 
-        run_tasks(permutation_block, core, [(B, seed, k) for k in range(n_blocks(B))], jobs=jobs, done=done)
+        run_tasks(permutation_block, core, [(B, seed, pair, k) for k in range(n_blocks(B))], jobs=jobs,
+                  done=done)
     blocks.sort(key=lambda blk: blk[0])
     return np.concatenate([blk[1] for blk in blocks])
 
@@ -136,7 +135,7 @@ def pls_mga(X: np.ndarray, labels: np.ndarray, names: tuple[str, ...], layout: L
         for b in range(a + 1, len(names)):
             rows = []
             observed = boots[a][0] - boots[b][0]
-            diffs = permutation_diffs(rows_of[a], rows_of[b], layout, B=B, seed=pair_seed(seed, a, b), jobs=jobs,
+            diffs = permutation_diffs(rows_of[a], rows_of[b], layout, B=B, seed=seed, pair=(a, b), jobs=jobs,
                                       quiet=quiet)
             p_perm = permutation_p(observed, diffs)
             for j, (s, d, kind) in enumerate(paths):
