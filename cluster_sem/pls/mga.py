@@ -69,14 +69,14 @@ def permutation_block(core: PermutationCore, B: int, seed: int, pair: tuple[int,
     n, p = core.data.shape
     rng = generator(seed, PERMUTATION_STREAM, *pair, k)
     order = np.stack([rng.permutation(n) for _ in range(stop - start)])
-    step = max(1, MEMORY_BUDGET // (8 * n * p))
+    step = max(1, MEMORY_BUDGET // (8 * n * p))      # rows gathered a few permutations at a time
+
+    def stacked(rows: np.ndarray) -> np.ndarray:
+        return np.concatenate([correlations(core.data[rows[lo:lo + step]]) for lo in range(0, len(rows), step)])
+
     n_paths = len(core.layout.paths)
     with np.errstate(invalid="ignore", divide="ignore"):
-        S_a = np.concatenate([correlations(core.data[order[lo:lo + step, :core.n_a]])
-                              for lo in range(0, len(order), step)])
-        S_b = np.concatenate([correlations(core.data[order[lo:lo + step, core.n_a:]])
-                              for lo in range(0, len(order), step)])
-        _, vectors = core.layout.estimate(np.concatenate([S_a, S_b]))
+        _, vectors = core.layout.estimate(np.concatenate([stacked(order[:, :core.n_a]), stacked(order[:, core.n_a:])]))
     b = len(order)
     return start, vectors[:b, :n_paths] - vectors[b:, :n_paths]
 
