@@ -150,6 +150,34 @@ def _mga(pls: PlsBlock, label, t) -> dict:
                                          resamples=m.get("resamples")), "tables": tables}
 
 
+def _yes_no(value: bool | None, t) -> str:
+    return "—" if value is None else t("answer_yes") if value else t("answer_no")
+
+
+def _comparison(pls: PlsBlock, label, t) -> dict:
+    """CB-SEM (std.all, the fit's claim) beside PLS(c) (estimate, percentile CI, its claim), path by path, then
+    the indirect effects, with whether the two claims agree and why the estimates differ."""
+    c = pls.cbsem_comparison
+    variant = "PLSc" if c.get("pls_variant") == "plsc" else "PLS"
+
+    def cells(r: Mapping) -> list[str]:
+        lo, hi = r.get("pls_ci_lower"), r.get("pls_ci_upper")
+        return [fmt(r.get("cbsem_std")), fmt_p(r.get("cbsem_pvalue")), _yes_no(r.get("cbsem_significant"), t),
+                fmt(r.get("pls_est")), "—" if lo is None else fmt_ci(lo, hi), _yes_no(r.get("pls_significant"), t),
+                _yes_no(r.get("same_conclusion"), t)]
+
+    rows = [[f"{label(r['from'])} → {label(r['to'])}" + (f" ({t('kind_control')})" if r.get("kind") == "control"
+                                                          else "")] + cells(r) for r in c.get("paths", ())]
+    rows += [[f"{r['name']}: " + " → ".join(label(x) for x in r.get("path", ()))] + cells(r)
+             for r in c.get("indirect", ())]
+    head = [t("col_effect_any"), t("col_cb_beta"), t("col_cb_p"), t("col_cb_sig"), t("col_pls_beta", variant=variant),
+            t("col_ci", level=_level(pls)), t("col_pls_sig", variant=variant), t("col_same")]
+    note = t("compare_note") + " " + t("compare_plsc" if variant == "PLSc" else "compare_pls")
+    return {"title": t("compare"), "text": t("compare_intro", source=c.get("source", ""),
+                                             estimator=c.get("cbsem_estimator") or "—", variant=variant),
+            "tables": [_table(t("compare_table", variant=variant), head, rows, note)]}
+
+
 def pls_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dict:
     """Title, introduction, warnings and the three sections' tables; every number already formatted."""
     check_lang(lang)
@@ -167,7 +195,8 @@ def pls_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dict:
                   level=_level(pls)) if b else t("no_bootstrap")
     sections = [{"title": t("measurement"), "tables": _measurement(pls, label, t), "text": ""},
                 {"title": t("structural"), "tables": _structural(pls, label, t), "text": ""},
-                _prediction(pls, label, t)] + ([_mga(pls, label, t)] if pls.mga else [])
+                _prediction(pls, label, t)] + ([_mga(pls, label, t)] if pls.mga else []) \
+        + ([_comparison(pls, label, t)] if pls.cbsem_comparison else [])
     return {"t": t, "lang": lang, "title": report_title(r, lang), "intro": intro, "inference": inference,
             "sections": sections, "warnings": list(r.warnings), "version": or_blank(r.meta.version),
             "n_used": or_blank(r.data.n_used), "timestamp": or_blank(r.meta.timestamp)}
