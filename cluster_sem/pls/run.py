@@ -170,7 +170,7 @@ def run_pls(spec, data, options: PlsOptions = PlsOptions(), *, timestamp: str | 
     if options.mga and not parsed.group:
         raise ClusterSemError("--mga: the spec names no group column. Fix: add `group: COLUMN` to the spec")
     prepared = prepare_data(parsed, data, missing="listwise", by_group=options.mga)
-    cbsem_doc = _cbsem(options, spec, spec_sha, prepared)
+    cbsem_doc = _cbsem(options, spec, data, spec_sha, prepared)
     X = prepared.frame[list(model.items)].to_numpy(dtype=float)
     n = X.shape[0]
     if n < 3:
@@ -227,13 +227,14 @@ def run_pls(spec, data, options: PlsOptions = PlsOptions(), *, timestamp: str | 
     return Results.from_document(doc)
 
 
-def _cbsem(options: PlsOptions, spec, spec_sha: str, prepared) -> dict | None:
+def _cbsem(options: PlsOptions, spec, data, spec_sha: str, prepared) -> dict | None:
     """The `fit` document of --cbsem, checked against this run's spec and data before any estimation."""
     if options.cbsem is None:
         return None
     from .compare import load_cbsem
     return load_cbsem(options.cbsem, spec_name=str(spec) if isinstance(spec, (str, Path)) else "the spec",
-                      spec_sha=spec_sha, data_name=prepared.source, data_sha=prepared.sha256)
+                      spec_sha=spec_sha, data_sha=prepared.sha256,
+                      data_name=str(data) if isinstance(data, (str, Path)) else prepared.source)
 
 
 def _mga(prepared, spec, X: np.ndarray, layout: Layout, options: PlsOptions) -> dict:

@@ -14,11 +14,13 @@ from typing import Mapping
 from ..results.document import ResultsDocument
 from ..results.pls_blocks import PlsBlock, PlsInference
 from .i18n import catalogue, translator
+from .messages import translate
 from .labels import check_lang, report_title
 from .numbers import fmt, fmt_ci, fmt_p, fmt_unit, or_blank
 from .plain_text import terminal_safe
 
 RELIABILITY_RANGE = (0.70, 0.95)
+SCHEMES = ("path", "factorial", "centroid")      # inner weighting schemes (pls/algorithm.py), named in the intro
 AVE_MIN = 0.50
 
 
@@ -189,7 +191,8 @@ def pls_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dict:
         return r.spec.construct_label(name, lang)
 
     intro = t("intro_plsc" if pls.variant == "plsc" else "intro_pls", n=or_blank(pls.n), mode=pls.mode,
-              weighting=pls.weighting, iterations=or_blank(pls.iterations))
+              weighting=t("scheme_" + pls.weighting) if pls.weighting in SCHEMES else pls.weighting,
+              iterations=or_blank(pls.iterations))
     b = pls.bootstrap
     inference = t("bootstrap_note", completed=b.completed, resamples=b.resamples, seed=b.seed,
                   level=_level(pls)) if b else t("no_bootstrap")
@@ -198,7 +201,7 @@ def pls_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dict:
                 _prediction(pls, label, t)] + ([_mga(pls, label, t)] if pls.mga else []) \
         + ([_comparison(pls, label, t)] if pls.cbsem_comparison else [])
     return {"t": t, "lang": lang, "title": report_title(r, lang), "intro": intro, "inference": inference,
-            "sections": sections, "warnings": list(r.warnings), "version": or_blank(r.meta.version),
+            "sections": sections, "warnings": [translate(w, lang) for w in r.warnings], "version": or_blank(r.meta.version),
             "n_used": or_blank(r.data.n_used), "timestamp": or_blank(r.meta.timestamp)}
 
 
@@ -230,7 +233,7 @@ def render_pls_summary(doc: Mapping | ResultsDocument, lang: str = "en") -> str:
     c = pls_context(doc, lang)
     out = [terminal_safe(c["title"]), terminal_safe(c["intro"]), terminal_safe(c["inference"]), ""]
     if c["warnings"]:
-        out += ["WARNINGS"] + [f"  ! {terminal_safe(w)}" for w in c["warnings"]] + [""]
+        out += [c["t"]("warnings").upper()] + [f"  ! {terminal_safe(w)}" for w in c["warnings"]] + [""]
     measurement, structural, prediction = c["sections"][:3]
     extra = [table for section in c["sections"][3:] for table in section["tables"]]
     for table in measurement["tables"][1:] + structural["tables"] + prediction["tables"][1:] + extra:
