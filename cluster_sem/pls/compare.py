@@ -88,7 +88,8 @@ def _cbsem_indirect(doc: Mapping) -> dict[str, dict]:
 
 def _pls_side(row: Mapping) -> dict:
     lo, hi = row.get("ci_lower"), row.get("ci_upper")
-    return {"pls_est": row.get("est"), "pls_ci_lower": lo, "pls_ci_upper": hi, "pls_significant": _excludes_zero(lo, hi)}
+    return {"pls_est": row.get("est"), "pls_ci_lower": lo, "pls_ci_upper": hi,
+            "pls_significant": _excludes_zero(lo, hi)}
 
 
 def cbsem_comparison(doc: Mapping, block: Mapping, source: str) -> dict:

@@ -201,7 +201,8 @@ def pls_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dict:
                 _prediction(pls, label, t)] + ([_mga(pls, label, t)] if pls.mga else []) \
         + ([_comparison(pls, label, t)] if pls.cbsem_comparison else [])
     return {"t": t, "lang": lang, "title": report_title(r, lang), "intro": intro, "inference": inference,
-            "sections": sections, "warnings": [translate(w, lang) for w in r.warnings], "version": or_blank(r.meta.version),
+            "sections": sections, "warnings": [translate(w, lang) for w in r.warnings],
+            "version": or_blank(r.meta.version),
             "n_used": or_blank(r.data.n_used), "timestamp": or_blank(r.meta.timestamp)}
 
 
