@@ -201,7 +201,9 @@ def _add_pls_parser(sub, fmt) -> None:
     p.add_argument("--predict", type=int, default=0, metavar="K", help="PLSpredict with K folds (10 is usual): "
                    "Q2_predict, RMSE and MAE of the endogenous items against a linear model")
     p.add_argument("--mga", action="store_true", help="PLS multigroup analysis across the spec's group column "
-                   "(Henseler's test; needs --bootstrap B)")
+                   "(Henseler's and the permutation test; needs --bootstrap B)")
+    p.add_argument("--cbsem", default=None, metavar="FIT_DIR", help="the --out directory of a `cluster-sem fit` of "
+                   "the same spec and data: adds a CB-SEM vs PLS table of the paths and indirect effects")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
@@ -214,10 +216,12 @@ def cmd_pls(args) -> int:
         + ["--mode", args.mode, "--scheme", args.scheme]
         + (["--bootstrap", str(args.bootstrap)] if args.bootstrap else [])
         + (["--predict", str(args.predict)] if args.predict else []) + (["--mga"] if args.mga else [])
+        + (["--cbsem", args.cbsem] if args.cbsem else [])
         + ["--seed", str(args.seed)])
     results = api.pls(args.spec, args.data, consistent=args.consistent, mode=args.mode, scheme=args.scheme,
                       bootstrap=args.bootstrap, seed=args.seed, jobs=args.jobs, ci_level=args.ci_level,
-                      predict=args.predict, mga=args.mga, quiet=args.quiet, command=command)
+                      predict=args.predict, mga=args.mga, cbsem=args.cbsem, quiet=args.quiet,
+                      command=command)
     return _write_results(results, args)
 
 

@@ -6,6 +6,7 @@ named by a fixed spawn key — ``SeedSequence(seed, spawn_key=key)`` is exactly 
 ``SeedSequence(seed).spawn(...)`` would give at that position — never from a shared generator:
 
 * bootstrap block k: ``(k,)``; group g's resamples of a multigroup bootstrap: ``(g,)``;
+* PLS-MGA permutation block k of groups a, b: ``(7, a, b, k)``;
 * Monte Carlo CIs of ``:=`` effects and of moderation (IMM, conditional indirect effects): ``()``, the root;
 * power replication r of sample size n: ``(n, r)``, its Monte Carlo CI draws ``(n, r, 1)``, its
   per-replication bootstrap ``(n, r, 2)``.

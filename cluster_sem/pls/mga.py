@@ -8,17 +8,34 @@ with b̄ the bootstrap means and J the smaller number of completed resamples (se
 
 p near 0 says group 1's path is larger, near 1 that group 2's is; ``p_two_sided`` = 2·min(p, 1 − p).
 The J² comparisons are counted by sorting (u_i = 2b̄₁ − b₁ᵢ against v_j = 2b̄₂ − b₂ⱼ), not enumerated.
+
+Beside it, the permutation test (Chin & Dibbern 2010; SmartPLS's "permutation" MGA): the rows of the two
+groups are pooled, B times the group labels are shuffled (group sizes kept), both groups re-estimated, and
+
+    p_permutation = #{|d*ₖ| ≥ |d|} / B        (d = est_a − est_b observed, d*ₖ of permutation k)
+
+as SmartPLS reports it.  Permutations are drawn in blocks of 250, block k of the pair (a, b) from the seed's child
+(PERMUTATION_STREAM, a, b, k),
+and a block is one batched estimate of its 2 × 250 correlation matrices (as a bootstrap block), so one seed
+gives the same p for any ``--jobs``.  A permutation whose estimate fails (an item without variance in a
+shuffled group) is dropped and counted.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..errors import ClusterSemError
+from dataclasses import dataclass
+
+from ..bootstrap.parallel import progress, run_tasks
+from ..bootstrap.resample import block_range, n_blocks
+from ..rng import generator
 from .algorithm import correlations
-from .bootstrap import BootCore, run_bootstrap
+from .bootstrap import MEMORY_BUDGET, BootCore, run_bootstrap
 from .statistics import Layout
 
 MIN_GROUP = 10
+PERMUTATION_STREAM = 7      # tags the permutation streams apart from the groups' bootstrap streams
 
 
 def henseler_p(boot1: np.ndarray, boot2: np.ndarray) -> float:
@@ -35,12 +52,67 @@ def group_seed(seed: int, g: int) -> int:
     return int(np.random.SeedSequence([seed, g]).generate_state(1)[0])
 
 
+@dataclass(frozen=True)
+class PermutationCore:
+    """What a worker needs: the pooled rows of two groups (the first ``n_a`` are group a) and the layout."""
+
+    data: np.ndarray
+    n_a: int
+    layout: Layout
+
+
+def permutation_block(core: PermutationCore, B: int, seed: int, pair: tuple[int, int],
+                      k: int) -> tuple[int, np.ndarray]:
+    """(first permutation, (b, paths) differences est_a − est_b) of block k of a B-permutation test of the
+    pair of groups at positions ``pair``: drawn from the seed's child (PERMUTATION_STREAM, a, b, k)."""
+    start, stop = block_range(B, k)
+    n, p = core.data.shape
+    rng = generator(seed, PERMUTATION_STREAM, *pair, k)
+    order = np.stack([rng.permutation(n) for _ in range(stop - start)])
+    step = max(1, MEMORY_BUDGET // (8 * n * p))      # rows gathered a few permutations at a time
+
+    def stacked(rows: np.ndarray) -> np.ndarray:
+        return np.concatenate([correlations(core.data[rows[lo:lo + step]]) for lo in range(0, len(rows), step)])
+
+    n_paths = len(core.layout.paths)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        _, vectors = core.layout.estimate(np.concatenate([stacked(order[:, :core.n_a]), stacked(order[:, core.n_a:])]))
+    b = len(order)
+    return start, vectors[:b, :n_paths] - vectors[b:, :n_paths]
+
+
+def permutation_diffs(Xa: np.ndarray, Xb: np.ndarray, layout: Layout, *, B: int, seed: int,
+                      pair: tuple[int, int] = (0, 1), jobs: int = 1, quiet: bool = True) -> np.ndarray:
+    """(B, paths) path differences of B label permutations of the pooled rows (NaN rows: failed fits)."""
+    core = PermutationCore(np.concatenate([Xa, Xb]), len(Xa), layout)
+    blocks: list[tuple[int, np.ndarray]] = []
+    with progress(B, quiet, desc="PLS-MGA permutations") as bar:
+        def done(res: tuple[int, np.ndarray]) -> None:
+            blocks.append(res)
+            bar.update(len(res[1]))
+
+        run_tasks(permutation_block, core, [(B, seed, pair, k) for k in range(n_blocks(B))], jobs=jobs,
+                  done=done)
+    blocks.sort(key=lambda blk: blk[0])
+    return np.concatenate([blk[1] for blk in blocks])
+
+
+def permutation_p(observed: np.ndarray, diffs: np.ndarray) -> np.ndarray:
+    """Per path the share of the completed permutations whose |difference| reaches the observed one (a
+    tolerance of 1e-12 so that a permutation reproducing the observed split counts despite round-off)."""
+    ok = np.isfinite(diffs).all(axis=1)
+    if not ok.any():
+        return np.full(len(observed), np.nan)
+    return np.mean(np.abs(diffs[ok]) >= np.abs(observed) - 1e-12, axis=0)
+
+
 def pls_mga(X: np.ndarray, labels: np.ndarray, names: tuple[str, ...], layout: Layout, *, B: int, seed: int,
             jobs: int = 1, quiet: bool = True, column: str = "") -> dict:
-    """The ``mga`` block: per group n and path estimates; per pair of groups and path the Henseler test."""
+    """The ``mga`` block: per group n and path estimates; per pair of groups and path Henseler's test and the
+    permutation test (B permutations of the pair's pooled rows)."""
     paths = layout.paths
     n_paths = len(paths)
-    groups, boots = [], []
+    groups, boots, rows_of = [], [], []
     for g, name in enumerate(names):
         Xg = X[labels == name]
         if len(Xg) < MIN_GROUP:
@@ -57,15 +129,24 @@ def pls_mga(X: np.ndarray, labels: np.ndarray, names: tuple[str, ...], layout: L
         groups.append({"name": name, "n": int(len(Xg)), "completed": int(len(t)),
                        "paths": [{"from": s, "to": d, "est": float(point[0, j])} for j, (s, d, _) in enumerate(paths)]})
         boots.append((point[0, :n_paths], t))
+        rows_of.append(Xg)
     comparisons = []
     for a in range(len(names)):
         for b in range(a + 1, len(names)):
             rows = []
+            observed = boots[a][0] - boots[b][0]
+            diffs = permutation_diffs(rows_of[a], rows_of[b], layout, B=B, seed=seed, pair=(a, b), jobs=jobs,
+                                      quiet=quiet)
+            p_perm = permutation_p(observed, diffs)
             for j, (s, d, kind) in enumerate(paths):
                 p = henseler_p(boots[a][1][:, j], boots[b][1][:, j])
                 rows.append({"from": s, "to": d, "kind": kind, "est_a": float(boots[a][0][j]),
-                             "est_b": float(boots[b][0][j]), "diff": float(boots[a][0][j] - boots[b][0][j]),
-                             "p_henseler": p, "p_two_sided": 2 * min(p, 1 - p)})
-            comparisons.append({"a": names[a], "b": names[b], "paths": rows})
+                             "est_b": float(boots[b][0][j]), "diff": float(observed[j]),
+                             "p_henseler": p, "p_two_sided": 2 * min(p, 1 - p),
+                             "p_permutation": float(p_perm[j]) if np.isfinite(p_perm[j]) else None})
+            completed = int(np.isfinite(diffs).all(axis=1).sum())
+            comparisons.append({"a": names[a], "b": names[b], "permutations": B,
+                                "permutations_completed": completed, "paths": rows})
     return {"group": column, "resamples": B, "test": "Henseler PLS-MGA (seminr estimate_pls_mga)",
+            "permutation_test": "Chin & Dibbern (2010): share of |permuted difference| >= |observed difference|",
             "groups": groups, "comparisons": comparisons}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -36,6 +37,7 @@ class PlsOptions:
     level: float = 0.95
     predict: int = 0
     mga: bool = False
+    cbsem: str | None = None        # a `cluster-sem fit` --out directory of the same spec and data
     quiet: bool = True
     command: str = ""
 
@@ -153,7 +155,6 @@ def run_pls(spec, data, options: PlsOptions = PlsOptions(), *, timestamp: str | 
     from ..spec import Spec
     from ..spec.loader import load_spec
     import hashlib
-    from pathlib import Path
 
     check_pls_options(options)
     if isinstance(spec, Spec):
@@ -169,6 +170,7 @@ def run_pls(spec, data, options: PlsOptions = PlsOptions(), *, timestamp: str | 
     if options.mga and not parsed.group:
         raise ClusterSemError("--mga: the spec names no group column. Fix: add `group: COLUMN` to the spec")
     prepared = prepare_data(parsed, data, missing="listwise", by_group=options.mga)
+    cbsem_doc = _cbsem(options, spec, data, spec_sha, prepared)
     X = prepared.frame[list(model.items)].to_numpy(dtype=float)
     n = X.shape[0]
     if n < 3:
@@ -202,6 +204,9 @@ def run_pls(spec, data, options: PlsOptions = PlsOptions(), *, timestamp: str | 
     block["predict"] = predict
     if options.mga:
         block["mga"] = _mga(prepared, parsed, X, layout, options)
+    if cbsem_doc is not None:
+        from .compare import cbsem_comparison
+        block["cbsem_comparison"] = cbsem_comparison(cbsem_doc, block, str(Path(options.cbsem) / "results.json"))
     stamp = timestamp or datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     from .. import __version__
     doc = {
@@ -220,6 +225,16 @@ def run_pls(spec, data, options: PlsOptions = PlsOptions(), *, timestamp: str | 
                  "conventions": CONVENTIONS},
     }
     return Results.from_document(doc)
+
+
+def _cbsem(options: PlsOptions, spec, data, spec_sha: str, prepared) -> dict | None:
+    """The `fit` document of --cbsem, checked against this run's spec and data before any estimation."""
+    if options.cbsem is None:
+        return None
+    from .compare import load_cbsem
+    return load_cbsem(options.cbsem, spec_name=str(spec) if isinstance(spec, (str, Path)) else "the spec",
+                      spec_sha=spec_sha, data_sha=prepared.sha256,
+                      data_name=str(data) if isinstance(data, (str, Path)) else prepared.source)
 
 
 def _mga(prepared, spec, X: np.ndarray, layout: Layout, options: PlsOptions) -> dict:

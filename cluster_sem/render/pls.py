@@ -13,11 +13,13 @@ from typing import Mapping
 from ..results.document import ResultsDocument
 from ..results.pls_blocks import PlsBlock, PlsInference
 from .i18n import catalogue, translator
+from .messages import translate
 from .labels import check_lang, report_title
 from .numbers import fmt, fmt_ci, fmt_p, fmt_unit, or_blank
 from .plain_text import terminal_safe
 
 RELIABILITY_RANGE = (0.70, 0.95)
+SCHEMES = ("path", "factorial", "centroid")      # inner weighting schemes (pls/algorithm.py), named in the intro
 AVE_MIN = 0.50
 
 
@@ -132,17 +134,49 @@ def _prediction(pls: PlsBlock, label, t) -> dict:
 
 
 def _mga(pls: PlsBlock, label, t) -> dict:
-    """PLS-MGA: each pair of groups, every path's estimates, difference and Henseler p."""
+    """PLS-MGA: each pair of groups, every path's estimates, difference, Henseler p and permutation p (a
+    document written before the permutation test shows a dash there)."""
     m = pls.mga
     tables = []
     for c in m.get("comparisons", ()):
         rows = [[f"{label(r['from'])} → {label(r['to'])}", fmt(r["est_a"]), fmt(r["est_b"]), fmt(r["diff"]),
-                 fmt(r["p_henseler"], 3), fmt_p(r["p_two_sided"])] for r in c["paths"]]
+                 fmt(r["p_henseler"], 3), fmt_p(r["p_two_sided"]),
+                 fmt_p(r["p_permutation"]) if r.get("p_permutation") is not None else "—"] for r in c["paths"]]
         tables.append(_table(t("mga_pair", a=c["a"], b=c["b"]), [t("col_path"), c["a"], c["b"], t("col_diff"),
-                                                                  "p (Henseler)", t("col_p2")], rows))
+                                                                  "p (Henseler)", t("col_p2"), t("col_p_perm")],
+                             rows, t("mga_perm_note", permutations=c.get("permutations", "—"),
+                                     completed=c.get("permutations_completed", "—"))))
     groups = ", ".join(f"{g['name']} (n = {g['n']})" for g in m.get("groups", ()))
     return {"title": t("mga"), "text": t("mga_intro", column=m.get("group"), groups=groups,
                                          resamples=m.get("resamples")), "tables": tables}
+
+
+def _yes_no(value: bool | None, t) -> str:
+    return "—" if value is None else t("answer_yes") if value else t("answer_no")
+
+
+def _comparison(pls: PlsBlock, label, t) -> dict:
+    """CB-SEM (std.all, the fit's claim) beside PLS(c) (estimate, percentile CI, its claim), path by path, then
+    the indirect effects, with whether the two claims agree and why the estimates differ."""
+    c = pls.cbsem_comparison
+    variant = "PLSc" if c.get("pls_variant") == "plsc" else "PLS"
+
+    def cells(r: Mapping) -> list[str]:
+        lo, hi = r.get("pls_ci_lower"), r.get("pls_ci_upper")
+        return [fmt(r.get("cbsem_std")), fmt_p(r.get("cbsem_pvalue")), _yes_no(r.get("cbsem_significant"), t),
+                fmt(r.get("pls_est")), "—" if lo is None else fmt_ci(lo, hi), _yes_no(r.get("pls_significant"), t),
+                _yes_no(r.get("same_conclusion"), t)]
+
+    rows = [[f"{label(r['from'])} → {label(r['to'])}" + (f" ({t('kind_control')})" if r.get("kind") == "control"
+                                                          else "")] + cells(r) for r in c.get("paths", ())]
+    rows += [[f"{r['name']}: " + " → ".join(label(x) for x in r.get("path", ()))] + cells(r)
+             for r in c.get("indirect", ())]
+    head = [t("col_effect_any"), t("col_cb_beta"), t("col_cb_p"), t("col_cb_sig"), t("col_pls_beta", variant=variant),
+            t("col_ci", level=_level(pls)), t("col_pls_sig", variant=variant), t("col_same")]
+    note = t("compare_note") + " " + t("compare_plsc" if variant == "PLSc" else "compare_pls")
+    return {"title": t("compare"), "text": t("compare_intro", source=c.get("source", ""),
+                                             estimator=c.get("cbsem_estimator") or "—", variant=variant),
+            "tables": [_table(t("compare_table", variant=variant), head, rows, note)]}
 
 
 def pls_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dict:
@@ -156,15 +190,18 @@ def pls_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dict:
         return r.spec.construct_label(name, lang)
 
     intro = t("intro_plsc" if pls.variant == "plsc" else "intro_pls", n=or_blank(pls.n), mode=pls.mode,
-              weighting=pls.weighting, iterations=or_blank(pls.iterations))
+              weighting=t("scheme_" + pls.weighting) if pls.weighting in SCHEMES else pls.weighting,
+              iterations=or_blank(pls.iterations))
     b = pls.bootstrap
     inference = t("bootstrap_note", completed=b.completed, resamples=b.resamples, seed=b.seed,
                   level=_level(pls)) if b else t("no_bootstrap")
     sections = [{"title": t("measurement"), "tables": _measurement(pls, label, t), "text": ""},
                 {"title": t("structural"), "tables": _structural(pls, label, t), "text": ""},
-                _prediction(pls, label, t)] + ([_mga(pls, label, t)] if pls.mga else [])
+                _prediction(pls, label, t)] + ([_mga(pls, label, t)] if pls.mga else []) \
+        + ([_comparison(pls, label, t)] if pls.cbsem_comparison else [])
     return {"t": t, "lang": lang, "title": report_title(r, lang), "intro": intro, "inference": inference,
-            "sections": sections, "warnings": list(r.warnings), "version": or_blank(r.meta.version),
+            "sections": sections, "warnings": [translate(w, lang) for w in r.warnings],
+            "version": or_blank(r.meta.version),
             "n_used": or_blank(r.data.n_used), "timestamp": or_blank(r.meta.timestamp)}
 
 
@@ -191,7 +228,7 @@ def render_pls_summary(doc: Mapping | ResultsDocument, lang: str = "en") -> str:
     c = pls_context(doc, lang)
     out = [terminal_safe(c["title"]), terminal_safe(c["intro"]), terminal_safe(c["inference"]), ""]
     if c["warnings"]:
-        out += ["WARNINGS"] + [f"  ! {terminal_safe(w)}" for w in c["warnings"]] + [""]
+        out += [c["t"]("warnings").upper()] + [f"  ! {terminal_safe(w)}" for w in c["warnings"]] + [""]
     measurement, structural, prediction = c["sections"][:3]
     extra = [table for section in c["sections"][3:] for table in section["tables"]]
     for table in measurement["tables"][1:] + structural["tables"] + prediction["tables"][1:] + extra:

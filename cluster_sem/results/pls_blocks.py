@@ -98,6 +98,7 @@ class PlsBlock(Block):
     vif: Mapping[str, Any] = None             # {"outer": {C: {item: v}}, "inner": {C: {predictor: v}}}
     predict: Mapping[str, Any] | None = None
     mga: Mapping[str, Any] | None = None      # --mga: {group, resamples, groups, comparisons}
+    cbsem_comparison: Mapping[str, Any] | None = None   # --cbsem: {source, cbsem_estimator, paths, indirect}
     bootstrap: PlsBootstrap | None = None
 
 
