@@ -130,6 +130,9 @@ def _add_fit_parser(sub, fmt) -> None:
     p.add_argument("--weights", default=None, metavar="COLUMN",
                    help="data column of sampling weights (lavaan sampling.weights=, normalised to sum to n; "
                         "robust SEs); overrides the spec's weights:")
+    p.add_argument("--cluster-bootstrap", action="store_true",
+                   help="with --cluster and --bootstrap B: resample whole clusters (each firm keeps its weight) "
+                        "instead of firms, for percentile/BC CIs that respect the clustering")
 
 
 def _add_invariance_parser(sub, fmt) -> None:
@@ -410,7 +413,8 @@ def cmd_fit(args) -> int:
                   ci_level=args.ci_level, missing=args.missing, estimator=args.estimator, ci=args.ci,
                   scheduler=args.scheduler, quiet=args.quiet, command=command, engine=args.engine,
                   interaction_method=args.interaction_method, moderation_ci=args.moderation_ci,
-                  cluster=args.cluster, weights=args.weights, meanwhile=_load_report_templates)
+                  cluster=args.cluster, weights=args.weights, meanwhile=_load_report_templates,
+                  cluster_bootstrap=args.cluster_bootstrap)
     return _write_results(results, args)
 
 

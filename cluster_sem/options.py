@@ -82,9 +82,19 @@ class TextOrNone:
         return "None or a non-empty text"
 
 
+class Flag:
+    """True or False (a switch such as --cluster-bootstrap; not 0/1 or a text)."""
+
+    def ok(self, v: Any) -> bool:
+        return isinstance(v, bool)
+
+    def describe(self) -> str:
+        return "True or False"
+
+
 @dataclass(frozen=True)
 class Option:
-    constraint: Integer | Real | OneOf | TextOrNone
+    constraint: Integer | Real | OneOf | TextOrNone | Flag
     flag: str        # the command-line spelling
     fix: str         # an example of a valid value
 
@@ -108,6 +118,7 @@ FIT_OPTIONS: dict[str, Option] = {
                             "use --moderation-ci monte-carlo (or bootstrap, with --bootstrap B and LMS)"),
     "cluster": Option(TextOrNone(), "--cluster", "name the data column of the firms' clusters, e.g. --cluster region"),
     "weights": Option(TextOrNone(), "--weights", "name the data column of sampling weights, e.g. --weights w"),
+    "cluster_bootstrap": Option(Flag(), "--cluster-bootstrap", "pass True (with cluster= and bootstrap=B) or False"),
 }
 
 SIMULATE_OPTIONS: dict[str, Option] = {

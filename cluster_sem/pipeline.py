@@ -49,12 +49,14 @@ class FitOptions:
     lav: LavOptions | None = None     # resolved once by run_fit (``resolve_options``), against the spec
     cluster: str | None = None    # complex samples (--cluster / spec `cluster:`): cluster-robust SEs and test
     weights: str | None = None    # sampling weights column (--weights / spec `weights:`)
+    cluster_bootstrap: bool = False   # --cluster-bootstrap: the bootstrap resamples whole clusters
 
     @property
     def resolved(self) -> LavOptions:
         """The resolved options: ``lav``, or (a stage called on its own) resolved from the fields above."""
         return self.lav if self.lav is not None else lav_options(
-            self.estimator, self.missing, self.engine, design=_design_flag(self), bootstrap=self.bootstrap > 0)
+            self.estimator, self.missing, self.engine, design=_design_flag(self), bootstrap=self.bootstrap > 0,
+            cluster_bootstrap=self.cluster_bootstrap)
 
 
 # -- stages ------------------------------------------------------------------------------------------
@@ -85,7 +87,8 @@ def resolve_options(spec: Spec, options: FitOptions) -> LavOptions:
     otherwise); an unsupported combination stops here with the support table's one line (exit 2)."""
     return lav_options(options.estimator, options.missing, options.engine, ordinal_spec=bool(spec.ordinal),
                        controls=bool(spec.controls), interaction=bool(spec.interactions),
-                       design=_design_flag(options), bootstrap=options.bootstrap > 0)
+                       design=_design_flag(options), bootstrap=options.bootstrap > 0,
+                       cluster_bootstrap=options.cluster_bootstrap)
 
 
 def _design_flag(options: FitOptions) -> str:
@@ -250,9 +253,11 @@ def stage_effects(spec: Spec, structural: ModelFit, frame: pd.DataFrame, options
                                    scheduler=options.scheduler)
     elif options.bootstrap > 0:
         from .bootstrap import run_bootstrap
+        design = structural.design if options.cluster_bootstrap else None
         boot = run_bootstrap(structural, frame, B=options.bootstrap, seed=options.seed, jobs=options.jobs,
                              level=options.level, scheduler=options.scheduler, quiet=options.quiet,
-                             meanwhile=alongside)
+                             meanwhile=alongside, cluster=None if design is None else design.cluster,
+                             weights=None if design is None else design.weights)
     else:
         alongside()
     boot_defined = {r["name"]: r for r in boot.defined} if boot is not None else {}
@@ -292,7 +297,9 @@ def stage_effects(spec: Spec, structural: ModelFit, frame: pd.DataFrame, options
                 "B": boot.B, "seed": boot.seed, "level": boot.level, "n_converged": boot.n_converged,
                 "n_nonconverged": boot.n_nonconverged, "n_inadmissible": boot.n_inadmissible,
                 "n_fallback": boot.n_fallback, "rule": boot.rule,
-                **({"n_lost_category": boot.n_lost_category} if options.resolved.ordinal else {})},
+                **({"n_lost_category": boot.n_lost_category} if options.resolved.ordinal else {}),
+                **({"resampling": boot.resampling, "n_clusters": boot.n_clusters}
+                   if boot.resampling == "cluster" else {})},
             "param_se_boot": None if boot is None else [_num(v) for v in boot.param_se]}
 
 

@@ -52,11 +52,14 @@ class BootstrapResult:
     converged: np.ndarray = field(default=None, repr=False)          # (B,) bool
     admissible: np.ndarray = field(default=None, repr=False)         # (B,) bool (False if not converged)
     n_lost_category: int = 0   # WLSMV: resamples dropped because a category of some item had no case
+    resampling: str = "case"   # "case" (rows) or "cluster" (whole clusters, ``bootstrap.clusters``)
+    n_clusters: int | None = None   # clusters resampled (cluster bootstrap only)
 
 
 def run_bootstrap(fit, data, *, B: int, seed: int, jobs: int = 1, level: float = 0.95,
                   scheduler: str | None = None, quiet: bool = True,
-                  percentile: str = "norm.inter", meanwhile=None) -> BootstrapResult:
+                  percentile: str = "norm.inter", meanwhile=None, cluster: np.ndarray | None = None,
+                  weights: np.ndarray | None = None) -> BootstrapResult:
     """Nonparametric (case-resampling) bootstrap of an ML ``ModelFit`` on the rows of ``data``.
 
     ``data`` must be the complete-case frame the model was fitted to (any extra columns are ignored).
@@ -65,6 +68,9 @@ def run_bootstrap(fit, data, *, B: int, seed: int, jobs: int = 1, level: float =
     Results depend only on (fit, data, B, seed, level): not on ``jobs`` or ``scheduler``.
     ``meanwhile`` (a callable, no arguments) runs once in this process while worker processes fit the
     resamples (``parallel.run_tasks``): the caller's steps that do not need the bootstrap.
+    ``cluster`` (one code per row of ``data``) makes it a cluster bootstrap (``bootstrap.clusters``: whole
+    clusters resampled, each row keeping its ``weights``); a fit with a complex-sample design
+    (``fit.design``) needs it, as a case bootstrap would ignore the clusters and weights.
     """
     if getattr(fit, "group_model", None) is not None:   # multigroup / mean structure: within groups
         if B < 1 or not 0 < level < 1:
@@ -77,10 +83,17 @@ def run_bootstrap(fit, data, *, B: int, seed: int, jobs: int = 1, level: float =
         raise ValueError("B must be a positive number of resamples")
     if not 0 < level < 1:
         raise ValueError("level must be between 0 and 1")
+    if cluster is None and getattr(fit, "design", None) is not None:
+        raise ValueError("a fit with clusters or sampling weights takes the cluster bootstrap: pass cluster= "
+                         "(fit.design.cluster) and weights= (fit.design.weights)")
     from .batched import RULE, make_core
     from .parallel import run_blocks
     t0 = time.perf_counter()
-    core = make_core(fit, data)
+    if cluster is not None:
+        from .clusters import make_cluster_core
+        core = make_cluster_core(fit, data, cluster, weights)
+    else:
+        core = make_core(fit, data)
     blocks = run_blocks(core, B, seed, jobs=jobs, scheduler=scheduler, quiet=quiet, meanwhile=meanwhile)
     theta = np.concatenate([b.theta for b in blocks])
     dvals = np.concatenate([b.defined for b in blocks])
@@ -94,7 +107,8 @@ def run_bootstrap(fit, data, *, B: int, seed: int, jobs: int = 1, level: float =
         n_inadmissible=int((conv & ~adm).sum()), n_fallback=int(fb.sum()), rule=getattr(core, "rule", RULE),
         param_se=np.asarray(param_se, dtype=float), defined=defined, seconds=time.perf_counter() - t0,
         jobs=jobs, backend=backend, estimates=theta, defined_estimates=dvals, converged=conv,
-        admissible=adm)
+        admissible=adm, resampling="case" if cluster is None else "cluster",
+        n_clusters=None if cluster is None else core.n_units)
 
 
 def replicate_summaries(fit, theta: np.ndarray, dvals: np.ndarray, conv: np.ndarray, level: float,
@@ -104,7 +118,7 @@ def replicate_summaries(fit, theta: np.ndarray, dvals: np.ndarray, conv: np.ndar
     pt = fit.partable
     se_free = np.array([bootstrap_se(theta[conv, k]) for k in range(theta.shape[1])])
     param_se = [float(se_free[p.free]) if p.free >= 0 else 0.0 for p in pt.params]
-    if getattr(fit, "missing", "listwise") == "ml":          # FIML: the ~1 rows come next, as in fit.parameters
+    if (fit.parameters.op == "~1").any():   # FIML, cluster=: the ~1 rows come next, as in fit.parameters
         from .fiml import mean_rows_se
         param_se += mean_rows_se(fit, se_free, theta[conv])
     est_def = fit.parameters.loc[fit.parameters.op == ":=", "est"].to_numpy(dtype=float)
