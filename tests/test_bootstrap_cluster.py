@@ -155,3 +155,4 @@ def test_fit_with_cluster_bootstrap_records_it(tmp_path):
     for eff in doc["indirect_effects"]:   # se_boot stays aligned with its row past the ~1 rows
         assert rows[(eff["name"], ":=")]["se_boot"] == eff["se"]
         assert eff["ci_method"] == "percentile" and eff["cis"]["bc"][0] <= eff["cis"]["bc"][1]
+    assert "Cluster bootstrap: each resample draws the 5 clusters" in (out / "report.md").read_text()
