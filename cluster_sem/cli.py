@@ -408,7 +408,10 @@ def cmd_fit(args) -> int:
     command = "cluster-sem " + " ".join(sys.argv[1:]) if sys.argv and sys.argv[0].endswith("cluster-sem") else \
         "cluster-sem fit " + " ".join([args.spec, args.data, "--out", args.out] +
                                       (["--bootstrap", str(args.bootstrap)] if args.bootstrap else []) +
-                                      ["--seed", str(args.seed)])
+                                      ["--seed", str(args.seed)] +
+                                      (["--cluster", args.cluster] if args.cluster else []) +
+                                      (["--weights", args.weights] if args.weights else []) +
+                                      (["--cluster-bootstrap"] if args.cluster_bootstrap else []))
     results = api.fit(args.spec, args.data, bootstrap=args.bootstrap, seed=args.seed, jobs=args.jobs,
                   ci_level=args.ci_level, missing=args.missing, estimator=args.estimator, ci=args.ci,
                   scheduler=args.scheduler, quiet=args.quiet, command=command, engine=args.engine,

@@ -151,8 +151,22 @@ def test_fit_with_cluster_bootstrap_records_it(tmp_path):
     boot = doc["bootstrap"]
     assert (boot["resampling"], boot["n_clusters"], boot["B"]) == ("cluster", 5, 200)
     assert boot["rule"].startswith("cluster bootstrap")
+    assert doc["meta"]["command"].endswith("--seed 1 --cluster region --cluster-bootstrap")   # rerunnable
     rows = {(r["lhs"], r["op"]): r for r in doc["structural_model"]["parameters"]}
     for eff in doc["indirect_effects"]:   # se_boot stays aligned with its row past the ~1 rows
         assert rows[(eff["name"], ":=")]["se_boot"] == eff["se"]
         assert eff["ci_method"] == "percentile" and eff["cis"]["bc"][0] <= eff["cis"]["bc"][1]
     assert "Cluster bootstrap: each resample draws the 5 clusters" in (out / "report.md").read_text()
+
+
+def test_the_spec_cluster_key_serves_the_cluster_bootstrap_and_jobs_do_not_matter():
+    """`cluster:` in the spec (no --cluster) with cluster_bootstrap=True: the shipped example's 16 industrial
+    clusters; two worker processes write the same numbers as one."""
+    from cluster_sem import api
+    from cluster_sem.spec import load_spec
+    spec = load_spec(SPEC).model_copy(update={"cluster": "cluster"})
+    runs = [api.fit(spec, DATA, bootstrap=250, seed=4, jobs=jobs, cluster_bootstrap=True, timestamp="T").to_dict()
+            for jobs in (1, 2)]
+    assert runs[0]["indirect_effects"] == runs[1]["indirect_effects"]
+    assert (runs[0]["bootstrap"]["resampling"], runs[0]["bootstrap"]["n_clusters"]) == ("cluster", 16)
+    assert runs[0]["design"]["n_clusters"] == 16
