@@ -300,7 +300,8 @@ def stage_effects(spec: Spec, structural: ModelFit, frame: pd.DataFrame, options
                 **({"n_lost_category": boot.n_lost_category} if options.resolved.ordinal else {}),
                 **({"resampling": boot.resampling, "n_clusters": boot.n_clusters}
                    if boot.resampling == "cluster" else {})},
-            "param_se_boot": None if boot is None else [_num(v) for v in boot.param_se]}
+            "param_se_boot": None if boot is None else [_num(v) for v in boot.param_se],
+            "param_ci_boot": getattr(boot, "param_ci", None)}
 
 
 def stage_hypotheses(spec: Spec, structural: ModelFit, effects: dict) -> list[dict]:
@@ -407,6 +408,9 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
     if effects["param_se_boot"] is not None:  # bootstrap SE beside lavaan's se, row by row
         for row, se_boot in zip(structural["parameters"], effects["param_se_boot"]):
             row["se_boot"] = se_boot
+    for row, ci in zip(structural["parameters"], effects.get("param_ci_boot") or ()):
+        if ci is not None:   # bootstrap percentile / BC CIs of the row (free, ~1 and := rows)
+            row["ci_percentile"], row["ci_bc"] = [_num(v) for v in ci["percentile"]], [_num(v) for v in ci["bc"]]
     doc = {
         "measurement_model": _model_block(cfa),
         "structural_model": structural,

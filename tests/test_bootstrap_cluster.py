@@ -156,6 +156,12 @@ def test_fit_with_cluster_bootstrap_records_it(tmp_path):
     for eff in doc["indirect_effects"]:   # se_boot stays aligned with its row past the ~1 rows
         assert rows[(eff["name"], ":=")]["se_boot"] == eff["se"]
         assert eff["ci_method"] == "percentile" and eff["cis"]["bc"][0] <= eff["cis"]["bc"][1]
+        assert rows[(eff["name"], ":=")]["ci_percentile"] == eff["cis"]["percentile"]
+        assert rows[(eff["name"], ":=")]["ci_bc"] == eff["cis"]["bc"]
+    paths = [r for r in doc["structural_model"]["parameters"] if r["op"] == "~"]
+    for r in paths + [r for r in doc["structural_model"]["parameters"] if r["op"] == "~1" and r["se"] > 0]:
+        lo, hi = r["ci_percentile"]            # every path and free intercept gets bootstrap CIs
+        assert lo < hi and r["ci_bc"][0] < r["ci_bc"][1]
     assert "Cluster bootstrap: each resample draws the 5 clusters" in (out / "report.md").read_text()
 
 
@@ -170,3 +176,23 @@ def test_the_spec_cluster_key_serves_the_cluster_bootstrap_and_jobs_do_not_matte
     assert runs[0]["indirect_effects"] == runs[1]["indirect_effects"]
     assert (runs[0]["bootstrap"]["resampling"], runs[0]["bootstrap"]["n_clusters"]) == ("cluster", 16)
     assert runs[0]["design"]["n_clusters"] == 16
+
+
+def test_row_cis_come_from_the_replicates_of_that_row(weighted):
+    """The percentile/BC CI of a path, an intercept and the defined effect are those of its own replicates."""
+    from cluster_sem.bootstrap.ci import bc_ci, percentile_ci
+    from cluster_sem.bootstrap.fiml import intercept_replicates
+    boot = _cluster_boot(weighted, seed=5)
+    P = weighted.parameters.reset_index(drop=True)
+    conv = boot.converged
+    path = int(P.index[(P.op == "~") & (P.label == "b")][0])
+    k = weighted.partable.params[path].free
+    assert boot.param_ci[path]["percentile"] == percentile_ci(boot.estimates[conv, k], 0.95)
+    assert boot.param_ci[path]["bc"] == bc_ci(boot.estimates[conv, k], P.est[path], 0.95)
+    x1 = int(P.index[(P.op == "~1") & (P.lhs == "x1")][0])
+    tau = intercept_replicates(weighted, boot.estimates[conv])["x1"]
+    assert boot.param_ci[x1]["percentile"] == percentile_ci(tau, 0.95)
+    assert boot.param_ci[-1]["percentile"] == boot.defined[0]["perc"]
+    assert len(boot.param_ci) == len(P) == len(boot.param_se)
+    fixed = int(P.index[(P.op == "=~") & (P.rhs == "x1")][0])     # the marker loading
+    assert boot.param_ci[fixed] is None

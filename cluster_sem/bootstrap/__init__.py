@@ -52,6 +52,7 @@ class BootstrapResult:
     converged: np.ndarray = field(default=None, repr=False)          # (B,) bool
     admissible: np.ndarray = field(default=None, repr=False)         # (B,) bool (False if not converged)
     n_lost_category: int = 0   # WLSMV: resamples dropped because a category of some item had no case
+    param_ci: list | None = None   # per fit.parameters row: {"percentile": (lo, hi), "bc": (lo, hi)} or None
     resampling: str = "case"   # "case" (rows) or "cluster" (whole clusters, ``bootstrap.clusters``)
     n_clusters: int | None = None   # clusters resampled (cluster bootstrap only)
 
@@ -107,8 +108,26 @@ def run_bootstrap(fit, data, *, B: int, seed: int, jobs: int = 1, level: float =
         n_inadmissible=int((conv & ~adm).sum()), n_fallback=int(fb.sum()), rule=getattr(core, "rule", RULE),
         param_se=np.asarray(param_se, dtype=float), defined=defined, seconds=time.perf_counter() - t0,
         jobs=jobs, backend=backend, estimates=theta, defined_estimates=dvals, converged=conv,
-        admissible=adm, resampling="case" if cluster is None else "cluster",
+        admissible=adm, param_ci=replicate_cis(fit, theta[conv], dvals[conv], level, percentile),
+        resampling="case" if cluster is None else "cluster",
         n_clusters=None if cluster is None else core.n_units)
+
+
+def replicate_cis(fit, theta: np.ndarray, dvals: np.ndarray, level: float, percentile: str) -> list:
+    """Percentile and BC CI of every ``fit.parameters`` row from the converged replicates (θ rows, the ``~1``
+    rows of a mean structure, the ``:=`` rows), in the order of the table; None for a fixed row."""
+    from .ci import bc_ci, percentile_ci
+    P = fit.parameters
+    est = P["est"].to_numpy(dtype=float)
+    draws: list = [theta[:, p.free] if p.free >= 0 else None for p in fit.partable.params]
+    if (P.op == "~1").any():
+        from .fiml import intercept_replicates
+        tau = intercept_replicates(fit, theta)
+        draws += [tau.get(v) for v in P.loc[P.op == "~1", "lhs"]]
+    draws += [dvals[:, i] for i in range(dvals.shape[1])]
+    return [None if t is None or not len(t) else
+            {"percentile": percentile_ci(t, level, method=percentile), "bc": bc_ci(t, e, level)}
+            for t, e in zip(draws, est)]
 
 
 def replicate_summaries(fit, theta: np.ndarray, dvals: np.ndarray, conv: np.ndarray, level: float,
