@@ -7,6 +7,7 @@
 How: resample indices depend on the seed only (``resample``), all resamples of a block are fitted
 together by a batched quasi-Newton ML engine warm-started at θ̂ (``batched``), blocks run in-process, on
 local processes or on dask (``parallel``), CIs follow lavaan's ``perc`` and ``bca.simple`` (``ci``).
+Complex samples: ``run_bootstrap(..., cluster=, weights=)`` resamples whole clusters (``clusters``).
 lavaan conventions: ML with divisor-N covariances, inadmissible replicates kept, failed ones dropped,
 bootstrap SE = SD with divisor B − 1.
 """
@@ -61,7 +62,7 @@ def run_bootstrap(fit, data, *, B: int, seed: int, jobs: int = 1, level: float =
                   scheduler: str | None = None, quiet: bool = True,
                   percentile: str = "norm.inter", meanwhile=None, cluster: np.ndarray | None = None,
                   weights: np.ndarray | None = None) -> BootstrapResult:
-    """Nonparametric (case-resampling) bootstrap of an ML ``ModelFit`` on the rows of ``data``.
+    """Nonparametric bootstrap (cases or, with ``cluster``, whole clusters) of an ML ``ModelFit`` on ``data``'s rows.
 
     ``data`` must be the complete-case frame the model was fitted to (any extra columns are ignored).
     Multigroup / mean-structure fits (``fit.group_model``) resample their own rows within each group
