@@ -16,6 +16,10 @@ delta-method CIs with cluster-robust SEs and with naive (independent-firms) SEs.
 Criterion (issue 22): coverage of the 95 % cluster-bootstrap percentile CI within .935–.965.  The Monte
 Carlo SE of a coverage near .95 over R replications is sqrt(.95·.05/R) (.007 at R = 1000), printed beside
 each figure.
+
+Result (defaults, 2,000 replications, seed 22; 853 s niced on a shared 2-core machine, ~0.25 s CPU each):
+item ICC .105; ind SD .0376, mean cluster-bootstrap SE .0370; coverage percentile .938, BC .940,
+delta with cluster-robust SE .929, delta with naive SE .920 (Monte Carlo SE .005) — PASS.
 """
 from __future__ import annotations
 
