@@ -16,7 +16,8 @@ def fit(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, bootstrap: 
         ci: str = "auto", scheduler: str | None = None, quiet: bool = True, command: str = "",
         timestamp: str | None = None, engine: str = "default", interaction_method: str = "lms",
         moderation_ci: str = "monte-carlo", cluster: str | None = None, weights: str | None = None,
-        meanwhile=None, modindices: bool = False, compare: tuple[str, ...] | list[str] = ()) -> Results:
+        meanwhile=None, modindices: bool = False, compare: tuple[str, ...] | list[str] = (),
+        cluster_bootstrap: bool = False) -> Results:
     """Fit the spec's measurement (CFA) and structural models to ``data`` and return frozen Results.
 
     ``bootstrap`` > 0 adds percentile and bias-corrected bootstrap CIs for every named indirect and total
@@ -31,6 +32,8 @@ def fit(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, bootstrap: 
     ``ordinal: true``, else ML.
     ``cluster`` / ``weights`` name data columns (complex samples; they override the spec's ``cluster:`` /
     ``weights:``): cluster-robust or weighted robust SEs and scaled test as lavaan, and a ``design`` block.
+    ``cluster_bootstrap`` (with ``bootstrap`` B and a cluster) resamples whole clusters, each firm keeping its
+    weight (``cluster_sem.bootstrap.clusters``), instead of firms; the ``bootstrap`` block records it.
     ``meanwhile`` (a callable without arguments) runs once while the bootstrap's worker processes fit
     resamples, instead of after the fit (the CLI loads its report templates there).
     ``modindices`` adds lavaan's ``modindices()`` of both models (ML, complete rows); ``compare`` takes
@@ -39,7 +42,7 @@ def fit(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, bootstrap: 
     check_options("fit", {"bootstrap": bootstrap, "seed": seed, "jobs": jobs, "ci_level": ci_level, "ci": ci,
                           "missing": missing, "estimator": estimator, "scheduler": scheduler, "engine": engine,
                           "interaction_method": interaction_method, "moderation_ci": moderation_ci,
-                          "cluster": cluster, "weights": weights})
+                          "cluster": cluster, "weights": weights, "cluster_bootstrap": cluster_bootstrap})
     check_moderation_ci(moderation_ci, bootstrap, interaction_method)
     from .bootstrap.parallel import resolve_scheduler
     resolve_scheduler(scheduler)   # a dask address without the dask extra: one line before the fit
@@ -47,7 +50,8 @@ def fit(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, bootstrap: 
     options = FitOptions(bootstrap=bootstrap, seed=seed, jobs=jobs, level=ci_level, missing=missing,
                          estimator=estimator, ci=ci, scheduler=scheduler, quiet=quiet, command=command,
                          engine=engine, interaction_method=interaction_method, moderation_ci=moderation_ci,
-                         cluster=cluster, weights=weights, modindices=modindices, compare=tuple(compare))
+                         cluster=cluster, weights=weights, modindices=modindices, compare=tuple(compare),
+                         cluster_bootstrap=cluster_bootstrap)
     with one_blas_thread():  # small-matrix numerics: one BLAS thread (see blas.py)
         results = run_fit(spec, data, options, timestamp=timestamp, meanwhile=meanwhile)
     _warn(results)

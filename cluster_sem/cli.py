@@ -143,6 +143,9 @@ def _add_fit_parser(sub, fmt) -> None:
     p.add_argument("--weights", default=None, metavar="COLUMN",
                    help="data column of sampling weights (lavaan sampling.weights=, normalised to sum to n; "
                         "robust SEs); overrides the spec's weights:")
+    p.add_argument("--cluster-bootstrap", action="store_true",
+                   help="with --cluster and --bootstrap B: resample whole clusters (each firm keeps its weight) "
+                        "instead of firms, for percentile/BC CIs that respect the clustering")
     p.add_argument("--modindices", action="store_true",
                    help="lavaan modindices() of both models (mi >= 3.84, largest first; ML, complete rows)")
     p.add_argument("--compare", action="append", default=[], metavar="\"A = B\"",
@@ -577,13 +580,16 @@ def cmd_fit(args) -> int:
     command = "cluster-sem " + " ".join(sys.argv[1:]) if sys.argv and sys.argv[0].endswith("cluster-sem") else \
         "cluster-sem fit " + " ".join([args.spec, args.data, "--out", args.out] +
                                       (["--bootstrap", str(args.bootstrap)] if args.bootstrap else []) +
-                                      ["--seed", str(args.seed)])
+                                      ["--seed", str(args.seed)] +
+                                      (["--cluster", args.cluster] if args.cluster else []) +
+                                      (["--weights", args.weights] if args.weights else []) +
+                                      (["--cluster-bootstrap"] if args.cluster_bootstrap else []))
     results = api.fit(args.spec, args.data, bootstrap=args.bootstrap, seed=args.seed, jobs=args.jobs,
                   ci_level=args.ci_level, missing=args.missing, estimator=args.estimator, ci=args.ci,
                   scheduler=args.scheduler, quiet=args.quiet, command=command, engine=args.engine,
                   interaction_method=args.interaction_method, moderation_ci=args.moderation_ci,
                   cluster=args.cluster, weights=args.weights, meanwhile=_load_report_templates,
-                  modindices=args.modindices, compare=args.compare)
+                  modindices=args.modindices, compare=args.compare, cluster_bootstrap=args.cluster_bootstrap)
     return _write_results(results, args)
 
 

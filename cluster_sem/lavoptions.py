@@ -63,6 +63,7 @@ class LavOptions:
     design: str = ""        # complex sample: "--cluster" or "--weights" (the option that asked for it), "" none
     bootstrap: bool = False     # resampling CIs were asked for (--bootstrap B > 0)
     modindices: bool = False    # lavaan modindices() were asked for (--modindices)
+    cluster_bootstrap: bool = False   # --cluster-bootstrap: resample whole clusters (bootstrap.clusters)
 
     @property
     def lavaan_missing(self) -> str:
@@ -103,7 +104,8 @@ class LavOptions:
     def combination(self) -> "Combination":
         """Where these options sit in the support table."""
         return Combination(self.command, self.estimator, self.missing, self.engine, self.groups, self.controls,
-                           self.interaction, self.complete_ml, self.design, self.bootstrap, self.modindices)
+                           self.interaction, self.complete_ml, self.design, self.bootstrap, self.modindices,
+                           self.cluster_bootstrap)
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,7 @@ class Combination:
     design: str = ""
     bootstrap: bool = False
     modindices: bool = False
+    cluster_bootstrap: bool = False
 
 
 @dataclass(frozen=True)
@@ -158,10 +161,24 @@ SUPPORT: tuple[Support, ...] = (
     Support({"design": {"--cluster", "--weights"}, "engine": {"semopy"}}, "refuse",
             "--engine semopy with {design}: semopy has no cluster-robust or weighted likelihood here. Fix: drop "
             "--engine semopy"),
-    Support({"design": {"--cluster", "--weights"}, "bootstrap": {True}}, "refuse",
-            "{design} with --bootstrap: a case bootstrap ignores the clusters and weights, and a cluster "
-            "bootstrap is not implemented yet. Fix: drop --bootstrap (the CIs then use the "
-            "cluster-robust/weighted standard errors)"),
+    Support({"cluster_bootstrap": {True}, "design": {"", "--weights"}}, "refuse",
+            "--cluster-bootstrap without --cluster: it resamples whole clusters, so it needs the column naming "
+            "each firm's cluster. Fix: add --cluster COLUMN (or spec cluster:), or drop --cluster-bootstrap"),
+    Support({"cluster_bootstrap": {True}, "bootstrap": {False}}, "refuse",
+            "--cluster-bootstrap without --bootstrap B: no resamples were asked for. Fix: add --bootstrap 5000 "
+            "(or drop --cluster-bootstrap)"),
+    Support({"cluster_bootstrap": {True}, "missing": {"fiml"}}, "refuse",
+            "--cluster-bootstrap with --missing fiml is not implemented (the cluster bootstrap refits complete "
+            "rows). Fix: use --missing listwise, or drop --cluster-bootstrap --bootstrap (the CIs then use the "
+            "cluster-robust standard errors)"),
+    Support({"design": {"--cluster"}, "bootstrap": {True}, "cluster_bootstrap": {False}}, "refuse",
+            "--cluster with --bootstrap: a case bootstrap resamples firms one by one and ignores the clusters. "
+            "Fix: add --cluster-bootstrap (resample whole clusters, with their weights), or drop --bootstrap "
+            "(the CIs then use the cluster-robust standard errors)"),
+    Support({"design": {"--weights"}, "bootstrap": {True}}, "refuse",
+            "--weights with --bootstrap: a case bootstrap ignores the sampling weights. Fix: add --cluster "
+            "COLUMN --cluster-bootstrap (whole clusters resampled, each firm keeping its weight), or drop "
+            "--bootstrap (the CIs then use the weighted robust standard errors)"),
     Support({"modindices": {True}, "complete_ml": {False}}, "refuse",
             "--modindices: computed for --estimator ML with --missing listwise on an independent, unweighted "
             "sample only (asked: --estimator {estimator} --missing {missing} {design}); lavaan's indices under "
@@ -194,7 +211,7 @@ def _fold(estimator: str | None, ordinal_spec: bool) -> str:
 def lav_options(estimator: str | None = None, missing: str = "listwise", engine: str = "default", *,
                 command: str = "fit", ordinal_spec: bool = False, groups: bool = False, controls: bool = False,
                 interaction: bool = False, design: str = "", bootstrap: bool = False,
-                modindices: bool = False) -> LavOptions:
+                modindices: bool = False, cluster_bootstrap: bool = False) -> LavOptions:
     """Resolve the run's options once (lavaan's ``lav_options_set``) and refuse an unsupported combination.
 
     ``estimator`` None takes the spec's default: WLSMV when it says ``ordinal: true``, else ML.  A ``skip``
@@ -215,7 +232,7 @@ def lav_options(estimator: str | None = None, missing: str = "listwise", engine:
         fixed_x=True,                        # sem()/cfa() default: controls are fixed exogenous covariates
         conditional_x=base.categorical,      # lavaan: conditional.x = TRUE for categorical data
         groups=groups, controls=controls, interaction=interaction, command=command, design=design,
-        bootstrap=bootstrap, modindices=modindices)
+        bootstrap=bootstrap, modindices=modindices, cluster_bootstrap=cluster_bootstrap)
     row = verdict(lav.combination)
     if row is not None and row.verdict == "refuse":
         raise ClusterSemError(row.message.format(**_fields(lav.combination)))

@@ -85,6 +85,16 @@ class TextOrNone:
         return "None or a non-empty text"
 
 
+class Flag:
+    """True or False (a switch such as --cluster-bootstrap; not 0/1 or a text)."""
+
+    def ok(self, v: Any) -> bool:
+        return isinstance(v, bool)
+
+    def describe(self) -> str:
+        return "True or False"
+
+
 @dataclass(frozen=True)
 class SchedulerAddress:
     """None, 'local' / 'local-threads', or a dask address ``[scheme://]host:port`` of a network protocol
@@ -113,7 +123,7 @@ class SchedulerAddress:
 
 @dataclass(frozen=True)
 class Option:
-    constraint: Integer | Real | OneOf | SchedulerAddress
+    constraint: Integer | Real | OneOf | TextOrNone | SchedulerAddress | Flag
     flag: str        # the command-line spelling
     fix: str         # an example of a valid value
 
@@ -137,6 +147,7 @@ FIT_OPTIONS: dict[str, Option] = {
                             "use --moderation-ci monte-carlo (or bootstrap, with --bootstrap B and LMS)"),
     "cluster": Option(TextOrNone(), "--cluster", "name the data column of the firms' clusters, e.g. --cluster region"),
     "weights": Option(TextOrNone(), "--weights", "name the data column of sampling weights, e.g. --weights w"),
+    "cluster_bootstrap": Option(Flag(), "--cluster-bootstrap", "pass True (with cluster= and bootstrap=B) or False"),
 }
 
 SIMULATE_OPTIONS: dict[str, Option] = {

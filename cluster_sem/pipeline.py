@@ -54,13 +54,14 @@ class FitOptions:
     weights: str | None = None    # sampling weights column (--weights / spec `weights:`)
     modindices: bool = False  # lavaan modindices() of both models (results.json modification_indices)
     compare: tuple[str, ...] = ()   # equality hypotheses "OL~TS = OL~RQ" (results.json comparisons)
+    cluster_bootstrap: bool = False   # --cluster-bootstrap: the bootstrap resamples whole clusters
 
     @property
     def resolved(self) -> LavOptions:
         """The resolved options: ``lav``, or (a stage called on its own) resolved from the fields above."""
         return self.lav if self.lav is not None else lav_options(
             self.estimator, self.missing, self.engine, design=_design_flag(self), bootstrap=self.bootstrap > 0,
-            modindices=self.modindices)
+            modindices=self.modindices, cluster_bootstrap=self.cluster_bootstrap)
 
 
 # -- stages ------------------------------------------------------------------------------------------
@@ -92,7 +93,7 @@ def resolve_options(spec: Spec, options: FitOptions) -> LavOptions:
     return lav_options(options.estimator, options.missing, options.engine, ordinal_spec=bool(spec.ordinal),
                        controls=bool(spec.controls), interaction=bool(spec.interactions),
                        design=_design_flag(options), bootstrap=options.bootstrap > 0,
-                       modindices=options.modindices)
+                       modindices=options.modindices, cluster_bootstrap=options.cluster_bootstrap)
 
 
 def _design_flag(options: FitOptions) -> str:
@@ -243,9 +244,11 @@ def stage_effects(spec: Spec, structural: ModelFit, frame: pd.DataFrame, options
                                    scheduler=options.scheduler)
     elif options.bootstrap > 0:
         from .bootstrap import run_bootstrap
+        design = structural.design if options.cluster_bootstrap else None
         boot = run_bootstrap(structural, frame, B=options.bootstrap, seed=options.seed, jobs=options.jobs,
                              level=options.level, scheduler=options.scheduler, quiet=options.quiet,
-                             meanwhile=alongside)
+                             meanwhile=alongside, cluster=None if design is None else design.cluster,
+                             weights=None if design is None else design.weights)
     else:
         alongside()
     boot_defined = {r["name"]: r for r in boot.defined} if boot is not None else {}
@@ -285,8 +288,11 @@ def stage_effects(spec: Spec, structural: ModelFit, frame: pd.DataFrame, options
                 "B": boot.B, "seed": boot.seed, "level": boot.level, "n_converged": boot.n_converged,
                 "n_nonconverged": boot.n_nonconverged, "n_inadmissible": boot.n_inadmissible,
                 "n_fallback": boot.n_fallback, "rule": boot.rule,
-                **({"n_lost_category": boot.n_lost_category} if options.resolved.ordinal else {})},
-            "param_se_boot": None if boot is None else [_num(v) for v in boot.param_se]}
+                **({"n_lost_category": boot.n_lost_category} if options.resolved.ordinal else {}),
+                **({"resampling": boot.resampling, "n_clusters": boot.n_clusters}
+                   if boot.resampling == "cluster" else {})},
+            "param_se_boot": None if boot is None else [_num(v) for v in boot.param_se],
+            "param_ci_boot": getattr(boot, "param_ci", None)}
 
 
 def stage_hypotheses(spec: Spec, structural: ModelFit, effects: dict) -> list[dict]:
@@ -382,6 +388,9 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
     if effects["param_se_boot"] is not None:  # bootstrap SE beside lavaan's se, row by row
         for row, se_boot in zip(structural["parameters"], effects["param_se_boot"]):
             row["se_boot"] = se_boot
+    for row, ci in zip(structural["parameters"], effects.get("param_ci_boot") or ()):
+        if ci is not None:   # bootstrap percentile / BC CIs of the row (free, ~1 and := rows)
+            row["ci_percentile"], row["ci_bc"] = [_num(v) for v in ci["percentile"]], [_num(v) for v in ci["bc"]]
     doc = {
         "measurement_model": _model_block(cfa),
         "structural_model": structural,

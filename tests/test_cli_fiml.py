@@ -20,7 +20,8 @@ ROBUST = {"chi2_scaled", "df_scaled", "pvalue_scaled", "chi2_scaling_factor", "c
 
 def blanked(tmp_path: Path) -> Path:
     d = pd.read_csv(DATA)
-    items = [c for c in d.columns if c not in ("firm_id", "region", "firm_age", "log_employees")]
+    items = [c for c in d.columns if c not in ("firm_id", "region", "firm_age", "log_employees",
+                                                  "cluster")]
     rng = np.random.default_rng(10)
     x = d[items].astype(float)
     hole = rng.random(x.shape) < 0.06

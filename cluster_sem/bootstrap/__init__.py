@@ -7,6 +7,7 @@
 How: resample indices depend on the seed only (``resample``), all resamples of a block are fitted
 together by a batched quasi-Newton ML engine warm-started at θ̂ (``batched``), blocks run in-process, on
 local processes or on dask (``parallel``), CIs follow lavaan's ``perc`` and ``bca.simple`` (``ci``).
+Complex samples: ``run_bootstrap(..., cluster=, weights=)`` resamples whole clusters (``clusters``).
 lavaan conventions: ML with divisor-N covariances, inadmissible replicates kept, failed ones dropped,
 bootstrap SE = SD with divisor B − 1.
 """
@@ -52,12 +53,16 @@ class BootstrapResult:
     converged: np.ndarray = field(default=None, repr=False)          # (B,) bool
     admissible: np.ndarray = field(default=None, repr=False)         # (B,) bool (False if not converged)
     n_lost_category: int = 0   # WLSMV: resamples dropped because a category of some item had no case
+    param_ci: list | None = None   # per fit.parameters row: {"percentile": (lo, hi), "bc": (lo, hi)} or None
+    resampling: str = "case"   # "case" (rows) or "cluster" (whole clusters, ``bootstrap.clusters``)
+    n_clusters: int | None = None   # clusters resampled (cluster bootstrap only)
 
 
 def run_bootstrap(fit, data, *, B: int, seed: int, jobs: int = 1, level: float = 0.95,
                   scheduler: str | None = None, quiet: bool = True,
-                  percentile: str = "norm.inter", meanwhile=None) -> BootstrapResult:
-    """Nonparametric (case-resampling) bootstrap of an ML ``ModelFit`` on the rows of ``data``.
+                  percentile: str = "norm.inter", meanwhile=None, cluster: np.ndarray | None = None,
+                  weights: np.ndarray | None = None) -> BootstrapResult:
+    """Nonparametric bootstrap (cases or, with ``cluster``, whole clusters) of an ML ``ModelFit`` on ``data``'s rows.
 
     ``data`` must be the complete-case frame the model was fitted to (any extra columns are ignored).
     Multigroup / mean-structure fits (``fit.group_model``) resample their own rows within each group
@@ -65,6 +70,9 @@ def run_bootstrap(fit, data, *, B: int, seed: int, jobs: int = 1, level: float =
     Results depend only on (fit, data, B, seed, level): not on ``jobs`` or ``scheduler``.
     ``meanwhile`` (a callable, no arguments) runs once in this process while worker processes fit the
     resamples (``parallel.run_tasks``): the caller's steps that do not need the bootstrap.
+    ``cluster`` (one code per row of ``data``) makes it a cluster bootstrap (``bootstrap.clusters``: whole
+    clusters resampled, each row keeping its ``weights``); a fit with a complex-sample design
+    (``fit.design``) needs it, as a case bootstrap would ignore the clusters and weights.
     """
     if getattr(fit, "group_model", None) is not None:   # multigroup / mean structure: within groups
         if B < 1 or not 0 < level < 1:
@@ -77,10 +85,17 @@ def run_bootstrap(fit, data, *, B: int, seed: int, jobs: int = 1, level: float =
         raise ValueError("B must be a positive number of resamples")
     if not 0 < level < 1:
         raise ValueError("level must be between 0 and 1")
+    if cluster is None and getattr(fit, "design", None) is not None:
+        raise ValueError("a fit with clusters or sampling weights takes the cluster bootstrap: pass cluster= "
+                         "(fit.design.cluster) and weights= (fit.design.weights)")
     from .batched import RULE, make_core
     from .parallel import run_blocks
     t0 = time.perf_counter()
-    core = make_core(fit, data)
+    if cluster is not None:
+        from .clusters import make_cluster_core
+        core = make_cluster_core(fit, data, cluster, weights)
+    else:
+        core = make_core(fit, data)
     blocks = run_blocks(core, B, seed, jobs=jobs, scheduler=scheduler, quiet=quiet, meanwhile=meanwhile)
     theta = np.concatenate([b.theta for b in blocks])
     dvals = np.concatenate([b.defined for b in blocks])
@@ -95,7 +110,26 @@ def run_bootstrap(fit, data, *, B: int, seed: int, jobs: int = 1, level: float =
         n_inadmissible=int((conv & ~adm).sum()), n_fallback=int(fb.sum()), rule=getattr(core, "rule", RULE),
         param_se=np.asarray(param_se, dtype=float), defined=defined, seconds=time.perf_counter() - t0,
         jobs=jobs, backend=backend, estimates=theta, defined_estimates=dvals, converged=conv,
-        admissible=adm)
+        admissible=adm, param_ci=replicate_cis(fit, theta[conv], dvals[conv], level, percentile),
+        resampling="case" if cluster is None else "cluster",
+        n_clusters=None if cluster is None else core.n_units)
+
+
+def replicate_cis(fit, theta: np.ndarray, dvals: np.ndarray, level: float, percentile: str) -> list:
+    """Percentile and BC CI of every ``fit.parameters`` row from the converged replicates (θ rows, the ``~1``
+    rows of a mean structure, the ``:=`` rows), in the order of the table; None for a fixed row."""
+    from .ci import bc_ci, percentile_ci
+    P = fit.parameters
+    est = P["est"].to_numpy(dtype=float)
+    draws: list = [theta[:, p.free] if p.free >= 0 else None for p in fit.partable.params]
+    if (P.op == "~1").any():
+        from .fiml import intercept_replicates
+        tau = intercept_replicates(fit, theta)
+        draws += [tau.get(v) for v in P.loc[P.op == "~1", "lhs"]]
+    draws += [dvals[:, i] for i in range(dvals.shape[1])]
+    return [None if t is None or not len(t) else
+            {"percentile": percentile_ci(t, level, method=percentile), "bc": bc_ci(t, e, level)}
+            for t, e in zip(draws, est)]
 
 
 def replicate_summaries(fit, theta: np.ndarray, dvals: np.ndarray, conv: np.ndarray, level: float,
@@ -105,7 +139,7 @@ def replicate_summaries(fit, theta: np.ndarray, dvals: np.ndarray, conv: np.ndar
     pt = fit.partable
     se_free = np.array([bootstrap_se(theta[conv, k]) for k in range(theta.shape[1])])
     param_se = [float(se_free[p.free]) if p.free >= 0 else 0.0 for p in pt.params]
-    if getattr(fit, "missing", "listwise") == "ml":          # FIML: the ~1 rows come next, as in fit.parameters
+    if (fit.parameters.op == "~1").any():   # FIML, cluster=: the ~1 rows come next, as in fit.parameters
         from .fiml import mean_rows_se
         param_se += mean_rows_se(fit, se_free, theta[conv])
     est_def = fit.parameters.loc[fit.parameters.op == ":=", "est"].to_numpy(dtype=float)

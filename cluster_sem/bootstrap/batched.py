@@ -112,13 +112,27 @@ def sample_covariances(data: np.ndarray, indices: np.ndarray) -> np.ndarray:
 
 def sample_moments(data: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(means (b, p), ML covariances (b, p, p)) of every resample (see ``sample_covariances``)."""
+    n = indices.shape[1]
+    w = draw_counts(indices, n)
+    w /= n
+    return weighted_moments(data, w)
+
+
+def draw_counts(indices: np.ndarray, units: int) -> np.ndarray:
+    """(b, units) multiplicities: how often each unit (row or cluster) is drawn in each resample."""
     b, n = indices.shape
-    p = data.shape[1]
+    w = np.zeros((b, units))
+    np.add.at(w, (np.repeat(np.arange(b), n), indices.ravel()), 1.0)
+    return w
+
+
+def weighted_moments(data: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(means (b, p), ML covariances (b, p, p)) of resamples given as row weights w (b, n), each row of w
+    summing to 1: S_b = Σ_i w_bi x_i x_i' − x̄_b x̄_b' (one BLAS call, data centred at the full-sample mean)."""
+    n, p = data.shape
+    b = len(w)
     centre = data.mean(axis=0)
     x = data - centre
-    w = np.zeros((b, n))
-    np.add.at(w, (np.repeat(np.arange(b), n), indices.ravel()), 1.0)
-    w /= n
     outer = (x[:, :, None] * x[:, None, :]).reshape(n, p * p)
     mean = w @ x
     S = (w @ outer).reshape(b, p, p) - mean[:, :, None] * mean[:, None, :]

@@ -132,6 +132,21 @@ def refit_one(core: FimlCore, rows: np.ndarray) -> tuple[np.ndarray, bool]:
     return phi, bool(np.all(np.isfinite(g)) and np.abs(-2.0 * g / len(rows)).max() < 10 * core.tol)
 
 
+def intercept_replicates(fit, estimates: np.ndarray | None) -> dict[str, np.ndarray | None]:
+    """Variable → lavaan's intercept τ in every replicate (``estimates`` rows (θ, μ) of the non-fixed.x
+    variables, ``casewise.lavaan_intercepts``); the variables in column order, values None without replicates."""
+    from ..model.casewise import lavaan_intercepts
+    mm, pt = fit.matrix_model, fit.partable
+    x_index = [mm.ov.index(v) for v in pt.variables.ov_x]
+    free_mu = np.array([j for j in range(mm.p) if j not in x_index], dtype=int)
+    free = [mm.ov[j] for j in free_mu]
+    if estimates is None or not len(estimates):
+        return dict.fromkeys(free)
+    tau = lavaan_intercepts(mm, np.asarray(fit.sample_cov, float), np.asarray(fit.sample_mean, float),
+                            free_mu, np.asarray(estimates, float))
+    return {v: tau[:, k] for k, v in enumerate(free)}
+
+
 def make_fiml_core(fit, x: np.ndarray, **kw) -> FimlCore:
     """FimlCore from a FIML ``ModelFit`` and its n × p item matrix (rows with every item blank dropped)."""
     x = np.asarray(x, dtype=float)
@@ -162,18 +177,12 @@ def mean_rows_se(fit, se_free: np.ndarray, estimates: np.ndarray | None = None) 
     converged replicates) their SEs are those of τ per replicate (= of μ when no control predicts)."""
     if getattr(fit, "group_model", None) is not None:   # multigroup FIML: the ~1 rows are in the table already
         return []
-    from ..model.casewise import lavaan_intercepts
     from .ci import bootstrap_se
-    mm, pt = fit.matrix_model, fit.partable
+    mm = fit.matrix_model
     q = mm.n_free
-    x_index = [mm.ov.index(v) for v in pt.variables.ov_x]
-    free_mu = np.array([j for j in range(mm.p) if j not in x_index], dtype=int)
-    free = [mm.ov[j] for j in free_mu]
     if estimates is not None and len(estimates):
-        tau = lavaan_intercepts(mm, np.asarray(fit.sample_cov, float), np.asarray(fit.sample_mean, float),
-                                free_mu, np.asarray(estimates, float))
-        se = {v: bootstrap_se(tau[:, k]) for k, v in enumerate(free)}
+        se = {v: bootstrap_se(t) for v, t in intercept_replicates(fit, estimates).items()}
     else:
-        se = {v: float(se_free[q + k]) for k, v in enumerate(free)}
+        se = {v: float(se_free[q + k]) for k, v in enumerate(intercept_replicates(fit, None))}
     rows = fit.parameters[fit.parameters.op == "~1"]
     return [float(se[v]) if v in se else 0.0 for v in rows.lhs]

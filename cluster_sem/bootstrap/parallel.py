@@ -44,10 +44,14 @@ def fit_block(core: ModelCore, B: int, seed: int, k: int) -> BlockResult:
 
     Small data: the block's (b, n) indices and one BLAS product for all covariances.  When that would
     exceed ``batched.MEMORY_BUDGET`` (n ≈ 10⁵ and more), covariances come from resampling counts, the
-    indices are drawn a few replicates at a time (the same values) and are not kept.
+    indices are drawn a few replicates at a time (the same values) and are not kept.  A cluster core
+    (``clusters.ClusterCore``, ``n_units`` = G) draws cluster numbers instead (b × G, always small).
     """
     n, p = core.data.shape
     first, stop = block_range(B, k)
+    units = getattr(core, "n_units", None)
+    if units is not None:   # cluster bootstrap: block k draws cluster numbers from the same stream
+        return core.fit_resamples(block_indices(units, B, seed, k), first)
     if not needs_counts(n, p, stop - first):
         return fit_resamples(core, block_indices(n, B, seed, k), start=first)
     per_chunk = max(1, batched.MEMORY_BUDGET // (4 * 4 * n))

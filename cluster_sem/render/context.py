@@ -381,6 +381,8 @@ def indirect_section(s: _Section) -> dict:
     b = s.r.bootstrap
     out["bootstrap"] = (t("bootstrap_info", B=b.B, seed=b.seed, conv=b.n_converged, inadm=b.n_inadmissible,
                           excluded=b.n_nonconverged) if b else t("bootstrap_none"))
+    if b and b.resampling == "cluster":
+        out["bootstrap"] += " " + t("bootstrap_clusters", G=b.n_clusters)
     if b and b.n_lost_category:
         lost = b.n_lost_category
         out["bootstrap"] += " " + t("bootstrap_lost", B=b.B, lost=lost, share=f"{lost / b.B:.0%}",

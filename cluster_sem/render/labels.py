@@ -154,6 +154,8 @@ LABELS: dict[str, dict[str, str]] = {
                           "percentile / bias-corrected intervals.",
         "bootstrap_info": "Bootstrap: B = {B} resamples, seed {seed}; {conv} converged, {inadm} inadmissible "
                           "kept (as lavaan does), {excluded} that did not converge excluded.",
+        "bootstrap_clusters": "Cluster bootstrap: each resample draws the {G} clusters with replacement and keeps "
+                              "all firms of a drawn cluster together (with their sampling weights).",
         "bootstrap_lost": "WLSMV: {lost} of {B} resamples ({share}) were dropped because some item's category had "
                           "no case in the resample (its threshold is undefined; lavaan's refit fails on them too), "
                           "{other} more did not converge; the intervals rest on the {conv} that did. A large share "
@@ -326,6 +328,7 @@ LABELS: dict[str, dict[str, str]] = {
         "bootstrap_none": "未进行 Bootstrap（使用 delta 法标准误）；可使用 --bootstrap 5000 获得百分位 / 偏差校正区间。",
         "bootstrap_info": "Bootstrap：B = {B} 次重抽样，种子 {seed}；{conv} 次收敛，保留 {inadm} 个不可接受解"
                           "（与 lavaan 相同），排除 {excluded} 次未收敛的重抽样。",
+        "bootstrap_clusters": "整群 Bootstrap：每次重抽样有放回地抽取 {G} 个集群，被抽中集群的全部企业（连同其抽样权重）一起进入样本。",
         "bootstrap_lost": "WLSMV：{B} 次重抽样中有 {lost} 次（{share}）因某题项的某一类别在该样本中无人选择而被剔除"
                           "（其阈值无定义；lavaan 的重新拟合同样会失败），另有 {other} 次未收敛；区间基于收敛的 {conv} 次。"
                           "比例较高说明存在罕见的回答类别：可用规格文件的 recode: 合并类别。",

@@ -125,7 +125,8 @@ def _indirect_lines(r: ResultsDocument) -> list[str]:
     b = r.bootstrap
     if b:
         out.append(f"  bootstrap: B = {b.B}, seed {b.seed}, {b.n_converged} converged, "
-                   f"{b.n_inadmissible} inadmissible kept (as lavaan does), {b.n_nonconverged} non-converged excluded")
+                   f"{b.n_inadmissible} inadmissible kept (as lavaan does), {b.n_nonconverged} non-converged excluded"
+                   + (f"; clusters resampled whole ({b.n_clusters})" if b.resampling == "cluster" else ""))
         if b.n_lost_category:
             out.append(f"  WLSMV: {b.n_lost_category} of {b.B} resamples "
                        f"({b.n_lost_category / b.B:.0%}) dropped: a category had no case (rare answers; "

@@ -621,6 +621,8 @@ class Bootstrap(Block):
     n_inadmissible: int | None
     rule: str | None
     n_lost_category: int | None = None   # WLSMV: resamples with an empty category
+    resampling: str | None = None        # "cluster" for a cluster bootstrap (absent: firms were resampled)
+    n_clusters: int | None = None        # clusters resampled whole (cluster bootstrap)
 
 
 class Meta(Block):
