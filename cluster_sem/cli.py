@@ -100,6 +100,11 @@ def _add_simulate_parser(sub, fmt) -> None:
     p.add_argument("--n", type=int, required=True, help="number of cases")
     p.add_argument("--seed", type=int, required=True, help="random seed (same seed, same data)")
     p.add_argument("--out", required=True, help="output .csv file")
+    design = p.add_mutually_exclusive_group()
+    design.add_argument("--clusters", type=int, default=None, help="firms in K clusters of nearly equal size, with "
+                        "the cluster random effects of population.icc (writes a cluster column)")
+    design.add_argument("--cluster-size", type=int, default=None, help="clusters of M firms each (the last ones "
+                        "one smaller when M does not divide --n)")
 
 
 def _add_fit_parser(sub, fmt) -> None:
@@ -557,11 +562,23 @@ def cmd_validate(args) -> int:
 def cmd_simulate(args) -> int:
     from .options import SIMULATE_OPTIONS, check_options
     from .simulate import simulate_to_csv
-    check_options("simulate", {"n": args.n, "seed": args.seed}, SIMULATE_OPTIONS)
+    values = {"n": args.n, "seed": args.seed, "clusters": args.clusters, "cluster_size": args.cluster_size}
+    check_options("simulate", {k: v for k, v in values.items() if v is not None}, SIMULATE_OPTIONS)
     _check_out(args.out, directory=False)
-    simulate_to_csv(args.spec, args.n, args.seed, args.out)
-    print(f"wrote {args.out} ({args.n} simulated cases, seed {args.seed})")
+    simulate_to_csv(args.spec, args.n, args.seed, args.out, clusters=args.clusters, cluster_size=args.cluster_size)
+    design = _simulated_design(args)
+    print(f"wrote {args.out} ({args.n} simulated cases{design}, seed {args.seed})")
     return 0
+
+
+def _simulated_design(args) -> str:
+    """', in K clusters of M firms' for the confirmation line of a clustered simulation ('' otherwise)."""
+    from .simulate.simulator import design_sizes
+    sizes = design_sizes(args.n, args.clusters, args.cluster_size)
+    if sizes is None:
+        return ""
+    m = f"{sizes.min()}" if sizes.min() == sizes.max() else f"{sizes.min()}-{sizes.max()}"
+    return f" in {len(sizes)} clusters of {m} firms"
 
 
 def cmd_fit(args) -> int:

@@ -107,6 +107,58 @@ def build_population(spec: Spec) -> PopulationModel:
                            products)
 
 
+@dataclass(frozen=True)
+class ClusterLevels:
+    """The between/within split of a population model for clustered samples (``population.icc``).
+
+    A firm's continuous responses are ``x = u_c @ between_factor.T + w @ within_chol.T`` with
+    ``u_c ~ N(0, I_m)`` drawn once per cluster and ``w ~ N(0, I_p)`` per firm, so Cov(x) = Σ_B + Σ_W is the
+    unclustered model's Σ exactly (see ``Population``'s docstring for the model)."""
+
+    icc: np.ndarray              # (m,) ICC of each latent's shock
+    between_factor: np.ndarray   # (p, m) = Λ T D L, L = chol(Ψ), D = diag √icc
+    within_chol: np.ndarray      # (p, p) Cholesky factor of Σ_W = Σ − Σ_B
+
+    @property
+    def sigma_between(self) -> np.ndarray:
+        return self.between_factor @ self.between_factor.T
+
+    def observed_icc(self, model: PopulationModel) -> np.ndarray:
+        """The ICC each observed variable inherits: [Σ_B]_jj / Σ_jj (continuous responses)."""
+        return np.diag(self.sigma_between) / np.diag(model.sigma_observed)
+
+
+def cluster_levels(spec: Spec, model: PopulationModel | None = None) -> ClusterLevels:
+    """Split ``spec``'s population into cluster random effects and firm-level parts by ``population.icc``."""
+    pop = _population(spec)
+    model = model or build_population(spec)
+    if model.products:
+        raise _bad("interactions", "clustered samples are drawn for linear models only (a latent product of "
+                   "cluster random effects is not implemented)", "remove population.interactions, or simulate "
+                   "without --clusters/--cluster-size")
+    icc = np.array([pop.icc_of(name) if name in spec.constructs else 0.0 for name in model.latent])
+    T = structural_inverse(model.B)
+    L = np.linalg.cholesky(model.Psi)
+    D = np.sqrt(icc)
+    psi_within = model.Psi - D[:, None] * model.Psi * D[None, :]
+    factor = model.Lambda @ T @ (D[:, None] * L)
+    try:
+        if np.linalg.eigvalsh(psi_within).min() < -1e-12:
+            raise np.linalg.LinAlgError
+        within = np.linalg.cholesky(model.sigma_observed - factor @ factor.T)
+    except np.linalg.LinAlgError:
+        raise _bad("icc", "with these unequal ICCs the firm-level covariance of correlated constructs is not "
+                   "positive definite", "use closer ICCs for strongly correlated constructs (or one value "
+                   "for all)") from None
+    return ClusterLevels(icc, factor, within)
+
+
+def cluster_sizes(n: int, clusters: int) -> np.ndarray:
+    """n firms in ``clusters`` clusters of nearly equal size (the first n mod K clusters one firm larger)."""
+    base, extra = divmod(int(n), int(clusters))
+    return np.array([base + 1] * extra + [base] * (int(clusters) - extra), dtype=np.int64)
+
+
 def _structural_coefficients(spec: Spec, pop: Population, latent: list[str], index: dict[str, int]) -> np.ndarray:
     """B: paths, second-order dimension loadings, interaction effects and control effects."""
     B = np.zeros((len(latent), len(latent)))
