@@ -45,7 +45,9 @@ EPILOG = {
            "--out results-cmb/\n  cluster-sem cmb SPEC DATA --out results-cmb/ --lang zh",
     "power": "examples:\n  cluster-sem power questionnaires/zhejiang_cluster_growth.yaml --n 100,128,200,300 --reps 1000 "
              "--seed 1 --out power/\n  cluster-sem power SPEC --n 150 --reps 2000 --out power/ --jobs 2 --resume\n"
-             "  cluster-sem power SPEC --n 100,200 --out power/ --scheduler tcp://HOST:8786",
+             "  cluster-sem power SPEC --n 100,200 --out power/ --scheduler tcp://HOST:8786\n"
+             "  cluster-sem power SPEC --clusters 20,30,40 --cluster-size 8 --reps 500 --out power/  "
+             "(needs population.icc)",
 }
 
 
@@ -334,7 +336,12 @@ def _add_power_parser(sub, fmt) -> None:
     p = sub.add_parser("power", help="Monte Carlo power and sample size from the spec's population section",
                        epilog=EPILOG["power"], formatter_class=fmt)
     p.add_argument("spec", help="questionnaire spec (YAML) with a population section")
-    p.add_argument("--n", type=_sizes, required=True, help="sample sizes, comma-separated (e.g. 100,128,200,300)")
+    p.add_argument("--n", type=_sizes, default=None, help="sample sizes, comma-separated (e.g. 100,128,200,300)")
+    p.add_argument("--clusters", type=_sizes, default=None,
+                   help="clustered design instead of --n: numbers of clusters, comma-separated (e.g. 20,30,40), "
+                        "each with --cluster-size firms, drawn with population.icc and fitted with cluster-robust "
+                        "SEs (one replication at a time)")
+    p.add_argument("--cluster-size", type=int, default=None, help="firms per cluster of a clustered design (e.g. 8)")
     p.add_argument("--reps", type=_count, default=1000, help="replications per sample size (default 1000; at "
                                                             "most 100000)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED}; same seed, same power.json)")
@@ -361,9 +368,10 @@ def cmd_power(args) -> int:
 
     from .power import PowerOptions, check_options, run_power
     from .render.power import render_power_html, render_power_markdown, render_power_summary
-    options = PowerOptions(sizes=tuple(args.n), reps=args.reps, seed=args.seed, alpha=args.alpha, target=args.target,
-                           ci=args.ci, estimator=args.estimator, missing=args.missing, jobs=args.jobs,
-                           scheduler=args.scheduler, resume=args.resume, quiet=args.quiet)
+    options = PowerOptions(sizes=tuple(args.n or ()), reps=args.reps, seed=args.seed, alpha=args.alpha,
+                           target=args.target, ci=args.ci, estimator=args.estimator, missing=args.missing,
+                           jobs=args.jobs, scheduler=args.scheduler, resume=args.resume, quiet=args.quiet,
+                           clusters=tuple(args.clusters or ()), cluster_size=args.cluster_size)
     check_options(options)
     out = _check_out(args.out, directory=True)
     before = _PowerOut(out)
@@ -413,7 +421,9 @@ def _power_interrupted(args, exc: BaseException, before: _PowerOut) -> int:
         before.restore()
         sys.stderr.write(f"cluster-sem power: {how} before a chunk of replications finished; nothing was written\n")
     else:
-        command = ["cluster-sem", "power", args.spec, "--n", ",".join(map(str, args.n)), "--reps", str(args.reps),
+        design = ["--clusters", ",".join(map(str, args.clusters)), "--cluster-size", str(args.cluster_size)] \
+            if args.clusters else ["--n", ",".join(map(str, args.n))]
+        command = ["cluster-sem", "power", args.spec, *design, "--reps", str(args.reps),
                    "--seed", str(args.seed), "--out", args.out]
         for flag, value, default in (("--alpha", args.alpha, 0.05), ("--target", args.target, 0.80),
                                      ("--ci", args.ci, "monte-carlo"), ("--estimator", args.estimator, "ML"),
