@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cluster_sem import api
 from cluster_sem.cli import main
 from cluster_sem.errors import ClusterSemError
 from cluster_sem.power import PowerOptions, check_options, run_power
@@ -63,6 +64,7 @@ def test_icc_zero_draws_the_unclustered_data():
     assert np.array_equal(clustered.cluster, np.repeat(np.arange(10), 6))
     frame = simulate(spec, 60, 1, cluster_size=6)
     assert frame.drop(columns="industrial_cluster").equals(simulate(spec, 60, 1))
+    assert api.simulate(spec, 60, 1, cluster_size=6).equals(frame)
 
 
 def test_icc_zero_power_has_the_unclustered_estimates():
@@ -136,12 +138,11 @@ def test_unsupported_clustered_options_are_refused(options, words):
 
 def test_refusals_on_the_command_line_are_one_line_and_write_nothing(tmp_path, capsys):
     out = tmp_path / "p"
-    interaction = ROOT / "tests" / "specs" / "interaction_power.yaml"
     for argv in (["power", str(SPEC), "--clusters", "20,30", "--out", str(out)],
-                 ["power", str(interaction), "--clusters", "20", "--cluster-size", "5", "--out", str(out)],
+                 ["power", str(SPEC), "--n", "60", "--clusters", "20", "--cluster-size", "5", "--out", str(out)],
                  ["power", str(SPEC), "--clusters", "20", "--cluster-size", "5", "--ci", "bootstrap", "--out",
                   str(out)],
-                 ["simulate", str(interaction), "--n", "40", "--clusters", "5", "--seed", "1", "--out",
+                 ["simulate", str(SPEC), "--n", "40", "--clusters", "41", "--seed", "1", "--out",
                   str(tmp_path / "x.csv")]):
         assert main(argv) == 2
         err = capsys.readouterr().err
@@ -158,3 +159,15 @@ def test_icc_values_are_checked_with_the_key_named(tmp_path, capsys):
         assert main(["validate", str(path)]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and key in err and "Fix:" in err, err
+
+
+def test_interactions_are_drawn_in_clusters_and_skipped_in_the_clustered_fit():
+    """A population with a latent product is drawn in clusters (products of each firm's total scores, so the
+    firm-level distribution is the unclustered one); the product-indicator model ignores clusters, so the
+    interaction is not tested and the report says so, as with FIML."""
+    from cluster_sem.render.power import render_power_markdown
+    spec = ROOT / "tests" / "specs" / "interaction_power.yaml"
+    doc = run_power(spec, PowerOptions(sizes=(), clusters=(20,), cluster_size=5, reps=3, seed=1))
+    assert doc["interactions_skipped"] == ["XxZ"] and doc["interaction_method"] is None
+    assert [e["kind"] for e in doc["effects"]] == ["path", "path"]
+    assert "not estimated with ML / listwise / clusters (XxZ)" in render_power_markdown(doc)

@@ -155,7 +155,8 @@ def _estimation(doc: dict, t, lang: str = "en") -> str:
     st = doc["settings"]
     est, missing = st.get("estimator", "ML"), st.get("missing", "listwise")
     if doc.get("interactions_skipped"):
-        imethod = t("imethod_skipped", est=est, missing=missing, names=", ".join(doc["interactions_skipped"]))
+        how = f"{est} / {missing}" + (" / clusters" if doc.get("design") else "")
+        imethod = t("imethod_skipped", how=how, names=", ".join(doc["interactions_skipped"]))
     elif doc.get("interaction_method") == "dblcent":
         imethod = t("imethod_dblcent", pop_n=f"{st.get('interaction_population_n') or 0:,}")
     else:

@@ -45,13 +45,34 @@ def _draw_with_products(model, n: int, rng: np.random.Generator) -> pd.DataFrame
     shock plus its predictors (and each product the product of its two partners); items are
     ``Lambda eta + eps``.  One ``standard_normal`` call, in a fixed order, keeps the draw reproducible.
     """
-    m, p = len(model.latent), len(model.observed)
-    product_idx = [k for k, _, _ in model.products]
-    linear = [k for k in range(m) if k not in product_idx]
+    return pd.DataFrame(_with_products(model, _product_normals(model, n, rng)), columns=list(model.observed))
+
+
+def _linear_latents(model) -> list[int]:
+    product_idx = {k for k, _, _ in model.products}
+    return [k for k in range(len(model.latent)) if k not in product_idx]
+
+
+def _product_normals(model, n: int, rng: np.random.Generator) -> np.ndarray:
+    """The one standard-normal block of a product model's draw: linear shocks, then item residuals."""
+    noisy = int((np.diag(model.Theta) > 0).sum())
+    return rng.standard_normal((n, len(_linear_latents(model)) + noisy))
+
+
+def _with_products(model, z: np.ndarray, shock_chol: np.ndarray | None = None,
+                   between: np.ndarray | None = None) -> np.ndarray:
+    """Observed scores of a product model from its normal block ``z``: linear shocks ``z @ shock_chol.T``
+    (default: the Cholesky factor of their Psi block) plus, in a clustered sample, each firm's cluster shocks
+    ``between`` (n × latents); latents in causal order, products of the firms' total scores."""
+    n, m, p = len(z), len(model.latent), len(model.observed)
+    linear = _linear_latents(model)
     noisy = [i for i in range(p) if model.Theta[i, i] > 0]
-    z = rng.standard_normal((n, len(linear) + len(noisy)))
+    if shock_chol is None:
+        shock_chol = np.linalg.cholesky(model.Psi[np.ix_(linear, linear)])
     zeta = np.zeros((n, m))
-    zeta[:, linear] = z[:, :len(linear)] @ np.linalg.cholesky(model.Psi[np.ix_(linear, linear)]).T
+    zeta[:, linear] = z[:, :len(linear)] @ shock_chol.T
+    if between is not None:
+        zeta[:, linear] += between[:, linear]
     eta = np.zeros((n, m))
     pairs = {k: (a, b) for k, a, b in model.products}
     remaining = list(range(m))
@@ -67,7 +88,7 @@ def _draw_with_products(model, n: int, rng: np.random.Generator) -> pd.DataFrame
         remaining.remove(j)
     eps = np.zeros((n, p))
     eps[:, noisy] = z[:, len(linear):] @ np.linalg.cholesky(model.Theta[np.ix_(noisy, noisy)]).T
-    return pd.DataFrame(eta @ model.Lambda.T + eps, columns=list(model.observed))
+    return eta @ model.Lambda.T + eps
 
 
 def simulate_continuous(spec: Spec | str | Path, n: int, seed: int) -> pd.DataFrame:
@@ -175,12 +196,11 @@ class SurveySampler:
     def draw(self, n: int, rng: np.random.Generator, cluster_sizes: np.ndarray | None = None) -> SurveyDraw:
         """One survey of n firms; with ``cluster_sizes`` (summing to n) firms come in consecutive clusters of
         those sizes and share their cluster's random effects (``population.icc``)."""
-        codes = None
-        if cluster_sizes is not None:
-            codes = np.repeat(np.arange(len(cluster_sizes)), cluster_sizes)
+        codes = None if cluster_sizes is None else np.repeat(np.arange(len(cluster_sizes)), cluster_sizes)
+        if self.model.products:   # latent interactions: the latents are computed below, products of real scores
+            z = _product_normals(self.model, n, rng)
+        elif codes is not None:
             z = rng.standard_normal((n, len(self.model.observed))) @ self.levels.within_chol.T
-        elif self.model.products:   # latent interactions: draw the latents so that products are real products
-            z = _draw_with_products(self.model, n, rng).to_numpy()
         else:
             z = rng.standard_normal((n, len(self.model.observed))) @ self.chol.T
         groups = None
@@ -191,9 +211,14 @@ class SurveySampler:
         missing = None
         if self.population.missing_rate > 0:
             missing = rng.random((n, len(self.item_names))) < self.population.missing_rate
+        between = None
         if codes is not None:      # last in the stream: ICC 0 leaves the draw above unchanged
-            u = rng.standard_normal((len(cluster_sizes), len(self.model.latent)))
-            z = z + (u @ self.levels.between_factor.T)[codes]
+            between = rng.standard_normal((len(cluster_sizes), len(self.model.latent)))[codes]
+        if self.model.products:
+            z = _with_products(self.model, z, None if codes is None else self.levels.within_shocks,
+                               None if codes is None else between @ self.levels.shock_between.T)
+        elif codes is not None:
+            z = z + between @ self.levels.between_factor.T
         controls = tuple(control_values(z[:, c], e) for c, e in zip(self.control_cols, self.control_effects))
         y = z[:, self.item_cols]
         if self.continuous:
