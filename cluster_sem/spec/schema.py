@@ -194,7 +194,7 @@ class Population(_Frozen):
       both levels.  So each firm's responses keep exactly the covariance matrix of the unclustered model
       (the spec's standardized values hold marginally), the between-cluster covariance is
       Σ_B = Λ T Ψ_B T' Λ' (T = (I − B)⁻¹), and an item inherits ICC = [Σ_B]_jj (λ²·icc for an item of an
-      exogenous construct; every construct and item of a scalar icc has icc·λ²).  Controls are firm-level
+      exogenous construct; with one number every construct has that ICC and each item icc·λ²).  Controls are firm-level
       (no cluster effect); a latent product is formed from each firm's total scores.  With unequal ICCs
       Ψ_W must stay positive semi-definite (checked).  Why this
       model: the spec's values keep their meaning, so a clustered and an unclustered study of one spec
