@@ -109,11 +109,14 @@ def prepare_data(spec: Spec | str | Path, data, *, missing: str = "listwise"):
     return _prepare(spec if isinstance(spec, Spec) else load_spec(spec), data, missing=missing)
 
 
-def simulate(spec: Spec | str | Path, n: int, seed: int) -> pd.DataFrame:
-    """Likert data drawn from the spec's ``population`` section."""
-    check_options("simulate", {"n": n, "seed": seed}, SIMULATE_OPTIONS)
+def simulate(spec: Spec | str | Path, n: int, seed: int, *, clusters: int | None = None,
+             cluster_size: int | None = None) -> pd.DataFrame:
+    """Likert data drawn from the spec's ``population`` section; ``clusters`` K or ``cluster_size`` M draws
+    the firms in clusters with the random effects of ``population.icc`` (a cluster column 1..K)."""
+    design = {k: v for k, v in (("clusters", clusters), ("cluster_size", cluster_size)) if v is not None}
+    check_options("simulate", {"n": n, "seed": seed, **design}, SIMULATE_OPTIONS)
     from .simulate import simulate as _simulate
-    return _simulate(spec if isinstance(spec, Spec) else load_spec(spec), n=n, seed=seed)
+    return _simulate(spec if isinstance(spec, Spec) else load_spec(spec), n=n, seed=seed, **design)
 
 
 def load_results(path: str | Path) -> Results:

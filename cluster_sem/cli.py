@@ -45,7 +45,9 @@ EPILOG = {
            "--out results-cmb/\n  cluster-sem cmb SPEC DATA --out results-cmb/ --lang zh",
     "power": "examples:\n  cluster-sem power questionnaires/zhejiang_cluster_growth.yaml --n 100,128,200,300 --reps 1000 "
              "--seed 1 --out power/\n  cluster-sem power SPEC --n 150 --reps 2000 --out power/ --jobs 2 --resume\n"
-             "  cluster-sem power SPEC --n 100,200 --out power/ --scheduler tcp://HOST:8786",
+             "  cluster-sem power SPEC --n 100,200 --out power/ --scheduler tcp://HOST:8786\n"
+             "  cluster-sem power SPEC --clusters 20,30,40 --cluster-size 8 --reps 500 --out power/  "
+             "(needs population.icc)",
 }
 
 
@@ -100,6 +102,11 @@ def _add_simulate_parser(sub, fmt) -> None:
     p.add_argument("--n", type=int, required=True, help="number of cases")
     p.add_argument("--seed", type=int, required=True, help="random seed (same seed, same data)")
     p.add_argument("--out", required=True, help="output .csv file")
+    design = p.add_mutually_exclusive_group()
+    design.add_argument("--clusters", type=int, default=None, help="firms in K clusters of nearly equal size, with "
+                        "the cluster random effects of population.icc (writes a cluster column)")
+    design.add_argument("--cluster-size", type=int, default=None, help="clusters of M firms each (the last ones "
+                        "one smaller when M does not divide --n)")
 
 
 def _add_fit_parser(sub, fmt) -> None:
@@ -336,7 +343,12 @@ def _add_power_parser(sub, fmt) -> None:
     p = sub.add_parser("power", help="Monte Carlo power and sample size from the spec's population section",
                        epilog=EPILOG["power"], formatter_class=fmt)
     p.add_argument("spec", help="questionnaire spec (YAML) with a population section")
-    p.add_argument("--n", type=_sizes, required=True, help="sample sizes, comma-separated (e.g. 100,128,200,300)")
+    p.add_argument("--n", type=_sizes, default=None, help="sample sizes, comma-separated (e.g. 100,128,200,300)")
+    p.add_argument("--clusters", type=_sizes, default=None,
+                   help="clustered design instead of --n: numbers of clusters, comma-separated (e.g. 20,30,40), "
+                        "each with --cluster-size firms, drawn with population.icc and fitted with cluster-robust "
+                        "SEs (one replication at a time)")
+    p.add_argument("--cluster-size", type=int, default=None, help="firms per cluster of a clustered design (e.g. 8)")
     p.add_argument("--reps", type=_count, default=1000, help="replications per sample size (default 1000; at "
                                                             "most 100000)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED}; same seed, same power.json)")
@@ -363,9 +375,10 @@ def cmd_power(args) -> int:
 
     from .power import PowerOptions, check_options, run_power
     from .render.power import render_power_html, render_power_markdown, render_power_summary
-    options = PowerOptions(sizes=tuple(args.n), reps=args.reps, seed=args.seed, alpha=args.alpha, target=args.target,
-                           ci=args.ci, estimator=args.estimator, missing=args.missing, jobs=args.jobs,
-                           scheduler=args.scheduler, resume=args.resume, quiet=args.quiet)
+    options = PowerOptions(sizes=tuple(args.n or ()), reps=args.reps, seed=args.seed, alpha=args.alpha,
+                           target=args.target, ci=args.ci, estimator=args.estimator, missing=args.missing,
+                           jobs=args.jobs, scheduler=args.scheduler, resume=args.resume, quiet=args.quiet,
+                           clusters=tuple(args.clusters or ()), cluster_size=args.cluster_size)
     check_options(options)
     out = _check_out(args.out, directory=True)
     before = _PowerOut(out)
@@ -415,7 +428,9 @@ def _power_interrupted(args, exc: BaseException, before: _PowerOut) -> int:
         before.restore()
         sys.stderr.write(f"cluster-sem power: {how} before a chunk of replications finished; nothing was written\n")
     else:
-        command = ["cluster-sem", "power", args.spec, "--n", ",".join(map(str, args.n)), "--reps", str(args.reps),
+        design = ["--clusters", ",".join(map(str, args.clusters)), "--cluster-size", str(args.cluster_size)] \
+            if args.clusters else ["--n", ",".join(map(str, args.n))]
+        command = ["cluster-sem", "power", args.spec, *design, "--reps", str(args.reps),
                    "--seed", str(args.seed), "--out", args.out]
         for flag, value, default in (("--alpha", args.alpha, 0.05), ("--target", args.target, 0.80),
                                      ("--ci", args.ci, "monte-carlo"), ("--estimator", args.estimator, "ML"),
@@ -564,11 +579,23 @@ def cmd_validate(args) -> int:
 def cmd_simulate(args) -> int:
     from .options import SIMULATE_OPTIONS, check_options
     from .simulate import simulate_to_csv
-    check_options("simulate", {"n": args.n, "seed": args.seed}, SIMULATE_OPTIONS)
+    values = {"n": args.n, "seed": args.seed, "clusters": args.clusters, "cluster_size": args.cluster_size}
+    check_options("simulate", {k: v for k, v in values.items() if v is not None}, SIMULATE_OPTIONS)
     _check_out(args.out, directory=False)
-    simulate_to_csv(args.spec, args.n, args.seed, args.out)
-    print(f"wrote {args.out} ({args.n} simulated cases, seed {args.seed})")
+    simulate_to_csv(args.spec, args.n, args.seed, args.out, clusters=args.clusters, cluster_size=args.cluster_size)
+    design = _simulated_design(args)
+    print(f"wrote {args.out} ({args.n} simulated cases{design}, seed {args.seed})")
     return 0
+
+
+def _simulated_design(args) -> str:
+    """', in K clusters of M firms' for the confirmation line of a clustered simulation ('' otherwise)."""
+    from .simulate.simulator import design_sizes
+    sizes = design_sizes(args.n, args.clusters, args.cluster_size)
+    if sizes is None:
+        return ""
+    m = f"{sizes.min()}" if sizes.min() == sizes.max() else f"{sizes.min()}-{sizes.max()}"
+    return f" in {len(sizes)} clusters of {m} firms"
 
 
 def cmd_fit(args) -> int:

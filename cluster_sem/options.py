@@ -22,6 +22,8 @@ MAX_BOOTSTRAP = 100_000    # ~4 min at 2.3 ms/resample for a 38-item model on 2 
 MAX_SIMULATE_N = 1_000_000
 MAX_POWER_N = 100_000      # one replication of n cases is drawn and held whole (a 50-item model: 40 MB at 10⁵)
 MAX_POWER_REPS = 100_000   # per sample size; 1000 is usual (power's Monte Carlo SE ≤ .016), 10 000 is plenty
+MAX_CLUSTERS = 10_000      # clusters per design (power: per --clusters value); cluster-robust SEs want ≥ 20
+MAX_CLUSTER_SIZE = 10_000  # firms per cluster; K × M is bounded by the n row as well
 MAX_SEED = 2 ** 63 - 1
 DEFAULT_SEED = 2026         # the one default seed of fit, power and every CI stream (cluster_sem.rng)
 
@@ -153,6 +155,8 @@ FIT_OPTIONS: dict[str, Option] = {
 SIMULATE_OPTIONS: dict[str, Option] = {
     "n": Option(Integer(1, MAX_SIMULATE_N), "--n", "use e.g. --n 128"),
     "seed": FIT_OPTIONS["seed"],
+    "clusters": Option(Integer(2, MAX_CLUSTERS), "--clusters", "use e.g. --clusters 20 (firms split evenly)"),
+    "cluster_size": Option(Integer(1, MAX_CLUSTER_SIZE), "--cluster-size", "use e.g. --cluster-size 8"),
 }
 
 
@@ -162,6 +166,9 @@ POWER_OPTIONS: dict[str, Option] = {
     "seed": FIT_OPTIONS["seed"],
     "jobs": FIT_OPTIONS["jobs"],
     "scheduler": FIT_OPTIONS["scheduler"],
+    "clusters": Option(Integer(2, MAX_CLUSTERS), "--clusters", "use numbers of clusters such as --clusters 20,30,40"),
+    "cluster_size": Option(Integer(1, MAX_CLUSTER_SIZE), "--cluster-size",
+                           "use e.g. --cluster-size 8 (firms per cluster)"),
 }
 
 

@@ -5,13 +5,16 @@ Replication r of sample size n is drawn from ``SeedSequence(seed, spawn_key=(n, 
 replication's data depend on (spec, seed, n, r) only: never on --jobs, the scheduler, the chunking, the
 other sample sizes or an interruption.  Listwise deletion drops rows with a blanked item, as
 ``prepare_data(missing="listwise")`` does; for FIML (``keep_missing``) blanked items become NaN and every
-row with at least one answered item is kept, as ``prepare_data(missing="fiml")`` does.
+row with at least one answered item is kept, as ``prepare_data(missing="fiml")`` does.  A clustered design
+(``cluster_size`` M) draws the n = K·M firms in K consecutive clusters of M with the spec's cluster random
+effects (``population.icc``), and the kept rows carry their cluster codes.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..rng import seed_sequence
+from ..simulate.population import cluster_sizes
 from ..simulate.simulator import SurveySampler
 
 
@@ -31,19 +34,30 @@ def draw_replication(sampler: SurveySampler, columns: list[tuple[str, int]], n: 
                      keep_missing: bool = False) -> np.ndarray:
     """Analysis data (rows kept × model variables) of replication r: items construct-aligned, listwise
     (or, with ``keep_missing``, blanks as NaN)."""
-    d = sampler.draw(n, np.random.default_rng(replication_seed(seed, n, r)))
+    return draw_rows(sampler, columns, n, seed, r, keep_missing)[0]
+
+
+def draw_rows(sampler: SurveySampler, columns: list[tuple[str, int]], n: int, seed: int, r: int,
+              keep_missing: bool = False, cluster_size: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Replication r's analysis data and, for a clustered design of ``cluster_size`` firms per cluster, the
+    cluster code of each kept row (None for independent firms)."""
+    sizes = None if cluster_size is None else cluster_sizes(n, n // cluster_size)
+    d = sampler.draw(n, np.random.default_rng(replication_seed(seed, n, r)), sizes)
     X = np.empty((n, len(columns)))
     for c, (kind, j) in enumerate(columns):
         X[:, c] = d.items[:, j] if kind == "item" else d.controls[j]
+    keep = np.ones(n, dtype=bool)
     if d.missing is not None:
         if not keep_missing:
-            return X[~d.missing.any(axis=1)]
-        items = [c for c, (kind, _) in enumerate(columns) if kind == "item"]
-        blank = np.zeros(X.shape, dtype=bool)
-        blank[:, items] = d.missing[:, [j for kind, j in columns if kind == "item"]]
-        X[blank] = np.nan
-        X = X[~np.all(blank[:, items], axis=1)] if items else X
-    return X
+            keep = ~d.missing.any(axis=1)
+        else:
+            items = [c for c, (kind, _) in enumerate(columns) if kind == "item"]
+            blank = np.zeros(X.shape, dtype=bool)
+            blank[:, items] = d.missing[:, [j for kind, j in columns if kind == "item"]]
+            X[blank] = np.nan
+            if items:
+                keep = ~np.all(blank[:, items], axis=1)
+    return X[keep], (None if d.cluster is None else d.cluster[keep])
 
 
 def covariance(X: np.ndarray) -> np.ndarray:

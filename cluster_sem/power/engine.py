@@ -55,17 +55,30 @@ class PowerOptions:
     resume: bool = False
     quiet: bool = True
     mc_draws: int = MC_DRAWS
+    clusters: tuple[int, ...] = ()      # clustered design: numbers of clusters K (n = K × cluster_size)
+    cluster_size: int | None = None     # firms per cluster M
+
+    def __post_init__(self) -> None:
+        """A clustered design's sample sizes are K × M (``sizes`` left empty by the caller)."""
+        if self.clusters and self.cluster_size and not self.sizes:
+            object.__setattr__(self, "sizes", tuple(k * self.cluster_size for k in self.clusters))
+
+    @property
+    def clustered(self) -> bool:
+        return bool(self.clusters)
 
     @cached_property
     def lav(self) -> LavOptions:
-        """The resolved estimator options; the support table refuses what power does not run (WLSMV)."""
-        return lav_options(self.estimator, self.missing, command="power")
+        """The resolved estimator options; the support table refuses what power does not run (WLSMV, and
+        WLSMV with a clustered design)."""
+        return lav_options(self.estimator, self.missing, command="power", design="--cluster" if self.clustered else "")
 
 
 def check_options(o: PowerOptions) -> None:
     """Option values checked once, as data, at the API boundary."""
     from ..options import POWER_OPTIONS
     from ..options import check_options as check_declared
+    _check_design(o)
     if not o.sizes:
         raise ClusterSemError("--n: no sample size given. Fix: e.g. --n 100,128,200,300")
     for n in o.sizes:     # bounded before any work: a size too large to draw fails here, not after n = 100
@@ -83,11 +96,38 @@ def check_options(o: PowerOptions) -> None:
         raise ClusterSemError(f"--ci '{o.ci}' is not known. Fix: use monte-carlo, delta or bootstrap")
     check_declared("power", {"estimator": o.estimator, "missing": o.missing, "seed": o.seed})
     lav = o.lav   # resolved once; the support table refuses what power does not run (WLSMV)
+    if o.ci == "bootstrap" and o.clustered:
+        raise ClusterSemError("--ci bootstrap with --clusters: a case bootstrap inside each replication ignores "
+                              "the clusters (a cluster bootstrap is not implemented in power). Fix: use --ci "
+                              "monte-carlo (or delta), which use the cluster-robust standard errors")
     if o.ci == "bootstrap" and not lav.complete_ml:
         raise ClusterSemError("--ci bootstrap: the per-replication bootstrap needs ML with listwise deletion. "
                               "Fix: use --ci monte-carlo (or delta) with --estimator MLR / --missing fiml")
     if o.mc_draws < 100:
         raise ClusterSemError("Monte Carlo draws per replication must be at least 100")
+
+
+def _check_design(o: PowerOptions) -> None:
+    """--clusters K,… with --cluster-size M (and without --n): bounded before any work, one line each."""
+    from ..options import POWER_OPTIONS
+    from ..options import check_options as check_declared
+    if o.cluster_size is not None and not o.clusters:
+        raise ClusterSemError("--cluster-size without --clusters: give the numbers of clusters to compare. Fix: "
+                              "e.g. --clusters 20,30,40 --cluster-size 8")
+    if not o.clusters:
+        return
+    if o.cluster_size is None:
+        raise ClusterSemError("--clusters without --cluster-size: power needs the firms per cluster. Fix: e.g. "
+                              "--clusters 20,30,40 --cluster-size 8")
+    check_declared("power", {"cluster_size": o.cluster_size}, POWER_OPTIONS)
+    for k in o.clusters:
+        check_declared("power", {"clusters": k}, POWER_OPTIONS)
+    if len(set(o.clusters)) != len(o.clusters):
+        raise ClusterSemError("--clusters: a number of clusters is listed twice. Fix: give each once, e.g. "
+                              "--clusters 20,30,40")
+    if o.sizes != tuple(k * o.cluster_size for k in o.clusters):
+        raise ClusterSemError("--n with --clusters: a clustered design's sample sizes are clusters × "
+                              "--cluster-size. Fix: drop --n")
 
 
 def build_core(spec: Spec, options: PowerOptions) -> tuple[PowerCore, object]:
@@ -131,15 +171,18 @@ def build_core(spec: Spec, options: PowerOptions) -> tuple[PowerCore, object]:
         casewise = CasewiseFitter(structural_syntax(spec, with_defined=True), pt, mm, options.lav.estimator,
                                   options.lav.missing)
     core = PowerCore(sampler, columns, pt, mm, pop.theta, metric_inv, tuple(effects), options.seed,
-                     options.alpha, options.ci, options.mc_draws, products=products, casewise=casewise)
+                     options.alpha, options.ci, options.mc_draws, products=products, casewise=casewise,
+                     cluster_size=options.cluster_size if options.clustered else None)
     return core, pop
 
 
 def interaction_method(options: PowerOptions) -> str | None:
     """How interactions are fitted: dblcent product indicators by batched ML with a sandwich SE — with ML and
     with MLR (same estimates on complete data; the robust SE is already the sandwich); with FIML none (a
-    product of incompletely answered items is undefined; ``fit`` skips interactions with FIML as well)."""
-    return METHOD if options.missing == "listwise" else None
+    product of incompletely answered items is undefined; ``fit`` skips interactions with FIML as well), and none
+    with a clustered design (product indicators ignore the clusters; ``fit --cluster`` skips them too — the
+    data are still drawn with the population's interaction, so the linear effects' power is the real one)."""
+    return METHOD if options.missing == "listwise" and not options.clustered else None
 
 
 def run_power(spec: Spec | str | Path, options: PowerOptions, out_dir: str | Path | None = None) -> dict:
@@ -164,7 +207,8 @@ def run_power(spec: Spec | str | Path, options: PowerOptions, out_dir: str | Pat
             "spec": spec_sha, "seed": options.seed, "alpha": options.alpha, "ci": options.ci,
             "mc_draws": options.mc_draws, "boot_draws": BOOT_DRAWS, "chunk": CHUNK, "version": __version__,
             "estimator": options.lav.estimator, "missing": options.missing,
-            "interaction_method": interaction_method(options), "format": 3}), len(core.effects))
+            "interaction_method": interaction_method(options), "format": 3,
+            **({"cluster_size": options.cluster_size} if options.clustered else {})}), len(core.effects))
         store.check_writable()
     chunks: list[ChunkResult] = []
     if store is not None and options.resume:
@@ -221,6 +265,11 @@ def _check_converged(doc: dict, spec: Spec, options: PowerOptions) -> None:
     if not empty:
         return
     sizes = ",".join(str(s["n"]) for s in empty)
+    if options.clustered:
+        clusters = ",".join(str(s["n"] // options.cluster_size) for s in empty)
+        raise ClusterSemError(f"--clusters {clusters}: none of the {options.reps} replications converged with "
+                              f"{clusters} clusters of {options.cluster_size} firms, so power there is undefined. "
+                              "Fix: use more clusters or a larger --cluster-size")
     model = doc["model"]
     missing = f", population.missing_rate {spec.population.missing_rate:g} with --missing {options.missing}" \
         if spec.population.missing_rate > 0 else ""
@@ -237,11 +286,8 @@ def assemble(spec: Spec, spec_sha: str, options: PowerOptions, core: PowerCore, 
     for n in sorted(options.sizes):
         arrays = merge([c for c in chunks if c.n == n])
         sizes.append(summarise_size(n, arrays, core.effects))
-    names = [e.name for e in core.effects]
-    mins = {}
-    for k, name in enumerate(names):
-        pts = [(s["n"], s["effects"][k]["power"]) for s in sizes]
-        mins[name] = None if _null(core.effects[k]) else min_n(pts, options.target)
+    mins = _smallest(sizes, core.effects, "n", options.target)
+    design = _design(spec, options, core, sizes) if options.clustered else {}
     return {
         "spec_sha256": spec_sha, "seed": options.seed, "alpha": options.alpha, "target": options.target,
         "ci_method": options.ci.replace("-", "_"),
@@ -273,7 +319,30 @@ def assemble(spec: Spec, spec_sha: str, options: PowerOptions, core: PowerCore, 
                      "population_simulated_entries": pop.simulated},
         "labels": _labels(spec),
         "meta": {"version": __version__},
+        **design,
     }
+
+
+def _design(spec: Spec, options: PowerOptions, core: PowerCore, sizes: list[dict]) -> dict:
+    """The clustered design's keys of power.json: ``design`` (clusters, firms per cluster, ICCs, SE method)
+    and ``min_clusters`` per effect (the number of clusters of M firms reaching the target); each size
+    entry gains its ``clusters`` and ``cluster_size``."""
+    m = options.cluster_size
+    for s in sizes:
+        s["clusters"], s["cluster_size"] = s["n"] // m, m
+    icc = spec.population.icc
+    mins = _smallest(sizes, core.effects, "clusters", options.target)
+    return {"design": {"clusters": sorted(options.clusters), "cluster_size": m,
+                       "icc": dict(icc) if isinstance(icc, dict) else icc,
+                       "se": "robust.cluster", "model": "cluster random effects on every construct's shock "
+                       "(population.icc); firm-level covariance = the unclustered model's"},
+            "min_clusters": mins}
+
+
+def _smallest(sizes: list[dict], effects, axis: str, target: float) -> dict:
+    """Per effect, the smallest ``axis`` value (n, or clusters) whose simulated power reaches ``target``."""
+    return {e.name: None if _null(e) else min_n([(s[axis], s["effects"][k]["power"]) for s in sizes], target)
+            for k, e in enumerate(effects)}
 
 
 def _null(effect) -> bool:

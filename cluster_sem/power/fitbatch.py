@@ -39,7 +39,7 @@ from ..model.partable import ParTable
 from ..rng import normal_draws
 from ..simulate.simulator import SurveySampler
 from .casewise import CasewiseFitter
-from .draw import covariance, draw_replication, replication_seed
+from .draw import covariance, draw_rows, replication_seed
 from .effects import Effect
 from .interaction import ProductModel, robust_se
 
@@ -71,6 +71,7 @@ class PowerCore:
     boot_draws: int = BOOT_DRAWS
     products: ProductModel | None = None      # the dblcent interaction model (None: no interactions)
     casewise: CasewiseFitter | None = None    # MLR / FIML: one-at-a-time casewise fits instead of batched ML
+    cluster_size: int | None = None           # clustered design: firms per cluster (cluster-robust casewise fits)
 
 
 @dataclass(frozen=True)
@@ -198,14 +199,15 @@ class _Tests:
 def fit_chunk(core: PowerCore, n: int, start: int, stop: int) -> ChunkResult:
     """Draw, fit and test replications start..stop−1 of sample size n."""
     reps = np.arange(start, stop)
-    data = [draw_replication(core.sampler, core.columns, n, core.seed, r,
-                             keep_missing=core.casewise is not None and core.casewise.missing == "fiml")
-            for r in reps]
+    drawn = [draw_rows(core.sampler, core.columns, n, core.seed, r,
+                       keep_missing=core.casewise is not None and core.casewise.missing == "fiml",
+                       cluster_size=core.cluster_size) for r in reps]
+    data = [x for x, _ in drawn]
     n_used = np.array([len(x) for x in data])
     if core.casewise is None:
         linear = fit_batched(core.partable, core.matrix_model, data, core.theta_pop, core.metric_inv)
     else:
-        linear = core.casewise.fit(data)
+        linear = core.casewise.fit(data, [c for _, c in drawn] if core.cluster_size is not None else None)
     converged = linear.converged.copy()
     out = _Tests.empty(len(reps), len(core.effects))
     z = (stats.norm.ppf(1 - core.alpha / 2), stats.norm.ppf(0.975))

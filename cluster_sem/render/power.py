@@ -29,25 +29,61 @@ def _needed(value, largest: int, t, smallest: int | None = None) -> str:
     return t("at_most", n=value) if value == smallest else str(value)
 
 
+def _axis(doc: dict) -> tuple[str, dict]:
+    """What the study varies: "n" (firms, ``min_n``) or, for a clustered design, "clusters" (``min_clusters``)."""
+    return ("clusters", doc["min_clusters"]) if doc.get("design") else ("n", doc["min_n"])
+
+
+def _column(doc: dict, s: dict) -> str:
+    """A size's column heading: 'n = 128', or '20 × 8' (clusters × firms per cluster)."""
+    return f"{s['clusters']} × {s['cluster_size']}" if doc.get("design") else f"n = {s['n']}"
+
+
+def _answer(doc: dict, t, overall: int | None, largest: int, target: str) -> str:
+    """The recommendation: n firms, or K clusters × M firms per cluster."""
+    design = doc.get("design")
+    if design is None:
+        return t("answer", n=overall, t=target) if overall is not None else t("answer_beyond", n=largest, t=target)
+    m = design["cluster_size"]
+    if overall is None:
+        return t("answer_clusters_beyond", k=largest, m=m, n=largest * m, t=target)
+    return t("answer_clusters", k=overall, m=m, n=overall * m, t=target)
+
+
+def _design_text(doc: dict, t) -> str:
+    """The clustered design in the settings paragraph ('' for independent firms)."""
+    design = doc.get("design")
+    if design is None:
+        return ""
+    icc = design["icc"]
+    icc_text = ", ".join(f"{k} {fmt_unit(v, 2)}" for k, v in icc.items()) if isinstance(icc, dict) \
+        else fmt_unit(icc, 2)
+    return " " + t("design_text", ks=", ".join(map(str, design["clusters"])), m=design["cluster_size"], icc=icc_text)
+
+
 def view(doc: dict, lang: str = "en") -> dict:
     """Everything the three renderers print, as strings, in display order."""
     check_lang(lang)
     t = translator(catalogue("power"), lang)
-    ns = [s["n"] for s in doc["sizes"]]
+    axis, _ = _axis(doc)
+    ns = [s[axis] for s in doc["sizes"]]
     largest = max(ns)
     target = fmt_unit(doc["target"], 2)
     by_h, overall = _by_hypothesis(doc, lang, t)
     q = doc["model"]["n_parameters"]
+    min_key = "min_clusters" if axis == "clusters" else "min_n"
+    m = doc["design"]["cluster_size"] if axis == "clusters" else None
     return {
         "t": t, "lang": lang, "title": f"{_label(doc, '__title__', lang)} — {t('title')}",
-        "ns": ns, "target": target, "per_effect": _per_effect(doc, lang, t), "by_hypothesis": by_h,
-        "answer": t("answer", n=overall, t=target) if overall is not None else t("answer_beyond", n=largest, t=target),
+        "ns": ns, "columns": [_column(doc, s) for s in doc["sizes"]], "x_label": t(f"axis_{axis}", m=m),
+        "min_header": t(min_key, t=target, m=m), "target": target, "per_effect": _per_effect(doc, lang, t),
+        "by_hypothesis": by_h, "answer": _answer(doc, t, overall, largest, target),
         "rules": [[t("rule_200"), "200"], [t("rule_10", q=q), str(10 * q)], [t("rule_5"), str(5 * q)],
-                  [t("min_n", t=target), _needed(overall, largest, t, min(ns))]],
+                  [t(min_key, t=target, m=m), _needed(overall, largest, t, min(ns))]],
         "settings": t("setting_text", reps=doc["settings"]["reps"], seed=doc["seed"], alpha=fmt_unit(doc["alpha"], 2),
                       target=target, ci=doc["ci_method"].replace("_", " "),
                       pv=translate(doc["settings"]["population_values"], lang))
-        + " " + _estimation(doc, t, lang),
+        + " " + _estimation(doc, t, lang) + _design_text(doc, t),
         "rmsea": [[str(r["n"]), fmt(r["power"])] for r in doc["rmsea_power"]],
         "tables": [{**_size_table(doc, s, t), "no": 4 + i} for i, s in enumerate(doc["sizes"])],
         # APA numbers in display order: by hypothesis, rules, power by n, one per simulated n, RMSEA test
@@ -60,7 +96,8 @@ def view(doc: dict, lang: str = "en") -> dict:
 def _per_effect(doc: dict, lang: str, t) -> list[dict]:
     """One summary per effect: what it is, its population value, power at each n, the n it needs."""
     sizes = doc["sizes"]
-    ns = [s["n"] for s in sizes]
+    axis, mins = _axis(doc)
+    ns = [s[axis] for s in sizes]
     out = []
     for k, e in enumerate(doc["effects"]):
         rows = [s["effects"][k] for s in sizes]
@@ -71,7 +108,7 @@ def _per_effect(doc: dict, lang: str, t) -> list[dict]:
             "population_std": fmt(e["population_std"]),
             "power": [fmt(r["power"]) for r in rows], "raw_power": [r["power"] for r in rows],
             "min_n": ("—" if e.get("null")
-                      else _needed(doc["min_n"].get(e["name"]), max(ns), t, min(ns))),
+                      else _needed(mins.get(e["name"]), max(ns), t, min(ns))),
         })
     return out
 
@@ -79,18 +116,19 @@ def _per_effect(doc: dict, lang: str, t) -> list[dict]:
 def _by_hypothesis(doc: dict, lang: str, t) -> tuple[list[dict], int | None]:
     """The n each hypothesis needs (the largest of its non-null effects' needs; none if one is never
     reached) and the n the whole study needs (None: beyond the largest n tried)."""
-    ns = [s["n"] for s in doc["sizes"]]
+    axis, mins = _axis(doc)
+    ns = [s[axis] for s in doc["sizes"]]
     groups: dict[str, list] = {}
     for e in doc["effects"]:
         if e.get("hypothesis") and not e.get("null"):
             groups.setdefault(e["hypothesis"], []).append(e["name"])
     by_h = []
     for h, names in groups.items():
-        need = [doc["min_n"].get(nm) for nm in names]
+        need = [mins.get(nm) for nm in names]
         value = None if any(v is None for v in need) else max(need)
         by_h.append({"hypothesis": h, "text": _label(doc, h, lang), "effects": ", ".join(names),
                      "needed": _needed(value, max(ns), t, min(ns))})
-    all_need = [doc["min_n"].get(nm) for names in groups.values() for nm in names]
+    all_need = [mins.get(nm) for names in groups.values() for nm in names]
     overall = None if not all_need or any(v is None for v in all_need) else max(all_need)
     return by_h, overall
 
@@ -107,7 +145,9 @@ def _size_table(doc: dict, s: dict, t) -> dict:
     if s.get("interaction_model"):
         counts += "; " + t("int_counts", c=s["interaction_model"]["converged"],
                            i=s["interaction_model"]["inadmissible"])
-    return {"n": s["n"], "caption": t("per_n", n=s["n"]), "rows": rows, "counts": counts}
+    caption = t("per_design", k=s["clusters"], m=s["cluster_size"], n=s["n"]) if doc.get("design") \
+        else t("per_n", n=s["n"])
+    return {"n": s["n"], "caption": caption, "rows": rows, "counts": counts}
 
 
 def _estimation(doc: dict, t, lang: str = "en") -> str:
@@ -115,7 +155,8 @@ def _estimation(doc: dict, t, lang: str = "en") -> str:
     st = doc["settings"]
     est, missing = st.get("estimator", "ML"), st.get("missing", "listwise")
     if doc.get("interactions_skipped"):
-        imethod = t("imethod_skipped", est=est, missing=missing, names=", ".join(doc["interactions_skipped"]))
+        how = f"{est} / {missing}" + (" / clusters" if doc.get("design") else "")
+        imethod = t("imethod_skipped", how=how, names=", ".join(doc["interactions_skipped"]))
     elif doc.get("interaction_method") == "dblcent":
         imethod = t("imethod_dblcent", pop_n=f"{st.get('interaction_population_n') or 0:,}")
     else:
@@ -169,7 +210,7 @@ def power_curve_svg(doc: dict, lang: str = "en", kind: str | None = None) -> str
         out.append(f'<text x="{left - 6}" y="{y(p) + 4:.1f}" text-anchor="end">{p:.1f}</text>')
     for n in ns:
         out.append(f'<text x="{x(n):.1f}" y="{H - bottom + 16}" text-anchor="middle">{n}</text>')
-    out.append(f'<text x="{(left + W - right) / 2:.1f}" y="{H - 6}" text-anchor="middle">n</text>')
+    out.append(f'<text x="{(left + W - right) / 2:.1f}" y="{H - 6}" text-anchor="middle">{escape(v["x_label"])}</text>')
     out.append(f'<line x1="{left}" y1="{y(doc["target"]):.1f}" x2="{W - right}" y2="{y(doc["target"]):.1f}" '
                f'stroke="#999" stroke-dasharray="4 3"/>')
     palette = ["#1b6ca8", "#d1495b", "#2e933c", "#edae49", "#6c4f9c", "#00798c", "#8d6a9f", "#c05746", "#3d5a80"]
@@ -212,7 +253,7 @@ def render_power_markdown(doc: dict, lang: str = "en") -> str:
     out += [f"### {t('rules')}", ""] + caption("rules", t("rules")) + table([t("rule"), t("n")], v["rules"]) + [""]
     out += [f"## {t('power')}", ""] + caption("power", t("power_table"))
     out += table([t("effect"), t("hypothesis"), t("direction"), t("pop"), t("pop_std")]
-                 + [f"n = {n}" for n in v["ns"]] + [t("min_n", t=v["target"])],
+                 + v["columns"] + [v["min_header"]],
                  [[e["name"], e["hypothesis"], e["direction"], e["population"], e["population_std"]] + e["power"]
                   + [e["min_n"]]
                   for e in v["per_effect"]]) + [""]
@@ -246,7 +287,8 @@ def render_power_summary(doc: dict, lang: str = "en") -> str:
 
     clean = terminal_safe        # escape sequences (with their payload), control and bidi characters removed
 
-    header = [t("effect"), t("hypothesis"), t("pop")] + [f"n={n}" for n in v["ns"]] + [t("needed")]
+    header = [t("effect"), t("hypothesis"), t("pop")] + [c.replace(" ", "") for c in v["columns"]] \
+        + [t("needed_clusters" if doc.get("design") else "needed")]
     rows = [[e["name"], e["hypothesis"], e["population"]] + e["power"] + [e["min_n"]] for e in v["per_effect"]]
     widths = [max(len(clean(c)) for c in col) for col in zip(header, *rows)]
     line = lambda cells: "  ".join(clean(c).ljust(w) if i < 2 else clean(c).rjust(w)  # noqa: E731

@@ -107,6 +107,64 @@ def build_population(spec: Spec) -> PopulationModel:
                            products)
 
 
+@dataclass(frozen=True)
+class ClusterLevels:
+    """The between/within split of a population model for clustered samples (``population.icc``).
+
+    Linear model: a firm's continuous responses are ``x = u_c @ between_factor.T + w @ within_chol.T`` with
+    ``u_c ~ N(0, I_m)`` drawn once per cluster and ``w ~ N(0, I_p)`` per firm, so Cov(x) = Σ_B + Σ_W is the
+    unclustered model's Σ exactly (see ``Population``'s docstring for the model).  With latent products the
+    shocks are split instead (cluster shocks ``u_c @ shock_between.T``, firm shocks through ``within_shocks``)
+    and the products are formed from each firm's total scores, whose distribution is again the
+    unclustered one."""
+
+    icc: np.ndarray              # (m,) ICC of each latent's shock (0 for controls and products)
+    shock_between: np.ndarray    # (m, m) = D L, L = chol(Ψ), D = diag √icc
+    between_factor: np.ndarray   # (p, m) = Λ T D L
+    within_chol: np.ndarray | None    # (p, p) Cholesky factor of Σ_W = Σ − Σ_B (linear models)
+    within_shocks: np.ndarray | None  # Cholesky factor of Ψ_W over the linear latents (product models)
+
+    @property
+    def sigma_between(self) -> np.ndarray:
+        return self.between_factor @ self.between_factor.T
+
+    def observed_icc(self, model: PopulationModel) -> np.ndarray:
+        """The ICC each observed variable inherits, [Σ_B]_jj / Σ_jj (continuous responses, linear models)."""
+        return np.diag(self.sigma_between) / np.diag(model.sigma_observed)
+
+
+def cluster_levels(spec: Spec, model: PopulationModel | None = None) -> ClusterLevels:
+    """Split ``spec``'s population into cluster random effects and firm-level parts by ``population.icc``."""
+    pop = _population(spec)
+    model = model or build_population(spec)
+    icc = np.array([pop.icc_of(name) if name in spec.constructs else 0.0 for name in model.latent])
+    L = np.linalg.cholesky(model.Psi)
+    D = np.sqrt(icc)
+    shock_between = D[:, None] * L
+    psi_within = model.Psi - D[:, None] * model.Psi * D[None, :]
+    factor = model.Lambda @ structural_inverse(model.B) @ shock_between
+    product_idx = {k for k, _, _ in model.products}
+    linear = [k for k in range(len(model.latent)) if k not in product_idx]
+    try:
+        if np.linalg.eigvalsh(psi_within).min() < -1e-12:
+            raise np.linalg.LinAlgError
+        if model.products:
+            return ClusterLevels(icc, shock_between, factor, None,
+                                 np.linalg.cholesky(psi_within[np.ix_(linear, linear)]))
+        within = np.linalg.cholesky(model.sigma_observed - factor @ factor.T)
+    except np.linalg.LinAlgError:
+        raise _bad("icc", "with these unequal ICCs the firm-level covariance of correlated constructs is not "
+                   "positive definite", "use closer ICCs for strongly correlated constructs (or one value "
+                   "for all)") from None
+    return ClusterLevels(icc, shock_between, factor, within, None)
+
+
+def cluster_sizes(n: int, clusters: int) -> np.ndarray:
+    """n firms in ``clusters`` clusters of nearly equal size (the first n mod K clusters one firm larger)."""
+    base, extra = divmod(int(n), int(clusters))
+    return np.array([base + 1] * extra + [base] * (int(clusters) - extra), dtype=np.int64)
+
+
 def _structural_coefficients(spec: Spec, pop: Population, latent: list[str], index: dict[str, int]) -> np.ndarray:
     """B: paths, second-order dimension loadings, interaction effects and control effects."""
     B = np.zeros((len(latent), len(latent)))

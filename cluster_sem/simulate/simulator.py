@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ from ..special import ndtr  # = scipy.stats.norm.cdf, without importing scipy.st
 
 from ..errors import ClusterSemError, SpecError
 from ..spec.schema import ControlEffect, Spec
-from .population import build_population, thresholds_for
+from .population import ClusterLevels, build_population, cluster_levels, cluster_sizes, thresholds_for
 from .specfile import as_spec
 
 
@@ -44,13 +45,34 @@ def _draw_with_products(model, n: int, rng: np.random.Generator) -> pd.DataFrame
     shock plus its predictors (and each product the product of its two partners); items are
     ``Lambda eta + eps``.  One ``standard_normal`` call, in a fixed order, keeps the draw reproducible.
     """
-    m, p = len(model.latent), len(model.observed)
-    product_idx = [k for k, _, _ in model.products]
-    linear = [k for k in range(m) if k not in product_idx]
+    return pd.DataFrame(_with_products(model, _product_normals(model, n, rng)), columns=list(model.observed))
+
+
+def _linear_latents(model) -> list[int]:
+    product_idx = {k for k, _, _ in model.products}
+    return [k for k in range(len(model.latent)) if k not in product_idx]
+
+
+def _product_normals(model, n: int, rng: np.random.Generator) -> np.ndarray:
+    """The one standard-normal block of a product model's draw: linear shocks, then item residuals."""
+    noisy = int((np.diag(model.Theta) > 0).sum())
+    return rng.standard_normal((n, len(_linear_latents(model)) + noisy))
+
+
+def _with_products(model, z: np.ndarray, shock_chol: np.ndarray | None = None,
+                   between: np.ndarray | None = None) -> np.ndarray:
+    """Observed scores of a product model from its normal block ``z``: linear shocks ``z @ shock_chol.T``
+    (default: the Cholesky factor of their Psi block) plus, in a clustered sample, each firm's cluster shocks
+    ``between`` (n × latents); latents in causal order, products of the firms' total scores."""
+    n, m, p = len(z), len(model.latent), len(model.observed)
+    linear = _linear_latents(model)
     noisy = [i for i in range(p) if model.Theta[i, i] > 0]
-    z = rng.standard_normal((n, len(linear) + len(noisy)))
+    if shock_chol is None:
+        shock_chol = np.linalg.cholesky(model.Psi[np.ix_(linear, linear)])
     zeta = np.zeros((n, m))
-    zeta[:, linear] = z[:, :len(linear)] @ np.linalg.cholesky(model.Psi[np.ix_(linear, linear)]).T
+    zeta[:, linear] = z[:, :len(linear)] @ shock_chol.T
+    if between is not None:
+        zeta[:, linear] += between[:, linear]
     eta = np.zeros((n, m))
     pairs = {k: (a, b) for k, a, b in model.products}
     remaining = list(range(m))
@@ -66,7 +88,7 @@ def _draw_with_products(model, n: int, rng: np.random.Generator) -> pd.DataFrame
         remaining.remove(j)
     eps = np.zeros((n, p))
     eps[:, noisy] = z[:, len(linear):] @ np.linalg.cholesky(model.Theta[np.ix_(noisy, noisy)]).T
-    return pd.DataFrame(eta @ model.Lambda.T + eps, columns=list(model.observed))
+    return eta @ model.Lambda.T + eps
 
 
 def simulate_continuous(spec: Spec | str | Path, n: int, seed: int) -> pd.DataFrame:
@@ -130,6 +152,7 @@ class SurveyDraw:
     controls: tuple[np.ndarray, ...]  # one array of reported values per control (int or float)
     groups: np.ndarray | None    # (n,) group labels, or None
     missing: np.ndarray | None   # (n, n_items) bool, or None when missing_rate == 0
+    cluster: np.ndarray | None = None   # (n,) cluster codes 0..K−1 (clustered samples), or None
 
 
 class SurveySampler:
@@ -138,7 +161,9 @@ class SurveySampler:
     ``simulate`` is a thin wrapper around it; the power engine calls ``draw`` thousands of times with one
     generator per replication, so the population matrices, their Cholesky factor and the thresholds are
     computed here once.  The random stream is consumed in a fixed order (continuous responses, group
-    order, missing cells), which is what makes ``simulate``'s files reproducible byte for byte.
+    order, missing cells, then — clustered samples only — the cluster random effects), which is what makes
+    ``simulate``'s files reproducible byte for byte; and a clustered draw with every ICC 0 equals the
+    unclustered draw of the same generator.
     """
 
     def __init__(self, spec: Spec):
@@ -163,9 +188,19 @@ class SurveySampler:
         self.control_effects = [pop.controls.get(c, ControlEffect()) for c in self.control_names]
         self.groups = (dict(pop.groups) if pop.groups else None) if spec.group else None
 
-    def draw(self, n: int, rng: np.random.Generator) -> SurveyDraw:
-        if self.model.products:   # latent interactions: draw the latents so that products are real products
-            z = _draw_with_products(self.model, n, rng).to_numpy()
+    @cached_property
+    def levels(self) -> ClusterLevels:
+        """The between/within split by ``population.icc`` (built on the first clustered draw)."""
+        return cluster_levels(self.spec, self.model)
+
+    def draw(self, n: int, rng: np.random.Generator, cluster_sizes: np.ndarray | None = None) -> SurveyDraw:
+        """One survey of n firms; with ``cluster_sizes`` (summing to n) firms come in consecutive clusters of
+        those sizes and share their cluster's random effects (``population.icc``)."""
+        codes = None if cluster_sizes is None else np.repeat(np.arange(len(cluster_sizes)), cluster_sizes)
+        if self.model.products:   # latent interactions: the latents are computed below, products of real scores
+            z = _product_normals(self.model, n, rng)
+        elif codes is not None:
+            z = rng.standard_normal((n, len(self.model.observed))) @ self.levels.within_chol.T
         else:
             z = rng.standard_normal((n, len(self.model.observed))) @ self.chol.T
         groups = None
@@ -173,35 +208,81 @@ class SurveySampler:
             sizes = group_sizes(self.groups or {"all": n}, n)
             labels = np.array([g for g, k in sizes.items() for _ in range(k)], dtype=object)
             groups = labels[rng.permutation(n)]
+        missing = None
+        if self.population.missing_rate > 0:
+            missing = rng.random((n, len(self.item_names))) < self.population.missing_rate
+        between = None
+        if codes is not None:      # last in the stream: ICC 0 leaves the draw above unchanged
+            between = rng.standard_normal((len(cluster_sizes), len(self.model.latent)))[codes]
+        if self.model.products:
+            z = _with_products(self.model, z, None if codes is None else self.levels.within_shocks,
+                               None if codes is None else between @ self.levels.shock_between.T)
+        elif codes is not None:
+            z = z + between @ self.levels.between_factor.T
         controls = tuple(control_values(z[:, c], e) for c, e in zip(self.control_cols, self.control_effects))
         y = z[:, self.item_cols]
         if self.continuous:
             items = y
         else:
             items = self.scale_min + (y[:, :, None] > self.cuts[None]).sum(axis=2, dtype=np.int64)
-        missing = None
-        if self.population.missing_rate > 0:
-            missing = rng.random((n, len(self.item_names))) < self.population.missing_rate
-        return SurveyDraw(items, controls, groups, missing)
+        return SurveyDraw(items, controls, groups, missing, codes)
 
 
-def simulate(spec: Spec | str | Path, n: int, seed) -> pd.DataFrame:
-    """Likert survey data: id, group, controls, items (reverse-keyed items stored reversed).
+def design_sizes(n: int, clusters: int | None = None, cluster_size: int | None = None) -> np.ndarray | None:
+    """Cluster sizes of n firms: ``clusters`` K nearly equal clusters, or clusters of ``cluster_size`` M
+    (K = ⌈n/M⌉, sizes then differ by at most one); None for independent firms."""
+    if clusters is not None and cluster_size is not None:
+        raise ClusterSemError("--clusters and --cluster-size: give one of them (with --n). Fix: e.g. --n 160 "
+                              "--clusters 20")
+    if cluster_size is not None:
+        if not 1 <= cluster_size <= n:
+            raise ClusterSemError(f"--cluster-size {cluster_size}: must be between 1 and --n {n}. Fix: e.g. "
+                                  "--cluster-size 8")
+        clusters = -(-int(n) // int(cluster_size))
+    if clusters is None:
+        return None
+    if not 2 <= clusters <= n:
+        raise ClusterSemError(f"--clusters {clusters}: must be between 2 and --n {n} (every cluster needs a "
+                              "firm). Fix: e.g. --clusters 20")
+    return cluster_sizes(n, clusters)
+
+
+def cluster_column(spec: Spec) -> str:
+    """The name of the simulated cluster column: the spec's ``cluster`` key, else ``cluster``."""
+    name = spec.cluster or "cluster"
+    taken = {spec.id or "firm_id", spec.group, *spec.controls, *spec.items}
+    if name in taken:
+        raise SpecError(f"spec: key 'cluster': the simulated cluster column would be named '{name}', which is "
+                        "already a column of the spec. Fix: set cluster: to a free column name, e.g. "
+                        "cluster: industrial_cluster")
+    return name
+
+
+def simulate(spec: Spec | str | Path, n: int, seed, *, clusters: int | None = None,
+             cluster_size: int | None = None) -> pd.DataFrame:
+    """Likert survey data: id, group, cluster, controls, items (reverse-keyed items stored reversed).
 
     Columns: ``spec.id`` (or ``firm_id``) = 1..n; ``spec.group`` with ``population.groups`` sizes in a
     seeded random order; controls from their ``ControlEffect``; each item cut at ``thresholds`` into
     min..max (or its continuous score when ``population.continuous``); with ``missing_rate`` > 0 item cells
     are replaced by the first missing code.  ``seed`` is anything ``numpy.random.default_rng`` accepts
     (an int, or a ``SeedSequence`` — the power engine's replications are ``simulate(spec, n, child)``).
+    With ``clusters`` or ``cluster_size`` (see :func:`design_sizes`) the firms come in clusters with the
+    random effects of ``population.icc``, and a cluster column (the spec's ``cluster`` key, else
+    ``cluster``) holds 1..K.
     """
     spec = as_spec(spec)
     _check_n(n)
     n = int(n)
-    draw = SurveySampler(spec).draw(n, np.random.default_rng(seed))
+    sizes = design_sizes(n, clusters, cluster_size)
+    name = cluster_column(spec) if sizes is not None else None
+    draw = SurveySampler(spec).draw(n, np.random.default_rng(seed), sizes)
 
     out: dict[str, object] = {spec.id or "firm_id": np.arange(1, n + 1, dtype=np.int64)}
     if draw.groups is not None:
         out[spec.group] = draw.groups
+    if draw.cluster is not None:
+        out[name] = draw.cluster + 1
     for j, control in enumerate(spec.controls):
         out[control] = draw.controls[j]
     missing_code = spec.missing_codes[0] if spec.missing_codes else None
@@ -242,14 +323,15 @@ def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
-def simulate_to_csv(spec_path: str | Path, n: int, seed: int, out: str | Path) -> Path:
-    """``cluster-sem simulate SPEC --n N --seed S --out FILE.csv``: simulate and write the CSV."""
+def simulate_to_csv(spec_path: str | Path, n: int, seed: int, out: str | Path, *, clusters: int | None = None,
+                    cluster_size: int | None = None) -> Path:
+    """``cluster-sem simulate SPEC --n N --seed S --out FILE.csv [--clusters K | --cluster-size M]``."""
     out = Path(out)
     if out.suffix.lower() != ".csv":
         raise ClusterSemError(f"{out}: the output must be a .csv file. Fix: e.g. --out data/synthetic.csv")
     spec = as_spec(spec_path)
     try:
-        frame = simulate(spec, n, seed)
+        frame = simulate(spec, n, seed, clusters=clusters, cluster_size=cluster_size)
     except SpecError as exc:  # population problems are found here, not by the loader: name the file
         text = str(exc)
         raise SpecError(f"{Path(spec_path).name}{text[4:]}" if text.startswith("spec:") else text) from None

@@ -194,6 +194,20 @@ class Population(_Frozen):
     * ``continuous``: items are the continuous (standard-normal) scores themselves, not cut into Likert
       categories — for simulation and power studies with normal indicators (Muthén & Muthén 2002).  Such
       values are not bounded by ``scale``; give a wide scale (e.g. -10..10) to ``fit`` a simulated file.
+    * ``icc``: clustered samples (``simulate --clusters``, ``power --clusters``): the intraclass correlation
+      of each construct's shock — one number for every construct, or ``{construct: icc}`` (others 0), each in
+      [0, 1).  Data-generating model: every shock of the standardized model above (an exogenous construct,
+      an endogenous construct's residual, a dimension's residual) is split into a cluster random effect and
+      a firm part, ζ = ζ_B[cluster] + ζ_W, with Ψ_B = D Ψ D (D = diag √icc) and Ψ_W = Ψ − Ψ_B, independent
+      across clusters and firms; the paths, loadings and item residuals (all within-firm) are the same at
+      both levels.  So each firm's responses keep exactly the covariance matrix of the unclustered model
+      (the spec's standardized values hold marginally), the between-cluster covariance is
+      Σ_B = Λ T Ψ_B T' Λ' (T = (I − B)⁻¹), and an item inherits ICC = [Σ_B]_jj (λ²·icc for an item of an
+      exogenous construct; with one number every construct has that ICC and each item icc·λ²).  Controls are firm-level
+      (no cluster effect); a latent product is formed from each firm's total scores.  With unequal ICCs
+      Ψ_W must stay positive semi-definite (checked).  Why this
+      model: the spec's values keep their meaning, so a clustered and an unclustered study of one spec
+      estimate the same population values and differ only in their dependence.
     """
 
     loadings: dict[str, float]
@@ -207,6 +221,11 @@ class Population(_Frozen):
     missing_rate: float = Field(default=0.0, ge=0, lt=1)
     continuous: bool = False
     interactions: tuple[PopulationInteraction, ...] = ()
+    icc: float | dict[str, float] = 0.0
+
+    def icc_of(self, construct: str) -> float:
+        """The ICC of ``construct``'s shock (0 for a construct a mapping leaves out)."""
+        return float(self.icc.get(construct, 0.0)) if isinstance(self.icc, dict) else float(self.icc)
 
 
 class Spec(_Frozen):

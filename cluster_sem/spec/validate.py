@@ -486,6 +486,7 @@ def _population_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
                                      f"unknown construct or item '{v}'{_suggest(v, valid)}",
                                      "name constructs (or items) of the spec"))
     P += _population_interaction_problems(spec, src)
+    P += _icc_problems(spec, src)
     P += _threshold_problems(spec, src)
     for g, size in pop.groups.items():
         if size <= 0:
@@ -505,6 +506,23 @@ def _population_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:
                                  f"unknown construct '{to}'{_suggest(to, constructs)}",
                                  "key effects by endogenous constructs"))
     return P, []
+
+
+def _icc_problems(spec: Spec, src: str) -> list[str]:
+    """``population.icc``: a share of variance, 0 ≤ icc < 1 (1 would leave no firm-level variance), keyed by
+    constructs when it is a mapping."""
+    icc = spec.population.icc
+    values = icc.items() if isinstance(icc, dict) else [(None, icc)]
+    P = []
+    for name, v in values:
+        key = "population.icc" + (f".{name}" if name is not None else "")
+        if name is not None and name not in spec.constructs:
+            P.append(Problem(src, key, f"unknown construct '{name}'{_suggest(name, spec.constructs)}",
+                             "key the ICCs by construct names (or give one number for all)"))
+        elif not (0 <= v < 1):
+            P.append(Problem(src, key, f"{v:g} is not an intraclass correlation (0 ≤ icc < 1)",
+                             "use the share of variance between clusters, e.g. 0.15"))
+    return P
 
 
 def _population_loading_problems(spec: Spec, src: str) -> list[str]:
