@@ -72,7 +72,7 @@ def _warn(results: Results) -> None:
 def pls(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, consistent: bool = False, mode: str = "A",
         scheme: str = "path", bootstrap: int = 0, seed: int = DEFAULT_SEED, jobs: int = 1, ci_level: float = 0.95,
         predict: int = 0, mga: bool = False, cbsem: str | Path | None = None, quiet: bool = True, command: str = "",
-        timestamp: str | None = None) -> Results:
+        timestamp: str | None = None, second_order: str = "repeated") -> Results:
     """PLS-SEM of the spec's model (``consistent``: PLSc) in seminr 2.3.1's conventions; Results with a
     ``pls`` block (paths, loadings, weights, R², f², VIF, α/ρ_A/ρ_C/AVE, HTMT, indirect and total effects).
 
@@ -83,12 +83,14 @@ def pls(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, consistent:
     ``mga`` (with ``bootstrap``): PLS-MGA across the spec's ``group`` column (Henseler's test, as seminr,
     and the permutation test).  ``cbsem``: the ``--out`` directory of a ``fit`` of the same spec and data,
     whose paths and indirect effects are set beside the PLS ones (``pls.cbsem_comparison``).
+    ``second_order``: ``"repeated"`` indicators or ``"two-stage"`` (dimension scores of stage 1 as the
+    higher-order construct's indicators in stage 2, as seminr's ``two_stage``; allows formative ones).
     """
     from .blas import one_blas_thread
     from .pls.run import PlsOptions, run_pls
     options = PlsOptions(consistent=consistent, mode=mode, scheme=scheme, bootstrap=bootstrap, seed=seed,
                          jobs=jobs, level=ci_level, predict=predict, mga=mga, quiet=quiet, command=command,
-                         cbsem=None if cbsem is None else str(cbsem))
+                         cbsem=None if cbsem is None else str(cbsem), second_order=second_order)
     with one_blas_thread():
         results = run_pls(spec, data, options, timestamp=timestamp)
     _warn(results)

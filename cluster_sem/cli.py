@@ -214,6 +214,9 @@ def _add_pls_parser(sub, fmt) -> None:
                    "(Henseler's and the permutation test; needs --bootstrap B)")
     p.add_argument("--cbsem", default=None, metavar="FIT_DIR", help="the --out directory of a `cluster-sem fit` of "
                    "the same spec and data: adds a CB-SEM vs PLS table of the paths and indirect effects")
+    p.add_argument("--second-order", choices=["repeated", "two-stage"], default="repeated",
+                   help="second-order constructs: repeated indicators (default) or the disjoint two-stage "
+                   "approach (dimension scores as indicators; needed for `formative: true` ones)")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
@@ -227,11 +230,12 @@ def cmd_pls(args) -> int:
         + (["--bootstrap", str(args.bootstrap)] if args.bootstrap else [])
         + (["--predict", str(args.predict)] if args.predict else []) + (["--mga"] if args.mga else [])
         + (["--cbsem", args.cbsem] if args.cbsem else [])
+        + (["--second-order", args.second_order] if args.second_order != "repeated" else [])
         + ["--seed", str(args.seed)])
     results = api.pls(args.spec, args.data, consistent=args.consistent, mode=args.mode, scheme=args.scheme,
                       bootstrap=args.bootstrap, seed=args.seed, jobs=args.jobs, ci_level=args.ci_level,
                       predict=args.predict, mga=args.mga, cbsem=args.cbsem, quiet=args.quiet,
-                      command=command)
+                      command=command, second_order=args.second_order)
     return _write_results(results, args)
 
 

@@ -4,7 +4,8 @@ inner (structural) model.  Everything the algorithm needs, nothing about how it 
 Second-order constructs use the *repeated indicators* approach (Lohmöller 1989; Becker, Klein & Wetzels
 2012): the higher-order construct is measured by all items of its dimensions, and the dimensions are
 regressed on it (paths HOC → dimension, reported as second-order loadings).  An item may therefore belong
-to several constructs, so membership is a (p, K) mask rather than an item → construct map.
+to several constructs, so membership is a (p, K) mask rather than an item → construct map.  The
+*two-stage* approach (``two_stage_models``) instead gives two models of first-order constructs only.
 """
 from __future__ import annotations
 
@@ -86,7 +87,10 @@ class PathModel:
         return tuple(c for c in self.constructs if c in src)
 
 
-def from_spec(spec, *, mode: str = "A", consistent: bool = False) -> PathModel:
+SECOND_ORDER = ("repeated", "two-stage")
+
+
+def from_spec(spec, *, mode: str = "A", consistent: bool = False, second_order: str = "repeated") -> PathModel:
     """The PLS path model of a questionnaire spec.
 
     * first-order constructs: their items; mode B when ``formative: true`` or ``mode="B"``, else mode A;
@@ -95,20 +99,22 @@ def from_spec(spec, *, mode: str = "A", consistent: bool = False) -> PathModel:
       paths explain;
     * ``consistent``: every non-formative construct is a common factor that PLSc corrects.
     A construct outside the inner model cannot be estimated (path weighting needs a neighbour): refused.
+    ``second_order="two-stage"`` gives the *second-stage* model instead (``two_stage_models``).
     """
     from ..errors import SpecError
 
     if mode not in MODES:
         raise SpecError(f"--mode {mode}: unknown outer mode. Fix: use --mode A (correlation weights) or B (regression weights)")
-    names: list[str] = []
-    blocks: list[tuple[str, ...]] = []
-    formative: list[bool] = []
+    if second_order == "two-stage":
+        return two_stage_models(spec, mode=mode, consistent=consistent)[1]
     for name, c in spec.second_order.items():
         if c.formative:
             raise SpecError(f"constructs.{name}: a formative second-order construct needs the two-stage approach "
-                            "(its repeated indicators would explain it completely, leaving its predictors ~0), "
-                            "which pls does not offer. Fix: remove `formative: true` here (dimensions → reflective "
-                            "HOC by repeated indicators), or mark its dimensions formative instead")
+                            "(its repeated indicators would explain it completely, leaving its predictors ~0). "
+                            "Fix: add --second-order two-stage, or remove `formative: true` here")
+    names: list[str] = []
+    blocks: list[tuple[str, ...]] = []
+    formative: list[bool] = []
     for name, c in spec.constructs.items():
         names.append(name)
         blocks.append(tuple(spec.items_of(name)) if c.items is not None
@@ -117,9 +123,18 @@ def from_spec(spec, *, mode: str = "A", consistent: bool = False) -> PathModel:
     paths: list[tuple[str, str, str]] = []
     for name, c in spec.second_order.items():
         paths += [(name, d, "second_order") for d in c.dimensions]
-    for p in spec.paths:
-        paths += [(f, p.to, "structural") for f in p.from_]
-    outcomes = list(dict.fromkeys(p.to for p in spec.paths))
+    paths += [(f, p.to, "structural") for p in spec.paths for f in p.from_]
+    return _assemble(spec, names, blocks, formative, paths, mode, consistent)
+
+
+def _assemble(spec, names: list[str], blocks: list[tuple[str, ...]], formative: list[bool],
+              paths: list[tuple[str, str, str]], mode: str, consistent: bool) -> PathModel:
+    """Add the control columns (single-item constructs → every outcome of ``paths``' structural paths),
+    refuse constructs outside the inner model, and fix modes: B for formative multi-item blocks."""
+    from ..errors import SpecError
+
+    names, blocks, formative, paths = list(names), list(blocks), list(formative), list(paths)
+    outcomes = list(dict.fromkeys(d for _, d, kind in paths if kind == "structural"))
     for col in spec.controls:
         names.append(col)
         blocks.append((col,))
@@ -134,3 +149,41 @@ def from_spec(spec, *, mode: str = "A", consistent: bool = False) -> PathModel:
     modes = tuple("B" if f and len(b) > 1 else "A" for f, b in zip(formative, blocks))
     reflective = tuple(consistent and m == "A" for m in modes)
     return PathModel(items, tuple(names), tuple(blocks), modes, reflective, tuple(paths))
+
+
+def two_stage_models(spec, *, mode: str = "A", consistent: bool = False) -> tuple[PathModel, PathModel]:
+    """The two models of the disjoint two-stage approach (Becker, Klein & Wetzels 2012; Sarstedt et al.
+    2019), as seminr's ``higher_composite(..., method = two_stage)`` builds them:
+
+    * stage 1: the first-order constructs only; each higher-order construct's place in the structural model
+      is taken by its dimensions (its predictors → every dimension, every dimension → its outcomes);
+    * stage 2: the spec's structural model, the dimensions gone, each higher-order construct measured by the
+      stage-1 scores of its dimensions (the "items" named after the dimensions) — mode B when the spec marks
+      it ``formative: true`` (or ``--mode B``), else mode A.
+    """
+    from ..errors import SpecError
+
+    hoc = {name: tuple(c.dimensions) for name, c in spec.second_order.items()}
+    dims = {d: name for name, ds in hoc.items() for d in ds}
+    spec_paths = [(f, p.to) for p in spec.paths for f in p.from_]
+    for f, t in spec_paths:
+        for x in (f, t):
+            if x in dims:
+                raise SpecError(f"paths: {f} -> {t}: {x} is a dimension of {dims[x]}, and the two-stage approach "
+                                f"replaces it by its score as an indicator of {dims[x]}. Fix: use --second-order "
+                                f"repeated, or route the path through {dims[x]}")
+
+    def expand(x: str) -> tuple[str, ...]:
+        return hoc.get(x, (x,))
+
+    first = list(spec.first_order)
+    stage1 = _assemble(spec, first, [tuple(spec.items_of(n)) for n in first],
+                       [bool(spec.constructs[n].formative) or mode == "B" for n in first],
+                       list(dict.fromkeys((a, b, "structural") for f, t in spec_paths
+                                          for a in expand(f) for b in expand(t))), mode, consistent)
+    names = [n for n in spec.constructs if n not in dims]
+    blocks = [hoc[n] if n in hoc else tuple(spec.items_of(n)) for n in names]
+    formative = [bool(spec.constructs[n].formative) or mode == "B" for n in names]
+    stage2 = _assemble(spec, names, blocks, formative, [(f, t, "structural") for f, t in spec_paths], mode,
+                       consistent)
+    return stage1, stage2

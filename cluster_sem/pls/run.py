@@ -17,7 +17,7 @@ from ..options import DEFAULT_SEED
 from .algorithm import SCHEMES, correlations
 from .bootstrap import BootCore, jackknife, run_bootstrap, summarise
 from .estimate import Estimates
-from .model import PathModel, from_spec
+from .model import SECOND_ORDER, PathModel, from_spec, two_stage_models
 from .quality import adjusted_r2, alpha, f_squared, inner_vif, outer_vif, rho_c_ave
 from .statistics import Layout
 
@@ -38,6 +38,7 @@ class PlsOptions:
     predict: int = 0
     mga: bool = False
     cbsem: str | None = None        # a `cluster-sem fit` --out directory of the same spec and data
+    second_order: str = "repeated"  # "repeated" indicators or "two-stage" (model.SECOND_ORDER)
     quiet: bool = True
     command: str = ""
 
@@ -59,6 +60,8 @@ def check_pls_options(o: PlsOptions) -> None:
         raise ClusterSemError(f"--seed {o.seed}: must be a non-negative integer. Fix: e.g. --seed 1")
     if o.mga and not o.bootstrap:
         raise ClusterSemError("--mga needs bootstrap resamples of each group. Fix: add --bootstrap B (e.g. 2000)")
+    if o.second_order not in SECOND_ORDER:
+        raise ClusterSemError(f"--second-order {o.second_order}: unknown. Fix: use one of {', '.join(SECOND_ORDER)}")
     if o.predict < 0 or o.predict == 1:
         raise ClusterSemError(f"--predict {o.predict}: needs at least 2 folds. Fix: e.g. --predict 10")
 
@@ -120,17 +123,38 @@ def _quality(model: PathModel, S: np.ndarray, est: Estimates, n: int, reported: 
     }
 
 
+def _reported(layout: Layout) -> list[tuple[PathModel, tuple[str, ...]]]:
+    """(model, constructs) the block lists: every construct of the model, then (two-stage) the dimensions
+    as stage 1 measured them."""
+    out = [(layout.model, layout.model.constructs)]
+    return out + ([(layout.stage1, layout.dimensions)] if layout.stage1 is not None else [])
+
+
+def _add_dimensions(quality: dict, layout: Layout, S: np.ndarray, first: Estimates, n: int) -> None:
+    """Two-stage: the dimensions' reliability and outer VIFs, from stage 1 (stage 2 sees only their scores)."""
+    q1 = _quality(layout.stage1, S, first, n, layout.dimensions)
+    for c in layout.dimensions:
+        if c in q1["reliability"]:
+            quality["reliability"][c] = q1["reliability"][c]
+        if c in q1["vif"]["outer"]:
+            quality["vif"]["outer"][c] = q1["vif"]["outer"][c]
+
+
 def pls_block(model: PathModel, layout: Layout, S: np.ndarray, est: Estimates, point: np.ndarray, n: int,
               options: PlsOptions, boot: dict | None, htmt_constructs: tuple[str, ...]) -> dict:
     """The ``pls`` block of results.json."""
     rows = _Rows(layout, point, boot)
-    quality = _quality(model, S, est, n, htmt_constructs)
-    f2 = f_squared(S, model, est.r2[0], consistent=options.consistent, scheme=options.scheme)
+    S2, first = layout.stages(S[None])
+    quality = _quality(model, S2[0], est, n, htmt_constructs)
+    if first is not None:
+        _add_dimensions(quality, layout, S, first, n)
+    f2 = f_squared(S2[0], model, est.r2[0], consistent=options.consistent, scheme=options.scheme)
     vif = quality["vif"]["inner"]
     paths = [{**rows.row("paths", j, **{"from": s, "to": d, "kind": kind}), "f2": _f(f2[(s, d)]),
               "vif": _f(vif[d][s])} for j, (s, d, kind) in enumerate(layout.paths)]
-    constructs = [{"name": c, "mode": model.modes[k], "kind": "common_factor" if model.reflective[k] else "composite",
-                   "items": list(model.blocks[k])} for k, c in enumerate(model.constructs)]
+    constructs = [{"name": c, "mode": m.modes[k], "kind": "common_factor" if m.reflective[k] else "composite",
+                   "items": list(m.blocks[k])} for m, names in _reported(layout) for k, c in enumerate(m.constructs)
+                  if c in names]
     return {
         "variant": "plsc" if options.consistent else "pls", "mode": options.mode,
         "weighting": options.scheme, "iterations": int(est.iterations[0]), "converged": bool(est.converged[0]),
@@ -166,24 +190,28 @@ def run_pls(spec, data, options: PlsOptions = PlsOptions(), *, timestamp: str | 
         warnings.append("the spec's interactions are not estimated by PLS here (use cluster-sem fit)")
     if parsed.covariances:
         warnings.append("the spec's covariances have no counterpart in a PLS path model and are ignored")
-    model = from_spec(parsed, mode=options.mode, consistent=options.consistent)
+    two_stage = options.second_order == "two-stage" and bool(parsed.second_order)
+    if two_stage:
+        stage1, model = two_stage_models(parsed, mode=options.mode, consistent=options.consistent)
+    else:
+        stage1, model = None, from_spec(parsed, mode=options.mode, consistent=options.consistent)
     if options.mga and not parsed.group:
         raise ClusterSemError("--mga: the spec names no group column. Fix: add `group: COLUMN` to the spec")
     prepared = prepare_data(parsed, data, missing="listwise", by_group=options.mga)
     cbsem_doc = _cbsem(options, spec, data, spec_sha, prepared)
-    X = prepared.frame[list(model.items)].to_numpy(dtype=float)
+    X = prepared.frame[list((stage1 or model).items)].to_numpy(dtype=float)
     n = X.shape[0]
     if n < 3:
         raise ClusterSemError(f"{prepared.source}: only {n} complete rows. Fix: PLS needs more cases")
     S = correlations(X)
-    constant = [i for i, v in zip(model.items, np.diag(S)) if not np.isfinite(v)]
+    constant = [i for i, v in zip((stage1 or model).items, np.diag(S)) if not np.isfinite(v)]
     if constant:
         raise ClusterSemError(f"{prepared.source}: column '{constant[0]}' has the same value in every used row. "
                               "Fix: drop the item from the spec or check the data")
     first = tuple(c for c in parsed.first_order)
     layout = Layout.of(model, consistent=options.consistent, scheme=options.scheme, htmt_constructs=first,
                        indirect=tuple((i.name, tuple(i.path)) for i in parsed.indirect),
-                       total=_total_pairs(model))
+                       total=_total_pairs(model), stage1=stage1)
     est, point = layout.estimate(S[None])
     if options.consistent:
         _check_rho_a(est, model)
@@ -201,6 +229,7 @@ def run_pls(spec, data, options: PlsOptions = PlsOptions(), *, timestamp: str | 
         warnings.append(f"bootstrap: {boot['failed']} of {boot['resamples']} resamples failed (an item without "
                         "variance or a singular block) and were dropped, as seminr does")
     block = pls_block(model, layout, S, est, point[0], n, options, boot, first)
+    block["second_order"] = options.second_order if parsed.second_order else None
     block["predict"] = predict
     if options.mga:
         block["mga"] = _mga(prepared, parsed, X, layout, options)
