@@ -38,10 +38,11 @@ def _run(out: Path, spec: Path, *extra: str) -> dict:
     return json.loads((out / "results.json").read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("label", ["mode_A", "mode_B"])
+@pytest.mark.parametrize("label", ["mode_A", "mode_B", "plsc_mode_A"])
 def test_matches_seminr_two_stage(tmp_path, label):
-    spec = SPEC if label == "mode_A" else _formative(tmp_path)
-    pls = _run(tmp_path / "o", spec)["pls"]
+    """PLS with a mode-A and a formative (mode-B) HOC; PLSc with reflective dimensions and a mode-A HOC."""
+    spec = _formative(tmp_path) if label == "mode_B" else SPEC
+    pls = _run(tmp_path / "o", spec, *(["--consistent"] if label.startswith("plsc") else []))["pls"]
     ref = REF[label]
     assert pls["second_order"] == "two-stage"
     hoc = next(c for c in pls["constructs"] if c["name"] == "Perception")

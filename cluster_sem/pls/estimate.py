@@ -64,7 +64,8 @@ def estimate(S: np.ndarray, model: PathModel, *, consistent: bool = False, schem
         adj = np.sqrt(rho_used[:, :, None] * rho_used[:, None, :])
         adj[:, np.arange(model.k), np.arange(model.k)] = 1.0
         cor = cor / adj
-        loadings = _consistent_loadings(outer.weights, loadings, rho, factor)
+        plain = np.array([c in model.plain_loadings for c in model.constructs], dtype=bool)
+        loadings = _consistent_loadings(outer.weights, loadings, rho, factor & ~plain)
         paths = path_coefficients(cor, model)
     else:
         paths = path_coefficients(outer.score_cov, model)   # seminr regresses on the scores themselves

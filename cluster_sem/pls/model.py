@@ -9,7 +9,7 @@ to several constructs, so membership is a (p, K) mask rather than an item → co
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -30,6 +30,8 @@ class PathModel:
     modes: tuple[str, ...]                        # "A" (correlation weights) or "B" (regression weights)
     reflective: tuple[bool, ...]                  # a common factor (PLSc corrects it) vs a composite
     paths: tuple[tuple[str, str, str], ...]       # (from, to, kind)
+    plain_loadings: tuple[str, ...] = ()          # common factors whose loadings PLSc leaves as they are
+                                                  # (two-stage HOCs, as seminr's PLSc treats them)
 
     def __post_init__(self) -> None:
         for mode in self.modes:
@@ -79,7 +81,8 @@ class PathModel:
         keep = [k for k, c in enumerate(self.constructs) if c in linked]
         blocks = tuple(self.blocks[k] for k in keep)
         return PathModel(tuple(dict.fromkeys(i for b in blocks for i in b)), tuple(self.constructs[k] for k in keep),
-                         blocks, tuple(self.modes[k] for k in keep), tuple(self.reflective[k] for k in keep), paths)
+                         blocks, tuple(self.modes[k] for k in keep), tuple(self.reflective[k] for k in keep), paths,
+                         tuple(c for c in self.plain_loadings if c in linked))
 
     def predictors(self, construct: str) -> tuple[str, ...]:
         """The constructs with a path into ``construct``, in construct order."""
@@ -159,7 +162,9 @@ def two_stage_models(spec, *, mode: str = "A", consistent: bool = False) -> tupl
       is taken by its dimensions (its predictors → every dimension, every dimension → its outcomes);
     * stage 2: the spec's structural model, the dimensions gone, each higher-order construct measured by the
       stage-1 scores of its dimensions (the "items" named after the dimensions) — mode B when the spec marks
-      it ``formative: true`` (or ``--mode B``), else mode A.
+      it ``formative: true`` (or ``--mode B``), else mode A; under PLSc a mode-A one enters the corrected
+      correlations with the ρ_A of its dimension scores but keeps its uncorrected loadings, as seminr's PLSc
+      treats a ``higher_composite`` (checked against the seminr 0.2.1 port).
     """
     from ..errors import SpecError
 
@@ -186,4 +191,4 @@ def two_stage_models(spec, *, mode: str = "A", consistent: bool = False) -> tupl
     formative = [bool(spec.constructs[n].formative) or mode == "B" for n in names]
     stage2 = _assemble(spec, names, blocks, formative, [(f, t, "structural") for f, t in spec_paths], mode,
                        consistent)
-    return stage1, stage2
+    return stage1, replace(stage2, plain_loadings=tuple(hoc))

@@ -223,6 +223,10 @@ def run_pls(spec, data, options: PlsOptions = PlsOptions(), *, timestamp: str | 
                         "nothing and equals PLS")
     if not est.converged[0]:
         warnings.append(f"the PLS algorithm did not converge in {est.iterations[0]} iterations")
+    stage1_est = layout.stages(S[None])[1]
+    if stage1_est is not None and not stage1_est.converged[0]:
+        warnings.append(f"two-stage: stage 1 of the PLS algorithm did not converge in {stage1_est.iterations[0]} "
+                        "iterations")
     predict = _predict(X, model, parsed, options) if options.predict else None
     boot = _bootstrap(X, layout, point[0], options) if options.bootstrap else None
     if boot and boot["failed"]:

@@ -100,6 +100,7 @@ class PlsBlock(Block):
     mga: Mapping[str, Any] | None = None      # --mga: {group, resamples, groups, comparisons}
     cbsem_comparison: Mapping[str, Any] | None = None   # --cbsem: {source, cbsem_estimator, paths, indirect}
     bootstrap: PlsBootstrap | None = None
+    second_order: str | None = None           # "repeated" | "two-stage"; None without second-order constructs
 
 
 __all__ = ["PlsBlock", "PlsPath", "PlsOuter", "PlsHtmt", "PlsIndirect", "PlsTotal", "PlsConstruct",
