@@ -56,6 +56,7 @@ def test_matches_seminr_two_stage(tmp_path, label):
     np.testing.assert_allclose([got[k] for k in ref["paths"]], list(ref["paths"].values()), atol=TOL)
     np.testing.assert_allclose([pls["r2"][c] for c in ref["r2"]], list(ref["r2"].values()), atol=TOL)
     assert {"Quality", "Value", "Perception"} <= pls["reliability"].keys()
+    assert "two-stage approach" in (tmp_path / "o" / "report.md").read_text(encoding="utf-8")
 
 
 def test_stage_two_indicators_are_the_stage_one_scores():
@@ -100,6 +101,7 @@ def test_bootstrap_same_for_any_jobs_and_differs_from_repeated(tmp_path):
     assert main(["pls", str(SPEC), str(MOBI), "--out", str(tmp_path / "r"), "--quiet"]) == 0
     rep = json.loads((tmp_path / "r" / "results.json").read_text())["pls"]
     assert rep["second_order"] == "repeated"
+    assert "two-stage approach" not in (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
     assert any(p["kind"] == "second_order" for p in rep["paths"])
     assert not any(p["kind"] == "second_order" for p in a[0]["pls"]["paths"])
 

@@ -192,6 +192,8 @@ def pls_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dict:
     intro = t("intro_plsc" if pls.variant == "plsc" else "intro_pls", n=or_blank(pls.n), mode=pls.mode,
               weighting=t("scheme_" + pls.weighting) if pls.weighting in SCHEMES else pls.weighting,
               iterations=or_blank(pls.iterations))
+    if pls.second_order == "two-stage":
+        intro += " " + t("two_stage_note")
     b = pls.bootstrap
     inference = t("bootstrap_note", completed=b.completed, resamples=b.resamples, seed=b.seed,
                   level=_level(pls)) if b else t("no_bootstrap")
