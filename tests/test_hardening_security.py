@@ -107,3 +107,14 @@ def test_validate_error_strips_ansi_and_caps_echoed_names(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "EVIL" in err and "\x1b" not in err and "\x07" not in err
     assert max(len(line) for line in err.splitlines()) < 1000
+
+
+def test_a_long_file_path_stays_whole_in_a_message_a_huge_name_is_cut():
+    """A temporary or network path of 100–300 characters names the file the user must fix: it is echoed whole;
+    a 10 000-character name would bury the message and is cut (terminal_safe's max_word is honoured)."""
+    from cluster_sem.render.plain_text import MAX_WORD, terminal_safe
+    path = "/tmp/pytest-of-root/pytest-362/popen-gw1/test_other_data_or_spec_or_no_0/" + "d" * 60 + "/other.csv"
+    assert terminal_safe(f"{path}: bad") == f"{path}: bad"
+    cut = terminal_safe("N" * 10_000)
+    assert cut.startswith("N" * MAX_WORD + "…") and cut.endswith("(10000 characters)")
+    assert terminal_safe("abcdef", max_word=3) == "abc…(6 characters)"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-MAX_WORD = 80   # an echoed name longer than this is cut: "ABCD…(3000 characters)"
+MAX_WORD = 300  # an echoed word longer than this is cut: "ABCD…(3000 characters)"; a file path stays whole
 
 _ESCAPES = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"             # CSI: colours, cursor movement, clear screen
@@ -23,7 +23,6 @@ _ESCAPES = re.compile(
 )
 _C0_C1 = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")   # control characters except \t and \n
 _BIDI = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
-_LONG = re.compile(r"\S{%d,}" % (MAX_WORD + 1))
 
 
 def _control(ch: str) -> bool:
@@ -46,7 +45,7 @@ def strip_controls(text: str) -> str:
 def terminal_safe(text: object, max_word: int = MAX_WORD) -> str:
     """``text`` without escape sequences, control/bidi characters, and with no word over ``max_word``."""
     s = _without_controls(text)
-    return _LONG.sub(lambda m: f"{m.group(0)[:max_word]}…({len(m.group(0))} characters)", s)
+    return re.sub(r"\S{%d,}" % (max_word + 1), lambda m: f"{m.group(0)[:max_word]}…({len(m.group(0))} characters)", s)
 
 
 def xml_safe(text: object) -> str:
