@@ -6,6 +6,7 @@ or a file the OS cannot read); nothing is written to the output directory unless
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import shutil
 import signal
@@ -53,7 +54,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports a bad command line in one line with exit code 2."""
 
     def error(self, message: str) -> None:  # pragma: no cover - exercised through the CLI tests
-        sys.stderr.write(f"cluster-sem: error: {message} (see '{self.prog} --help')\n")
+        sys.stderr.write(f"cluster-sem: error: {message}. Fix: correct the command line (see '{self.prog} --help')\n")
         raise SystemExit(2)
 
 
@@ -697,6 +698,12 @@ def _run(args) -> int:
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
         sys.stderr.write(f"cluster-sem {args.command}: error: {_safe(exc.filename)}: {exc.strerror}. "
                          "Fix: check the path\n")
+        return 2
+    except OSError as exc:    # a name too long for the file system, a full disk, ...: one line, not a traceback
+        where = f"{_safe(exc.filename)}: " if exc.filename else ""
+        fix = ("use a shorter file or folder name (the file system allows 255 bytes per name)"
+               if exc.errno == errno.ENAMETOOLONG else "check the path and the free disk space")
+        sys.stderr.write(f"cluster-sem {args.command}: error: {where}{exc.strerror or exc}. Fix: {fix}\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("cluster-sem: interrupted; nothing was written\n")
