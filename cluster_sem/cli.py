@@ -644,6 +644,9 @@ def report_name(name: str, lang: str) -> str:
     return name if lang == "en" else f"{stem}.{lang}.{ext}"
 
 
+MAX_LISTED = 50   # problems `validate` lists before it counts the rest
+
+
 def _safe(text) -> str:
     """One line of user-influenced text for the terminal: no escape sequences, no overlong names."""
     from .render.plain_text import terminal_safe
@@ -690,8 +693,11 @@ def _run(args) -> int:
     except ClusterSemError as exc:
         problems = getattr(exc, "problems", None)
         if args.command == "validate" and problems and len(problems) > 1:
-            for line in problems:  # validate lists every problem, one per line
+            for line in problems[:MAX_LISTED]:  # validate lists the problems, one per line
                 sys.stderr.write(f"cluster-sem validate: error: {_safe(line)}\n")
+            if len(problems) > MAX_LISTED:      # 40 000 unknown keys printed 40 000 lines
+                sys.stderr.write(f"cluster-sem validate: error: ... and {len(problems) - MAX_LISTED} more problems "
+                                 f"(the first {MAX_LISTED} are listed). Fix: correct these and run validate again\n")
         else:
             sys.stderr.write(f"cluster-sem {args.command}: error: {_safe(exc)}\n")
         return 2
