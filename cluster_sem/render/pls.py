@@ -15,6 +15,7 @@ from ..results.document import ResultsDocument
 from ..results.pls_blocks import PlsBlock, PlsInference
 from .i18n import catalogue, translator
 from .labels import check_lang, report_title
+from .messages import translate
 from .numbers import fmt, fmt_ci, fmt_p, fmt_unit, or_blank, stars
 from .plain_text import terminal_safe
 
@@ -153,7 +154,7 @@ def pls_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dict:
                 {"title": t("structural"), "tables": _structural(pls, label, t), "text": ""},
                 _prediction(pls, label, t)] + ([_mga(pls, label, t)] if pls.mga else [])
     return {"t": t, "lang": lang, "title": report_title(r, lang), "intro": intro, "inference": inference,
-            "sections": sections, "warnings": list(r.warnings), "version": or_blank(r.meta.version),
+            "sections": sections, "warnings": [translate(w, lang) for w in r.warnings], "version": or_blank(r.meta.version),
             "n_used": or_blank(r.data.n_used), "timestamp": or_blank(r.meta.timestamp)}
 
 
