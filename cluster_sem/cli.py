@@ -6,6 +6,7 @@ or a file the OS cannot read); nothing is written to the output directory unless
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import shutil
 import signal
@@ -55,7 +56,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports a bad command line in one line with exit code 2."""
 
     def error(self, message: str) -> None:  # pragma: no cover - exercised through the CLI tests
-        sys.stderr.write(f"cluster-sem: error: {message} (see '{self.prog} --help')\n")
+        sys.stderr.write(f"cluster-sem: error: {message}. Fix: correct the command line (see '{self.prog} --help')\n")
         raise SystemExit(2)
 
 
@@ -252,7 +253,8 @@ def _add_report_parser(sub, fmt) -> None:
 
 def _add_docx_option(p) -> None:
     p.add_argument("--docx", action="store_true", help="also write the Word report for a manuscript: "
-                   "report.docx (report.zh.docx with --lang zh), APA three-line tables and the path diagram")
+                   "report.docx beside report.html (named as the HTML report: report.zh.docx from `report DIR --lang zh`), "
+                   "APA three-line tables and the path diagram")
 
 
 def _add_library_parsers(sub, fmt) -> None:
@@ -559,8 +561,7 @@ def _docx(results, args) -> dict[str, bytes]:
     """{report.docx: bytes} with --docx (report.<lang>.docx for another language), else {}."""
     if not getattr(args, "docx", False):
         return {}
-    from .render.docx import docx_name
-    return {docx_name(args.lang): results.to_docx(lang=args.lang)}
+    return {"report.docx": results.to_docx(lang=args.lang)}
 
 
 def cmd_validate(args) -> int:
@@ -662,8 +663,8 @@ def cmd_report(args) -> int:
         problem = shape_problem(results.to_dict())
         if problem:
             raise ValueError(problem)
-        files = {report_name(name, args.lang): text for name, text in _rendered(results, args.lang).items()}
-        files.update(_docx(results, args))
+        rendered = {**_rendered(results, args.lang), **_docx(results, args)}
+        files = {report_name(name, args.lang): text for name, text in rendered.items()}
     except ClusterSemError:     # already one line with its fix (--docx without python-docx)
         raise
     except Exception as exc:  # noqa: BLE001 - wrong types, a list, deep nesting (RecursionError), ...
@@ -682,6 +683,9 @@ def report_name(name: str, lang: str) -> str:
     Chinese, so `report DIR --lang zh` adds the translation beside the English report instead of replacing it."""
     stem, _, ext = name.rpartition(".")
     return name if lang == "en" else f"{stem}.{lang}.{ext}"
+
+
+MAX_LISTED = 50   # problems `validate` lists before it counts the rest
 
 
 def _safe(text) -> str:
@@ -730,14 +734,23 @@ def _run(args) -> int:
     except ClusterSemError as exc:
         problems = getattr(exc, "problems", None)
         if args.command == "validate" and problems and len(problems) > 1:
-            for line in problems:  # validate lists every problem, one per line
+            for line in problems[:MAX_LISTED]:  # validate lists the problems, one per line
                 sys.stderr.write(f"cluster-sem validate: error: {_safe(line)}\n")
+            if len(problems) > MAX_LISTED:      # 40 000 unknown keys printed 40 000 lines
+                sys.stderr.write(f"cluster-sem validate: error: ... and {len(problems) - MAX_LISTED} more problems "
+                                 f"(the first {MAX_LISTED} are listed). Fix: correct these and run validate again\n")
         else:
             sys.stderr.write(f"cluster-sem {args.command}: error: {_safe(exc)}\n")
         return 2
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
         sys.stderr.write(f"cluster-sem {args.command}: error: {_safe(exc.filename)}: {exc.strerror}. "
                          "Fix: check the path\n")
+        return 2
+    except OSError as exc:    # a name too long for the file system, a full disk, ...: one line, not a traceback
+        where = f"{_safe(exc.filename)}: " if exc.filename else ""
+        fix = ("use a shorter file or folder name (the file system allows 255 bytes per name)"
+               if exc.errno == errno.ENAMETOOLONG else "check the path and the free disk space")
+        sys.stderr.write(f"cluster-sem {args.command}: error: {where}{exc.strerror or exc}. Fix: {fix}\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("cluster-sem: interrupted; nothing was written\n")

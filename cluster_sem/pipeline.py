@@ -104,6 +104,8 @@ def _design_flag(options: FitOptions) -> str:
 def resolve_design(spec: Spec, options: FitOptions) -> tuple[Spec, FitOptions]:
     """The command-line --cluster/--weights win over the spec's keys; the spec carries the result (so the
     data layer checks and keeps those columns) and so do the options (the fitter uses them)."""
+    from .spec.validate import check_design_options
+    check_design_options(spec, options.cluster, options.weights)
     update = {k: v for k, v in (("cluster", options.cluster), ("weights", options.weights)) if v}
     if update:
         spec = spec.model_copy(update=update)

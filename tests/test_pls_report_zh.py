@@ -60,5 +60,5 @@ def test_plsc_with_cbsem_and_warnings_is_chinese(tmp_path):
     doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert len(doc["warnings"]) == 3 and doc["pls"]["cbsem_comparison"]
     _assert_chinese(doc)
-    assert "设定中的协方差在 PLS 路径模型中没有对应项" in render_pls_markdown(doc, "zh")
+    assert "设定中的残差协方差在 PLS 路径模型中没有对应项" in render_pls_markdown(doc, "zh")
     assert "the spec's covariances" in render_pls_markdown(doc, "en")      # results.json keeps the English

@@ -135,3 +135,68 @@ def test_the_detector_finds_english_sentences_and_passes_terms():
     assert english_runs("关系强度 Tie strength and more", allowed=["Tie strength and more"]) == []
     assert "fewer cases than free" in html_text("<ul><li>fewer cases than free</li></ul><pre>a b c d</pre>")
     assert "a b c d" not in html_text("<pre>a b c d</pre>")
+
+
+# --- the newer reports: pls, cmb, a complex-sample fit, a spec written by `new` (with `source:` citations) ---
+
+def _zh_reports(out: Path) -> tuple[dict, str, str]:
+    """results.json and the Chinese HTML/Markdown of ``out`` (report.zh.* from `report --lang zh`, or the
+    report.* of a command run with --lang zh)."""
+    doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    read = (lambda name: (out / name).read_text(encoding="utf-8") if (out / name).exists()
+            else (out / name.replace(".zh", "")).read_text(encoding="utf-8"))
+    return doc, read("report.zh.html"), read("report.zh.md")
+
+
+def test_pls_report_with_warnings_is_chinese(tmp_path):
+    """The PLS document's own warnings (interactions not estimated, covariances ignored) stayed English."""
+    out = tmp_path / "pls"
+    assert main(["pls", str(SPEC), str(DATA), "--out", str(out), "--quiet"]) == 0
+    assert main(["report", str(out), "--lang", "zh"]) == 0
+    doc, html, md = _zh_reports(out)
+    assert len(doc["warnings"]) == 2
+    _assert_chinese(doc, html, md)
+    assert "设定中的残差协方差在 PLS 路径模型中没有对应项，已忽略" in md
+    direct = tmp_path / "pls-zh"
+    assert main(["pls", str(SPEC), str(DATA), "--out", str(direct), "--quiet", "--lang", "zh"]) == 0
+    doc, html, md = _zh_reports(direct)
+    _assert_chinese(doc, html, md)
+    assert "设定中的残差协方差在 PLS 路径模型中没有对应项，已忽略" in md
+
+
+def test_cmb_report_with_improper_models_is_chinese(tmp_path):
+    """The battery's improper-solution alerts quoted the fitter's English problems ("negative variance for
+    TS4 (...): Heywood case"), and the model comparisons read "Method-C vs Method-R"."""
+    from test_hardening_groups import SPEC as REGIONAL
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(REGIONAL + "method_marker: [AF1, AF2, AF3]\n", encoding="utf-8")
+    out = tmp_path / "cmb"
+    assert main(["cmb", str(spec), str(DATA), "--out", str(out), "--lang", "zh", "--quiet"]) == 0
+    doc, html, md = _zh_reports(out)
+    assert any(w.startswith("ulmc: ") for w in doc["warnings"])
+    _assert_chinese(doc, html, md)
+    assert "Heywood 个案" in md and "Method-C 对比 Method-R" in md
+
+
+def test_complex_sample_report_is_chinese(tmp_path):
+    """The few-clusters warning ("design: only 12 clusters: ...") stayed English in the warnings list."""
+    frame = pd.read_csv(DATA)
+    frame["plant"] = [i % 12 for i in range(len(frame))]
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    out = tmp_path / "fit"
+    assert main(["fit", str(SPEC), str(tmp_path / "data.csv"), "--out", str(out), "--cluster", "plant", "--quiet"]) == 0
+    assert main(["report", str(out), "--lang", "zh"]) == 0
+    doc, html, md = _zh_reports(out)
+    assert any(w.startswith("design: only 12 clusters") for w in doc["warnings"])
+    _assert_chinese(doc, html, md)
+    assert "抽样设计：仅有 12 个群" in md
+
+
+def test_report_of_a_spec_written_by_new_is_chinese(tmp_path):
+    spec, data, out = tmp_path / "study.yaml", tmp_path / "study.csv", tmp_path / "fit"
+    assert main(["new", str(spec), "--from", "TS,RQ,OL,CG", "--paths", "TS,RQ -> OL -> CG"]) == 0
+    assert main(["simulate", str(spec), "--n", "250", "--seed", "1", "--out", str(data)]) == 0
+    assert main(["fit", str(spec), str(data), "--out", str(out), "--lang", "zh", "--quiet"]) == 0
+    doc, html, md = _zh_reports(out)
+    _assert_chinese(doc, html, md)
+    assert "题项来源" in md and "Granovetter (1973)" in md

@@ -99,8 +99,9 @@ def check_release(syntax: str, release: tuple[str, ...], estimator: str) -> None
     """Each ``--release`` row must be one the levels constrain equal across groups: releasing a fixed row (a
     marker loading, a latent mean fixed at 0 in the reference group) or a row no level constrains changes
     nothing, yet would be listed as released.  Checked on the strictest level's two-group table (rows
-    sharing a free index across groups are the constrained ones); unknown rows are left to the table
-    builder's own message, and thresholds (WLSMV) to the ordinal layout."""
+    sharing a free index across groups are the constrained ones); an unknown row is named with the option
+    (the table builder's own message would name the data file), and thresholds (WLSMV) are left to the
+    ordinal layout."""
     named = [r for r in release if "|" not in r]
     if not named:
         return
@@ -110,7 +111,9 @@ def check_release(syntax: str, release: tuple[str, ...], estimator: str) -> None
     for key in named:
         first, other = rows[0].get(key), rows[1].get(key)
         if first is None or other is None:
-            continue
+            raise ClusterSemError(f"--release {key}: not a parameter of the model. Fix: write a row as lhs op rhs "
+                                  "without spaces, e.g. CE=~CE2 (a loading), CE2~1 (an intercept) or CE2~~CE2 "
+                                  "(a residual variance), with names from the spec")
         if first.free >= 0 and first.free == other.free:
             continue
         if first.free < 0 and other.free < 0:

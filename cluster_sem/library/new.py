@@ -223,6 +223,14 @@ def _population_lines(model: Model, outcomes: dict[str, list[str]]) -> list[str]
     return out
 
 
+def _comment_safe(text: str) -> str:
+    """``text`` for one YAML comment line: a file name typed with a newline, an escape sequence or another
+    control character (NEL and U+2028 are line breaks to YAML) would otherwise end the comment and make the
+    written spec unreadable — refused by its own parse, with a YAML message about a file the user never wrote."""
+    from ..render.plain_text import strip_controls
+    return " ".join(strip_controls(text).replace("\u2028", " ").replace("\u2029", " ").split())
+
+
 def spec_text(model: Model, command: str = "") -> str:
     """The commented YAML spec of ``model`` (not yet checked: :func:`new_spec` parses it)."""
     from .. import __version__
@@ -234,7 +242,7 @@ def spec_text(model: Model, command: str = "") -> str:
     direct, chains, hyps = _hypotheses(model, labels)
     anchors = next((s.scale.anchors for s in model.scales if s.scale and (s.scale.min, s.scale.max) == main), None)
     lines = [f"# Written by cluster-sem {__version__} `new` from the scale library (cluster_sem/library/).",
-             *([f"# Command: {command}"] if command else []),
+             *([f"# Command: {_comment_safe(command)}"] if command else []),
              "# Item wording is cluster-sem's own, adapted from the source named under each construct",
              "# (`cluster-sem library show KEY` prints it); check it against your questionnaire before fielding it.",
              "# Next: cluster-sem validate SPEC; cluster-sem simulate SPEC --n 200 --seed 1 --out DATA.csv;",

@@ -66,9 +66,14 @@ def htmt(S: np.ndarray, model: PathModel, pairs: list[tuple[str, str]]) -> np.nd
 
 
 def _vif(cor: np.ndarray) -> np.ndarray:
+    """VIFs from the inverse correlation matrix; a singular one (an item that is an exact linear function of
+    the block's others, or fewer rows than items) has no finite VIF: null (NaN) instead of a LinAlgError traceback."""
     if cor.shape[0] == 1:
         return np.ones(1)
-    return np.diag(np.linalg.inv(cor))
+    try:
+        return np.diag(np.linalg.inv(cor))
+    except np.linalg.LinAlgError:
+        return np.full(cor.shape[0], np.nan)
 
 
 def outer_vif(S: np.ndarray, model: PathModel) -> dict[str, dict[str, float]]:

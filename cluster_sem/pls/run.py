@@ -166,7 +166,8 @@ def pls_block(model: PathModel, layout: Layout, S: np.ndarray, est: Estimates, p
         "indirect": [rows.row("indirect", j, name=name, path=list(chain))
                      for j, (name, chain) in enumerate(layout.indirect)],
         "total": [rows.row("total", j, **{"from": a, "to": b}) for j, (a, b) in enumerate(layout.total)],
-        "vif": quality["vif"], "predict": None,
+        "vif": {side: {c: {k: _f(v) for k, v in row.items()} for c, row in table.items()}   # null: singular block
+                for side, table in quality["vif"].items()}, "predict": None,
         "bootstrap": None if boot is None else {k: v for k, v in boot.items() if k != "summary"},
     }
 

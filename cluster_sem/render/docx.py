@@ -605,6 +605,7 @@ def render_docx(doc: dict | ResultsDocument, lang: str = "en") -> bytes:
     check_lang(lang)
     if isinstance(doc, dict) and is_invariance_document(doc):
         return _invariance_docx(doc, lang)
+    _refuse_other_analyses(doc)
     r = ResultsDocument.read(doc)
     ctx = report_context(r, lang)
     w = DocxReport(lang)
@@ -620,6 +621,20 @@ def render_docx(doc: dict | ResultsDocument, lang: str = "en") -> bytes:
     _baron_kenny(w, ctx)
     _reproducibility(w, ctx)
     return w.to_bytes(ctx["title"], r.meta.timestamp)
+
+
+def _refuse_other_analyses(doc: dict | ResultsDocument) -> None:
+    """A `pls` or `cmb` results.json has none of the fit sections the Word report is made of: read as a fit
+    document it failed on a missing estimator phrase (PLS) or came out as headings over empty sections (cmb)."""
+    if not isinstance(doc, dict):
+        return
+    from ..results.cmb import is_cmb_document
+    from .pls import is_pls_document
+    kind = "pls" if is_pls_document(doc) else "cmb" if is_cmb_document(doc) else None
+    if kind is not None:
+        raise ClusterSemError(f"--docx: the Word report is written for fit and invariance results; this "
+                              f"results.json is from `cluster-sem {kind}`. Fix: drop --docx (report.html and "
+                              "report.md hold its report)")
 
 
 def _invariance_docx(doc: dict, lang: str) -> bytes:
@@ -657,9 +672,4 @@ def _invariance_docx(doc: dict, lang: str) -> bytes:
     return w.to_bytes(c["title"], c["timestamp"] or None)
 
 
-def docx_name(lang: str) -> str:
-    """report.docx, or report.<lang>.docx beside it for another language (as report.zh.html)."""
-    return "report.docx" if lang == "en" else f"report.{lang}.docx"
-
-
-__all__ = ["render_docx", "docx_name", "require_docx", "DocxReport"]
+__all__ = ["render_docx", "require_docx", "DocxReport"]

@@ -46,7 +46,7 @@ def render_html(doc: dict, lang: str = "en") -> str:
     from .pls import is_pls_document
     if is_pls_document(doc):
         from .pls import render_pls_html
-        return render_pls_html(doc, lang)
+        return strip_controls(render_pls_html(doc, lang))   # construct labels and the title are user text
     if is_invariance_document(doc):
         from .invariance import render_invariance_html
         return strip_controls(render_invariance_html(doc, lang))

@@ -64,7 +64,7 @@ def render_markdown(doc: dict, lang: str = "en") -> str:
     from .pls import is_pls_document
     if is_pls_document(doc):
         from .pls import render_pls_markdown
-        return render_pls_markdown(doc, lang)
+        return strip_controls(render_pls_markdown(doc, lang))   # construct labels and the title are user text
     if is_invariance_document(doc):
         from .invariance import render_invariance_markdown
         return strip_controls(render_invariance_markdown(doc, lang))

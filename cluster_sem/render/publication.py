@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 
 from ..results.document import ResultsDocument
 from .i18n import catalogue, translator
+from .messages import translate
 from .numbers import fmt, fmt_p, fmt_pct, fmt_unit
 from .plain_text import terminal_safe
 
@@ -111,10 +112,12 @@ def _share(x) -> str:
     return "—" if x is None else f"{fmt_pct(x)} %"
 
 
-def _first(problems, k: int = 3) -> str:
-    """The first ``k`` recorded problems of a model (all of them stay in results.json ``warnings``)."""
-    problems = list(problems or [])
-    return "; ".join(problems[:k]) + (f"; … (+{len(problems) - k})" if len(problems) > k else "")
+def _first(problems, lang: str, k: int = 3) -> str:
+    """The first ``k`` recorded problems of a model (all of them stay in results.json ``warnings``), in the
+    report's language (results.json keeps them as the English sentences the fitter wrote)."""
+    problems = [translate(p, lang) for p in problems or []]
+    sep = "；" if lang == "zh" else "; "
+    return sep.join(problems[:k]) + (f"{sep}… (+{len(problems) - k})" if len(problems) > k else "")
 
 
 def cmb_context(doc: Mapping, lang: str) -> dict:
@@ -135,9 +138,9 @@ def cmb_context(doc: Mapping, lang: str) -> dict:
     alerts = []
     for key, m in models[1:]:
         if m.get("fit") is not None and not m.get("proper"):
-            alerts.append(t("cmb_improper_warning", model=t(key), problems=_first(m.get("warnings"))))
+            alerts.append(t("cmb_improper_warning", model=t(key), problems=_first(m.get("warnings"), lang)))
         elif m.get("fit") is None:
-            alerts.append(t("cmb_improper_warning", model=t(key), problems=_first(m.get("warnings"))))
+            alerts.append(t("cmb_improper_warning", model=t(key), problems=_first(m.get("warnings"), lang)))
     clf = cm["clf"]
     if clf.get("absorbs_traits"):
         alerts.append(t("cmb_absorb_warning", n=len(clf["loadings_changed"]), k=len(clf.get("method_loadings") or {}),
@@ -157,7 +160,7 @@ def cmb_context(doc: Mapping, lang: str) -> dict:
                        "heads": [t("cmb_marker_test"), t("cmb_status"), "χ² (df)", "CFI", "TLI", "RMSEA", "SRMR",
                                  t("cmb_delta"), t("cmb_share")], "rows": m_rows, "note": t("cmb_marker_note")})
     elif marker and marker.get("error"):
-        alerts.append(t("cmb_improper_warning", model=t("baseline"), problems=marker["error"]))
+        alerts.append(t("cmb_improper_warning", model=t("baseline"), problems=translate(marker["error"], lang)))
     else:
         paragraphs.append(t("cmb_marker_missing"))
     v = cm["verdict"]

@@ -19,7 +19,7 @@ from .problems import Problem
 from .schema import Spec
 from .shape_errors import pydantic_problems
 from .yamlguard import hostile_yaml_problem
-from .yamlmap import key_lines
+from .yamlmap import SAFE_LOADER, key_lines
 
 SUPPORTED_VERSIONS = (1,)
 # a 60-item bilingual questionnaire is ~20 kB; 1 MB is far above any real spec and parses in well under a
@@ -50,7 +50,7 @@ def _read_yaml(text: str, source: str):
     if hostile:
         raise spec_error([hostile])
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"

@@ -12,6 +12,7 @@ import difflib
 import re
 from graphlib import CycleError, TopologicalSorter
 
+from ..errors import ClusterSemError
 from .problems import Problem
 from .schema import Spec
 
@@ -195,6 +196,25 @@ def _design_problems(spec: Spec, src: str, names: set[str]) -> list[str]:
         P.append(Problem(src, "weights", f"'{spec.weights}' is also the cluster column",
                          "name the column of sampling weights, not the cluster column"))
     return P
+
+
+def check_design_options(spec: Spec, cluster: str | None, weights: str | None) -> None:
+    """``fit --cluster/--weights`` name their columns after the spec was checked: the spec keys' rules
+    (a column of its own, cluster ≠ weights) apply to them too, named by the option.  Without this an item
+    given as ``--cluster`` reached the data layer as a column missing from the cleaned frame (a KeyError
+    traceback), and ``--weights`` naming the cluster column was refused as zero weights."""
+    names = set(spec.constructs) | set(spec.items)
+    for flag, col in (("--cluster", cluster), ("--weights", weights)):
+        if col and (col in names or col in spec.controls):
+            kind = "a construct" if col in spec.constructs else "an item" if col in spec.items else "a control"
+            raise ClusterSemError(f"{flag} {col}: '{col}' is {kind} of the model. Fix: name a data column of "
+                                  "its own (the firms' clusters or sampling weights), not a column the model uses")
+    merged_cluster, merged_weights = cluster or spec.cluster, weights or spec.weights
+    if merged_cluster and merged_cluster == merged_weights:
+        flag = "--weights" if weights else "--cluster"
+        raise ClusterSemError(f"{flag} {merged_cluster}: the same column would be the clusters and the sampling "
+                              "weights. Fix: name the column of sampling weights with --weights and the cluster "
+                              "column with --cluster")
 
 
 def _column_problems(spec: Spec, src: str) -> tuple[list[str], list[str]]:

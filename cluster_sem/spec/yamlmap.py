@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import yaml
 
+# libyaml's safe loader when PyYAML was built with it (the same documents and marks, ~20× faster: a 900 kB
+# spec took 20 s to read twice with the pure-Python one); the pure-Python loader otherwise
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def _join(prefix: str, key: str) -> str:
     return f"{prefix}.{key}" if prefix else key
@@ -24,7 +28,7 @@ def key_lines(text: str) -> tuple[dict[str, int], list[tuple[str, str, int, int]
     lines: dict[str, int] = {}
     dups: list[tuple[str, str, int, int]] = []
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=SAFE_LOADER)
     except yaml.YAMLError:
         return lines, dups
 
