@@ -158,8 +158,8 @@ def _influence(coding: Coding, X: np.ndarray, w: np.ndarray, uni_scores: list, c
     A11⁻¹ · score; per pair the ρ score corrected for the estimated univariate parameters."""
     n_cat = coding.n_categories
     s_rho = cells.score_rho[:, :, 0, 0]                                   # (P, n)
-    d_lo1, d_hi1 = cells.score_b1[:, :, 0, 0, 0], cells.score_b1[:, :, 0, 0, 1]
-    d_lo2, d_hi2 = cells.score_b2[:, :, 0, 0, 0], cells.score_b2[:, :, 0, 0, 1]
+    d_lo1, d_hi1 = cells.score_lo1[:, :, 0, 0], cells.score_hi1[:, :, 0, 0]
+    d_lo2, d_hi2 = cells.score_lo2[:, :, 0, 0], cells.score_hi2[:, :, 0, 0]
     # influence of the univariate parameters: per item A11⁻¹ · score (A11 = Σ w · score score')
     psi_uni = [sc @ np.linalg.inv((sc * w[:, None]).T @ sc) for sc in uni_scores]
     psi_rho = np.empty((len(w), len(ia)))

@@ -27,8 +27,13 @@ class PairCells:
     rho: np.ndarray
     prob: np.ndarray         # π_cd
     score_rho: np.ndarray    # ∂ log π_cd / ∂ρ
-    score_b1: np.ndarray     # ∂ log π_cd / ∂b of the first item's bounds, (..., P, U, K, K, K+1)
-    score_b2: np.ndarray     # ∂ log π_cd / ∂b of the second item's bounds
+    # ∂ log π_cd / ∂b of the two bounds each cell has per item (every other bound's derivative is 0, so a
+    # dense (..., K, K, K+1) array would be K/2 times larger: 9 GiB for 10 items of 300 categories):
+    # first item: its lower bound b1[c] and upper bound b1[c+1]; second item: b2[d] and b2[d+1]
+    score_lo1: np.ndarray
+    score_hi1: np.ndarray
+    score_lo2: np.ndarray
+    score_hi2: np.ndarray
 
 
 def pair_tables(codes: np.ndarray, ia: np.ndarray, ib: np.ndarray, k_max: int,
@@ -153,15 +158,8 @@ def pair_cells(b1: np.ndarray, b2: np.ndarray, rho: np.ndarray) -> PairCells:
     g2 = _dens1(b2)[..., None, :] * ndtr((c1[..., :, None] - rr * c2[..., None, :]) / r)   # ∂Φ₂(b1_i, b2_j)/∂b2_j
     dg1 = g1[..., :, 1:] - g1[..., :, :-1]                              # (..., K+1, K): row i, cell column d
     dg2 = g2[..., 1:, :] - g2[..., :-1, :]                              # (..., K, K+1)
-    K = prob.shape[-1]
-    sb1 = np.zeros(prob.shape + (K + 1,))
-    sb2 = np.zeros(prob.shape + (K + 1,))
-    for c in range(K):       # cell (c, d) has bounds b1[c] (lower) and b1[c+1] (upper)
-        sb1[..., c, :, c + 1] = dg1[..., c + 1, :] / safe[..., c, :]
-        sb1[..., c, :, c] = -dg1[..., c, :] / safe[..., c, :]
-        sb2[..., :, c, c + 1] = dg2[..., :, c + 1] / safe[..., :, c]
-        sb2[..., :, c, c] = -dg2[..., :, c] / safe[..., :, c]
-    return PairCells(rho, prob, score_rho, sb1, sb2)
+    return PairCells(rho, prob, score_rho, -dg1[..., :-1, :] / safe, dg1[..., 1:, :] / safe,
+                     -dg2[..., :, :-1] / safe, dg2[..., :, 1:] / safe)
 
 
 def _dens1(b: np.ndarray) -> np.ndarray:
