@@ -32,7 +32,8 @@ def influence(counts: np.ndarray, uni_scores: np.ndarray, n_cat: np.ndarray, tab
     a11 = np.einsum("...vc,...vcs,...vct->...vst", counts, uni_scores, uni_scores)
     pad = (~real)[:, :, None] & np.eye(k1, dtype=bool)[None]                       # identity on unused slots
     a11 = a11 + pad
-    psi_th = np.linalg.solve(a11[..., None, :, :], uni_scores[..., None]).squeeze(-1)  # (..., p, K, K−1)
+    # one solve with the K categories as right-hand sides (broadcasting A11 over them is K³ numbers per item)
+    psi_th = np.swapaxes(np.linalg.solve(a11, np.swapaxes(uni_scores, -1, -2)), -1, -2)  # (..., p, K, K−1)
     tab, s_rho = tables[..., 0, :, :], cells.score_rho[..., 0, :, :]        # drop the unit axis (U = 1)
     a21_1, a21_2 = _cross_scores(tab * s_rho, cells)
     a22 = np.einsum("...pcd,...pcd->...p", tab, s_rho ** 2)
