@@ -21,13 +21,15 @@ def mardia(x: np.ndarray) -> dict:
     z_r z_s z_t (the third-moment tensor, ``_skewness_tensor``), and G_ii = ‖z_i‖².  O(n p³) time, O(n p + p³)
     memory."""
     x = np.asarray(x, dtype=float)
-    x = x[~np.isnan(x).any(axis=1)]
-    n, p = x.shape
+    complete = ~np.isnan(x).any(axis=1)
+    n, p = int(complete.sum()), x.shape[1]
     if n <= p + 1:   # the covariance of the complete rows is singular: Mardia's statistics do not exist
         return {"mardia_skewness": None, "mardia_kurtosis": None, "n": int(n), "p": int(p)}
-    d = x - x.mean(axis=0)
+    d = x[complete] if not complete.all() else x.copy()
+    d -= d.mean(axis=0)
     chol = np.linalg.cholesky(d.T @ d / (n - 1))
-    z = np.linalg.solve(chol, d.T).T          # whitened rows: z_i·z_j = d_i' S⁻¹ d_j
+    z = d @ np.linalg.inv(chol).T             # whitened rows: z_i·z_j = d_i' S⁻¹ d_j
+    del d
     b1d = float(np.sum(_skewness_tensor(z) ** 2))
     chi2 = n * b1d / 6
     df = p * (p + 1) * (p + 2) / 6
@@ -39,10 +41,16 @@ def mardia(x: np.ndarray) -> dict:
             "n": int(n), "p": int(p)}
 
 
+_BLOCK = 1 << 21   # numbers in one block of row-wise products z_r z_s (16 MiB)
+
+
 def _skewness_tensor(z: np.ndarray) -> np.ndarray:
-    """m[r, s, t] = mean_i z_ir z_is z_it, one (p × n)(n × p) product per r, so only an n × p copy is held."""
+    """m[r, s, t] = mean_i z_ir z_is z_it, summed over row blocks: one (p² × rows)(rows × p) product each,
+    so the only temporary is a block of the rows' z z' products."""
     n, p = z.shape
-    m = np.empty((p, p, p))
-    for r in range(p):
-        m[r] = (z * z[:, r:r + 1]).T @ z / n
-    return m
+    rows = max(1, _BLOCK // (p * p))
+    m = np.zeros((p * p, p))
+    for start in range(0, n, rows):
+        zb = z[start:start + rows]
+        m += (zb[:, :, None] * zb[:, None, :]).reshape(len(zb), p * p).T @ zb
+    return m.reshape(p, p, p) / n
