@@ -186,6 +186,24 @@ def test_polychoric_compact_scores_equal_the_dense_ones():
             assert np.allclose(ana[ok], num[ok], rtol=1e-5, atol=1e-5)
 
 
+# --- MLR / FIML casewise scores -------------------------------------------------------------------------
+
+def test_mlr_casewise_scores_in_row_blocks_give_the_same_fit(monkeypatch):
+    """MLR's casewise scores hold p² numbers per case (G_i = ∂ℓ_i/∂Σ) only for one row block at a time."""
+    import json
+
+    from cluster_sem.model import casewise
+    from cluster_sem.model.fitted_casewise import fit_model_casewise
+    ref = Path(__file__).parent / "reference"
+    syntax = json.loads((ref / "lavaan_reference.json").read_text())["hs_cfa"]["model"]
+    data = pd.read_csv(ref / "HolzingerSwineford1939_missing.csv")
+    whole = fit_model_casewise(syntax, data, estimator="MLR")
+    monkeypatch.setattr(casewise, "_SCORE_BUDGET", 81 * 7)   # 7 cases per block
+    blocks = fit_model_casewise(syntax, data, estimator="MLR")
+    assert np.allclose(blocks.parameters.se, whole.parameters.se, rtol=1e-10, atol=0)
+    assert blocks.fit["chi2_scaled"] == pytest.approx(whole.fit["chi2_scaled"], rel=1e-10)
+
+
 # --- end to end: the CLI under an address-space cap ---------------------------------------------------
 
 def _spec_without_interaction(tmp_path: Path) -> Path:

@@ -94,19 +94,28 @@ def loglik(sums: PatternSums, mu: np.ndarray, sigma: np.ndarray, *, gradient: bo
     return ll, gmu, G
 
 
-def casewise_scores(data: Patterns, mu: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per case ∂ℓ_i/∂μ (n, p) and G_i = ∂ℓ_i/∂Σ (n, p, p) at one (μ, Σ) — the ingredients of the MLR meat."""
+def casewise_scores(data: Patterns, mu: np.ndarray, sigma: np.ndarray,
+                    rows: slice = slice(None)) -> tuple[np.ndarray, np.ndarray]:
+    """Per case ∂ℓ_i/∂μ (n, p) and G_i = ∂ℓ_i/∂Σ (n, p, p) at one (μ, Σ) — the ingredients of the MLR meat.
+
+    ``rows`` (a slice of the cases) limits both to those cases: G holds p² numbers per case, so callers
+    with many cases take it block by block."""
     n, p = data.x.shape
-    gmu = np.zeros((n, p))
-    G = np.zeros((n, p, p))
+    start, stop, _ = rows.indices(n)
+    gmu = np.zeros((stop - start, p))
+    G = np.zeros((stop - start, p, p))
     for pat in data.patterns:
+        sel = pat.rows[(pat.rows >= start) & (pat.rows < stop)]
+        if not len(sel):
+            continue
         o = pat.index
         inv = np.linalg.inv(sigma[np.ix_(o, o)])
-        d = data.x[np.ix_(pat.rows, o)] - mu[o]
+        d = data.x[np.ix_(sel, o)] - mu[o]
         z = d @ inv                                            # Σ_k⁻¹ d_i, one row per case
-        gmu[np.ix_(pat.rows, o)] = z
+        sel = sel - start
+        gmu[np.ix_(sel, o)] = z
         block = 0.5 * (z[:, :, None] * z[:, None, :] - inv[None])
-        G[pat.rows[:, None, None], o[None, :, None], o[None, None, :]] = block
+        G[sel[:, None, None], o[None, :, None], o[None, None, :]] = block
     return gmu, G
 
 
