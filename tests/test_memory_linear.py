@@ -204,6 +204,21 @@ def test_mlr_casewise_scores_in_row_blocks_give_the_same_fit(monkeypatch):
     assert blocks.fit["chi2_scaled"] == pytest.approx(whole.fit["chi2_scaled"], rel=1e-10)
 
 
+def test_fiml_observed_information_in_pattern_blocks_is_the_same(monkeypatch):
+    """The h1 observed information sums per-pattern p × p matrices (one pattern per case when blanks are
+    random) over blocks of patterns: the same matrix as over all patterns at once."""
+    from cluster_sem.model import fiml
+    from cluster_sem.model.missing import Patterns
+    data = pd.read_csv(Path(__file__).parent / "reference" / "HolzingerSwineford1939_missing.csv")
+    x = data[[f"x{i}" for i in range(1, 10)]].to_numpy(float)
+    pats = Patterns.from_array(x[~np.isnan(x).all(axis=1)])
+    mu, sigma = np.nanmean(x, axis=0), np.ma.cov(np.ma.masked_invalid(x), rowvar=False).data
+    whole = fiml.h1_observed_information(pats, mu, sigma)
+    monkeypatch.setattr(fiml, "_PATTERN_BLOCK", 81 * 3)       # 3 patterns per block
+    assert len(pats.patterns) > 3
+    assert np.allclose(fiml.h1_observed_information(pats, mu, sigma), whole, rtol=1e-12, atol=1e-14)
+
+
 # --- end to end: the CLI under an address-space cap ---------------------------------------------------
 
 def _spec_without_interaction(tmp_path: Path) -> Path:
