@@ -38,19 +38,28 @@ class PairCells:
 
 def pair_tables(codes: np.ndarray, ia: np.ndarray, ib: np.ndarray, k_max: int,
                 weights: np.ndarray | None = None) -> np.ndarray:
-    """Bivariate frequency tables (..., P, K, K); ``weights`` (R, n) gives one table set per resample."""
-    cells = codes[:, ia] * k_max + codes[:, ib]                         # (n, P)
-    P = len(ia)
-    flat = cells + (np.arange(P) * k_max * k_max)[None, :]
-    if weights is None:
-        tab = np.bincount(flat.ravel(), minlength=P * k_max * k_max).astype(float)
-        return tab.reshape(P, 1, k_max, k_max)
-    R = weights.shape[0]
-    out = np.empty((R, P * k_max * k_max))
-    w_rep = np.repeat(weights, P, axis=1).reshape(R, -1)               # weight of case i, for each pair
-    for r in range(R):
-        out[r] = np.bincount(flat.ravel(), weights=w_rep[r], minlength=P * k_max * k_max)
-    return out.reshape(R, P, 1, k_max, k_max)
+    """Bivariate frequency tables (..., P, K, K); ``weights`` (R, n) gives one table set per resample.
+
+    Pairs are counted in chunks of at most ``_TABLE_CELLS / n`` pairs: the cell codes of all pairs would
+    be n × P integers (0.7 GB for 42 items at n = 100,000), times R for weighted resamples."""
+    n, P, kk = codes.shape[0], len(ia), k_max * k_max
+    R = None if weights is None else weights.shape[0]
+    out = np.empty((P * kk,) if R is None else (R, P * kk))
+    size = max(1, _TABLE_CELLS // max(n, 1))
+    for start in range(0, P, size):
+        pairs = slice(start, min(P, start + size))
+        m = pairs.stop - start
+        flat = (codes[:, ia[pairs]] * k_max + codes[:, ib[pairs]]) + (np.arange(m) * kk)[None, :]   # (n, m)
+        cells = slice(start * kk, pairs.stop * kk)
+        if R is None:
+            out[cells] = np.bincount(flat.ravel(), minlength=m * kk)
+        else:
+            for r in range(R):                 # weight of case i, for each pair of the chunk
+                out[r, cells] = np.bincount(flat.ravel(), weights=np.repeat(weights[r], m), minlength=m * kk)
+    return out.reshape(P, 1, k_max, k_max) if R is None else out.reshape(R, P, 1, k_max, k_max)
+
+
+_TABLE_CELLS = 1 << 22   # cases × pairs of cell codes counted at once
 
 
 def _corners(b1: np.ndarray, b2: np.ndarray, rho: np.ndarray):
