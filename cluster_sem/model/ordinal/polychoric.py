@@ -98,8 +98,12 @@ def fit_polychoric(b1: np.ndarray, b2: np.ndarray, tables: np.ndarray, *, start:
         step = np.where(h0 < 0, -g0 / np.where(h0 < 0, h0, -1.0), 0.01 * np.sign(g0))
         new = np.clip(r0 + step, -RHO_BOUND, RHO_BOUND)
         ll_new, g_new, h_new = _evaluate(B1, B2, T, new)
-        for _ in range(30):  # halve steps that lower the log-likelihood (rare: ℓ is concave near the top)
-            worse = ll_new < l0 - 1e-12
+        # halve steps that lower the log-likelihood (rare: ℓ is concave near the top); "lower" beyond the
+        # rounding of a sum over n cases (an absolute 1e-12 is below it from n ≈ 5,000 on: every converged
+        # pair then halved 30 times per Newton step, the time growing faster than n)
+        slack = 1e-12 * np.maximum(1.0, np.abs(l0))
+        for _ in range(30):
+            worse = ll_new < l0 - slack
             if not worse.any():
                 break
             new = np.where(worse, (r0 + new) / 2, new)
