@@ -18,6 +18,8 @@ from .fiml import PatternSums, casewise_scores, loglik, pattern_sums
 from .matrices import THETA, MatrixModel, structural_inverse
 from .missing import Patterns
 
+_SCORE_BUDGET = 1 << 22   # per-case p × p numbers in one block of casewise scores (32 MiB)
+
 
 @dataclass(frozen=True)
 class CasewiseModel:
@@ -88,11 +90,17 @@ class CasewiseModel:
         """Casewise ∂ℓ_i/∂φ, shape (n, n_par)."""
         theta, mu = self.split(phi)
         sigma = self.mm.implied(theta[None], self.S_x[None])[0]
-        gmu, G = casewise_scores(self.data, mu, sigma)
-        n = len(G)
-        g_theta = sigma_chain(self.mm.objective, np.repeat(theta[None], n, axis=0),
-                              np.repeat(self.S_x[None], n, axis=0), G)
-        return np.hstack([g_theta, gmu[:, self.free_mu]])
+        n, p = self.data.n, self.data.p
+        out = np.empty((n, self.n_par))
+        size = max(1, _SCORE_BUDGET // (p * p))   # G_i and the chain rule's per-case matrices: row blocks
+        for start in range(0, n, size):
+            rows = slice(start, start + size)
+            gmu, G = casewise_scores(self.data, mu, sigma, rows)
+            m = len(G)
+            out[rows, : self.q] = sigma_chain(self.mm.objective, np.repeat(theta[None], m, axis=0),
+                                              np.repeat(self.S_x[None], m, axis=0), G)
+            out[rows, self.q:] = gmu[:, self.free_mu]
+        return out
 
     def intercepts(self, phi: np.ndarray) -> np.ndarray:
         """lavaan's intercepts of the free means for φ (R, n_par) — ``lavaan_intercepts``."""

@@ -96,24 +96,33 @@ def loglik(sums: PatternSums, mu: np.ndarray, sigma: np.ndarray, *, gradient: bo
     return ll, gmu, G
 
 
-def casewise_scores(data: Patterns, mu: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def casewise_scores(data: Patterns, mu: np.ndarray, sigma: np.ndarray,
+                    rows: slice = slice(None)) -> tuple[np.ndarray, np.ndarray]:
     """Per case ∂ℓ_i/∂μ (n, p) and G_i = ∂ℓ_i/∂Σ (n, p, p) at one (μ, Σ) — the ingredients of the MLR meat.
 
-    With sampling weights these are the scores of the weighted log-likelihood, w_i ∂ℓ_i (lavaan ``SC * wt``)."""
+    ``rows`` (a slice of the cases) limits both to those cases: G holds p² numbers per case, so callers
+    with many cases take it block by block.  With sampling weights these are the scores of the weighted
+    log-likelihood, w_i ∂ℓ_i (lavaan ``SC * wt``)."""
     n, p = data.x.shape
-    gmu = np.zeros((n, p))
-    G = np.zeros((n, p, p))
+    start, stop, _ = rows.indices(n)
+    gmu = np.zeros((stop - start, p))
+    G = np.zeros((stop - start, p, p))
     for pat in data.patterns:
+        sel = pat.rows[(pat.rows >= start) & (pat.rows < stop)]
+        if not len(sel):
+            continue
         o = pat.index
         inv = np.linalg.inv(sigma[np.ix_(o, o)])
-        d = data.x[np.ix_(pat.rows, o)] - mu[o]
+        d = data.x[np.ix_(sel, o)] - mu[o]
         z = d @ inv                                            # Σ_k⁻¹ d_i, one row per case
-        gmu[np.ix_(pat.rows, o)] = z
+        sel = sel - start
+        gmu[np.ix_(sel, o)] = z
         block = 0.5 * (z[:, :, None] * z[:, None, :] - inv[None])
-        G[pat.rows[:, None, None], o[None, :, None], o[None, None, :]] = block
+        G[sel[:, None, None], o[None, :, None], o[None, None, :]] = block
     if data.w is not None:
-        gmu *= data.w[:, None]
-        G *= data.w[:, None, None]
+        w = data.w[start:stop]
+        gmu *= w[:, None]
+        G *= w[:, None, None]
     return gmu, G
 
 
@@ -135,6 +144,9 @@ def h1_scores(data: Patterns, mu: np.ndarray, sigma: np.ndarray, *, means: bool 
     return np.hstack([gmu, gs]) if means else gs
 
 
+_PATTERN_BLOCK = 1 << 22   # numbers in one block of per-pattern p × p matrices (32 MiB each)
+
+
 def h1_observed_information(data: Patterns, mu: np.ndarray, sigma: np.ndarray, *, means: bool = True) -> np.ndarray:
     """−(1/N) ∂²ℓ/∂(μ, vech Σ)² in closed form (lavaan ``lav_mvnorm_missing_information_observed_samplestats``).
 
@@ -149,29 +161,39 @@ def h1_observed_information(data: Patterns, mu: np.ndarray, sigma: np.ndarray, *
     p = data.p
     sums = pattern_sums(data)
     K = len(sums.index)
-    Pk = np.zeros((K, p, p))
-    Qk = np.zeros((K, p, p))
-    zk = np.zeros((K, p))
-    nk = np.zeros(K)
-    for k, (o, n, s, C) in enumerate(zip(sums.index, sums.n, sums.s, sums.C)):
-        m = mu[o]
-        inv = np.linalg.inv(sigma[np.ix_(o, o)])
-        sm = np.outer(s[0], m)
-        T = C[0] - sm - sm.T + n[0] * np.outer(m, m)
-        Pk[k][np.ix_(o, o)] = inv
-        Qk[k][np.ix_(o, o)] = inv @ T @ inv - 0.5 * n[0] * inv
-        zk[k, o] = inv @ (s[0] - n[0] * m)
-        nk[k] = n[0]
-    # Y[(t, i), (j, s)] = Σ_k P_k[t, i] Q_k[j, s]  →  tr-terms of the σσ block
-    H = -vech_trace_block(Pk, Qk)
+    # with many distinct patterns (random blanks: ~one per case) the per-pattern p × p matrices are taken in
+    # blocks, summing Y, Z and Σ n_k P_k over them — one block (the plain sums) up to _PATTERN_BLOCK patterns
+    size = max(1, _PATTERN_BLOCK // (p * p))
+    Y = np.zeros((p * p, p * p))
+    Z = np.zeros((p, p, p))
+    Hmm = np.zeros((p, p))
+    for start in range(0, K, size):
+        stop = min(K, start + size)
+        Pk = np.zeros((stop - start, p, p))
+        Qk = np.zeros((stop - start, p, p))
+        zk = np.zeros((stop - start, p))
+        nk = np.zeros(stop - start)
+        for k in range(start, stop):
+            o, n, s, C = sums.index[k], sums.n[k], sums.s[k], sums.C[k]
+            m = mu[o]
+            inv = np.linalg.inv(sigma[np.ix_(o, o)])
+            sm = np.outer(s[0], m)
+            T = C[0] - sm - sm.T + n[0] * np.outer(m, m)
+            Pk[k - start][np.ix_(o, o)] = inv
+            Qk[k - start][np.ix_(o, o)] = inv @ T @ inv - 0.5 * n[0] * inv
+            zk[k - start, o] = inv @ (s[0] - n[0] * m)
+            nk[k - start] = n[0]
+        # Y[(t, i), (j, s)] = Σ_k P_k[t, i] Q_k[j, s]  →  tr-terms of the σσ block
+        Y += Pk.reshape(len(Pk), -1).T @ Qk.reshape(len(Qk), -1)
+        # μσ block: −Σ_k P_k E_α z_k  = −Σ over entries (i, j) of P_k[:, i] z_k[j]
+        Z += np.einsum("kmi,kj->mij", Pk, zk)
+        Hmm -= np.einsum("k,kij->ij", nk, Pk)
+    H = -_vech_traces(Y, p)
     r, c = vech_indices(p)
     off = (r != c).astype(float)
     if not means:
         return -H / data.n
-    # μσ block: −Σ_k P_k E_α z_k  = −Σ over entries (i, j) of P_k[:, i] z_k[j]
-    Z = np.einsum("kmi,kj->mij", Pk, zk)
     Hms = -(Z[:, r, c] + off[None, :] * Z[:, c, r])
-    Hmm = -np.einsum("k,kij->ij", nk, Pk)
     full = np.block([[Hmm, Hms], [Hms.T, H]])
     return -full / data.n
 
@@ -207,7 +229,12 @@ def vech_trace_block(P: np.ndarray, Q: np.ndarray) -> np.ndarray:
     matrices contribute to one p² × p² array Y[(t, i), (j, s)] = Σ_k P_k[t, i] Q_k[j, s] (one matmul).
     """
     K, p, _ = P.shape
-    Y = (P.reshape(K, -1).T @ Q.reshape(K, -1)).reshape(p, p, p, p)
+    return _vech_traces(P.reshape(K, -1).T @ Q.reshape(K, -1), p)
+
+
+def _vech_traces(Y: np.ndarray, p: int) -> np.ndarray:
+    """``vech_trace_block`` from Y = Σ_k vec(P_k) vec(Q_k)' (p² × p²), which sums over blocks of k."""
+    Y = Y.reshape(p, p, p, p)
     r, c = vech_indices(p)
     ent_i, ent_j = [r, c], [c, r]             # entries of E_α: (r, c) and, off the diagonal, (c, r)
     weight = [np.ones(len(r)), (r != c).astype(float)]

@@ -27,6 +27,12 @@ from .moments import Grid, conditional_moments, moment_gradient, quadrature_grid
 from .structure import InteractionModel
 
 _STEP = 1e-6
+_YY_BUDGET = 1 << 22   # numbers in one row block of y y' products (32 MiB)
+
+
+def _outer_rows(y: np.ndarray) -> np.ndarray:
+    """Row-wise outer products y_i y_i', flattened: (n × k²)."""
+    return (y[:, :, None] * y[:, None, :]).reshape(len(y), -1)
 
 
 def logsumexp(a: np.ndarray, axis: int = 0) -> np.ndarray:
@@ -82,8 +88,30 @@ class MixtureLikelihood:
                        np.array([r.j for r in theta], int),
                        np.array([0.5 if r.i == r.j else 1.0 for r in theta]))
         self.y = np.hstack([data.x, data.c])
-        self.yy = np.einsum("ni,nj->nij", self.y, self.y).reshape(len(self.y), -1)
+        k = self.y.shape[1]
+        self.block = max(1, _YY_BUDGET // (k * k))
+        # small samples keep the whole n × k² array of y y' (the fastest path); larger ones rebuild it one
+        # row block at a time in every evaluation, so memory stays O(block · k² + Q · n) at any n
+        self._yy = _outer_rows(self.y) if len(self.y) <= self.block else None
         self.p = data.x.shape[1]
+
+    def _yy_blocks(self):
+        """(rows, y_i y_i' of those rows as a (rows × k²) array) over the sample, in order."""
+        if self._yy is not None:
+            yield slice(None), self._yy
+            return
+        for start in range(0, len(self.y), self.block):
+            rows = slice(start, start + self.block)
+            yield rows, _outer_rows(self.y[rows])
+
+    def _quadratic(self, K: np.ndarray) -> np.ndarray:
+        """y_i' K_q y_i for every node (rows of ``K``, Q × k²) and case: Q × n."""
+        if self._yy is not None:
+            return K @ self._yy.T
+        out = np.empty((len(K), len(self.y)))
+        for rows, yy in self._yy_blocks():
+            out[:, rows] = K @ yy.T
+        return out
 
     def _node_terms(self, theta: np.ndarray):
         """Per-node log densities (Q × n) and the node moments the gradient reuses.
@@ -109,7 +137,7 @@ class MixtureLikelihood:
             K[:, p:, p:] = np.swapaxes(slope, 1, 2) @ IM
             lin[:, p:] = -(a[:, None, :] @ slope)[:, 0]
         const = (a * mean).sum(axis=1)
-        quad = K.reshape(Q, -1) @ self.yy.T - 2 * lin @ self.y.T + const[:, None]   # Q × n
+        quad = self._quadratic(K.reshape(Q, -1)) - 2 * lin @ self.y.T + const[:, None]   # Q × n
         logdet = 2 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
         logf = -0.5 * (p * math.log(2 * math.pi) + logdet[:, None] + quad)
         return logf, mean, inv, slope
@@ -136,7 +164,10 @@ class MixtureLikelihood:
         k = self.y.shape[1]
         nq = post.sum(axis=1)
         ybar = post @ self.y                                              # Q × (p+c)
-        Syy = (post @ self.yy).reshape(Q, k, k)                           # sum_i P y y'
+        Syy = np.zeros((Q, k * k))                                        # sum_i P y y'
+        for rows, yy in self._yy_blocks():
+            Syy += post[:, rows] @ yy
+        Syy = Syy.reshape(Q, k, k)
         xbar, cbar = ybar[:, :p], ybar[:, p:]
         Srr = Syy[:, :p, :p].copy()                                       # sum_i P r r', r = D y - mu
         Dy = xbar.copy()                                                  # sum_i P D y

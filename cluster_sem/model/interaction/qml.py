@@ -27,6 +27,7 @@ vectorised calls rather than one call per coordinate.
 """
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -39,6 +40,7 @@ from .moments import quadrature_grid
 from .structure import InteractionModel
 
 _LOG2PI = math.log(2 * math.pi)
+_CASE_BUDGET = 200_000   # parameter vectors × cases in one batch of per-case arrays
 
 
 @dataclass(frozen=True)
@@ -206,18 +208,35 @@ class QuasiLikelihood:
         """Log-likelihood of each row of ``thetas`` (T × n_free); -inf where a covariance is not PD."""
         thetas = np.atleast_2d(thetas)
         out = np.full(len(thetas), -np.inf)
-        size = int(np.clip(200_000 // max(len(self.x), 1), 4, 128))   # ~10^6 numbers per per-case array
+        size = int(np.clip(_CASE_BUDGET // max(len(self.x), 1), 4, 128))   # ~10^6 numbers per per-case array
         for start in range(0, len(thetas), size):
             chunk = thetas[start:start + size]
             try:
-                out[start:start + size] = self._logliks(chunk)
+                out[start:start + size] = self._chunk_logliks(chunk)
             except np.linalg.LinAlgError:
                 for k, th in enumerate(chunk):
                     try:
-                        out[start + k] = self._logliks(th[None])[0]
+                        out[start + k] = self._chunk_logliks(th[None])[0]
                     except np.linalg.LinAlgError:
                         pass
         return out
+
+    def _chunk_logliks(self, thetas: np.ndarray) -> np.ndarray:
+        """``_logliks`` summed over row blocks of at most ``_CASE_BUDGET / len(thetas)`` cases, so the per-case
+        arrays (T × rows × ...) stay bounded however large n is (one block, as before, up to n = 50,000)."""
+        rows = max(1, _CASE_BUDGET // len(thetas))
+        if len(self.x) <= rows:
+            return self._logliks(thetas)
+        total = np.zeros(len(thetas))
+        for start in range(0, len(self.x), rows):
+            total += self._rows(slice(start, start + rows))._logliks(thetas)
+        return total
+
+    def _rows(self, rows: slice) -> "QuasiLikelihood":
+        """The same likelihood on a block of cases (the case arrays sliced; model and sides shared)."""
+        part = copy.copy(self)
+        part.x, part.y, part.c = self.x[rows], self.y[rows], self.c[rows]
+        return part
 
     def loglik(self, theta: np.ndarray) -> float:
         return float(self.logliks(theta[None])[0])

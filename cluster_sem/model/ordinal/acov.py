@@ -32,11 +32,10 @@ def influence(counts: np.ndarray, uni_scores: np.ndarray, n_cat: np.ndarray, tab
     a11 = np.einsum("...vc,...vcs,...vct->...vst", counts, uni_scores, uni_scores)
     pad = (~real)[:, :, None] & np.eye(k1, dtype=bool)[None]                       # identity on unused slots
     a11 = a11 + pad
-    psi_th = np.linalg.solve(a11[..., None, :, :], uni_scores[..., None]).squeeze(-1)  # (..., p, K, K−1)
+    # one solve with the K categories as right-hand sides (broadcasting A11 over them is K³ numbers per item)
+    psi_th = np.swapaxes(np.linalg.solve(a11, np.swapaxes(uni_scores, -1, -2)), -1, -2)  # (..., p, K, K−1)
     tab, s_rho = tables[..., 0, :, :], cells.score_rho[..., 0, :, :]        # drop the unit axis (U = 1)
-    th1, th2 = cells.score_b1[..., 0, :, :, 1:-1], cells.score_b2[..., 0, :, :, 1:-1]  # bounds 1…K−1 = τ
-    a21_1 = np.einsum("...pcd,...pcd,...pcdt->...pt", tab, s_rho, th1)
-    a21_2 = np.einsum("...pcd,...pcd,...pcdt->...pt", tab, s_rho, th2)
+    a21_1, a21_2 = _cross_scores(tab * s_rho, cells)
     a22 = np.einsum("...pcd,...pcd->...p", tab, s_rho ** 2)
     th_a = psi_th[..., ia, :, :]                                                   # (..., P, K, K−1)
     th_b = psi_th[..., ib, :, :]
@@ -44,6 +43,18 @@ def influence(counts: np.ndarray, uni_scores: np.ndarray, n_cat: np.ndarray, tab
     corr_b = np.einsum("...pt,...pdt->...pd", a21_2, th_b)
     psi_rho = (s_rho - corr_a[..., :, :, None] - corr_b[..., :, None, :]) / a22[..., None, None]
     return Influence(psi_th, psi_rho)
+
+
+def _cross_scores(weight: np.ndarray, cells: PairCells) -> tuple[np.ndarray, np.ndarray]:
+    """A21 of each item of every pair: Σ_cd n_cd s_ρ,cd ∂log π_cd/∂τ_t for the thresholds τ_t = b[t], t = 1…K−1.
+
+    Threshold t is the lower bound of the cells in category t and the upper bound of those in t − 1, so
+    the sum takes two slices of the cells' own-bound scores (``weight`` = n_cd s_ρ,cd, (..., P, K, K))."""
+    lo1, hi1 = cells.score_lo1[..., 0, :, :], cells.score_hi1[..., 0, :, :]
+    lo2, hi2 = cells.score_lo2[..., 0, :, :], cells.score_hi2[..., 0, :, :]
+    first = (weight * lo1)[..., 1:, :].sum(-1) + (weight * hi1)[..., :-1, :].sum(-1)
+    second = (weight * lo2)[..., :, 1:].sum(-2) + (weight * hi2)[..., :, :-1].sum(-2)
+    return first, second
 
 
 def casewise(inf: Influence, codes: np.ndarray, n_cat: np.ndarray, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:

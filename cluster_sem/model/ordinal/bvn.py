@@ -15,6 +15,7 @@ _RULES = {n: np.polynomial.legendre.leggauss(n) for n in (6, 12, 20)}
 _X, _W = _RULES[20]
 _TWO_PI = 2.0 * np.pi
 BIG = 40.0  # |bound| ≥ BIG is treated as ±∞ (Φ(−40) underflows to 0)
+_CHUNK = 1 << 16  # points per quadrature batch: ~10 MB per (points × nodes) temporary
 
 
 def phi2(h: np.ndarray, k: np.ndarray, rho: np.ndarray) -> np.ndarray:
@@ -37,7 +38,12 @@ def Phi2(h: np.ndarray, k: np.ndarray, rho: np.ndarray) -> np.ndarray:
     out[h_inf] = ndtr(np.clip(k[h_inf], -BIG, BIG))
     out[k_inf & ~h_inf] = ndtr(h[k_inf & ~h_inf])
     finite = ~(low | h_inf | k_inf)
-    out[finite] = _bvnu(-h[finite], -k[finite], rho[finite])
+    hf, kf, rf = -h[finite], -k[finite], rho[finite]
+    values = np.empty(hf.shape)
+    for start in range(0, hf.size, _CHUNK):   # the quadrature holds (points × 20 nodes) arrays: in chunks
+        part = slice(start, start + _CHUNK)
+        values[part] = _bvnu(hf[part], kf[part], rf[part])
+    out[finite] = values
     return out
 
 

@@ -121,12 +121,19 @@ def conditional_stats(coding: Coding, X: np.ndarray, start_rho: np.ndarray, ia: 
         lo, hi = _case_bounds(bounds[v], coding.codes[:, v], X @ slopes[v])
         lohi.append(np.stack([lo, hi], axis=-1))                          # (n, 2)
     lohi = np.stack(lohi)                                                 # (p, n, 2)
-    b1, b2 = lohi[ia], lohi[ib]                                           # (P, n, 2)
-    tables = np.broadcast_to(w[None, :, None, None], (len(ia), n, 1, 1))
-    rho = fit_polychoric(b1, b2, tables, start=start_rho, max_iter=newton_steps)
-    psi = _influence(coding, X, w, uni_scores, pair_cells(b1, b2, rho), ia, ib)
+    rho = np.empty(len(ia))
+    psi = _influence_columns(coding, X, w, uni_scores, len(ia))
+    for pairs in _pair_chunks(len(ia), n):   # every per-case array is (pairs × n × …): bounded chunks
+        b1, b2 = lohi[ia[pairs]], lohi[ib[pairs]]                          # (chunk, n, 2)
+        tables = np.broadcast_to(w[None, :, None, None], (len(b1), n, 1, 1))
+        rho[pairs] = fit_polychoric(b1, b2, tables, max_iter=newton_steps,
+                                    start=None if start_rho is None else np.asarray(start_rho)[pairs])
+        _pair_influence(psi, coding, X, w, pair_cells(b1, b2, rho[pairs]), ia, ib, pairs)
     N = w.sum()
-    gamma = N * (w @ psi ** 2) if diagonal_only else N * (psi * w[:, None]).T @ psi
+    if diagonal_only:
+        gamma = N * (w @ psi ** 2)
+    else:   # unit weights (no resample): psi' psi without the weighted n × m copy
+        gamma = N * ((psi * w[:, None]).T @ psi if weights is not None else psi.T @ psi)
     thresholds = np.concatenate([bounds[v][1:n_cat[v]] for v in range(p)])
     return np.stack(bounds), thresholds, np.stack(slopes), rho, gamma
 
@@ -152,27 +159,54 @@ def _probits(coding: Coding, X: np.ndarray, w: np.ndarray, start):
     return bounds, slopes, uni_scores
 
 
-def _influence(coding: Coding, X: np.ndarray, w: np.ndarray, uni_scores: list, cells, ia: np.ndarray,
-               ib: np.ndarray) -> np.ndarray:
-    """Casewise influence functions (n × (thresholds, slopes, ρ)) of the two-stage estimator: per item
-    A11⁻¹ · score; per pair the ρ score corrected for the estimated univariate parameters."""
+_CASE_PAIRS = 1 << 19   # pairs × cases per chunk of the residual polychorics (~4 MB per per-case array)
+
+
+def _pair_chunks(n_pairs: int, n: int) -> list[slice]:
+    """Consecutive pair ranges of at most ``_CASE_PAIRS / n`` pairs (all pairs at once for small samples)."""
+    size = max(1, _CASE_PAIRS // max(n, 1))
+    return [slice(start, start + size) for start in range(0, n_pairs, size)]
+
+
+def _influence_columns(coding: Coding, X: np.ndarray, w: np.ndarray, uni_scores: list, n_pairs: int) -> np.ndarray:
+    """Casewise influence functions (n × (thresholds, slopes, ρ)) with the univariate columns filled: per
+    item A11⁻¹ · score (A11 = Σ w · score score'); the ρ columns are filled pair chunk by pair chunk."""
     n_cat = coding.n_categories
-    s_rho = cells.score_rho[:, :, 0, 0]                                   # (P, n)
-    d_lo1, d_hi1 = cells.score_b1[:, :, 0, 0, 0], cells.score_b1[:, :, 0, 0, 1]
-    d_lo2, d_hi2 = cells.score_b2[:, :, 0, 0, 0], cells.score_b2[:, :, 0, 0, 1]
-    # influence of the univariate parameters: per item A11⁻¹ · score (A11 = Σ w · score score')
     psi_uni = [sc @ np.linalg.inv((sc * w[:, None]).T @ sc) for sc in uni_scores]
-    psi_rho = np.empty((len(w), len(ia)))
-    for k, (a, b) in enumerate(zip(ia, ib)):
-        da = _pair_uni_scores(coding.codes[:, a], int(n_cat[a]), X, d_lo1[k], d_hi1[k])
-        db = _pair_uni_scores(coding.codes[:, b], int(n_cat[b]), X, d_lo2[k], d_hi2[k])
-        ws = w * s_rho[k]
+    cols = ([psi[:, : int(n_cat[v]) - 1] for v, psi in enumerate(psi_uni)]
+            + [psi[:, int(n_cat[v]) - 1:] for v, psi in enumerate(psi_uni)])
+    out = np.empty((len(w), sum(c.shape[1] for c in cols) + n_pairs))
+    np.concatenate(cols, axis=1, out=out[:, : out.shape[1] - n_pairs])
+    return out
+
+
+def _item_columns(n_cat: np.ndarray, nx: int, v: int) -> np.ndarray:
+    """Columns of item v's (thresholds, slopes) in the influence matrix (all thresholds, then all slopes)."""
+    k1 = n_cat - 1
+    start = int(k1[:v].sum())
+    slopes = int(k1.sum()) + v * nx
+    return np.r_[start:start + int(k1[v]), slopes:slopes + nx]
+
+
+def _pair_influence(psi: np.ndarray, coding: Coding, X: np.ndarray, w: np.ndarray, cells, ia: np.ndarray,
+                    ib: np.ndarray, pairs: slice) -> None:
+    """ψ of the correlations of ``pairs`` (``cells`` of those pairs only) into psi's ρ columns: the ρ score
+    corrected for the estimated univariate parameters of both items."""
+    n_cat = coding.n_categories
+    s_rho = cells.score_rho[:, :, 0, 0]                                   # (chunk, n)
+    d_lo1, d_hi1 = cells.score_lo1[:, :, 0, 0], cells.score_hi1[:, :, 0, 0]
+    d_lo2, d_hi2 = cells.score_lo2[:, :, 0, 0], cells.score_hi2[:, :, 0, 0]
+    first_rho = psi.shape[1] - len(ia)
+    for j, k in enumerate(range(*pairs.indices(len(ia)))):
+        a, b = ia[k], ib[k]
+        da = _pair_uni_scores(coding.codes[:, a], int(n_cat[a]), X, d_lo1[j], d_hi1[j])
+        db = _pair_uni_scores(coding.codes[:, b], int(n_cat[b]), X, d_lo2[j], d_hi2[j])
+        ws = w * s_rho[j]
         a21_a, a21_b = ws @ da, ws @ db
-        a22 = ws @ s_rho[k]
-        psi_rho[:, k] = (s_rho[k] - psi_uni[a] @ a21_a - psi_uni[b] @ a21_b) / a22
-    th = [psi[:, : int(n_cat[v]) - 1] for v, psi in enumerate(psi_uni)]
-    sl = [psi[:, int(n_cat[v]) - 1:] for v, psi in enumerate(psi_uni)]
-    return np.concatenate(th + sl + [psi_rho], axis=1)
+        a22 = ws @ s_rho[j]
+        psi_a = psi[:, _item_columns(n_cat, X.shape[1], a)]
+        psi_b = psi[:, _item_columns(n_cat, X.shape[1], b)]
+        psi[:, first_rho + k] = (s_rho[j] - psi_a @ a21_a - psi_b @ a21_b) / a22
 
 
 def _pair_uni_scores(codes, n_cat, X, d_lo, d_hi):

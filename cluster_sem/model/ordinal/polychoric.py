@@ -27,25 +27,39 @@ class PairCells:
     rho: np.ndarray
     prob: np.ndarray         # π_cd
     score_rho: np.ndarray    # ∂ log π_cd / ∂ρ
-    score_b1: np.ndarray     # ∂ log π_cd / ∂b of the first item's bounds, (..., P, U, K, K, K+1)
-    score_b2: np.ndarray     # ∂ log π_cd / ∂b of the second item's bounds
+    # ∂ log π_cd / ∂b of the two bounds each cell has per item (every other bound's derivative is 0, so a
+    # dense (..., K, K, K+1) array would be K/2 times larger: 9 GiB for 10 items of 300 categories):
+    # first item: its lower bound b1[c] and upper bound b1[c+1]; second item: b2[d] and b2[d+1]
+    score_lo1: np.ndarray
+    score_hi1: np.ndarray
+    score_lo2: np.ndarray
+    score_hi2: np.ndarray
 
 
 def pair_tables(codes: np.ndarray, ia: np.ndarray, ib: np.ndarray, k_max: int,
                 weights: np.ndarray | None = None) -> np.ndarray:
-    """Bivariate frequency tables (..., P, K, K); ``weights`` (R, n) gives one table set per resample."""
-    cells = codes[:, ia] * k_max + codes[:, ib]                         # (n, P)
-    P = len(ia)
-    flat = cells + (np.arange(P) * k_max * k_max)[None, :]
-    if weights is None:
-        tab = np.bincount(flat.ravel(), minlength=P * k_max * k_max).astype(float)
-        return tab.reshape(P, 1, k_max, k_max)
-    R = weights.shape[0]
-    out = np.empty((R, P * k_max * k_max))
-    w_rep = np.repeat(weights, P, axis=1).reshape(R, -1)               # weight of case i, for each pair
-    for r in range(R):
-        out[r] = np.bincount(flat.ravel(), weights=w_rep[r], minlength=P * k_max * k_max)
-    return out.reshape(R, P, 1, k_max, k_max)
+    """Bivariate frequency tables (..., P, K, K); ``weights`` (R, n) gives one table set per resample.
+
+    Pairs are counted in chunks of at most ``_TABLE_CELLS / n`` pairs: the cell codes of all pairs would
+    be n × P integers (0.7 GB for 42 items at n = 100,000), times R for weighted resamples."""
+    n, P, kk = codes.shape[0], len(ia), k_max * k_max
+    R = None if weights is None else weights.shape[0]
+    out = np.empty((P * kk,) if R is None else (R, P * kk))
+    size = max(1, _TABLE_CELLS // max(n, 1))
+    for start in range(0, P, size):
+        pairs = slice(start, min(P, start + size))
+        m = pairs.stop - start
+        flat = (codes[:, ia[pairs]] * k_max + codes[:, ib[pairs]]) + (np.arange(m) * kk)[None, :]   # (n, m)
+        cells = slice(start * kk, pairs.stop * kk)
+        if R is None:
+            out[cells] = np.bincount(flat.ravel(), minlength=m * kk)
+        else:
+            for r in range(R):                 # weight of case i, for each pair of the chunk
+                out[r, cells] = np.bincount(flat.ravel(), weights=np.repeat(weights[r], m), minlength=m * kk)
+    return out.reshape(P, 1, k_max, k_max) if R is None else out.reshape(R, P, 1, k_max, k_max)
+
+
+_TABLE_CELLS = 1 << 22   # cases × pairs of cell codes counted at once
 
 
 def _corners(b1: np.ndarray, b2: np.ndarray, rho: np.ndarray):
@@ -84,8 +98,12 @@ def fit_polychoric(b1: np.ndarray, b2: np.ndarray, tables: np.ndarray, *, start:
         step = np.where(h0 < 0, -g0 / np.where(h0 < 0, h0, -1.0), 0.01 * np.sign(g0))
         new = np.clip(r0 + step, -RHO_BOUND, RHO_BOUND)
         ll_new, g_new, h_new = _evaluate(B1, B2, T, new)
-        for _ in range(30):  # halve steps that lower the log-likelihood (rare: ℓ is concave near the top)
-            worse = ll_new < l0 - 1e-12
+        # halve steps that lower the log-likelihood (rare: ℓ is concave near the top); "lower" beyond the
+        # rounding of a sum over n cases (an absolute 1e-12 is below it from n ≈ 5,000 on: every converged
+        # pair then halved 30 times per Newton step, the time growing faster than n)
+        slack = 1e-12 * np.maximum(1.0, np.abs(l0))
+        for _ in range(30):
+            worse = ll_new < l0 - slack
             if not worse.any():
                 break
             new = np.where(worse, (r0 + new) / 2, new)
@@ -153,15 +171,8 @@ def pair_cells(b1: np.ndarray, b2: np.ndarray, rho: np.ndarray) -> PairCells:
     g2 = _dens1(b2)[..., None, :] * ndtr((c1[..., :, None] - rr * c2[..., None, :]) / r)   # ∂Φ₂(b1_i, b2_j)/∂b2_j
     dg1 = g1[..., :, 1:] - g1[..., :, :-1]                              # (..., K+1, K): row i, cell column d
     dg2 = g2[..., 1:, :] - g2[..., :-1, :]                              # (..., K, K+1)
-    K = prob.shape[-1]
-    sb1 = np.zeros(prob.shape + (K + 1,))
-    sb2 = np.zeros(prob.shape + (K + 1,))
-    for c in range(K):       # cell (c, d) has bounds b1[c] (lower) and b1[c+1] (upper)
-        sb1[..., c, :, c + 1] = dg1[..., c + 1, :] / safe[..., c, :]
-        sb1[..., c, :, c] = -dg1[..., c, :] / safe[..., c, :]
-        sb2[..., :, c, c + 1] = dg2[..., :, c + 1] / safe[..., :, c]
-        sb2[..., :, c, c] = -dg2[..., :, c] / safe[..., :, c]
-    return PairCells(rho, prob, score_rho, sb1, sb2)
+    return PairCells(rho, prob, score_rho, -dg1[..., :-1, :] / safe, dg1[..., 1:, :] / safe,
+                     -dg2[..., :, :-1] / safe, dg2[..., :, 1:] / safe)
 
 
 def _dens1(b: np.ndarray) -> np.ndarray:
