@@ -84,7 +84,7 @@ def interaction_likelihood():
     """The LMS likelihood of the shipped spec's interaction model and its start vector."""
     from cluster_sem.model.interaction import lms
     from cluster_sem.model.interaction.moments import quadrature_grid
-    from cluster_sem.model.interaction.stage import interaction_syntax
+    from cluster_sem.model.interaction.fit import interaction_syntax
     spec, frame = _shipped_frame()
     model, start = lms.model_and_start(interaction_syntax(spec), frame)
     data = lms.mixture_data(model, frame)
