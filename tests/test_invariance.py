@@ -221,7 +221,7 @@ def test_unlisted_group_value_and_unavailable_options_are_refused(regions_csv, t
     _one_line_refusal(capsys, ["invariance", str(SPEC), str(data), "--out", str(out)], out,
                       "'Lishui' are not in the spec's group_levels")
     _one_line_refusal(capsys, ["invariance", str(SPEC), str(regions_csv), "--out", str(out), "--release", "TS=~zz9"],
-                      out, "'TS=~zz9' is not a parameter of the model")
+                      out, "--release TS=~zz9: not a parameter of the model")
 
 
 def test_group_levels_spec_checks(tmp_path):

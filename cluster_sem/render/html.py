@@ -10,7 +10,8 @@ from importlib import resources
 from typing import Mapping
 
 from ..results.document import ResultsDocument
-from .context import SECTIONS, is_invariance_document, report_context
+from .context import SECTIONS, report_context
+from .kinds import own_renderer
 from .diagram import diagram_legend, path_diagram_svg
 from .labels import check_lang
 from .plain_text import strip_controls
@@ -43,17 +44,9 @@ def render_page(template: str, ctx: Mapping) -> str:
 def render_html(doc: dict, lang: str = "en") -> str:
     """The full report as one self-contained HTML document (string)."""
     check_lang(lang)
-    from .pls import is_pls_document
-    if is_pls_document(doc):
-        from .pls import render_pls_html
-        return strip_controls(render_pls_html(doc, lang))   # construct labels and the title are user text
-    if is_invariance_document(doc):
-        from .invariance import render_invariance_html
-        return strip_controls(render_invariance_html(doc, lang))
-    from ..results.cmb import is_cmb_document
-    if is_cmb_document(doc):
-        from .publication import render_cmb_html
-        return strip_controls(render_cmb_html(doc, lang))
+    own = own_renderer(doc, "html")          # a PLS, invariance or cmb document has its own report
+    if own is not None:
+        return strip_controls(own(doc, lang))   # construct labels and the title are user text
     r = ResultsDocument.read(doc)
     ctx = report_context(r, lang)
     from markupsafe import Markup

@@ -10,7 +10,8 @@ import re
 from functools import lru_cache
 from typing import Mapping
 
-from .context import is_invariance_document, report_context
+from .context import report_context
+from .kinds import own_renderer
 from .labels import check_lang
 from .plain_text import strip_controls
 
@@ -61,17 +62,9 @@ def _counter():
 def render_markdown(doc: dict, lang: str = "en") -> str:
     """The full report as GitHub-flavoured Markdown (string)."""
     check_lang(lang)
-    from .pls import is_pls_document
-    if is_pls_document(doc):
-        from .pls import render_pls_markdown
-        return strip_controls(render_pls_markdown(doc, lang))   # construct labels and the title are user text
-    if is_invariance_document(doc):
-        from .invariance import render_invariance_markdown
-        return strip_controls(render_invariance_markdown(doc, lang))
-    from ..results.cmb import is_cmb_document
-    if is_cmb_document(doc):
-        from .publication import render_cmb_markdown
-        return strip_controls(render_cmb_markdown(doc, lang))
+    own = own_renderer(doc, "markdown")      # a PLS, invariance or cmb document has its own report
+    if own is not None:
+        return strip_controls(own(doc, lang))   # construct labels and the title are user text
     ctx = report_context(doc, lang)
     ctx["tno"] = _counter()
     text = strip_controls(environment().get_template("report.md.j2").render(**ctx))   # labels are user text

@@ -5,7 +5,6 @@ from __future__ import annotations
 from ..results.document import ResultsDocument, pick
 from ..results.effects import ci_excludes_zero
 from ..results.fit_verdicts import reported_key
-from .context import is_invariance_document
 from .estimator_text import index_name, test_name
 from .numbers import fmt, fmt_p, stars
 from .plain_text import terminal_safe
@@ -39,17 +38,10 @@ def _fit_block(name: str, fit, verdicts: dict) -> list[str]:
 
 
 def render_summary(doc: dict, *, lang: str = "en") -> str:
-    from .pls import is_pls_document
-    if is_pls_document(doc):
-        from .pls import render_pls_summary
-        return render_pls_summary(doc, lang)
-    if is_invariance_document(doc):
-        from .invariance import render_invariance_summary
-        return render_invariance_summary(doc, lang)
-    from ..results.cmb import is_cmb_document
-    if is_cmb_document(doc):
-        from .publication import render_cmb_summary
-        return render_cmb_summary(doc, lang)
+    from .kinds import own_renderer
+    own = own_renderer(doc, "summary")       # a PLS, invariance or cmb document has its own summary
+    if own is not None:
+        return own(doc, lang)
     r = ResultsDocument.of(doc)
     out = _header_lines(r, lang) + _fit_lines(r)
     from .diagnostics import summary_lines
