@@ -155,9 +155,13 @@ SUPPORT: tuple[Support, ...] = (
     Support({"engine": {"semopy"}, "missing": {"fiml"}}, "refuse",
             "--engine semopy with --missing fiml: semopy's FIML objective does not reproduce lavaan's "
             "missing = \"ml\" estimates. Fix: drop --engine semopy (it applies to --missing listwise)"),
-    Support({"design": {"--cluster", "--weights"}, "estimator": {"WLSMV"}}, "refuse",
-            "{design} with --estimator WLSMV is not supported (lavaan's robust.cluster.sem for ordered items is "
-            "not implemented here). Fix: use --estimator MLR"),
+    Support({"design": {"--weights"}, "estimator": {"WLSMV"}}, "refuse",
+            "--weights with --estimator WLSMV is not supported (lavaan's weighted thresholds and polychoric "
+            "correlations are not implemented here). Fix: use --estimator MLR, or --cluster alone with WLSMV"),
+    Support({"cluster_bootstrap": {True}, "estimator": {"WLSMV"}}, "refuse",
+            "--cluster-bootstrap with --estimator WLSMV is not implemented (the WLSMV bootstrap resamples "
+            "firms one by one). Fix: drop --cluster-bootstrap --bootstrap (the CIs then use the "
+            "cluster-robust standard errors), or use --estimator MLR"),
     Support({"design": {"--cluster", "--weights"}, "engine": {"semopy"}}, "refuse",
             "--engine semopy with {design}: semopy has no cluster-robust or weighted likelihood here. Fix: drop "
             "--engine semopy"),

@@ -131,7 +131,7 @@ def refitter(spec: Spec, frame: pd.DataFrame, options: FitOptions):
     if options.resolved.ordinal:
         from .model.ordinal.fit import fit_model_wlsmv
         items = list(spec.items)
-        return lambda syntax: fit_model_wlsmv(syntax, frame, items)
+        return lambda syntax: fit_model_wlsmv(syntax, frame, items, cluster=options.cluster)
     fit = _fitter(options)
     return lambda syntax: fit(syntax, frame)
 
@@ -141,8 +141,8 @@ def stage_fit(spec: Spec, frame: pd.DataFrame, options: FitOptions | None = None
         # every questionnaire item is an ordered category; controls stay continuous
         from .model.ordinal.fit import fit_model_wlsmv
         items = list(spec.items)
-        return (fit_model_wlsmv(measurement_syntax(spec), frame, items),
-                fit_model_wlsmv(structural_syntax(spec, with_defined=True), frame, items))
+        return (fit_model_wlsmv(measurement_syntax(spec), frame, items, cluster=options.cluster),
+                fit_model_wlsmv(structural_syntax(spec, with_defined=True), frame, items, cluster=options.cluster))
     fitter = _fitter(options) if options is not None else fit_model
     measurement = fitter(measurement_syntax(spec), frame)
     structural = fitter(structural_syntax(spec, with_defined=True), frame)
@@ -555,7 +555,7 @@ def attach_design(doc: dict, spec: Spec, frame: pd.DataFrame, sem: ModelFit) -> 
                      for k, v in block.items()}
     doc["warnings"] = doc["warnings"] + [f"design: {w}" for w in block["warnings"]]
     doc["meta"]["conventions"] += (f"; complex sample (lavaan cluster=/sampling.weights=): se = {block['se']}, "
-                                   f"test = {block['test']}, observed information"
+                                   f"test = {block['test']}, {sem.information} information"
                                    + (", weights normalised to n" if block["weights"] else ""))
 
 

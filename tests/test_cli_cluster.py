@@ -133,7 +133,7 @@ def _with_column(tmp_path: Path, name: str, values) -> Path:
     (["--cluster", "site"], "site", [None] + ["a", "b"] * 63 + ["a"], "column 'site': no cluster in row 2"),
     (["--weights", "w"], "w", [0.0] + [1.0] * 127, "column 'w': weights must be positive"),
     (["--weights", "w"], "w", ["x"] + [1.0] * 127, "column 'w': text where a number is expected"),
-    (["--cluster", "region", "--estimator", "WLSMV"], None, None, "--cluster with --estimator WLSMV"),
+    (["--weights", "w", "--estimator", "WLSMV"], "w", [1.0] * 128, "--weights with --estimator WLSMV"),
     (["--cluster", "region", "--bootstrap", "200"], None, None, "--cluster with --bootstrap"),
     (["--cluster", ""], None, None, "--cluster"),
 ])

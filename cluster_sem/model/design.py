@@ -28,6 +28,7 @@ class SampleDesign:
     weights_column: str | None = None
     cluster: np.ndarray | None = None
     weights: np.ndarray | None = None
+    robust_sem: bool = False    # WLSMV: the sandwich on the cluster-robust Γ (lavaan "robust.cluster.sem")
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, *, cluster: str | None = None,
@@ -52,7 +53,9 @@ class SampleDesign:
     @property
     def se_name(self) -> str:
         """lavaan's ``se`` option for this design (with a robust estimator)."""
-        return "robust.cluster" if self.clustered else "robust.huber.white"
+        if self.clustered:
+            return "robust.cluster.sem" if self.robust_sem else "robust.cluster"
+        return "robust.huber.white"
 
 
 def _column(frame: pd.DataFrame, name: str, role: str) -> pd.Series:

@@ -6,6 +6,10 @@ scores' cross-products; A21: Σ sc_ρ · ∂log π/∂τ; A22: diagonal Σ sc_ρ
 same sandwich through casewise influence functions ψᵢ = B⁻¹ scᵢ, so Γ = N Σᵢ ψᵢψᵢ'.  Without covariates
 every score depends only on the case's cell, so ψ is computed once per cell and gathered per case — and
 the diagonal of Γ (all DWLS needs) is a weighted sum over cells, cheap for every bootstrap resample.
+
+With a cluster (lavaan ≥ 0.7 ``cluster=`` + WLSMV, ``se = "robust.cluster.sem"``): ``muthen1984`` keeps the
+same bread and sums the casewise scores within clusters before the outer product (``WLS.W.cluster``), and
+``lav_samplestats`` takes NACOV = N · WLS.W.cluster · G/(G − 1) — ``cluster_gamma`` below.
 """
 from __future__ import annotations
 
@@ -71,6 +75,17 @@ def gamma_full(inf: Influence, codes: np.ndarray, n_cat: np.ndarray, ia, ib) -> 
     """Γ = N Σᵢ ψᵢψᵢ' (lavaan's NACOV for categorical data)."""
     psi = casewise(inf, codes, n_cat, ia, ib)
     return codes.shape[0] * psi.T @ psi
+
+
+def cluster_gamma(psi: np.ndarray, cluster: np.ndarray) -> np.ndarray:
+    """Cluster-robust Γ = G/(G − 1) · N Σ_c (Σ_{i∈c} ψᵢ)(Σ_{i∈c} ψᵢ)' from casewise ψ (n × m) and 0..G−1 codes.
+
+    Only Γ (the SEs and the scaled test) changes: the DWLS weights stay 1/diag of the i.i.d. Γ, so the
+    estimates equal the unclustered fit's.  With one case per cluster it is N/(N − 1) times that Γ."""
+    n, g = psi.shape[0], int(cluster.max()) + 1
+    summed = np.zeros((g, psi.shape[1]))
+    np.add.at(summed, cluster, psi)
+    return n * g / (g - 1) * (summed.T @ summed)
 
 
 def gamma_diag(inf: Influence, counts: np.ndarray, n_cat: np.ndarray, tables: np.ndarray) -> np.ndarray:

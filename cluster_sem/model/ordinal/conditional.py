@@ -13,6 +13,7 @@ from scipy import optimize
 from scipy.special import ndtr
 
 from .bvn import BIG
+from .acov import cluster_gamma
 from .categories import Coding
 from .polychoric import fit_polychoric, pair_cells
 from .univariate import bounds_from_counts
@@ -96,8 +97,10 @@ def _probit_scores(codes, n_cat, X, b, beta):
 
 def conditional_stats(coding: Coding, X: np.ndarray, start_rho: np.ndarray, ia: np.ndarray, ib: np.ndarray,
                       *, weights: np.ndarray | None = None, start=None, diagonal_only: bool = False,
-                      newton_steps: int = 100):
+                      newton_steps: int = 100, cluster: np.ndarray | None = None):
     """(bounds, thresholds, slopes (p × nx), residual correlations, Γ or diag Γ) with covariates X (n × nx).
+
+    ``cluster`` (0..G−1 per case, no resample): a sixth element, the cluster-robust Γ (``cluster_gamma``).
 
     ``weights`` are case multiplicities (a bootstrap resample); ``start`` = (bounds, slopes) warm-starts
     the probits by Newton instead of the cold BFGS fit; ``newton_steps`` caps the polychoric Newton steps
@@ -135,7 +138,8 @@ def conditional_stats(coding: Coding, X: np.ndarray, start_rho: np.ndarray, ia: 
     else:   # unit weights (no resample): psi' psi without the weighted n × m copy
         gamma = N * ((psi * w[:, None]).T @ psi if weights is not None else psi.T @ psi)
     thresholds = np.concatenate([bounds[v][1:n_cat[v]] for v in range(p)])
-    return np.stack(bounds), thresholds, np.stack(slopes), rho, gamma
+    out = (np.stack(bounds), thresholds, np.stack(slopes), rho, gamma)
+    return out if cluster is None else out + (cluster_gamma(psi, cluster),)
 
 
 def _probits(coding: Coding, X: np.ndarray, w: np.ndarray, start):

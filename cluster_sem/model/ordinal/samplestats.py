@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .acov import Influence, gamma_diag, gamma_full, influence
+from .acov import Influence, casewise, cluster_gamma, gamma_diag, gamma_full, influence
 from .categories import Coding, code_items
 from .conditional import conditional_stats
 from .polychoric import fit_polychoric, pair_cells, pair_tables
@@ -31,6 +31,13 @@ class OrdinalStats:
     slopes: np.ndarray           # (p, n_x) probit slopes on the covariates
     covariates: tuple[str, ...] = ()
     covariate_cov: np.ndarray | None = None   # sample covariance of the covariates, divisor N − 1 (fixed.x)
+    gamma_cluster: np.ndarray | None = None   # cluster-robust Γ (``cluster_gamma``) when a cluster is given
+
+    @property
+    def gamma_robust(self) -> np.ndarray:
+        """The Γ of the sandwich SEs and the scaled-shifted test: cluster-robust with a cluster, else Γ.
+        The DWLS weights always come from the i.i.d. Γ (lavaan keeps WLS.V unchanged under ``cluster=``)."""
+        return self.gamma if self.gamma_cluster is None else self.gamma_cluster
 
     @property
     def items(self) -> tuple[str, ...]:
@@ -87,8 +94,9 @@ def two_step(coding: Coding, weights: np.ndarray | None = None):
     return counts, tables, bounds, rho, inf
 
 
-def ordinal_stats(frame: pd.DataFrame, items, covariates=()) -> OrdinalStats:
-    """Sample statistics of ``items``; with ``covariates`` the conditional (probit-regression) version."""
+def ordinal_stats(frame: pd.DataFrame, items, covariates=(), cluster: np.ndarray | None = None) -> OrdinalStats:
+    """Sample statistics of ``items``; with ``covariates`` the conditional (probit-regression) version;
+    with ``cluster`` (0..G−1 code per row) also the cluster-robust Γ."""
     coding = code_items(frame, list(items))
     counts, tables, bounds, rho, inf = two_step(coding)
     n_cat = coding.n_categories
@@ -97,16 +105,19 @@ def ordinal_stats(frame: pd.DataFrame, items, covariates=()) -> OrdinalStats:
     n = coding.codes.shape[0]
     thresholds = threshold_vector(bounds, n_cat)
     slopes = np.zeros((p, 0))
-    sxx = None
+    sxx = gamma_cl = None
     if covariates:
         X = frame[list(covariates)].to_numpy(dtype=float)
-        bounds, thresholds, slopes, rho, gamma = conditional_stats(coding, X, rho, ia, ib)
+        bounds, thresholds, slopes, rho, gamma, *rest = conditional_stats(coding, X, rho, ia, ib, cluster=cluster)
+        gamma_cl = rest[0] if rest else None
         sxx = covariate_covariance(X)
     else:
         gamma = gamma_full(inf, coding.codes, n_cat, ia, ib)
+        if cluster is not None:
+            gamma_cl = cluster_gamma(casewise(inf, coding.codes, n_cat, ia, ib), cluster)
     R = np.eye(p)
     R[ib, ia] = R[ia, ib] = rho
-    return OrdinalStats(coding, n, bounds, thresholds, R, ia, ib, gamma, slopes, tuple(covariates), sxx)
+    return OrdinalStats(coding, n, bounds, thresholds, R, ia, ib, gamma, slopes, tuple(covariates), sxx, gamma_cl)
 
 
 def covariate_covariance(X: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
