@@ -128,3 +128,28 @@ def test_cluster_gamma_with_covariates_sums_the_conditional_scores(data):
     st = ordinal_stats(frame[ITEMS + ["x"]], ITEMS, ["x"], cluster=one)
     n = len(frame)
     np.testing.assert_allclose(st.gamma_robust, st.gamma * n / (n - 1), rtol=1e-10)
+
+
+def test_cli_fit_cluster_with_wlsmv(tmp_path):
+    """`fit --cluster room` on the ordinal Holzinger–Swineford spec (classrooms of 10 consecutive ids): exit 0,
+    the design block names robust.cluster.sem / scaled.shifted, the estimates equal the unclustered run's."""
+    data = pd.read_csv(ROOT / "tests" / "reference" / "HolzingerSwineford1939_ordinal.csv")
+    data["room"] = (data["id"] - 1) // 10
+    path = tmp_path / "hs.csv"
+    data.to_csv(path, index=False)
+    spec = ROOT / "tests" / "specs" / "hs_ordinal.yaml"
+    docs = []
+    for extra in ([], ["--cluster", "room"]):
+        out = tmp_path / f"out{len(extra)}"
+        assert main(["fit", str(spec), str(path), "--out", str(out), "--quiet"] + extra) == 0
+        docs.append(json.loads((out / "results.json").read_text(encoding="utf-8")))
+    plain, clustered = docs
+    d = clustered["design"]
+    assert (d["cluster"], d["se"], d["test"]) == ("room", "robust.cluster.sem", "scaled.shifted")
+    assert "se = robust.cluster.sem" in clustered["meta"]["conventions"]
+    assert "design" not in plain
+    a = pd.DataFrame(plain["measurement_model"]["parameters"])
+    b = pd.DataFrame(clustered["measurement_model"]["parameters"])
+    np.testing.assert_allclose(b.est, a.est, rtol=0, atol=1e-12)
+    free = a.se > 0
+    assert not np.allclose(b.se[free], a.se[free], rtol=1e-3)
