@@ -158,10 +158,10 @@ SUPPORT: tuple[Support, ...] = (
     Support({"design": {"--weights"}, "estimator": {"WLSMV"}}, "refuse",
             "--weights with --estimator WLSMV is not supported (lavaan's weighted thresholds and polychoric "
             "correlations are not implemented here). Fix: use --estimator MLR, or --cluster alone with WLSMV"),
-    Support({"cluster_bootstrap": {True}, "estimator": {"WLSMV"}}, "refuse",
-            "--cluster-bootstrap with --estimator WLSMV is not implemented (the WLSMV bootstrap resamples "
-            "firms one by one). Fix: drop --cluster-bootstrap --bootstrap (the CIs then use the "
-            "cluster-robust standard errors), or use --estimator MLR"),
+    Support({"design": {"--cluster"}, "estimator": {"WLSMV"}, "bootstrap": {True}}, "refuse",
+            "--cluster with --estimator WLSMV and --bootstrap is not implemented (the WLSMV bootstrap resamples "
+            "firms one by one, and has no cluster bootstrap). Fix: drop --bootstrap/--cluster-bootstrap (the "
+            "CIs then use the cluster-robust standard errors), or use --estimator MLR"),
     Support({"design": {"--cluster", "--weights"}, "engine": {"semopy"}}, "refuse",
             "--engine semopy with {design}: semopy has no cluster-robust or weighted likelihood here. Fix: drop "
             "--engine semopy"),

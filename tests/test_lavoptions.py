@@ -223,7 +223,9 @@ def test_invariance_meta_engine_is_written(tmp_path):
 @pytest.mark.parametrize("kwargs, words", [
     ({"estimator": "WLSMV", "design": "--weights"}, "--weights with --estimator WLSMV"),
     ({"estimator": "WLSMV", "design": "--cluster", "bootstrap": True, "cluster_bootstrap": True},
-     "--cluster-bootstrap with --estimator WLSMV"),
+     "--cluster with --estimator WLSMV and --bootstrap"),
+    ({"estimator": "WLSMV", "design": "--cluster", "bootstrap": True},
+     "--cluster with --estimator WLSMV and --bootstrap"),
     ({"estimator": "MLR", "design": "--weights", "bootstrap": True}, "--weights with --bootstrap"),
     ({"estimator": "MLR", "engine": "semopy", "design": "--cluster"}, "--engine semopy with --cluster"),
 ])
