@@ -96,7 +96,7 @@ def sample_statistics(frame: pd.DataFrame, ov: Sequence[str], *, group: str | No
         names.append(name)
         ns.append(len(x))
     return SampleStats(tuple(ov), tuple(names), tuple(ns), np.stack(covs), np.stack(means),
-                       np.asarray(logdets), tuple(arrays), tuple(codes))
+                       np.asarray(logdets), tuple(arrays), cluster=tuple(codes))
 
 
 def _group_cluster_codes(part: pd.DataFrame, cluster: str, name: str) -> np.ndarray:
