@@ -96,8 +96,13 @@ def test_satorra_bentler_difference_uses_the_cluster_scaling():
     assert diff["chi2"] == pytest.approx((metric.fit["chi2"] - free.fit["chi2"]) / cd, rel=1e-10)
 
 
-def test_a_group_with_one_cluster_and_weights_are_refused():
+def test_a_group_with_one_cluster_weights_fiml_and_wlsmv_are_refused():
+    """Refused in one line, never fitted as if the firms were independent."""
     frame = _sites()
+    with pytest.raises(FitError, match="not estimator 'WLSMV'"):
+        fit_model(MODEL, frame, group="site", groups=SITES, cluster="cluster", estimator="WLSMV")
+    with pytest.raises(FitError, match="complete rows only"):
+        fit_model(MODEL, frame, group="site", groups=SITES, cluster="cluster", estimator="MLR", missing="fiml")
     frame["one"] = np.where(frame.site == "even", 1, frame["cluster"])
     with pytest.raises(FitError, match="group 'even': cluster column 'one' has a single cluster"):
         fit_model(MODEL, frame, group="site", groups=SITES, cluster="one", estimator="MLR")

@@ -60,6 +60,9 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
     structure, as lavaan's missing = "ml")."""
     if missing not in MISSING:
         raise FitError(f"missing '{missing}' is not known. Fix: use {' or '.join(MISSING)}")
+    if cluster is not None and estimator not in CLUSTER_ESTIMATORS:
+        raise FitError(f"cluster with analysis groups is available for {' and '.join(CLUSTER_ESTIMATORS)}, not "
+                       f"estimator '{estimator}'. Fix: use estimator MLR, or drop the cluster setting")
     if estimator in GROUP_FITTERS and missing == "listwise":
         return GROUP_FITTERS[estimator](syntax, data, group=group, groups=groups, group_equal=group_equal,
                                         group_partial=group_partial, equal_rows=equal_rows,
