@@ -199,6 +199,8 @@ def test_invariance_uses_the_spec_cluster(tmp_path):
     assert block["cluster"]["column"] == "site"
     assert block["cluster"]["clusters"] == {"north": 16, "south": 15}   # a site in both groups counts in each
     assert 'cluster = "site"' in doc["meta"]["conventions"]
+    assert "cluster-robust (firms clustered by 'site' within each group; clusters per group: north 16, south 15)" \
+        in (out / "report.md").read_text(encoding="utf-8")
     configural = block["levels"][0]["fit"]
     assert configural["chi2_scaled"] == pytest.approx(configural["chi2"] / configural["chi2_scaling_factor"])
 
