@@ -1,5 +1,6 @@
 """MLR for the multigroup / mean-structure core (complete data): the vcov and test stages of lavaan's
-``estimator = "MLR"`` registered as ``vcov.VCOV["sandwich"]`` and ``statistic.TESTS["yuan.bentler.mplus"]``.
+``estimator = "MLR"`` registered as ``vcov.VCOV["sandwich"]`` and ``statistic.TESTS["yuan.bentler.mplus"]``
+(and ``TESTS["yuan.bentler.mplus.h1"]``, the same test with the h1-based information, for ML with clusters).
 
 Per group g the casewise scores are the saturated scores (``fiml.h1_scores``: ∂ℓ_i/∂(μ_g, vech Σ_g)) times
 Δ_g = ∂(μ_g, vech Σ_g)/∂θ' (central differences of ``GroupModel.implied``, which is all the seam exposes).
