@@ -186,6 +186,9 @@ def _add_invariance_parser(sub, fmt) -> None:
                    help="listwise (default); fiml: full-information ML per group (lavaan missing = \"ml\")")
     p.add_argument("--release", default=None, metavar="ROWS",
                    help="equality constraints to free in every level, e.g. \"CE=~CE3\" or \"CE=~CE3,CE3~1\"")
+    p.add_argument("--cluster", default=None, metavar="COLUMN",
+                   help="data column of the firms' clusters (overrides the spec's cluster:): cluster-robust SEs, "
+                        "Yuan-Bentler tests and Satorra-Bentler differences, clusters nested in the groups")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
     _add_docx_option(p)
     p.add_argument("--quiet", action="store_true", help="no summary")
@@ -638,9 +641,11 @@ def cmd_invariance(args) -> int:
     from .invariance.document import parse_release
     command = "cluster-sem invariance " + " ".join(
         [args.spec, args.data, "--out", args.out, "--estimator", args.estimator, "--missing", args.missing]
-        + (["--release", f'"{args.release}"'] if args.release else []))
+        + (["--release", f'"{args.release}"'] if args.release else [])
+        + (["--cluster", args.cluster] if args.cluster else []))
     results = run_invariance(args.spec, args.data, InvarianceOptions(
-        estimator=args.estimator, missing=args.missing, release=parse_release(args.release), command=command))
+        estimator=args.estimator, missing=args.missing, release=parse_release(args.release), command=command,
+        cluster=args.cluster))
     return _write_results(results, args)
 
 

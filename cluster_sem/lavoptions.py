@@ -165,6 +165,9 @@ SUPPORT: tuple[Support, ...] = (
     Support({"design": {"--cluster", "--weights"}, "engine": {"semopy"}}, "refuse",
             "--engine semopy with {design}: semopy has no cluster-robust or weighted likelihood here. Fix: drop "
             "--engine semopy"),
+    Support({"groups": {True}, "design": {"--cluster"}, "missing": {"fiml"}}, "refuse",
+            "--cluster with --missing fiml across groups is not implemented (multigroup cluster-robust SEs "
+            "use complete rows). Fix: use --missing listwise, or drop --cluster (and the spec's cluster:)"),
     Support({"cluster_bootstrap": {True}, "design": {"", "--weights"}}, "refuse",
             "--cluster-bootstrap without --cluster: it resamples whole clusters, so it needs the column naming "
             "each firm's cluster. Fix: add --cluster COLUMN (or spec cluster:), or drop --cluster-bootstrap"),

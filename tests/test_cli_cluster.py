@@ -183,9 +183,9 @@ def test_icc1_is_close_to_lavaans_two_level_icc():
         assert icc1(demo[item].to_numpy(dtype=float), codes) == pytest.approx(lavaan[item], abs=0.004)
 
 
-def test_invariance_says_it_does_not_use_the_design(tmp_path):
-    """`invariance` on a spec with `cluster:` runs (multigroup cluster-robust SEs are not implemented) and
-    says so in its warnings instead of silently treating the firms as independent."""
+def test_invariance_uses_the_spec_cluster(tmp_path):
+    """`invariance` on a spec with `cluster:` fits every level cluster-robust (clusters nested in groups,
+    counted per group) and no longer warns that it ignores the clusters."""
     spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
     spec["cluster"] = "site"
     path = tmp_path / "spec.yaml"
@@ -194,4 +194,26 @@ def test_invariance_says_it_does_not_use_the_design(tmp_path):
     out = tmp_path / "inv"
     assert main(["invariance", str(path), str(data), "--out", str(out), "--quiet"]) == 0
     doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
-    assert any("cluster/weights are not used by invariance" in w for w in doc["warnings"])
+    assert not any("not used by invariance" in w for w in doc["warnings"])
+    block = doc["invariance"]
+    assert block["cluster"]["column"] == "site"
+    assert block["cluster"]["clusters"] == {"north": 16, "south": 15}   # a site in both groups counts in each
+    assert 'cluster = "site"' in doc["meta"]["conventions"]
+    assert "cluster-robust (firms clustered by 'site' within each group; clusters per group: north 16, south 15)" \
+        in (out / "report.md").read_text(encoding="utf-8")
+    configural = block["levels"][0]["fit"]
+    assert configural["chi2_scaled"] == pytest.approx(configural["chi2"] / configural["chi2_scaling_factor"])
+
+
+def test_invariance_cluster_option_refusals(tmp_path, capsys):
+    """--cluster with --missing fiml across groups is refused in one line before any fit; an item as the
+    cluster column is refused as for `fit`."""
+    data = _with_column(tmp_path, "site", np.arange(128) % 16)
+    out = tmp_path / "inv"
+    assert main(["invariance", str(SPEC), str(data), "--out", str(out), "--cluster", "site",
+                 "--missing", "fiml", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "--cluster with --missing fiml across groups is not implemented" in err and len(err.splitlines()) == 1
+    assert main(["invariance", str(SPEC), str(data), "--out", str(out), "--cluster", "NC1", "--quiet"]) == 2
+    assert "--cluster NC1: 'NC1' is an item of the model" in capsys.readouterr().err
+    assert not out.exists()

@@ -182,7 +182,8 @@ def test_weighted_fiml_equals_fiml_on_repeated_rows():
     assert weighted.fit["chi2"] / len(data) == pytest.approx(plain.fit["chi2"] / len(repeated), rel=1e-9)
 
 
-def test_groups_with_a_cluster_are_refused_in_one_line():
-    """Multigroup cluster-robust fits are not implemented: refused, not silently fitted without clusters."""
-    with pytest.raises(FitError, match="cluster/weights with analysis groups is not supported yet"):
-        fit_model(REFERENCE["weights"]["model"], DATA["hs_weights.csv"], group="school", cluster="grade")
+def test_groups_with_weights_are_refused_in_one_line():
+    """Multigroup weighted fits are not implemented: refused, not silently fitted unweighted (multigroup
+    clusters are, tests/test_groups_cluster.py)."""
+    with pytest.raises(FitError, match="sampling weights with analysis groups are not supported"):
+        fit_model(REFERENCE["weights"]["model"], DATA["hs_weights.csv"], group="school", weights="w")

@@ -25,6 +25,7 @@ from ..results.jsonsafe import json_fit, json_mapping, json_records, json_value
 from ..results.provenance import versions
 from ..spec import Spec
 from ..spec.syntax import measurement_syntax, structural_syntax
+from ..spec.validate import check_design_options
 from . import engine
 
 CASES_PER_PARAMETER = 5
@@ -42,12 +43,16 @@ class InvarianceOptions:
     release: tuple[str, ...] = field(default=())
     command: str = ""
     lav: LavOptions | None = None     # resolved by ``checked``
+    cluster: str | None = None        # --cluster COLUMN (wins over the spec's cluster:)
 
-    def checked(self) -> "InvarianceOptions":
-        """Option values checked once, here, at the boundary (the support table refuses what does not run)."""
-        lav = lav_options(self.estimator, self.missing, command="invariance", groups=True)
+    def checked(self, spec_cluster: str | None = None) -> "InvarianceOptions":
+        """Option values checked once, here, at the boundary (the support table refuses what does not run).
+        ``spec_cluster``: the spec's ``cluster:`` key, in force unless ``--cluster`` names another column."""
+        cluster = self.cluster or spec_cluster
+        lav = lav_options(self.estimator, self.missing, command="invariance", groups=True,
+                          design="--cluster" if cluster else "")
         release = tuple(r.replace(" ", "") for part in self.release for r in part.split(",") if r.strip())
-        return InvarianceOptions(lav.estimator, lav.missing, release, self.command, lav)
+        return InvarianceOptions(lav.estimator, lav.missing, release, self.command, lav, cluster)
 
 
 def parse_release(text: str | None) -> tuple[str, ...]:
@@ -184,8 +189,11 @@ def invariance_block(spec: Spec, grouped: engine.GroupedData, values: dict, coun
 
 def run_invariance(spec: Spec | str | Path, data, options: InvarianceOptions = InvarianceOptions(), *,
                    timestamp: str | None = None) -> Results:
-    options = options.checked()
     parsed, spec_sha = stage_spec(spec)
+    check_design_options(parsed, options.cluster, None)
+    options = options.checked(parsed.cluster)
+    if options.cluster:   # the data layer keeps and checks the column the spec names
+        parsed = parsed.model_copy(update={"cluster": options.cluster})
     if not parsed.group:
         raise ClusterSemError(f"{spec}: group: the spec names no group column. Fix: add e.g. group: region")
     check_release(measurement_syntax(parsed), options.release, options.estimator)
@@ -198,8 +206,8 @@ def run_invariance(spec: Spec | str | Path, data, options: InvarianceOptions = I
     frame[parsed.group] = groups.labels
     counts = {g: n for g, n in groups.counts().items() if n > 0}
     warnings = _empty_level_notes(parsed, groups, source) + _check_sizes(parsed, counts, source)
-    if parsed.cluster or parsed.weights:   # complex samples are implemented for single-group `fit` only
-        warnings.append("the spec's cluster/weights are not used by invariance yet: its standard errors and "
+    if parsed.weights:   # multigroup sampling weights are not implemented (clusters are: options.cluster)
+        warnings.append("the spec's weights are not used by invariance yet: its standard errors and "
                         "tests treat the firms as an independent, unweighted sample")
     check_groups_estimable(parsed, prepared, groups.labels, list(counts), with_controls=bool(parsed.paths))
     if options.lav.ordinal:   # thresholds per group: every category used must occur in every group
@@ -208,10 +216,14 @@ def run_invariance(spec: Spec | str | Path, data, options: InvarianceOptions = I
         check_group_categories(frame[frame[parsed.group].isin(list(counts))], list(parsed.items), parsed.group,
                                source=source)
     order = tuple(g for g in groups.names if g in counts)
-    grouped = engine.GroupedData(frame, parsed.group, order, options.missing)
+    grouped = engine.GroupedData(frame, parsed.group, order, options.missing, options.cluster)
     with naming_source(source):
         block = invariance_block(parsed, grouped, groups.values, counts, options, warnings)
     block["n_no_group"] = n_no_group
+    if options.cluster:   # clusters per group: the meat of each group's SEs is summed over these
+        block["cluster"] = {"column": options.cluster,
+                            "clusters": {g: int(frame.loc[frame[parsed.group] == g, options.cluster].nunique())
+                                         for g in order}}
     if n_no_group:
         warnings.insert(0, f"{n_no_group} rows without a value in '{parsed.group}' were dropped for the "
                            "multigroup analysis")
@@ -231,6 +243,9 @@ def run_invariance(spec: Spec | str | Path, data, options: InvarianceOptions = I
                  "command": options.command, "versions": versions(), "timestamp": stamp, "analysis": "invariance",
                  "conventions": CONVENTIONS[options.estimator]
                                 + ('; missing = "ml" (FIML per group, observed information)'
-                                   if options.lav.fiml else "")},
+                                   if options.lav.fiml else "")
+                                + (f'; cluster = "{options.cluster}" (cluster-robust sandwich SEs, Yuan-Bentler '
+                                   'scaled tests and Satorra-Bentler differences; clusters nested in groups)'
+                                   if options.cluster else "")},
     }
     return Results.from_document(doc)

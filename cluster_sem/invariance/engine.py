@@ -56,6 +56,7 @@ class GroupedData:
     column: str
     groups: tuple[str, ...]    # reference first
     missing: str = "listwise"  # "fiml": every level / path model fitted by multigroup FIML
+    cluster: str | None = None  # cluster column: cluster-robust SEs, scaled tests and Δ-tests in every fit
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class Level:
 
 def _fit(syntax: str, data: GroupedData, equal: Sequence[str], **kw) -> ModelFit:
     return fit_model(syntax, data.frame, group=data.column, groups=data.groups, group_equal=equal,
-                     missing=data.missing, **kw)
+                     missing=data.missing, cluster=data.cluster, **kw)
 
 
 def fit_levels(syntax: str, data: GroupedData, *, release: Sequence[str] = (), estimator: str = "ML") -> list[Level]:

@@ -33,6 +33,9 @@ ESTIMATORS = {"ML": ("ML", "expected", "standard")}   # estimator → (objective
 # missing = "fiml" (lavaan missing = "ml"): the same triple per estimator, with the casewise objective
 FIML_ESTIMATORS: dict[str, tuple[str, str, str]] = {}
 MISSING = {"listwise": ESTIMATORS, "fiml": FIML_ESTIMATORS}
+# cluster= (complete rows): lavaan makes ML robust too — sandwich SEs and the Yuan–Bentler test, whose h0
+# information is the h1-based one for ML (observed.information = "h1") and the Hessian for MLR
+CLUSTER_ESTIMATORS: dict[str, tuple[str, str, str]] = {}
 # fit indices per objective (default: the complete-data ``fit_measures_groups``)
 FIT_MEASURES: dict = {}
 # estimators with sample statistics of their own (not means/covariances): estimator → whole fitter with
@@ -44,8 +47,12 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
                group_equal: Iterable[str] = (), group_partial: Iterable[str] = (),
                equal_rows: Iterable[str] = (), meanstructure: bool = True, estimator: str = "ML",
                use_semopy: bool = True, fixed_lv_means: Iterable[str] = (), start_fit=None,
-               missing: str = "listwise"):
+               missing: str = "listwise", cluster: str | None = None):
     """Fit by ``estimator`` and return a ``ModelFit`` whose parameter rows carry a ``group`` column.
+
+    ``cluster`` (a column of ``data``, lavaan ``cluster=``): clusters nested in the groups; ML and MLR both
+    become cluster-robust (sandwich SEs, Yuan–Bentler test with per-group cluster meats, ``CLUSTER_ESTIMATORS``);
+    the estimates are ML's, unchanged.
 
     ``start_fit``: a previous fit of a nested model (e.g. the previous invariance level) whose estimates
     start this one — faster and steadier than the pooled start.  ``missing="fiml"``: rows keep their
@@ -53,11 +60,17 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
     structure, as lavaan's missing = "ml")."""
     if missing not in MISSING:
         raise FitError(f"missing '{missing}' is not known. Fix: use {' or '.join(MISSING)}")
+    if cluster is not None and estimator not in CLUSTER_ESTIMATORS:
+        raise FitError(f"cluster with analysis groups is available for {' and '.join(CLUSTER_ESTIMATORS)}, not "
+                       f"estimator '{estimator}'. Fix: use estimator MLR, or drop the cluster setting")
     if estimator in GROUP_FITTERS and missing == "listwise":
         return GROUP_FITTERS[estimator](syntax, data, group=group, groups=groups, group_equal=group_equal,
                                         group_partial=group_partial, equal_rows=equal_rows,
                                         fixed_lv_means=fixed_lv_means, start_fit=start_fit)
-    registry = MISSING[missing]
+    registry = MISSING[missing] if cluster is None else CLUSTER_ESTIMATORS
+    if cluster is not None and missing != "listwise":
+        raise FitError("cluster with analysis groups runs on complete rows only. Fix: use missing listwise, "
+                       "or drop the cluster setting")
     if estimator not in registry:
         raise FitError(f"estimator '{estimator}' is not available here with missing = '{missing}'. "
                        f"Fix: use {', '.join(registry)}")
@@ -69,7 +82,7 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
                                    controls=base_pt.variables.ov_x)
         meanstructure = True
     else:
-        stats = sample_statistics(data, _model_ov(base_pt), group=group, groups=groups)
+        stats = sample_statistics(data, _model_ov(base_pt), group=group, groups=groups, cluster=cluster)
     names = stats.groups if group is not None else ("",)
     pt = build_group_partable(syntax, names, group_equal=group_equal, group_partial=group_partial,
                               equal_rows=equal_rows, meanstructure=meanstructure, fixed_lv_means=fixed_lv_means)
@@ -92,11 +105,21 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
                        "correlate?). Fix: give every construct three or more items that correlate positively, "
                        "or merge small groups in the spec's group_levels")
     labels = None
+    if cluster is not None:
+        from .design import SampleDesign
+        labels = {"estimator": estimator, "missing": "listwise", "information": "observed",
+                  "design": SampleDesign(cluster_column=cluster, cluster=_global_codes(stats))}
     if missing == "fiml":
         labels = {"estimator": estimator, "missing": "ml", "information": "observed",
                   "sample_mean": stats.mean[0]}
     return assemble_groups(syntax, pt, model, objective, stats, sol, vcov_name=vcov_name, test_name=test_name,
                            start_note=note, labels=labels)
+
+
+def _global_codes(stats: SampleStats) -> np.ndarray:
+    """One code per (group, cluster) over all rows in group order: the clusters the fit counts."""
+    offsets = np.cumsum([0] + [int(c.max()) + 1 for c in stats.cluster[:-1]])
+    return np.concatenate([c + o for c, o in zip(stats.cluster, offsets)])
 
 
 def _model_ov(pt: ParTable) -> tuple[str, ...]:
@@ -326,8 +349,13 @@ def _test_and_fit(test_name: str, pt: ParTable, model: GroupModel, objective, st
 def _register_mlr() -> None:
     """MLR = ML objective + sandwich vcov + Yuan–Bentler (Mplus) test (``robust_groups``)."""
     from .lrt import DELTA_TESTS
-    from .robust_groups import satorra_bentler_difference, vcov_sandwich, yuan_bentler_mplus_test
+    from .robust_groups import (satorra_bentler_difference, vcov_sandwich, yuan_bentler_mplus_h1_test,
+                                yuan_bentler_mplus_test)
     yuan_bentler_mplus_test.needs_solution = True
+    yuan_bentler_mplus_h1_test.needs_solution = True
+    TESTS["yuan.bentler.mplus.h1"] = yuan_bentler_mplus_h1_test
+    CLUSTER_ESTIMATORS["ML"] = ("ML", "sandwich", "yuan.bentler.mplus.h1")
+    CLUSTER_ESTIMATORS["MLR"] = ("ML", "sandwich", "yuan.bentler.mplus")
     DELTA_TESTS["yuan.bentler.mplus"] = satorra_bentler_difference
     VCOV["sandwich"] = vcov_sandwich
     TESTS["yuan.bentler.mplus"] = yuan_bentler_mplus_test

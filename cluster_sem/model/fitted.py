@@ -112,15 +112,22 @@ def fit_model(syntax: str, data: pd.DataFrame, *, engine: str = "default", use_s
     ``fit_groups`` (see it for ``equal_rows``, ``fixed_lv_means``, ``start_fit``); the plain single-group
     call keeps the covariance-only path below.  ``missing="fiml"`` (blanks allowed) fits by FIML through
     ``fit_groups`` too (with or without groups).  ``cluster`` / ``weights`` (columns of ``data``: lavaan's
-    ``cluster=`` / ``sampling.weights=``) go through the casewise fitter (``fit_model_casewise``), single
-    group only for now.  ``fallback=False`` skips the restarts after a failed Fisher scoring (the
+    ``cluster=`` / ``sampling.weights=``) go through the casewise fitter (``fit_model_casewise``) for one
+    group; with ``group``, ``cluster`` goes through ``fit_groups`` (per-group cluster meats) and weights are
+    refused.  ``fallback=False`` skips the restarts after a failed Fisher scoring (the
     common-method battery's near-unidentified method models report non-convergence instead of spending a
     minute on restarts).
     """
+    if group is not None and weights is not None:
+        raise FitError("sampling weights with analysis groups are not supported. Fix: fit one group at a time, "
+                       "or drop the weights setting")
+    if cluster is not None and group is not None:
+        from .fit_groups import fit_groups
+        return fit_groups(syntax, data, group=group, groups=groups, group_equal=group_equal,
+                          group_partial=group_partial, equal_rows=equal_rows, meanstructure=True,
+                          estimator=estimator, use_semopy=engine == "semopy", fixed_lv_means=fixed_lv_means,
+                          start_fit=start_fit, missing=missing, cluster=cluster)
     if cluster is not None or weights is not None:
-        if group is not None:
-            raise FitError("cluster/weights with analysis groups is not supported yet. Fix: fit one group at a "
-                           "time, or drop the cluster/weights setting")
         from .fitted_casewise import fit_model_casewise
         return fit_model_casewise(syntax, data, missing=missing, estimator=estimator, cluster=cluster,
                                   weights=weights)

@@ -1,5 +1,6 @@
 """MLR for the multigroup / mean-structure core (complete data): the vcov and test stages of lavaan's
-``estimator = "MLR"`` registered as ``vcov.VCOV["sandwich"]`` and ``statistic.TESTS["yuan.bentler.mplus"]``.
+``estimator = "MLR"`` registered as ``vcov.VCOV["sandwich"]`` and ``statistic.TESTS["yuan.bentler.mplus"]``
+(and ``TESTS["yuan.bentler.mplus.h1"]``, the same test with the h1-based information, for ML with clusters).
 
 Per group g the casewise scores are the saturated scores (``fiml.h1_scores``: ∂ℓ_i/∂(μ_g, vech Σ_g)) times
 Δ_g = ∂(μ_g, vech Σ_g)/∂θ' (central differences of ``GroupModel.implied``, which is all the seam exposes).
@@ -8,6 +9,12 @@ Per group g the casewise scores are the saturated scores (``fiml.h1_scores``: �
 * Yuan–Bentler (Mplus): tr(UΓ) = Σ_g tr(A1_g⁻¹B1_g) − tr(E⁻¹B0) (lavaan ``lav_test_yb_mplus_trace``), c = tr/df;
   the independence baseline gets its own c_b the same way, for robust CFI/TLI; robust RMSEA = √G·√(max(χ²/N/df
   − c/N, 0)).
+With clusters (``SampleStats.cluster``, lavaan ``cluster=``) the meat is built per group, as lavaan's
+``lav_model_information_firstorder``: group g's scores are summed within its clusters and scaled by
+G_g/(G_g − 1) (``lav_mvn_info_firstorder(cluster_idx = Lp[[g]]$cluster.idx[[2]])``), divided by n_g, and
+the groups are added with weights n_g/N — so B = Σ_g G_g/(G_g − 1)·Σ_{c∈g} s_c s_c' (total).  The
+Yuan–Bentler traces use the same per-group meats (``lav_test_yb_mplus_trace``: Σ_g tr(A1_g⁻¹B1_g) −
+tr(E⁻¹ Σ_g f_g B0_g)).
 fixed.x covariates: their h1 moments (x means, x–x covariances) are left out of the h1 information and scores,
 as lavaan zeroes them (``lav_mvn_zero_x_idx``).  Multigroup FIML uses the same test on the EM moments
 (``fiml_groups``).
@@ -19,7 +26,7 @@ import numpy as np
 from .fiml import h1_observed_information, h1_scores, vech_indices
 from .fit_indices import baseline_chi_square
 from .missing import Patterns
-from .robust import cfi_robust, rmsea_ci_robust, rmsea_robust, scaled_test, tli_robust, yb_mplus_trace
+from .robust import cfi_robust, first_order, rmsea_ci_robust, rmsea_robust, scaled_test, tli_robust, yb_mplus_trace
 
 
 def _deltas(model, theta: np.ndarray, stats, h: float = 1e-6) -> list[np.ndarray]:
@@ -41,14 +48,24 @@ def _deltas(model, theta: np.ndarray, stats, h: float = 1e-6) -> list[np.ndarray
     return out
 
 
-def _scores(objective, theta: np.ndarray, stats) -> np.ndarray:
-    """Casewise ∂ℓ_i/∂θ for every case of every group, (N, q)."""
+def _scores(objective, theta: np.ndarray, stats) -> list[np.ndarray]:
+    """Casewise ∂ℓ_i/∂θ of each group's cases, one (n_g, q) array per group."""
     model = objective.model
     sigma, mu = model.implied(theta, stats.cov, stats.mean)
     deltas = _deltas(model, theta, stats)
-    out = [h1_scores(Patterns.from_array(stats.data[g]), mu[g], sigma[g]) @ deltas[g]
-           for g in range(stats.n_groups)]
-    return np.vstack(out)
+    return [h1_scores(Patterns.from_array(stats.data[g]), mu[g], sigma[g]) @ deltas[g]
+            for g in range(stats.n_groups)]
+
+
+def _cluster(stats, g: int) -> np.ndarray | None:
+    """Group g's cluster codes, or None without clusters."""
+    return stats.cluster[g] if getattr(stats, "cluster", ()) else None
+
+
+def _meat(scores: list[np.ndarray], stats) -> np.ndarray:
+    """Total first-order information Σ_g n_g·B_g (B_g the unit meat of group g, cluster-summed within the
+    group when there are clusters) — lavaan's Σ_g f_g·B_g times N."""
+    return sum(len(s) * first_order(s, _cluster(stats, g)) for g, s in enumerate(scores))
 
 
 def _observed_information(objective, theta: np.ndarray, stats, h: float = 1e-6) -> np.ndarray:
@@ -68,19 +85,37 @@ def _observed_information(objective, theta: np.ndarray, stats, h: float = 1e-6) 
     return stats.ntotal / 2 * 0.5 * (H + H.T)
 
 
+def _h1_information(objective, theta: np.ndarray, stats, pats: list[Patterns]) -> np.ndarray:
+    """Unit h0 information Σ_g (n_g/N)·Δ_g'A1_g(μ̂_g, Σ̂_g)Δ_g (lavaan ``observed.information = "h1"``)."""
+    model = objective.model
+    sigma, mu = model.implied(theta, stats.cov, stats.mean)
+    deltas = _deltas(model, theta, stats)
+    return sum(w * d.T @ h1_observed_information(pats[g], mu[g], sigma[g]) @ d
+               for g, (w, d) in enumerate(zip(stats.weights, deltas)))
+
+
+def yuan_bentler_mplus_h1_test(fmin: float, stats, model, *, theta: np.ndarray, objective):
+    """The Yuan–Bentler test with the h1-based h0 information (ML with clusters, see below)."""
+    return yuan_bentler_mplus_test(fmin, stats, model, theta=theta, objective=objective, information="h1")
+
+
 def vcov_sandwich(objective, theta: np.ndarray, stats) -> np.ndarray:
     """Huber–White vcov (lavaan ``se = "robust.huber.white"`` with observed information)."""
     a = _observed_information(objective, theta, stats)
-    s = _scores(objective, theta, stats)
+    meat = _meat(_scores(objective, theta, stats), stats)
     try:
         a_inv = np.linalg.inv(a)
     except np.linalg.LinAlgError:
         return np.full_like(a, np.nan)
-    return a_inv @ (s.T @ s) @ a_inv
+    return a_inv @ meat @ a_inv
 
 
-def yuan_bentler_mplus_test(fmin: float, stats, model, *, theta: np.ndarray, objective):
-    """Standard χ² plus the robust keys (contract names) in ``TestResult.scaled``."""
+def yuan_bentler_mplus_test(fmin: float, stats, model, *, theta: np.ndarray, objective, information: str = "observed"):
+    """Standard χ² plus the robust keys (contract names) in ``TestResult.scaled``.
+
+    ``information="h1"``: the h0 information of the trace is Σ_g f_g Δ_g'A1_g(μ̂_g, Σ̂_g)Δ_g instead of the
+    Hessian — lavaan's ``observed.information = "h1"`` for the test, which it uses with ``estimator = "ML"``
+    and ``cluster=`` (as ``fit_model_casewise`` for one group)."""
     from .statistic import TestResult, standard_test
     base = standard_test(fmin, stats, model)
     n = stats.ntotal
@@ -94,10 +129,11 @@ def yuan_bentler_mplus_test(fmin: float, stats, model, *, theta: np.ndarray, obj
     a1 = [h1_observed_information(pats[g], stats.mean[g], stats.cov[g], means=means)[sub]
           for g in range(stats.n_groups)]
     s1 = [h1_scores(pats[g], stats.mean[g], stats.cov[g], means=means)[:, keep] for g in range(stats.n_groups)]
-    trace_h1 = sum(float(np.trace(np.linalg.solve(a, s.T @ s / len(s)))) for a, s in zip(a1, s1))
-    info = _observed_information(objective, theta, stats) / n
-    sc = _scores(objective, theta, stats)
-    trace_h0 = float(np.trace(np.linalg.solve(info, sc.T @ sc / n)))
+    trace_h1 = sum(float(np.trace(np.linalg.solve(a, first_order(s, _cluster(stats, g)))))
+                   for g, (a, s) in enumerate(zip(a1, s1)))
+    info = _h1_information(objective, theta, stats, pats) if information == "h1" \
+        else _observed_information(objective, theta, stats) / n
+    trace_h0 = float(np.trace(np.linalg.solve(info, _meat(_scores(objective, theta, stats), stats) / n)))
     test = scaled_test(base.chi2, base.df, trace_h1 - trace_h0)
     # independence baseline (means and variances free per group), fitted the same way
     chi2_b, df_b, trace_b = 0.0, 0, 0.0
@@ -115,7 +151,7 @@ def yuan_bentler_mplus_test(fmin: float, stats, model, *, theta: np.ndarray, obj
         d = np.eye(len(keep))[np.ix_(keep, diag)]
         e_b = d.T @ h1_observed_information(pats[g], stats.mean[g], cov_b, means=means)[sub] @ d
         sc_b = h1_scores(pats[g], stats.mean[g], cov_b, means=means)[:, keep] @ d
-        trace_b += yb_mplus_trace(a1[g], s1[g], e_b, sc_b)
+        trace_b += yb_mplus_trace(a1[g], s1[g], e_b, sc_b, _cluster(stats, g))
     c_b = trace_b / df_b
     G = stats.n_groups
     ch = test.chi2_scaling_factor

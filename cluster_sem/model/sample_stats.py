@@ -26,6 +26,7 @@ class SampleStats:
     mean: np.ndarray             # (G, p)
     logdet: np.ndarray           # (G,) log|S_g|
     data: tuple[np.ndarray, ...] = ()   # raw complete-case rows per group (n_g × p), for resampling
+    cluster: tuple[np.ndarray, ...] = ()   # cluster codes 0..G_g−1 of each group's rows (lavaan cluster=), or ()
 
     @property
     def n_groups(self) -> int:
@@ -63,14 +64,19 @@ def group_parts(frame: pd.DataFrame, ov: Sequence[str], *, group: str | None = N
 
 
 def sample_statistics(frame: pd.DataFrame, ov: Sequence[str], *, group: str | None = None,
-                      groups: Sequence[str] | None = None) -> SampleStats:
+                      groups: Sequence[str] | None = None, cluster: str | None = None) -> SampleStats:
     """Per-group statistics of the complete-case ``frame``.
 
     ``group`` names a column whose values (already mapped to analysis-group names, as strings) split the
     rows; ``groups`` fixes their order (first = reference group).  Without ``group`` there is one group.
+    ``cluster`` names a column of cluster membership, coded within each group: as lavaan
+    (``lavdata@Lp[[g]]$cluster.idx``), clusters are nested in groups, so a cluster seen in two groups counts
+    as one cluster in each.
     """
-    arrays, covs, means, logdets, names, ns = [], [], [], [], [], []
+    arrays, covs, means, logdets, names, ns, codes = [], [], [], [], [], [], []
     for name, part in group_parts(frame, ov, group=group, groups=groups):
+        if cluster is not None:
+            codes.append(_group_cluster_codes(part, cluster, name))
         x = part[list(ov)].to_numpy(dtype=float)
         if np.isnan(x).any():
             raise FitError("fit_model needs complete data; clean the data (listwise) first")
@@ -90,4 +96,15 @@ def sample_statistics(frame: pd.DataFrame, ov: Sequence[str], *, group: str | No
         names.append(name)
         ns.append(len(x))
     return SampleStats(tuple(ov), tuple(names), tuple(ns), np.stack(covs), np.stack(means),
-                       np.asarray(logdets), tuple(arrays))
+                       np.asarray(logdets), tuple(arrays), cluster=tuple(codes))
+
+
+def _group_cluster_codes(part: pd.DataFrame, cluster: str, name: str) -> np.ndarray:
+    """One group's cluster codes; a group needs two clusters or more (its meat has the factor G_g/(G_g − 1))."""
+    from .design import cluster_codes
+    try:
+        return cluster_codes(part, cluster)
+    except FitError as exc:
+        if not name:
+            raise
+        raise FitError(f"group '{name}': {exc}") from None

@@ -89,4 +89,4 @@ def missing_statistics(frame: pd.DataFrame, ov: Sequence[str], *, group: str | N
         pats.append(patterns)
         h1s.append(h1)
     return MissingSampleStats(tuple(ov), tuple(names), tuple(ns), np.stack(covs), np.stack(means),
-                              np.asarray(logdets), tuple(arrays), tuple(pats), tuple(h1s))
+                              np.asarray(logdets), tuple(arrays), patterns=tuple(pats), h1=tuple(h1s))

@@ -61,6 +61,14 @@ def _columns(fit: Mapping, kind: str, lang: str, t) -> dict:
             "dchi2": t("delta") if kind in ("ML", "FIML") else t("delta_scaled")}
 
 
+def _cluster_note(inv, t, lang: str) -> str:
+    """The cluster-robust sentence (``invariance --cluster``), or nothing without clusters."""
+    if not inv.cluster:
+        return ""
+    counts = ", ".join(f"{g} {n}" for g, n in inv.cluster.get("clusters", {}).items())
+    return ("" if lang == "zh" else " ") + t("cluster_note", column=inv.cluster.get("column", ""), counts=counts)
+
+
 def _table_numbers(scores: bool, means: bool, paths: bool) -> dict[str, int]:
     """APA table numbers in the order the report shows its tables (optional ones only when present)."""
     shown = ["groups", "levels"] + [name for name, present in (("scores", scores), ("means", means),
@@ -82,12 +90,15 @@ def invariance_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dict
     paths = [{"path": _path_label(r, p, lang), "est": [fmt(p.est.get(g)) for g in group_names],
               "chi2": fmt(p.chi2, 2), "df": str(p.df), "p": fmt_p(p.pvalue)} for p in inv.path_differences]
     kind = estimator_kind(inv.estimator, "ml" if inv.missing == "fiml" else inv.missing)
+    # lavaan's ML with cluster= is robust (sandwich SEs, Yuan–Bentler test, Satorra–Bentler Δχ²): its columns
+    # are worded as MLR's
+    shown = estimator_kind("MLR", inv.missing) if inv.cluster else kind
     return {
         "t": t, "lang": lang, "title": report_title(r, lang),
         "intro": t("intro_ordinal" if inv.ordinal else "intro", group=inv.group, reference=inv.reference,
                    estimator=t(f"estimator_{kind}")),
-        "columns": _columns(inv.levels[0].fit, kind, lang, t),
-        "columns_note": "" if inv.ordinal else t(f"columns_{kind}"),
+        "columns": _columns(inv.levels[0].fit, shown, lang, t),
+        "columns_note": "" if inv.ordinal else t(f"columns_{shown}") + _cluster_note(inv, t, lang),
         "tables": _table_numbers(bool(scores), bool(means), bool(paths)),
         "groups": [{"name": g.name, "n": str(g.n), "raw": ", ".join(g.values)} for g in inv.groups],
         "group_names": group_names,

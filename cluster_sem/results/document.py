@@ -587,6 +587,7 @@ class Invariance(Block):
     n_no_group: int | None
     warnings: tuple[str, ...]
     rules: Mapping[str, Any]
+    cluster: Mapping[str, Any] = field(default_factory=dict)   # {"column", "clusters": {group: G_g}} or empty
 
     @property
     def ordinal(self) -> bool:
