@@ -342,8 +342,13 @@ def _count(text: str) -> int:
 
 
 def _sizes(text: str) -> list[int]:
+    """A comma-separated list of whole numbers; an empty entry ('100,,200', a trailing comma, '') is a typing
+    slip, refused rather than silently skipped."""
     try:
-        return [_whole(x) for x in text.split(",") if x.strip()]
+        parts = text.split(",")
+        if any(not x.strip() for x in parts):
+            raise ValueError(text)
+        return [_whole(x) for x in parts]
     except (ValueError, OverflowError):
         raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of sample sizes, e.g. 100,128,200")
 

@@ -188,3 +188,23 @@ def test_validate_lists_at_most_fifty_problems_of_a_spec_of_many_unknown_keys(tm
     assert len(err) == 51 and all(ln.startswith("cluster-sem validate: error: ") for ln in err)
     assert "unknown key 'k0'" in err[0]
     assert "... and 4950 more problems (the first 50 are listed). Fix:" in err[-1]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["invariance", str(SPEC), str(DATA), "--release", ""], ["--release", "empty row", "Fix:"]),
+    (["invariance", str(SPEC), str(DATA), "--release", "CE=~CE3,,"], ["--release", "empty row", "Fix:"]),
+    (["power", str(SPEC), "--n", "100,,200", "--reps", "10"], ["100,,200", "sample sizes"]),
+    (["power", str(SPEC), "--n", "100,", "--reps", "10"], ["100,", "sample sizes"]),
+])
+def test_an_empty_entry_in_a_list_option_is_refused_not_skipped(tmp_path, capsys, args, words):
+    """'--release ""' released nothing and '--n 100,,200' dropped the empty size without a word."""
+    out = tmp_path / "o"
+    try:
+        code = main(args + ["--out", str(out)])
+    except SystemExit as stop:          # a command-line error, reported by the argument parser
+        code = stop.code
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert all(w in err for w in words), err
+    assert not out.exists()

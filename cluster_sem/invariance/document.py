@@ -56,7 +56,15 @@ class InvarianceOptions:
 
 
 def parse_release(text: str | None) -> tuple[str, ...]:
-    return () if not text else tuple(r.strip() for r in text.split(",") if r.strip())
+    """``--release "CE=~CE3,CE3~1"`` as its rows; an empty value or entry ('', 'CE=~CE3,,') is refused: it
+    would otherwise release nothing without a word."""
+    if text is None:
+        return ()
+    rows = [r.strip() for r in text.split(",")]
+    if not all(rows):
+        raise ClusterSemError(f"--release '{text}': an empty row. Fix: name each constraint to free as lhs op rhs "
+                              "without spaces, separated by commas, e.g. --release \"CE=~CE3,CE3~1\"")
+    return tuple(rows)
 
 
 def _second_order_dimensions(spec: Spec) -> list[str]:
