@@ -163,3 +163,14 @@ def test_shape_problem_reads_the_declarations(example_doc_copy):
     doc = copy.deepcopy(example_doc_copy)
     doc["total_effects"][0]["name"] = 7
     assert shape_problem(doc) == "'total_effects[0].name' is not text"
+
+
+def test_shape_problem_checks_invariance_levels_by_their_declaration():
+    from cluster_sem.results.shape import shape_problem
+    assert shape_problem(DOC) is None
+    doc = copy.deepcopy(DOC)
+    del doc["invariance"]["levels"][1]["decision"]
+    assert shape_problem(doc) == "'invariance.levels[1].decision' is missing"
+    doc = copy.deepcopy(DOC)
+    doc["invariance"]["levels"][0]["parameters"][0]["est"] = [1.0]
+    assert shape_problem(doc) == "'invariance.levels[0].parameters[0].est' is not a number"

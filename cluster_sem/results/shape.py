@@ -2,15 +2,16 @@
 
 ``cluster-sem report DIR`` re-renders from a file anyone can edit, and renderers trust the document's
 shape (a list where a mapping belongs ends in a TypeError deep inside a template).  This is the contract's
-top level as data: each key and the JSON type it must hold.  Inside the models and the effects, the
-typed reader's declarations (``results/document.py``: ``ModelBlock``, ``ParameterRow``, ``Effect``) are the
-shape: ``Block.problems`` checks a block against the fields ``Block.of`` reads, so a key is declared once.
+top level as data: each key and the JSON type it must hold.  Inside the models, the effects and the
+invariance levels, the typed reader's declarations (``results/document.py``: ``ModelBlock``, ``ParameterRow``,
+``Effect``, ``InvarianceLevel``) are the shape: ``Block.problems`` checks a block against the fields
+``Block.of`` reads, so a key is declared once.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from .document import Effect, ModelBlock
+from .document import Effect, InvarianceLevel, ModelBlock
 
 REQUIRED: dict[str, type | tuple[type, ...]] = {
     "measurement_model": dict, "structural_model": dict, "indirect_effects": list, "total_effects": list,
@@ -106,9 +107,9 @@ def _invariance_problem(doc: dict) -> str | None:
     if problem:
         return problem
     for i, level in enumerate(doc["invariance"]["levels"]):
-        if not isinstance(level, dict) or not isinstance(level.get("level"), str) \
-                or not isinstance(level.get("fit"), dict):
-            return f"'invariance.levels[{i}]' is not a level (level name, fit object)"
+        problem = InvarianceLevel.problems(level, f"invariance.levels[{i}].")
+        if problem:
+            return problem
     return _title_problem(doc)
 
 
