@@ -117,3 +117,60 @@ def test_block_reader_follows_the_declared_field_types():
     norm = Normality.of({"mardia_skewness": {"b1d": 2.0, "chi2": 30.0, "df": 20, "pvalue": 0.07},
                          "mardia_kurtosis": None, "n": 100, "p": 4})
     assert norm.skewness.b1d == 2.0 and norm.skewness.chi2 == 30.0 and norm.kurtosis is None
+
+
+def test_param_keys_are_the_parameter_row_declaration():
+    """PARAM_KEYS (the columns of ``Results.parameters``) is read from ``ParameterRow``, not restated."""
+    from cluster_sem.results.document import ParameterRow
+    from cluster_sem.results.results import PARAM_KEYS
+    assert PARAM_KEYS == ParameterRow.keys() == ("lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "std_all")
+
+
+ROW = {"lhs": "RQ", "op": "~", "rhs": "TS", "label": None, "est": 0.4, "se": 0.1, "z": 4.0, "pvalue": 0.0,
+       "std_all": 0.3}
+
+
+def test_block_problems_name_the_first_damaged_key():
+    """``Block.problems`` checks a mapping against the same declarations ``Block.of`` reads by."""
+    from cluster_sem.results.document import Effect, ModelBlock, ParameterRow
+    assert ParameterRow.problems(ROW) is None and ParameterRow.problems({**ROW, "label": None, "z": None}) is None
+    assert ParameterRow.problems({k: v for k, v in ROW.items() if k != "op"}, "m.parameters[0].") \
+        == "'m.parameters[0].op' is missing"
+    assert ParameterRow.problems({**ROW, "est": "oops"}, "p.") == "'p.est' is not a number"
+    assert ParameterRow.problems({**ROW, "se": True}, "p.") == "'p.se' is not a number"        # JSON true
+    assert ParameterRow.problems({**ROW, "group": 3}, "p.") == "'p.group' is not text"
+    model = {"fit": {"chi2": 1.0}, "parameters": [ROW, {**ROW, "rhs": ["TS"]}]}
+    assert ModelBlock.problems(model, "structural_model.") == "'structural_model.parameters[1].rhs' is not text"
+    assert ModelBlock.problems({"parameters": []}, "s.") == "'s.fit' is missing"
+    assert ModelBlock.problems({"fit": [], "parameters": []}, "s.") == "'s.fit' is not an object"
+    assert ModelBlock.problems({"fit": {}, "parameters": [5]}, "s.") == "'s.parameters[0]' is not an object"
+    assert ModelBlock.problems({"fit": {}, "parameters": [], "syntax": None}) is None     # defaulted: may be null
+    effect = {"name": "ind1", "path": ["TS", "RQ", "GR"], "est": 0.1, "cis": {"delta": [0.0, 0.2]}}
+    assert Effect.problems(effect) is None and Effect.problems({**effect, "path": "TS"}, "e.") == "'e.path' is not a list"
+    assert Effect.problems(["ind1"], "indirect_effects[0].") == "'indirect_effects[0]' is not an object"
+
+
+def test_shape_problem_reads_the_declarations(example_doc_copy):
+    """`report DIR`'s shape check names the damaged key of a model row or an effect by its JSON path."""
+    from cluster_sem.results.shape import shape_problem
+    assert shape_problem(example_doc_copy) is None
+    doc = copy.deepcopy(example_doc_copy)
+    doc["structural_model"]["parameters"][2]["pvalue"] = "0.01"
+    assert shape_problem(doc) == "'structural_model.parameters[2].pvalue' is not a number"
+    doc = copy.deepcopy(example_doc_copy)
+    del doc["measurement_model"]["fit"]
+    assert shape_problem(doc) == "'measurement_model.fit' is missing"
+    doc = copy.deepcopy(example_doc_copy)
+    doc["total_effects"][0]["name"] = 7
+    assert shape_problem(doc) == "'total_effects[0].name' is not text"
+
+
+def test_shape_problem_checks_invariance_levels_by_their_declaration():
+    from cluster_sem.results.shape import shape_problem
+    assert shape_problem(DOC) is None
+    doc = copy.deepcopy(DOC)
+    del doc["invariance"]["levels"][1]["decision"]
+    assert shape_problem(doc) == "'invariance.levels[1].decision' is missing"
+    doc = copy.deepcopy(DOC)
+    doc["invariance"]["levels"][0]["parameters"][0]["est"] = [1.0]
+    assert shape_problem(doc) == "'invariance.levels[0].parameters[0].est' is not a number"

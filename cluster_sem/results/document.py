@@ -58,6 +58,80 @@ class Block:
             kw[name] = read(value) if read is not None else value
         return cls(**kw)
 
+    @classmethod
+    def keys(cls) -> tuple[str, ...]:
+        """The JSON keys every record of this kind carries (its fields without a default), in declared order:
+        the columns a table of these records has (``Results.parameters`` reads ``ParameterRow.keys()``)."""
+        return tuple(key for _, key, has_default, _ in _plan(cls) if not has_default)
+
+    @classmethod
+    def problems(cls, d: Any, where: str = "") -> str | None:
+        """The first way mapping ``d`` departs from this record's declaration, named by its JSON key (``where``
+        prefixes it), or None.  The same field declarations ``of`` reads by: a field without a default must be
+        present (unless its type admits None); a present, non-null value must have its declared JSON type
+        (text, number, list, object), records and lists of records checked inside.  ``bool`` and ``Any`` take
+        anything, as ``of`` does."""
+        if not isinstance(d, Mapping):
+            return f"'{where.rstrip('.')}' is not an object"
+        for key, required, check in _checks(cls):
+            value = d.get(key)
+            if value is None:
+                if required:
+                    return f"'{where}{key}' is missing"
+                continue
+            problem = check(value, f"{where}{key}")
+            if problem:
+                return problem
+        return None
+
+
+_NUMBER_TYPES = (int, float)
+
+
+@lru_cache(maxsize=None)
+def _checks(cls: type) -> tuple[tuple[str, bool, Callable[[Any, str], str | None]], ...]:
+    """Per field, once per class: its JSON key, whether it must be present, and how its value is checked."""
+    hints = get_type_hints(cls)
+    out = []
+    for name, key, has_default, _ in _plan(cls):
+        tp = hints[name]
+        optional = get_origin(tp) in (Union, types.UnionType) and type(None) in get_args(tp)
+        out.append((key, not has_default and not optional, _check(tp)))
+    return tuple(out)
+
+
+def _check(tp: Any) -> Callable[[Any, str], str | None]:
+    """How a present, non-null stored value of declared type ``tp`` is checked: a problem naming ``where``, or
+    None.  Mirrors ``_convert``: what it reads as a list must be a list, as a mapping a mapping, and so on."""
+    origin, args = get_origin(tp), get_args(tp)
+    if origin in (Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        return _check(inner[0]) if len(inner) == 1 else _anything
+    if origin is tuple or tp is tuple:
+        item = args[0] if args else None
+        if isinstance(item, type) and is_dataclass(item):
+            return lambda v, where: _kind(v, (list, tuple), where, "a list") or next(
+                (p for i, x in enumerate(v) if (p := item.problems(x, f"{where}[{i}]."))), None)
+        return lambda v, where: _kind(v, (list, tuple), where, "a list")
+    if origin is abc.Mapping or tp is Mapping:
+        return lambda v, where: _kind(v, abc.Mapping, where, "an object")
+    if isinstance(tp, type) and is_dataclass(tp):
+        return lambda v, where: tp.problems(v, f"{where}.")
+    if tp is str:
+        return lambda v, where: _kind(v, str, where, "text")
+    if tp in (int, float):
+        return lambda v, where: None if isinstance(v, _NUMBER_TYPES) and not isinstance(v, bool) \
+            else f"'{where}' is not a number"
+    return _anything        # bool (read as truthy), Any, anything else (read as stored)
+
+
+def _kind(value: Any, kind: type | tuple[type, ...], where: str, name: str) -> str | None:
+    return None if isinstance(value, kind) else f"'{where}' is not {name}"
+
+
+def _anything(value: Any, where: str) -> None:
+    return None
+
 
 @lru_cache(maxsize=None)
 def _plan(cls: type) -> tuple[tuple[str, str, bool, Callable[[Any], Any] | None], ...]:

@@ -15,7 +15,9 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-PARAM_KEYS = ("lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "std_all")
+from .document import ParameterRow
+
+PARAM_KEYS = ParameterRow.keys()      # lhs, op, rhs, label, est, se, z, pvalue, std_all: declared once, there
 FIT_KEYS = ("chi2", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci90", "srmr", "aic", "bic", "n")
 
 

@@ -2,11 +2,16 @@
 
 ``cluster-sem report DIR`` re-renders from a file anyone can edit, and renderers trust the document's
 shape (a list where a mapping belongs ends in a TypeError deep inside a template).  This is the contract's
-top level as data: each key and the JSON type it must hold.
+top level as data: each key and the JSON type it must hold.  Inside the models, the effects and the
+invariance levels, the typed reader's declarations (``results/document.py``: ``ModelBlock``, ``ParameterRow``,
+``Effect``, ``InvarianceLevel``) are the shape: ``Block.problems`` checks a block against the fields
+``Block.of`` reads, so a key is declared once.
 """
 from __future__ import annotations
 
 from typing import Any
+
+from .document import Effect, InvarianceLevel, ModelBlock
 
 REQUIRED: dict[str, type | tuple[type, ...]] = {
     "measurement_model": dict, "structural_model": dict, "indirect_effects": list, "total_effects": list,
@@ -23,7 +28,6 @@ REQUIRED_PLS: dict[str, type | tuple[type, ...]] = {"pls": dict, "data": dict, "
                                                     "meta": dict}
 PLS_KEYS: dict[str, type | tuple[type, ...]] = {"paths": list, "loadings": list, "weights": list, "htmt": list,
                                                 "reliability": dict, "r2": dict}
-MODEL_KEYS: dict[str, type | tuple[type, ...]] = {"fit": dict, "parameters": list}
 NUMBER = (int, float, type(None))
 
 
@@ -41,17 +45,14 @@ def shape_problem(doc: Any) -> str | None:
     if problem:
         return problem
     for model in ("measurement_model", "structural_model"):
-        for key, kind in MODEL_KEYS.items():
-            if not isinstance(doc[model].get(key), kind):
-                return f"'{model}.{key}' is missing or of the wrong type"
-        for i, row in enumerate(doc[model]["parameters"]):
-            if not isinstance(row, dict) or not all(isinstance(row.get(k), str) for k in ("lhs", "op", "rhs")) \
-                    or not all(isinstance(row.get(k), NUMBER) and not isinstance(row.get(k), bool)
-                               for k in ("est", "se", "pvalue", "std_all")):
-                return f"'{model}.parameters[{i}]' is not a parameter row (lhs, op, rhs text; est, se numbers)"
-    for i, row in enumerate(doc["indirect_effects"] + doc["total_effects"]):
-        if not isinstance(row, dict) or not isinstance(row.get("name"), str):
-            return f"effect {i} is not an object with a name"
+        problem = ModelBlock.problems(doc[model], f"{model}.")
+        if problem:
+            return problem
+    for part in ("indirect_effects", "total_effects"):
+        for i, row in enumerate(doc[part]):
+            problem = Effect.problems(row, f"{part}[{i}].")
+            if problem:
+                return problem
     return _r_squared_problem(doc) or _title_problem(doc)
 
 
@@ -106,9 +107,9 @@ def _invariance_problem(doc: dict) -> str | None:
     if problem:
         return problem
     for i, level in enumerate(doc["invariance"]["levels"]):
-        if not isinstance(level, dict) or not isinstance(level.get("level"), str) \
-                or not isinstance(level.get("fit"), dict):
-            return f"'invariance.levels[{i}]' is not a level (level name, fit object)"
+        problem = InvarianceLevel.problems(level, f"invariance.levels[{i}].")
+        if problem:
+            return problem
     return _title_problem(doc)
 
 
