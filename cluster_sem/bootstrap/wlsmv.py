@@ -176,6 +176,7 @@ def _run(fit, frame: pd.DataFrame, *, B: int, seed: int, level: float, quiet: bo
 
         run_tasks(fit_block, su, [(B, seed, k) for k in range(n_blocks(B))], jobs=jobs, scheduler=scheduler,
                   done=done)
+    _require_replicates(conv, lost, B)
     q_full = su.dm.full.n_free
     pt = su.dm.full
     dvals = defined_values(pt, est[:, :q_full]) if pt.defined else np.zeros((B, 0))
@@ -195,6 +196,20 @@ def _run(fit, frame: pd.DataFrame, *, B: int, seed: int, level: float, quiet: bo
         param_se=param_se, defined=defined, seconds=time.perf_counter() - t0,
         jobs=jobs, backend=backend_name(jobs, scheduler), estimates=est,
         defined_estimates=dvals, converged=conv, admissible=adm, n_lost_category=int(lost.sum()))
+
+
+def _require_replicates(conv: np.ndarray, lost: np.ndarray, B: int) -> None:
+    """Refuse a bootstrap with fewer than two usable resamples: its SEs and CIs would be empty (null in
+    results.json) or degenerate, yet the report would still read as a bootstrap. Items with many rare
+    categories (e.g. continuous scores under WLSMV) lose a category in every resample."""
+    if int(conv.sum()) >= 2:
+        return
+    from ..errors import FitError
+    why = (f"{int(lost.sum())} lost a category of some item (an answer too rare to appear in every resample)"
+           if lost.any() else "none converged")
+    raise FitError(f"--bootstrap {B} with WLSMV: only {int(conv.sum())} of {B} resamples could be refitted "
+                   f"({why}), so no bootstrap SE or CI exists. Fix: drop --bootstrap (WLSMV's robust SEs "
+                   "need none), or merge rare answer categories; continuous scores need --estimator ML or MLR")
 
 
 def _row_se(P: pd.DataFrame, pt, su: WLSMVBootstrapSetup, est: np.ndarray, def_se: dict) -> np.ndarray:

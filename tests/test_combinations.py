@@ -1,0 +1,105 @@
+"""Features in combination through the CLI (blanks, controls, clusters, weights, ordinal items, bootstrap,
+--compare, --modindices, --docx, --lang zh, --engine semopy): every run keeps the outside contract
+(docs/contract.md) — exit 0 with strict-JSON results.json and both reports, or exit 2 with one "Fix:" line
+and no output directory."""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cluster_sem.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+DESIGN = ROOT / "tests" / "reference" / "design"
+HS_SEM = ROOT / "tests" / "specs" / "hs_sem.yaml"
+HS_CONTROLS = ROOT / "tests" / "specs" / "hs_controls.yaml"
+ZJ = ROOT / "questionnaires" / "zhejiang_cluster_growth.yaml"
+
+
+def _blank(frame: pd.DataFrame, columns: list[str], rate: float, seed: int) -> pd.DataFrame:
+    """Blank a share of the cells of ``columns`` (answers left empty), reproducibly."""
+    rng = np.random.default_rng(seed)
+    out = frame.copy()
+    for c in columns:
+        out[c] = out[c].astype("Float64")
+        out.loc[rng.random(len(out)) < rate, c] = pd.NA
+    return out
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> dict[str, Path]:
+    """HS with controls, weights, 20 pseudo-clusters and 4 % blanks; the shipped example with 0.4 % blanks."""
+    d = tmp_path_factory.mktemp("combos")
+    hs = pd.read_csv(DESIGN / "hs_weights.csv")
+    hs["cl"] = (hs["id"] % 20).astype(str)
+    hs = _blank(hs, [f"x{i}" for i in range(1, 10)], 0.04, 1)
+    zj = pd.read_csv(ROOT / "data" / "zhejiang_128_synthetic.csv")
+    zj = _blank(zj, [c for c in zj.columns if c[:2].isupper() and c[-1].isdigit()], 0.004, 2)
+    paths = {"hs": d / "hs_blank.csv", "zj": d / "zj_blank.csv"}
+    hs.to_csv(paths["hs"], index=False)
+    zj.to_csv(paths["zj"], index=False)
+    return paths
+
+
+def _run(argv: list[str]) -> tuple[int, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, err.getvalue()
+
+
+def _strict(token: str):
+    raise ValueError(f"results.json holds {token}, which is not JSON")
+
+
+def _check_ok(out: Path, err: str) -> dict:
+    assert "Traceback" not in err
+    results = json.loads((out / "results.json").read_text(), parse_constant=_strict)
+    assert any(out.glob("report*.html")) and any(out.glob("report*.md"))
+    for eff in results["indirect_effects"]:
+        if eff["est"] is not None:
+            assert eff["se"] is not None and math.isfinite(eff["se"]), eff
+    return results
+
+
+COMBOS = [  # (spec, data key, options, expected meta.estimator, expected design.se)
+    (HS_CONTROLS, "hs", ["--estimator", "MLR", "--missing", "fiml", "--cluster", "cl",
+                         "--compare", "speed~textual = speed~visual", "--docx"], "MLR", "robust.cluster"),
+    (HS_CONTROLS, "hs", ["--weights", "w", "--lang", "zh"], "ML", "robust.huber.white"),
+    (HS_SEM, "hs", ["--bootstrap", "200", "--modindices", "--engine", "semopy"], "ML", None),
+    (HS_CONTROLS, "hs", ["--estimator", "MLR", "--cluster", "cl", "--weights", "w", "--bootstrap", "200",
+                         "--cluster-bootstrap"], "MLR", "robust.cluster"),
+    (ZJ, "zj", ["--cluster", "cluster", "--compare", "CE~NC = CE~TS"], "ML", "robust.cluster"),
+]
+
+
+@pytest.mark.parametrize("spec,key,options,estimator,se", COMBOS)
+def test_combination_keeps_contract(tmp_path, data, spec, key, options, estimator, se):
+    out = tmp_path / "out"
+    code, err = _run(["fit", str(spec), str(data[key]), "--out", str(out), "--quiet", *options])
+    assert code == 0, err
+    results = _check_ok(out, err)
+    assert results["meta"]["estimator"] == estimator
+    assert results["meta"]["engine"] == ("semopy" if "semopy" in options else "cluster-sem")
+    assert (results.get("design") or {}).get("se") == se
+    if "--docx" in options:
+        assert (out / "report.docx").exists()
+
+
+def test_wlsmv_bootstrap_without_usable_resamples_is_refused(tmp_path, data):
+    """Continuous scores under WLSMV lose a category in every resample: all 200 refits fail. This used to exit 0
+    with se null and a BC interval of [est, est] for the indirect effect."""
+    out = tmp_path / "out"
+    code, err = _run(["fit", str(HS_SEM), str(data["hs"]), "--out", str(out), "--quiet",
+                      "--estimator", "WLSMV", "--bootstrap", "200"])
+    lines = [line for line in err.splitlines() if not line.startswith("warning:")]
+    assert code == 2, err
+    assert len(lines) == 1 and "Fix:" in lines[0] and "--bootstrap 200" in lines[0]
+    assert not out.exists()
