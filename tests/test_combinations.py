@@ -42,6 +42,7 @@ def data(tmp_path_factory) -> dict[str, Path]:
     hs = _blank(hs, [f"x{i}" for i in range(1, 10)], 0.04, 1)
     zj = pd.read_csv(ROOT / "data" / "zhejiang_128_synthetic.csv")
     zj = _blank(zj, [c for c in zj.columns if c[:2].isupper() and c[-1].isdigit()], 0.004, 2)
+    zj["w"] = np.round(np.random.default_rng(2).uniform(0.5, 2.0, len(zj)), 2)
     paths = {"hs": d / "hs_blank.csv", "zj": d / "zj_blank.csv"}
     hs.to_csv(paths["hs"], index=False)
     zj.to_csv(paths["zj"], index=False)
@@ -103,3 +104,19 @@ def test_wlsmv_bootstrap_without_usable_resamples_is_refused(tmp_path, data):
     assert code == 2, err
     assert len(lines) == 1 and "Fix:" in lines[0] and "--bootstrap 200" in lines[0]
     assert not out.exists()
+
+
+def test_compare_lrt_with_negative_scaled_difference_is_null(tmp_path, data):
+    """With sampling weights the Satorra-Bentler (2001) scaling factor of the difference can be negative
+    (here -0.39): lavaan warns and reports NA. This used to write an LRT chi2 of -29.4 with p = 1."""
+    spec = tmp_path / "zj_noint.yaml"
+    text = ZJ.read_text(encoding="utf-8")
+    start, end = text.index("# ch.4: dispersion force weakens"), text.index("hypotheses:")
+    spec.write_text(text[:start] + text[end:], encoding="utf-8")   # the shipped model without its interaction
+    out = tmp_path / "out"
+    code, err = _run(["fit", str(spec), str(data["zj"]), "--out", str(out), "--quiet", "--weights", "w",
+                      "--compare", "CE~IOL = CI~IOL"])
+    assert code == 0, err
+    (record,) = _check_ok(out, err)["comparisons"]
+    assert record["lrt"] is None and "negative" in record["lrt_note"]
+    assert record["wald"]["chi2"] > 0

@@ -130,6 +130,12 @@ def difference_test(restricted, free) -> dict:
     if name not in DELTA_TESTS:
         raise FitError(f"no difference test for the '{name}' statistic; the Wald test stands")
     out = DELTA_TESTS[name](restricted, free)
+    if not np.isfinite(out["chi2"]) or out["chi2"] < 0:
+        # Satorra-Bentler (2001) with a negative scaling factor of the difference (small samples, weights):
+        # lavaan warns "scaling factor is negative" and reports NA; a negative chi-square is no test
+        raise FitError(f"the {name} difference test is undefined here (chi-square difference "
+                       f"{out['chi2']:.3g}: the scaling factor of the difference is negative, lavaan reports NA); "
+                       "the Wald test stands")
     return {"chi2": out["chi2"], "df": out["df"], "pvalue": out["pvalue"]}
 
 
