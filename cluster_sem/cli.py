@@ -9,6 +9,7 @@ import argparse
 import errno
 import os
 import shutil
+import shlex
 import signal
 import stat
 import sys
@@ -623,7 +624,8 @@ def cmd_fit(args) -> int:
                                       ["--seed", str(args.seed)] +
                                       (["--cluster", args.cluster] if args.cluster else []) +
                                       (["--weights", args.weights] if args.weights else []) +
-                                      (["--cluster-bootstrap"] if args.cluster_bootstrap else []))
+                                      (["--cluster-bootstrap"] if args.cluster_bootstrap else []) +
+                                      _estimation_flags(args))
     results = api.fit(args.spec, args.data, bootstrap=args.bootstrap, seed=args.seed, jobs=args.jobs,
                   ci_level=args.ci_level, missing=args.missing, estimator=args.estimator, ci=args.ci,
                   scheduler=args.scheduler, quiet=args.quiet, command=command, engine=args.engine,
@@ -631,6 +633,24 @@ def cmd_fit(args) -> int:
                   cluster=args.cluster, weights=args.weights, meanwhile=_load_report_templates,
                   modindices=args.modindices, compare=args.compare, cluster_bootstrap=args.cluster_bootstrap)
     return _write_results(results, args)
+
+
+def _estimation_flags(args) -> list[str]:
+    """The options that change results.json, as typed (defaults left out), for ``meta.command`` when it is
+    rebuilt from ``args`` (``python -m cluster_sem.cli``, ``main([...])``): without them the recorded command
+    would rerun another model (e.g. ML for an MLR fit, no comparisons)."""
+    flags: list[str] = []
+    for flag, value, default in (("--estimator", args.estimator, None), ("--missing", args.missing, "listwise"),
+                                 ("--ci", args.ci, "auto"), ("--ci-level", args.ci_level, 0.95),
+                                 ("--engine", args.engine, "default"),
+                                 ("--interaction-method", args.interaction_method, "lms"),
+                                 ("--moderation-ci", args.moderation_ci, "monte-carlo")):
+        if value != default:
+            flags += [flag, str(value)]
+    flags += ["--modindices"] * bool(args.modindices)
+    for text in args.compare:
+        flags += ["--compare", shlex.quote(text)]
+    return flags
 
 
 def _load_report_templates() -> None:

@@ -120,3 +120,14 @@ def test_compare_lrt_with_negative_scaled_difference_is_null(tmp_path, data):
     (record,) = _check_ok(out, err)["comparisons"]
     assert record["lrt"] is None and "negative" in record["lrt_note"]
     assert record["wald"]["chi2"] > 0
+
+
+def test_recorded_command_reruns_the_same_model(tmp_path, data):
+    """meta.command rebuilt from the parsed options (python -m, main([...])) used to drop --estimator,
+    --missing and --compare: rerunning it fitted another model."""
+    out = tmp_path / "out"
+    code, err = _run(["fit", str(HS_CONTROLS), str(data["hs"]), "--out", str(out), "--quiet", "--estimator", "MLR",
+                      "--missing", "fiml", "--compare", "speed~textual = speed~visual"])
+    assert code == 0, err
+    command = _check_ok(out, err)["meta"]["command"]
+    assert command.endswith("--estimator MLR --missing fiml --compare 'speed~textual = speed~visual'"), command
