@@ -523,7 +523,7 @@ def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | 
     doc = assemble_document(parsed, spec_sha, prepared, cfa, sem, quality, effects, hypotheses, mediation,
                             options, stamp)
     attach_moderation(doc, moderation, options)
-    attach_design(doc, parsed, prepared.frame, sem)
+    attach_design(doc, parsed, prepared.frame, sem, cluster_bootstrap=options.cluster_bootstrap)
     with naming_source(prepared.source):
         doc.update(publication_blocks(parsed, cfa, sem, prepared.frame, options, requests,
                                       refitter(parsed, prepared.frame, options)))
@@ -545,10 +545,12 @@ def attach_twolevel(doc: dict, spec: Spec, frame: pd.DataFrame) -> None:
                                    "chi2 against the EM saturated model, fixed.x")
 
 
-def attach_design(doc: dict, spec: Spec, frame: pd.DataFrame, sem: ModelFit) -> None:
+def attach_design(doc: dict, spec: Spec, frame: pd.DataFrame, sem: ModelFit, *,
+                  cluster_bootstrap: bool = False) -> None:
     """Add the ``design`` block (clusters, weights) and its warnings to the run's warnings."""
     from .results.design import design_block
-    block = design_block(sem, frame, {c: spec.items_of(c) for c in spec.first_order})
+    block = design_block(sem, frame, {c: spec.items_of(c) for c in spec.first_order},
+                         cluster_bootstrap=cluster_bootstrap)
     if block is None:
         return
     doc["design"] = {k: ({kk: _num(vv) for kk, vv in v.items()} if isinstance(v, dict) else v)

@@ -163,6 +163,12 @@ def test_fit_with_cluster_bootstrap_records_it(tmp_path):
         lo, hi = r["ci_percentile"]            # every path and free intercept gets bootstrap CIs
         assert lo < hi and r["ci_bc"][0] < r["ci_bc"][1]
     assert "Cluster bootstrap: each resample draws the 5 clusters" in (out / "report.md").read_text()
+    # 5 clusters give only C(9, 5) = 126 distinct resamples: the run says its CIs are coarse, in en and zh
+    few = [w for w in doc["warnings"] if "cluster bootstrap with only 5 clusters" in w]
+    assert len(few) == 1 and "126 distinct sets of clusters" in few[0]
+    assert "126 distinct sets" in (out / "report.md").read_text()
+    from cluster_sem.render.report import Results
+    assert "126 种不同的群组合" in Results.from_document(doc).to_markdown(lang="zh")
 
 
 def test_the_spec_cluster_key_serves_the_cluster_bootstrap_and_jobs_do_not_matter():

@@ -13,6 +13,8 @@ size; effective n = n / design effect.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -45,10 +47,24 @@ def few_clusters_warning(n_clusters: int) -> str:
             "bootstrap of the indirect effects")
 
 
-def design_block(fit, frame: pd.DataFrame, scores: dict[str, list[str]]) -> dict | None:
+MIN_BOOTSTRAP_CLUSTERS = 10   # below this a cluster bootstrap has few distinct resamples (C(2G − 1, G): 126 at G = 5)
+
+
+def few_clusters_bootstrap_warning(n_clusters: int) -> str:
+    """Why a cluster bootstrap with very few clusters is no remedy either: its resamples are multisets of the
+    G clusters, only C(2G − 1, G) distinct ones, and its percentile limits are then coarse and too narrow."""
+    distinct = math.comb(2 * n_clusters - 1, n_clusters)
+    return (f"cluster bootstrap with only {n_clusters} clusters: its resamples come from {distinct} distinct sets "
+            f"of clusters, so its percentile limits are coarse and too narrow (at least {MIN_BOOTSTRAP_CLUSTERS} "
+            "clusters are advised); read its CIs with care and prefer cluster fixed effects")
+
+
+def design_block(fit, frame: pd.DataFrame, scores: dict[str, list[str]], *,
+                 cluster_bootstrap: bool = False) -> dict | None:
     """The ``design`` block for a fit with a cluster and/or weights column; None without either.
 
-    ``scores``: construct → its items (construct scores = item means, for their ICC)."""
+    ``scores``: construct → its items (construct scores = item means, for their ICC).  ``cluster_bootstrap``:
+    the run resamples whole clusters (then very few clusters get their own warning)."""
     design = getattr(fit, "design", None)
     if design is None:
         return None
@@ -74,7 +90,10 @@ def design_block(fit, frame: pd.DataFrame, scores: dict[str, list[str]]) -> dict
         out["effective_n"][name] = None if deff is None else n / deff
     if g < MIN_CLUSTERS:
         out["warnings"].append(few_clusters_warning(g))
+    if cluster_bootstrap and g < MIN_BOOTSTRAP_CLUSTERS:
+        out["warnings"].append(few_clusters_bootstrap_warning(g))
     return out
 
 
-__all__ = ["design_block", "icc1", "few_clusters_warning", "MIN_CLUSTERS"]
+__all__ = ["design_block", "icc1", "few_clusters_bootstrap_warning", "few_clusters_warning", "MIN_BOOTSTRAP_CLUSTERS",
+           "MIN_CLUSTERS"]
