@@ -131,3 +131,14 @@ def test_recorded_command_reruns_the_same_model(tmp_path, data):
     assert code == 0, err
     command = _check_ok(out, err)["meta"]["command"]
     assert command.endswith("--estimator MLR --missing fiml --compare 'speed~textual = speed~visual'"), command
+
+
+def test_a_negative_satorra_bentler_scaling_factor_gives_no_test():
+    """lavTestLRT's Satorra–Bentler (2001) difference: cd ≤ 0 is lavaan's NA, for invariance Δ-tests too,
+    not a negative χ² with p = 1."""
+    import math
+    from cluster_sem.model.robust import satorra_bentler_2001
+    out = satorra_bentler_2001(120.0, 30, 0.9, 100.0, 24, 1.4)        # cd = (27 − 33.6)/6 < 0
+    assert out["scaling_factor"] < 0 and math.isnan(out["chi2"]) and math.isnan(out["pvalue"])
+    ok = satorra_bentler_2001(120.0, 30, 1.2, 100.0, 24, 1.1)
+    assert ok["chi2"] > 0 and 0 < ok["pvalue"] < 1

@@ -122,5 +122,8 @@ def satorra_bentler_2001(chi2_0: float, df_0: int, c_0: float, chi2_1: float, df
     if ddf <= 0:
         raise ValueError("the restricted model must have more degrees of freedom")
     cd = (df_0 * c_0 - df_1 * c_1) / ddf
+    if not cd > 0:
+        # lavaan's lav_test_diff_SatorraBentler2001: "scaling factor is negative" → NA; a negative χ² is no test
+        return {"chi2": math.nan, "df": int(ddf), "pvalue": math.nan, "scaling_factor": float(cd)}
     t = (chi2_0 - chi2_1) / cd
     return {"chi2": float(t), "df": int(ddf), "pvalue": float(stats.chi2.sf(t, ddf)), "scaling_factor": float(cd)}
