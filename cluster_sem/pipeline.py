@@ -500,8 +500,9 @@ def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | 
     parsed, spec_sha = stage_spec(spec)
     parsed, options = resolve_design(parsed, options)
     lav = resolve_options(parsed, options)
-    from .analyses.twolevel import check_twolevel
-    check_twolevel(parsed, lav, options)
+    if parsed.levels is not None:          # two-level SEM (spec `levels`): its module loads scipy.optimize
+        from .analyses.twolevel import check_twolevel
+        check_twolevel(parsed, lav, options)
     options = dataclasses.replace(options, estimator=lav.estimator, lav=lav)
     from .results.publication import check_requests, publication_blocks
     requests = check_requests(parsed, options)
@@ -533,6 +534,8 @@ def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | 
 
 def attach_twolevel(doc: dict, spec: Spec, frame: pd.DataFrame) -> None:
     """Add the ``twolevel`` block (spec ``levels``) and lavaan's two-level ICCs to ``design``."""
+    if spec.levels is None:
+        return
     from .analyses.twolevel import stage_twolevel, twolevel_block
     fit = stage_twolevel(spec, frame)
     if fit is None:

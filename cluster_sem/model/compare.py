@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from ..errors import ClusterSemError, FitError
+from ..special import chdtrc  # = scipy.stats.chi2.sf, without importing scipy.stats on every fit
 from .inference import defined_gradient, defined_values
 
 
@@ -92,7 +92,7 @@ def wald_test(fit, left: Effect, right: Effect) -> dict:
     if not np.isfinite(var) or var <= 0:
         return {"chi2": None, "df": 1, "pvalue": None, "difference": g, "se": None}
     chi2 = g * g / var
-    return {"chi2": chi2, "df": 1, "pvalue": float(stats.chi2.sf(chi2, 1)), "difference": g, "se": float(np.sqrt(var))}
+    return {"chi2": chi2, "df": 1, "pvalue": float(chdtrc(1, chi2)), "difference": g, "se": float(np.sqrt(var))}
 
 
 def constrained_syntax(fit, left: Effect, right: Effect) -> str:

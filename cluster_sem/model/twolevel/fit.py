@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import chdtrc
 
 from ...errors import DataError, FitError
+from ...special import chdtrc  # scipy.special's ufunc without its array-API import layer
 from ..fit_indices import cfi, rmsea, rmsea_ci, tli
 from ..fitted import pvalue
 from ..inference import standardized
