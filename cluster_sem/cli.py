@@ -435,7 +435,6 @@ class _PowerOut:
 
 def _power_interrupted(args, exc: BaseException, before: _PowerOut) -> int:
     """Ctrl-C / SIGTERM during power: say what was kept and the exact command that continues from it."""
-    import shlex
     store = getattr(exc, "power_checkpoints", None)
     kept = store.saved() if store is not None else []
     how = "terminated (SIGTERM)" if isinstance(exc, _Terminated) else "interrupted"

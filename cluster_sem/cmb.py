@@ -22,8 +22,8 @@ from .pipeline import stage_spec
 from .quality import harman_single_factor
 from .quality.method_battery import BatteryModel, run_battery
 from .render.report import Results
+from .results.jsonsafe import json_safe
 from .results.provenance import versions
-from .results.publication import json_safe
 from .spec import Spec
 from .spec.schema import Construct
 

@@ -493,7 +493,6 @@ def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | 
 
     The quality stage and ``meanwhile`` (a callable without arguments, e.g. the CLI loading its report
     templates) run while the bootstrap's workers fit resamples (see ``stage_effects``)."""
-    import dataclasses
     import datetime
     from .model.interaction import check_interaction_method
     check_interaction_method(options.interaction_method)

@@ -33,6 +33,16 @@ def json_value(x: Any) -> Any:
     return x
 
 
+def json_safe(value: Any) -> Any:
+    """Nested dicts/lists with every number through ``json_value`` (keys as text): for blocks built as nested
+    records (modification indices, comparisons, the common-method battery)."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return json_value(value)
+
+
 def json_mapping(d: Mapping) -> dict:
     """A flat record with every value through ``json_value``."""
     return {k: json_value(v) for k, v in d.items()}
@@ -48,4 +58,4 @@ def json_fit(fit: Mapping, number=json_value) -> dict:
     return {k: ([number(v) for v in val] if isinstance(val, list) else number(val)) for k, val in fit.items()}
 
 
-__all__ = ["json_float", "json_value", "json_mapping", "json_records", "json_fit"]
+__all__ = ["json_float", "json_value", "json_safe", "json_mapping", "json_records", "json_fit"]

@@ -6,32 +6,13 @@ verified for must end in one line (exit 2) before minutes of fitting and bootstr
 """
 from __future__ import annotations
 
-import math
-from typing import Any
-
 import pandas as pd
 
 from ..model.compare import Effect, compare, parse_hypothesis
 from ..model.modindices import modification_indices
 from ..spec import Spec
 from ..spec.syntax import defined_effects
-
-
-def json_safe(value: Any) -> Any:
-    """Nested dicts/lists with JSON-safe numbers (NaN/inf → None, numpy scalars → Python)."""
-    import numpy as np
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return value if math.isfinite(value) else None
-    return value
+from .jsonsafe import json_safe
 
 
 def check_requests(spec: Spec, options) -> list[tuple[str, Effect, Effect]]:
@@ -55,4 +36,4 @@ def publication_blocks(spec: Spec, cfa, sem, frame: pd.DataFrame, options,
     return out
 
 
-__all__ = ["check_requests", "json_safe", "publication_blocks"]
+__all__ = ["check_requests", "publication_blocks"]
