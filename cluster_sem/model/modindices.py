@@ -32,10 +32,6 @@ MI_MIN = 3.84          # χ²(1) at α = .05: the rows worth printing (lavaan us
 _SMALL_V = np.finfo(float).eps ** (1 / 3)   # lavaan ≥ 0.6-14
 
 
-def _pair(a: str, b: str) -> frozenset:
-    return frozenset((a, b))
-
-
 def candidate_rows(pt: ParTable) -> list[Param]:
     """The rows of lavaan's full table (``lav_pt_full``) that ``pt`` does not have, in lavaan's order."""
     var = pt.variables

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..robust import first_order
 from .polychoric import PairCells
 
 
@@ -71,10 +72,9 @@ def casewise(inf: Influence, codes: np.ndarray, n_cat: np.ndarray, ia: np.ndarra
     return np.concatenate(cols, axis=1)
 
 
-def gamma_full(inf: Influence, codes: np.ndarray, n_cat: np.ndarray, ia, ib) -> np.ndarray:
-    """Γ = N Σᵢ ψᵢψᵢ' (lavaan's NACOV for categorical data)."""
-    psi = casewise(inf, codes, n_cat, ia, ib)
-    return codes.shape[0] * psi.T @ psi
+def gamma_full(psi: np.ndarray) -> np.ndarray:
+    """Γ = N Σᵢ ψᵢψᵢ' (lavaan's NACOV for categorical data) from the casewise influence ψ (n × m, ``casewise``)."""
+    return psi.shape[0] * psi.T @ psi
 
 
 def cluster_gamma(psi: np.ndarray, cluster: np.ndarray) -> np.ndarray:
@@ -82,10 +82,8 @@ def cluster_gamma(psi: np.ndarray, cluster: np.ndarray) -> np.ndarray:
 
     Only Γ (the SEs and the scaled test) changes: the DWLS weights stay 1/diag of the i.i.d. Γ, so the
     estimates equal the unclustered fit's.  With one case per cluster it is N/(N − 1) times that Γ."""
-    n, g = psi.shape[0], int(cluster.max()) + 1
-    summed = np.zeros((g, psi.shape[1]))
-    np.add.at(summed, cluster, psi)
-    return n * g / (g - 1) * (summed.T @ summed)
+    n = psi.shape[0]
+    return n * n * first_order(psi, cluster)     # the MLR meat's cluster sums, in Γ's scale (N Σ ψψ')
 
 
 def gamma_diag(inf: Influence, counts: np.ndarray, n_cat: np.ndarray, tables: np.ndarray) -> np.ndarray:

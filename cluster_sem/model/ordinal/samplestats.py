@@ -112,9 +112,10 @@ def ordinal_stats(frame: pd.DataFrame, items, covariates=(), cluster: np.ndarray
         gamma_cl = rest[0] if rest else None
         sxx = covariate_covariance(X)
     else:
-        gamma = gamma_full(inf, coding.codes, n_cat, ia, ib)
+        psi = casewise(inf, coding.codes, n_cat, ia, ib)       # built once: Γ and its cluster-robust twin
+        gamma = gamma_full(psi)
         if cluster is not None:
-            gamma_cl = cluster_gamma(casewise(inf, coding.codes, n_cat, ia, ib), cluster)
+            gamma_cl = cluster_gamma(psi, cluster)
     R = np.eye(p)
     R[ib, ia] = R[ia, ib] = rho
     return OrdinalStats(coding, n, bounds, thresholds, R, ia, ib, gamma, slopes, tuple(covariates), sxx, gamma_cl)
