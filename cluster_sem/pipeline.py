@@ -137,16 +137,10 @@ def refitter(spec: Spec, frame: pd.DataFrame, options: FitOptions):
 
 
 def stage_fit(spec: Spec, frame: pd.DataFrame, options: FitOptions | None = None) -> tuple[ModelFit, ModelFit]:
-    if options is not None and options.resolved.ordinal:
-        # every questionnaire item is an ordered category; controls stay continuous
-        from .model.ordinal.fit import fit_model_wlsmv
-        items = list(spec.items)
-        return (fit_model_wlsmv(measurement_syntax(spec), frame, items, cluster=options.cluster),
-                fit_model_wlsmv(structural_syntax(spec, with_defined=True), frame, items, cluster=options.cluster))
-    fitter = _fitter(options) if options is not None else fit_model
-    measurement = fitter(measurement_syntax(spec), frame)
-    structural = fitter(structural_syntax(spec, with_defined=True), frame)
-    return measurement, structural
+    """The measurement and the structural model, each by the run's own fitter (``refitter``: WLSMV when every
+    item is an ordered category, else ML/MLR/FIML with the sample design); plain ML without options."""
+    fit = refitter(spec, frame, options) if options is not None else lambda syntax: fit_model(syntax, frame)
+    return fit(measurement_syntax(spec)), fit(structural_syntax(spec, with_defined=True))
 
 
 def stage_quality(spec: Spec, cfa: ModelFit, frame: pd.DataFrame, raw: pd.DataFrame | None) -> dict:

@@ -137,9 +137,7 @@ def cmb_context(doc: Mapping, lang: str) -> dict:
                          t("cmb_share")], "rows": rows, "note": t("cmb_models_note")}]
     alerts = []
     for key, m in models[1:]:
-        if m.get("fit") is not None and not m.get("proper"):
-            alerts.append(t("cmb_improper_warning", model=t(key), problems=_first(m.get("warnings"), lang)))
-        elif m.get("fit") is None:
+        if m.get("fit") is None or not m.get("proper"):      # not fitted, or fitted to an improper solution
             alerts.append(t("cmb_improper_warning", model=t(key), problems=_first(m.get("warnings"), lang)))
     clf = cm["clf"]
     if clf.get("absorbs_traits"):
