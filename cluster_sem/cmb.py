@@ -55,11 +55,7 @@ def run_cmb(spec: Spec | str | Path, data, *, command: str = "", timestamp: str 
 
     with one_blas_thread(), naming_source(prepared.source):
         battery = run_battery(model, frame, fitter, harman.first_factor_share)
-    share = harman.first_factor_share
-    harman_block = {"first_factor_share": share, "n_factors_eigen_gt_1": harman.n_factors_eigen_gt_1,
-                    "flag": share > 0.5}
-    block = {"harman_first_factor_share": share, "n_factors_eigen_gt_1": harman.n_factors_eigen_gt_1,
-             "flag": share > 0.5, "harman": harman_block, **battery}
+    block = {**harman.block(), **battery}
     warnings = [f"{name}: {w}" for name in ("one_factor_cfa", "clf", "ulmc")
                 for w in (battery[name].get("warnings") or [])]
     stamp = timestamp or datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")

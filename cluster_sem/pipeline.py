@@ -26,7 +26,7 @@ from .render.report import Results
 from .results.effects import (baron_kenny, ci_excludes_zero, effect_claim, mediation_short, path_verdict,
                               zhao_type)
 from .results.fit_verdicts import fit_verdicts
-from .results.jsonsafe import json_fit, json_records
+from .results.jsonsafe import json_fit, json_records, json_safe
 from .results.jsonsafe import json_value as _num
 from .results.provenance import versions
 from .spec import Spec, load_spec
@@ -397,12 +397,7 @@ def assemble_document(spec: Spec, spec_sha: str, data, cfa: ModelFit, sem: Model
         "htmt": _matrix(quality["htmt"]),
         "htmt_flags": [list(map(_num, f)) if isinstance(f, (list, tuple)) else f for f in quality["htmt_flags"]],
         "fornell_larcker": _matrix(quality["fornell_larcker"]),
-        "common_method": {"harman_first_factor_share": _num(harman.first_factor_share),
-                          "n_factors_eigen_gt_1": _num(harman.n_factors_eigen_gt_1),
-                          "flag": bool(harman.first_factor_share > 0.5),
-                          "harman": {"first_factor_share": _num(harman.first_factor_share),
-                                     "n_factors_eigen_gt_1": _num(harman.n_factors_eigen_gt_1),
-                                     "flag": bool(harman.first_factor_share > 0.5)}},
+        "common_method": json_safe(harman.block()),
         "descriptives": json_records(quality["descriptives"].reset_index()
                                  if quality["descriptives"].index.name else quality["descriptives"]),
         "fit_verdicts": {"measurement": fit_verdicts(cfa.fit), "structural": fit_verdicts(sem.fit)},

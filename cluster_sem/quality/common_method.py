@@ -12,10 +12,25 @@ import numpy as np
 import pandas as pd
 
 
+HARMAN_SHARE_MAX = 0.5    # a first factor explaining more than half of the item variance is the warning sign
+
+
 @dataclass(frozen=True)
 class HarmanResult:
     first_factor_share: float
     n_factors_eigen_gt_1: int
+
+    @property
+    def flag(self) -> bool:
+        return bool(self.first_factor_share > HARMAN_SHARE_MAX)
+
+    def block(self) -> dict:
+        """results.json ``common_method``'s Harman keys, as `fit` and `cmb` both write them: the flat keys of the
+        first contract plus the ``harman`` record the battery reports beside its other models."""
+        harman = {"first_factor_share": self.first_factor_share, "n_factors_eigen_gt_1": self.n_factors_eigen_gt_1,
+                  "flag": self.flag}
+        return {"harman_first_factor_share": self.first_factor_share,
+                "n_factors_eigen_gt_1": self.n_factors_eigen_gt_1, "flag": self.flag, "harman": harman}
 
 
 def harman_single_factor(data: pd.DataFrame) -> HarmanResult:

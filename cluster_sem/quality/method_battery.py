@@ -28,6 +28,7 @@ import pandas as pd
 
 from ..errors import FitError
 from ..model.lrt import standard_difference
+from .common_method import HARMAN_SHARE_MAX
 
 Fitter = Callable[[str], object]       # syntax -> ModelFit (ML on the battery's complete rows)
 
@@ -258,7 +259,7 @@ def verdict(harman_share: float, one_factor: dict, clf: dict, ulmc: dict, marker
     """Level and reasons (codes the report words in en/zh), each a rule from the battery's sources."""
     reasons: list[str] = []
     serious = some = False
-    if harman_share > 0.5:
+    if harman_share > HARMAN_SHARE_MAX:
         reasons.append("harman_majority")
         serious = True
     else:
