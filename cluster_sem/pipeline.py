@@ -59,9 +59,7 @@ class FitOptions:
     @property
     def resolved(self) -> LavOptions:
         """The resolved options: ``lav``, or (a stage called on its own) resolved from the fields above."""
-        return self.lav if self.lav is not None else lav_options(
-            self.estimator, self.missing, self.engine, design=_design_flag(self), bootstrap=self.bootstrap > 0,
-            modindices=self.modindices, cluster_bootstrap=self.cluster_bootstrap)
+        return self.lav if self.lav is not None else resolve_options(None, self)
 
 
 # -- stages ------------------------------------------------------------------------------------------
@@ -87,11 +85,13 @@ def stage_data(spec: Spec, data, options: FitOptions):
     return prepared
 
 
-def resolve_options(spec: Spec, options: FitOptions) -> LavOptions:
+def resolve_options(spec: Spec | None, options: FitOptions) -> LavOptions:
     """The run's options resolved once against the spec (WLSMV for `ordinal: true` unless --estimator says
-    otherwise); an unsupported combination stops here with the support table's one line (exit 2)."""
-    return lav_options(options.estimator, options.missing, options.engine, ordinal_spec=bool(spec.ordinal),
-                       controls=bool(spec.controls), interaction=bool(spec.interactions),
+    otherwise); an unsupported combination stops here with the support table's one line (exit 2).  Without a
+    spec (a stage called on its own) the spec's features count as absent."""
+    return lav_options(options.estimator, options.missing, options.engine,
+                       ordinal_spec=bool(spec and spec.ordinal), controls=bool(spec and spec.controls),
+                       interaction=bool(spec and spec.interactions),
                        design=_design_flag(options), bootstrap=options.bootstrap > 0,
                        modindices=options.modindices, cluster_bootstrap=options.cluster_bootstrap)
 

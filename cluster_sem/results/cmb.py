@@ -4,8 +4,8 @@ from __future__ import annotations
 
 def is_cmb_document(doc) -> bool:
     """A `cluster-sem cmb` document (its own report), not a `fit` document."""
-    meta = doc.get("meta") or {}
-    return meta.get("analysis") == "cmb" and "measurement_model" not in doc
+    meta = doc.get("meta")
+    return isinstance(meta, dict) and meta.get("analysis") == "cmb" and "measurement_model" not in doc
 
 
 __all__ = ["is_cmb_document"]

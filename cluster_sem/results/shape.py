@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .cmb import is_cmb_document
 from .document import Effect, InvarianceLevel, ModelBlock
 
 REQUIRED: dict[str, type | tuple[type, ...]] = {
@@ -39,7 +40,7 @@ def shape_problem(doc: Any) -> str | None:
         return _invariance_problem(doc)
     if "pls" in doc and "measurement_model" not in doc:
         return _pls_problem(doc)
-    if isinstance(doc.get("meta"), dict) and doc["meta"].get("analysis") == "cmb" and "measurement_model" not in doc:
+    if is_cmb_document(doc):
         return _cmb_problem(doc)
     problem = _missing_key(doc, REQUIRED)
     if problem:
