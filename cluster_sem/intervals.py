@@ -49,13 +49,20 @@ def norm_inter(t, alpha) -> np.ndarray:
     return out
 
 
+def quantile_type7(t, probs) -> np.ndarray:
+    """R's ``quantile(type = 7)`` (numpy's default linear rule) of ``t``'s finite values at ``probs``; NaN
+    when there are none.  seminr's percentile intervals (PLS) and ``percentile_ci(method="type7")``."""
+    x = _finite(t)
+    probs = np.atleast_1d(np.asarray(probs, dtype=float))
+    return np.quantile(x, probs) if len(x) else np.full(probs.shape, np.nan)
+
+
 def percentile_ci(t, level: float = 0.95, *, method: str = "norm.inter") -> tuple[float, float]:
     alpha = np.array([(1 - level) / 2, (1 + level) / 2])
     if method == "norm.inter":
         lo, hi = norm_inter(t, alpha)
     elif method == "type7":
-        x = _finite(t)
-        lo, hi = np.quantile(x, alpha) if len(x) else (np.nan, np.nan)
+        lo, hi = quantile_type7(t, alpha)
     else:
         raise ValueError(f"unknown percentile method {method!r} (norm.inter or type7)")
     return float(lo), float(hi)

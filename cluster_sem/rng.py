@@ -6,7 +6,9 @@ named by a fixed spawn key — ``SeedSequence(seed, spawn_key=key)`` is exactly 
 ``SeedSequence(seed).spawn(...)`` would give at that position — never from a shared generator:
 
 * bootstrap block k: ``(k,)``; group g's resamples of a multigroup bootstrap: ``(g,)``;
-* PLS-MGA permutation block k of groups a, b: ``(7, a, b, k)``;
+* PLS-MGA permutation block k of groups a, b: ``(7, a, b, k)``; group g's PLS-MGA bootstrap: the
+  bootstrap streams of the integer seed ``mixed_seed(seed, g)`` (an entropy mix, not a spawn key: kept so
+  that earlier runs reproduce); PLSpredict's row shuffle: the root ``()``;
 * Monte Carlo CIs of ``:=`` effects and of moderation (IMM, conditional indirect effects): ``()``, the root;
 * power replication r of sample size n: ``(n, r)``, its Monte Carlo CI draws ``(n, r, 1)``, its
   per-replication bootstrap ``(n, r, 2)``.
@@ -30,6 +32,12 @@ def generator(seed: int, *spawn_key: int) -> np.random.Generator:
     return np.random.default_rng(seed_sequence(seed, *spawn_key))
 
 
+def mixed_seed(seed: int, *entropy: int) -> int:
+    """A new integer seed from ``SeedSequence([seed, *entropy])``'s first 32-bit state word: for a consumer
+    that takes a whole seed (a bootstrap of its own) rather than a generator."""
+    return int(np.random.SeedSequence([int(seed), *(int(e) for e in entropy)]).generate_state(1)[0])
+
+
 def normal_draws(mean: np.ndarray, vcov: np.ndarray, draws: int, seed: int, *spawn_key: int) -> np.ndarray:
     """(draws, q) draws from N(mean, vcov) on the stream ``(seed, *spawn_key)``.
 
@@ -43,4 +51,4 @@ def normal_draws(mean: np.ndarray, vcov: np.ndarray, draws: int, seed: int, *spa
     return mean + z @ root.T
 
 
-__all__ = ["DEFAULT_SEED", "seed_sequence", "generator", "normal_draws"]
+__all__ = ["DEFAULT_SEED", "seed_sequence", "generator", "mixed_seed", "normal_draws"]

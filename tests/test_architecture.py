@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "cluster_sem"
 # Lowest first.  Units on one line are peers: they may not import each other.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors",),
-    ("special", "blas", "lavoptions", "<root>"),
+    ("special", "blas", "lavoptions", "chunks", "atomic", "<root>"),
     ("options", "intervals"),
     ("rng",),                                            # seed streams, Monte Carlo draws
     ("spec",),

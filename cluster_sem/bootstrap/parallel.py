@@ -193,16 +193,34 @@ def run_tasks(func, core, tasks: list[tuple], *, jobs: int = 1, scheduler=None, 
 def run_blocks(core: ModelCore, B: int, seed: int, *, jobs: int = 1, scheduler=None,
                quiet: bool = True, meanwhile=None) -> list[BlockResult]:
     """All blocks of a B-replicate bootstrap, sorted by replicate number (``meanwhile``: see ``run_tasks``)."""
-    nb = n_blocks(B)
-    results: list[BlockResult] = []
-    with progress(B, quiet) as bar:
-        def done(res: BlockResult) -> None:
-            results.append(res)
-            bar.update(len(res.theta))
+    return run_replicate_blocks(fit_block, core, B, seed, jobs=jobs, scheduler=scheduler, quiet=quiet,
+                                meanwhile=meanwhile)
 
-        run_tasks(fit_block, core, [(B, seed, k) for k in range(nb)], jobs=jobs, scheduler=scheduler, done=done,
-                  meanwhile=meanwhile)
-    return sorted(results, key=lambda r: r.start)
+
+def run_replicate_blocks(func, core, B: int, *args, desc: str = "bootstrap", jobs: int = 1, scheduler=None,
+                         quiet: bool = True, meanwhile=None) -> list:
+    """``func(core, B, *args, k)`` for every block k of a B-replicate run, in block order.
+
+    The one loop of every blocked resampling engine (ML, PLS and LMS bootstraps, PLS-MGA permutations):
+    blocks complete in any order on workers, so results are keyed by their block number here and sorted,
+    and the progress bar (``desc``) advances by each block's replicate count.  ``func`` must be a
+    module-level function (it is pickled to workers); ``meanwhile``: see ``run_tasks``."""
+    results: dict[int, object] = {}
+    with progress(B, quiet, desc=desc) as bar:
+        def done(res: tuple[int, object]) -> None:
+            k, value = res
+            results[k] = value
+            start, stop = block_range(B, k)
+            bar.update(stop - start)
+
+        run_tasks(_numbered_block, core, [(func, B, *args, k) for k in range(n_blocks(B))], jobs=jobs,
+                  scheduler=scheduler, done=done, meanwhile=meanwhile)
+    return [results[k] for k in sorted(results)]
+
+
+def _numbered_block(core, func, *task) -> tuple[int, object]:
+    """(block number, ``func(core, *task)``): the block number is the task's last argument."""
+    return task[-1], func(core, *task)
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:

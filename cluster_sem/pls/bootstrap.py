@@ -2,7 +2,7 @@
 the algorithm iterates together (``algorithm.estimate_outer``), instead of one fit per resample.
 
 Resamples come from ``bootstrap.resample`` (block k of 250 replicates draws from the k-th child of
-``SeedSequence(seed)``), and blocks run through ``bootstrap.parallel.run_tasks``, so one seed gives the
+``SeedSequence(seed)``), and blocks run through ``bootstrap.parallel.run_replicate_blocks``, so one seed gives the
 same numbers for any ``jobs``.  A resample whose estimate is not finite (an item without variance, a
 singular block) is dropped, as seminr drops resamples that fail.
 
@@ -15,8 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..bootstrap.parallel import progress, run_tasks
-from ..bootstrap.resample import block_indices, n_blocks
+from ..bootstrap.parallel import run_replicate_blocks
+from ..bootstrap.resample import block_indices
+from ..chunks import chunks
+from ..intervals import quantile_type7
 from ..special import ndtr, ndtri
 from .algorithm import correlations
 from .statistics import Layout
@@ -40,14 +42,18 @@ class BootBlock:
     converged: np.ndarray     # (b,)
 
 
+def resampled_correlations(data: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """(len(rows), p, p) correlation matrices of ``data[rows[i]]`` (one row-index vector per resample), the
+    rows gathered a few resamples at a time so that at most ``MEMORY_BUDGET`` bytes of them are held."""
+    n, p = data.shape
+    return np.concatenate([correlations(data[rows[part]]) for part in chunks(len(rows), MEMORY_BUDGET // (8 * n * p))])
+
+
 def boot_block(core: BootCore, B: int, seed: int, k: int) -> BootBlock:
     """Estimate block k of a B-resample bootstrap in one batched pass."""
-    n, p = core.data.shape
-    idx = block_indices(n, B, seed, k)
-    step = max(1, MEMORY_BUDGET // (8 * n * p))        # large n: the block's rows are gathered in chunks
+    idx = block_indices(core.data.shape[0], B, seed, k)
     with np.errstate(invalid="ignore", divide="ignore"):
-        S = np.concatenate([correlations(core.data[idx[lo:lo + step]]) for lo in range(0, len(idx), step)])
-        est, vectors = core.layout.estimate(S)
+        est, vectors = core.layout.estimate(resampled_correlations(core.data, idx))
     return BootBlock(k * 250, vectors, est.converged)
 
 
@@ -55,15 +61,8 @@ def run_bootstrap(core: BootCore, B: int, seed: int, *, jobs: int = 1, quiet: bo
                   meanwhile=None) -> tuple[np.ndarray, np.ndarray]:
     """(B, m) replicate vectors (rows of failed resamples NaN) and (B,) convergence, in replicate order.
     ``meanwhile`` runs in this process while worker processes fit blocks (``run_tasks``)."""
-    blocks: list[BootBlock] = []
-    with progress(B, quiet, desc="PLS bootstrap") as bar:
-        def done(res: BootBlock) -> None:
-            blocks.append(res)
-            bar.update(len(res.vectors))
-
-        run_tasks(boot_block, core, [(B, seed, k) for k in range(n_blocks(B))], jobs=jobs, done=done,
-                  meanwhile=meanwhile)
-    blocks.sort(key=lambda b: b.start)
+    blocks = run_replicate_blocks(boot_block, core, B, seed, desc="PLS bootstrap", jobs=jobs, quiet=quiet,
+                                  meanwhile=meanwhile)
     return np.concatenate([b.vectors for b in blocks]), np.concatenate([b.converged for b in blocks])
 
 
@@ -73,8 +72,8 @@ def jackknife(core: BootCore) -> np.ndarray:
     n = x.shape[0]
     total, sums = x.T @ x, x.sum(axis=0)
     out = []
-    for lo in range(0, n, JACKKNIFE_CHUNK):
-        xi = x[lo:lo + JACKKNIFE_CHUNK]
+    for part in chunks(n, JACKKNIFE_CHUNK):
+        xi = x[part]
         mean = (sums - xi) / (n - 1)
         cov = (total - xi[:, :, None] * xi[:, None, :] - (n - 1) * mean[:, :, None] * mean[:, None, :]) / (n - 2)
         sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
@@ -88,9 +87,7 @@ def percentile(t: np.ndarray, probs) -> np.ndarray:
     probs = np.atleast_1d(probs)
     out = np.full((len(probs), t.shape[1]), np.nan)
     for j in range(t.shape[1]):
-        x = t[:, j][np.isfinite(t[:, j])]
-        if x.size:
-            out[:, j] = np.quantile(x, probs)
+        out[:, j] = quantile_type7(t[:, j], probs)
     return out
 
 
@@ -112,7 +109,7 @@ def bca(t: np.ndarray, est: np.ndarray, jack: np.ndarray, level: float) -> np.nd
         denom = 6 * np.sum(d ** 2) ** 1.5
         a = np.sum(d ** 3) / denom if denom > 0 else 0.0
         probs = ndtr(z0 + (z0 + z) / (1 - a * (z0 + z)))
-        out[:, j] = np.quantile(x, probs)
+        out[:, j] = quantile_type7(x, probs)
     return out
 
 

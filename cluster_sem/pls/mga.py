@@ -27,11 +27,11 @@ import numpy as np
 from ..errors import ClusterSemError
 from dataclasses import dataclass
 
-from ..bootstrap.parallel import progress, run_tasks
-from ..bootstrap.resample import block_range, n_blocks
-from ..rng import generator
+from ..bootstrap.parallel import run_replicate_blocks
+from ..bootstrap.resample import block_range
+from ..rng import generator, mixed_seed
 from .algorithm import correlations
-from .bootstrap import MEMORY_BUDGET, BootCore, run_bootstrap
+from .bootstrap import BootCore, resampled_correlations, run_bootstrap
 from .statistics import Layout
 
 MIN_GROUP = 10
@@ -45,11 +45,6 @@ def henseler_p(boot1: np.ndarray, boot2: np.ndarray) -> float:
     u = 2 * b1.mean() - b1
     v = np.sort(2 * b2.mean() - b2)
     return float(1 - np.searchsorted(v, u, side="left").sum() / J ** 2)
-
-
-def group_seed(seed: int, g: int) -> int:
-    """An independent resample stream per group, a pure function of (seed, group position)."""
-    return int(np.random.SeedSequence([seed, g]).generate_state(1)[0])
 
 
 @dataclass(frozen=True)
@@ -66,17 +61,12 @@ def permutation_block(core: PermutationCore, B: int, seed: int, pair: tuple[int,
     """(first permutation, (b, paths) differences est_a − est_b) of block k of a B-permutation test of the
     pair of groups at positions ``pair``: drawn from the seed's child (PERMUTATION_STREAM, a, b, k)."""
     start, stop = block_range(B, k)
-    n, p = core.data.shape
     rng = generator(seed, PERMUTATION_STREAM, *pair, k)
-    order = np.stack([rng.permutation(n) for _ in range(stop - start)])
-    step = max(1, MEMORY_BUDGET // (8 * n * p))      # rows gathered a few permutations at a time
-
-    def stacked(rows: np.ndarray) -> np.ndarray:
-        return np.concatenate([correlations(core.data[rows[lo:lo + step]]) for lo in range(0, len(rows), step)])
-
+    order = np.stack([rng.permutation(len(core.data)) for _ in range(stop - start)])
     n_paths = len(core.layout.paths)
     with np.errstate(invalid="ignore", divide="ignore"):
-        _, vectors = core.layout.estimate(np.concatenate([stacked(order[:, :core.n_a]), stacked(order[:, core.n_a:])]))
+        _, vectors = core.layout.estimate(np.concatenate([resampled_correlations(core.data, order[:, :core.n_a]),
+                                                          resampled_correlations(core.data, order[:, core.n_a:])]))
     b = len(order)
     return start, vectors[:b, :n_paths] - vectors[b:, :n_paths]
 
@@ -85,16 +75,9 @@ def permutation_diffs(Xa: np.ndarray, Xb: np.ndarray, layout: Layout, *, B: int,
                       pair: tuple[int, int] = (0, 1), jobs: int = 1, quiet: bool = True) -> np.ndarray:
     """(B, paths) path differences of B label permutations of the pooled rows (NaN rows: failed fits)."""
     core = PermutationCore(np.concatenate([Xa, Xb]), len(Xa), layout)
-    blocks: list[tuple[int, np.ndarray]] = []
-    with progress(B, quiet, desc="PLS-MGA permutations") as bar:
-        def done(res: tuple[int, np.ndarray]) -> None:
-            blocks.append(res)
-            bar.update(len(res[1]))
-
-        run_tasks(permutation_block, core, [(B, seed, pair, k) for k in range(n_blocks(B))], jobs=jobs,
-                  done=done)
-    blocks.sort(key=lambda blk: blk[0])
-    return np.concatenate([blk[1] for blk in blocks])
+    blocks = run_replicate_blocks(permutation_block, core, B, seed, pair, desc="PLS-MGA permutations", jobs=jobs,
+                                  quiet=quiet)
+    return np.concatenate([diffs for _, diffs in blocks])
 
 
 def permutation_p(observed: np.ndarray, diffs: np.ndarray) -> np.ndarray:
@@ -124,7 +107,7 @@ def pls_mga(X: np.ndarray, labels: np.ndarray, names: tuple[str, ...], layout: L
             raise ClusterSemError(f"--mga: item '{flat[0]}' has one value in every row of group '{name}'. Fix: "
                                   "merge groups with group_levels, or drop the item")
         _, point = layout.estimate(S[None])
-        t, _ = run_bootstrap(BootCore(Xg, layout), B, group_seed(seed, g), jobs=jobs, quiet=quiet)
+        t, _ = run_bootstrap(BootCore(Xg, layout), B, mixed_seed(seed, g), jobs=jobs, quiet=quiet)
         t = t[np.isfinite(t).all(axis=1)][:, :n_paths]
         groups.append({"name": name, "n": int(len(Xg)), "completed": int(len(t)),
                        "paths": [{"from": s, "to": d, "est": float(point[0, j])} for j, (s, d, _) in enumerate(paths)]})

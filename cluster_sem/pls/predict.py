@@ -21,14 +21,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..rng import generator
 from .algorithm import correlations
 from .estimate import estimate
 from .model import PathModel
 
 
 def shuffle(n: int, seed: int) -> np.ndarray:
-    """The row order PLSpredict cuts into folds: a permutation drawn from ``SeedSequence(seed)``."""
-    return np.random.default_rng(np.random.SeedSequence(seed)).permutation(n)
+    """The row order PLSpredict cuts into folds: a permutation drawn from the seed's root stream (``rng.generator``)."""
+    return generator(seed).permutation(n)
 
 
 def folds(order: np.ndarray, k: int) -> np.ndarray:
