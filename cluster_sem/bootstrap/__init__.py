@@ -102,7 +102,9 @@ def run_bootstrap(fit, data, *, B: int, seed: int, jobs: int = 1, level: float =
     conv = np.concatenate([b.converged for b in blocks])
     adm = np.concatenate([b.admissible for b in blocks])
     fb = np.concatenate([b.fallback for b in blocks])
-    param_se, defined = replicate_summaries(fit, theta, dvals, conv, level, percentile)
+    draws = row_replicates(fit, theta[conv], dvals[conv])
+    param_ci = replicate_cis(fit, draws, level, percentile)
+    param_se, defined = replicate_summaries(fit, theta, dvals, conv, level, percentile, draws=draws, cis=param_ci)
     from .parallel import backend_name
     backend = backend_name(jobs, scheduler)
     return BootstrapResult(
@@ -110,44 +112,64 @@ def run_bootstrap(fit, data, *, B: int, seed: int, jobs: int = 1, level: float =
         n_inadmissible=int((conv & ~adm).sum()), n_fallback=int(fb.sum()), rule=getattr(core, "rule", RULE),
         param_se=np.asarray(param_se, dtype=float), defined=defined, seconds=time.perf_counter() - t0,
         jobs=jobs, backend=backend, estimates=theta, defined_estimates=dvals, converged=conv,
-        admissible=adm, param_ci=replicate_cis(fit, theta[conv], dvals[conv], level, percentile),
+        admissible=adm, param_ci=param_ci,
         resampling="case" if cluster is None else "cluster",
         n_clusters=None if cluster is None else core.n_units)
 
 
-def replicate_cis(fit, theta: np.ndarray, dvals: np.ndarray, level: float, percentile: str) -> list:
-    """Percentile and BC CI of every ``fit.parameters`` row from the converged replicates (θ rows, the ``~1``
-    rows of a mean structure, the ``:=`` rows), in the order of the table; None for a fixed row."""
-    from .ci import bc_ci, percentile_ci
+def row_replicates(fit, theta: np.ndarray, dvals: np.ndarray) -> list:
+    """The replicates of every ``fit.parameters`` row from the converged ones (θ columns, lavaan's intercepts
+    τ of the ``~1`` rows of a mean structure, the ``:=`` values), in the order of the table; None for a
+    fixed row.  Built once: the SEs and both CIs of a row are statistics of the same draws."""
     P = fit.parameters
-    est = P["est"].to_numpy(dtype=float)
     draws: list = [theta[:, p.free] if p.free >= 0 else None for p in fit.partable.params]
     if (P.op == "~1").any():
         from .fiml import intercept_replicates
         tau = intercept_replicates(fit, theta)
-        draws += [tau.get(v) for v in P.loc[P.op == "~1", "lhs"]]
+        empty = np.empty(0)     # a free intercept without converged replicates: SE NaN, no CI (as its θ rows)
+        draws += [(empty if tau[v] is None else tau[v]) if v in tau else None for v in P.loc[P.op == "~1", "lhs"]]
     draws += [dvals[:, i] for i in range(dvals.shape[1])]
-    return [None if t is None or not len(t) else
-            {"percentile": percentile_ci(t, level, method=percentile), "bc": bc_ci(t, e, level)}
-            for t, e in zip(draws, est)]
+    return draws
+
+
+def _interval(t: np.ndarray, est: float, level: float, percentile: str) -> dict:
+    from .ci import bc_ci, percentile_ci
+    return {"percentile": percentile_ci(t, level, method=percentile), "bc": bc_ci(t, est, level)}
+
+
+def replicate_cis(fit, draws: list, level: float, percentile: str) -> list:
+    """Percentile and BC CI of every ``fit.parameters`` row from its ``row_replicates``; None for a fixed row
+    or one without converged replicates."""
+    est = fit.parameters["est"].to_numpy(dtype=float)
+    return [None if t is None or not len(t) else _interval(t, e, level, percentile) for t, e in zip(draws, est)]
 
 
 def replicate_summaries(fit, theta: np.ndarray, dvals: np.ndarray, conv: np.ndarray, level: float,
-                        percentile: str) -> tuple[list[float], list[dict]]:
-    """Bootstrap SE of every parameter row (0 for fixed rows) and of the defined effects, with their CIs."""
-    from .ci import bc_ci, bootstrap_se, percentile_ci
+                        percentile: str, *, draws: list | None = None,
+                        cis: list | None = None) -> tuple[list[float], list[dict]]:
+    """Bootstrap SE of every parameter row (0 for fixed rows) and of the defined effects, with their CIs.
+
+    ``draws``/``cis`` (``row_replicates``/``replicate_cis`` of the same replicates) are reused when given:
+    the intercepts' τ replicates and the ``:=`` CIs are then not computed a second time."""
+    from .ci import bootstrap_se
     pt = fit.partable
     se_free = np.array([bootstrap_se(theta[conv, k]) for k in range(theta.shape[1])])
     param_se = [float(se_free[p.free]) if p.free >= 0 else 0.0 for p in pt.params]
-    if (fit.parameters.op == "~1").any():   # FIML, cluster=: the ~1 rows come next, as in fit.parameters
+    n_means = int((fit.parameters.op == "~1").sum())
+    if n_means and draws is not None and getattr(fit, "group_model", None) is None:
+        param_se += [bootstrap_se(t) if t is not None else 0.0 for t in draws[len(param_se):len(param_se) + n_means]]
+    elif n_means:   # FIML, cluster=: the ~1 rows come next, as in fit.parameters
         from .fiml import mean_rows_se
         param_se += mean_rows_se(fit, se_free, theta[conv])
     est_def = fit.parameters.loc[fit.parameters.op == ":=", "est"].to_numpy(dtype=float)
+    first_defined = len(fit.parameters) - len(pt.defined)
     defined = []
     for i, row in enumerate(pt.defined):
         t = dvals[conv, i]
         se = bootstrap_se(t)
         param_se.append(se)
+        ci = cis[first_defined + i] if cis is not None else None
+        ci = ci or _interval(t, est_def[i], level, percentile)
         defined.append({"name": row.lhs, "expression": row.rhs, "est": float(est_def[i]), "se": se,
-                        "perc": percentile_ci(t, level, method=percentile), "bc": bc_ci(t, est_def[i], level)})
+                        "perc": ci["percentile"], "bc": ci["bc"]})
     return param_se, defined
