@@ -23,7 +23,7 @@ from ..matrices import latent_moments
 from ..param import Param
 from ..partable import ParTable, Variables, build_partable
 from ..start import lavaan_start
-from .loglik import Moments2L, Saturated, em_saturated, loglik, saturated_loglik
+from .loglik import Moments2L, Saturated, em_saturated
 from .model import TwoLevelModel, build_twolevel_model
 from .optimize import hessian_from_gradient, maximise
 from .stats import ClusterStats, cluster_stats
@@ -84,15 +84,6 @@ def _stats(tables: tuple[ParTable, ParTable], data: pd.DataFrame, cluster: str) 
     return cluster_stats(values[:, :len(y)], values[:, len(y):], frame[cluster].to_numpy(), y, z)
 
 
-def _x_loglik(model: TwoLevelModel) -> float:
-    """lavaan's ``loglik.x``: the fixed.x covariates' own log-likelihood, at each level, left out of logl."""
-    out = 0.0
-    for level, n in zip(model.levels, (model.stats.n, model.stats.n_clusters)):
-        x = [level.ov.index(v) for v in level.table.variables.ov_x]
-        out += saturated_loglik(level.x_cov[np.ix_(x, x)], n)
-    return out
-
-
 def _start(model: TwoLevelModel) -> np.ndarray:
     """lavaan-style start values per level: level 1 from the pooled within covariance, level 2 from the
     covariance of the cluster means; intercepts from the means."""
@@ -114,10 +105,8 @@ def _start(model: TwoLevelModel) -> np.ndarray:
 
 
 def _estimate(model: TwoLevelModel) -> tuple[np.ndarray, np.ndarray, int, bool, float]:
-    x_ll = _x_loglik(model)
-    theta, hess, iterations, converged = maximise(lambda t: loglik(model.stats, model.moments(t), x_ll),
-                                                  model.gradient, _start(model), model.stats.n)
-    return theta, hess, iterations, converged, loglik(model.stats, model.moments(theta), x_ll)
+    theta, hess, iterations, converged = maximise(model.loglik, model.gradient, _start(model), model.stats.n)
+    return theta, hess, iterations, converged, model.loglik(theta)
 
 
 def _n_moments(model: TwoLevelModel) -> int:
@@ -238,7 +227,7 @@ def fit_twolevel(syntax: str, data: pd.DataFrame, *, cluster: str) -> TwoLevelFi
     except np.linalg.LinAlgError:
         raise FitError("two-level model: the information matrix is singular; the model is not identified. "
                        "Fix: fix one loading per construct or drop a parameter") from None
-    sat = em_saturated(stats, model.within_only, _x_loglik(model))
+    sat = em_saturated(stats, model.within_only, model.loglik_x)
     base = build_twolevel_model(tuple(_independence(t) for t in tables), stats)
     base_logl = _estimate(base)[4]
     fit = _fit_measures(model, logl, sat, base_logl, base.n_free, model.moments(theta))
@@ -250,7 +239,7 @@ def fit_measures_at(result: TwoLevelFit, theta: np.ndarray) -> dict:
     """The fit measures of ``result``'s model at another parameter vector (e.g. lavaan's printed estimates),
     with the same saturated and baseline models: separates formula agreement from optimiser precision."""
     model = result.model
-    logl = loglik(model.stats, model.moments(theta), _x_loglik(model))
+    logl = model.loglik(theta)
     return _fit_measures(model, logl, result.saturated, result.baseline_logl, result.baseline_npar,
                          model.moments(theta))
 

@@ -104,14 +104,6 @@ def loglik_gradient(stats: ClusterStats, mom: Moments2L) -> Moments2L:
     return Moments2L(g_w, g_b, g_zz, g_yz, g_mu[p_z:], g_mu[:p_z])
 
 
-def saturated_loglik(cov: np.ndarray, n: int) -> float:
-    """Normal log-likelihood of n cases at their own mean and covariance (/n): lavaan's fixed.x part."""
-    p = cov.shape[0]
-    if p == 0:
-        return 0.0
-    return -0.5 * n * (p * LOG_2PI + float(np.linalg.slogdet(cov)[1]) + p)
-
-
 @dataclass(frozen=True)
 class Saturated:
     """The h1 model: unrestricted level moments (y and z as in ``Moments2L``) and its log-likelihood."""

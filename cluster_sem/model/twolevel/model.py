@@ -9,14 +9,16 @@ the total covariance (/N) at level 1, the covariance of the cluster means (/J) a
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
 from ...errors import FitError
+from ..fit_indices import x_block_loglik
 from ..matrices import MatrixModel, build_matrix_model, structural_inverse
 from ..param import Param
 from ..partable import ParTable
-from .loglik import Moments2L, loglik_gradient
+from .loglik import Moments2L, loglik, loglik_gradient
 from .stats import ClusterStats
 
 
@@ -93,6 +95,17 @@ class TwoLevelModel:
         """Mask over the y variables: True where the variable has no level-2 part."""
         between = set(self.levels[1].ov)
         return np.array([v not in between for v in self.stats.y_names])
+
+    @cached_property
+    def loglik_x(self) -> float:
+        """lavaan's ``loglik.x``: the fixed.x covariates' own log-likelihood at each level (their sample
+        moments), left out of every logl of this model; a constant of the data, computed once."""
+        return sum(x_block_loglik(level.x_cov, n, [level.ov.index(v) for v in level.table.variables.ov_x])
+                   for level, n in zip(self.levels, (self.stats.n, self.stats.n_clusters)))
+
+    def loglik(self, theta: np.ndarray) -> float:
+        """lavaan's ``logl`` at θ (the fixed.x part left out); −inf where a matrix is not positive definite."""
+        return loglik(self.stats, self.moments(theta), self.loglik_x)
 
     def moments(self, theta: np.ndarray) -> Moments2L:
         """lavaan's ``implied22l`` at one θ (q,)."""

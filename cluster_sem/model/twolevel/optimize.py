@@ -38,16 +38,24 @@ def maximise(loglik: Callable[[np.ndarray], float], gradient: Callable[[np.ndarr
     log-likelihood (so estimates differ from lavaan's in the 5th decimal where the likelihood is flat, with
     ours at the higher log-likelihood).
     """
+    last: list = [None, None]   # (x bytes, logl): BFGS asks f and g at each point, g only to test finiteness
+
+    def value(x: np.ndarray) -> float:
+        key = x.tobytes()
+        if last[0] != key:
+            last[:] = [key, loglik(x)]
+        return last[1]
+
     def f(x: np.ndarray) -> float:
-        value = loglik(x)
-        return 1e10 if not np.isfinite(value) else -value / n
+        logl = value(x)
+        return 1e10 if not np.isfinite(logl) else -logl / n
 
     def g(x: np.ndarray) -> np.ndarray:
-        if not np.isfinite(loglik(x)):
+        if not np.isfinite(value(x)):
             return np.zeros_like(x)
         return -gradient(x) / n
 
-    if not np.isfinite(loglik(start)):
+    if not np.isfinite(value(start)):
         raise FitError("two-level model: the start values imply a non-positive-definite covariance matrix. "
                        "Fix: check that each level's constructs have at least two indicators")
     res = minimize(f, start, jac=g, method="BFGS", options={"gtol": 1e-7, "maxiter": 5000})
