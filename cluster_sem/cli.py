@@ -18,6 +18,7 @@ import threading
 import warnings
 from pathlib import Path
 
+from .atomic import umask as _umask
 from .options import DEFAULT_SEED
 
 EPILOG = {
@@ -535,12 +536,6 @@ def _link_or_copy(src, dst) -> None:
         os.link(src, dst, follow_symlinks=False)
     except OSError:
         shutil.copy2(src, dst, follow_symlinks=False)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _write_results(results, args) -> int:

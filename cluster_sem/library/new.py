@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import tempfile
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..atomic import write_file
 from ..errors import ClusterSemError
 from ..spec.validate import find_cycle
 from .catalog import LibraryScale, expand, get_scale
@@ -300,23 +299,7 @@ def write_new_spec(path: str | Path, scales: list[str], paths: str, controls: li
     if not folder.is_dir():
         raise ClusterSemError(f"{path}: the folder {folder} does not exist. Fix: create it, or name a spec file "
                               "in an existing folder")
-    text = new_spec(scales, paths, controls, command=command, source=path.name)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    return write_file(path, new_spec(scales, paths, controls, command=command, source=path.name))
 
 
 __all__ = ["Model", "resolve", "parse_paths", "parse_list", "spec_text", "new_spec", "write_new_spec"]

@@ -9,7 +9,6 @@ same bytes.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 from ..special import ndtr  # = scipy.stats.norm.cdf, without importing scipy.stats
 
+from ..atomic import write_file
 from ..errors import ClusterSemError, SpecError
 from ..spec.schema import ControlEffect, Spec
 from .population import ClusterLevels, build_population, cluster_levels, cluster_sizes, thresholds_for
@@ -313,14 +313,9 @@ def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
     """Write ``df`` byte-for-byte reproducibly: UTF-8, no index, ``\\n`` line ends, floats as ``%.10g``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")  # written in full, then moved: never a half-written file
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            df.to_csv(fh, index=False, lineterminator="\n", float_format="%.10g")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    # written in full, then moved: never a half-written file
+    return write_file(path, lambda fh: df.to_csv(fh, index=False, lineterminator="\n", float_format="%.10g"),
+                      newline="")
 
 
 def simulate_to_csv(spec_path: str | Path, n: int, seed: int, out: str | Path, *, clusters: int | None = None,
