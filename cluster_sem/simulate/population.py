@@ -46,6 +46,12 @@ class PopulationModel:
 
     products: tuple[tuple[int, int, int], ...] = ()  # (product index, first, second) in ``latent``
 
+    @property
+    def linear_latents(self) -> list[int]:
+        """Positions in ``latent`` of the variables that are not latent products (they carry the shocks)."""
+        product_idx = {k for k, _, _ in self.products}
+        return [k for k in range(len(self.latent)) if k not in product_idx]
+
     def latent_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.sigma_latent, index=list(self.latent), columns=list(self.latent))
 
@@ -143,8 +149,7 @@ def cluster_levels(spec: Spec, model: PopulationModel | None = None) -> ClusterL
     shock_between = D[:, None] * L
     psi_within = model.Psi - D[:, None] * model.Psi * D[None, :]
     factor = model.Lambda @ structural_inverse(model.B) @ shock_between
-    product_idx = {k for k, _, _ in model.products}
-    linear = [k for k in range(len(model.latent)) if k not in product_idx]
+    linear = model.linear_latents
     try:
         if np.linalg.eigvalsh(psi_within).min() < -1e-12:
             raise np.linalg.LinAlgError

@@ -48,15 +48,10 @@ def _draw_with_products(model, n: int, rng: np.random.Generator) -> pd.DataFrame
     return pd.DataFrame(_with_products(model, _product_normals(model, n, rng)), columns=list(model.observed))
 
 
-def _linear_latents(model) -> list[int]:
-    product_idx = {k for k, _, _ in model.products}
-    return [k for k in range(len(model.latent)) if k not in product_idx]
-
-
 def _product_normals(model, n: int, rng: np.random.Generator) -> np.ndarray:
     """The one standard-normal block of a product model's draw: linear shocks, then item residuals."""
     noisy = int((np.diag(model.Theta) > 0).sum())
-    return rng.standard_normal((n, len(_linear_latents(model)) + noisy))
+    return rng.standard_normal((n, len(model.linear_latents) + noisy))
 
 
 def _with_products(model, z: np.ndarray, shock_chol: np.ndarray | None = None,
@@ -65,7 +60,7 @@ def _with_products(model, z: np.ndarray, shock_chol: np.ndarray | None = None,
     (default: the Cholesky factor of their Psi block) plus, in a clustered sample, each firm's cluster shocks
     ``between`` (n × latents); latents in causal order, products of the firms' total scores."""
     n, m, p = len(z), len(model.latent), len(model.observed)
-    linear = _linear_latents(model)
+    linear = model.linear_latents
     noisy = [i for i in range(p) if model.Theta[i, i] > 0]
     if shock_chol is None:
         shock_chol = np.linalg.cholesky(model.Psi[np.ix_(linear, linear)])
