@@ -16,7 +16,7 @@ from .estimator_text import conventions_text, index_name, test_name
 from .effect_claims import claim_context, p_cells
 from .labels import REFERENCES, check_lang, phrase, pick, report_title, translator
 from .messages import translate, translate_notes
-from .numbers import fmt, fmt_ci, fmt_p, fmt_pct, fmt_unit, or_blank, stars
+from .numbers import fmt, fmt_ci, fmt_p, fmt_pct, fmt_unit, or_blank, p_eq, stars
 
 FIT_INDEXES = [("chi2_df", "χ²/df"), ("cfi", "CFI"), ("tli", "TLI"), ("rmsea", "RMSEA"), ("srmr", "SRMR")]
 
@@ -248,8 +248,8 @@ def fit_section(s: _Section) -> dict:
     t = s.t
     out["fit_note"] = t("fit_note", stat=test_name(fm, s.lang), rmsea=index_name(fm, "rmsea", s.lang),
                         df_m=fm.get("df", "—"), chi_m=fmt(fm.get(reported_key(fm, "chi2")), 2),
-                        p_m=_p_eq(fm.get(reported_key(fm, "pvalue"))), df_s=fs.get("df", "—"),
-                        chi_s=fmt(fs.get(reported_key(fs, "chi2")), 2), p_s=_p_eq(fs.get(reported_key(fs, "pvalue"))),
+                        p_m=p_eq(fm.get(reported_key(fm, "pvalue"))), df_s=fs.get("df", "—"),
+                        chi_s=fmt(fs.get(reported_key(fs, "chi2")), 2), p_s=p_eq(fs.get(reported_key(fs, "pvalue"))),
                         ci_m=_rmsea_ci(fm), ci_s=_rmsea_ci(fs))
     out["ic_note"] = t("ic_note", aic_m=fmt(fm.get("aic"), 1), aic_s=fmt(fs.get("aic"), 1),
                        bic_m=fmt(fm.get("bic"), 1), bic_s=fmt(fs.get("bic"), 1))
@@ -297,12 +297,6 @@ def _index_label(fit, key: str, name: str, lang: str) -> str:
 def _rmsea_ci(f) -> str:
     ci = f.get(reported_key(f, "rmsea_ci90")) or [None, None]
     return f"[{fmt_unit(ci[0])}, {fmt_unit(ci[1])}]"
-
-
-def _p_eq(p: float | None) -> str:
-    """'= .016' or '< .001' for running text."""
-    text = fmt_p(p)
-    return text if text.startswith("<") else f"= {text}"
 
 
 # -- structural paths and hypotheses ---------------------------------------------------------------------

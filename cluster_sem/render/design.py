@@ -10,7 +10,7 @@ from typing import Mapping
 from ..results.design import MIN_CLUSTERS
 from ..results.document import Design, ResultsDocument
 from .i18n import catalogue, translator
-from .numbers import fmt, fmt_p, fmt_unit
+from .numbers import fmt, fmt_unit, p_eq
 
 
 def design_context(doc: Mapping | ResultsDocument, lang: str = "en") -> dict | None:
@@ -53,9 +53,8 @@ def _twolevel(r: ResultsDocument, t) -> list[str]:
     fit = block["fit"]
     levels = (r.block("spec") or {}).get("levels") or {}
     icc = ", ".join(f"{k} {fmt_unit(v)}" for k, v in block["icc"].items())
-    p = fmt_p(fit["pvalue"])
     return [t("twolevel", within=", ".join(levels.get("within", ())), between=", ".join(levels.get("between", ())),
-              df=fit["df"], chi2=fmt(fit["chi2"], 2), p=p if p.startswith("<") else f"= {p}", cfi=fmt(fit["cfi"]),
+              df=fit["df"], chi2=fmt(fit["chi2"], 2), p=p_eq(fit["pvalue"]), cfi=fmt(fit["cfi"]),
               rmsea=fmt(fit["rmsea"]), srmr_w=fmt(fit["srmr_within"]), srmr_b=fmt(fit["srmr_between"]), icc=icc)]
 
 

@@ -13,17 +13,12 @@ from ..results.document import JohnsonNeymanRange, ModerationRecord, ResultsDocu
 from ..results.effects import johnson_neyman_within
 from .i18n import LANGS, catalogue, phrases
 from .labels import phrase
-from .numbers import fmt, fmt_ci, fmt_p, stars
+from .numbers import fmt, fmt_ci, fmt_p, p_eq, stars
 
 COLORS = ("#2b6cb0", "#444444", "#c05621")
 DASHES = ("9,5.4", None, "2.7,3.6")     # matplotlib's (5, 3), solid and (1.5, 2) at 1.8 pt, as before
 WIDTH, HEIGHT = 432.0, 273.6           # pt: the former 6.0 × 3.8 in figure
 AXES = (51.84, 27.36, 241.92, 205.2)   # left, top, width, height in pt (the former axes [.12, .15, .56, .75])
-
-
-def _p_eq(p) -> str:
-    s = fmt_p(p)
-    return s if s.startswith("<") else f"= {s}"
 
 
 def _ticks(lo: float, hi: float) -> tuple[float, float, list[float]]:
@@ -196,7 +191,7 @@ def moderation_context(doc, lang: str, *, with_svg: bool = True) -> dict:
                  "slopes_title": ph["simple_slopes"].format(focal=focal, outcome=to, moderator=mod),
                  "slopes": _slope_rows(rec, ph, mod), "jn": _jn_text(rec, ph, focal, mod, level),
                  "verdict": _verdict(r, rec, ph),
-                 "lrt": ph["lrt"].format(df=lrt.df, chi2=fmt(lrt.chi2, 2), p=_p_eq(lrt.pvalue))
+                 "lrt": ph["lrt"].format(df=lrt.df, chi2=fmt(lrt.chi2, 2), p=p_eq(lrt.pvalue))
                  if lrt else "", "imm": _imm_tables(rec, ph, mod, level, r, lang), "imm_title": ph["imm"]}
         if with_svg and rec.plot:
             entry["svg"] = simple_slopes_svg(rec, r, lang)

@@ -31,6 +31,12 @@ def fmt_p(p: float | None) -> str:
     return f"{p:.3f}".lstrip("0") if p < 1 else "1.000"
 
 
+def p_eq(p: float | None) -> str:
+    """What follows "p" in running text: '= .016', '< .001' ('= —' without a p value)."""
+    text = fmt_p(p)
+    return text if text.startswith("<") else f"= {text}"
+
+
 def stars(p: float | None) -> str:
     if p is None:
         return ""

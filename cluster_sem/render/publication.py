@@ -12,8 +12,9 @@ from collections.abc import Callable, Mapping
 
 from ..results.document import ResultsDocument
 from .i18n import catalogue, translator
+from .labels import phrase
 from .messages import translate
-from .numbers import fmt, fmt_p, fmt_pct, fmt_unit
+from .numbers import fmt, fmt_pct, fmt_unit, p_eq
 from .plain_text import terminal_safe
 
 TOP_MI = 5           # modification indices on the terminal
@@ -24,8 +25,7 @@ def _t(lang: str) -> Callable[..., str]:
 
 
 def _p(p: float | None) -> str:
-    text = fmt_p(p)
-    return text if text.startswith(("<", "—")) else f"= {text}"
+    return "—" if p is None else p_eq(p)
 
 
 def _chi2(test, df_key: str = "df") -> str:
@@ -164,7 +164,7 @@ def cmb_context(doc: Mapping, lang: str) -> dict:
     v = cm["verdict"]
     reasons = ("；" if lang == "zh" else "; ").join(t(f"reason_{k}") for k in v["reasons"])
     verdict = t(f"verdict_{v['level']}") + ("" if lang == "zh" else " ") + reasons[:1].upper() + reasons[1:] + ("。" if lang == "zh" else ".")
-    return {"lang": lang, "t": t, "table_word": "表" if lang == "zh" else "Table", "title": title.get(lang) or title.get("en") or "", "heading": t("cmb_report"),
+    return {"lang": lang, "t": t, "table_word": phrase("table", lang), "title": title.get(lang) or title.get("en") or "", "heading": t("cmb_report"),
             "intro": t("cmb_intro"), "paragraphs": paragraphs, "alerts": alerts, "warnings": warnings,
             "tables": tables, "verdict": verdict, "sources": list(v["sources"]),
             "version": doc.get("meta", {}).get("version", ""), "n_used": doc.get("meta", {}).get("n_used", ""),

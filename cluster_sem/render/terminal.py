@@ -6,7 +6,7 @@ from ..results.document import ResultsDocument, pick
 from ..results.effects import ci_excludes_zero
 from ..results.fit_verdicts import reported_key
 from .estimator_text import index_name, test_name
-from .numbers import fmt, fmt_p, stars
+from .numbers import fmt, fmt_p, p_eq, stars
 from .plain_text import terminal_safe
 
 
@@ -28,7 +28,7 @@ def _fit_block(name: str, fit, verdicts: dict) -> list[str]:
     v = {k: verdicts[k].verdict for k in verdicts}
     stat, n = test_name(fit, "en"), {k: index_name(fit, k, "en") for k in ("cfi", "tli", "rmsea")}
     return [
-        f"{name}: {stat}({fit['df']}) = {fmt(fit[key['chi2']], 2)}, p {fmt_p(fit[key['pvalue']])}, "
+        f"{name}: {stat}({fit['df']}) = {fmt(fit[key['chi2']], 2)}, p {p_eq(fit[key['pvalue']])}, "
         f"{stat}/df = {fmt(verdicts['chi2_df'].value, 2)} [{v['chi2_df']}]",
         f"    {n['cfi']} = {fmt(fit[key['cfi']])} [{v['cfi']}], {n['tli']} = {fmt(fit[key['tli']])} [{v['tli']}], "
         f"{n['rmsea']} = {fmt(fit[key['rmsea']])}{ci} [{v['rmsea']}], "
@@ -141,12 +141,12 @@ def _moderation_lines(r: ResultsDocument) -> list[str]:
         hyp = next((h for h in r.hypotheses if h.kind == "interaction" and h.name == m.name and h.to == m.to), None)
         verdict = "" if not hyp or not hyp.id else f"  {hyp.id}: {'supported' if hyp.supported else 'not supported'}"
         out.append(f"Moderation ({m.method}): {m.to} <- {m.focal}:{m.moderator}  b = {fmt(m.est)}, "
-                   f"SE = {fmt(m.se)}, p = {fmt_p(m.pvalue)}{stars(m.pvalue)}{verdict}")
+                   f"SE = {fmt(m.se)}, p {p_eq(m.pvalue)}{stars(m.pvalue)}{verdict}")
         slopes = ", ".join(f"{s.at:+d} SD: {fmt(s.est)} [{fmt(s.ci_lower)}, {fmt(s.ci_upper)}]"
                            for s in m.simple_slopes)
         out.append(f"  simple slopes of {m.focal} at {m.moderator} {slopes}")
         out.append(f"  {johnson_neyman_sentence(m)}")
         if m.lrt:
             out.append(f"  LRT with vs. without the product: chi2({m.lrt.df}) = {fmt(m.lrt.chi2, 2)}, "
-                       f"p = {fmt_p(m.lrt.pvalue)}")
+                       f"p {p_eq(m.lrt.pvalue)}")
     return out  # construct ids are validated identifiers: no control characters to strip
