@@ -27,8 +27,9 @@ from typing import Sequence
 
 from ..errors import ClusterSemError
 from ..results.document import ResultsDocument
-from .context import is_invariance_document, report_context
+from .context import report_context
 from .diagram import diagram_legend
+from .kinds import document_kind
 from .i18n import catalogue, translator
 from .labels import check_lang
 from .labels import translator as labels_translator
@@ -603,9 +604,13 @@ def _reproducibility(w: DocxReport, ctx: dict) -> None:
 def render_docx(doc: dict | ResultsDocument, lang: str = "en") -> bytes:
     """The full report as a .docx file (bytes): the sections of report.html, tables in APA three-line form."""
     check_lang(lang)
-    if isinstance(doc, dict) and is_invariance_document(doc):
+    kind = document_kind(doc) if isinstance(doc, dict) else None   # a ResultsDocument is read as a fit one
+    if kind == "invariance":
         return _invariance_docx(doc, lang)
-    _refuse_other_analyses(doc)
+    if kind is not None:     # pls, cmb: none of the fit sections the Word report is made of
+        raise ClusterSemError(f"--docx: the Word report is written for fit and invariance results; this "
+                              f"results.json is from `cluster-sem {kind}`. Fix: drop --docx (report.html and "
+                              "report.md hold its report)")
     r = ResultsDocument.read(doc)
     ctx = report_context(r, lang)
     w = DocxReport(lang)
@@ -621,20 +626,6 @@ def render_docx(doc: dict | ResultsDocument, lang: str = "en") -> bytes:
     _baron_kenny(w, ctx)
     _reproducibility(w, ctx)
     return w.to_bytes(ctx["title"], r.meta.timestamp)
-
-
-def _refuse_other_analyses(doc: dict | ResultsDocument) -> None:
-    """A `pls` or `cmb` results.json has none of the fit sections the Word report is made of: read as a fit
-    document it failed on a missing estimator phrase (PLS) or came out as headings over empty sections (cmb)."""
-    if not isinstance(doc, dict):
-        return
-    from ..results.cmb import is_cmb_document
-    from .pls import is_pls_document
-    kind = "pls" if is_pls_document(doc) else "cmb" if is_cmb_document(doc) else None
-    if kind is not None:
-        raise ClusterSemError(f"--docx: the Word report is written for fit and invariance results; this "
-                              f"results.json is from `cluster-sem {kind}`. Fix: drop --docx (report.html and "
-                              "report.md hold its report)")
 
 
 def _invariance_docx(doc: dict, lang: str) -> bytes:
