@@ -76,12 +76,7 @@ def inner_weights(cor: np.ndarray, model: PathModel, scheme: str) -> np.ndarray:
         return np.sign(cor) * (adj + adj.T)
     if scheme != "path":
         raise ValueError(f"unknown inner weighting scheme {scheme!r} ({', '.join(SCHEMES)})")
-    e = cor * adj.T
-    for target in model.endogenous():
-        j = model.index(target)
-        src = [model.index(s) for s in model.predictors(target)]
-        e[:, src, j] = solve(cor[:, src][:, :, src], cor[:, src, j][..., None])[..., 0]
-    return e
+    return _regressions(cor * adj.T, cor, model)   # predecessors: regression weights; successors: correlations
 
 
 def _outer_update(S: np.ndarray, W: np.ndarray, SW: np.ndarray, model: PathModel, mask: np.ndarray,
@@ -146,12 +141,17 @@ def estimate_outer(S: np.ndarray, model: PathModel, *, scheme: str = "path", max
 def path_coefficients(cor: np.ndarray, model: PathModel) -> np.ndarray:
     """(R, K, K) OLS path coefficients B[from, to] from construct correlations (seminr
     ``estimate_path_coef``, and PLSc's regression on the disattenuated correlations)."""
-    B = np.zeros(cor.shape)
+    return _regressions(np.zeros(cor.shape), cor, model)
+
+
+def _regressions(out: np.ndarray, cor: np.ndarray, model: PathModel) -> np.ndarray:
+    """``out`` with out[:, predictors, target] = the OLS coefficients of every endogenous construct on its
+    predictors (from the correlations): the path scheme's inner weights and the path coefficients alike."""
     for target in model.endogenous():
         j = model.index(target)
         src = [model.index(s) for s in model.predictors(target)]
-        B[:, src, j] = solve(cor[:, src][:, :, src], cor[:, src, j][..., None])[..., 0]
-    return B
+        out[:, src, j] = solve(cor[:, src][:, :, src], cor[:, src, j][..., None])[..., 0]
+    return out
 
 
 def r_squared(cor: np.ndarray, model: PathModel) -> np.ndarray:
