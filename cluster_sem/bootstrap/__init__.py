@@ -161,15 +161,24 @@ def replicate_summaries(fit, theta: np.ndarray, dvals: np.ndarray, conv: np.ndar
     elif n_means:   # FIML, cluster=: the ~1 rows come next, as in fit.parameters
         from .fiml import mean_rows_se
         param_se += mean_rows_se(fit, se_free, theta[conv])
-    est_def = fit.parameters.loc[fit.parameters.op == ":=", "est"].to_numpy(dtype=float)
-    first_defined = len(fit.parameters) - len(pt.defined)
-    defined = []
-    for i, row in enumerate(pt.defined):
-        t = dvals[conv, i]
-        se = bootstrap_se(t)
-        param_se.append(se)
-        ci = cis[first_defined + i] if cis is not None else None
-        ci = ci or _interval(t, est_def[i], level, percentile)
-        defined.append({"name": row.lhs, "expression": row.rhs, "est": float(est_def[i]), "se": se,
-                        "perc": ci["percentile"], "bc": ci["bc"]})
+    defined = defined_summaries(fit, pt.defined, dvals[conv], level, percentile,
+                                cis=None if cis is None else cis[len(cis) - len(pt.defined):])
+    param_se += [d["se"] for d in defined]
     return param_se, defined
+
+
+def defined_summaries(fit, rows, dvals: np.ndarray, level: float, percentile: str, *,
+                      cis: list | None = None) -> list[dict]:
+    """``BootstrapResult.defined``: per ``:=`` row (``rows``, the columns of ``dvals``: its converged
+    replicates) name, expression, estimate, bootstrap SE, percentile and BC limits — the same record for
+    every engine.  ``cis``: the rows' ``replicate_cis`` when already computed (None entries are recomputed)."""
+    from .ci import bootstrap_se
+    P = fit.parameters
+    est_def = P.loc[P.op == ":=", "est"].to_numpy(dtype=float)
+    out = []
+    for i, row in enumerate(rows):
+        t = dvals[:, i]
+        ci = (cis[i] if cis is not None else None) or _interval(t, est_def[i], level, percentile)
+        out.append({"name": row.lhs, "expression": row.rhs, "est": float(est_def[i]), "se": bootstrap_se(t),
+                    "perc": ci["percentile"], "bc": ci["bc"]})
+    return out

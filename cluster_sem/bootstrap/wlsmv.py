@@ -26,8 +26,8 @@ from ..model.ordinal.fit import model_moments
 from ..model.ordinal.samplestats import covariate_covariance, ordinal_stats, resample_stats
 from ..model.partable import build_partable
 from . import BootstrapResult
-from .ci import bc_ci, bootstrap_se, percentile_ci
-from .resample import block_indices, block_range, n_blocks
+from .ci import bootstrap_se
+from .resample import block_indices, block_range
 
 RULE_WLSMV = ("WLSMV resamples: thresholds, polychorics and DWLS weights recomputed, DWLS refit warm-started "
               "at the estimate; failed resamples (a category empty, no convergence) dropped, inadmissible kept")
@@ -162,34 +162,19 @@ def fit_block(su: WLSMVBootstrapSetup, B: int, seed: int, k: int):
 
 def _run(fit, frame: pd.DataFrame, *, B: int, seed: int, level: float, quiet: bool,
          percentile: str, jobs: int = 1, scheduler=None) -> BootstrapResult:
-    from .parallel import backend_name, progress, run_tasks
+    from . import defined_summaries
+    from .parallel import backend_name, run_replicate_blocks
     t0 = time.perf_counter()
     su = setup(fit, frame)
-    est = np.full((B, su.dm.full.n_free + su.mv.n_th), np.nan)
-    conv, adm, lost = (np.zeros(B, dtype=bool) for _ in range(3))
-    with progress(B, quiet, desc="bootstrap (WLSMV)") as bar:
-        def done(res) -> None:
-            first, e, c, a, m = res
-            sl = slice(first, first + len(c))
-            est[sl], conv[sl], adm[sl], lost[sl] = e, c, a, m
-            bar.update(len(c))
-
-        run_tasks(fit_block, su, [(B, seed, k) for k in range(n_blocks(B))], jobs=jobs, scheduler=scheduler,
-                  done=done)
+    blocks = run_replicate_blocks(fit_block, su, B, seed, desc="bootstrap (WLSMV)", jobs=jobs, scheduler=scheduler,
+                                  quiet=quiet)
+    est, conv, adm, lost = (np.concatenate([blk[j] for blk in blocks]) for j in range(1, 5))
     _require_replicates(conv, lost, B)
     q_full = su.dm.full.n_free
     pt = su.dm.full
     dvals = defined_values(pt, est[:, :q_full]) if pt.defined else np.zeros((B, 0))
-    P = fit.parameters
-    est_def = P.loc[P.op == ":=", "est"].to_numpy(dtype=float)
-    defined, def_se = [], {}
-    for i, row in enumerate(pt.defined):
-        t = dvals[conv, i]
-        se = bootstrap_se(t)
-        def_se[row.lhs] = se
-        defined.append({"name": row.lhs, "expression": row.rhs, "est": float(est_def[i]), "se": se,
-                        "perc": percentile_ci(t, level, method=percentile), "bc": bc_ci(t, est_def[i], level)})
-    param_se = _row_se(P, pt, su, est[conv], def_se)
+    defined = defined_summaries(fit, pt.defined, dvals[conv], level, percentile)
+    param_se = _row_se(fit.parameters, pt, su, est[conv], {d["name"]: d["se"] for d in defined})
     return BootstrapResult(
         B=B, seed=seed, level=level, n_converged=int(conv.sum()), n_nonconverged=int((~conv).sum()),
         n_inadmissible=int((conv & ~adm).sum()), n_fallback=0, rule=RULE_WLSMV,
