@@ -13,7 +13,7 @@ from typing import Mapping
 from ..results.document import Meta, MissingData, Normality, ResultsDocument
 from ..results.fit_verdicts import reported_key
 from .estimator_text import Advice, index_name, kurtosis_sentence, test_name, words
-from .numbers import fmt, fmt_p
+from .numbers import fmt, p_eq
 
 TEXT = {
     "en": {
@@ -103,7 +103,7 @@ def _missing_data_part(md: MissingData, tx: Mapping[str, str], out: dict) -> Non
         n_patterns = len(md.patterns) if md.n_patterns is None else md.n_patterns
         out["patterns_note"] = tx["patterns_note"].format(k=n_patterns, n=total)
     if little:
-        out["sentences"].append(tx["little"].format(df=little.df, chi2=fmt(little.chi2, 2), p=fmt_p(little.pvalue))
+        out["sentences"].append(tx["little"].format(df=little.df, chi2=fmt(little.chi2, 2), p=p_eq(little.pvalue))
                                 + " " + (tx["little_bad"] if (little.pvalue or 1) < 0.05 else tx["little_ok"]))
     else:
         out["sentences"].append(tx["little_none"])
@@ -125,8 +125,8 @@ def _normality_part(nm: Normality, advice: Advice, out: dict, tx: Mapping[str, s
         return
     sk, ku = nm.skewness, nm.kurtosis
     out["sentences"].append(tx["mardia"].format(
-        b1=fmt(sk.b1d, 2), df=fmt(sk.df, 0), chi2=fmt(sk.chi2, 2), p1=fmt_p(sk.pvalue),
-        b2=fmt(ku.b2d, 2), z=fmt(ku.z, 2), p2=fmt_p(ku.pvalue), n=n))
+        b1=fmt(sk.b1d, 2), df=fmt(sk.df, 0), chi2=fmt(sk.chi2, 2), p1=p_eq(sk.pvalue),
+        b2=fmt(ku.b2d, 2), z=fmt(ku.z, 2), p2=p_eq(ku.pvalue), n=n))
     significant = ku.pvalue is not None and ku.pvalue < 0.05
     out["sentences"].append(kurtosis_sentence(advice, significant, lang))
     out["recommend_mlr"] = bool(significant)
@@ -138,7 +138,7 @@ def _robust_sentence(fit: Mapping, model: str, lang: str) -> str:
     t, shown = words(lang), {k: reported_key(fit, k) for k in ("cfi", "tli", "rmsea")}
     return t("robust_sentence",
              model=model, test=test_name(fit, lang), df=fit.get("df_scaled"), chi2=fmt(fit["chi2_scaled"], 2),
-             p=fmt_p(fit.get("pvalue_scaled")), c=fmt(fit.get("chi2_scaling_factor"), 3),
+             p=p_eq(fit.get("pvalue_scaled")), c=fmt(fit.get("chi2_scaling_factor"), 3),
              **{f"{k}_name": index_name(fit, k, lang) for k in shown}, **{k: fmt(fit.get(v)) for k, v in shown.items()})
 
 
