@@ -37,7 +37,8 @@ class BootCore:
 
 @dataclass(frozen=True)
 class BootBlock:
-    start: int
+    """One block's estimates (its place in the run is its block number: ``run_replicate_blocks``)."""
+
     vectors: np.ndarray       # (b, m)
     converged: np.ndarray     # (b,)
 
@@ -54,7 +55,7 @@ def boot_block(core: BootCore, B: int, seed: int, k: int) -> BootBlock:
     idx = block_indices(core.data.shape[0], B, seed, k)
     with np.errstate(invalid="ignore", divide="ignore"):
         est, vectors = core.layout.estimate(resampled_correlations(core.data, idx))
-    return BootBlock(k * 250, vectors, est.converged)
+    return BootBlock(vectors, est.converged)
 
 
 def run_bootstrap(core: BootCore, B: int, seed: int, *, jobs: int = 1, quiet: bool = True,
