@@ -6,8 +6,7 @@ about to store against it (``results/schema.py``: a writer drifting from the sch
 checks a stored, perhaps hand-edited file against it (one line naming the key path), and the renderers read
 the typed, validated blocks instead of raw dict keys (``ResultsDocument.of``).
 
-How a block is declared: a field without a default must be present (``X | None`` without a default: present,
-maybe null, as the contract's parameter rows); ``X | None = None`` is optional; a ``Maybe[...]`` record or list
+How a block is declared: a field without a default must be present; ``X | None = None`` is optional; a ``Maybe[...]`` record or list
 reads an empty one as None; ``Number``/``Count`` take a JSON number (not true/false) and keep it as stored
 (an integer df stays an integer in the report); ``extra="allow"`` keeps keys this version does not declare
 (older and newer documents still read).  The models are built on their first validation
@@ -79,9 +78,9 @@ class Block(BaseModel):
 
     @classmethod
     def keys(cls) -> tuple[str, ...]:
-        """The JSON keys every record of this kind carries (its required fields), in declared order: the
-        columns a table of these records has (``Results.parameters`` reads ``ParameterRow.keys()``)."""
-        return tuple(f.alias or name for name, f in cls.model_fields.items() if f.is_required())
+        """The JSON keys this record declares, in declared order (``ParameterColumns.keys()``: the columns
+        of ``Results.parameters``)."""
+        return tuple(f.alias or name for name, f in cls.model_fields.items())
 
 
 # -- spec labels ---------------------------------------------------------------------------------------
@@ -188,18 +187,24 @@ class ChiSquareTest(Block):
 
 
 # -- models ----------------------------------------------------------------------------------------------
-class ParameterRow(Block):
-    """One lavaan parameter-table row as stored (``se_boot`` only after a bootstrap)."""
+class ParameterColumns(Block):
+    """The contract's PARAM columns of a parameter-table row (``Results.parameters`` has these columns):
+    ``lhs op rhs`` must be there, the numbers may be null or (in older or hand-made documents) absent."""
 
     lhs: str
     op: str
     rhs: str
-    label: str | None
-    est: Number | None
-    se: Number | None
-    z: Number | None
-    pvalue: Number | None
-    std_all: Number | None
+    label: str | None = None
+    est: Number | None = None
+    se: Number | None = None
+    z: Number | None = None
+    pvalue: Number | None = None
+    std_all: Number | None = None
+
+
+class ParameterRow(ParameterColumns):
+    """One lavaan parameter-table row as stored (``se_boot`` only after a bootstrap)."""
+
     group: str | None = None  # multigroup fits (invariance levels): the row's group
 
     @property
@@ -713,7 +718,7 @@ class ResultsDocument(Block):
         return (self._raw or _EMPTY).get(name)
 
 
-__all__ = ["ModIndex", "Comparison", "ResultsDocument", "SpecLabels", "ModelBlock", "ParameterRow", "Effect", "Hypothesis", "Mediation",
+__all__ = ["ModIndex", "Comparison", "ResultsDocument", "SpecLabels", "ModelBlock", "ParameterRow", "ParameterColumns", "Effect", "Hypothesis", "Mediation",
            "BaronKennyStep", "Reliability", "Descriptive", "CommonMethod", "FitVerdict", "DataBlock", "Bootstrap",
            "Meta", "ItemInfo", "ConstructInfo", "pick", "EstimatorChoice", "MissingData", "MissingPattern",
            "LittleMCAR", "Normality", "Design", "ClusterSize",

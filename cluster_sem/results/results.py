@@ -15,9 +15,9 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from .document import ParameterRow
+from .document import ParameterColumns
 
-PARAM_KEYS = ParameterRow.keys()      # lhs, op, rhs, label, est, se, z, pvalue, std_all: the model's required fields
+PARAM_KEYS = ParameterColumns.keys()   # lhs, op, rhs, label, est, se, z, pvalue, std_all: declared once, there
 FIT_KEYS = ("chi2", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci90", "srmr", "aic", "bic", "n")
 
 
