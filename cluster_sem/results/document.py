@@ -48,6 +48,11 @@ def _none_if_empty(value: Any) -> Any:
     return None if isinstance(value, (Mapping, list, tuple)) and not value else value
 
 
+def _empty_if_none(value: Any) -> Any:
+    """A record the report reads field by field: null reads as all its fields null."""
+    return {} if value is None else value
+
+
 Number = Annotated[float, PlainValidator(_number)]
 Count = Annotated[int, PlainValidator(_number)]      # a count as the document stores it (checked as a number)
 Maybe = Annotated[T | None, BeforeValidator(_none_if_empty)]
@@ -366,7 +371,8 @@ class MardiaKurtosis(Block):
 class Normality(Block):
     """``normality``: Mardia's tests (``kurtosis`` None when there are too few complete rows to compute them)."""
 
-    skewness: MardiaSkewness = Field(alias="mardia_skewness")
+    skewness: Annotated[MardiaSkewness, BeforeValidator(_empty_if_none)] = Field(    # null: no complete rows
+        default_factory=MardiaSkewness, alias="mardia_skewness")
     kurtosis: Maybe[MardiaKurtosis] = Field(None, alias="mardia_kurtosis")
     n: Count | None = None
     p: Count | None = None
