@@ -21,8 +21,8 @@ import warnings
 from types import MappingProxyType
 from typing import Annotated, Any, Mapping, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, PrivateAttr, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic_core import PydanticCustomError, core_schema
 
 _EMPTY: Mapping = MappingProxyType({})
 T = TypeVar("T")
@@ -53,18 +53,21 @@ def _empty_if_none(value: Any) -> Any:
     return {} if value is None else value
 
 
-Number = Annotated[float, PlainValidator(_number)]
-Count = Annotated[int, PlainValidator(_number)]      # a count as the document stores it (checked as a number)
+class _JsonNumber:
+    """``Annotated`` metadata: the value is checked by ``_number`` alone.  Its core schema is made once and
+    shared by every number field (a ``PlainValidator`` would build one per field, which is most of the
+    models' first-validation cost)."""
+
+    _schema = core_schema.no_info_plain_validator_function(_number)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> core_schema.CoreSchema:
+        return cls._schema
+
+
+Number = Annotated[float, _JsonNumber]
+Count = Annotated[int, _JsonNumber]      # a count as the document stores it (checked as a number)
 Maybe = Annotated[T | None, BeforeValidator(_none_if_empty)]
-
-
-def thaw(value: Any) -> Any:
-    """Plain dicts and lists of a frozen (``MappingProxyType``/tuple) document: what the models validate."""
-    if isinstance(value, Mapping):
-        return {k: thaw(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [thaw(v) for v in value]
-    return value
 
 
 # -- one base for every block ------------------------------------------------------------------------------
@@ -79,7 +82,7 @@ class Block(BaseModel):
     def of(cls, d: Any):
         """The record from mapping ``d`` (None: every field at its default); raises pydantic's
         ``ValidationError`` when ``d`` departs from the declaration (``results/schema.py`` words it)."""
-        return cls.model_validate(thaw(d) if isinstance(d, Mapping) else ({} if d is None else d))
+        return cls.model_validate({} if d is None else d)
 
     @classmethod
     def keys(cls) -> tuple[str, ...]:
@@ -101,7 +104,7 @@ def pick(text: Any, lang: str, default: str = "") -> str:
 class ItemInfo(Block):
     item: str | None
     construct: str
-    text: Mapping[str, Any] = {}
+    text: dict[str, Any] = {}
     reverse: bool = False
 
 
@@ -125,10 +128,10 @@ class SpecLabels(Block):
     the paths as written (the diagram draws them in the spec's order).  Read from the stored ``spec`` block
     (``_from_spec``): constructs and their items are re-keyed by name/id."""
 
-    constructs: Mapping[str, ConstructInfo] = {}
-    items: Mapping[str, ItemInfo] = {}
-    hypotheses: Mapping[str, Any] = {}     # id -> {text: {en, zh}} or text
-    indirect_labels: Mapping[str, Any] = {}
+    constructs: dict[str, ConstructInfo] = {}
+    items: dict[str, ItemInfo] = {}
+    hypotheses: dict[str, Any] = {}     # id -> {text: {en, zh}} or text
+    indirect_labels: dict[str, Any] = {}
     controls: tuple[str, ...] = ()
     group: str = ""
     title: Any = None
@@ -221,7 +224,7 @@ class ParameterRow(ParameterColumns):
 class ModelBlock(Block):
     """``measurement_model`` / ``structural_model``: fit measures, parameter rows and what the fit said."""
 
-    fit: Mapping[str, Any]  # contract FIT keys plus estimator-specific ones (``*_scaled``)
+    fit: dict[str, Any]  # contract FIT keys plus estimator-specific ones (``*_scaled``)
     parameters: tuple[ParameterRow, ...]
     syntax: str = ""
     warnings: tuple[str, ...] = ()
@@ -258,7 +261,7 @@ class Effect(IndirectPath):
     level: Number | None = None
     std_all: Number | None = None
     pvalue: Number | None = None
-    cis: Mapping[str, Any]
+    cis: dict[str, Any]
     significant: bool | None = None  # the claim: the run's CI excludes zero (results/effects.effect_claim)
     pvalue_method: str | None = None  # "delta": what ``pvalue`` is
     pvalue_agrees: bool | None = None  # the delta-method p tells the same as the CI
@@ -332,7 +335,7 @@ class MissingData(Block):
 
     patterns: tuple[MissingPattern, ...] = ()
     n_patterns: Count | None = None
-    percent_missing: Mapping[str, Number] = {}
+    percent_missing: dict[str, Number] = {}
     little_mcar: Maybe[LittleMCAR] = None
 
 
@@ -352,9 +355,9 @@ class Design(Block):
     weights: str | None = None
     se: str | None = None
     test: str | None = None
-    icc: Mapping[str, Number | None] = {}
-    design_effect: Mapping[str, Number | None] = {}
-    effective_n: Mapping[str, Number | None] = {}
+    icc: dict[str, Number | None] = {}
+    design_effect: dict[str, Number | None] = {}
+    effective_n: dict[str, Number | None] = {}
     warnings: tuple[str, ...] = ()
 
 
@@ -540,7 +543,7 @@ class InvarianceLevel(Block):
     """One level (configural, metric, scalar, strict): its fit, its change and whether it holds."""
 
     level: str
-    fit: Mapping[str, Any]  # contract FIT keys plus the estimator's (``*_scaled``, ``*_robust``)
+    fit: dict[str, Any]  # contract FIT keys plus the estimator's (``*_scaled``, ``*_robust``)
     delta: Maybe[LevelChange] = None  # None for the configural level
     decision: str  # "holds" or "rejected"
     group_equal: tuple[str, ...]
@@ -575,8 +578,8 @@ class PathDifference(ChiSquareTest):
     """A path's equality across groups (LRT, df = groups − 1), with its estimate and SE in each group."""
 
     path: str = ""  # "to~from"
-    est: Mapping[str, Number] = {}  # group -> estimate
-    se: Mapping[str, Number] = {}
+    est: dict[str, Number] = {}  # group -> estimate
+    se: dict[str, Number] = {}
 
     @property
     def ends(self) -> tuple[str, str]:
@@ -602,8 +605,8 @@ class Invariance(Block):
     path_model: Maybe[ModelBlock] = None
     n_no_group: Count | None = None
     warnings: tuple[str, ...] = ()
-    rules: Mapping[str, Any] = {}
-    cluster: Mapping[str, Any] = {}  # {"column", "clusters": {group: G_g}} or empty
+    rules: dict[str, Any] = {}
+    cluster: dict[str, Any] = {}  # {"column", "clusters": {group: G_g}} or empty
 
     @property
     def ordinal(self) -> bool:
@@ -626,8 +629,8 @@ class DataBlock(Block):
     n_dropped: Count | None = None
     dropped: tuple = ()
     log: tuple[str, ...] = ()
-    missing_by_item: Mapping[str, Number] = {}
-    groups: Mapping[str, Count] = {}
+    missing_by_item: dict[str, Number] = {}
+    groups: dict[str, Count] = {}
 
 
 class Bootstrap(Block):
@@ -657,8 +660,8 @@ class Meta(Block):
     timestamp: str | None = None
     conventions: str | None = None
     command: str | None = None
-    title: Mapping[str, str] = {}    # {en, zh}
-    versions: Mapping[str, Any] = {}
+    title: dict[str, str] = {}    # {en, zh}
+    versions: dict[str, Any] = {}
 
 
 # -- the document -----------------------------------------------------------------------------------------
@@ -676,15 +679,15 @@ class ResultsDocument(Block):
     spec: SpecLabels = Field(default_factory=SpecLabels)
     measurement: ModelBlock = Field(default_factory=_model_default, alias="measurement_model")
     structural: ModelBlock = Field(default_factory=_model_default, alias="structural_model")
-    r_squared: Mapping[str, Number | None] = {}   # variable -> R² (lavaan's lavInspect "r2") of the structural model
+    r_squared: dict[str, Number | None] = {}   # variable -> R² (lavaan's lavInspect "r2") of the structural model
     indirect_effects: tuple[Effect, ...] = ()
     total_effects: tuple[Effect, ...] = ()
-    reliability_by_construct: Mapping[str, Reliability] = Field({}, alias="reliability")   # construct -> values
-    htmt: Mapping[str, Mapping[str, Number | None]] = {}
+    reliability_by_construct: dict[str, Reliability] = Field({}, alias="reliability")   # construct -> values
+    htmt: dict[str, dict[str, Number | None]] = {}
     htmt_flags: tuple = ()
-    fornell_larcker: Mapping[str, Mapping[str, Number | None]] = {}
+    fornell_larcker: dict[str, dict[str, Number | None]] = {}
     common_method: Maybe[CommonMethod] = None
-    fit_verdicts: Mapping[str, Mapping[str, FitVerdict]] = {}   # "measurement"/"structural" -> index -> verdict
+    fit_verdicts: dict[str, dict[str, FitVerdict]] = {}   # "measurement"/"structural" -> index -> verdict
     hypotheses: tuple[Hypothesis, ...] = ()
     mediation: tuple[Mediation, ...] = ()
     bootstrap: Maybe[Bootstrap] = None
@@ -700,11 +703,18 @@ class ResultsDocument(Block):
     modification_indices: tuple[ModIndex, ...] = ()     # `fit --modindices`
     comparisons: tuple[Comparison, ...] = ()            # `fit --compare`
     pls: Maybe[pls_blocks.PlsBlock] = None   # a `cluster-sem pls` document (results/pls_blocks.py)
-    _raw: Mapping[str, Any] | None = PrivateAttr(default=None)   # the stored document (``block``)
+    _raw: dict[str, Any] | None = PrivateAttr(default=None)   # the stored document (``block``)
 
     @classmethod
     def of(cls, doc: Mapping) -> "ResultsDocument":
-        typed = super().of(doc)
+        """The typed document.  A complete document is read by its kind's model (``results/schema.py``), the
+        one the writer's check has already built, so a fit builds one validator, not two; a partial one
+        (a hand-made dict, an older document) by this tolerant top level."""
+        typed = None
+        if cls is ResultsDocument and isinstance(doc, Mapping):
+            from .schema import read_complete
+            typed = read_complete(doc)
+        typed = typed or super().of(doc)
         typed._raw = doc if isinstance(doc, Mapping) else _EMPTY
         return typed
 
@@ -732,8 +742,7 @@ __all__ = ["ModIndex", "Comparison", "ResultsDocument", "SpecLabels", "ModelBloc
            "ModeratedMediation", "ConditionalIndirect", "ProductTest", "SlopePlot", "PlotLine", "ChiSquareTest",
            "JohnsonNeymanRange",
            "InteractionModel", "Invariance", "InvarianceLevel", "LevelChange", "ScoreTest", "LatentMean",
-           "PathDifference", "AnalysisGroup", "SpecPath", "IndirectPath", "Block", "Number", "Count", "Maybe",
-           "thaw"]
+           "PathDifference", "AnalysisGroup", "SpecPath", "IndirectPath", "Block", "Number", "Count", "Maybe"]
 
 # its records subclass Block (defined above); a module reference, so importing pls_blocks first also works
 from . import pls_blocks  # noqa: E402

@@ -91,16 +91,16 @@ class PlsBlock(Block):
     paths: tuple[PlsPath, ...]
     loadings: tuple[PlsOuter, ...]
     weights: tuple[PlsOuter, ...]
-    r2: Mapping[str, Any]
-    r2_adj: Mapping[str, Any] = {}
-    reliability: Mapping[str, Any]    # construct -> {alpha, rho_a, rho_c, ave}
+    r2: dict[str, Any]
+    r2_adj: dict[str, Any] = {}
+    reliability: dict[str, Any]    # construct -> {alpha, rho_a, rho_c, ave}
     htmt: tuple[PlsHtmt, ...]
     indirect: tuple[PlsIndirect, ...] = ()
     total: tuple[PlsTotal, ...] = ()
-    vif: Mapping[str, Any] = {}             # {"outer": {C: {item: v}}, "inner": {C: {predictor: v}}}
-    predict: Mapping[str, Any] | None = None
-    mga: Mapping[str, Any] | None = None      # --mga: {group, resamples, groups, comparisons}
-    cbsem_comparison: Mapping[str, Any] | None = None   # --cbsem: {source, cbsem_estimator, paths, indirect}
+    vif: dict[str, Any] = {}             # {"outer": {C: {item: v}}, "inner": {C: {predictor: v}}}
+    predict: dict[str, Any] | None = None
+    mga: dict[str, Any] | None = None      # --mga: {group, resamples, groups, comparisons}
+    cbsem_comparison: dict[str, Any] | None = None   # --cbsem: {source, cbsem_estimator, paths, indirect}
     bootstrap: PlsBootstrap | None = None
     second_order: str | None = None           # "repeated" | "two-stage"; None without second-order constructs
 

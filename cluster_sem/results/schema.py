@@ -39,8 +39,8 @@ class FitDocument(_Kind):
     structural: ModelBlock = Field(alias="structural_model")
     indirect_effects: tuple[Effect, ...]
     total_effects: tuple[Effect, ...]
-    reliability_by_construct: Mapping[str, Reliability] = Field(alias="reliability")
-    htmt: Mapping[str, Mapping[str, Number | None]]
+    reliability_by_construct: dict[str, Reliability] = Field(alias="reliability")
+    htmt: dict[str, dict[str, Number | None]]
     hypotheses: tuple[Hypothesis, ...]
 
 
@@ -82,7 +82,7 @@ class CmbVerdict(Block):
 class CmbBattery(CommonMethod):
     """The ``common_method`` block of a `cluster-sem cmb` document: Harman's keys and every model record."""
 
-    harman: Mapping[str, Any]
+    harman: dict[str, Any]
     cfa: CmbModel
     one_factor_cfa: CmbModel
     clf: CmbModel
@@ -120,6 +120,14 @@ def document_problem(doc: Any) -> str | None:
     return None
 
 
+def read_complete(doc: Mapping) -> ResultsDocument | None:
+    """``doc`` read by its kind's model, or None when it is not a complete document of its kind."""
+    try:
+        return kind_model(doc).model_validate(doc)
+    except ValidationError:
+        return None
+
+
 class SchemaDrift(RuntimeError):
     """A writer built a document its own schema refuses: a bug in cluster-sem, not in the user's input."""
 
@@ -151,5 +159,5 @@ def key_path(loc: tuple) -> str:
     return out or "the top level"
 
 
-__all__ = ["document_problem", "check_written", "kind_model", "SchemaDrift", "wording", "key_path",
+__all__ = ["document_problem", "check_written", "read_complete", "kind_model", "SchemaDrift", "wording", "key_path",
            "FitDocument", "InvarianceDocument", "PlsDocument", "CmbDocument"]
