@@ -214,3 +214,17 @@ def test_shape_problem_checks_invariance_levels_by_their_declaration():
     doc = copy.deepcopy(DOC)
     doc["invariance"]["levels"][0]["parameters"][0]["est"] = [1.0]
     assert shape_problem(doc) == "'invariance.levels[0].parameters[0].est' is not a number"
+
+
+def test_report_on_a_damaged_results_json_names_the_key_path_and_the_fix(example_doc_copy, tmp_path, capsys):
+    """`cluster-sem report DIR`: exit 2, one line with the file, the exact key path and the fix; nothing written."""
+    import json
+    from cluster_sem.cli import main
+    example_doc_copy["measurement_model"]["parameters"][3]["est"] = "0.71"
+    (tmp_path / "results.json").write_text(json.dumps(example_doc_copy), encoding="utf-8")
+    assert main(["report", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert err.endswith(f"{tmp_path / 'results.json'}: 'measurement_model.parameters[3].est' is not a number. "
+                        "Fix: correct that key (docs/contract.md, section 3) or re-run the command that wrote it")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
