@@ -6,11 +6,11 @@ about to store against it (``results/schema.py``: a writer drifting from the sch
 checks a stored, perhaps hand-edited file against it (one line naming the key path), and the renderers read
 the typed, validated blocks instead of raw dict keys (``ResultsDocument.of``).
 
-How a block is declared: a field without a default must be present; ``X | None = None`` is optional; a ``Maybe[...]`` record or list
-reads an empty one as None; ``Number``/``Count`` take a JSON number (not true/false) and keep it as stored
-(an integer df stays an integer in the report); ``extra="allow"`` keeps keys this version does not declare
-(older and newer documents still read).  The models are built on their first validation
-(``defer_build``), so importing this module costs no schema building.
+How a block is declared: a field without a default must be present; ``X | None = None`` is optional; a
+``Maybe[...]`` record or list reads an empty one as None; ``Number``/``Count`` take a JSON number (not
+true/false) and keep it as stored (an integer df stays an integer in the report); ``extra="allow"`` keeps
+keys this version does not declare (older and newer documents still read).  The models are built on their
+first validation (``defer_build``), so importing this module builds no validator.
 
 The kind of document (fit, invariance, pls, cmb) and what its top level requires live in
 ``results/schema.py``; ``ResultsDocument`` here is the tolerant union every renderer reads.
@@ -30,10 +30,6 @@ T = TypeVar("T")
 # (a classmethod no caller here uses) is what it shadows
 warnings.filterwarnings("ignore", message=r'Field name "construct" in "\w+" shadows an attribute in parent',
                         category=UserWarning)
-
-
-def _get(d: Any, key: str, default: Any = None) -> Any:
-    return d.get(key, default) if isinstance(d, Mapping) else default
 
 
 def _number(value: Any) -> Any:
@@ -75,8 +71,7 @@ class Block(BaseModel):
     """A block (or a record inside one) of results.json: frozen, keys this version does not declare kept
     (``extra="allow"``), fields named by their JSON key unless ``Field(alias=...)`` says otherwise."""
 
-    model_config = ConfigDict(frozen=True, extra="allow", defer_build=True, populate_by_name=True,
-                              arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True, extra="allow", defer_build=True, populate_by_name=True)
 
     @classmethod
     def of(cls, d: Any):

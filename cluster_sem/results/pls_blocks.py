@@ -6,7 +6,7 @@ fields, not dict keys; the required keys (paths, loadings, weights, htmt, reliab
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
 from pydantic import Field
 

@@ -19,7 +19,7 @@ from pydantic import Field, ValidationError
 from .cmb import is_cmb_document
 from .document import (Block, CommonMethod, DataBlock, Effect, Hypothesis, Invariance, Maybe, Meta, ModelBlock,
                        Number, Reliability, ResultsDocument, SpecLabels)
-from . import pls_blocks     # the module: ResultsDocument's ``pls`` field names it so
+from . import pls_blocks  # noqa: F401 - the module: ResultsDocument's ``pls`` field is declared by it
 from .pls_blocks import PlsBlock
 
 
