@@ -17,8 +17,8 @@ from typing import Any, Mapping
 from pydantic import Field, ValidationError
 
 from .cmb import is_cmb_document
-from .document import (Block, CommonMethod, DataBlock, Effect, Hypothesis, Invariance, Maybe, Meta, ModelBlock,
-                       Number, Reliability, ResultsDocument, SpecLabels)
+from .document import (Block, ChiSquareTest, CommonMethod, DataBlock, Effect, Hypothesis, Invariance, Maybe, Meta,
+                       ModelBlock, Number, Reliability, ResultsDocument, SpecLabels)
 from . import pls_blocks  # noqa: F401 - the module: ResultsDocument's ``pls`` field is declared by it
 from .pls_blocks import PlsBlock
 
@@ -56,11 +56,9 @@ class PlsDocument(_Kind):
     pls: PlsBlock
 
 
-class CmbFit(Block):
+class CmbFit(ChiSquareTest):
     """A battery model's fit: the indices the battery report prints (null where lavaan has none)."""
 
-    chi2: Number | None = None
-    df: Number | None = None
     cfi: Number | None = None
     tli: Number | None = None
     rmsea: Number | None = None
