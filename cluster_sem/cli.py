@@ -681,12 +681,13 @@ def cmd_report(args) -> int:
     path = Path(args.dir) / "results.json"
     if not path.is_file():
         raise ClusterSemError(f"{path}: no results.json here. Fix: run 'cluster-sem fit SPEC DATA --out {args.dir}' first")
-    from .results.shape import shape_problem
+    from .results.schema import document_problem
     try:  # results.json is a file anyone can edit: anything unexpected in it is a user-input problem
         results = load_results(path)
-        problem = shape_problem(results.to_dict())
+        problem = document_problem(results.to_dict())
         if problem:
-            raise ValueError(problem)
+            raise ClusterSemError(f"{path}: {problem}. Fix: correct that key (docs/contract.md, section 3) "
+                                  "or re-run the command that wrote it")
         rendered = {**_rendered(results, args.lang), **_docx(results, args)}
         files = {report_name(name, args.lang): text for name, text in rendered.items()}
     except ClusterSemError:     # already one line with its fix (--docx without python-docx)

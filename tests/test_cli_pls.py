@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from cluster_sem.cli import main
-from cluster_sem.results.shape import shape_problem
+from cluster_sem.results.schema import document_problem as shape_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 MOBI_SPEC = ROOT / "tests" / "specs" / "pls_mobi.yaml"

@@ -45,10 +45,10 @@ def test_invariance_block_is_typed():
     inv = ResultsDocument.of(DOC).invariance
     assert isinstance(inv, Invariance) and not inv.ordinal
     assert [g.values for g in inv.groups] == [("Wenzhou", "Ningbo"), ("Jinhua",)]
-    assert inv.levels[0].delta is None and inv.levels[1].delta == LevelChange(3.5, 6, 0.74, -0.001, 0.002)
+    assert inv.levels[0].delta is None and inv.levels[1].delta == LevelChange(chi2=3.5, df=6, pvalue=0.74, cfi=-0.001, rmsea=0.002)
     assert isinstance(inv.levels[1].delta, ChiSquareTest)
     assert inv.levels[2].holds is False and inv.levels[0].parameters[0].group == "coastal"
-    assert inv.score_tests == (ScoreTest(9.0, 1, 0.0027, "TS1~1", ("coastal", "inland")),)
+    assert inv.score_tests == (ScoreTest(chi2=9.0, df=1, pvalue=0.0027, constraint="TS1~1", groups=("coastal", "inland")),)
     assert inv.path_differences[0].ends == ("TS", "RQ") and inv.path_differences[0].est["inland"] == 0.4
     assert inv.highest_holding == "metric"          # the level before the first failing one
     assert inv.path_model is None and inv.warnings == ("w",)
@@ -120,39 +120,79 @@ def test_block_reader_follows_the_declared_field_types():
 
 
 def test_param_keys_are_the_parameter_row_declaration():
-    """PARAM_KEYS (the columns of ``Results.parameters``) is read from ``ParameterRow``, not restated."""
-    from cluster_sem.results.document import ParameterRow
+    """PARAM_KEYS (the columns of ``Results.parameters``) is read from the row's model, not restated."""
+    from cluster_sem.results.document import ParameterColumns, ParameterRow
     from cluster_sem.results.results import PARAM_KEYS
-    assert PARAM_KEYS == ParameterRow.keys() == ("lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "std_all")
+    assert PARAM_KEYS == ParameterColumns.keys() == ("lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "std_all")
+    assert ParameterRow.keys() == PARAM_KEYS + ("group",)
 
 
 ROW = {"lhs": "RQ", "op": "~", "rhs": "TS", "label": None, "est": 0.4, "se": 0.1, "z": 4.0, "pvalue": 0.0,
        "std_all": 0.3}
 
 
+def _problem(model, d, where: str = "") -> str | None:
+    """What `report` would say about record ``d`` stored at ``where`` (the schema's wording of pydantic's error)."""
+    from pydantic import ValidationError
+    from cluster_sem.results.schema import wording
+    try:
+        model.of(d)
+    except ValidationError as exc:
+        text = wording(exc)
+        return text.replace("'", f"'{where}", 1) if where and not text.startswith("'the top") else text
+    return None
+
+
 def test_block_problems_name_the_first_damaged_key():
-    """``Block.problems`` checks a mapping against the same declarations ``Block.of`` reads by."""
+    """The models say how a mapping departs from them, by its JSON key path, in `report`'s words."""
     from cluster_sem.results.document import Effect, ModelBlock, ParameterRow
-    assert ParameterRow.problems(ROW) is None and ParameterRow.problems({**ROW, "label": None, "z": None}) is None
-    assert ParameterRow.problems({k: v for k, v in ROW.items() if k != "op"}, "m.parameters[0].") \
+    assert _problem(ParameterRow, ROW) is None and _problem(ParameterRow, {**ROW, "label": None, "z": None}) is None
+    assert _problem(ParameterRow, {k: v for k, v in ROW.items() if k != "op"}, "m.parameters[0].") \
         == "'m.parameters[0].op' is missing"
-    assert ParameterRow.problems({**ROW, "est": "oops"}, "p.") == "'p.est' is not a number"
-    assert ParameterRow.problems({**ROW, "se": True}, "p.") == "'p.se' is not a number"        # JSON true
-    assert ParameterRow.problems({**ROW, "group": 3}, "p.") == "'p.group' is not text"
+    assert _problem(ParameterRow, {**ROW, "est": "oops"}, "p.") == "'p.est' is not a number"
+    assert _problem(ParameterRow, {**ROW, "se": True}, "p.") == "'p.se' is not a number"        # JSON true
+    assert _problem(ParameterRow, {**ROW, "group": 3}, "p.") == "'p.group' is not text"
+    assert ParameterRow.of({**ROW, "df": 3}).est == 0.4                  # a key the model does not declare: kept
+    assert type(ParameterRow.of({**ROW, "est": 1}).est) is int           # a number is kept as stored
     model = {"fit": {"chi2": 1.0}, "parameters": [ROW, {**ROW, "rhs": ["TS"]}]}
-    assert ModelBlock.problems(model, "structural_model.") == "'structural_model.parameters[1].rhs' is not text"
-    assert ModelBlock.problems({"parameters": []}, "s.") == "'s.fit' is missing"
-    assert ModelBlock.problems({"fit": [], "parameters": []}, "s.") == "'s.fit' is not an object"
-    assert ModelBlock.problems({"fit": {}, "parameters": [5]}, "s.") == "'s.parameters[0]' is not an object"
-    assert ModelBlock.problems({"fit": {}, "parameters": [], "syntax": None}) is None     # defaulted: may be null
+    assert _problem(ModelBlock, model, "structural_model.") == "'structural_model.parameters[1].rhs' is not text"
+    assert _problem(ModelBlock, {"parameters": []}, "s.") == "'s.fit' is missing"
+    assert _problem(ModelBlock, {"fit": [], "parameters": []}, "s.") == "'s.fit' is not an object"
+    assert _problem(ModelBlock, {"fit": {}, "parameters": [5]}, "s.") == "'s.parameters[0]' is not an object"
     effect = {"name": "ind1", "path": ["TS", "RQ", "GR"], "est": 0.1, "cis": {"delta": [0.0, 0.2]}}
-    assert Effect.problems(effect) is None and Effect.problems({**effect, "path": "TS"}, "e.") == "'e.path' is not a list"
-    assert Effect.problems(["ind1"], "indirect_effects[0].") == "'indirect_effects[0]' is not an object"
+    assert _problem(Effect, effect) is None and _problem(Effect, {**effect, "path": "TS"}, "e.") == "'e.path' is not a list"
+
+
+def test_document_problem_names_the_key_path_of_a_damaged_document(example_doc_copy):
+    """`report DIR`'s check: the kind's model, the first error as one phrase naming the key path."""
+    from cluster_sem.results.schema import document_problem
+    doc = copy.deepcopy(example_doc_copy)
+    doc["indirect_effects"][0] = ["ind1"]
+    assert document_problem(doc) == "'indirect_effects[0]' is not an object"
+    doc = copy.deepcopy(example_doc_copy)
+    doc["reliability"]["TS"]["omega"] = "high"
+    assert document_problem(doc) == "'reliability.TS.omega' is not a number"
+    doc = copy.deepcopy(example_doc_copy)
+    del doc["hypotheses"]
+    assert document_problem(doc) == "'hypotheses' is missing"
+    assert document_problem([1, 2]) == "the top level is a list, not an object"
+
+
+def test_a_writer_drifting_from_the_schema_fails_before_writing(example_doc_copy):
+    """Every command builds its Results through ``from_document``, which checks the dict against the models."""
+    import pytest
+    from cluster_sem.results.results import Results
+    from cluster_sem.results.schema import SchemaDrift
+    Results.from_document(example_doc_copy)                       # the real writer's document passes
+    example_doc_copy["structural_model"]["parameters"][0]["est"] = "0.3"
+    with pytest.raises(SchemaDrift, match=r"'structural_model.parameters\[0\].est' is not a number"):
+        Results.from_document(example_doc_copy)
+    Results.from_json(__import__("json").dumps(example_doc_copy))  # a stored file: `report` words it instead
 
 
 def test_shape_problem_reads_the_declarations(example_doc_copy):
-    """`report DIR`'s shape check names the damaged key of a model row or an effect by its JSON path."""
-    from cluster_sem.results.shape import shape_problem
+    """`report DIR`'s check names the damaged key of a model row or an effect by its JSON path."""
+    from cluster_sem.results.schema import document_problem as shape_problem
     assert shape_problem(example_doc_copy) is None
     doc = copy.deepcopy(example_doc_copy)
     doc["structural_model"]["parameters"][2]["pvalue"] = "0.01"
@@ -166,7 +206,7 @@ def test_shape_problem_reads_the_declarations(example_doc_copy):
 
 
 def test_shape_problem_checks_invariance_levels_by_their_declaration():
-    from cluster_sem.results.shape import shape_problem
+    from cluster_sem.results.schema import document_problem as shape_problem
     assert shape_problem(DOC) is None
     doc = copy.deepcopy(DOC)
     del doc["invariance"]["levels"][1]["decision"]
@@ -174,3 +214,17 @@ def test_shape_problem_checks_invariance_levels_by_their_declaration():
     doc = copy.deepcopy(DOC)
     doc["invariance"]["levels"][0]["parameters"][0]["est"] = [1.0]
     assert shape_problem(doc) == "'invariance.levels[0].parameters[0].est' is not a number"
+
+
+def test_report_on_a_damaged_results_json_names_the_key_path_and_the_fix(example_doc_copy, tmp_path, capsys):
+    """`cluster-sem report DIR`: exit 2, one line with the file, the exact key path and the fix; nothing written."""
+    import json
+    from cluster_sem.cli import main
+    example_doc_copy["measurement_model"]["parameters"][3]["est"] = "0.71"
+    (tmp_path / "results.json").write_text(json.dumps(example_doc_copy), encoding="utf-8")
+    assert main(["report", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert err.endswith(f"{tmp_path / 'results.json'}: 'measurement_model.parameters[3].est' is not a number. "
+                        "Fix: correct that key (docs/contract.md, section 3) or re-run the command that wrote it")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]

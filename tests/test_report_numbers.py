@@ -300,9 +300,11 @@ def test_no_negative_zero_anywhere(example_doc_copy):
 
 
 def test_tampered_r_squared_is_refused_by_the_shape_check(example_doc_copy):
-    from cluster_sem.results.shape import shape_problem
+    from cluster_sem.results.schema import document_problem as shape_problem
     assert shape_problem(example_doc_copy) is None
     example_doc_copy["r_squared"] = ["CE", 0.4]
-    assert shape_problem(example_doc_copy) == "'r_squared' is not a mapping of variable to number"
+    assert shape_problem(example_doc_copy) == "'r_squared' is not an object"
+    example_doc_copy["r_squared"] = {"CE": "0.4"}
+    assert shape_problem(example_doc_copy) == "'r_squared.CE' is not a number"
     del example_doc_copy["r_squared"]                      # a document written before R² existed
     assert shape_problem(example_doc_copy) is None

@@ -1,168 +1,89 @@
-"""Typed, read-only blocks of a results document: what the renderers read instead of raw dict keys.
+"""The results.json schema, stated once: pydantic models of every block, which write, read and check it.
 
-``results.json`` stays the contract (``cluster-sem report DIR`` re-renders from the file alone), and it is
-still written by the one function ``Results.to_json``; this module is the one place that knows the
-document's key names and turns each block into a frozen dataclass once (``ResultsDocument.of``).  Blocks
-are tolerant in the way the report must be: a key an older or hand-edited document lacks becomes ``None``
-or empty (``results/shape.py`` has already refused documents whose *shape* is wrong).
+``results.json`` is the contract (``cluster-sem report DIR`` re-renders from the file alone).  Each block is
+a frozen pydantic model here, and that one declaration serves three ways: every writer checks the dict it is
+about to store against it (``results/schema.py``: a writer drifting from the schema fails loudly), `report`
+checks a stored, perhaps hand-edited file against it (one line naming the key path), and the renderers read
+the typed, validated blocks instead of raw dict keys (``ResultsDocument.of``).
 
-Blocks converted here: meta, data, the spec's labels (``SpecLabels``), both models (fit + parameter rows),
-indirect/total effects, reliability, discriminant validity (HTMT, Fornell–Larcker), common method, fit
-verdicts, hypotheses, mediation, bootstrap, descriptives, missing_data/normality diagnostics, estimator_choice,
-the ordinal reliability columns, moderation and its interaction model, and the ``invariance`` block of a
-`cluster-sem invariance` document.  ``ResultsDocument.block(name)`` (a read-only mapping of any block) is
-kept for callers outside the renderers; no renderer reads it.
+How a block is declared: a field without a default must be present; ``X | None = None`` is optional; a
+``Maybe[...]`` record or list reads an empty one as None; ``Number``/``Count`` take a JSON number (not
+true/false) and keep it as stored (an integer df stays an integer in the report); ``extra="allow"`` keeps
+keys this version does not declare (older and newer documents still read).  The models are built on their
+first validation (``defer_build``), so importing this module builds no validator.
+
+The kind of document (fit, invariance, pls, cmb) and what its top level requires live in
+``results/schema.py``; ``ResultsDocument`` here is the tolerant union every renderer reads.
 """
 from __future__ import annotations
 
-import types
-from collections import abc
-from dataclasses import MISSING, dataclass, field, fields, is_dataclass
-from functools import lru_cache
+import warnings
 from types import MappingProxyType
-from typing import Any, Callable, Mapping, Union, dataclass_transform, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Mapping, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic_core import PydanticCustomError, core_schema
 
 _EMPTY: Mapping = MappingProxyType({})
+T = TypeVar("T")
+# records of items and constructs have a field ``construct``; pydantic's deprecated ``BaseModel.construct``
+# (a classmethod no caller here uses) is what it shadows
+warnings.filterwarnings("ignore", message=r'Field name "construct" in "\w+" shadows an attribute in parent',
+                        category=UserWarning)
 
 
-def _get(d: Any, key: str, default: Any = None) -> Any:
-    return d.get(key, default) if isinstance(d, Mapping) else default
+def _number(value: Any) -> Any:
+    """A JSON number, kept as stored (int or float); true/false and text are not numbers."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    raise PydanticCustomError("number", "is not a number")
 
 
-# -- one reader for every block: the field declarations say how each key is read ---------------------------
-@dataclass_transform(frozen_default=True, field_specifiers=(field,))
-class Block:
-    """A block (or a record inside one) of results.json: every subclass is a frozen dataclass (made so here,
-    once, instead of a decorator on each of the records below).  ``of`` reads it from its mapping by the declared
-    field types, so a block is described once, by its fields: ``tuple[Record, ...]`` ← a list of mappings,
-    ``tuple[str, ...]`` ← a list, ``Record | None`` ← a mapping or None when absent/empty, ``Mapping`` ← a
-    mapping or empty, ``bool`` ← any truthy value; anything else as stored.  A key the document lacks (or
-    holds as null) takes the field's default, else None; ``field(metadata={"key": ...})`` names a key that
-    differs from the field."""
+def _none_if_empty(value: Any) -> Any:
+    """An empty record or list stands for "not there" (``"lrt": {}``, ``"johnson_neyman": []``)."""
+    return None if isinstance(value, (Mapping, list, tuple)) and not value else value
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        dataclass(frozen=True)(cls)
+
+def _empty_if_none(value: Any) -> Any:
+    """A record the report reads field by field: null reads as all its fields null."""
+    return {} if value is None else value
+
+
+class _JsonNumber:
+    """``Annotated`` metadata: the value is checked by ``_number`` alone.  Its core schema is made once and
+    shared by every number field (a ``PlainValidator`` would build one per field, which is most of the
+    models' first-validation cost)."""
+
+    _schema = core_schema.no_info_plain_validator_function(_number)
 
     @classmethod
-    def of(cls, d: Mapping | None, **given: Any):
-        """The record from mapping ``d`` (None or a non-mapping: every field missing); ``given`` wins."""
-        d = d if isinstance(d, Mapping) else _EMPTY
-        kw = dict(given)
-        for name, key, has_default, read in _plan(cls):
-            if name in kw:
-                continue
-            value = d.get(key)
-            if value is None and has_default:
-                continue
-            kw[name] = read(value) if read is not None else value
-        return cls(**kw)
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> core_schema.CoreSchema:
+        return cls._schema
+
+
+Number = Annotated[float, _JsonNumber]
+Count = Annotated[int, _JsonNumber]      # a count as the document stores it (checked as a number)
+Maybe = Annotated[T | None, BeforeValidator(_none_if_empty)]
+
+
+# -- one base for every block ------------------------------------------------------------------------------
+class Block(BaseModel):
+    """A block (or a record inside one) of results.json: frozen, keys this version does not declare kept
+    (``extra="allow"``), fields named by their JSON key unless ``Field(alias=...)`` says otherwise."""
+
+    model_config = ConfigDict(frozen=True, extra="allow", defer_build=True, populate_by_name=True)
+
+    @classmethod
+    def of(cls, d: Any):
+        """The record from mapping ``d`` (None: every field at its default); raises pydantic's
+        ``ValidationError`` when ``d`` departs from the declaration (``results/schema.py`` words it)."""
+        return cls.model_validate({} if d is None else d)
 
     @classmethod
     def keys(cls) -> tuple[str, ...]:
-        """The JSON keys every record of this kind carries (its fields without a default), in declared order:
-        the columns a table of these records has (``Results.parameters`` reads ``ParameterRow.keys()``)."""
-        return tuple(key for _, key, has_default, _ in _plan(cls) if not has_default)
-
-    @classmethod
-    def problems(cls, d: Any, where: str = "") -> str | None:
-        """The first way mapping ``d`` departs from this record's declaration, named by its JSON key (``where``
-        prefixes it), or None.  The same field declarations ``of`` reads by: a field without a default must be
-        present (unless its type admits None); a present, non-null value must have its declared JSON type
-        (text, number, list, object), records and lists of records checked inside.  ``bool`` and ``Any`` take
-        anything, as ``of`` does."""
-        if not isinstance(d, Mapping):
-            return f"'{where.rstrip('.')}' is not an object"
-        for key, required, check in _checks(cls):
-            value = d.get(key)
-            if value is None:
-                if required:
-                    return f"'{where}{key}' is missing"
-                continue
-            problem = check(value, f"{where}{key}")
-            if problem:
-                return problem
-        return None
-
-
-_NUMBER_TYPES = (int, float)
-
-
-@lru_cache(maxsize=None)
-def _checks(cls: type) -> tuple[tuple[str, bool, Callable[[Any, str], str | None]], ...]:
-    """Per field, once per class: its JSON key, whether it must be present, and how its value is checked."""
-    hints = get_type_hints(cls)
-    out = []
-    for name, key, has_default, _ in _plan(cls):
-        tp = hints[name]
-        optional = get_origin(tp) in (Union, types.UnionType) and type(None) in get_args(tp)
-        out.append((key, not has_default and not optional, _check(tp)))
-    return tuple(out)
-
-
-def _check(tp: Any) -> Callable[[Any, str], str | None]:
-    """How a present, non-null stored value of declared type ``tp`` is checked: a problem naming ``where``, or
-    None.  Mirrors ``_convert``: what it reads as a list must be a list, as a mapping a mapping, and so on."""
-    origin, args = get_origin(tp), get_args(tp)
-    if origin in (Union, types.UnionType):
-        inner = [a for a in args if a is not type(None)]
-        return _check(inner[0]) if len(inner) == 1 else _anything
-    if origin is tuple or tp is tuple:
-        item = args[0] if args else None
-        if isinstance(item, type) and is_dataclass(item):
-            return lambda v, where: _kind(v, (list, tuple), where, "a list") or next(
-                (p for i, x in enumerate(v) if (p := item.problems(x, f"{where}[{i}]."))), None)
-        return lambda v, where: _kind(v, (list, tuple), where, "a list")
-    if origin is abc.Mapping or tp is Mapping:
-        return lambda v, where: _kind(v, abc.Mapping, where, "an object")
-    if isinstance(tp, type) and is_dataclass(tp):
-        return lambda v, where: tp.problems(v, f"{where}.")
-    if tp is str:
-        return lambda v, where: _kind(v, str, where, "text")
-    if tp in (int, float):
-        return lambda v, where: None if isinstance(v, _NUMBER_TYPES) and not isinstance(v, bool) \
-            else f"'{where}' is not a number"
-    return _anything        # bool (read as truthy), Any, anything else (read as stored)
-
-
-def _kind(value: Any, kind: type | tuple[type, ...], where: str, name: str) -> str | None:
-    return None if isinstance(value, kind) else f"'{where}' is not {name}"
-
-
-def _anything(value: Any, where: str) -> None:
-    return None
-
-
-@lru_cache(maxsize=None)
-def _plan(cls: type) -> tuple[tuple[str, str, bool, Callable[[Any], Any] | None], ...]:
-    """Per field, once per class: its name, its key in the document, whether it has a default, and how a
-    stored value is read (None: as stored)."""
-    hints = get_type_hints(cls)
-    return tuple((f.name, f.metadata.get("key", f.name), f.default is not MISSING or f.default_factory is not MISSING,
-                  _convert(hints[f.name])) for f in fields(cls))
-
-
-def _convert(tp: Any) -> Callable[[Any], Any] | None:
-    """How a stored value becomes a value of the declared type ``tp`` (see ``Block``); None: as stored."""
-    origin, args = get_origin(tp), get_args(tp)
-    if origin in (Union, types.UnionType) and type(None) in args:
-        (inner,) = [a for a in args if a is not type(None)]
-        if isinstance(inner, type) and is_dataclass(inner) or get_origin(inner) is tuple:
-            read = _convert(inner)
-            return lambda v: read(v) if v else None
-        return None
-    if origin is tuple or tp is tuple:
-        item = args[0] if args else None
-        if isinstance(item, type) and is_dataclass(item):
-            return lambda v: tuple(item.of(x) for x in v or ())
-        return lambda v: tuple(v or ())
-    if origin is abc.Mapping:
-        return lambda v: v or _EMPTY
-    if tp is bool:
-        return bool
-    if isinstance(tp, type) and is_dataclass(tp):
-        return tp.of
-    return None
+        """The JSON keys this record declares, in declared order (``ParameterColumns.keys()``: the columns
+        of ``Results.parameters``)."""
+        return tuple(f.alias or name for name, f in cls.model_fields.items())
 
 
 # -- spec labels ---------------------------------------------------------------------------------------
@@ -176,60 +97,57 @@ def pick(text: Any, lang: str, default: str = "") -> str:
 
 
 class ItemInfo(Block):
-    item: str
+    item: str | None
     construct: str
-    text: Mapping[str, str]
-    reverse: bool
+    text: dict[str, Any] = {}
+    reverse: bool = False
 
 
 class ConstructInfo(Block):
     name: str
-    label: Any                       # {en, zh} or a string
-    items: tuple[str, ...]
-    dimensions: tuple[str, ...]
+    label: Any = None                # {en, zh} or a string
+    items: tuple[str | None, ...] = ()
+    dimensions: tuple[str, ...] = ()
     source: Any = None               # spec `source`: {authors, year, title, journal, ...} the items come from
 
 
 class SpecPath(Block):
     """A ``paths:`` entry of the spec: an outcome and the constructs written to point at it."""
 
-    sources: tuple[str, ...]         # ``from``
-    to: str
+    sources: tuple[str, ...] = Field((), alias="from")
+    to: str | None = None
 
 
 class SpecLabels(Block):
     """The parts of the stored spec a report prints: labels, item wording, hypothesis text, controls, and
-    the paths as written (the diagram draws them in the spec's order)."""
+    the paths as written (the diagram draws them in the spec's order).  Read from the stored ``spec`` block
+    (``_from_spec``): constructs and their items are re-keyed by name/id."""
 
-    constructs: Mapping[str, ConstructInfo]
-    items: Mapping[str, ItemInfo]
-    hypotheses: Mapping[str, Any]     # id -> {text: {en, zh}} or text
-    indirect_labels: Mapping[str, Any]
-    controls: tuple[str, ...]
-    group: str
-    title: Any
+    constructs: dict[str, ConstructInfo] = {}
+    items: dict[str, ItemInfo] = {}
+    hypotheses: dict[str, Any] = {}     # id -> {text: {en, zh}} or text
+    indirect_labels: dict[str, Any] = {}
+    controls: tuple[str, ...] = ()
+    group: str = ""
+    title: Any = None
     paths: tuple[SpecPath, ...] = ()
 
+    @model_validator(mode="before")
     @classmethod
-    def of(cls, spec: Mapping | None) -> "SpecLabels":
-        spec = spec if isinstance(spec, Mapping) else _EMPTY
-        constructs, items = {}, {}
-        for name, c in (spec.get("constructs") or {}).items():
-            ids = []
-            for it in _get(c, "items") or []:
-                if isinstance(it, str):
-                    items[it] = ItemInfo(it, name, _EMPTY, False)
-                    ids.append(it)
-                else:
-                    items[it["id"]] = ItemInfo(it["id"], name, it.get("text") or _EMPTY, bool(it.get("reverse")))
-                    ids.append(it.get("id"))
-            constructs[name] = ConstructInfo(name, _get(c, "label"), tuple(ids), tuple(_get(c, "dimensions") or ()),
-                                             _get(c, "source"))
-        indirect = {i.get("name"): i.get("label") for i in spec.get("indirect") or [] if isinstance(i, Mapping)}
-        paths = tuple(SpecPath(tuple(p.get("from") or ()), p.get("to")) for p in spec.get("paths") or []
-                      if isinstance(p, Mapping))
-        return cls(constructs, items, spec.get("hypotheses") or _EMPTY, indirect, tuple(spec.get("controls") or ()),
-                   spec.get("group") or "", spec.get("title"), paths)
+    def _from_spec(cls, spec: Any) -> Any:
+        """The stored spec (as the spec loader dumped it) → these fields; anything not a mapping is left
+        where it is, for the field's check to name."""
+        if not isinstance(spec, Mapping) or isinstance(spec, SpecLabels):
+            return spec
+        constructs, items = spec.get("constructs") or {}, {}
+        if isinstance(constructs, Mapping):
+            constructs = {name: _construct(name, c, items) if isinstance(c, Mapping) else c
+                          for name, c in constructs.items()}
+        return {"constructs": constructs, "items": items, "hypotheses": spec.get("hypotheses") or {},
+                "indirect_labels": {i.get("name"): i.get("label") for i in spec.get("indirect") or []
+                                    if isinstance(i, Mapping)},
+                "controls": spec.get("controls") or (), "group": spec.get("group") or "", "title": spec.get("title"),
+                "paths": [p for p in spec.get("paths") or [] if isinstance(p, Mapping)]}
 
     def construct_label(self, name: str, lang: str = "en") -> str:
         """The spec's label of a construct in ``lang``; the construct id if it has none."""
@@ -247,29 +165,50 @@ class SpecLabels(Block):
         return pick(label, lang, "") if label else ""
 
 
+def _construct(name: str, c: Mapping, items: dict) -> dict:
+    """A spec construct as ``ConstructInfo`` fields; its items (an id or {id, text, reverse}) go into ``items``."""
+    ids = []
+    for it in c.get("items") or []:
+        if isinstance(it, str):
+            items[it] = {"item": it, "construct": name}
+            ids.append(it)
+        elif isinstance(it, Mapping):
+            items[it.get("id")] = {"item": it.get("id"), "construct": name, "text": it.get("text") or {},
+                                   "reverse": bool(it.get("reverse"))}
+            ids.append(it.get("id"))
+    return {"name": name, "label": c.get("label"), "items": ids, "dimensions": c.get("dimensions") or (),
+            "source": c.get("source")}
+
+
 # -- a χ² test ------------------------------------------------------------------------------------------
 class ChiSquareTest(Block):
     """A χ² statistic with its degrees of freedom and p: an LRT, a Δχ², a score test, Little's MCAR test."""
 
-    chi2: float | None
-    df: float | None
-    pvalue: float | None
+    chi2: Number | None = None
+    df: Number | None = None
+    pvalue: Number | None = None
 
 
 # -- models ----------------------------------------------------------------------------------------------
-class ParameterRow(Block):
-    """One lavaan parameter-table row as stored (``se_boot`` only after a bootstrap)."""
+class ParameterColumns(Block):
+    """The contract's PARAM columns of a parameter-table row (``Results.parameters`` has these columns):
+    ``lhs op rhs`` must be there, the numbers may be null or (in older or hand-made documents) absent."""
 
     lhs: str
     op: str
     rhs: str
-    label: str | None
-    est: float | None
-    se: float | None
-    z: float | None
-    pvalue: float | None
-    std_all: float | None
-    group: str | None = None         # multigroup fits (invariance levels): the row's group
+    label: str | None = None
+    est: Number | None = None
+    se: Number | None = None
+    z: Number | None = None
+    pvalue: Number | None = None
+    std_all: Number | None = None
+
+
+class ParameterRow(ParameterColumns):
+    """One lavaan parameter-table row as stored (``se_boot`` only after a bootstrap)."""
+
+    group: str | None = None  # multigroup fits (invariance levels): the row's group
 
     @property
     def fixed(self) -> bool:
@@ -280,7 +219,7 @@ class ParameterRow(Block):
 class ModelBlock(Block):
     """``measurement_model`` / ``structural_model``: fit measures, parameter rows and what the fit said."""
 
-    fit: Mapping[str, Any]           # contract FIT keys plus estimator-specific ones (``*_scaled``)
+    fit: dict[str, Any]  # contract FIT keys plus estimator-specific ones (``*_scaled``)
     parameters: tuple[ParameterRow, ...]
     syntax: str = ""
     warnings: tuple[str, ...] = ()
@@ -293,7 +232,7 @@ class ModelBlock(Block):
 class InteractionModel(ModelBlock):
     """``interaction_model``: the fitted model with its product rows (``X:Z``), by the moderation method."""
 
-    method: str = ""                 # "lms", "qml" or "dblcent"
+    method: str = ""  # "lms", "qml" or "dblcent"
     converged: bool | None = None
 
 
@@ -309,78 +248,78 @@ class IndirectPath(Block):
 class Effect(IndirectPath):
     """An indirect or total effect with its CI (``cis``: method -> [lower, upper])."""
 
-    est: float | None
-    se: float | None
-    ci_lower: float | None
-    ci_upper: float | None
-    ci_method: str | None
-    level: float | None
-    std_all: float | None
-    pvalue: float | None
-    cis: Mapping[str, Any]
-    significant: bool | None = None      # the claim: the run's CI excludes zero (results/effects.effect_claim)
-    pvalue_method: str | None = None     # "delta": what ``pvalue`` is
-    pvalue_agrees: bool | None = None    # the delta-method p tells the same as the CI
+    est: Number | None = None
+    se: Number | None = None
+    ci_lower: Number | None = None
+    ci_upper: Number | None = None
+    ci_method: str | None = None
+    level: Number | None = None
+    std_all: Number | None = None
+    pvalue: Number | None = None
+    cis: dict[str, Any]
+    significant: bool | None = None  # the claim: the run's CI excludes zero (results/effects.effect_claim)
+    pvalue_method: str | None = None  # "delta": what ``pvalue`` is
+    pvalue_agrees: bool | None = None  # the delta-method p tells the same as the CI
 
 
 class Hypothesis(Block):
-    id: str | None
-    kind: str | None
-    name: str | None                 # indirect hypotheses: the effect's name
-    source: str = field(metadata={"key": "from"})
+    id: str | None = None
+    kind: str | None = None
+    name: str | None = None  # indirect hypotheses: the effect's name
+    source: str = Field(alias="from")
     to: str
-    supported: bool
+    supported: Annotated[bool, BeforeValidator(lambda v: False if v is None else v)]   # null: no test, not supported
 
 
 class BaronKennyStep(Block):
-    step: int | None
-    what: str | None
-    est: float | None
-    pvalue: float | None
-    met: bool | None
+    step: Count | None = None
+    what: str | None = None
+    est: Number | None = None
+    pvalue: Number | None = None
+    met: bool | None = None
 
 
 class Mediation(IndirectPath):
     """How an indirect effect mediates: Baron & Kenny's steps, the direct and total effect, Zhao et al.'s
     type and full/partial/none."""
 
-    direct: float | None
-    direct_pvalue: float | None
-    total: float | None
-    type: str | None
-    mediation: str | None
-    baron_kenny: tuple[BaronKennyStep, ...]
+    direct: Number | None = None
+    direct_pvalue: Number | None = None
+    total: Number | None = None
+    type: str | None = None
+    mediation: str | None = None
+    baron_kenny: tuple[BaronKennyStep, ...] = ()
 
 
 # -- measurement quality ----------------------------------------------------------------------------------
 class Reliability(Block):
-    construct: str
-    alpha: float | None
-    omega: float | None
-    ave: float | None
-    omega_categorical: float | None = None   # WLSMV: Green & Yang's categorical omega (semTools)
-    alpha_ordinal: float | None = None       # WLSMV: alpha on the polychoric correlations
+    construct: str | None = None        # the key it is stored under (``ResultsDocument.reliability``)
+    alpha: Number | None = None
+    omega: Number | None = None
+    ave: Number | None = None
+    omega_categorical: Number | None = None  # WLSMV: Green & Yang's categorical omega (semTools)
+    alpha_ordinal: Number | None = None  # WLSMV: alpha on the polychoric correlations
 
 
 class EstimatorChoice(Block):
     """``estimator_choice``: whether the items look like ordered categories (``results/estimator_choice.py``)."""
 
-    recommended: str | None
-    used: str | None
-    min_categories: int | None
-    max_abs_skewness: float | None
-    few_categories: tuple[str, ...]
-    asymmetric: tuple[str, ...]
-    rule: str | None
+    recommended: str | None = None
+    used: str | None = None
+    min_categories: Count | None = None
+    max_abs_skewness: Number | None = None
+    few_categories: tuple[str, ...] = ()
+    asymmetric: tuple[str, ...] = ()
+    rule: str | None = None
 
 
 # -- missing data and normality diagnostics -------------------------------------------------------------
 class MissingPattern(Block):
     """One missing-data pattern: the blank items, its rows and their percent of the rows analysed."""
 
-    missing: tuple[str, ...]
-    n: int | None
-    percent: float | None
+    missing: tuple[str, ...] = ()
+    n: Count | None = None
+    percent: Number | None = None
 
 
 LittleMCAR = ChiSquareTest      # ``missing_data.little_mcar``
@@ -389,168 +328,169 @@ LittleMCAR = ChiSquareTest      # ``missing_data.little_mcar``
 class MissingData(Block):
     """``missing_data``: patterns (most frequent first), per-item percent and Little's MCAR test (or None)."""
 
-    patterns: tuple[MissingPattern, ...]
-    n_patterns: int | None
-    percent_missing: Mapping[str, float]
-    little_mcar: LittleMCAR | None
+    patterns: tuple[MissingPattern, ...] = ()
+    n_patterns: Count | None = None
+    percent_missing: dict[str, Number] = {}
+    little_mcar: Maybe[LittleMCAR] = None
 
 
 class ClusterSize(Block):
-    min: int | None
-    median: float | None
-    max: int | None
+    min: Count | None = None
+    median: Number | None = None
+    max: Count | None = None
 
 
 class Design(Block):
     """``design`` (complex samples): cluster column and sizes, weights column, lavaan's se/test names, ICC(1)
     per item and construct score, design effects and effective n, warnings (fewer than 20 clusters)."""
 
-    cluster: str | None
-    n_clusters: int | None
-    cluster_size: ClusterSize | None
-    weights: str | None
-    se: str | None
-    test: str | None
-    icc: Mapping[str, float | None]
-    design_effect: Mapping[str, float | None]
-    effective_n: Mapping[str, float | None]
-    warnings: tuple[str, ...]
+    cluster: str | None = None
+    n_clusters: Count | None = None
+    cluster_size: Maybe[ClusterSize] = None
+    weights: str | None = None
+    se: str | None = None
+    test: str | None = None
+    icc: dict[str, Number | None] = {}
+    design_effect: dict[str, Number | None] = {}
+    effective_n: dict[str, Number | None] = {}
+    warnings: tuple[str, ...] = ()
 
 
 class MardiaSkewness(ChiSquareTest):
-    b1d: float | None = None
+    b1d: Number | None = None
 
 
 class MardiaKurtosis(Block):
-    b2d: float | None
-    z: float | None
-    pvalue: float | None
+    b2d: Number | None = None
+    z: Number | None = None
+    pvalue: Number | None = None
 
 
 class Normality(Block):
     """``normality``: Mardia's tests (``kurtosis`` None when there are too few complete rows to compute them)."""
 
-    skewness: MardiaSkewness = field(metadata={"key": "mardia_skewness"})
-    kurtosis: MardiaKurtosis | None = field(metadata={"key": "mardia_kurtosis"})
-    n: int | None
-    p: int | None
+    skewness: Annotated[MardiaSkewness, BeforeValidator(_empty_if_none)] = Field(    # null: no complete rows
+        default_factory=MardiaSkewness, alias="mardia_skewness")
+    kurtosis: Maybe[MardiaKurtosis] = Field(None, alias="mardia_kurtosis")
+    n: Count | None = None
+    p: Count | None = None
 
 
 class Descriptive(Block):
     item: str
-    mean: float | None
-    sd: float | None
-    skewness: float | None
-    kurtosis: float | None
-    min: float | None
-    max: float | None
-    pct_missing: float | None
+    mean: Number | None = None
+    sd: Number | None = None
+    skewness: Number | None = None
+    kurtosis: Number | None = None
+    min: Number | None = None
+    max: Number | None = None
+    pct_missing: Number | None = None
 
 
 class CommonMethod(Block):
-    harman_first_factor_share: float | None
-    n_factors_eigen_gt_1: int | None
-    flag: bool | None
+    harman_first_factor_share: Number | None = None
+    n_factors_eigen_gt_1: Count | None = None
+    flag: bool | None = None
 
 
 class ModIndex(Block):
     """One ``modification_indices`` row (lavaan ``modindices()``): the model it belongs to, the row, mi, epc."""
 
-    model: str | None
+    model: str | None = None
     lhs: str
     op: str
     rhs: str
-    mi: float | None
-    epc: float | None
-    sepc_all: float | None
+    mi: Number | None = None
+    epc: Number | None = None
+    sepc_all: Number | None = None
 
 
 class Comparison(Block):
     """One ``comparisons`` record: an equality hypothesis, its Wald test and constrained-refit LRT."""
 
     hypothesis: str
-    left: str | None
-    right: str | None
-    difference: float | None
-    se: float | None
-    wald: ChiSquareTest | None
-    lrt: ChiSquareTest | None
-    lrt_note: str | None
+    left: str | None = None
+    right: str | None = None
+    difference: Number | None = None
+    se: Number | None = None
+    wald: Maybe[ChiSquareTest] = None
+    lrt: Maybe[ChiSquareTest] = None
+    lrt_note: str | None = None
 
 
 class FitVerdict(Block):
     """One fit index against its cut-offs (``results/fit_verdicts.py``)."""
 
-    value: float | None
-    verdict: str | None
-    good: float | None
-    acceptable: float | None
-    direction: str | None
-    source: str | None
+    value: Number | None = None
+    verdict: str | None = None
+    good: Number | None = None
+    acceptable: Number | None = None
+    direction: str | None = None
+    source: str | None = None
 
 
 # -- moderation (latent interactions) -------------------------------------------------------------------
 class SimpleSlope(Block):
     """The focal construct's slope with the moderator at ``at`` SD (−1, 0, +1)."""
 
-    at: int | None
-    moderator_value: float | None
-    est: float | None
-    se: float | None
-    ci_lower: float | None
-    ci_upper: float | None
-    pvalue: float | None
+    at: Count | None = None
+    moderator_value: Number | None = None
+    est: Number | None = None
+    se: Number | None = None
+    ci_lower: Number | None = None
+    ci_upper: Number | None = None
+    pvalue: Number | None = None
 
 
 class ConditionalIndirect(Block):
     """An indirect effect with the moderator at ``at`` SD."""
 
-    at: int | None
-    est: float | None
-    se: float | None
-    ci_lower: float | None
-    ci_upper: float | None
+    at: Count | None = None
+    est: Number | None = None
+    se: Number | None = None
+    ci_lower: Number | None = None
+    ci_upper: Number | None = None
 
 
 class ModeratedMediation(Block):
     """Index of moderated mediation (Hayes 2015) of one indirect path, with its conditional indirect effects."""
 
-    indirect: str | None
-    path: tuple[str, ...]
-    est: float | None
-    se: float | None
-    ci_lower: float | None
-    ci_upper: float | None
-    ci_method: str | None            # "percentile" (bootstrap) or Monte Carlo
-    draws: int | None
-    seed: int | None
-    conditional_indirect: tuple[ConditionalIndirect, ...]
+    indirect: str | None = None
+    path: tuple[str, ...] = ()
+    est: Number | None = None
+    se: Number | None = None
+    ci_lower: Number | None = None
+    ci_upper: Number | None = None
+    ci_method: str | None = None  # "percentile" (bootstrap) or Monte Carlo
+    draws: Count | None = None
+    seed: Count | None = None
+    conditional_indirect: tuple[ConditionalIndirect, ...] = ()
 
 
 ProductTest = ChiSquareTest     # ``moderation[].lrt``: the model with vs. without the product term(s)
 
 
 class PlotLine(Block):
-    at: int | None                   # moderator at −1, 0, +1 SD
-    y: tuple[float, ...]
+    at: Count | None = None  # moderator at −1, 0, +1 SD
+    y: tuple[Number, ...] = ()
 
 
 class SlopePlot(Block):
     """Predicted outcome at the focal construct's ``x`` values, one line per moderator level."""
 
-    x: tuple[float, ...]
-    focal_sd: float | None
-    lines: tuple[PlotLine, ...]
+    x: tuple[Number, ...] = ()
+    focal_sd: Number | None = None
+    lines: tuple[PlotLine, ...] = ()
 
 
 class JohnsonNeymanRange(Block):
     """``moderation[].johnson_neyman_range``: the Johnson–Neyman result within ±k SD of the moderator
     (``results/effects.johnson_neyman_within``): its bounds there and where in it the slope is significant."""
 
-    range: tuple[float, ...]
-    k_sd: float | None
-    bounds: tuple[float, ...]
-    significant: tuple
+    range: tuple[Number, ...] = ()
+    k_sd: Number | None = None
+    bounds: tuple[Number, ...] = ()
+    significant: tuple = ()
 
 
 class ModerationRecord(Block):
@@ -561,21 +501,21 @@ class ModerationRecord(Block):
     focal: str
     moderator: str
     method: str
-    est: float | None
-    se: float | None
-    pvalue: float | None
-    std: float | None
-    moderator_sd: float | None
-    level: float | None = field(default=0.95, kw_only=True)
-    simple_slopes: tuple[SimpleSlope, ...]
-    johnson_neyman: tuple[float, ...] | None
-    johnson_neyman_significant: str | None
-    lrt: ProductTest | None
-    index_of_moderated_mediation: tuple[ModeratedMediation, ...]
-    hypothesis: str | None
-    expect: str | None
-    plot: SlopePlot | None
-    johnson_neyman_range: JohnsonNeymanRange | None = None
+    est: Number | None = None
+    se: Number | None = None
+    pvalue: Number | None = None
+    std: Number | None = None
+    moderator_sd: Number | None = None
+    level: Number | None = 0.95
+    simple_slopes: tuple[SimpleSlope, ...] = ()
+    johnson_neyman: Maybe[tuple[Number, ...]] = None
+    johnson_neyman_significant: str | None = None
+    lrt: Maybe[ProductTest] = None
+    index_of_moderated_mediation: tuple[ModeratedMediation, ...] = ()
+    hypothesis: str | None = None
+    expect: str | None = None
+    plot: Maybe[SlopePlot] = None
+    johnson_neyman_range: Maybe[JohnsonNeymanRange] = None
 
 
 # -- measurement invariance (`cluster-sem invariance`) ---------------------------------------------------
@@ -583,24 +523,24 @@ class AnalysisGroup(Block):
     """One analysis group: its name, its cases and the values of the group column it stands for."""
 
     name: str
-    n: int | None
-    values: tuple[str, ...]
+    n: Count | None = None
+    values: tuple[str, ...] = ()
 
 
 class LevelChange(ChiSquareTest):
     """A level against the previous one: lavTestLRT's Δχ² and the change of the reported CFI and RMSEA."""
 
-    cfi: float | None = None
-    rmsea: float | None = None
+    cfi: Number | None = None
+    rmsea: Number | None = None
 
 
 class InvarianceLevel(Block):
     """One level (configural, metric, scalar, strict): its fit, its change and whether it holds."""
 
     level: str
-    fit: Mapping[str, Any]           # contract FIT keys plus the estimator's (``*_scaled``, ``*_robust``)
-    delta: LevelChange | None        # None for the configural level
-    decision: str                    # "holds" or "rejected"
+    fit: dict[str, Any]  # contract FIT keys plus the estimator's (``*_scaled``, ``*_robust``)
+    delta: Maybe[LevelChange] = None  # None for the configural level
+    decision: str  # "holds" or "rejected"
     group_equal: tuple[str, ...]
     parameters: tuple[ParameterRow, ...]
     syntax: str = ""
@@ -623,18 +563,18 @@ class LatentMean(Block):
 
     construct: str
     group: str
-    est: float | None
-    se: float | None
-    z: float | None
-    pvalue: float | None
+    est: Number | None = None
+    se: Number | None = None
+    z: Number | None = None
+    pvalue: Number | None = None
 
 
 class PathDifference(ChiSquareTest):
     """A path's equality across groups (LRT, df = groups − 1), with its estimate and SE in each group."""
 
-    path: str = ""                   # "to~from"
-    est: Mapping[str, float] = field(default_factory=lambda: _EMPTY)   # group -> estimate
-    se: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
+    path: str = ""  # "to~from"
+    est: dict[str, Number] = {}  # group -> estimate
+    se: dict[str, Number] = {}
 
     @property
     def ends(self) -> tuple[str, str]:
@@ -646,22 +586,22 @@ class PathDifference(ChiSquareTest):
 class Invariance(Block):
     """The ``invariance`` block: groups, the levels in order, and what probes the first failing level."""
 
-    group: str | None
-    estimator: str | None
-    missing: str | None
-    reference: str | None
+    group: str | None = None
+    estimator: str | None = None
+    missing: str | None = None
+    reference: str | None = None
     groups: tuple[AnalysisGroup, ...]
-    released: tuple[str, ...]
+    released: tuple[str, ...] = ()
     levels: tuple[InvarianceLevel, ...]
-    first_failing: str | None
-    score_tests: tuple[ScoreTest, ...]
-    latent_means: tuple[LatentMean, ...]
-    path_differences: tuple[PathDifference, ...]
-    path_model: ModelBlock | None
-    n_no_group: int | None
-    warnings: tuple[str, ...]
-    rules: Mapping[str, Any]
-    cluster: Mapping[str, Any] = field(default_factory=dict)   # {"column", "clusters": {group: G_g}} or empty
+    first_failing: str | None = None
+    score_tests: tuple[ScoreTest, ...] = ()
+    latent_means: tuple[LatentMean, ...] = ()
+    path_differences: tuple[PathDifference, ...] = ()
+    path_model: Maybe[ModelBlock] = None
+    n_no_group: Count | None = None
+    warnings: tuple[str, ...] = ()
+    rules: dict[str, Any] = {}
+    cluster: dict[str, Any] = {}  # {"column", "clusters": {group: G_g}} or empty
 
     @property
     def ordinal(self) -> bool:
@@ -678,101 +618,118 @@ class Invariance(Block):
 
 # -- data, bootstrap, meta ------------------------------------------------------------------------------
 class DataBlock(Block):
-    source: str | None
-    n_raw: int | None
-    n_used: int | None
-    n_dropped: int | None
-    dropped: tuple
-    log: tuple[str, ...]
-    missing_by_item: Mapping[str, float]
-    groups: Mapping[str, int]
+    source: str | None = None
+    n_raw: Count | None = None
+    n_used: Count | None = None
+    n_dropped: Count | None = None
+    dropped: tuple = ()
+    log: tuple[str, ...] = ()
+    missing_by_item: dict[str, Number] = {}
+    groups: dict[str, Count] = {}
 
 
 class Bootstrap(Block):
-    B: int | None
-    seed: int | None
-    n_converged: int | None
-    n_nonconverged: int | None
-    n_inadmissible: int | None
-    rule: str | None
-    n_lost_category: int | None = None   # WLSMV: resamples with an empty category
-    resampling: str | None = None        # "cluster" for a cluster bootstrap (absent: firms were resampled)
-    n_clusters: int | None = None        # clusters resampled whole (cluster bootstrap)
+    B: Count | None = None
+    seed: Count | None = None
+    n_converged: Count | None = None
+    n_nonconverged: Count | None = None
+    n_inadmissible: Count | None = None
+    rule: str | None = None
+    n_lost_category: Count | None = None  # WLSMV: resamples with an empty category
+    resampling: str | None = None  # "cluster" for a cluster bootstrap (absent: firms were resampled)
+    n_clusters: Count | None = None  # clusters resampled whole (cluster bootstrap)
 
 
 class Meta(Block):
-    version: str | None
-    seed: int | None
-    data_sha256: str | None
-    spec_sha256: str | None
-    n_used: int | None
-    estimator: str | None
-    missing: str | None
-    information: str | None
-    test: str | None
-    engine: str | None          # "cluster-sem" or "semopy" (the start of the ML-family fits); None before 0.x
-    ci_level: float | None
-    timestamp: str | None
-    conventions: str | None
-    command: str | None
-    title: Any
-    versions: Mapping[str, Any]
+    version: str | None = None
+    seed: Count | None = None
+    data_sha256: str | None = None
+    spec_sha256: str | None = None
+    n_used: Count | None = None
+    estimator: str | None = None
+    missing: str | None = None
+    information: str | None = None
+    test: str | None = None
+    engine: str | None = None  # "cluster-sem" or "semopy" (the start of the ML-family fits); None before 0.x
+    ci_level: Number | None = None
+    timestamp: str | None = None
+    conventions: str | None = None
+    command: str | None = None
+    title: dict[str, str] = {}    # {en, zh}
+    versions: dict[str, Any] = {}
 
 
 # -- the document -----------------------------------------------------------------------------------------
-class ResultsDocument(Block):
-    """Every block a report reads, typed; built once per render from the stored document."""
+def _model_default() -> "ModelBlock":
+    return ModelBlock.model_construct(fit={}, parameters=())
 
-    meta: Meta
-    data: DataBlock
-    spec: SpecLabels
-    measurement: ModelBlock = field(metadata={"key": "measurement_model"})
-    structural: ModelBlock = field(metadata={"key": "structural_model"})
-    r_squared: Mapping[str, Any]        # variable -> R² (lavaan's lavInspect "r2") of the structural model
-    indirect_effects: tuple[Effect, ...]
-    total_effects: tuple[Effect, ...]
-    reliability: tuple[Reliability, ...]
-    htmt: Mapping[str, Mapping[str, float]]
-    htmt_flags: tuple
-    fornell_larcker: Mapping[str, Mapping[str, float]]
-    common_method: CommonMethod | None
-    fit_verdicts: Mapping[str, Mapping[str, FitVerdict]]   # "measurement"/"structural" -> index -> verdict
-    hypotheses: tuple[Hypothesis, ...]
-    mediation: tuple[Mediation, ...]
-    bootstrap: Bootstrap | None
-    descriptives: tuple[Descriptive, ...]
-    warnings: tuple[str, ...]
-    estimator_choice: EstimatorChoice | None
-    missing_data: MissingData | None
-    normality: Normality | None
-    design: Design | None
-    moderation: tuple[ModerationRecord, ...]
-    interaction_model: InteractionModel | None
-    invariance: Invariance | None       # a `cluster-sem invariance` document (no measurement/structural model)
-    modification_indices: tuple[ModIndex, ...]     # `fit --modindices`
-    comparisons: tuple[Comparison, ...]            # `fit --compare`
-    pls: pls_blocks.PlsBlock | None = None   # a `cluster-sem pls` document (results/pls_blocks.py)
-    _raw: Mapping[str, Any] = None
+
+class ResultsDocument(Block):
+    """Every block a report reads, typed; built once per render from the stored document.  Tolerant at the
+    top level (a block a kind of document lacks reads as empty/None); what each kind requires is in
+    ``results/schema.py``."""
+
+    meta: Meta = Field(default_factory=Meta)
+    data: DataBlock = Field(default_factory=DataBlock)
+    spec: SpecLabels = Field(default_factory=SpecLabels)
+    measurement: ModelBlock = Field(default_factory=_model_default, alias="measurement_model")
+    structural: ModelBlock = Field(default_factory=_model_default, alias="structural_model")
+    r_squared: dict[str, Number | None] = {}   # variable -> R² (lavaan's lavInspect "r2") of the structural model
+    indirect_effects: tuple[Effect, ...] = ()
+    total_effects: tuple[Effect, ...] = ()
+    reliability_by_construct: dict[str, Reliability] = Field({}, alias="reliability")   # construct -> values
+    htmt: dict[str, dict[str, Number | None]] = {}
+    htmt_flags: tuple = ()
+    fornell_larcker: dict[str, dict[str, Number | None]] = {}
+    common_method: Maybe[CommonMethod] = None
+    fit_verdicts: dict[str, dict[str, FitVerdict]] = {}   # "measurement"/"structural" -> index -> verdict
+    hypotheses: tuple[Hypothesis, ...] = ()
+    mediation: tuple[Mediation, ...] = ()
+    bootstrap: Maybe[Bootstrap] = None
+    descriptives: tuple[Descriptive, ...] = ()
+    warnings: tuple[str, ...] = ()
+    estimator_choice: Maybe[EstimatorChoice] = None
+    missing_data: Maybe[MissingData] = None
+    normality: Maybe[Normality] = None
+    design: Maybe[Design] = None
+    moderation: tuple[ModerationRecord, ...] = ()
+    interaction_model: Maybe[InteractionModel] = None
+    invariance: Maybe[Invariance] = None       # a `cluster-sem invariance` document (no measurement/structural model)
+    modification_indices: tuple[ModIndex, ...] = ()     # `fit --modindices`
+    comparisons: tuple[Comparison, ...] = ()            # `fit --compare`
+    pls: Maybe[pls_blocks.PlsBlock] = None   # a `cluster-sem pls` document (results/pls_blocks.py)
+    _raw: dict[str, Any] | None = PrivateAttr(default=None)   # the stored document (``block``)
 
     @classmethod
     def of(cls, doc: Mapping) -> "ResultsDocument":
-        verdicts = {model: {k: FitVerdict.of(v) for k, v in (block or {}).items()}
-                    for model, block in (doc.get("fit_verdicts") or {}).items()}
-        reliability = tuple(Reliability.of(r, construct=c) for c, r in (doc.get("reliability") or {}).items())
-        return super().of(doc, fit_verdicts=verdicts, reliability=reliability, _raw=doc)
+        """The typed document.  A complete document is read by its kind's model (``results/schema.py``), the
+        one the writer's check has already built, so a fit builds one validator, not two; a partial one
+        (a hand-made dict, an older document) by this tolerant top level."""
+        typed = None
+        if cls is ResultsDocument and isinstance(doc, Mapping):
+            from .schema import read_complete
+            typed = read_complete(doc)
+        typed = typed or super().of(doc)
+        typed._raw = doc if isinstance(doc, Mapping) else _EMPTY
+        return typed
 
     @classmethod
     def read(cls, doc: "Mapping | ResultsDocument") -> "ResultsDocument":
         """The typed document of a stored one (dict) — or ``doc`` itself when a renderer already has it."""
         return doc if isinstance(doc, ResultsDocument) else cls.of(doc)
 
+    @property
+    def reliability(self) -> tuple[Reliability, ...]:
+        """The ``reliability`` block as records in the stored order, each naming its construct."""
+        return tuple(r.model_copy(update={"construct": c}) for c, r in self.reliability_by_construct.items())
+
     def block(self, name: str) -> Any:
         """Any block of the stored document as it was written, read-only (for callers outside the renderers,
         which read the typed fields above)."""
-        return self._raw.get(name)
+        return (self._raw or _EMPTY).get(name)
 
 
-__all__ = ["ModIndex", "Comparison", "ResultsDocument", "SpecLabels", "ModelBlock", "ParameterRow", "Effect", "Hypothesis", "Mediation",
+__all__ = ["ModIndex", "Comparison", "ResultsDocument", "SpecLabels", "ModelBlock", "ParameterRow", "ParameterColumns", "Effect", "Hypothesis", "Mediation",
            "BaronKennyStep", "Reliability", "Descriptive", "CommonMethod", "FitVerdict", "DataBlock", "Bootstrap",
            "Meta", "ItemInfo", "ConstructInfo", "pick", "EstimatorChoice", "MissingData", "MissingPattern",
            "LittleMCAR", "Normality", "Design", "ClusterSize",
@@ -780,7 +737,7 @@ __all__ = ["ModIndex", "Comparison", "ResultsDocument", "SpecLabels", "ModelBloc
            "ModeratedMediation", "ConditionalIndirect", "ProductTest", "SlopePlot", "PlotLine", "ChiSquareTest",
            "JohnsonNeymanRange",
            "InteractionModel", "Invariance", "InvarianceLevel", "LevelChange", "ScoreTest", "LatentMean",
-           "PathDifference", "AnalysisGroup", "SpecPath", "IndirectPath", "Block"]
+           "PathDifference", "AnalysisGroup", "SpecPath", "IndirectPath", "Block", "Number", "Count", "Maybe"]
 
 # its records subclass Block (defined above); a module reference, so importing pls_blocks first also works
 from . import pls_blocks  # noqa: E402

@@ -1,51 +1,53 @@
 """Typed blocks of a `cluster-sem pls` document's ``pls`` block (read side; ``pls/run.py`` writes it).
 
 Declared as ``Block`` records like every other block (``results/document.py``), so the PLS renderer reads
-fields, not dict keys, and a hand-edited document missing a key shows a blank, not a KeyError.
+fields, not dict keys; the required keys (paths, loadings, weights, htmt, reliability, r2; a row's ends) are what
+`report DIR` checks a `pls` document for (``results/schema.py``).
 """
 from __future__ import annotations
 
-from dataclasses import field
-from typing import Any, Mapping
+from typing import Any
 
-from .document import Block
+from pydantic import Field
+
+from .document import Block, Count, Number
 
 
 class PlsInference(Block):
     """Bootstrap inference of one estimate (all None without --bootstrap)."""
 
-    est: float | None
-    se: float | None = None
-    t: float | None = None
-    pvalue: float | None = None
-    ci_lower: float | None = None
-    ci_upper: float | None = None
-    bca_lower: float | None = None
-    bca_upper: float | None = None
+    est: Number | None = None
+    se: Number | None = None
+    t: Number | None = None
+    pvalue: Number | None = None
+    ci_lower: Number | None = None
+    ci_upper: Number | None = None
+    bca_lower: Number | None = None
+    bca_upper: Number | None = None
 
 
 class PlsPath(PlsInference):
     """An inner path: ``kind`` structural (the spec's), second_order (HOC → dimension) or control."""
 
-    from_: str = field(default="", metadata={"key": "from"})
-    to: str = ""
+    from_: str = Field(alias="from")
+    to: str
     kind: str = "structural"
-    f2: float | None = None
-    vif: float | None = None
+    f2: Number | None = None
+    vif: Number | None = None
 
 
 class PlsOuter(PlsInference):
     """A loading or weight of one item on one construct."""
 
-    construct: str = ""
-    item: str = ""
+    construct: str
+    item: str
 
 
 class PlsHtmt(Block):
     a: str
     b: str
-    est: float | None
-    ci_upper: float | None = None
+    est: Number | None = None
+    ci_upper: Number | None = None
     below_085: bool | None = None
     below_090: bool | None = None
 
@@ -56,8 +58,8 @@ class PlsIndirect(PlsInference):
 
 
 class PlsTotal(PlsInference):
-    from_: str = field(default="", metadata={"key": "from"})
-    to: str = ""
+    from_: str = Field(alias="from")
+    to: str
 
 
 class PlsConstruct(Block):
@@ -68,12 +70,12 @@ class PlsConstruct(Block):
 
 
 class PlsBootstrap(Block):
-    resamples: int = 0
-    completed: int = 0
-    failed: int = 0
-    not_converged: int = 0
-    seed: int | None = None
-    level: float = 0.95
+    resamples: Count = 0
+    completed: Count = 0
+    failed: Count = 0
+    not_converged: Count = 0
+    seed: Count | None = None
+    level: Number = 0.95
 
 
 class PlsBlock(Block):
@@ -82,23 +84,23 @@ class PlsBlock(Block):
     variant: str = "pls"
     mode: str = "A"
     weighting: str = "path"
-    iterations: int | None = None
+    iterations: Count | None = None
     converged: bool | None = None
-    n: int | None = None
+    n: Count | None = None
     constructs: tuple[PlsConstruct, ...] = ()
-    paths: tuple[PlsPath, ...] = ()
-    loadings: tuple[PlsOuter, ...] = ()
-    weights: tuple[PlsOuter, ...] = ()
-    r2: Mapping[str, Any] = None
-    r2_adj: Mapping[str, Any] = None
-    reliability: Mapping[str, Any] = None     # construct -> {alpha, rho_a, rho_c, ave}
-    htmt: tuple[PlsHtmt, ...] = ()
+    paths: tuple[PlsPath, ...]
+    loadings: tuple[PlsOuter, ...]
+    weights: tuple[PlsOuter, ...]
+    r2: dict[str, Any]
+    r2_adj: dict[str, Any] = {}
+    reliability: dict[str, Any]    # construct -> {alpha, rho_a, rho_c, ave}
+    htmt: tuple[PlsHtmt, ...]
     indirect: tuple[PlsIndirect, ...] = ()
     total: tuple[PlsTotal, ...] = ()
-    vif: Mapping[str, Any] = None             # {"outer": {C: {item: v}}, "inner": {C: {predictor: v}}}
-    predict: Mapping[str, Any] | None = None
-    mga: Mapping[str, Any] | None = None      # --mga: {group, resamples, groups, comparisons}
-    cbsem_comparison: Mapping[str, Any] | None = None   # --cbsem: {source, cbsem_estimator, paths, indirect}
+    vif: dict[str, Any] = {}             # {"outer": {C: {item: v}}, "inner": {C: {predictor: v}}}
+    predict: dict[str, Any] | None = None
+    mga: dict[str, Any] | None = None      # --mga: {group, resamples, groups, comparisons}
+    cbsem_comparison: dict[str, Any] | None = None   # --cbsem: {source, cbsem_estimator, paths, indirect}
     bootstrap: PlsBootstrap | None = None
     second_order: str | None = None           # "repeated" | "two-stage"; None without second-order constructs
 

@@ -15,9 +15,9 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from .document import ParameterRow
+from .document import ParameterColumns
 
-PARAM_KEYS = ParameterRow.keys()      # lhs, op, rhs, label, est, se, z, pvalue, std_all: declared once, there
+PARAM_KEYS = ParameterColumns.keys()   # lhs, op, rhs, label, est, se, z, pvalue, std_all: declared once, there
 FIT_KEYS = ("chi2", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci90", "srmr", "aic", "bic", "n")
 
 
@@ -51,12 +51,18 @@ class Results:
     _doc: Mapping[str, Any]
 
     @classmethod
-    def from_document(cls, doc: dict) -> "Results":
+    def from_document(cls, doc: dict, *, check: bool = True) -> "Results":
+        """The Results of a document a command has just built: checked against its schema first
+        (``results/schema.check_written``), so a writer drifting from the models fails here, not in `report`."""
+        if check:
+            from .schema import check_written
+            check_written(doc)
         return cls(_freeze(copy.deepcopy(doc)))
 
     @classmethod
     def from_json(cls, text: str) -> "Results":
-        return cls.from_document(json.loads(text))
+        """A stored document, as it is: `report` words what is wrong with it (``results/schema.document_problem``)."""
+        return cls.from_document(json.loads(text), check=False)
 
     # -- document ---------------------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -117,7 +123,7 @@ class Results:
     def blocks(self) -> "ResultsDocument":
         """The document as typed, frozen blocks (``results.document``): what the renderers read."""
         from .document import ResultsDocument
-        return ResultsDocument.of(self._doc)
+        return ResultsDocument.of(self.to_dict())
 
     def __repr__(self) -> str:
         m = self._doc["meta"]
