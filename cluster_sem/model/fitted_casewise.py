@@ -35,6 +35,12 @@ from .robust import (cfi_robust, fiml_corrected_k, first_order, rmsea_ci_robust,
                      scaled_test, tli_robust, yb_mplus_trace)
 
 
+def fit_casewise(call) -> ModelFit:
+    """The estimator table's casewise fitter (``estimators.FitCall``): MLR, FIML, and ML with a complex sample."""
+    return fit_model_casewise(call.syntax, call.data, missing=call.lav.missing, estimator=call.lav.estimator,
+                              engine=call.lav.engine, cluster=call.cluster, weights=call.weights)
+
+
 def fit_model_casewise(syntax: str, data: pd.DataFrame, *, missing: str = "fiml",
                        estimator: str = "ML", engine: str = "default", cluster: str | None = None,
                        weights: str | None = None) -> ModelFit:
@@ -325,5 +331,5 @@ def complete_h1_information(cov: np.ndarray) -> np.ndarray:
     return out
 
 
-__all__ = ["fit_model_casewise", "complete_loglik_f", "srmr_bentler", "complete_h1_information",
+__all__ = ["fit_casewise", "fit_model_casewise", "complete_loglik_f", "srmr_bentler", "complete_h1_information",
            "LOG2PI", "sample_covariance"]

@@ -27,6 +27,14 @@ from .robust import fit_measures_dwls, robust_vcov
 from .samplestats import OrdinalStats, ordinal_stats
 
 
+def fit_call(call) -> ModelFit:
+    """The estimator table's single-group WLSMV fitter (``estimators.FitCall``; ``cluster=`` goes into Γ)."""
+    if call.weights is not None:
+        raise FitError("sampling weights with WLSMV are not supported (lavaan's weighted thresholds and "
+                       "polychoric correlations are not implemented here). Fix: use estimator MLR")
+    return fit_model_wlsmv(call.syntax, call.data, call.items, cluster=call.cluster)
+
+
 def fit_model_wlsmv(syntax: str, data: pd.DataFrame, ordinal: list[str] | tuple[str, ...] | None = None,
                     *, stats: OrdinalStats | None = None, cluster: str | None = None) -> ModelFit:
     """WLSMV fit of ``syntax``; ``ordinal`` lists the ordered items (default: every indicator).
