@@ -130,7 +130,7 @@ def fit_model(syntax: str, data: pd.DataFrame, *, engine: str = "default", use_s
         meanstructure = group is not None
     # the G = 1 multigroup path for everything but complete ML (the analyses' single-group fitters are the
     # table's ``fitter``, reached through ``estimators.fit`` without ``as_groups``)
-    as_groups = not (lav.estimator == "ML" and lav.missing == "listwise")
+    as_groups = not lav.complete_ml
     return fit(syntax, data, lav, group=group, groups=groups, group_equal=group_equal, group_partial=group_partial,
                equal_rows=equal_rows, meanstructure=meanstructure, as_groups=as_groups,
                fixed_lv_means=fixed_lv_means, start_fit=start_fit, cluster=cluster, weights=weights,

@@ -16,6 +16,8 @@ from functools import cache
 from ...lavoptions import LAVAAN_DEFAULTS
 
 PACKAGE = "cluster_sem.model"
+CASEWISE = "fitted_casewise:fit_casewise"       # FIML / MLR / ML with a complex sample, one group
+ML_FAMILY_GROUPS = "fit_groups:fit_call"        # the multigroup stages of the ML family
 
 
 @cache
@@ -61,15 +63,16 @@ class Estimator:
     missing: str                    # lavoptions.MISSING name
     kind: str                       # ML | MLR | FIML | FIML_MLR | WLSMV
     shown: str                      # the estimator as a sentence names it
-    fitter: str                     # one group, independent unweighted rows
-    design_fitter: str | None       # one group with --cluster / --weights (None: refused by lavoptions.SUPPORT)
-    group_fitter: str               # several groups, or fit_model's mean-structure path (G = 1)
-    group_stages: Stages | None
-    cluster_stages: Stages | None   # several groups with cluster= (complete rows)
-    delta_test: DeltaTest | None
     conventions: str                # results.json meta.conventions of `fit`
+    # the ML family's defaults: the casewise likelihood for one group, fit_groups' stages for several
+    fitter: str = CASEWISE          # one group, independent unweighted rows
+    design_fitter: str | None = CASEWISE    # one group with --cluster / --weights (None: not built)
+    group_fitter: str = ML_FAMILY_GROUPS    # several groups, or fit_model's mean-structure path (G = 1)
+    group_stages: Stages | None = None
+    cluster_stages: Stages | None = None    # several groups with cluster= (complete rows)
+    delta_test: DeltaTest | None = None
     invariance_conventions: str | None = None   # meta.conventions of `invariance` (listwise rows carry it)
-    casewise: bool = False          # the single-group fit is the casewise likelihood (scores per case)
+    casewise: bool = True           # the single-group fit is the casewise likelihood (scores per case)
     score_tests: bool = True        # lavTestScore of equality constraints is built (invariance)
 
     @property

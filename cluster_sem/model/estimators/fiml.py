@@ -16,17 +16,13 @@ FIML_MLR_STAGES = Stages("objective_fiml:FimlObjective", "robust_groups:vcov_san
 
 FIML = Estimator(
     estimator="ML", missing="fiml", kind="FIML", shown="ML (FIML)",
-    fitter="fitted_casewise:fit_casewise", design_fitter="fitted_casewise:fit_casewise",
-    group_fitter="fit_groups:fit_call", group_stages=FIML_STAGES, cluster_stages=None,
-    delta_test=STANDARD_DIFFERENCE, casewise=True,
+    group_stages=FIML_STAGES, delta_test=STANDARD_DIFFERENCE,
     conventions="lavaan 0.6 (ML with missing = \"ml\" (FIML): casewise likelihood, chi2 against the EM saturated "
                 "model, observed information SEs, fixed.x)")
 
 FIML_MLR = Estimator(
     estimator="MLR", missing="fiml", kind="FIML_MLR", shown="MLR (FIML)",
-    fitter="fitted_casewise:fit_casewise", design_fitter="fitted_casewise:fit_casewise",
-    group_fitter="fit_groups:fit_call", group_stages=FIML_MLR_STAGES, cluster_stages=None,
-    delta_test=SATORRA_BENTLER_2001, casewise=True,
+    group_stages=FIML_MLR_STAGES, delta_test=SATORRA_BENTLER_2001,
     conventions="lavaan 0.6 (MLR with missing = \"ml\" (FIML): Huber-White sandwich SEs with the observed "
                 "information as bread, Yuan-Bentler (Mplus) scaled chi2, Zhang-Savalei FIML-corrected robust "
                 "CFI/TLI/RMSEA, fixed.x)")

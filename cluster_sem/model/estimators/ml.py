@@ -13,8 +13,7 @@ ML_CLUSTER_STAGES = Stages("objective_ml:MLObjective", "robust_groups:vcov_sandw
 
 ML = Estimator(
     estimator="ML", missing="listwise", kind="ML", shown="ML",
-    fitter="fitted:fit_complete", design_fitter="fitted_casewise:fit_casewise",
-    group_fitter="fit_groups:fit_call", group_stages=ML_STAGES, cluster_stages=ML_CLUSTER_STAGES,
-    delta_test=STANDARD_DIFFERENCE,
+    fitter="fitted:fit_complete", casewise=False,
+    group_stages=ML_STAGES, cluster_stages=ML_CLUSTER_STAGES, delta_test=STANDARD_DIFFERENCE,
     conventions="lavaan 0.6 (ML, N-based chi2, expected information SEs, fixed.x)",
     invariance_conventions="lavaan 0.6 (ML, group.equal, lavTestLRT, lavTestScore)")

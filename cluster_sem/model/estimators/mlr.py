@@ -11,9 +11,7 @@ MLR_STAGES = Stages("objective_ml:MLObjective", "robust_groups:vcov_sandwich",
 
 MLR = Estimator(
     estimator="MLR", missing="listwise", kind="MLR", shown="MLR",
-    fitter="fitted_casewise:fit_casewise", design_fitter="fitted_casewise:fit_casewise",
-    group_fitter="fit_groups:fit_call", group_stages=MLR_STAGES, cluster_stages=MLR_STAGES,
-    delta_test=SATORRA_BENTLER_2001, casewise=True,
+    group_stages=MLR_STAGES, cluster_stages=MLR_STAGES, delta_test=SATORRA_BENTLER_2001,
     conventions="lavaan 0.6 (MLR: Huber-White sandwich SEs with the observed information as bread, Yuan-Bentler "
                 "(Mplus) scaled chi2, robust CFI/TLI/RMSEA, fixed.x)",
     invariance_conventions="lavaan 0.6 (MLR, group.equal: Huber-White sandwich SEs, Yuan-Bentler (Mplus) scaled "
