@@ -312,13 +312,9 @@ def _problems(pt: ParTable, model: GroupModel, theta: np.ndarray, stats: SampleS
 def _parameter_rows(pt: ParTable, est: np.ndarray, std: np.ndarray, se_free: np.ndarray,
                     groups: Sequence[str]) -> list[list]:
     """One row per parameter: estimate, SE (0 when fixed), z and p (none when fixed), std, group."""
-    from .fitted import _pvalue
-    rows = []
-    for r, p in enumerate(pt.params):
-        se = float(se_free[p.free]) if p.free >= 0 else 0.0
-        z = est[r] / se if p.free >= 0 and se > 0 else None
-        rows.append([p.lhs, p.op, p.rhs, p.label, float(est[r]), se, z, _pvalue(z), float(std[r]), groups[p.group]])
-    return rows
+    from .fitted import parameter_row
+    return [parameter_row(p.lhs, p.op, p.rhs, p.label, est[r], p.free, se_free, std[r]) + [groups[p.group]]
+            for r, p in enumerate(pt.params)]
 
 
 def _defined_rows(pt: ParTable, theta: np.ndarray, vcov: np.ndarray, std: np.ndarray) -> list[list]:

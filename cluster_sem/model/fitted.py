@@ -230,11 +230,8 @@ def assemble(syntax: str, pt: ParTable, mm: MatrixModel, theta: np.ndarray, S: n
     se_free = np.sqrt(np.diag(vcov))
     est = estimates(pt, theta, S, mm)
     std = standardized(pt, mm, theta, S)
-    rows = []
-    for r, p in enumerate(pt.params):
-        se = float(se_free[p.free]) if p.free >= 0 else 0.0
-        z = est[r] / se if p.free >= 0 and se > 0 else None
-        rows.append([p.lhs, p.op, p.rhs, p.label, float(est[r]), se, z, _pvalue(z), float(std[r])])
+    rows = [parameter_row(p.lhs, p.op, p.rhs, p.label, est[r], p.free, se_free, std[r])
+            for r, p in enumerate(pt.params)]
     rows.extend(mean_rows or [])
     if pt.defined:
         rows.extend(defined_rows(pt, theta, vcov, standardized_defined(pt, std)))
@@ -247,6 +244,15 @@ def assemble(syntax: str, pt: ParTable, mm: MatrixModel, theta: np.ndarray, S: n
                                       se_available=bool(np.all(np.isfinite(se_free))))
     return ModelFit(syntax, pt, mm, theta, vcov, S, sigma, n, table, fit, converged, iterations,
                     tuple(problems), start_note, **(labels or {}))
+
+
+def parameter_row(lhs: str, op: str, rhs: str, label: str, est, free: int, se_free: np.ndarray, std) -> list:
+    """One ``parameterEstimates()`` row (``PARAM_COLUMNS``): estimate, SE (0 when fixed), z and p (none when
+    fixed or the SE is not positive), std.all.  ``free`` indexes ``se_free`` (−1: a fixed row).  Why one
+    function: the single-group, multigroup and WLSMV assemblers each wrote this row."""
+    se = float(se_free[free]) if free >= 0 else 0.0
+    z = est / se if free >= 0 and se > 0 else None
+    return [lhs, op, rhs, label, float(est), se, z, _pvalue(z), float(std)]
 
 
 def pvalue(z: float | None) -> float | None:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ...errors import FitError
 from ..admissibility import admissibility_problems
-from ..fitted import PARAM_COLUMNS, ModelFit, _pvalue
+from ..fitted import PARAM_COLUMNS, ModelFit, parameter_row
 from ..group_model import build_group_model
 from ..inference import defined_rows, standardized
 from ..partable import build_partable
@@ -285,9 +285,7 @@ def _robust(layout: GroupLayout, mv: GroupModelVector, stats: list[OrdinalStats]
 
 def _row(lhs, op, rhs, label, est, k, std, se: np.ndarray, group: str | None) -> list:
     """One parameter row; ``k`` indexes the free parameter (−1: fixed, SE 0, no z)."""
-    s_ = float(se[k]) if k >= 0 else 0.0
-    z = est / s_ if k >= 0 and s_ > 0 else None
-    out = [lhs, op, rhs, label, float(est), s_, z, _pvalue(z), float(std)]
+    out = parameter_row(lhs, op, rhs, label, est, k, se, std)
     return out + [group] if group is not None else out
 
 
