@@ -32,10 +32,11 @@ from .sample_stats import SampleStats, sample_statistics
 
 
 def fit_call(call: FitCall):
-    """The table's ``group_fitter`` of the ML family: :func:`fit_groups` with the call's settings."""
+    """The table's ``group_fitter`` of the ML family: :func:`fit_groups` with the call's settings (lavaan's
+    ``cluster=`` implies a mean structure)."""
     return fit_groups(call.syntax, call.data, group=call.group, groups=call.groups, group_equal=call.group_equal,
                       group_partial=call.group_partial, equal_rows=call.equal_rows,
-                      meanstructure=call.meanstructure, estimator=call.lav.estimator,
+                      meanstructure=call.meanstructure or call.cluster is not None, estimator=call.lav.estimator,
                       use_semopy=call.lav.engine == "semopy", fixed_lv_means=call.fixed_lv_means,
                       start_fit=call.start_fit, missing=call.lav.missing, cluster=call.cluster)
 
