@@ -20,7 +20,6 @@ import pandas as pd
 from . import __version__
 from .errors import naming_source
 from .lavoptions import LavOptions, lav_options, skip_message
-from .model import estimators
 from .model.fitted import ModelFit, fit_model
 from .options import DEFAULT_SEED
 from .render.report import Results
@@ -116,10 +115,11 @@ def resolve_design(spec: Spec, options: FitOptions) -> tuple[Spec, FitOptions]:
 def _fitter(options: FitOptions, items=None):
     """The run's single-group fitter (``model.estimators.fit``: the estimator table routes by the resolved
     options and the sample design)."""
+    from .model.estimators import fit as estimate   # the table is read when a fit runs, not on import
     lav = options.resolved
 
     def fit(syntax: str, frame: pd.DataFrame) -> ModelFit:
-        return estimators.fit(syntax, frame, lav, cluster=options.cluster, weights=options.weights, items=items)
+        return estimate(syntax, frame, lav, cluster=options.cluster, weights=options.weights, items=items)
     return fit
 
 
@@ -450,7 +450,8 @@ def data_diagnostics(frame: pd.DataFrame, cfa: ModelFit, raw: pd.DataFrame | Non
 def conventions(lav: LavOptions) -> str:
     """meta.conventions: what lavaan computes for this estimator and missing-data method (the estimator
     table's row, not the ML text for every run)."""
-    return estimators.conventions(lav)
+    from .model.estimators import conventions as row_conventions
+    return row_conventions(lav)
 
 
 def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | None = None,
