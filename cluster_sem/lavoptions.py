@@ -215,14 +215,26 @@ def _fold(estimator: str | None, ordinal_spec: bool) -> str:
     return est
 
 
-def lav_options(estimator: str | None = None, missing: str = "listwise", engine: str = "default", *,
-                command: str = "fit", ordinal_spec: bool = False, groups: bool = False, controls: bool = False,
-                interaction: bool = False, design: str = "", bootstrap: bool = False,
-                modindices: bool = False, cluster_bootstrap: bool = False) -> LavOptions:
-    """Resolve the run's options once (lavaan's ``lav_options_set``) and refuse an unsupported combination.
+def lav_options(*args, **kwargs) -> LavOptions:
+    """Resolve the run's options once (lavaan's ``lav_options_set``, :func:`resolved_options`: same
+    arguments) and refuse an unsupported combination with the support table's one line.
 
     ``estimator`` None takes the spec's default: WLSMV when it says ``ordinal: true``, else ML.  A ``skip``
     row does not refuse here: :func:`skip_message` gives its warning where that part would run."""
+    lav = resolved_options(*args, **kwargs)
+    row = verdict(lav.combination)
+    if row is not None and row.verdict == "refuse":
+        raise ClusterSemError(row.message.format(**_fields(lav.combination)))
+    return lav
+
+
+def resolved_options(estimator: str | None = None, missing: str = "listwise", engine: str = "default", *,
+                     command: str = "fit", ordinal_spec: bool = False, groups: bool = False,
+                     controls: bool = False, interaction: bool = False, design: str = "", bootstrap: bool = False,
+                     modindices: bool = False, cluster_bootstrap: bool = False) -> LavOptions:
+    """:func:`lav_options` without the support table's refusal: the library call ``fit_model`` resolves its
+    estimator the same way, and its fitters refuse what they cannot run (their own one-line ``FitError``,
+    which library users catch), whereas the commands refuse up front."""
     est = _fold(estimator, ordinal_spec)
     if missing not in MISSING:
         raise ClusterSemError(f"--missing '{missing}' is not known. Fix: use listwise or fiml")
@@ -230,7 +242,7 @@ def lav_options(estimator: str | None = None, missing: str = "listwise", engine:
         raise ClusterSemError(f"--engine '{engine}' is not known. Fix: use {' or '.join(ENGINES)}")
     base = LAVAAN_DEFAULTS[est]
     fiml = missing == "fiml"
-    lav = LavOptions(
+    return LavOptions(
         estimator=est, missing=missing, engine=engine, se=base.se, test=base.test,
         # missing = "ml": observed information (lav_options_set, "se information")
         information="observed" if fiml else base.information,
@@ -240,10 +252,6 @@ def lav_options(estimator: str | None = None, missing: str = "listwise", engine:
         conditional_x=base.categorical,      # lavaan: conditional.x = TRUE for categorical data
         groups=groups, controls=controls, interaction=interaction, command=command, design=design,
         bootstrap=bootstrap, modindices=modindices, cluster_bootstrap=cluster_bootstrap)
-    row = verdict(lav.combination)
-    if row is not None and row.verdict == "refuse":
-        raise ClusterSemError(row.message.format(**_fields(lav.combination)))
-    return lav
 
 
 def skip_message(lav: LavOptions, *, names: str) -> str | None:
@@ -261,4 +269,5 @@ def _fields(combo: Combination) -> dict:
 
 
 __all__ = ["COMMANDS", "ENGINES", "ENGINE_NAMES", "ESTIMATORS", "LAVAAN_DEFAULTS", "MISSING", "SUPPORT",
-           "Combination", "EstimatorDefaults", "LavOptions", "Support", "lav_options", "skip_message", "verdict"]
+           "Combination", "EstimatorDefaults", "LavOptions", "Support", "lav_options", "resolved_options",
+           "skip_message", "verdict"]

@@ -112,27 +112,21 @@ def resolve_design(spec: Spec, options: FitOptions) -> tuple[Spec, FitOptions]:
     return spec, dataclasses.replace(options, cluster=spec.cluster, weights=spec.weights)
 
 
-def _fitter(options: FitOptions):
-    """ML on complete rows (the Fisher-scoring core), or the casewise likelihood for FIML and/or MLR."""
+def _fitter(options: FitOptions, items=None):
+    """The run's single-group fitter (``model.estimators.fit``: the estimator table routes by the resolved
+    options and the sample design)."""
+    from .model.estimators import fit as estimate   # the table is read when a fit runs, not on import
     lav = options.resolved
-    if lav.complete_ml:
-        return lambda syntax, frame: fit_model(syntax, frame, engine=lav.engine)
-    from .model.fitted_casewise import fit_model_casewise
 
     def fit(syntax: str, frame: pd.DataFrame) -> ModelFit:
-        return fit_model_casewise(syntax, frame, missing=lav.missing, estimator=lav.estimator, engine=lav.engine,
-                                  cluster=options.cluster, weights=options.weights)
+        return estimate(syntax, frame, lav, cluster=options.cluster, weights=options.weights, items=items)
     return fit
 
 
 def refitter(spec: Spec, frame: pd.DataFrame, options: FitOptions):
     """The structural model's own fitter (same estimator, missing-data treatment and sample design) for
     another syntax on the same rows: the constrained refits of ``--compare``."""
-    if options.resolved.ordinal:
-        from .model.ordinal.fit import fit_model_wlsmv
-        items = list(spec.items)
-        return lambda syntax: fit_model_wlsmv(syntax, frame, items, cluster=options.cluster)
-    fit = _fitter(options)
+    fit = _fitter(options, list(spec.items))
     return lambda syntax: fit(syntax, frame)
 
 
@@ -453,27 +447,11 @@ def data_diagnostics(frame: pd.DataFrame, cfa: ModelFit, raw: pd.DataFrame | Non
                           for k, v in normality.items()}}
 
 
-CONVENTIONS = {
-    "ML": "lavaan 0.6 (ML, N-based chi2, expected information SEs, fixed.x)",
-    "MLR": "lavaan 0.6 (MLR: Huber-White sandwich SEs with the observed information as bread, Yuan-Bentler "
-           "(Mplus) scaled chi2, robust CFI/TLI/RMSEA, fixed.x)",
-    "WLSMV": "lavaan 0.6 (WLSMV: ordered items, polychoric correlations, DWLS with diagonal weights, delta "
-             "parameterization, robust.sem SEs, scaled-shifted chi2 with N - 1, conditional.x for controls)",
-}
-# missing = "ml": the casewise likelihood; lavaan then takes the observed information (its default for FIML)
-FIML_CONVENTIONS = {
-    "ML": "lavaan 0.6 (ML with missing = \"ml\" (FIML): casewise likelihood, chi2 against the EM saturated "
-          "model, observed information SEs, fixed.x)",
-    "MLR": "lavaan 0.6 (MLR with missing = \"ml\" (FIML): Huber-White sandwich SEs with the observed information "
-           "as bread, Yuan-Bentler (Mplus) scaled chi2, Zhang-Savalei FIML-corrected robust CFI/TLI/RMSEA, "
-           "fixed.x)",
-}
-
-
 def conventions(lav: LavOptions) -> str:
-    """meta.conventions: what lavaan computes for this estimator and missing-data method (not the ML text
-    for every run)."""
-    return (FIML_CONVENTIONS if lav.fiml else CONVENTIONS)[lav.estimator]
+    """meta.conventions: what lavaan computes for this estimator and missing-data method (the estimator
+    table's row, not the ML text for every run)."""
+    from .model.estimators import conventions as row_conventions
+    return row_conventions(lav)
 
 
 def run_fit(spec, data, options: FitOptions = FitOptions(), *, timestamp: str | None = None,

@@ -17,6 +17,7 @@ from ..data.estimable import check_estimable, check_groups_estimable, note_many_
 from ..data.groups import AnalysisGroups, analysis_groups
 from ..errors import ClusterSemError, naming_source
 from ..lavoptions import LavOptions, lav_options
+from ..model.estimators import INVARIANCE_CONVENTIONS
 from ..model.partable_groups import GROUP_EQUAL, build_group_partable, row_key
 from ..model.rsquare import r_squared
 from ..pipeline import stage_spec
@@ -29,11 +30,7 @@ from ..spec.validate import check_design_options
 from . import engine
 
 CASES_PER_PARAMETER = 5
-CONVENTIONS = {"ML": "lavaan 0.6 (ML, group.equal, lavTestLRT, lavTestScore)",
-               "MLR": "lavaan 0.6 (MLR, group.equal: Huber-White sandwich SEs, Yuan-Bentler (Mplus) scaled chi2, "
-                      "robust CFI/RMSEA, lavTestLRT Satorra-Bentler 2001 scaled difference, lavTestScore)",
-               "WLSMV": "lavaan 0.6-14 (WLSMV: ordered items, delta parameterization, group.equal with "
-                        "thresholds, lavTestLRT scaled-shifted difference (satorra.2000); no score tests)"}
+CONVENTIONS = INVARIANCE_CONVENTIONS   # meta.conventions per estimator, from the estimator table's rows
 
 
 @dataclass(frozen=True)
@@ -165,7 +162,7 @@ def invariance_block(spec: Spec, grouped: engine.GroupedData, values: dict, coun
         free, paths = engine.path_differences(engine.unlabelled(structural_syntax(spec, with_defined=False)),
                                               grouped, spec_paths, release=options.release,
                                               fixed_lv_means=_second_order_dimensions(spec),
-                                              **({"estimator": "WLSMV"} if options.lav.ordinal else {}))
+                                              **({"estimator": options.estimator} if options.lav.ordinal else {}))
         path_model = {"fit": json_fit(free.fit), "syntax": free.syntax, "converged": bool(free.converged),
                       "parameters": json_records(free.parameters), "warnings": list(free.problems)}
         path_model["r_squared"] = r_squared(path_model["parameters"])   # {group: {variable: R²}}

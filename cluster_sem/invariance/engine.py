@@ -17,7 +17,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..model.fitted import ModelFit, fit_model
+from ..lavoptions import LAVAAN_DEFAULTS, LavOptions, resolved_options
+from ..model import estimators
+from ..model.fitted import ModelFit
 from ..model.lrt import lrt
 from ..model.score_test import univariate_score_tests
 from ..results.fit_verdicts import reported_key, verdict
@@ -40,7 +42,8 @@ LEVELS_ORDINAL: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 def levels_for(estimator: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    return LEVELS_ORDINAL if estimator == "WLSMV" else LEVELS
+    """The levels an estimator tests: thresholds in the scalar step for ordered items (lavaan's defaults)."""
+    return LEVELS_ORDINAL if LAVAAN_DEFAULTS[estimator.upper()].categorical else LEVELS
 
 
 def fit_index(fit: ModelFit, name: str) -> float:
@@ -58,6 +61,11 @@ class GroupedData:
     missing: str = "listwise"  # "fiml": every level / path model fitted by multigroup FIML
     cluster: str | None = None  # cluster column: cluster-robust SEs, scaled tests and Δ-tests in every fit
 
+    def options(self, estimator: str) -> LavOptions:
+        """The fits' resolved options (the command refused unsupported ones when it resolved its own)."""
+        return resolved_options(estimator, self.missing, command="invariance", groups=True,
+                                design="--cluster" if self.cluster else "")
+
 
 @dataclass(frozen=True)
 class Level:
@@ -67,9 +75,10 @@ class Level:
     holds: bool
 
 
-def _fit(syntax: str, data: GroupedData, equal: Sequence[str], **kw) -> ModelFit:
-    return fit_model(syntax, data.frame, group=data.column, groups=data.groups, group_equal=equal,
-                     missing=data.missing, cluster=data.cluster, **kw)
+def _fit(syntax: str, data: GroupedData, equal: Sequence[str], estimator: str = "ML", **kw) -> ModelFit:
+    """One multigroup fit through the one fit entry (the estimator table picks the group fitter)."""
+    return estimators.fit(syntax, data.frame, data.options(estimator), group=data.column, groups=data.groups,
+                          group_equal=equal, cluster=data.cluster, **kw)
 
 
 def fit_levels(syntax: str, data: GroupedData, *, release: Sequence[str] = (), estimator: str = "ML") -> list[Level]:
@@ -98,7 +107,7 @@ def first_failing(levels: Sequence[Level]) -> Level | None:
 
 def score_tests(level: Level | None) -> list[dict]:
     """lavTestScore univariate tests of the level's equality constraints, largest χ² first."""
-    if level is None or level.fit.estimator == "WLSMV":   # lavTestScore for WLSMV: not built yet
+    if level is None or not estimators.row(level.fit.estimator).score_tests:   # lavTestScore: not built for WLSMV
         return []
     return sorted(univariate_score_tests(level.fit), key=lambda r: -r["chi2"])
 

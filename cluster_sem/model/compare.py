@@ -119,17 +119,18 @@ def constrained_syntax(fit, left: Effect, right: Effect) -> str:
 
 
 def difference_test(restricted, free) -> dict:
-    """``lavTestLRT(restricted, free)`` by the fits' statistic (``lrt.DELTA_TESTS``): the plain Δχ² under ML,
-    Satorra–Bentler (2001) under MLR.  Single-group fits carry the statistic's name in ``test_name``."""
-    from . import fit_groups  # noqa: F401 - registers the MLR and WLSMV difference tests
-    from .lrt import DELTA_TESTS
+    """``lavTestLRT(restricted, free)`` by the fits' statistic (the estimator table's ``delta_test``): the plain
+    Δχ² under ML, Satorra–Bentler (2001) under MLR.  Single-group fits carry the statistic's name in
+    ``test_name``."""
+    from .estimators import delta_test
     name = free.test.name if free.test is not None else free.test_name
     if name == "scaled.shifted" and free.test is None:
         raise FitError("the scaled-shifted difference test of WLSMV (Satorra 2000) is computed for multigroup "
                        "fits only; the Wald test with the robust covariance matrix stands")
-    if name not in DELTA_TESTS:
+    difference = delta_test(name)
+    if difference is None:
         raise FitError(f"no difference test for the '{name}' statistic; the Wald test stands")
-    out = DELTA_TESTS[name](restricted, free)
+    out = difference(restricted, free)
     if not np.isfinite(out["chi2"]) or out["chi2"] < 0:
         # Satorra-Bentler (2001) with a negative scaling factor of the difference (small samples, weights):
         # lavaan warns "scaling factor is negative" and reports NA; a negative chi-square is no test

@@ -1,12 +1,15 @@
 """Fit a multigroup and/or mean-structure model through lavaan's stages, each a pluggable piece:
 
     sample statistics (``sample_stats``) → parameter table (``partable_groups``) → matrices per group
-    (``group_model``) → objective (``OBJECTIVES``) → estimates (Fisher scoring then BFGS, ``estimator.minimise_quasi_newton``)
-    → vcov (``vcov.VCOV``) → test (``statistic.TESTS``) → fit indices (``fit_measures_groups``)
+    (``group_model``) → objective → estimates (Fisher scoring then BFGS, ``estimator.minimise_quasi_newton``)
+    → vcov → test → fit indices (``fit_measures_groups``, or the objective's own)
 
-``fit_model(..., group=...)`` (or ``meanstructure=True``) lands here; the single-group covariance-only
-path in ``fitted.py`` is untouched (its numbers are pinned by the lavaan tests and the bootstrap).
-A new estimator registers an objective, a vcov and a test under new names — not a new pipeline.
+The objective, vcov, test and fit measures are the estimator's ``Stages`` in the estimator table
+(``model/estimators``: ``group_stages``, ``cluster_stages`` with ``cluster=``), resolved on use.
+``estimators.fit(..., group=...)`` (or ``meanstructure=True``) lands here through the table's
+``group_fitter`` (:func:`fit_call`); the single-group covariance-only path in ``fitted.py`` is untouched
+(its numbers are pinned by the lavaan tests and the bootstrap).  A new ML-family estimator declares new
+stages in its row — not a new pipeline.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ import pandas as pd
 from ..errors import FitError
 from .admissibility import admissibility_problems
 from .estimator import MLSolution, minimise_quasi_newton, simple_start
+from .estimators import Estimator, FitCall, Stages, resolve, row
 from .fit_indices import fit_measures_groups
 from .group_model import GroupModel, build_group_model
 from .inference import defined_rows, standardized, standardized_defined
@@ -25,22 +29,37 @@ from .objective_ml import MLObjective, single_batch
 from .partable import ParTable
 from .partable_groups import build_group_partable
 from .sample_stats import SampleStats, sample_statistics
-from .statistic import TESTS
-from .vcov import VCOV
 
-OBJECTIVES = {"ML": MLObjective}
-ESTIMATORS = {"ML": ("ML", "expected", "standard")}   # estimator → (objective, vcov, test)
-# missing = "fiml" (lavaan missing = "ml"): the same triple per estimator, with the casewise objective
-FIML_ESTIMATORS: dict[str, tuple[str, str, str]] = {}
-MISSING = {"listwise": ESTIMATORS, "fiml": FIML_ESTIMATORS}
-# cluster= (complete rows): lavaan makes ML robust too — sandwich SEs and the Yuan–Bentler test, whose h0
-# information is the h1-based one for ML (observed.information = "h1") and the Hessian for MLR
-CLUSTER_ESTIMATORS: dict[str, tuple[str, str, str]] = {}
-# fit indices per objective (default: the complete-data ``fit_measures_groups``)
-FIT_MEASURES: dict = {}
-# estimators with sample statistics of their own (not means/covariances): estimator → whole fitter with
-# fit_groups' keyword arguments (WLSMV: thresholds and polychorics per group, ``model/ordinal/group_fit``)
-GROUP_FITTERS: dict = {}
+
+def fit_call(call: FitCall):
+    """The table's ``group_fitter`` of the ML family: :func:`fit_groups` with the call's settings (lavaan's
+    ``cluster=`` implies a mean structure)."""
+    return fit_groups(call.syntax, call.data, group=call.group, groups=call.groups, group_equal=call.group_equal,
+                      group_partial=call.group_partial, equal_rows=call.equal_rows,
+                      meanstructure=call.meanstructure or call.cluster is not None, estimator=call.lav.estimator,
+                      use_semopy=call.lav.engine == "semopy", fixed_lv_means=call.fixed_lv_means,
+                      start_fit=call.start_fit, missing=call.lav.missing, cluster=call.cluster)
+
+
+def refuse_cluster(est: Estimator) -> FitError:
+    """The one-line refusal of ``cluster=`` across groups for a row without ``cluster_stages``."""
+    if est.missing != "listwise":
+        return FitError("cluster with analysis groups runs on complete rows only. Fix: use missing listwise, "
+                        "or drop the cluster setting")
+    from .estimators import TABLE
+    able = [r.estimator for r in TABLE if r.cluster_stages is not None and r.missing == "listwise"]
+    return FitError(f"cluster with analysis groups is available for {' and '.join(able)}, not estimator "
+                    f"'{est.estimator}'. Fix: use estimator MLR, or drop the cluster setting")
+
+
+def _stages(est: Estimator, cluster: str | None) -> Stages:
+    stages = est.cluster_stages if cluster is not None else est.group_stages
+    if stages is None:
+        if cluster is not None:
+            raise refuse_cluster(est)
+        raise FitError(f"estimator '{est.estimator}' has no multigroup stages (its group fitter is "
+                       f"{est.group_fitter})")
+    return stages
 
 
 def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, groups: Sequence[str] | None = None,
@@ -51,30 +70,16 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
     """Fit by ``estimator`` and return a ``ModelFit`` whose parameter rows carry a ``group`` column.
 
     ``cluster`` (a column of ``data``, lavaan ``cluster=``): clusters nested in the groups; ML and MLR both
-    become cluster-robust (sandwich SEs, Yuan–Bentler test with per-group cluster meats, ``CLUSTER_ESTIMATORS``);
-    the estimates are ML's, unchanged.
+    become cluster-robust (sandwich SEs, Yuan–Bentler test with per-group cluster meats, the rows'
+    ``cluster_stages``); the estimates are ML's, unchanged.
 
     ``start_fit``: a previous fit of a nested model (e.g. the previous invariance level) whose estimates
     start this one — faster and steadier than the pooled start.  ``missing="fiml"``: rows keep their
     blanks and every group is fitted by its casewise likelihood (``objective_fiml``; always with a mean
     structure, as lavaan's missing = "ml")."""
-    if missing not in MISSING:
-        raise FitError(f"missing '{missing}' is not known. Fix: use {' or '.join(MISSING)}")
-    if cluster is not None and estimator not in CLUSTER_ESTIMATORS:
-        raise FitError(f"cluster with analysis groups is available for {' and '.join(CLUSTER_ESTIMATORS)}, not "
-                       f"estimator '{estimator}'. Fix: use estimator MLR, or drop the cluster setting")
-    if estimator in GROUP_FITTERS and missing == "listwise":
-        return GROUP_FITTERS[estimator](syntax, data, group=group, groups=groups, group_equal=group_equal,
-                                        group_partial=group_partial, equal_rows=equal_rows,
-                                        fixed_lv_means=fixed_lv_means, start_fit=start_fit)
-    registry = MISSING[missing] if cluster is None else CLUSTER_ESTIMATORS
-    if cluster is not None and missing != "listwise":
-        raise FitError("cluster with analysis groups runs on complete rows only. Fix: use missing listwise, "
-                       "or drop the cluster setting")
-    if estimator not in registry:
-        raise FitError(f"estimator '{estimator}' is not available here with missing = '{missing}'. "
-                       f"Fix: use {', '.join(registry)}")
-    obj_name, vcov_name, test_name = registry[estimator]
+    if missing not in ("listwise", "fiml"):
+        raise FitError(f"missing '{missing}' is not known. Fix: use listwise or fiml")
+    stages = _stages(row(estimator, missing), cluster)
     base_pt = build_group_partable(syntax, ["_"], meanstructure=False)
     if missing == "fiml":
         from .sample_stats_missing import missing_statistics
@@ -87,7 +92,7 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
     pt = build_group_partable(syntax, names, group_equal=group_equal, group_partial=group_partial,
                               equal_rows=equal_rows, meanstructure=meanstructure, fixed_lv_means=fixed_lv_means)
     model = build_group_model(pt)
-    objective = OBJECTIVES[obj_name](model)
+    objective = resolve(stages.objective)(model)
     if start_fit is not None:
         start, note = warm_start(start_fit, pt, model, stats), "previous model's estimates, Fisher scoring"
     elif missing == "fiml":
@@ -112,8 +117,8 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
     if missing == "fiml":
         labels = {"estimator": estimator, "missing": "ml", "information": "observed",
                   "sample_mean": stats.mean[0]}
-    return assemble_groups(syntax, pt, model, objective, stats, sol, vcov_name=vcov_name, test_name=test_name,
-                           start_note=note, labels=labels)
+    return assemble_groups(syntax, pt, model, objective, stats, sol, stages=stages, start_note=note,
+                           labels=labels)
 
 
 def _global_codes(stats: SampleStats) -> np.ndarray:
@@ -230,21 +235,20 @@ def warm_start(previous, pt: ParTable, model: GroupModel, stats: SampleStats) ->
 
 
 def assemble_groups(syntax: str, pt: ParTable, model: GroupModel, objective, stats: SampleStats,
-                    sol: MLSolution, *, vcov_name: str, test_name: str, start_note: str = "",
-                    labels: dict | None = None):
+                    sol: MLSolution, *, stages: Stages, start_note: str = "", labels: dict | None = None):
     """SEs, standardized values, defined effects, test, fit indices and admissibility of a solution.
 
     ``labels``: lavaan's words for the fit (estimator, missing, information, ...) — ``ModelFit`` fields."""
     from .fitted import PARAM_COLUMNS, ModelFit
     theta = sol.theta
-    vcov = VCOV[vcov_name](objective, theta, stats)
+    vcov = resolve(stages.vcov)(objective, theta, stats)
     se_free = np.sqrt(np.diag(vcov))
     sigma, mu = model.implied(theta, stats.cov, stats.mean)
     est, std = _estimates(pt, model, theta, stats, sigma)
     problems = _problems(pt, model, theta, stats, std, sol.converged, se_free)
     rows = _parameter_rows(pt, est, std, se_free, stats.groups) + _defined_rows(pt, theta, vcov, std)
     table = pd.DataFrame(rows, columns=PARAM_COLUMNS + ["group"])
-    test, fit = _test_and_fit(test_name, pt, model, objective, stats, sol, sigma, mu)
+    test, fit = _test_and_fit(stages, pt, model, objective, stats, sol, sigma, mu)
     extra = dict(labels or {})
     if labels is not None:
         extra["test_name"] = test.name
@@ -309,13 +313,9 @@ def _problems(pt: ParTable, model: GroupModel, theta: np.ndarray, stats: SampleS
 def _parameter_rows(pt: ParTable, est: np.ndarray, std: np.ndarray, se_free: np.ndarray,
                     groups: Sequence[str]) -> list[list]:
     """One row per parameter: estimate, SE (0 when fixed), z and p (none when fixed), std, group."""
-    from .fitted import _pvalue
-    rows = []
-    for r, p in enumerate(pt.params):
-        se = float(se_free[p.free]) if p.free >= 0 else 0.0
-        z = est[r] / se if p.free >= 0 and se > 0 else None
-        rows.append([p.lhs, p.op, p.rhs, p.label, float(est[r]), se, z, _pvalue(z), float(std[r]), groups[p.group]])
-    return rows
+    from .fitted import parameter_row
+    return [parameter_row(p.lhs, p.op, p.rhs, p.label, est[r], p.free, se_free, std[r]) + [groups[p.group]]
+            for r, p in enumerate(pt.params)]
 
 
 def _defined_rows(pt: ParTable, theta: np.ndarray, vcov: np.ndarray, std: np.ndarray) -> list[list]:
@@ -326,77 +326,21 @@ def _defined_rows(pt: ParTable, theta: np.ndarray, vcov: np.ndarray, std: np.nda
     return [row + [""] for row in defined_rows(pt, theta, vcov, dstd)]
 
 
-def _test_and_fit(test_name: str, pt: ParTable, model: GroupModel, objective, stats: SampleStats,
+def _test_and_fit(stages: Stages, pt: ParTable, model: GroupModel, objective, stats: SampleStats,
                   sol: MLSolution, sigma, mu):
     """The model test (robust tests also need θ̂ and the objective's casewise scores) and the fit indices
-    (the objective's own, e.g. FIML's, else the complete-data multigroup ones)."""
-    test_fn = TESTS[test_name]
-    if getattr(test_fn, "needs_solution", False):
+    (the stages' own, e.g. FIML's, else the complete-data multigroup ones)."""
+    test_fn = resolve(stages.test)
+    if stages.test_needs_solution:
         test = test_fn(sol.fmin, stats, model, theta=sol.theta, objective=objective)
     else:
         test = test_fn(sol.fmin, stats, model)
     io = {v: i for i, v in enumerate(model.ov)}
     x_index = [io[v] for v in pt.variables.ov_x]
-    if getattr(objective, "name", "") in FIT_MEASURES:
-        fit = FIT_MEASURES[objective.name](test=test, stats=stats, sigma=sigma, mu=mu, n_free=pt.n_free,
+    if stages.fit_measures is not None:
+        fit = resolve(stages.fit_measures)(test=test, stats=stats, sigma=sigma, mu=mu, n_free=pt.n_free,
                                            x_index=x_index, meanstructure=pt.meanstructure)
     else:
         fit = fit_measures_groups(test=test, S=stats.cov, M=stats.mean, sigma=sigma, mu=mu, n=stats.n,
                                   n_free=pt.n_free, x_index=x_index, meanstructure=pt.meanstructure)
     return test, fit
-
-
-def _register_mlr() -> None:
-    """MLR = ML objective + sandwich vcov + Yuan–Bentler (Mplus) test (``robust_groups``)."""
-    from .lrt import DELTA_TESTS
-    from .robust_groups import (satorra_bentler_difference, vcov_sandwich, yuan_bentler_mplus_h1_test,
-                                yuan_bentler_mplus_test)
-    yuan_bentler_mplus_test.needs_solution = True
-    yuan_bentler_mplus_h1_test.needs_solution = True
-    TESTS["yuan.bentler.mplus.h1"] = yuan_bentler_mplus_h1_test
-    CLUSTER_ESTIMATORS["ML"] = ("ML", "sandwich", "yuan.bentler.mplus.h1")
-    CLUSTER_ESTIMATORS["MLR"] = ("ML", "sandwich", "yuan.bentler.mplus")
-    DELTA_TESTS["yuan.bentler.mplus"] = satorra_bentler_difference
-    VCOV["sandwich"] = vcov_sandwich
-    TESTS["yuan.bentler.mplus"] = yuan_bentler_mplus_test
-    ESTIMATORS["MLR"] = ("ML", "sandwich", "yuan.bentler.mplus")
-
-
-_register_mlr()
-
-
-def _register_fiml() -> None:
-    """FIML (lavaan missing = "ml"): casewise objective + observed information + standard test; with MLR
-    the sandwich and the Yuan–Bentler test (FIML-corrected robust indices, ``fiml_groups``)."""
-    from .fiml_groups import fit_measures_fiml, vcov_observed, yuan_bentler_mplus_fiml_test
-    from .objective_fiml import FimlObjective
-    yuan_bentler_mplus_fiml_test.needs_solution = True
-    OBJECTIVES["FIML"] = FimlObjective
-    VCOV["observed"] = vcov_observed
-    TESTS["yuan.bentler.mplus.fiml"] = yuan_bentler_mplus_fiml_test
-    FIT_MEASURES["FIML"] = fit_measures_fiml
-    FIML_ESTIMATORS["ML"] = ("FIML", "observed", "standard")
-    FIML_ESTIMATORS["MLR"] = ("FIML", "sandwich", "yuan.bentler.mplus.fiml")
-
-
-_register_fiml()
-
-
-def _register_wlsmv() -> None:
-    """WLSMV = per-group thresholds/polychorics, DWLS, robust SEs, scaled-shifted test; Δχ² by Satorra
-    (2000).  Imported on first use: the ordinal modules are not needed by an ML fit."""
-    from .lrt import DELTA_TESTS
-
-    def fit(*args, **kw):
-        from .ordinal.group_fit import fit_groups_wlsmv
-        return fit_groups_wlsmv(*args, **kw)
-
-    def difference(restricted, free):
-        from .ordinal.group_robust import satorra2000_difference
-        return satorra2000_difference(restricted, free)
-
-    GROUP_FITTERS["WLSMV"] = fit
-    DELTA_TESTS["scaled.shifted"] = difference
-
-
-_register_wlsmv()

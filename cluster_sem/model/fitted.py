@@ -100,49 +100,51 @@ def fit_model(syntax: str, data: pd.DataFrame, *, engine: str = "default", use_s
               meanstructure: bool | None = None, estimator: str = "ML", fixed_lv_means: Iterable[str] = (),
               start_fit: "ModelFit | None" = None, missing: str = "listwise", cluster: str | None = None,
               weights: str | None = None, fallback: bool = True) -> ModelFit:
-    """Fit ``syntax`` to the complete-case ``data`` by ML and return lavaan-convention results.
+    """Fit ``syntax`` to ``data`` and return lavaan-convention results (the public API, contract §API).
 
+    A thin wrapper of the one fit entry, ``model.estimators.fit``, with the estimator given by name:
     ``engine="default"`` starts Fisher scoring from lavaan's start values (``start.py``) and falls back to
     semopy's solution only when that does not converge; ``engine="semopy"`` starts from semopy's solution
     (the former default, kept as a cross-check).  ``use_semopy`` is the older spelling of the same choice.
 
     ``group`` (a column of ``data``; ``groups`` fixes the order, first = reference) makes it a multigroup
     fit with lavaan's ``group.equal`` sets in ``group_equal`` and released rows in ``group_partial``;
-    ``meanstructure`` defaults to True with groups (as lavaan) and False without.  Those fits go through
-    ``fit_groups`` (see it for ``equal_rows``, ``fixed_lv_means``, ``start_fit``); the plain single-group
-    call keeps the covariance-only path below.  ``missing="fiml"`` (blanks allowed) fits by FIML through
-    ``fit_groups`` too (with or without groups).  ``cluster`` / ``weights`` (columns of ``data``: lavaan's
-    ``cluster=`` / ``sampling.weights=``) go through the casewise fitter (``fit_model_casewise``) for one
-    group; with ``group``, ``cluster`` goes through ``fit_groups`` (per-group cluster meats) and weights are
-    refused.  ``fallback=False`` skips the restarts after a failed Fisher scoring (the
-    common-method battery's near-unidentified method models report non-convergence instead of spending a
-    minute on restarts).
+    ``meanstructure`` defaults to True with groups (as lavaan) and False without.  Those fits, and every
+    single-group call other than plain ML on complete rows (``estimator`` MLR/WLSMV, ``missing="fiml"``), go
+    through the estimator's multigroup fitter with G = 1 (see ``fit_groups`` for ``equal_rows``,
+    ``fixed_lv_means``, ``start_fit``); the plain call keeps the covariance-only path (:func:`fit_complete`).
+    ``cluster`` / ``weights`` (lavaan's ``cluster=`` / ``sampling.weights=``) go through the estimator's design
+    fitter for one group (the casewise likelihood; WLSMV's cluster-robust Γ); with ``group``, ``cluster``
+    goes through ``fit_groups`` (per-group cluster meats) and weights are refused.  ``fallback=False`` skips
+    the restarts after a failed Fisher scoring (the common-method battery's near-unidentified method models
+    report non-convergence instead of spending a minute on restarts).
     """
-    if group is not None and weights is not None:
-        raise FitError("sampling weights with analysis groups are not supported. Fix: fit one group at a time, "
-                       "or drop the weights setting")
-    if cluster is not None and group is not None:
-        from .fit_groups import fit_groups
-        return fit_groups(syntax, data, group=group, groups=groups, group_equal=group_equal,
-                          group_partial=group_partial, equal_rows=equal_rows, meanstructure=True,
-                          estimator=estimator, use_semopy=engine == "semopy", fixed_lv_means=fixed_lv_means,
-                          start_fit=start_fit, missing=missing, cluster=cluster)
-    if cluster is not None or weights is not None:
-        from .fitted_casewise import fit_model_casewise
-        return fit_model_casewise(syntax, data, missing=missing, estimator=estimator, cluster=cluster,
-                                  weights=weights)
+    from ..lavoptions import resolved_options
+    from .estimators import fit
     if use_semopy is not None:
         engine = "semopy" if use_semopy else "default"
     if engine not in ENGINES:
         raise FitError(f"engine '{engine}' is not known. Fix: use one of {', '.join(ENGINES)}")
+    lav = resolved_options(estimator, missing, engine, groups=group is not None)
     if meanstructure is None:
         meanstructure = group is not None
-    if group is not None or meanstructure or estimator != "ML" or missing != "listwise":
-        from .fit_groups import fit_groups
-        return fit_groups(syntax, data, group=group, groups=groups, group_equal=group_equal,
-                          group_partial=group_partial, equal_rows=equal_rows, meanstructure=meanstructure,
-                          estimator=estimator, use_semopy=engine == "semopy", fixed_lv_means=fixed_lv_means,
-                          start_fit=start_fit, missing=missing)
+    # the G = 1 multigroup path for everything but complete ML (the analyses' single-group fitters are the
+    # table's ``fitter``, reached through ``estimators.fit`` without ``as_groups``)
+    as_groups = not lav.complete_ml
+    return fit(syntax, data, lav, group=group, groups=groups, group_equal=group_equal, group_partial=group_partial,
+               equal_rows=equal_rows, meanstructure=meanstructure, as_groups=as_groups,
+               fixed_lv_means=fixed_lv_means, start_fit=start_fit, cluster=cluster, weights=weights,
+               fallback=fallback)
+
+
+def fit_complete(call) -> ModelFit:
+    """The table's ``fitter`` of ML on complete rows (``estimators.FitCall``): the covariance path below."""
+    return fit_covariance(call.syntax, call.data, engine=call.lav.engine, fallback=call.fallback)
+
+
+def fit_covariance(syntax: str, data: pd.DataFrame, *, engine: str = "default", fallback: bool = True) -> ModelFit:
+    """Single-group ML from the sample covariance matrix (no mean structure): lavaan's start values (or
+    semopy's), Fisher scoring + BFGS finish, restarts when that fails (``fallback``)."""
     pt = build_partable(syntax)
     mm = build_matrix_model(pt)
     missing = [v for v in mm.ov if v not in data.columns]
@@ -228,11 +230,8 @@ def assemble(syntax: str, pt: ParTable, mm: MatrixModel, theta: np.ndarray, S: n
     se_free = np.sqrt(np.diag(vcov))
     est = estimates(pt, theta, S, mm)
     std = standardized(pt, mm, theta, S)
-    rows = []
-    for r, p in enumerate(pt.params):
-        se = float(se_free[p.free]) if p.free >= 0 else 0.0
-        z = est[r] / se if p.free >= 0 and se > 0 else None
-        rows.append([p.lhs, p.op, p.rhs, p.label, float(est[r]), se, z, _pvalue(z), float(std[r])])
+    rows = [parameter_row(p.lhs, p.op, p.rhs, p.label, est[r], p.free, se_free, std[r])
+            for r, p in enumerate(pt.params)]
     rows.extend(mean_rows or [])
     if pt.defined:
         rows.extend(defined_rows(pt, theta, vcov, standardized_defined(pt, std)))
@@ -245,6 +244,15 @@ def assemble(syntax: str, pt: ParTable, mm: MatrixModel, theta: np.ndarray, S: n
                                       se_available=bool(np.all(np.isfinite(se_free))))
     return ModelFit(syntax, pt, mm, theta, vcov, S, sigma, n, table, fit, converged, iterations,
                     tuple(problems), start_note, **(labels or {}))
+
+
+def parameter_row(lhs: str, op: str, rhs: str, label: str, est, free: int, se_free: np.ndarray, std) -> list:
+    """One ``parameterEstimates()`` row (``PARAM_COLUMNS``): estimate, SE (0 when fixed), z and p (none when
+    fixed or the SE is not positive), std.all.  ``free`` indexes ``se_free`` (−1: a fixed row).  Why one
+    function: the single-group, multigroup and WLSMV assemblers each wrote this row."""
+    se = float(se_free[free]) if free >= 0 else 0.0
+    z = est / se if free >= 0 and se > 0 else None
+    return [lhs, op, rhs, label, float(est), se, z, _pvalue(z), float(std)]
 
 
 def pvalue(z: float | None) -> float | None:

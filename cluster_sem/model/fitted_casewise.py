@@ -19,6 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import FitError
+from ..lavoptions import LAVAAN_DEFAULTS
 from .casewise import CasewiseModel, maximise
 from .estimator import fisher_scoring, simple_start
 from .fiml import h1_observed_information, h1_scores, vech_indices, vech_trace_block
@@ -33,6 +34,12 @@ from .start import lavaan_start
 from .vcov import vcov_from_hessian
 from .robust import (cfi_robust, fiml_corrected_k, first_order, rmsea_ci_robust, rmsea_robust, sandwich,
                      scaled_test, tli_robust, yb_mplus_trace)
+
+
+def fit_casewise(call) -> ModelFit:
+    """The estimator table's casewise fitter (``estimators.FitCall``): MLR, FIML, and ML with a complex sample."""
+    return fit_model_casewise(call.syntax, call.data, missing=call.lav.missing, estimator=call.lav.estimator,
+                              engine=call.lav.engine, cluster=call.cluster, weights=call.weights)
 
 
 def fit_model_casewise(syntax: str, data: pd.DataFrame, *, missing: str = "fiml",
@@ -86,7 +93,9 @@ def fit_model_casewise(syntax: str, data: pd.DataFrame, *, missing: str = "fiml"
     q = mm.n_free
     info = -H / n                                   # unit observed information
     information = "observed"
-    robust = estimator == "MLR" or design.active     # lavaan: cluster=/sampling.weights= make ML robust
+    # the estimator's own sandwich (MLR: lavaan's defaults); lavaan: cluster=/sampling.weights= make ML robust
+    sandwich_se = LAVAAN_DEFAULTS[estimator].se == "robust.huber.white"
+    robust = sandwich_se or design.active
     if robust:
         scores = model.scores(phi)
         vcov_all = sandwich(info, scores, design.cluster)
@@ -105,7 +114,7 @@ def fit_model_casewise(syntax: str, data: pd.DataFrame, *, missing: str = "fiml"
         # ML with cluster=: lavaan reports the standard and the scaled test, and then evaluates the test's
         # information with observed.information = "h1" (Δ'A1(μ̂, Σ̂)Δ) instead of the Hessian
         e_test = info
-        if estimator == "ML" and design.clustered:
+        if not sandwich_se and design.clustered:
             d = model.delta(phi, means=meanstructure)
             e_test = d.T @ h1_observed_information(patterns, *model.moments(phi), means=meanstructure) @ d
         fit.update(_robust_measures(pt, mm, patterns, h1, model, phi, e_test, scores, fit, x_index, meanstructure,
@@ -325,5 +334,5 @@ def complete_h1_information(cov: np.ndarray) -> np.ndarray:
     return out
 
 
-__all__ = ["fit_model_casewise", "complete_loglik_f", "srmr_bentler", "complete_h1_information",
+__all__ = ["fit_casewise", "fit_model_casewise", "complete_loglik_f", "srmr_bentler", "complete_h1_information",
            "LOG2PI", "sample_covariance"]

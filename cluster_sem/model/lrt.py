@@ -1,9 +1,9 @@
 """Difference tests between nested fits — lavaan's ``lavTestLRT`` (a pluggable piece like the test).
 
-``DELTA_TESTS`` maps the test name of the fits (``statistic.TestResult.name``) to a difference test with
-the signature ``(restricted: ModelFit, free: ModelFit) -> {"chi2", "df", "pvalue"}``.  Now: "standard"
-(plain χ² difference, ML).  The MLR helper registers the Satorra–Bentler (2001) scaled difference under
-its test's name.
+Each estimator's row in the estimator table (``model/estimators``, ``Estimator.delta_test``) names the
+difference test for its statistic (``statistic.TestResult.name``), with the signature
+``(restricted: ModelFit, free: ModelFit) -> {"chi2", "df", "pvalue"}``: the plain χ² difference here (ML),
+Satorra–Bentler (2001) for MLR, Satorra (2000) for WLSMV.
 """
 from __future__ import annotations
 
@@ -18,12 +18,11 @@ def standard_difference(restricted, free) -> dict:
     return {"chi2": chi2, "df": df, "pvalue": float(stats.chi2.sf(max(chi2, 0.0), df)) if df > 0 else None}
 
 
-DELTA_TESTS = {"standard": standard_difference}
-
-
 def lrt(restricted, free) -> dict:
     """Δχ² test of ``restricted`` (more constraints) against ``free``, by the fits' test statistic."""
+    from .estimators import delta_test
     name = restricted.test.name if restricted.test is not None else "standard"
-    if name not in DELTA_TESTS:
+    difference = delta_test(name)
+    if difference is None:
         raise FitError(f"no difference test for the '{name}' statistic")
-    return DELTA_TESTS[name](restricted, free)
+    return difference(restricted, free)

@@ -1,6 +1,7 @@
 """MLR for the multigroup / mean-structure core (complete data): the vcov and test stages of lavaan's
-``estimator = "MLR"`` registered as ``vcov.VCOV["sandwich"]`` and ``statistic.TESTS["yuan.bentler.mplus"]``
-(and ``TESTS["yuan.bentler.mplus.h1"]``, the same test with the h1-based information, for ML with clusters).
+``estimator = "MLR"`` named in the estimator table (``model/estimators/mlr.py``: ``vcov_sandwich``,
+``yuan_bentler_mplus_test``; ``yuan_bentler_mplus_h1_test``, the same test with the h1-based information, for
+ML with clusters).
 
 Per group g the casewise scores are the saturated scores (``fiml.h1_scores``: ∂ℓ_i/∂(μ_g, vech Σ_g)) times
 Δ_g = ∂(μ_g, vech Σ_g)/∂θ' (central differences of ``GroupModel.implied``, which is all the seam exposes).
@@ -165,7 +166,7 @@ def yuan_bentler_mplus_test(fmin: float, stats, model, *, theta: np.ndarray, obj
 
 
 def satorra_bentler_difference(restricted, free) -> dict:
-    """lavTestLRT(method = "satorra.bentler.2001") between two MLR fits (``lrt.DELTA_TESTS``)."""
+    """lavTestLRT(method = "satorra.bentler.2001") between two MLR fits (``Estimator.delta_test``)."""
     from .robust import satorra_bentler_2001
     r, f = restricted.fit, free.fit
     out = satorra_bentler_2001(r["chi2"], r["df"], r["chi2_scaling_factor"], f["chi2"], f["df"],

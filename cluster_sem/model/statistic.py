@@ -1,9 +1,10 @@
 """The model test statistic — a pluggable stage (lavaan ``lav_model_test``).
 
-A test function has the signature ``(fmin, stats, model) -> TestResult`` and is looked up by name in
-``TESTS`` (lavaan's ``test=``).  Now: ``"standard"`` (χ² = N·F_ML).  Next (MLR): ``"yuan.bentler"``
-returns the same chi2/df/pvalue plus ``scaled`` keys (``chi2_scaled``, ``df_scaled``, ``pvalue_scaled``,
-``chi2_scaling_factor``); ``fit_indices.fit_measures_groups`` reports whatever the test returned.
+A test function has the signature ``(fmin, stats, model) -> TestResult`` and is named by the estimator's
+row in the estimator table (``model/estimators``, ``Stages.test``: lavaan's ``test=``).  Here: the standard
+χ² = N·F_ML; the robust tests (``robust_groups``, ``fiml_groups``) return the same chi2/df/pvalue plus
+``scaled`` keys (``chi2_scaled``, ``df_scaled``, ``pvalue_scaled``, ``chi2_scaling_factor``);
+``fit_indices.fit_measures_groups`` reports whatever the test returned.
 """
 from __future__ import annotations
 
@@ -41,5 +42,3 @@ def standard_test(fmin: float, stats: SampleStats, model: GroupModel) -> TestRes
     df = degrees_of_freedom(stats, model)
     return TestResult("standard", chi2, df, float(st.chi2.sf(chi2, df)) if df > 0 else None)
 
-
-TESTS = {"standard": standard_test}

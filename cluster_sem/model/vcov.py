@@ -1,9 +1,9 @@
 """Variance of the estimates — a pluggable stage (lavaan ``lav_model_vcov``).
 
-A vcov function has the signature ``(objective, theta, stats) -> (q, q)`` and is looked up by name in
-``VCOV`` (lavaan's ``information=`` / ``se=``).  Now: ``"expected"`` — the inverse expected information
-(N · I₁)⁻¹ with I₁ = H/2 (H = E[∂²F/∂θ∂θ'] of the objective, per case), N the total sample size.  Next
-(FIML/MLR): ``"observed"`` and ``"sandwich"`` register here; the fit path does not change.
+A vcov function has the signature ``(objective, theta, stats) -> (q, q)`` and is named by the estimator's
+row in the estimator table (``model/estimators``, ``Stages.vcov``: lavaan's ``information=`` / ``se=``).
+Here: the inverse expected information (N · I₁)⁻¹ with I₁ = H/2 (H = E[∂²F/∂θ∂θ'] of the objective, per
+case), N the total sample size; FIML's observed information and MLR's sandwich live beside their stages.
 """
 from __future__ import annotations
 
@@ -27,5 +27,3 @@ def vcov_from_hessian(H: np.ndarray, n: int) -> np.ndarray:
         return np.full_like(H, np.nan)
     return 2.0 * inv / n
 
-
-VCOV = {"expected": vcov_expected}

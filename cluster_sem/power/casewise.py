@@ -1,9 +1,9 @@
 """``--estimator MLR`` / ``--missing fiml`` in power: the casewise fitter, one replication at a time.
 
 Why not batched: FIML's likelihood is a sum over missing-data patterns that differ between replications,
-and MLR's sandwich needs each replication's casewise scores; the project's casewise fitter
-(:func:`cluster_sem.model.fitted_casewise.fit_model_casewise`, checked against lavaan's ``missing = "ml"``
-and ``estimator = "MLR"``) is used as it is, per replication — correct, but ~100× slower per replication
+and MLR's sandwich needs each replication's casewise scores; the run's own fitter (the one fit entry,
+``model.estimators.fit``: the casewise likelihood, checked against lavaan's ``missing = "ml"`` and
+``estimator = "MLR"``) is used as it is, per replication — correct, but ~100× slower per replication
 than the batched ML engine.  Estimates and vcov are lavaan's for that estimator (observed information for
 FIML, the sandwich for MLR); a replication whose fit fails or does not converge counts as not converged.
 A clustered design (``power --clusters``) fits each replication with its cluster codes as lavaan's
@@ -19,7 +19,8 @@ import pandas as pd
 
 from ..bootstrap.batched import admissible
 from ..errors import ClusterSemError
-from ..model.fitted_casewise import fit_model_casewise
+from ..lavoptions import LavOptions
+from ..model import estimators
 from ..model.matrices import MatrixModel
 from ..model.partable import ParTable
 
@@ -31,10 +32,13 @@ class CasewiseFitter:
     syntax: str
     partable: ParTable
     matrix_model: MatrixModel
-    estimator: str             # "ML" | "MLR"
-    missing: str               # "listwise" | "fiml"
+    lav: LavOptions            # the run's resolved options (ML/MLR, listwise/fiml, the cluster design)
 
     CLUSTER = "(cluster)"      # the cluster column handed to the fitter (no model variable can be named so)
+
+    @property
+    def missing(self) -> str:
+        return self.lav.missing
 
     def fit(self, data: list[np.ndarray], clusters: list[np.ndarray] | None = None):
         """Fit every replication; ``clusters`` (one code array per replication) makes the SEs cluster-robust."""
@@ -50,8 +54,8 @@ class CasewiseFitter:
                     frame = pd.DataFrame(x, columns=list(mm.ov))
                     if clusters is not None:
                         frame[self.CLUSTER] = clusters[r]
-                    fit = fit_model_casewise(self.syntax, frame, missing=self.missing, estimator=self.estimator,
-                                             cluster=self.CLUSTER if clusters is not None else None)
+                    fit = estimators.fit(self.syntax, frame, self.lav,
+                                         cluster=self.CLUSTER if clusters is not None else None)
             except (ClusterSemError, np.linalg.LinAlgError, ValueError, FloatingPointError):
                 continue
             se = np.sqrt(np.diag(fit.vcov))

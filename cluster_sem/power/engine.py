@@ -168,8 +168,7 @@ def build_core(spec: Spec, options: PowerOptions) -> tuple[PowerCore, object]:
         metric_inv = np.linalg.pinv(pop.hessian)
     casewise = None
     if options.lav.casewise:
-        casewise = CasewiseFitter(structural_syntax(spec, with_defined=True), pt, mm, options.lav.estimator,
-                                  options.lav.missing)
+        casewise = CasewiseFitter(structural_syntax(spec, with_defined=True), pt, mm, options.lav)
     core = PowerCore(sampler, columns, pt, mm, pop.theta, metric_inv, tuple(effects), options.seed,
                      options.alpha, options.ci, options.mc_draws, products=products, casewise=casewise,
                      cluster_size=options.cluster_size if options.clustered else None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
+from ..model.estimators import Estimator, by_kind
 from ..results.document import EstimatorChoice, Meta, Normality
 from ..results.estimator_choice import (FEW_CATEGORIES, SKEW_LIMIT, advised_estimator, estimator_kind,
                                         rerun_options)
@@ -53,6 +54,21 @@ class Advice:
     advised: str
     rerun: str | None
 
+    @property
+    def row(self) -> Estimator | None:
+        """The kind's row in the estimator table (None: an estimator an older results.json names)."""
+        return by_kind(self.kind)
+
+    @property
+    def robust(self) -> bool:
+        """The run reports a robust or scaled statistic (MLR, FIML with MLR, WLSMV)."""
+        return self.row is not None and self.row.robust
+
+    @property
+    def categorical(self) -> bool:
+        """The run treated the items as ordered categories (WLSMV)."""
+        return self.row is not None and self.row.categorical
+
     @classmethod
     def of(cls, meta: Meta, choice: EstimatorChoice | None, normality: Normality | None) -> "Advice":
         kurt = normality.kurtosis if normality is not None else None
@@ -76,15 +92,16 @@ def conventions_text(meta: Meta, lang: str) -> str:
 
 def fit_note(kind: str, lang: str) -> str:
     """The sentence under the fit table naming the reported statistic and indices ('' for plain ML/FIML)."""
-    t = words(lang)
-    return t(f"fit_note_{kind}") if kind in ("MLR", "FIML_MLR", "WLSMV") else ""
+    row = by_kind(kind)
+    return words(lang)(f"fit_note_{kind}") if row is not None and row.robust else ""
 
 
 def choice_note(choice: EstimatorChoice, advice: Advice, normality: Normality | None, lang: str) -> str:
     """What the items suggest, the estimator advised (kurtosis decides between ML and MLR) and whether the
     run used it — one piece of advice, the same the normality sentences give."""
     t = words(lang)
-    used = {"FIML": "ML (FIML)", "FIML_MLR": "MLR (FIML)"}.get(advice.kind, advice.kind)
+    row = advice.row
+    used = row.shown if row is not None else advice.kind
     if choice.recommended == "WLSMV":
         items = list(dict.fromkeys(choice.few_categories + choice.asymmetric))
         shown = ", ".join(items[:12]) + (", …" if len(items) > 12 else "")
@@ -94,9 +111,9 @@ def choice_note(choice: EstimatorChoice, advice: Advice, normality: Normality | 
         no_mardia = normality is None or normality.kurtosis is None
         lines.append(t("advised_none") if no_mardia else t(f"advised_{advice.advised}"))
     if advice.rerun is None:
-        base = advice.kind.removeprefix("FIML_") if advice.kind != "FIML" else "ML"
+        base = row.estimator if row is not None else advice.kind
         lines.append(t("used_as_advised" if base == advice.advised else "used_also_valid", used=used))
-    elif advice.kind == "WLSMV":
+    elif advice.categorical:
         lines.append(t("used_wlsmv_valid", rerun=advice.rerun))
     else:
         lines.append(t("used_differs", used=used, rerun=advice.rerun))
@@ -108,9 +125,9 @@ def kurtosis_sentence(advice: Advice, significant: bool, lang: str) -> str:
     t = words(lang)
     if not significant:
         return t("kurtosis_fine")
-    if advice.kind == "WLSMV":
+    if advice.categorical:
         return t("kurtosis_advice_WLSMV")
-    if advice.kind in ("MLR", "FIML_MLR"):
+    if advice.robust:
         return t("kurtosis_advice_MLR")
     if advice.advised == "WLSMV":
         return t("kurtosis_advice_categorical")

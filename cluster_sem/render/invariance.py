@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from ..results.document import Invariance, InvarianceLevel, PathDifference, ResultsDocument
+from ..model.estimators import by_kind
 from ..results.estimator_choice import estimator_kind
 from ..results.fit_verdicts import reported_key
 from .estimator_text import index_name, test_name
@@ -58,7 +59,13 @@ def _columns(fit: Mapping, kind: str, lang: str, t) -> dict:
     Δχ² of MLR (Satorra–Bentler 2001) and WLSMV (Satorra 2000) is a scaled difference."""
     names = {k: index_name(fit, k, lang) for k in ("cfi", "tli", "rmsea")}
     return {"chi2": test_name(fit, lang), **names, "dcfi": f"Δ{names['cfi']}", "drmsea": f"Δ{names['rmsea']}",
-            "dchi2": t("delta") if kind in ("ML", "FIML") else t("delta_scaled")}
+            "dchi2": t("delta_scaled") if _scaled(kind) else t("delta")}
+
+
+def _scaled(kind: str) -> bool:
+    """The kind's Δχ² is a scaled difference (its row in the estimator table is robust)."""
+    row = by_kind(kind)
+    return row is None or row.robust
 
 
 def _cluster_note(inv, t, lang: str) -> str:

@@ -37,17 +37,13 @@ def estimator_choice(frame: pd.DataFrame, items: list[str], used: str) -> dict:
             "rule": f"WLSMV if an item uses fewer than {FEW_CATEGORIES} categories or |skewness| > {SKEW_LIMIT:g}"}
 
 
-CONTINUOUS = ("ML", "MLR")
-
-
 def estimator_kind(estimator: str | None, missing: str | None) -> str:
-    """The run's estimator as the reports name it: ``ML``, ``MLR``, ``FIML`` (ML with missing = "ml"),
-    ``FIML_MLR`` or ``WLSMV``.  Why one name: the test statistic, the fit indices and the advice all differ
-    between these five, and results.json spreads them over ``meta.estimator`` and ``meta.missing``."""
-    est = (estimator or "ML").upper()
-    if missing == "ml" and est in CONTINUOUS:
-        return "FIML" if est == "ML" else "FIML_MLR"
-    return est
+    """The run's estimator as the reports name it: the ``kind`` of its row in the estimator table (``ML``,
+    ``MLR``, ``FIML`` = ML with missing = "ml", ``FIML_MLR`` or ``WLSMV``).  Why one name: the test statistic,
+    the fit indices and the advice all differ between these, and results.json spreads them over
+    ``meta.estimator`` and ``meta.missing``."""
+    from ..model.estimators import kind_of
+    return kind_of(estimator, missing)
 
 
 def advised_estimator(recommended: str | None, kurtosis_significant: bool) -> str:

@@ -16,7 +16,7 @@ import pandas as pd
 from ...errors import FitError
 from ..admissibility import admissibility_problems
 from ..estimator import fisher_scoring, simple_start
-from ..fitted import PARAM_COLUMNS, ModelFit, _pvalue
+from ..fitted import PARAM_COLUMNS, ModelFit, parameter_row
 from ..inference import defined_rows, estimates, standardized, standardized_defined
 from ..design import SampleDesign
 from ..partable import build_partable
@@ -25,6 +25,14 @@ from .delta import DeltaModel, delta_model, response_sd
 from .dwls import ModelVector, gauss_newton
 from .robust import fit_measures_dwls, robust_vcov
 from .samplestats import OrdinalStats, ordinal_stats
+
+
+def fit_call(call) -> ModelFit:
+    """The estimator table's single-group WLSMV fitter (``estimators.FitCall``; ``cluster=`` goes into Γ)."""
+    if call.weights is not None:
+        raise FitError("sampling weights with WLSMV are not supported (lavaan's weighted thresholds and "
+                       "polychoric correlations are not implemented here). Fix: use estimator MLR")
+    return fit_model_wlsmv(call.syntax, call.data, call.items, cluster=call.cluster)
 
 
 def fit_model_wlsmv(syntax: str, data: pd.DataFrame, ordinal: list[str] | tuple[str, ...] | None = None,
@@ -130,17 +138,13 @@ def assemble_wlsmv(syntax: str, dm: DeltaModel, mv: ModelVector, st: OrdinalStat
     pt, mm = dm.full, dm.full_mm
     est = estimates(pt, theta_full, R, mm)
     std = standardized(pt, mm, theta_full, R)
-    rows = []
-    for r, (p, pd_) in enumerate(zip(pt.params, dm.delta.params)):
-        se = float(se_all[pd_.free]) if pd_.free >= 0 else 0.0
-        z = est[r] / se if pd_.free >= 0 and se > 0 else None
-        rows.append([p.lhs, p.op, p.rhs, p.label, float(est[r]), se, z, _pvalue(z), float(std[r])])
+    rows = [parameter_row(p.lhs, p.op, p.rhs, p.label, est[r], pd_.free, se_all, std[r])
+            for r, (p, pd_) in enumerate(zip(pt.params, dm.delta.params))]
     sd = response_sd(mm, theta_full, R, st.items)
     th_rows = []
     for k, (item, name) in enumerate(st.threshold_names()):
-        v, se = float(theta[q_model + k]), float(se_all[q_model + k])
-        z = v / se if se > 0 else None
-        th_rows.append([item, "|", name, "", v, se, z, _pvalue(z), v / sd[item]])
+        v = float(theta[q_model + k])
+        th_rows.append(parameter_row(item, "|", name, "", v, q_model + k, se_all, v / sd[item]))
     last_loading = max((i for i, row in enumerate(rows) if row[1] in ("=~", "~")), default=len(rows) - 1)
     rows = rows[: last_loading + 1] + th_rows + rows[last_loading + 1:]
     if pt.defined:

@@ -4,7 +4,7 @@
     → parameter layout (``group_layout``: thresholds, Δ, group.equal) → stacked σ(θ) (``group_vector``)
     → DWLS by Gauss–Newton → robust vcov, scaled-shifted test, fit (``group_robust``) → parameter rows
 
-Reached through ``fit_model(..., group=..., estimator="WLSMV")`` (``fit_groups.GROUP_FITTERS``), so
+Reached through ``fit_model(..., group=..., estimator="WLSMV")`` (the estimator table's ``group_fitter``), so
 ``cluster-sem invariance --estimator WLSMV`` runs the same levels as ML with thresholds in the scalar step.
 With one group (``group=None``) it is the single-group model with a mean structure: the same numbers as
 ``fit_model_wlsmv`` (a test pins that).
@@ -20,7 +20,7 @@ import pandas as pd
 
 from ...errors import FitError
 from ..admissibility import admissibility_problems
-from ..fitted import PARAM_COLUMNS, ModelFit, _pvalue
+from ..fitted import PARAM_COLUMNS, ModelFit, parameter_row
 from ..group_model import build_group_model
 from ..inference import defined_rows, standardized
 from ..partable import build_partable
@@ -36,6 +36,17 @@ from .samplestats import OrdinalStats, ordinal_stats
 
 NOTE = ("WLSMV (multigroup): polychoric correlations per group, DWLS (diagonal weights), robust SEs, "
         "scaled-shifted test; delta parameterization")
+
+
+def fit_call(call) -> ModelFit:
+    """The estimator table's WLSMV ``group_fitter`` (``estimators.FitCall``); clusters across groups are not
+    built for WLSMV (refused in ``fit_groups``' words)."""
+    if call.cluster is not None:
+        from ..fit_groups import refuse_cluster
+        raise refuse_cluster(call.row)
+    return fit_groups_wlsmv(call.syntax, call.data, group=call.group, groups=call.groups,
+                            group_equal=call.group_equal, group_partial=call.group_partial,
+                            equal_rows=call.equal_rows, fixed_lv_means=call.fixed_lv_means, start_fit=call.start_fit)
 
 
 def fit_groups_wlsmv(syntax: str, data: pd.DataFrame, *, group: str | None = None,
@@ -274,9 +285,7 @@ def _robust(layout: GroupLayout, mv: GroupModelVector, stats: list[OrdinalStats]
 
 def _row(lhs, op, rhs, label, est, k, std, se: np.ndarray, group: str | None) -> list:
     """One parameter row; ``k`` indexes the free parameter (−1: fixed, SE 0, no z)."""
-    s_ = float(se[k]) if k >= 0 else 0.0
-    z = est / s_ if k >= 0 and s_ > 0 else None
-    out = [lhs, op, rhs, label, float(est), s_, z, _pvalue(z), float(std)]
+    out = parameter_row(lhs, op, rhs, label, est, k, se, std)
     return out + [group] if group is not None else out
 
 
