@@ -18,7 +18,11 @@ import threading
 import warnings
 from pathlib import Path
 
-from .options import DEFAULT_SEED
+from .blas import single_thread_process
+
+single_thread_process()   # before numpy loads: BLAS starts with one thread (see blas.py)
+
+from .options import DEFAULT_SEED  # noqa: E402 - after the BLAS thread count is set
 
 EPILOG = {
     "validate": "examples:\n  cluster-sem validate questionnaires/zhejiang_cluster_growth.yaml\n"
