@@ -547,14 +547,18 @@ def _umask() -> int:
     return mask
 
 
-def _write_results(results, args) -> int:
-    """results.json + report.html + report.md into --out (atomically), then the terminal summary."""
+def _write_results(results, args, renderer=None) -> int:
+    """results.json + report.html + report.md into --out (atomically), then the terminal summary.
+    ``renderer``: a ``render.forked.ReportProcess`` that renders the reports from results.json's text (they
+    are rendered here if it does not deliver)."""
     files = {"results.json": results.to_json()}
-    files.update(_rendered(results, args.lang))
+    forked = renderer.reports(files["results.json"]) if renderer is not None else None
+    files.update(_rendered(results, args.lang) if forked is None else
+                 {name: forked[name] for name in ("report.html", "report.md")})
     files.update(_docx(results, args))
     _write_atomically(Path(args.out), files)
     if not args.quiet:
-        print(results.summary(lang=args.lang))
+        print(forked["summary"] if forked and "summary" in forked else results.summary(lang=args.lang))
     print(f"wrote {Path(args.out) / 'results.json'}, report.html, report.md")
     _print_docx(args.out, files)
     return 0
@@ -629,13 +633,30 @@ def cmd_fit(args) -> int:
                                       (["--weights", args.weights] if args.weights else []) +
                                       (["--cluster-bootstrap"] if args.cluster_bootstrap else []) +
                                       _estimation_flags(args))
-    results = api.fit(args.spec, args.data, bootstrap=args.bootstrap, seed=args.seed, jobs=args.jobs,
-                  ci_level=args.ci_level, missing=args.missing, estimator=args.estimator, ci=args.ci,
-                  scheduler=args.scheduler, quiet=args.quiet, command=command, engine=args.engine,
-                  interaction_method=args.interaction_method, moderation_ci=args.moderation_ci,
-                  cluster=args.cluster, weights=args.weights, meanwhile=_load_report_templates,
-                  modindices=args.modindices, compare=args.compare, cluster_bootstrap=args.cluster_bootstrap)
-    return _write_results(results, args)
+    renderer = _report_process(args)
+    try:
+        results = api.fit(args.spec, args.data, bootstrap=args.bootstrap, seed=args.seed, jobs=args.jobs,
+                          ci_level=args.ci_level, missing=args.missing, estimator=args.estimator, ci=args.ci,
+                          scheduler=args.scheduler, quiet=args.quiet, command=command, engine=args.engine,
+                          interaction_method=args.interaction_method, moderation_ci=args.moderation_ci,
+                          cluster=args.cluster, weights=args.weights,
+                          meanwhile=_load_report_templates if renderer is None else None,
+                          modindices=args.modindices, compare=args.compare,
+                          cluster_bootstrap=args.cluster_bootstrap)
+        return _write_results(results, args, renderer)
+    finally:
+        if renderer is not None:
+            renderer.close()
+
+
+def _report_process(args):
+    """A forked process that loads the report renderers while this one fits (``render.forked``), for a fit
+    without a bootstrap (with one, the templates load while the bootstrap's workers run) or --docx; None
+    where forking is not safe."""
+    if args.bootstrap or args.docx:
+        return None
+    from .render.forked import ReportProcess
+    return ReportProcess.start(_load_report_templates, lang=args.lang, summary=not args.quiet)
 
 
 def _estimation_flags(args) -> list[str]:

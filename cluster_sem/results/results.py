@@ -15,9 +15,6 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from .document import ParameterRow
-
-PARAM_KEYS = ParameterRow.keys()      # lhs, op, rhs, label, est, se, z, pvalue, std_all: declared once, there
 FIT_KEYS = ("chi2", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci90", "srmr", "aic", "bic", "n")
 
 
@@ -68,9 +65,11 @@ class Results:
     # -- typed views ------------------------------------------------------------------------------
     @property
     def parameters(self) -> pd.DataFrame:
+        from .document import ParameterRow   # the typed reader loads with the first view that needs it
+        keys = list(ParameterRow.keys())     # lhs, op, rhs, label, est, se, z, pvalue, std_all: declared once, there
         frames = []
         for model in ("measurement_model", "structural_model"):
-            df = pd.DataFrame(_thaw(self._doc[model]["parameters"]), columns=list(PARAM_KEYS))
+            df = pd.DataFrame(_thaw(self._doc[model]["parameters"]), columns=keys)
             df.insert(0, "model", model.split("_")[0])
             frames.append(df)
         return pd.concat(frames, ignore_index=True)
