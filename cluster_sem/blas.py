@@ -42,6 +42,12 @@ def single_thread_process() -> None:
     _single_from_start = all(os.environ[name] == "1" for name in _THREAD_VARIABLES)
 
 
+def started_single() -> bool:
+    """True if this process's BLAS started with one thread (``single_thread_process``), so nothing needs
+    limiting: forked workers inherit it."""
+    return _single_from_start
+
+
 def _limits(n: int | None):
     try:
         from threadpoolctl import threadpool_limits
@@ -52,7 +58,7 @@ def _limits(n: int | None):
 
 def one_blas_thread():
     """Context: BLAS runs single-threaded inside (restored on exit)."""
-    if _single_from_start:
+    if started_single():
         return contextlib.nullcontext()
     return _limits(1)
 
