@@ -100,6 +100,8 @@ def _serve(doc_fd: int, out_fd: int, prepare: Callable[[], None], lang: str, sum
     """The child's work: load the renderers, wait for the document, render, answer with one JSON object."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)       # Ctrl-C reaches the whole group: the parent decides
     signal.signal(signal.SIGTERM, signal.SIG_DFL)      # the CLI's SIGTERM handler raises: here, just end
+    import gc
+    gc.disable()        # a child that lives for one rendering: its garbage goes with it (os._exit)
     prepare()
     from .report import Results
     if summary:
