@@ -103,17 +103,19 @@ def _serve(doc_fd: int, out_fd: int, prepare: Callable[[], None], lang: str, sum
     import gc
     gc.disable()        # a child that lives for one rendering: its garbage goes with it (os._exit)
     prepare()
-    from .report import Results
-    if summary:
-        from . import terminal  # noqa: F401 - loaded before the document arrives, like the templates
+    from .html import render_html
+    from .markdown import render_markdown
+    from .terminal import render_summary
     with os.fdopen(doc_fd, "rb") as fh:
-        text = fh.read()
+        text = fh.read().decode("utf-8")
     if not text:                                       # the parent gave up (the fit failed)
         return
-    results = Results.from_json(text.decode("utf-8"))
-    out = {"report.html": results.to_html(lang=lang), "report.md": results.to_markdown(lang=lang)}
+    # what Results.to_html/to_markdown/summary pass the renderers: a fresh plain copy of the document each
+    # (json.loads of results.json's text is that copy, without Results' deep copy, freezing and thawing)
+    out = {"report.html": render_html(json.loads(text), lang=lang),
+           "report.md": render_markdown(json.loads(text), lang=lang)}
     if summary:
-        out["summary"] = results.summary(lang=lang)
+        out["summary"] = render_summary(json.loads(text), lang=lang)
     with os.fdopen(out_fd, "wb") as fh:
         fh.write(json.dumps(out, ensure_ascii=False).encode("utf-8"))
 
