@@ -122,3 +122,24 @@ def test_only_the_process_command_line_freezes_the_garbage_collector(data_csv, t
                     "cli._preload('fit')\nprint(gc.isenabled(), gc.get_freeze_count() > 10000, "
                     "'pandas' in sys.modules)")
     assert after == "True True True"
+
+
+def test_monte_carlo_beside_the_quality_stage_fails_as_it_did_in_sequence():
+    """Without a bootstrap the Monte Carlo CIs run in a thread beside the quality stage; their error still
+    comes first (they ran first), and both run to the end otherwise."""
+    from cluster_sem.pipeline import _beside
+    ran = []
+
+    def draws() -> None:
+        raise ValueError("Monte Carlo CIs need the covariance matrix of the estimates")
+
+    def quality() -> None:
+        ran.append("quality")
+        raise KeyError("reliability")
+
+    with pytest.raises(ValueError, match="Monte Carlo"):
+        _beside(draws, quality)
+    assert ran == ["quality"]
+    _beside(lambda: ran.append("draws"), lambda: ran.append("quality"))
+    _beside(lambda: ran.append("alone"), None)
+    assert sorted(ran[1:3]) == ["draws", "quality"] and ran[3] == "alone"
