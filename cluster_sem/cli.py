@@ -776,7 +776,10 @@ def main(argv: list[str] | None = None) -> int:
             _before_exit()
 
 
-_PRELOADED = {"fit": "cluster_sem.api"}   # what a command imports first (numpy, pandas, pydantic, the spec)
+# what a command imports first (numpy, pandas, pydantic, the spec, ...)
+_PRELOADED = {"fit": "cluster_sem.api", "pls": "cluster_sem.api", "report": "cluster_sem.api",
+              "cmb": "cluster_sem.cmb", "invariance": "cluster_sem.invariance", "power": "cluster_sem.power",
+              "simulate": "cluster_sem.simulate"}
 
 
 def _preload(command: str) -> None:
