@@ -650,8 +650,8 @@ def cmd_fit(args) -> int:
 
 
 def _report_process(args):
-    """A forked process that loads the report renderers while this one fits (``render.forked``), for a fit
-    without a bootstrap (with one, the templates load while the bootstrap's workers run) or --docx; None
+    """A forked process that loads the report renderers while this one fits (``render.forked``); None with
+    --bootstrap (the templates then load while the bootstrap's workers run), with --docx (rendered here), or
     where forking is not safe."""
     if args.bootstrap or args.docx:
         return None
