@@ -44,8 +44,9 @@ def fit(spec: Spec | str | Path, data: str | Path | pd.DataFrame, *, bootstrap: 
                           "interaction_method": interaction_method, "moderation_ci": moderation_ci,
                           "cluster": cluster, "weights": weights, "cluster_bootstrap": cluster_bootstrap})
     check_moderation_ci(moderation_ci, bootstrap, interaction_method)
-    from .bootstrap.parallel import resolve_scheduler
-    resolve_scheduler(scheduler)   # a dask address without the dask extra: one line before the fit
+    if scheduler is not None:   # the parallel engine (multiprocessing, concurrent.futures) loads only if asked
+        from .bootstrap.parallel import resolve_scheduler
+        resolve_scheduler(scheduler)   # a dask address without the dask extra: one line before the fit
     from .blas import one_blas_thread
     options = FitOptions(bootstrap=bootstrap, seed=seed, jobs=jobs, level=ci_level, missing=missing,
                          estimator=estimator, ci=ci, scheduler=scheduler, quiet=quiet, command=command,

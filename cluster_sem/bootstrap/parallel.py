@@ -69,6 +69,9 @@ def fit_block(core: ModelCore, B: int, seed: int, k: int) -> BlockResult:
 def _one_blas_thread(permanent: bool):
     """One BLAS thread: permanently in a worker process, as a context (restored on exit) otherwise."""
     global _LIMITED
+    from ..blas import started_single
+    if started_single():     # the command line started BLAS with one thread: nothing to limit, in workers too
+        return contextlib.nullcontext()
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # threadpoolctl is optional; without it results may differ in the last bits

@@ -11,13 +11,40 @@ import copy
 import json
 from dataclasses import dataclass
 from types import MappingProxyType
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Mapping
 
 import pandas as pd
 
-from .document import ParameterColumns
+_CHECK_ELSEWHERE: ContextVar[bool] = ContextVar("schema_check_elsewhere", default=False)
 
-PARAM_KEYS = ParameterColumns.keys()   # lhs, op, rhs, label, est, se, z, pvalue, std_all: declared once, there
+
+@contextmanager
+def schema_check_elsewhere() -> Iterator[None]:
+    """Within it, ``from_document`` leaves the schema check to the caller, who must run
+    ``results/schema.check_written`` on the document before writing it.  Why: the command line's forked
+    report process (``render/forked.py``) loads the typed reader anyway and checks the results.json text
+    there, so the fitting process never loads the reader (start-up time); the caller checks in-process if
+    that process does not answer."""
+    token = _CHECK_ELSEWHERE.set(True)
+    try:
+        yield
+    finally:
+        _CHECK_ELSEWHERE.reset(token)
+
+
+def __getattr__(name: str) -> Any:
+    """``PARAM_KEYS`` (lhs, op, rhs, label, est, se, z, pvalue, std_all) is read from the parameter row's
+    model in ``results/document.py``, where it is declared once; loaded on first use, because a fit whose
+    reports are rendered elsewhere never needs the typed reader (start-up time)."""
+    if name == "PARAM_KEYS":
+        from .document import ParameterColumns
+        return ParameterColumns.keys()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 FIT_KEYS = ("chi2", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci90", "srmr", "aic", "bic", "n")
 
 
@@ -54,7 +81,7 @@ class Results:
     def from_document(cls, doc: dict, *, check: bool = True) -> "Results":
         """The Results of a document a command has just built: checked against its schema first
         (``results/schema.check_written``), so a writer drifting from the models fails here, not in `report`."""
-        if check:
+        if check and not _CHECK_ELSEWHERE.get():
             from .schema import check_written
             check_written(doc)
         return cls(_freeze(copy.deepcopy(doc)))
@@ -74,9 +101,10 @@ class Results:
     # -- typed views ------------------------------------------------------------------------------
     @property
     def parameters(self) -> pd.DataFrame:
+        keys = list(__getattr__("PARAM_KEYS"))
         frames = []
         for model in ("measurement_model", "structural_model"):
-            df = pd.DataFrame(_thaw(self._doc[model]["parameters"]), columns=list(PARAM_KEYS))
+            df = pd.DataFrame(_thaw(self._doc[model]["parameters"]), columns=keys)
             df.insert(0, "model", model.split("_")[0])
             frames.append(df)
         return pd.concat(frames, ignore_index=True)

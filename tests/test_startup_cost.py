@@ -1,0 +1,169 @@
+"""Start-up cost of a plain ``cluster-sem fit`` process: what it loads, how BLAS starts, and the forked
+report renderer (``render/forked.py``), which must give the very bytes rendering in-process gives."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = ROOT / "benchmarks" / "specs" / "mediation20.yaml"
+STAMP = "2026-01-02T03:04:05+00:00"
+
+
+def _python(code: str, env: dict | None = None) -> str:
+    """stdout of a fresh interpreter running ``code`` with this checkout importable."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    environ.update({"PYTHONPATH": str(ROOT)} | (env or {}))
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environ, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+BLAS_THREADS = ("from threadpoolctl import threadpool_info; "
+                "print(max((i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'), default=1))")
+
+
+@pytest.fixture(scope="module")
+def data_csv(tmp_path_factory) -> Path:
+    sys.path.insert(0, str(ROOT / "tests"))
+    from mediation_demo import simulate_mediation
+    path = tmp_path_factory.mktemp("startup") / "mediation20.csv"
+    simulate_mediation(n=128, seed=20260).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: BLAS has one thread anyway")
+def test_the_command_line_starts_blas_with_one_thread():
+    """Its spinning worker threads cost a plain fit ~0.07 s CPU; ``many_rows`` still gets every core, and a
+    thread count the user set wins."""
+    assert _python("import cluster_sem.cli, numpy; " + BLAS_THREADS) == "1"
+    lifted = _python("import cluster_sem.cli, numpy\nfrom cluster_sem.blas import many_rows\n"
+                     "with many_rows(10**6, 100):\n    " + BLAS_THREADS)
+    assert lifted == str(os.cpu_count())
+    assert _python("import cluster_sem.cli, numpy; " + BLAS_THREADS, {"OPENBLAS_NUM_THREADS": "2"}) == "2"
+
+
+def test_a_fit_without_reports_loads_neither_the_document_reader_nor_jinja2(data_csv):
+    """The forked renderer only saves time if the fitting process itself never needs the report stack."""
+    loaded = _python(
+        "import sys\nfrom cluster_sem import api\nfrom cluster_sem.results.results import schema_check_elsewhere\n"
+        "with schema_check_elsewhere():\n"
+        f"    r = api.fit({str(SPEC)!r}, {str(data_csv)!r}, meanwhile=None)\nr.to_json(); r.warnings\n"
+        "print(sorted(m for m in ('cluster_sem.results.document', 'jinja2', 'cluster_sem.render.html') "
+        "if m in sys.modules))")
+    assert loaded == "[]"
+
+
+@pytest.fixture(scope="module")
+def fitted(data_csv):
+    from cluster_sem import api
+    return api.fit(SPEC, data_csv, timestamp=STAMP)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the renderer forks on Linux only")
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_forked_reports_are_the_in_process_reports(fitted, lang):
+    from cluster_sem.cli import _load_report_templates
+    from cluster_sem.render.forked import ReportProcess
+    child = ReportProcess.start(_load_report_templates, lang=lang, summary=True)
+    assert child is not None
+    try:
+        out = child.reports(fitted.to_json())
+    finally:
+        child.close()
+    assert out == {"report.html": fitted.to_html(lang=lang), "report.md": fitted.to_markdown(lang=lang),
+                   "summary": fitted.summary(lang=lang)}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the renderer forks on Linux only")
+def test_a_failing_child_means_rendering_here(fitted):
+    from cluster_sem.render.forked import ReportProcess
+
+    def broken() -> None:
+        raise RuntimeError("templates missing")
+
+    child = ReportProcess.start(broken, lang="en", summary=False)
+    assert child.reports(fitted.to_json()) is None
+    child.close()                    # nothing left to end: no error
+    unused = ReportProcess.start(lambda: None, lang="en", summary=False)
+    unused.close()                   # the fit failed: the waiting child is ended, not left behind
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the renderer forks on Linux only")
+def test_the_writer_schema_check_runs_in_the_child_or_here(fitted, tmp_path):
+    """With the reports forked, the writer's schema check (results.schema.check_written) runs in the child:
+    a drifted document is refused before anything is written, and so it is when the child does not answer."""
+    from types import SimpleNamespace
+    from cluster_sem.cli import _load_report_templates, _write_results
+    from cluster_sem.render.forked import ReportProcess
+    from cluster_sem.results.results import Results
+    from cluster_sem.results.schema import SchemaDrift
+    doc = fitted.to_dict()
+    doc["measurement_model"]["parameters"][0]["est"] = "high"          # a writer gone wrong
+    drifted = Results.from_document(doc, check=False)
+    args = SimpleNamespace(out=str(tmp_path / "out"), lang="en", quiet=True, docx=False)
+    for prepare in (_load_report_templates, lambda: 1 / 0):              # child answers / child fails
+        child = ReportProcess.start(prepare, lang="en", summary=False)
+        try:
+            with pytest.raises(SchemaDrift, match="measurement_model.parameters"):
+                _write_results(drifted, args, child)
+        finally:
+            child.close()
+        assert not (tmp_path / "out").exists()
+
+
+def test_the_fit_process_writes_the_same_reports_and_summary(data_csv, tmp_path):
+    """Whole processes: the summary printed and the reports written come from the child; `cluster-sem
+    report` re-renders them from results.json alone, byte for byte."""
+    out = tmp_path / "fit"
+    done = subprocess.run([sys.executable, "-m", "cluster_sem.cli", "fit", str(SPEC), str(data_csv),
+                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env=os.environ | {"PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    from cluster_sem.api import load_results
+    results = load_results(out / "results.json")
+    assert results.summary() in done.stdout
+    assert (out / "report.html").read_text(encoding="utf-8") == results.to_html()
+    assert (out / "report.md").read_text(encoding="utf-8") == results.to_markdown()
+    assert json.loads((out / "results.json").read_text(encoding="utf-8"))["meta"]["versions"]["numpy"]
+
+
+def test_only_the_process_command_line_freezes_the_garbage_collector(data_csv, tmp_path):
+    """``gc.freeze`` after the imports and before exit saves a process ~0.1 s CPU, but a Python caller of
+    ``main([...])`` (a test suite, a notebook) must keep collecting: nothing is frozen, the collector stays on."""
+    import gc
+    from cluster_sem.cli import main
+    frozen = gc.get_freeze_count()
+    assert main(["fit", str(SPEC), str(data_csv), "--out", str(tmp_path / "f"), "--quiet"]) == 0
+    assert gc.get_freeze_count() == frozen and gc.isenabled()
+    after = _python("import gc, sys\nfrom cluster_sem import cli\nsys.argv = ['cluster-sem', 'fit']\n"
+                    "cli._preload('fit')\nprint(gc.isenabled(), gc.get_freeze_count() > 10000, "
+                    "'pandas' in sys.modules)")
+    assert after == "True True True"
+
+
+def test_monte_carlo_beside_the_quality_stage_fails_as_it_did_in_sequence():
+    """Without a bootstrap the Monte Carlo CIs run in a thread beside the quality stage; their error still
+    comes first (they ran first), and both run to the end otherwise."""
+    from cluster_sem.pipeline import _beside
+    ran = []
+
+    def draws() -> None:
+        raise ValueError("Monte Carlo CIs need the covariance matrix of the estimates")
+
+    def quality() -> None:
+        ran.append("quality")
+        raise KeyError("reliability")
+
+    with pytest.raises(ValueError, match="Monte Carlo"):
+        _beside(draws, quality)
+    assert ran == ["quality"]
+    _beside(lambda: ran.append("draws"), lambda: ran.append("quality"))
+    _beside(lambda: ran.append("alone"), None)
+    assert sorted(ran[1:3]) == ["draws", "quality"] and ran[3] == "alone"
