@@ -32,12 +32,6 @@ _STEP = 1e-6
 _BLOCK_BUDGET = 1 << 22   # numbers in one row block's rows × Q × k array (32 MiB)
 
 
-def logsumexp(a: np.ndarray, axis: int = 0) -> np.ndarray:
-    """log(sum(exp(a))) along ``axis`` (plain numpy: scipy's version costs more than the sum here)."""
-    top = a.max(axis=axis)
-    return top + np.log(np.exp(a - np.expand_dims(top, axis)).sum(axis=axis))
-
-
 @dataclass(frozen=True)
 class MixtureData:
     """Indicator matrix and centred covariates in model order."""
@@ -65,20 +59,60 @@ def mixture_data(model: InteractionModel, data: pd.DataFrame) -> MixtureData:
 
 @dataclass(frozen=True)
 class NodeAlgebra:
-    """Per-node matrices of the factored likelihood (see :class:`MixtureLikelihood`); ``k = 1 + m + c``."""
+    """Per-node matrices of the factored likelihood (see :class:`MixtureLikelihood`).
 
-    quad: np.ndarray      # Q × k(k+1)/2: packed K_q with y~' K_q y~ = r' Sigma_q^-1 r - d' U d
+    ``k = 1 + m + c`` (y~ = (1, z, c)); ``l = 1 + rho + c`` (w = (1, kappa, c)) with ``rho`` the dimension of
+    the latent subspace ``R`` in which the nodes differ from the reference node r.
+    """
+
     const: np.ndarray     # Q: p log 2 pi + log det Sigma_q
+    wquad: np.ndarray     # Q × l(l+1)/2: packed, node part of r' Sigma_q^-1 r - d' U d - (case part)
+    mix: np.ndarray       # Q × (2 rho l): [B_q; C_q] with beta_iq = B_q w_i, gamma_iq = C_q w_i
     H: np.ndarray         # Q × m × k: h_iq = H_q y~_i, with Sigma_q^-1 r_iq = U d_i - Psi h_iq
     T: np.ndarray         # Q × m × k: t_iq = T_q y~_i = Lambda' Sigma_q^-1 r_iq
-    O: np.ndarray         # Q × m × k: what d_i meets in dL/dLambda (see ``_lambda_gradient``)
+    O: np.ndarray         # Q × m × k: what d_i meets in dL/dLambda
     F: np.ndarray         # Q × m × m: Sigma_q^-1 = U - Psi F_q Psi'
     U: np.ndarray         # p × p: Sigma_r^-1 of the reference node
     Psi: np.ndarray       # p × m: U Lambda
     G: np.ndarray         # m × m: Lambda' U Lambda
+    R: np.ndarray         # m × rho: orthonormal basis of the node differences
     tau: np.ndarray       # p
     V: np.ndarray         # Q × m × m: eta_cov
-    eta_slope: np.ndarray  # Q × m × c
+    eta_r: np.ndarray     # m: eta_mean of the reference node
+    Xi_r: np.ndarray      # m × c: eta_slope of the reference node
+
+
+def _packed(M: np.ndarray) -> np.ndarray:
+    """Upper triangles of symmetric (… × l × l) matrices, off-diagonal entries doubled: x' M x = packed · (x x')."""
+    iu = np.triu_indices(M.shape[-1])
+    return M[..., iu[0], iu[1]] * np.where(iu[0] == iu[1], 1.0, 2.0)
+
+
+def _outer_packed(y: np.ndarray) -> np.ndarray:
+    """Row-wise upper triangles of y_i y_i' (rows × l(l+1)/2), one column slice per row of the triangle."""
+    rows, l = y.shape
+    out = np.empty((rows, l * (l + 1) // 2))
+    at = 0
+    for i in range(l):
+        out[:, at:at + l - i] = y[:, i:i + 1] * y[:, i:]
+        at += l - i
+    return out
+
+
+def _difference_basis(parts: list[np.ndarray], m: int) -> np.ndarray:
+    """Orthonormal m × rho basis of the columns of ``parts`` (each m × ·), rank cut at 1e-12 of the largest.
+
+    Why exact: with one product term the nodes' latent means, slopes and conditional covariances differ
+    from the reference node's only along A_r e_y, A_r C A_r' e_a and the moderator's direction (Woodbury on
+    A_q = (I - B - sum omega v E)^-1), so the singular values beyond that rank are rounding (~1e-16).
+    """
+    M = np.concatenate(parts, axis=1)
+    if not M.size:
+        return np.zeros((m, 0))
+    U, sv, _ = np.linalg.svd(M, full_matrices=False)
+    if sv[0] == 0:
+        return np.zeros((m, 0))
+    return U[:, :int(np.sum(sv > 1e-12 * sv[0]))]
 
 
 class MixtureLikelihood:
@@ -113,7 +147,6 @@ class MixtureLikelihood:
         self.p, self.m = p, m
         self.k = 1 + m + c
         self._iu = np.triu_indices(self.k)
-        self._twice = np.where(self._iu[0] == self._iu[1], 1.0, 2.0)
         x = data.x
         self.xsum = x.sum(axis=0)
         self.xx = x.T @ x                                   # sum x x' (d' U d sums through it)
@@ -127,13 +160,13 @@ class MixtureLikelihood:
         cov, V, eta, Xi = mom.cov[0], mom.eta_cov[0], mom.eta_mean[0], mom.eta_slope[0]
         chol = np.linalg.cholesky(cov)                                    # every node must be PD
         logdet = 2 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
-        lam, m, k, Q = mats["lam"], self.m, self.k, len(V)
-        U = np.linalg.inv(cov[self._ref])
+        lam, m, k, Q, r = mats["lam"], self.m, self.k, len(V), self._ref
+        U = np.linalg.inv(cov[r])
         U = 0.5 * (U + U.T)
         Psi = U @ lam
         G = lam.T @ Psi
         G = 0.5 * (G + G.T)
-        D = V - V[self._ref]
+        D = V - V[r]
         F = np.linalg.solve(np.eye(m) + D @ G, D)                         # (I + D G)^-1 D = D (I + G D)^-1
         F = 0.5 * (F + np.swapaxes(F, 1, 2))
         Gg = np.zeros((Q, m, k))                                         # g_q(c) = Gg_q y~
@@ -141,54 +174,93 @@ class MixtureLikelihood:
         Gg[:, :, 1 + m:] = Xi
         Z = np.zeros((m, k))
         Z[:, 1:1 + m] = np.eye(m)
-        E = Z - G @ Gg                                                   # z - G g
-        GZ = np.swapaxes(Gg, 1, 2) @ Z
-        K = np.swapaxes(Gg, 1, 2) @ G @ Gg - GZ - np.swapaxes(GZ, 1, 2) - np.swapaxes(E, 1, 2) @ F @ E
-        H = Gg + F @ E
+        H = Gg + F @ (Z - G @ Gg)
         T = Z - G @ H
         O = V @ T
         O[:, :, 0] += eta
         O[:, :, 1 + m:] += Xi
-        quad = K[:, self._iu[0], self._iu[1]] * self._twice
+        wquad, mix, R = self._reduced(G, D, eta - eta[r], Xi - Xi[r])
         const = self.p * math.log(2 * math.pi) + logdet
-        return NodeAlgebra(quad, const, H, T, O, F, U, Psi, G, mats["tau"], V, Xi)
+        return NodeAlgebra(const, wquad, mix, H, T, O, F, U, Psi, G, R, mats["tau"], V, eta[r], Xi[r])
+
+    def _reduced(self, G: np.ndarray, D: np.ndarray, de: np.ndarray, dX: np.ndarray):
+        """Node matrices on w = (1, kappa, c), kappa = R' zeta (see ``_block``): packed quadratic, [B_q; C_q], R.
+
+        With delta_q = a_q + X_q c (R delta_q = g_q - g_r), S_q = R' (V_q - V_r) R, G_R = R' G R and
+        Phi_q = (I + S_q G_R)^-1 S_q (F_q = R Phi_q R'):  r' Sigma_q^-1 r - d'Ud = (case part)
+        - 2 delta' kappa + delta' G_R delta - e' Phi_q e with e = kappa - G_R delta;  h_iq = g_r + R beta_iq,
+        beta = delta + Phi_q e;  R' t_iq = kappa - G_R beta,  and O_q y~ = V_r t + R gamma + eta_r + Xi_r c with
+        gamma = S_q (kappa - G_R beta) + delta.
+        """
+        Q, m = de.shape
+        c = dX.shape[2]
+        R = _difference_basis([de.T, np.swapaxes(D, 0, 1).reshape(m, -1), np.swapaxes(dX, 0, 1).reshape(m, -1)], m)
+        rho = R.shape[1]
+        l = 1 + rho + c
+        GR = R.T @ G @ R
+        Sq = R.T @ D @ R
+        Phi = np.linalg.solve(np.eye(rho) + Sq @ GR, Sq)
+        Phi = 0.5 * (Phi + np.swapaxes(Phi, 1, 2))
+        Dq = np.zeros((Q, rho, l))                                      # delta_iq = Dq w_i
+        Dq[:, :, 0] = de @ R
+        Dq[:, :, 1 + rho:] = R.T @ dX
+        Kz = np.zeros((rho, l))                                         # kappa = Kz w
+        Kz[:, 1:1 + rho] = np.eye(rho)
+        E = Kz - GR @ Dq
+        DK = np.swapaxes(Dq, 1, 2) @ Kz
+        quad = np.swapaxes(Dq, 1, 2) @ GR @ Dq - DK - np.swapaxes(DK, 1, 2) - np.swapaxes(E, 1, 2) @ Phi @ E
+        B = Dq + Phi @ E
+        C = Sq @ (Kz - GR @ B) + Dq
+        return _packed(quad), np.concatenate([B, C], axis=1).reshape(Q, -1), R
 
     def _rows(self):
         n = self.data.n
         return [slice(s, min(n, s + self.block)) for s in range(0, n, self.block)]
 
-    def _design(self, rows: slice, alg: NodeAlgebra) -> np.ndarray:
-        """y~ = (1, z, c) of the block's cases: rows × k."""
-        x = self.data.x[rows]
-        out = np.empty((len(x), self.k))
-        out[:, 0] = 1.0
-        out[:, 1:1 + self.m] = x @ alg.Psi - alg.tau @ alg.Psi
-        out[:, 1 + self.m:] = self.data.c[rows]
-        return out
+    def _block(self, rows: slice, alg: NodeAlgebra):
+        """One row block's per-case data, posterior node probabilities and log-likelihood terms.
 
-    def _block_joint(self, rows: slice, alg: NodeAlgebra):
-        """(y~, packed y~ y~', log w_q + log f_iq - (-d'Ud/2), its logsumexp) of one row block."""
-        y = self._design(rows, alg)
-        yy = np.empty((len(y), len(self._iu[0])))
-        at = 0
-        for i in range(self.k):                    # packed upper triangle, one column slice per row of it
-            yy[:, at:at + self.k - i] = y[:, i:i + 1] * y[:, i:]
-            at += self.k - i
-        joint = (self.logw - 0.5 * alg.const) - 0.5 * (yy @ alg.quad.T)    # rows × Q
-        return y, yy, joint, logsumexp(joint, axis=1)
+        z = Psi' d, g_r = eta_r + Xi_r c (node r's latent mean), zeta = z - G g_r, kappa = R' zeta,
+        w = (1, kappa, c); the node log densities log w_q + log f_iq are computed without the terms every
+        node shares: ``norm`` is their logsumexp per case, ``shared`` the block sum of those terms except
+        d'Ud (summed over the sample from X'X).
+        """
+        x, c = self.data.x[rows], self.data.c[rows]
+        z = x @ alg.Psi - alg.tau @ alg.Psi
+        g_r = alg.eta_r + c @ alg.Xi_r.T
+        Gg = g_r @ alg.G
+        zeta = z - Gg
+        rho = alg.R.shape[1]
+        w = np.empty((len(x), 1 + rho + c.shape[1]))
+        w[:, 0] = 1.0
+        w[:, 1:1 + rho] = zeta @ alg.R
+        w[:, 1 + rho:] = c
+        joint = (self.logw - 0.5 * alg.const) - 0.5 * (_outer_packed(w) @ alg.wquad.T)    # rows × Q
+        shared = -0.5 * float(np.sum(Gg * g_r) - 2 * np.sum(g_r * z))
+        top = joint.max(axis=1)
+        ratio = np.exp(joint - top[:, None])                               # rows × Q, <= 1
+        total = ratio.sum(axis=1)
+        return z, c, g_r, zeta, w, ratio / total[:, None], top + np.log(total), shared
 
     def _block_value(self, rows: slice, alg: NodeAlgebra) -> float:
-        return float(self._block_joint(rows, alg)[3].sum())
+        out = self._block(rows, alg)
+        return float(out[6].sum()) + out[7]
 
-    def _block_stats(self, rows: slice, alg: NodeAlgebra, stack: np.ndarray):
-        """One block's log-likelihood part and posterior sums: (sum lse, sum_i P y~y~' packed, sum_i d_i [o_i, h_i]')."""
-        y, yy, joint, norm = self._block_joint(rows, alg)
-        post = np.exp(joint - norm[:, None])                                # rows × Q
-        syy = post.T @ yy                                                   # Q × packed
-        mixed = (post @ stack).reshape(len(y), -1, self.k)                  # rows × 2m × k: sum_q P_iq [O_q; H_q]
-        oh = np.einsum("rjk,rk->rj", mixed, y)                              # rows × 2m: ... times y~_i
+    def _block_stats(self, rows: slice, alg: NodeAlgebra):
+        """One block's log-likelihood part and posterior sums: (value, sum_i P y~y~' packed, sum_i d_i [o_i, h_i]')."""
+        z, c, g_r, zeta, w, post, norm, shared = self._block(rows, alg)
+        y = np.empty((len(z), self.k))
+        y[:, 0] = 1.0
+        y[:, 1:1 + self.m] = z
+        y[:, 1 + self.m:] = c
+        syy = post.T @ _outer_packed(y)                                     # Q × packed
+        rho = alg.R.shape[1]
+        bg = np.einsum("rjk,rk->rj", (post @ alg.mix).reshape(len(z), 2 * rho, -1), w)   # posterior means
+        beta, gamma = bg[:, :rho] @ alg.R.T, bg[:, rho:] @ alg.R.T
+        h = g_r + beta                                                      # sum_q P_iq h_iq
+        o = (zeta - beta @ alg.G) @ alg.V[self._ref] + gamma + g_r          # sum_q P_iq O_q y~_i
         d = self.data.x[rows] - alg.tau
-        return float(norm.sum()), syy, d.T @ oh
+        return float(norm.sum()) + shared, syy, d.T @ np.hstack([o, h])
 
     def _map(self, fn, *args) -> list:
         rows = self._rows()
@@ -216,8 +288,7 @@ class MixtureLikelihood:
         alg = self._algebra(theta)
         out = np.empty((len(self.logw), self.data.n))
         for rows in self._rows():
-            joint, norm = self._block_joint(rows, alg)[2:]
-            out[:, rows] = np.exp(joint - norm[:, None]).T
+            out[:, rows] = self._block(rows, alg)[5].T
         return out
 
     def value_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -231,8 +302,7 @@ class MixtureLikelihood:
         """
         alg = self._algebra(theta)
         Q, m, k = len(self.logw), self.m, self.k
-        stack = np.concatenate([alg.O, alg.H], axis=1).reshape(Q, 2 * m * k)   # Q × (2m k)
-        parts = self._map(self._block_stats, alg, stack)
+        parts = self._map(self._block_stats, alg)
         dd = self._dd(alg.tau)
         value = sum(p[0] for p in parts) - 0.5 * np.sum(alg.U * dd)
         packed = sum(p[1] for p in parts)
