@@ -88,7 +88,8 @@ def moderation_stage(spec: Spec, frame: pd.DataFrame, method: str = "lms", *, le
 
     ``linear_fit``: the structural model's ModelFit (same model without products) for LMS/QML start values.
     ``bootstrap`` > 0 (LMS only): conditional indirect effects and the IMM get bootstrap percentile CIs from
-    B warm-started LMS refits instead of Monte Carlo CIs.
+    B warm-started LMS refits instead of Monte Carlo CIs.  ``jobs`` threads also share each LMS likelihood
+    evaluation of the H1 fit and its LRT refit (large samples; the numbers do not depend on it).
     """
     check_interaction_method(method)
     h1 = fit_interaction_model(spec, frame, method, linear_fit=linear_fit, jobs=jobs)
