@@ -123,9 +123,12 @@ class MixtureLikelihood:
     node of largest weight), so with ``U = Sigma_r^-1``, ``Psi = U Lambda`` and Woodbury
     ``Sigma_q^-1 = U - Psi F_q Psi'`` every case enters the node densities and posterior-weighted scores only
     through ``d_i' U d_i`` (the same for every node: it cancels from the posterior and sums to
-    ``tr(U sum d d')``) and the m-vector ``z_i = Psi' d_i`` (``d_i = x_i - tau``) with its covariates.  One
-    evaluation then costs O(n Q (1+m+c)^2) instead of O(n Q (p+c)^2) flops — the same numbers (algebraically
-    identical), ~7x fewer operations for 42 items and 14 constructs.  Rows are processed in blocks of
+    ``tr(U sum d d')``) and the m-vector ``z_i = Psi' d_i`` (``d_i = x_i - tau``) with its covariates.  The
+    nodes differ from node r only in a small latent subspace R (rank 3 for one product term, ``_reduced``),
+    so the node densities and the posterior means the loading/residual scores need cost O(Q (1+rho+c)^2)
+    per case; only the posterior moments S_q of y~ = (1, z, c) cost O(Q (1+m+c)^2).  The numbers are those
+    of the dense p-variate mixture (algebraically identical; tests/test_lms_factored.py), at ~1/8 of the
+    CPU time for the shipped spec (42 items, 14 constructs; benchmarks/lms_scale.py).  Rows are processed in blocks of
     ``block`` rows (memory O(block · Q · k), linear in n overall) that ``workers`` threads share (BLAS and
     numpy's ufuncs release the GIL); blocks are summed in row order, so the numbers do not depend on it.
     """
@@ -298,7 +301,7 @@ class MixtureLikelihood:
         the node scores of the dense form are ``G_q = sum_i P u``, ``Lambda' W_q Lambda`` and ``sum_i P u c'``;
         here each is assembled from S_q = sum_i P_iq y~ y~' (Q × k × k) and the two p × m sums
         ``sum_i d_i o_i'`` and ``sum_i d_i h_i'``, whose per-case vectors ``o_i, h_i`` are posterior means
-        of ``O_q y~_i`` and ``H_q y~_i``.
+        of ``O_q y~_i`` and ``H_q y~_i`` (formed on the subspace R, ``_block_stats``).
         """
         alg = self._algebra(theta)
         Q, m, k = len(self.logw), self.m, self.k
