@@ -88,10 +88,11 @@ def moderation_stage(spec: Spec, frame: pd.DataFrame, method: str = "lms", *, le
 
     ``linear_fit``: the structural model's ModelFit (same model without products) for LMS/QML start values.
     ``bootstrap`` > 0 (LMS only): conditional indirect effects and the IMM get bootstrap percentile CIs from
-    B warm-started LMS refits instead of Monte Carlo CIs.
+    B warm-started LMS refits instead of Monte Carlo CIs.  ``jobs`` threads also share each LMS likelihood
+    evaluation of the H1 fit and its LRT refit (large samples; the numbers do not depend on it).
     """
     check_interaction_method(method)
-    h1 = fit_interaction_model(spec, frame, method, linear_fit=linear_fit)
+    h1 = fit_interaction_model(spec, frame, method, linear_fit=linear_fit, jobs=jobs)
     boot = None
     if bootstrap > 0 and method == "lms" and any(spec.indirect):
         boot = lms_replicates(spec, frame, h1, bootstrap, seed, linear_fit=linear_fit, jobs=jobs,
@@ -106,7 +107,7 @@ def moderation_stage(spec: Spec, frame: pd.DataFrame, method: str = "lms", *, le
         # optimum of the same conditional likelihood: start there, not at the H1 estimates (a few iterations).
         h0_start = None if len(spec.interactions) == 1 and linear_fit is not None else full_start
         h0 = fit_interaction_model(spec, frame, method, fixed_zero=terms, start=h0_start, linear_fit=linear_fit,
-                                   standard_errors=False)
+                                   standard_errors=False, jobs=jobs)
         test = lrt(h1.loglik, h0.loglik, len(terms))
         sd_w = math.sqrt(float(h1.latent_cov.loc[w, w]))
         for to in it.outcomes:

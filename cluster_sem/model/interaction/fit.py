@@ -75,8 +75,11 @@ def _from_dblcent(fit, products) -> FittedInteraction:
 
 
 def fit_interaction_model(spec: Spec, frame: pd.DataFrame, method: str, fixed_zero: frozenset = frozenset(),
-                          start=None, linear_fit=None, standard_errors: bool = True) -> FittedInteraction:
-    """Fit the spec's interaction model by ``method``; ``fixed_zero`` gives the H0 model of an LRT."""
+                          start=None, linear_fit=None, standard_errors: bool = True, jobs: int = 1
+                          ) -> FittedInteraction:
+    """Fit the spec's interaction model by ``method``; ``fixed_zero`` gives the H0 model of an LRT.
+
+    ``jobs``: threads sharing LMS's likelihood evaluations (large samples; the numbers do not depend on it)."""
     syntax = interaction_syntax(spec)
     if method == "dblcent":
         from .dblcent import fit_dblcent
@@ -85,7 +88,7 @@ def fit_interaction_model(spec: Spec, frame: pd.DataFrame, method: str, fixed_ze
     if method == "lms":
         from .lms import fit_lms
         return _from_interaction_fit(fit_lms(syntax, frame, products_fixed=set(fixed_zero) or False, start=start,
-                                 linear_fit=linear_fit, standard_errors=standard_errors))
+                                 linear_fit=linear_fit, standard_errors=standard_errors, workers=jobs))
     if method == "qml":
         from .qml import fit_qml
         return _from_interaction_fit(fit_qml(syntax, frame, products_fixed=set(fixed_zero) or False, start=start,

@@ -9,8 +9,10 @@ log-likelihood directly with L-BFGS-B and its exact gradient
 
 (``G, H, W`` are posterior-weighted scores of node q), then polish with Newton steps on the numerical
 Hessian of that gradient — the same observed information modsem uses for SEs (``FIM = "observed"``,
-``OFIM.hessian = TRUE``).  Derivatives of the node moments come from central differences of the batched
-moment map (cheap: no data involved); intercepts and residual (co)variances have closed forms.
+``OFIM.hessian = TRUE``).  The node moments differ only inside the span of the loadings, so both are
+evaluated in an m-dimensional factored form (:class:`MixtureLikelihood`), row block by row block;
+derivatives of the node moments are closed-form reverse mode (:func:`.moments.moment_gradient`, no data
+involved); intercepts and residual (co)variances have closed forms.
 """
 from __future__ import annotations
 
@@ -23,22 +25,11 @@ from scipy import optimize
 
 from ...blas import one_blas_thread
 from ...errors import FitError
-from .moments import Grid, conditional_moments, moment_gradient, quadrature_grid
+from .moments import Grid, MomentGradient, conditional_moments, moment_gradient, quadrature_grid
 from .structure import InteractionModel
 
 _STEP = 1e-6
-_YY_BUDGET = 1 << 22   # numbers in one row block of y y' products (32 MiB)
-
-
-def _outer_rows(y: np.ndarray) -> np.ndarray:
-    """Row-wise outer products y_i y_i', flattened: (n × k²)."""
-    return (y[:, :, None] * y[:, None, :]).reshape(len(y), -1)
-
-
-def logsumexp(a: np.ndarray, axis: int = 0) -> np.ndarray:
-    """log(sum(exp(a))) along ``axis`` (plain numpy: scipy's version costs more than the sum here)."""
-    top = a.max(axis=axis)
-    return top + np.log(np.exp(a - np.expand_dims(top, axis)).sum(axis=axis))
+_BLOCK_BUDGET = 1 << 22   # numbers in one row block's rows × Q × k array (32 MiB)
 
 
 @dataclass(frozen=True)
@@ -66,18 +57,86 @@ def mixture_data(model: InteractionModel, data: pd.DataFrame) -> MixtureData:
     return MixtureData(x, c - c.mean(axis=0))
 
 
+@dataclass(frozen=True)
+class NodeAlgebra:
+    """Per-node matrices of the factored likelihood (see :class:`MixtureLikelihood`).
+
+    ``k = 1 + m + c`` (y~ = (1, z, c)); ``l = 1 + rho + c`` (w = (1, kappa, c)) with ``rho`` the dimension of
+    the latent subspace ``R`` in which the nodes differ from the reference node r.
+    """
+
+    const: np.ndarray     # Q: p log 2 pi + log det Sigma_q
+    wquad: np.ndarray     # Q × l(l+1)/2: packed, node part of r' Sigma_q^-1 r - d' U d - (case part)
+    mix: np.ndarray       # Q × (2 rho l): [B_q; C_q] with beta_iq = B_q w_i, gamma_iq = C_q w_i
+    H: np.ndarray         # Q × m × k: h_iq = H_q y~_i, with Sigma_q^-1 r_iq = U d_i - Psi h_iq
+    T: np.ndarray         # Q × m × k: t_iq = T_q y~_i = Lambda' Sigma_q^-1 r_iq
+    O: np.ndarray         # Q × m × k: what d_i meets in dL/dLambda
+    F: np.ndarray         # Q × m × m: Sigma_q^-1 = U - Psi F_q Psi'
+    U: np.ndarray         # p × p: Sigma_r^-1 of the reference node
+    Psi: np.ndarray       # p × m: U Lambda
+    G: np.ndarray         # m × m: Lambda' U Lambda
+    R: np.ndarray         # m × rho: orthonormal basis of the node differences
+    tau: np.ndarray       # p
+    V: np.ndarray         # Q × m × m: eta_cov
+    eta_r: np.ndarray     # m: eta_mean of the reference node
+    Xi_r: np.ndarray      # m × c: eta_slope of the reference node
+
+
+def _packed(M: np.ndarray) -> np.ndarray:
+    """Upper triangles of symmetric (… × l × l) matrices, off-diagonal entries doubled: x' M x = packed · (x x')."""
+    iu = np.triu_indices(M.shape[-1])
+    return M[..., iu[0], iu[1]] * np.where(iu[0] == iu[1], 1.0, 2.0)
+
+
+def _outer_packed(y: np.ndarray) -> np.ndarray:
+    """Row-wise upper triangles of y_i y_i' (rows × l(l+1)/2), one column slice per row of the triangle."""
+    rows, l = y.shape
+    out = np.empty((rows, l * (l + 1) // 2))
+    at = 0
+    for i in range(l):
+        out[:, at:at + l - i] = y[:, i:i + 1] * y[:, i:]
+        at += l - i
+    return out
+
+
+def _difference_basis(parts: list[np.ndarray], m: int) -> np.ndarray:
+    """Orthonormal m × rho basis of the columns of ``parts`` (each m × ·), rank cut at 1e-12 of the largest.
+
+    Why exact: with one product term the nodes' latent means, slopes and conditional covariances differ
+    from the reference node's only along A_r e_y, A_r C A_r' e_a and the moderator's direction (Woodbury on
+    A_q = (I - B - sum omega v E)^-1), so the singular values beyond that rank are rounding (~1e-16).
+    """
+    M = np.concatenate(parts, axis=1)
+    if not M.size:
+        return np.zeros((m, 0))
+    U, sv, _ = np.linalg.svd(M, full_matrices=False)
+    if sv[0] == 0:
+        return np.zeros((m, 0))
+    return U[:, :int(np.sum(sv > 1e-12 * sv[0]))]
+
+
 class MixtureLikelihood:
     """Observed log-likelihood of the LMS mixture and its gradient, for one model, data set and grid.
 
-    Why sufficient statistics: with ``y_i = (x_i, c_i)`` and ``r_iq = D_q y_i - mu_q`` (``D_q = [I, -M_q]``)
-    every quadratic form and every posterior-weighted score is a matrix product of the n × (p+c)^2 array
-    of ``y_i y_i'`` with an n × Q array, so one evaluation costs O(n Q (p+c)^2) flops in BLAS and the
-    per-node work is on small p × p matrices only.
+    Why a factored form: node q's indicator moments differ only inside the span of Lambda,
+    ``mean_q + M_q c = tau + Lambda g_q(c)`` and ``Sigma_q = Sigma_r + Lambda (V_q - V_r) Lambda'`` (r: the
+    node of largest weight), so with ``U = Sigma_r^-1``, ``Psi = U Lambda`` and Woodbury
+    ``Sigma_q^-1 = U - Psi F_q Psi'`` every case enters the node densities and posterior-weighted scores only
+    through ``d_i' U d_i`` (the same for every node: it cancels from the posterior and sums to
+    ``tr(U sum d d')``) and the m-vector ``z_i = Psi' d_i`` (``d_i = x_i - tau``) with its covariates.  The
+    nodes differ from node r only in a small latent subspace R (rank 3 for one product term, ``_reduced``),
+    so the node densities and the posterior means the loading/residual scores need cost O(Q (1+rho+c)^2)
+    per case; only the posterior moments S_q of y~ = (1, z, c) cost O(Q (1+m+c)^2).  The numbers are those
+    of the dense p-variate mixture (algebraically identical; tests/test_lms_factored.py), at ~1/8 of the
+    CPU time for the shipped spec (42 items, 14 constructs; benchmarks/lms_scale.py).  Rows are processed in blocks of
+    ``block`` rows (memory O(block · Q · k), linear in n overall) that ``workers`` threads share (BLAS and
+    numpy's ufuncs release the GIL); blocks are summed in row order, so the numbers do not depend on it.
     """
 
-    def __init__(self, model: InteractionModel, data: MixtureData, grid: Grid):
+    def __init__(self, model: InteractionModel, data: MixtureData, grid: Grid, workers: int = 1):
         self.model, self.data, self.grid = model, data, grid
         self.logw = np.log(grid.weights)
+        self._ref = int(np.argmax(grid.weights))
         self._free = model.free_rows()
         kinds = np.array([r.matrix for r in self._free])
         self.fd_index = np.flatnonzero((kinds != "tau") & (kinds != "theta"))
@@ -87,112 +146,205 @@ class MixtureLikelihood:
         self._theta = (np.array([r.free for r in theta], int), np.array([r.i for r in theta], int),
                        np.array([r.j for r in theta], int),
                        np.array([0.5 if r.i == r.j else 1.0 for r in theta]))
-        self.y = np.hstack([data.x, data.c])
-        k = self.y.shape[1]
-        self.block = max(1, _YY_BUDGET // (k * k))
-        # small samples keep the whole n × k² array of y y' (the fastest path); larger ones rebuild it one
-        # row block at a time in every evaluation, so memory stays O(block · k² + Q · n) at any n
-        self._yy = _outer_rows(self.y) if len(self.y) <= self.block else None
-        self.p = data.x.shape[1]
+        p, m, c, _ = model.dims
+        self.p, self.m = p, m
+        self.k = 1 + m + c
+        self._iu = np.triu_indices(self.k)
+        x = data.x
+        self.xsum = x.sum(axis=0)
+        self.xx = x.T @ x                                   # sum x x' (d' U d sums through it)
+        self.block = max(256, _BLOCK_BUDGET // (len(grid.weights) * self.k))
+        self.workers = max(1, int(workers))
 
-    def _yy_blocks(self):
-        """(rows, y_i y_i' of those rows as a (rows × k²) array) over the sample, in order."""
-        if self._yy is not None:
-            yield slice(None), self._yy
-            return
-        for start in range(0, len(self.y), self.block):
-            rows = slice(start, start + self.block)
-            yield rows, _outer_rows(self.y[rows])
-
-    def _quadratic(self, K: np.ndarray) -> np.ndarray:
-        """y_i' K_q y_i for every node (rows of ``K``, Q × k²) and case: Q × n."""
-        if self._yy is not None:
-            return K @ self._yy.T
-        out = np.empty((len(K), len(self.y)))
-        for rows, yy in self._yy_blocks():
-            out[:, rows] = K @ yy.T
-        return out
-
-    def _node_terms(self, theta: np.ndarray):
-        """Per-node log densities (Q × n) and the node moments the gradient reuses.
-
-        ``y' K_q y`` with ``K_q = D_q' Sigma_q^-1 D_q`` is assembled by blocks (``D_q = [I, -M_q]``) and
-        evaluated for all cases at once as ``yy @ vec(K_q)``: one BLAS call for every node.
-        """
+    def _algebra(self, theta: np.ndarray) -> NodeAlgebra:
+        """The node matrices at ``theta`` (raises LinAlgError when a node covariance is not positive definite)."""
         mom = conditional_moments(self.model, theta[None], self.grid.nodes)
-        mean, cov, slope = mom.mean[0], mom.cov[0], mom.slope[0]
-        chol = np.linalg.cholesky(cov)                                   # Q × p × p
-        inv = np.linalg.inv(cov)
-        p, Q = self.p, len(mean)
-        k = self.y.shape[1]
-        a = (inv @ mean[:, :, None])[:, :, 0]                            # Sigma^-1 mu
-        K = np.empty((Q, k, k))
-        K[:, :p, :p] = inv
-        lin = np.empty((Q, k))
-        lin[:, :p] = a
-        if k > p:
-            IM = inv @ slope                                             # Sigma^-1 M
-            K[:, :p, p:] = -IM
-            K[:, p:, :p] = -np.swapaxes(IM, 1, 2)
-            K[:, p:, p:] = np.swapaxes(slope, 1, 2) @ IM
-            lin[:, p:] = -(a[:, None, :] @ slope)[:, 0]
-        const = (a * mean).sum(axis=1)
-        quad = self._quadratic(K.reshape(Q, -1)) - 2 * lin @ self.y.T + const[:, None]   # Q × n
+        mats = {k: v[0] for k, v in self.model.fill(theta[None]).items()}
+        cov, V, eta, Xi = mom.cov[0], mom.eta_cov[0], mom.eta_mean[0], mom.eta_slope[0]
+        chol = np.linalg.cholesky(cov)                                    # every node must be PD
         logdet = 2 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
-        logf = -0.5 * (p * math.log(2 * math.pi) + logdet[:, None] + quad)
-        return logf, mean, inv, slope
+        lam, m, k, Q, r = mats["lam"], self.m, self.k, len(V), self._ref
+        U = np.linalg.inv(cov[r])
+        U = 0.5 * (U + U.T)
+        Psi = U @ lam
+        G = lam.T @ Psi
+        G = 0.5 * (G + G.T)
+        D = V - V[r]
+        F = np.linalg.solve(np.eye(m) + D @ G, D)                         # (I + D G)^-1 D = D (I + G D)^-1
+        F = 0.5 * (F + np.swapaxes(F, 1, 2))
+        Gg = np.zeros((Q, m, k))                                         # g_q(c) = Gg_q y~
+        Gg[:, :, 0] = eta
+        Gg[:, :, 1 + m:] = Xi
+        Z = np.zeros((m, k))
+        Z[:, 1:1 + m] = np.eye(m)
+        H = Gg + F @ (Z - G @ Gg)
+        T = Z - G @ H
+        O = V @ T
+        O[:, :, 0] += eta
+        O[:, :, 1 + m:] += Xi
+        wquad, mix, R = self._reduced(G, D, eta - eta[r], Xi - Xi[r])
+        const = self.p * math.log(2 * math.pi) + logdet
+        return NodeAlgebra(const, wquad, mix, H, T, O, F, U, Psi, G, R, mats["tau"], V, eta[r], Xi[r])
+
+    def _reduced(self, G: np.ndarray, D: np.ndarray, de: np.ndarray, dX: np.ndarray):
+        """Node matrices on w = (1, kappa, c), kappa = R' zeta (see ``_block``): packed quadratic, [B_q; C_q], R.
+
+        With delta_q = a_q + X_q c (R delta_q = g_q - g_r), S_q = R' (V_q - V_r) R, G_R = R' G R and
+        Phi_q = (I + S_q G_R)^-1 S_q (F_q = R Phi_q R'):  r' Sigma_q^-1 r - d'Ud = (case part)
+        - 2 delta' kappa + delta' G_R delta - e' Phi_q e with e = kappa - G_R delta;  h_iq = g_r + R beta_iq,
+        beta = delta + Phi_q e;  R' t_iq = kappa - G_R beta,  and O_q y~ = V_r t + R gamma + eta_r + Xi_r c with
+        gamma = S_q (kappa - G_R beta) + delta.
+        """
+        Q, m = de.shape
+        c = dX.shape[2]
+        R = _difference_basis([de.T, np.swapaxes(D, 0, 1).reshape(m, -1), np.swapaxes(dX, 0, 1).reshape(m, -1)], m)
+        rho = R.shape[1]
+        l = 1 + rho + c
+        GR = R.T @ G @ R
+        Sq = R.T @ D @ R
+        Phi = np.linalg.solve(np.eye(rho) + Sq @ GR, Sq)
+        Phi = 0.5 * (Phi + np.swapaxes(Phi, 1, 2))
+        Dq = np.zeros((Q, rho, l))                                      # delta_iq = Dq w_i
+        Dq[:, :, 0] = de @ R
+        Dq[:, :, 1 + rho:] = R.T @ dX
+        Kz = np.zeros((rho, l))                                         # kappa = Kz w
+        Kz[:, 1:1 + rho] = np.eye(rho)
+        E = Kz - GR @ Dq
+        DK = np.swapaxes(Dq, 1, 2) @ Kz
+        quad = np.swapaxes(Dq, 1, 2) @ GR @ Dq - DK - np.swapaxes(DK, 1, 2) - np.swapaxes(E, 1, 2) @ Phi @ E
+        B = Dq + Phi @ E
+        C = Sq @ (Kz - GR @ B) + Dq
+        return _packed(quad), np.concatenate([B, C], axis=1).reshape(Q, -1), R
+
+    def _rows(self):
+        n = self.data.n
+        return [slice(s, min(n, s + self.block)) for s in range(0, n, self.block)]
+
+    def _block(self, rows: slice, alg: NodeAlgebra):
+        """One row block's per-case data, posterior node probabilities and log-likelihood terms.
+
+        z = Psi' d, g_r = eta_r + Xi_r c (node r's latent mean), zeta = z - G g_r, kappa = R' zeta,
+        w = (1, kappa, c); the node log densities log w_q + log f_iq are computed without the terms every
+        node shares: ``norm`` is their logsumexp per case, ``shared`` the block sum of those terms except
+        d'Ud (summed over the sample from X'X).
+        """
+        x, c = self.data.x[rows], self.data.c[rows]
+        z = x @ alg.Psi - alg.tau @ alg.Psi
+        g_r = alg.eta_r + c @ alg.Xi_r.T
+        Gg = g_r @ alg.G
+        zeta = z - Gg
+        rho = alg.R.shape[1]
+        w = np.empty((len(x), 1 + rho + c.shape[1]))
+        w[:, 0] = 1.0
+        w[:, 1:1 + rho] = zeta @ alg.R
+        w[:, 1 + rho:] = c
+        joint = (self.logw - 0.5 * alg.const) - 0.5 * (_outer_packed(w) @ alg.wquad.T)    # rows × Q
+        shared = -0.5 * float(np.sum(Gg * g_r) - 2 * np.sum(g_r * z))
+        top = joint.max(axis=1)
+        ratio = np.exp(joint - top[:, None])                               # rows × Q, <= 1
+        total = ratio.sum(axis=1)
+        return z, c, g_r, zeta, w, ratio / total[:, None], top + np.log(total), shared
+
+    def _block_value(self, rows: slice, alg: NodeAlgebra) -> float:
+        out = self._block(rows, alg)
+        return float(out[6].sum()) + out[7]
+
+    def _block_stats(self, rows: slice, alg: NodeAlgebra):
+        """One block's log-likelihood part and posterior sums: (value, sum_i P y~y~' packed, sum_i d_i [o_i, h_i]')."""
+        z, c, g_r, zeta, w, post, norm, shared = self._block(rows, alg)
+        y = np.empty((len(z), self.k))
+        y[:, 0] = 1.0
+        y[:, 1:1 + self.m] = z
+        y[:, 1 + self.m:] = c
+        syy = post.T @ _outer_packed(y)                                     # Q × packed
+        rho = alg.R.shape[1]
+        bg = np.einsum("rjk,rk->rj", (post @ alg.mix).reshape(len(z), 2 * rho, -1), w)   # posterior means
+        beta, gamma = bg[:, :rho] @ alg.R.T, bg[:, rho:] @ alg.R.T
+        h = g_r + beta                                                      # sum_q P_iq h_iq
+        o = (zeta - beta @ alg.G) @ alg.V[self._ref] + gamma + g_r          # sum_q P_iq O_q y~_i
+        d = self.data.x[rows] - alg.tau
+        return float(norm.sum()) + shared, syy, d.T @ np.hstack([o, h])
+
+    def _map(self, fn, *args) -> list:
+        rows = self._rows()
+        if self.workers > 1 and len(rows) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+            with ThreadPoolExecutor(self.workers) as pool:
+                return list(pool.map(lambda r: fn(r, *args), rows))
+        return [fn(r, *args) for r in rows]
+
+    def _dd(self, tau: np.ndarray) -> np.ndarray:
+        """sum_i d_i d_i' with d_i = x_i - tau."""
+        out = np.outer(self.xsum, tau)
+        return self.xx - out - out.T + self.data.n * np.outer(tau, tau)
 
     def loglik(self, theta: np.ndarray) -> float:
         try:
-            logf = self._node_terms(theta)[0]
+            alg = self._algebra(theta)
         except np.linalg.LinAlgError:
             return -np.inf
-        return float(logsumexp(logf + self.logw[:, None], axis=0).sum())
+        parts = self._map(self._block_value, alg)
+        return float(sum(parts) - 0.5 * np.sum(alg.U * self._dd(alg.tau)))
 
     def posterior(self, theta: np.ndarray) -> np.ndarray:
         """Q × n posterior node probabilities (the E-step of EM)."""
-        logf = self._node_terms(theta)[0]
-        joint = logf + self.logw[:, None]
-        return np.exp(joint - logsumexp(joint, axis=0))
+        alg = self._algebra(theta)
+        out = np.empty((len(self.logw), self.data.n))
+        for rows in self._rows():
+            out[:, rows] = self._block(rows, alg)[5].T
+        return out
 
     def value_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        logf, mean, inv, M = self._node_terms(theta)
-        joint = logf + self.logw[:, None]
-        norm = logsumexp(joint, axis=0)
-        post = np.exp(joint - norm)                                       # Q × n
-        p, Q = self.p, len(mean)
-        k = self.y.shape[1]
-        nq = post.sum(axis=1)
-        ybar = post @ self.y                                              # Q × (p+c)
-        Syy = np.zeros((Q, k * k))                                        # sum_i P y y'
-        for rows, yy in self._yy_blocks():
-            Syy += post[:, rows] @ yy
-        Syy = Syy.reshape(Q, k, k)
-        xbar, cbar = ybar[:, :p], ybar[:, p:]
-        Srr = Syy[:, :p, :p].copy()                                       # sum_i P r r', r = D y - mu
-        Dy = xbar.copy()                                                  # sum_i P D y
-        H = None
-        if k > p:
-            Sxc, Scc = Syy[:, :p, p:], Syy[:, p:, p:]
-            SxcM = Sxc @ np.swapaxes(M, 1, 2)
-            Srr += M @ Scc @ np.swapaxes(M, 1, 2) - SxcM - np.swapaxes(SxcM, 1, 2)
-            Dy -= (M @ cbar[:, :, None])[:, :, 0]
-            Src = Sxc - M @ Scc - mean[:, :, None] * cbar[:, None, :]      # sum_i P r c'
-            H = inv @ Src
-        outer = Dy[:, :, None] * mean[:, None, :]
-        Srr += nq[:, None, None] * (mean[:, :, None] * mean[:, None, :]) - outer - np.swapaxes(outer, 1, 2)
-        rbar = Dy - nq[:, None] * mean                                    # sum_i P r
-        G = (inv @ rbar[:, :, None])[:, :, 0]
-        W = inv @ Srr @ inv - nq[:, None, None] * inv
+        """Log-likelihood and its exact gradient.
+
+        With posterior weights P_iq, ``u_iq = Sigma_q^-1 r_iq = U d_i - Psi h_iq`` and ``t_iq = Lambda' u_iq``
+        the node scores of the dense form are ``G_q = sum_i P u``, ``Lambda' W_q Lambda`` and ``sum_i P u c'``;
+        here each is assembled from S_q = sum_i P_iq y~ y~' (Q × k × k) and the two p × m sums
+        ``sum_i d_i o_i'`` and ``sum_i d_i h_i'``, whose per-case vectors ``o_i, h_i`` are posterior means
+        of ``O_q y~_i`` and ``H_q y~_i`` (formed on the subspace R, ``_block_stats``).
+        """
+        alg = self._algebra(theta)
+        Q, m, k = len(self.logw), self.m, self.k
+        parts = self._map(self._block_stats, alg)
+        dd = self._dd(alg.tau)
+        value = sum(p[0] for p in parts) - 0.5 * np.sum(alg.U * dd)
+        packed = sum(p[1] for p in parts)
+        S = np.empty((Q, k, k))
+        S[:, self._iu[0], self._iu[1]] = packed
+        S[:, self._iu[1], self._iu[0]] = packed
+        DOH = sum(p[2] for p in parts)
+        DO, DH = DOH[:, :m], DOH[:, m:]
+        return float(value), self._gradient(theta, alg, S, DO, DH, dd)
+
+    def _gradient(self, theta, alg: NodeAlgebra, S, DO, DH, dd) -> np.ndarray:
+        """Gradient from the posterior sums (notation of ``value_and_gradient``)."""
+        m, k, n = self.m, self.k, self.data.n
+        U, Psi, G, F, H, T, O = alg.U, alg.Psi, alg.G, alg.F, alg.H, alg.T, alg.O
+        nq = S[:, 0, 0]
+        Py = S[:, :, 0]                                                     # sum_i P_iq y~_i
+        HS = H @ S
+        IFG = np.eye(m) - F @ G                                             # Sigma_q^-1 Lambda = Psi (I - F G)
         grad = np.zeros(theta.size)
-        free, i = self._tau
-        grad[free] = G.sum(axis=0)[i]
+        free, i = self._tau                                                 # sum_q G_q
+        g_tau = U @ (self.xsum - n * alg.tau) - Psi @ np.einsum("qmk,qk->m", H, Py)
+        grad[free] = g_tau[i]
+        # sum_q W_q, W_q = sum_i P u u' - n_q Sigma_q^-1
+        UDH = U @ DH @ Psi.T
+        inner = (HS @ np.swapaxes(H, 1, 2)).sum(axis=0) + np.einsum("q,qmk->mk", nq, F)
+        W = U @ dd @ U - UDH - UDH.T + Psi @ inner @ Psi.T - n * U
         free, i, j, half = self._theta
-        grad[free] = W.sum(axis=0)[i, j] * half
-        structural = moment_gradient(self.model, theta, self.grid.nodes, G, 0.5 * W, H)
+        grad[free] = W[i, j] * half
+        Tt = np.swapaxes(T, 1, 2)
+        lam = U @ DO - Psi @ ((HS @ np.swapaxes(O, 1, 2)).sum(axis=0) + (nq[:, None, None] * IFG @ alg.V).sum(axis=0))
+        g = MomentGradient(
+            lam=lam,
+            eta_mean=(T @ Py[:, :, None])[:, :, 0],
+            eta_cov=0.5 * (T @ S @ Tt - nq[:, None, None] * (G @ IFG)),
+            eta_slope=(T @ S[:, :, 1 + m:]) if k > 1 + m else None)
+        structural = moment_gradient(self.model, theta, self.grid.nodes, g)
         mask = self.fd_index
         grad[mask] = structural[mask]
-        return float(norm.sum()), grad
+        return grad
 
     def hessian(self, theta: np.ndarray) -> np.ndarray:
         """Numerical Hessian of the log-likelihood: forward differences of the exact gradient, symmetrised.
@@ -361,7 +513,7 @@ def solve(method: str, model: InteractionModel, mdata: MixtureData, likelihood, 
 
 def fit_lms(syntax: str, data: pd.DataFrame, *, interactions=(),
             products_fixed: bool | set[tuple[str, str]] = False, start: np.ndarray | None = None,
-            grid: Grid | None = None, standard_errors: bool = True, linear_fit=None):
+            grid: Grid | None = None, standard_errors: bool = True, linear_fit=None, workers: int = 1):
     """Fit a latent interaction model by LMS; ``syntax`` may contain ``Y ~ X:Z`` product terms.
 
     ``products_fixed`` (True, or a set of ``(outcome, "X:Z")``) fits the same model with those product
@@ -369,8 +521,10 @@ def fit_lms(syntax: str, data: pd.DataFrame, *, interactions=(),
     data, nested).  ``start`` is a full-model parameter vector (e.g. the H1 estimates);
     ``linear_fit`` (a ModelFit of the model without products) gives start values without refitting.
     ``standard_errors=False`` skips the observed information (an LRT only needs the log-likelihood).
+    ``workers`` threads share each evaluation's row blocks (same numbers for any count).
     """
     model, full_start = model_and_start(syntax, data, interactions, products_fixed, start, linear_fit)
     mdata = mixture_data(model, data)
     grid = grid or quadrature_grid(len(model.integrated), spacing=grid_spacing(model, full_start, mdata))
-    return solve("lms", model, mdata, MixtureLikelihood(model, mdata, grid), full_start, grid, standard_errors)
+    return solve("lms", model, mdata, MixtureLikelihood(model, mdata, grid, workers), full_start, grid,
+                 standard_errors)

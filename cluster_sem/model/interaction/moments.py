@@ -162,25 +162,34 @@ def _forward_moments(model: InteractionModel, mats: dict, nodes: np.ndarray, S: 
     return v, K, mu, C, A, spos
 
 
+@dataclass(frozen=True)
+class MomentGradient:
+    """Derivatives of the log-likelihood with respect to the node moments, in latent coordinates.
+
+    Why latent coordinates: the indicator moments are ``mean = tau + Lambda eta_mean``, ``Sigma = Lambda
+    eta_cov Lambda' + Theta`` and ``slope = Lambda eta_slope``, so the chain rule needs dL/dSigma_q only as
+    ``Lambda' (dL/dSigma_q) Lambda`` (m × m per node) and as its contribution to dL/dLambda — both of
+    which the likelihood can form from m-dimensional per-case data, never a p × p matrix per node.
+    """
+
+    lam: np.ndarray                 # p × m: dL/dLambda through all three node moments (A held fixed)
+    eta_mean: np.ndarray            # Q × m: dL/d eta_mean_q  (= Lambda' dL/dmean_q)
+    eta_cov: np.ndarray             # Q × m × m: dL/d eta_cov_q (= Lambda' dL/dSigma_q Lambda, symmetric)
+    eta_slope: np.ndarray | None    # Q × m × c: dL/d eta_slope_q (= Lambda' dL/dslope_q), None without covariates
+
+
 def _backward_moments(model: InteractionModel, mats: dict, S: list, R: list, v, K, mu, C, A, spos,
-                      g_mean: np.ndarray, g_cov: np.ndarray, g_slope: np.ndarray | None) -> dict:
+                      g: MomentGradient) -> dict:
     """Reverse pass: derivatives with respect to Lambda, Gamma, B, omega, the moderator draws, K and C_RR."""
     c, J = model.dims[2], model.dims[3]
-    lam, gam = mats["lam"], mats["gamma"]
-    E = (A @ mu[:, :, None])[:, :, 0]
+    gam = mats["gamma"]
     At = np.swapaxes(A, 1, 2)
-    V = A @ C @ At
-    d_lam = g_mean.T @ E + 2 * ((g_cov @ lam) @ V).sum(axis=0)
-    gE = g_mean @ lam                                                  # Q × m
-    gV = np.swapaxes(lam, 0, 1)[None] @ g_cov @ lam[None]              # Q × m × m
+    gE, gV = g.eta_mean, g.eta_cov
     dA = np.einsum("qm,qk->qmk", gE, mu) + 2 * gV @ A @ C
     d_gam = np.zeros_like(gam)
-    if g_slope is not None and c:
-        F = A @ gam
-        d_lam += (g_slope @ np.swapaxes(F, 1, 2)).sum(axis=0)
-        gF = np.swapaxes(lam, 0, 1)[None] @ g_slope
-        dA += gF @ gam.T
-        d_gam = (At @ gF).sum(axis=0)
+    if g.eta_slope is not None and c:
+        dA += g.eta_slope @ gam.T
+        d_gam = (At @ g.eta_slope).sum(axis=0)
     d_mu = (At @ gE[:, :, None])[:, :, 0]
     d_C = (At @ gV @ A).sum(axis=0)
     dBq = At @ dA @ At
@@ -192,26 +201,25 @@ def _backward_moments(model: InteractionModel, mats: dict, S: list, R: list, v, 
         d_v[:, spos[s]] += mats["omega"][j] * dBq[:, y, a]
     d_K = d_mu[:, R].T @ v
     d_Cr = d_C[np.ix_(R, R)]
-    return {"lam": d_lam, "beta": d_beta, "gamma": d_gam, "omega": d_omega, "v": d_v, "K": d_K, "Cr": d_Cr}
+    return {"lam": g.lam, "beta": d_beta, "gamma": d_gam, "omega": d_omega, "v": d_v, "K": d_K, "Cr": d_Cr}
 
 
-def moment_gradient(model: InteractionModel, theta: np.ndarray, nodes: np.ndarray, g_mean: np.ndarray,
-                    g_cov: np.ndarray, g_slope: np.ndarray | None) -> np.ndarray:
+def moment_gradient(model: InteractionModel, theta: np.ndarray, nodes: np.ndarray,
+                    g: MomentGradient) -> np.ndarray:
     """Chain rule from node-moment gradients to the free parameters (loadings, paths, products, Psi).
 
-    ``g_mean`` (Q × p), ``g_cov`` (Q × p × p, symmetric, = dL/dSigma_q) and ``g_slope`` (Q × p × c) are the
-    derivatives of the log-likelihood with respect to each node's moments.  Reverse-mode by hand through
-    ``mean = tau + Lambda A mu``, ``Sigma = Lambda A C A' Lambda' + Theta``, ``M = Lambda A Gamma`` and
-    ``A = (I - B - sum omega v E)^-1``; Psi enters through the small matrices (chol(Psi_SS), K, C_RR), whose
-    derivatives are taken by central differences (no data, no nodes involved).  Intercepts and residual
-    (co)variances are not handled here (their gradients are closed-form in the caller).
+    ``g`` holds the derivatives of the log-likelihood with respect to each node's latent moments (see
+    :class:`MomentGradient`).  Reverse-mode by hand through ``eta_mean = A mu``, ``eta_cov = A C A'``,
+    ``eta_slope = A Gamma`` and ``A = (I - B - sum omega v E)^-1``; Psi enters through the small matrices
+    (chol(Psi_SS), K, C_RR), whose derivatives are taken in closed form (no data, no nodes involved).
+    Intercepts and residual (co)variances are not handled here (their gradients are closed-form in the caller).
     """
     mats = {k: v[0] for k, v in model.fill(theta[None]).items()}
     m = model.dims[1]
     S = list(model.integrated)
     R = [i for i in range(m) if i not in S]
     v, K, mu, C, A, spos = _forward_moments(model, mats, nodes, S, R)
-    d = _backward_moments(model, mats, S, R, v, K, mu, C, A, spos, g_mean, g_cov, g_slope)
+    d = _backward_moments(model, mats, S, R, v, K, mu, C, A, spos, g)
     grad = np.zeros(theta.size)
     psi_rows = []
     for r in model.rows:
