@@ -48,6 +48,14 @@ def test_every_lazy_reference_resolves_to_a_callable():
             assert callable(resolve(ref)), f"{row.kind}: {ref}"
 
 
+def test_every_row_names_a_bootstrap_engine_that_exists():
+    """The bootstrap engine is read from the row; the names live in ``bootstrap/engines.py`` (a layer above)."""
+    from cluster_sem.bootstrap.engines import ENGINES
+    assert {r.bootstrap for r in TABLE} <= set(ENGINES)
+    assert estimators.row("WLSMV", "listwise").bootstrap == "wlsmv"
+    assert {r.bootstrap for r in TABLE if not r.categorical} == {"batched"}
+
+
 def test_the_table_answers_what_callers_used_to_test_by_name():
     assert estimators.kind_of("mlr", "ml") == "FIML_MLR"
     assert estimators.kind_of(None, "listwise") == "ML"
