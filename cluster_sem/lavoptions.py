@@ -201,6 +201,14 @@ SUPPORT: tuple[Support, ...] = (
 )
 
 
+def categorical(estimator: str | None) -> bool:
+    """The estimator named (any case; None or a name lavaan's defaults do not list: False) treats items as
+    ordered categories.  Why a lookup: the advice, the reports and results.json readers ask this of a name
+    written in a results.json or recommended by a rule, not of a resolved run (``LavOptions.ordinal``)."""
+    found = LAVAAN_DEFAULTS.get((estimator or "").upper())
+    return found is not None and found.categorical
+
+
 def verdict(combo: Combination) -> Support | None:
     """The first support row matching ``combo`` (None: supported as it is)."""
     return next((row for row in SUPPORT if row.matches(combo)), None)
@@ -269,5 +277,5 @@ def _fields(combo: Combination) -> dict:
 
 
 __all__ = ["COMMANDS", "ENGINES", "ENGINE_NAMES", "ESTIMATORS", "LAVAAN_DEFAULTS", "MISSING", "SUPPORT",
-           "Combination", "EstimatorDefaults", "LavOptions", "Support", "lav_options", "resolved_options",
+           "Combination", "EstimatorDefaults", "LavOptions", "Support", "categorical", "lav_options", "resolved_options",
            "skip_message", "verdict"]

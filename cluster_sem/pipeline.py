@@ -229,19 +229,14 @@ def stage_effects(spec: Spec, structural: ModelFit, frame: pd.DataFrame, options
         if meanwhile is not None:
             meanwhile()
 
-    if options.bootstrap > 0 and options.resolved.ordinal:
-        from .bootstrap.wlsmv import run_bootstrap_wlsmv
-        alongside()
-        boot = run_bootstrap_wlsmv(structural, frame, B=options.bootstrap, seed=options.seed,
-                                   level=options.level, quiet=options.quiet, jobs=options.jobs,
-                                   scheduler=options.scheduler)
-    elif options.bootstrap > 0:
-        from .bootstrap import run_bootstrap
+    if options.bootstrap > 0:   # the engine is the one the estimator's row names (bootstrap/engines.py)
+        from .bootstrap.engines import run_engine
+        from .model.estimators import row_of
         design = structural.design if options.cluster_bootstrap else None
-        boot = run_bootstrap(structural, frame, B=options.bootstrap, seed=options.seed, jobs=options.jobs,
-                             level=options.level, scheduler=options.scheduler, quiet=options.quiet,
-                             meanwhile=alongside, cluster=None if design is None else design.cluster,
-                             weights=None if design is None else design.weights)
+        boot = run_engine(row_of(options.resolved).bootstrap, structural, frame, B=options.bootstrap,
+                          seed=options.seed, jobs=options.jobs, level=options.level, scheduler=options.scheduler,
+                          quiet=options.quiet, meanwhile=alongside, cluster=None if design is None else design.cluster,
+                          weights=None if design is None else design.weights)
     else:
         _beside(monte_carlo, meanwhile)
     boot_defined = {r["name"]: r for r in boot.defined} if boot is not None else {}

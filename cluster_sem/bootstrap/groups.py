@@ -106,7 +106,8 @@ def run_group_bootstrap(fit, *, B: int, seed: int, level: float = 0.95, percenti
     t0 = time.perf_counter()
     stats, objective, pt = fit.sample, fit.objective, fit.partable
     indices = group_resample_indices(stats.n, B, seed)
-    fiml = getattr(objective, "name", "") == "FIML"
+    from ..model.objective_fiml import FimlObjective
+    fiml = isinstance(objective, FimlObjective)
     reps = FimlReplicates(stats, indices) if fiml else MomentReplicates(stats, indices)
     H = objective.expected_hessian(fit.theta, stats)
     try:

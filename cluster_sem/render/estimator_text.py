@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
+from ..lavoptions import categorical
 from ..model.estimators import Estimator, by_kind
 from ..results.document import EstimatorChoice, Meta, Normality
 from ..results.estimator_choice import (FEW_CATEGORIES, SKEW_LIMIT, advised_estimator, estimator_kind,
@@ -102,7 +103,7 @@ def choice_note(choice: EstimatorChoice, advice: Advice, normality: Normality | 
     t = words(lang)
     row = advice.row
     used = row.shown if row is not None else advice.kind
-    if choice.recommended == "WLSMV":
+    if categorical(choice.recommended):
         items = list(dict.fromkeys(choice.few_categories + choice.asymmetric))
         shown = ", ".join(items[:12]) + (", …" if len(items) > 12 else "")
         lines = [t("choice_categorical", k=FEW_CATEGORIES, s=f"{SKEW_LIMIT:g}", items=shown)]
@@ -129,7 +130,7 @@ def kurtosis_sentence(advice: Advice, significant: bool, lang: str) -> str:
         return t("kurtosis_advice_WLSMV")
     if advice.robust:
         return t("kurtosis_advice_MLR")
-    if advice.advised == "WLSMV":
+    if categorical(advice.advised):
         return t("kurtosis_advice_categorical")
     return t("kurtosis_advice_ML", rerun=advice.rerun or "--estimator MLR")
 

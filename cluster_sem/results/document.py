@@ -606,7 +606,8 @@ class Invariance(Block):
     @property
     def ordinal(self) -> bool:
         """WLSMV: items as ordered categories (scalar = + thresholds, no strict level)."""
-        return self.estimator == "WLSMV"
+        from ..lavoptions import categorical
+        return categorical(self.estimator)
 
     @property
     def highest_holding(self) -> str | None:

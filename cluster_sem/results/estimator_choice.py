@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..lavoptions import categorical
+
 FEW_CATEGORIES = 5
 SKEW_LIMIT = 1.0
 
@@ -51,18 +53,20 @@ def advised_estimator(recommended: str | None, kurtosis_significant: bool) -> st
     otherwise MLR when Mardia's multivariate kurtosis is significant (normal-theory SEs and χ² too
     optimistic), otherwise ML.  Why here: the estimator-choice note and the normality sentence must give
     the same advice, so both read it from this rule instead of each recommending its own estimator."""
-    if recommended == "WLSMV":
-        return "WLSMV"
+    if categorical(recommended):
+        return recommended
     return "MLR" if kurtosis_significant else "ML"
 
 
 def rerun_options(advised: str, estimator: str | None, missing: str | None) -> str | None:
     """The command-line options that rerun the analysis with the advised estimator (None when it, or MLR
     where ML is advised, was used).
-    FIML keeps ``--missing fiml`` for ML/MLR; WLSMV has no full-information option, so it needs listwise."""
+    FIML keeps ``--missing fiml`` when the advised estimator has a FIML row in the estimator table; one
+    without (WLSMV) needs listwise."""
     used = (estimator or "ML").upper()
     if used == advised or (used == "MLR" and advised == "ML"):   # MLR is ML with robust SEs: never worse
         return None
-    if advised == "WLSMV":
-        return "--estimator WLSMV" + (" --missing listwise" if missing == "ml" else "")
-    return f"--estimator {advised}" + (" --missing fiml" if missing == "ml" else "")
+    if missing != "ml":
+        return f"--estimator {advised}"
+    from ..model.estimators import find
+    return f"--estimator {advised} --missing " + ("listwise" if find(advised, "fiml") is None else "fiml")

@@ -57,7 +57,8 @@ class Estimator:
     ``ModelFit``; ``group_stages`` / ``cluster_stages`` are what ``fit_groups`` plugs in (None: that
     combination is not built, or the estimator's ``group_fitter`` has stages of its own).  ``kind`` is the
     report's name of the run (phrases ``method_<kind>``, ``fit_note_<kind>``, ``conventions_<kind>``);
-    ``report_robust`` says its fit note names a robust or scaled statistic."""
+    ``report_robust`` says its fit note names a robust or scaled statistic.  ``bootstrap`` is an engine *name*,
+    not a reference: the engines live in ``bootstrap/``, a layer above ``model/`` (``bootstrap/engines.py``)."""
 
     estimator: str                  # lavoptions.ESTIMATORS name
     missing: str                    # lavoptions.MISSING name
@@ -74,6 +75,7 @@ class Estimator:
     invariance_conventions: str | None = None   # meta.conventions of `invariance` (listwise rows carry it)
     casewise: bool = True           # the single-group fit is the casewise likelihood (scores per case)
     score_tests: bool = True        # lavTestScore of equality constraints is built (invariance)
+    bootstrap: str = "batched"      # the engine resampling its fits (a name in bootstrap/engines.ENGINES)
 
     @property
     def categorical(self) -> bool:

@@ -9,7 +9,7 @@ from .base import DeltaTest, Estimator
 WLSMV = Estimator(
     estimator="WLSMV", missing="listwise", kind="WLSMV", shown="WLSMV",
     fitter="ordinal.fit:fit_call", design_fitter="ordinal.fit:fit_call",
-    group_fitter="ordinal.group_fit:fit_call", casewise=False, score_tests=False,
+    group_fitter="ordinal.group_fit:fit_call", casewise=False, score_tests=False, bootstrap="wlsmv",
     delta_test=DeltaTest("scaled.shifted", "ordinal.group_robust:satorra2000_difference"),
     conventions="lavaan 0.6 (WLSMV: ordered items, polychoric correlations, DWLS with diagonal weights, delta "
                 "parameterization, robust.sem SEs, scaled-shifted chi2 with N - 1, conditional.x for controls)",
