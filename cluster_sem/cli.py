@@ -127,7 +127,8 @@ def _add_fit_parser(sub, fmt) -> None:
     p.add_argument("--bootstrap", type=int, default=0, metavar="B", help="bootstrap resamples (0 = none; 5000 is usual)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED,
                    help=f"random seed of the bootstrap and Monte Carlo CIs (default {DEFAULT_SEED}; same seed, same results.json)")
-    p.add_argument("--jobs", type=int, default=1, help="local worker processes for the bootstrap, and threads of the LMS likelihood (same numbers for any J)")
+    p.add_argument("--jobs", type=int, default=1, help="local worker processes for the bootstrap, and threads of "
+                                                       "the LMS likelihood (same numbers for any J)")
     p.add_argument("--scheduler", default=None, help="dask.distributed scheduler address, or 'local'")
     p.add_argument("--ci-level", type=float, default=0.95, help="confidence level of every CI (default 0.95)")
     p.add_argument("--ci", choices=_allowed("ci"), default="auto",
