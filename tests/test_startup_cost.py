@@ -60,62 +60,78 @@ def test_a_fit_without_reports_loads_neither_the_document_reader_nor_jinja2(data
     assert loaded == "[]"
 
 
-@pytest.fixture(scope="module")
-def fitted(data_csv):
-    from cluster_sem import api
-    return api.fit(SPEC, data_csv, timestamp=STAMP)
+def _in_fresh_process(data_csv: Path, body: str) -> str:
+    """Run ``body`` in a fresh interpreter after ``fitted = api.fit(...)`` of the benchmark model: the
+    renderer forks only in a process without other threads (``ReportProcess.start``), and a test worker may
+    hold threads other tests left behind (a progress monitor, an executor)."""
+    head = ("import sys\nfrom cluster_sem import api\n"
+            f"fitted = api.fit({str(SPEC)!r}, {str(data_csv)!r}, timestamp={STAMP!r})\n")
+    return _python(head + body)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the renderer forks on Linux only")
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_forked_reports_are_the_in_process_reports(fitted, lang):
-    from cluster_sem.cli import _load_report_templates
-    from cluster_sem.render.forked import ReportProcess
-    child = ReportProcess.start(_load_report_templates, lang=lang, summary=True)
-    assert child is not None
-    try:
-        out = child.reports(fitted.to_json())
-    finally:
-        child.close()
-    assert out == {"report.html": fitted.to_html(lang=lang), "report.md": fitted.to_markdown(lang=lang),
-                   "summary": fitted.summary(lang=lang)}
+def test_forked_reports_are_the_in_process_reports(data_csv, lang):
+    assert _in_fresh_process(data_csv, f"""
+from cluster_sem.cli import _load_report_templates
+from cluster_sem.render.forked import ReportProcess
+child = ReportProcess.start(_load_report_templates, lang={lang!r}, summary=True)
+assert child is not None
+try:
+    out = child.reports(fitted.to_json())
+finally:
+    child.close()
+assert out == {{"report.html": fitted.to_html(lang={lang!r}), "report.md": fitted.to_markdown(lang={lang!r}),
+               "summary": fitted.summary(lang={lang!r})}}
+print("same")
+""") == "same"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the renderer forks on Linux only")
-def test_a_failing_child_means_rendering_here(fitted):
-    from cluster_sem.render.forked import ReportProcess
+def test_a_failing_child_means_rendering_here(data_csv):
+    assert _in_fresh_process(data_csv, """
+from cluster_sem.render.forked import ReportProcess
 
-    def broken() -> None:
-        raise RuntimeError("templates missing")
+def broken() -> None:
+    raise RuntimeError("templates missing")
 
-    child = ReportProcess.start(broken, lang="en", summary=False)
-    assert child.reports(fitted.to_json()) is None
-    child.close()                    # nothing left to end: no error
-    unused = ReportProcess.start(lambda: None, lang="en", summary=False)
-    unused.close()                   # the fit failed: the waiting child is ended, not left behind
+child = ReportProcess.start(broken, lang="en", summary=False)
+assert child.reports(fitted.to_json()) is None
+child.close()                    # nothing left to end: no error
+unused = ReportProcess.start(lambda: None, lang="en", summary=False)
+unused.close()                   # the fit failed: the waiting child is ended, not left behind
+print("fell back")
+""") == "fell back"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the renderer forks on Linux only")
-def test_the_writer_schema_check_runs_in_the_child_or_here(fitted, tmp_path):
+def test_the_writer_schema_check_runs_in_the_child_or_here(data_csv, tmp_path):
     """With the reports forked, the writer's schema check (results.schema.check_written) runs in the child:
     a drifted document is refused before anything is written, and so it is when the child does not answer."""
-    from types import SimpleNamespace
-    from cluster_sem.cli import _load_report_templates, _write_results
-    from cluster_sem.render.forked import ReportProcess
-    from cluster_sem.results.results import Results
-    from cluster_sem.results.schema import SchemaDrift
-    doc = fitted.to_dict()
-    doc["measurement_model"]["parameters"][0]["est"] = "high"          # a writer gone wrong
-    drifted = Results.from_document(doc, check=False)
-    args = SimpleNamespace(out=str(tmp_path / "out"), lang="en", quiet=True, docx=False)
-    for prepare in (_load_report_templates, lambda: 1 / 0):              # child answers / child fails
-        child = ReportProcess.start(prepare, lang="en", summary=False)
-        try:
-            with pytest.raises(SchemaDrift, match="measurement_model.parameters"):
-                _write_results(drifted, args, child)
-        finally:
-            child.close()
-        assert not (tmp_path / "out").exists()
+    out = tmp_path / "out"
+    assert _in_fresh_process(data_csv, f"""
+from types import SimpleNamespace
+from cluster_sem.cli import _load_report_templates, _write_results
+from cluster_sem.render.forked import ReportProcess
+from cluster_sem.results.results import Results
+from cluster_sem.results.schema import SchemaDrift
+doc = fitted.to_dict()
+doc["measurement_model"]["parameters"][0]["est"] = "high"          # a writer gone wrong
+drifted = Results.from_document(doc, check=False)
+args = SimpleNamespace(out={str(out)!r}, lang="en", quiet=True, docx=False)
+for prepare in (_load_report_templates, lambda: 1 / 0):              # child answers / child fails
+    child = ReportProcess.start(prepare, lang="en", summary=False)
+    assert child is not None
+    try:
+        _write_results(drifted, args, child)
+        raise SystemExit("written")
+    except SchemaDrift as drift:
+        assert "measurement_model.parameters[0].est" in str(drift), drift
+    finally:
+        child.close()
+print("refused")
+""") == "refused"
+    assert not out.exists()
 
 
 def test_the_fit_process_writes_the_same_reports_and_summary(data_csv, tmp_path):
