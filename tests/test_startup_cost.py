@@ -118,6 +118,10 @@ from cluster_sem.results.schema import SchemaDrift
 doc = fitted.to_dict()
 doc["measurement_model"]["parameters"][0]["est"] = "high"          # a writer gone wrong
 drifted = Results.from_document(doc, check=False)
+child = ReportProcess.start(_load_report_templates, lang="en", summary=False)
+answer = child.reports(drifted.to_json())                             # the child checked, and said so
+child.close()
+assert list(answer) == ["schema_drift"] and "parameters[0].est" in answer["schema_drift"], answer
 args = SimpleNamespace(out={str(out)!r}, lang="en", quiet=True, docx=False)
 for prepare in (_load_report_templates, lambda: 1 / 0):              # child answers / child fails
     child = ReportProcess.start(prepare, lang="en", summary=False)
