@@ -81,15 +81,23 @@ def _fit(syntax: str, data: pd.DataFrame, ordinal, stats: OrdinalStats | None, c
     return fit if design is None else dataclasses.replace(fit, design=design)
 
 
-def model_moments(dm: DeltaModel, st: OrdinalStats, frame: pd.DataFrame) -> np.ndarray:
-    """The 'sample covariance' the LISREL matrices see: polychorics for the items, the sample covariance of
-    the covariates (fixed.x, divisor N − 1 as lavaan for DWLS), and — only as start values — item–covariate covariances of the standardized codes."""
-    ov = dm.full_mm.ov
+def response_moments(ov, y, x, st: OrdinalStats) -> np.ndarray:
+    """One group's 'sample covariance' in model order ``ov``: the polychorics at the items' positions ``y``,
+    the covariates' sample covariance (fixed.x, divisor N − 1 as lavaan for DWLS) at ``x``, 1 elsewhere on
+    the diagonal.  The single-group and the multigroup fitter both build theirs here."""
     S = np.eye(len(ov))
-    y, x = dm.y_idx, dm.x_idx
     S[np.ix_(y, y)] = st.correlation
     if len(x):
         S[np.ix_(x, x)] = st.covariate_cov
+    return S
+
+
+def model_moments(dm: DeltaModel, st: OrdinalStats, frame: pd.DataFrame) -> np.ndarray:
+    """``response_moments`` of the delta model and — only as start values — the item–covariate covariances
+    of the standardized codes."""
+    y, x = dm.y_idx, dm.x_idx
+    S = response_moments(dm.full_mm.ov, y, x, st)
+    if len(x):
         sd_x = np.sqrt(np.diag(st.covariate_cov))
         r = np.array([[np.corrcoef(frame[a], frame[b])[0, 1] for b in st.covariates] for a in st.items])
         S[np.ix_(y, x)] = r * sd_x
@@ -124,6 +132,13 @@ def start_values(dm: DeltaModel, R: np.ndarray, st: OrdinalStats) -> np.ndarray:
     return np.concatenate([theta, st.thresholds])
 
 
+def thresholds_after_loadings(rows: list[list], th_rows: list[list]) -> list[list]:
+    """lavaan's row order of a group: the threshold rows (``|``) right after the last loading/regression
+    row, before the (co)variances (both assemblers place them here)."""
+    last = max((i for i, row in enumerate(rows) if row[1] in ("=~", "~")), default=len(rows) - 1)
+    return rows[: last + 1] + th_rows + rows[last + 1:]
+
+
 def assemble_wlsmv(syntax: str, dm: DeltaModel, mv: ModelVector, st: OrdinalStats, R: np.ndarray,
                    theta: np.ndarray, fmin: float, *, converged: bool, iterations: int) -> ModelFit:
     n, q_model = st.n, mv.q_model
@@ -145,8 +160,7 @@ def assemble_wlsmv(syntax: str, dm: DeltaModel, mv: ModelVector, st: OrdinalStat
     for k, (item, name) in enumerate(st.threshold_names()):
         v = float(theta[q_model + k])
         th_rows.append(parameter_row(item, "|", name, "", v, q_model + k, se_all, v / sd[item]))
-    last_loading = max((i for i, row in enumerate(rows) if row[1] in ("=~", "~")), default=len(rows) - 1)
-    rows = rows[: last_loading + 1] + th_rows + rows[last_loading + 1:]
+    rows = thresholds_after_loadings(rows, th_rows)
     if pt.defined:
         rows.extend(defined_rows(pt, theta_full, vcov_full, standardized_defined(pt, std)))
     table = pd.DataFrame(rows, columns=PARAM_COLUMNS)

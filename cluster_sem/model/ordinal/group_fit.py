@@ -28,7 +28,7 @@ from ..sample_stats import group_parts
 from .categories import check_group_categories
 from .delta import delta_model, response_sd
 from .dwls import gauss_newton
-from .fit import ml_start, model_moments
+from .fit import ml_start, model_moments, response_moments, thresholds_after_loadings
 from .group_layout import GroupLayout, build_layout
 from .group_robust import robust_group_inference
 from .group_vector import GroupModelVector
@@ -136,13 +136,7 @@ def _moments(layout: GroupLayout, st: OrdinalStats) -> np.ndarray:
     """The 'sample covariance' of one group in model order: polychorics and the covariates' covariance
     (only the covariate block matters: fixed.x values in Ψ)."""
     ov = layout.model.ov
-    S = np.eye(len(ov))
-    y = [ov.index(v) for v in layout.items]
-    S[np.ix_(y, y)] = st.correlation
-    if layout.covariates:
-        x = [ov.index(v) for v in layout.covariates]
-        S[np.ix_(x, x)] = st.covariate_cov
-    return S
+    return response_moments(ov, [ov.index(v) for v in layout.items], [ov.index(v) for v in layout.covariates], st)
 
 
 def start_values(syntax: str, layout: GroupLayout, stats: list[OrdinalStats], parts, start_fit) -> np.ndarray:
@@ -302,8 +296,7 @@ def _group_rows(layout: GroupLayout, mm, g: int, theta: np.ndarray, theta_full: 
         th_rows.append(_row(item, "|", t, "", theta[idx], idx, theta[idx] / sd[item], se, group))
     scale_rows = [_row(item, "~*~", item, "", d[a], layout.scale_index[g, a], d[a], se, group)
                   for a, item in enumerate(layout.items)]
-    last = max((i for i, r in enumerate(cov_rows) if r[1] in ("=~", "~")), default=len(cov_rows) - 1)
-    return cov_rows[: last + 1] + th_rows + cov_rows[last + 1:] + mean_rows + scale_rows
+    return thresholds_after_loadings(cov_rows, th_rows) + mean_rows + scale_rows
 
 
 def _model_rows(layout: GroupLayout, mm, g: int, theta_full: np.ndarray, se: np.ndarray, std_g: np.ndarray,
