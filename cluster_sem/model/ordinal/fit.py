@@ -132,6 +132,16 @@ def start_values(dm: DeltaModel, R: np.ndarray, st: OrdinalStats) -> np.ndarray:
     return np.concatenate([theta, st.thresholds])
 
 
+def threshold_rows(names, index, theta: np.ndarray, se: np.ndarray, sd: dict) -> list[list]:
+    """The ``|`` rows of one group: threshold ``index[k]`` of θ named ``names[k]``, its std.all the
+    threshold over the item's model-implied sd of y* (``response_sd``)."""
+    rows = []
+    for (item, name), i in zip(names, index):
+        v = float(theta[i])
+        rows.append(parameter_row(item, "|", name, "", v, int(i), se, v / sd[item]))
+    return rows
+
+
 def thresholds_after_loadings(rows: list[list], th_rows: list[list]) -> list[list]:
     """lavaan's row order of a group: the threshold rows (``|``) right after the last loading/regression
     row, before the (co)variances (both assemblers place them here)."""
@@ -156,11 +166,8 @@ def assemble_wlsmv(syntax: str, dm: DeltaModel, mv: ModelVector, st: OrdinalStat
     rows = [parameter_row(p.lhs, p.op, p.rhs, p.label, est[r], pd_.free, se_all, std[r])
             for r, (p, pd_) in enumerate(zip(pt.params, dm.delta.params))]
     sd = response_sd(mm, theta_full, R, st.items)
-    th_rows = []
-    for k, (item, name) in enumerate(st.threshold_names()):
-        v = float(theta[q_model + k])
-        th_rows.append(parameter_row(item, "|", name, "", v, q_model + k, se_all, v / sd[item]))
-    rows = thresholds_after_loadings(rows, th_rows)
+    th_index = q_model + np.arange(len(st.thresholds))
+    rows = thresholds_after_loadings(rows, threshold_rows(st.threshold_names(), th_index, theta, se_all, sd))
     if pt.defined:
         rows.extend(defined_rows(pt, theta_full, vcov_full, standardized_defined(pt, std)))
     table = pd.DataFrame(rows, columns=PARAM_COLUMNS)

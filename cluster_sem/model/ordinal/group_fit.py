@@ -28,7 +28,7 @@ from ..sample_stats import group_parts
 from .categories import check_group_categories
 from .delta import delta_model, response_sd
 from .dwls import gauss_newton
-from .fit import ml_start, model_moments, response_moments, thresholds_after_loadings
+from .fit import ml_start, model_moments, response_moments, threshold_rows, thresholds_after_loadings
 from .group_layout import GroupLayout, build_layout
 from .group_robust import robust_group_inference
 from .group_vector import GroupModelVector
@@ -290,10 +290,8 @@ def _group_rows(layout: GroupLayout, mm, g: int, theta: np.ndarray, theta_full: 
     cov_rows, mean_rows = _model_rows(layout, mm, g, theta_full, se, std_g, S_g, xmeans_g, group)
     d = layout.scale(theta, g)
     sd = response_sd(mm, theta_full, S_g, layout.items)
-    th_rows = []
-    for k, (item, t) in enumerate(layout.threshold_names()):
-        idx = layout.th_index[g, k]
-        th_rows.append(_row(item, "|", t, "", theta[idx], idx, theta[idx] / sd[item], se, group))
+    th_rows = [r + [group] if group is not None else r
+               for r in threshold_rows(layout.threshold_names(), layout.th_index[g], theta, se, sd)]
     scale_rows = [_row(item, "~*~", item, "", d[a], layout.scale_index[g, a], d[a], se, group)
                   for a, item in enumerate(layout.items)]
     return thresholds_after_loadings(cov_rows, th_rows) + mean_rows + scale_rows
