@@ -20,6 +20,7 @@ from ..fitted import PARAM_COLUMNS, ModelFit, parameter_row
 from ..inference import defined_rows, estimates, standardized, standardized_defined
 from ..design import SampleDesign
 from ..partable import build_partable
+from ..sample_stats import group_parts
 from ..start import lavaan_start
 from .delta import DeltaModel, delta_model, response_sd
 from .dwls import ModelVector, gauss_newton
@@ -51,22 +52,8 @@ def fit_model_wlsmv(syntax: str, data: pd.DataFrame, ordinal: list[str] | tuple[
 
 def _fit(syntax: str, data: pd.DataFrame, ordinal, stats: OrdinalStats | None, cluster: str | None) -> ModelFit:
     pt = build_partable(syntax)
-    var = pt.variables
-    if var.ov_y:
-        raise FitError(f"WLSMV: observed outcome(s) {', '.join(var.ov_y)} are not supported; model them as "
-                       "constructs or exogenous controls. Fix: use --estimator ML")
-    covariates = list(var.ov_x)
-    items = [v for v in var.ov if v not in covariates and (ordinal is None or v in ordinal)]
-    if len(items) + len(covariates) != len(var.ov):
-        extra = [v for v in var.ov if v not in items and v not in covariates]
-        raise FitError(f"WLSMV: indicator(s) {', '.join(extra)} are not ordinal; mixed continuous/ordinal "
-                       "indicators are not supported. Fix: declare them ordinal or use --estimator ML")
-    missing = [v for v in items + covariates if v not in data.columns]
-    if missing:
-        raise FitError(f"data has no column(s) {', '.join(missing)} used by the model")
-    frame = data[items + covariates]
-    if frame.isna().any().any():
-        raise FitError("fit_model_wlsmv needs complete data; clean the data (listwise) first")
+    items, covariates = model_variables(pt.variables, ordinal)
+    [(_, frame)] = complete_parts(data, items + covariates)
     design = SampleDesign.from_frame(data, cluster=cluster) if cluster else None
     if design is not None:
         design = dataclasses.replace(design, robust_sem=True)
@@ -79,6 +66,38 @@ def _fit(syntax: str, data: pd.DataFrame, ordinal, stats: OrdinalStats | None, c
     fit = assemble_wlsmv(syntax, dm, mv, st, S, sol.theta, sol.fmin, converged=sol.converged,
                          iterations=sol.iterations)
     return fit if design is None else dataclasses.replace(fit, design=design)
+
+
+def model_variables(var, ordinal=None) -> tuple[list[str], list[str]]:
+    """(ordered items, controls) of the model's observed variables ``var`` (``ParTable.variables``), in
+    model order; ``ordinal`` lists the ordered items (None: every indicator).  Refuses what the delta
+    parameterization here does not cover: observed outcomes and continuous indicators."""
+    if var.ov_y:
+        raise FitError(f"WLSMV: observed outcome(s) {', '.join(var.ov_y)} are not supported; model them as "
+                       "constructs or exogenous controls. Fix: use --estimator ML")
+    covariates = list(var.ov_x)
+    items = [v for v in var.ov if v not in covariates and (ordinal is None or v in ordinal)]
+    if len(items) + len(covariates) != len(var.ov):
+        extra = [v for v in var.ov if v not in items and v not in covariates]
+        raise FitError(f"WLSMV: indicator(s) {', '.join(extra)} are not ordinal; mixed continuous/ordinal "
+                       "indicators are not supported. Fix: declare them ordinal or use --estimator ML")
+    return items, covariates
+
+
+def complete_parts(data: pd.DataFrame, columns, group: str | None = None,
+                   groups=None) -> list[tuple[str, pd.DataFrame]]:
+    """Each group's rows of the model ``columns`` (one unnamed part without ``group``; the split is
+    ``sample_stats.group_parts``), refused when a value is missing or a group has fewer than 2 cases."""
+    out = []
+    for name, part in group_parts(data, columns, group=group, groups=groups):
+        frame = part[list(columns)]
+        if frame.isna().any().any():
+            raise FitError("WLSMV needs complete data; clean the data (listwise) first")
+        if len(frame) < 2:
+            where = f"group '{name}'" if name else "the data"
+            raise FitError(f"{where} has {len(frame)} case(s); WLSMV needs more")
+        out.append((name, frame))
+    return out
 
 
 def response_moments(ov, y, x, st: OrdinalStats) -> np.ndarray:

@@ -18,17 +18,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ...errors import FitError
 from ..admissibility import admissibility_problems
 from ..fitted import PARAM_COLUMNS, ModelFit, parameter_row
 from ..group_model import build_group_model
 from ..inference import defined_rows, standardized
 from ..partable import build_partable
-from ..sample_stats import group_parts
 from .categories import check_group_categories
 from .delta import delta_model, response_sd
 from .dwls import gauss_newton
-from .fit import ml_start, model_moments, response_moments, threshold_rows, thresholds_after_loadings
+from .fit import (complete_parts, ml_start, model_moments, model_variables, response_moments, threshold_rows,
+                  thresholds_after_loadings)
 from .group_layout import GroupLayout, build_layout
 from .group_robust import robust_group_inference
 from .group_vector import GroupModelVector
@@ -61,25 +60,9 @@ def fit_groups_wlsmv(syntax: str, data: pd.DataFrame, *, group: str | None = Non
                     tuple(fixed_lv_means), start_fit)
 
 
-def _parts(data: pd.DataFrame, group, groups, columns) -> list[tuple[str, pd.DataFrame]]:
-    """The groups' complete rows of the model columns (the split is ``sample_stats.group_parts``)."""
-    parts = group_parts(data, columns, group=group, groups=groups)
-    out = []
-    for name, part in parts:
-        frame = part[list(columns)]
-        if frame.isna().any().any():
-            raise FitError("WLSMV needs complete data; clean the data (listwise) first")
-        if len(frame) < 2:
-            raise FitError(f"group '{name}' has {len(frame)} case(s); WLSMV needs more")
-        out.append((name, frame))
-    return out
-
-
 def _fit(syntax, data, group, groups, group_equal, group_partial, equal_rows, fixed_lv_means, start_fit):
-    var = build_partable(syntax).variables
-    covariates = list(var.ov_x)
-    items = [v for v in var.ov if v not in covariates]
-    parts = _parts(data, group, groups, items + covariates)
+    items, covariates = model_variables(build_partable(syntax).variables)
+    parts = complete_parts(data, items + covariates, group, groups)
     if group is not None:
         frame = pd.concat([f.assign(**{group: name}) for name, f in parts])
         check_group_categories(frame, items, group)
