@@ -127,10 +127,11 @@ def test_pipeline_results_json_carries_the_same_numbers(tmp_path):
 
 def test_multigroup_code_with_one_group_gives_every_lavaan_row():
     """The invariance engine's WLSMV (``fit_model(..., estimator="WLSMV")``, mean structure and Δ rows as
-    lavaan prints them) on the same model: all 82 rows, the controls' means (std.all = mean / sd) too."""
+    lavaan prints them) on the same model: all 82 rows, the controls' means (std.all = mean / sd) and the
+    std.all of ``ind := a*b`` (from the labelled rows' std.all, as the single-group table) too."""
     from cluster_sem.model.fitted import fit_model
     fit = fit_model(REF["model"], pd.read_csv(DATA), estimator="WLSMV", meanstructure=True)
     rows = {_key(r.lhs, r.op, r.rhs): r._asdict() for r in fit.parameters.itertuples(index=False)}
     assert len(rows) == len(REF["wlsmv"]["params"]) == 82
-    assert _compare(rows, REF["wlsmv"]["params"], std_defined=False) == 82
+    assert _compare(rows, REF["wlsmv"]["params"]) == 82
     _compare_fit(fit.fit)

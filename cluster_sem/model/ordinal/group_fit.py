@@ -21,7 +21,7 @@ import pandas as pd
 from ..admissibility import admissibility_problems
 from ..fitted import PARAM_COLUMNS, ModelFit, parameter_row
 from ..group_model import build_group_model
-from ..inference import defined_rows, standardized
+from ..inference import defined_rows, standardized, standardized_defined
 from ..partable import build_partable
 from .categories import check_group_categories
 from .delta import delta_model, response_sd
@@ -233,7 +233,7 @@ def assemble(syntax: str, layout: GroupLayout, mv: GroupModelVector, stats: list
     problems = admissibility_problems(full.group_view(0), full_model.blocks[0], theta_full, S[0], np.zeros(0),
                                       n=ntotal, converged=converged,
                                       se_available=bool(np.all(np.isfinite(se))), matrices=False) + problems
-    rows += _defined_rows(full, theta_full, vcov_full, grouped)
+    rows += _defined_rows(full, theta_full, vcov_full, rows, grouped)
     table = pd.DataFrame(rows, columns=PARAM_COLUMNS + (["group"] if grouped else []))
     sigma0 = full_model.blocks[0].implied(theta_full[None], S[0][None])[0]
     return ModelFit(syntax, full, full_model.blocks[0], theta_full, vcov_full, S[0], sigma0, ntotal, table, fit,
@@ -318,6 +318,13 @@ def _model_rows(layout: GroupLayout, mm, g: int, theta_full: np.ndarray, se: np.
     return cov_rows, mean_rows
 
 
-def _defined_rows(full, theta_full: np.ndarray, vcov_full: np.ndarray, grouped: bool) -> list[list]:
-    """``:=`` rows: value and delta-method SE from the full table's vcov."""
-    return [row + [""] if grouped else row for row in defined_rows(full, theta_full, vcov_full)]
+def _defined_rows(full, theta_full: np.ndarray, vcov_full: np.ndarray, rows: list[list],
+                  grouped: bool) -> list[list]:
+    """``:=`` rows: value and delta-method SE from the full table's vcov.  With one group also std.all: the
+    expression at the labelled rows' std.all (``standardized_defined``, as the single-group table and
+    lavaan); with groups none (a label's std.all differs from group to group)."""
+    if grouped:
+        return [row + [""] for row in defined_rows(full, theta_full, vcov_full)]
+    std_all = {(r[0], r[1], r[2]): r[8] for r in rows}
+    std = standardized_defined(full, np.array([std_all.get((p.lhs, p.op, p.rhs), np.nan) for p in full.params]))
+    return defined_rows(full, theta_full, vcov_full, std)
