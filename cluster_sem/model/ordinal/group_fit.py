@@ -6,8 +6,11 @@
 
 Reached through ``fit_model(..., group=..., estimator="WLSMV")`` (the estimator table's ``group_fitter``), so
 ``cluster-sem invariance --estimator WLSMV`` runs the same levels as ML with thresholds in the scalar step.
-With one group (``group=None``) it is the single-group model with a mean structure: the same numbers as
-``fit_model_wlsmv`` (a test pins that).
+With one group (``group=None``) it is the single-group model with a mean structure (lavaan's ~1 and ~*~ rows
+on top of ``fit_model_wlsmv``'s table): the same numbers up to the two fitters' stopping rules (~1e-6, a test
+pins that), not the same bits, so the pipeline's single-group fits keep ``ordinal.fit`` (which also has the
+cluster-robust Γ).  Shared with it: the variable and complete-rows split, the latent-response moments, the
+ML start on the polychoric matrix, the threshold rows and their place, the ``:=`` rows.
 """
 from __future__ import annotations
 
