@@ -14,6 +14,12 @@ import pandas as pd
 from ...errors import FitError
 
 
+def threshold_names(items, n_categories) -> list[tuple[str, str]]:
+    """(item, "t1"…"t{K−1}") of every threshold in lavaan's order: what the sample statistics and the
+    multigroup layout both name their thresholds by."""
+    return [(item, f"t{t}") for item, k in zip(items, n_categories) for t in range(1, k)]
+
+
 @dataclass(frozen=True)
 class Coding:
     """Integer codes (n × p, 0-based) and the observed category values of each item."""

@@ -20,6 +20,7 @@ from ..fitted import PARAM_COLUMNS, ModelFit, parameter_row
 from ..inference import defined_rows, estimates, standardized, standardized_defined
 from ..design import SampleDesign
 from ..partable import build_partable
+from ..sample_stats import group_parts
 from ..start import lavaan_start
 from .delta import DeltaModel, delta_model, response_sd
 from .dwls import ModelVector, gauss_newton
@@ -51,22 +52,8 @@ def fit_model_wlsmv(syntax: str, data: pd.DataFrame, ordinal: list[str] | tuple[
 
 def _fit(syntax: str, data: pd.DataFrame, ordinal, stats: OrdinalStats | None, cluster: str | None) -> ModelFit:
     pt = build_partable(syntax)
-    var = pt.variables
-    if var.ov_y:
-        raise FitError(f"WLSMV: observed outcome(s) {', '.join(var.ov_y)} are not supported; model them as "
-                       "constructs or exogenous controls. Fix: use --estimator ML")
-    covariates = list(var.ov_x)
-    items = [v for v in var.ov if v not in covariates and (ordinal is None or v in ordinal)]
-    if len(items) + len(covariates) != len(var.ov):
-        extra = [v for v in var.ov if v not in items and v not in covariates]
-        raise FitError(f"WLSMV: indicator(s) {', '.join(extra)} are not ordinal; mixed continuous/ordinal "
-                       "indicators are not supported. Fix: declare them ordinal or use --estimator ML")
-    missing = [v for v in items + covariates if v not in data.columns]
-    if missing:
-        raise FitError(f"data has no column(s) {', '.join(missing)} used by the model")
-    frame = data[items + covariates]
-    if frame.isna().any().any():
-        raise FitError("fit_model_wlsmv needs complete data; clean the data (listwise) first")
+    items, covariates = model_variables(pt.variables, ordinal)
+    [(_, frame)] = complete_parts(data, items + covariates)
     design = SampleDesign.from_frame(data, cluster=cluster) if cluster else None
     if design is not None:
         design = dataclasses.replace(design, robust_sem=True)
@@ -81,15 +68,55 @@ def _fit(syntax: str, data: pd.DataFrame, ordinal, stats: OrdinalStats | None, c
     return fit if design is None else dataclasses.replace(fit, design=design)
 
 
-def model_moments(dm: DeltaModel, st: OrdinalStats, frame: pd.DataFrame) -> np.ndarray:
-    """The 'sample covariance' the LISREL matrices see: polychorics for the items, the sample covariance of
-    the covariates (fixed.x, divisor N − 1 as lavaan for DWLS), and — only as start values — item–covariate covariances of the standardized codes."""
-    ov = dm.full_mm.ov
+def model_variables(var, ordinal=None) -> tuple[list[str], list[str]]:
+    """(ordered items, controls) of the model's observed variables ``var`` (``ParTable.variables``), in
+    model order; ``ordinal`` lists the ordered items (None: every indicator).  Refuses what the delta
+    parameterization here does not cover: observed outcomes and continuous indicators."""
+    if var.ov_y:
+        raise FitError(f"WLSMV: observed outcome(s) {', '.join(var.ov_y)} are not supported; model them as "
+                       "constructs or exogenous controls. Fix: use --estimator ML")
+    covariates = list(var.ov_x)
+    items = [v for v in var.ov if v not in covariates and (ordinal is None or v in ordinal)]
+    if len(items) + len(covariates) != len(var.ov):
+        extra = [v for v in var.ov if v not in items and v not in covariates]
+        raise FitError(f"WLSMV: indicator(s) {', '.join(extra)} are not ordinal; mixed continuous/ordinal "
+                       "indicators are not supported. Fix: declare them ordinal or use --estimator ML")
+    return items, covariates
+
+
+def complete_parts(data: pd.DataFrame, columns, group: str | None = None,
+                   groups=None) -> list[tuple[str, pd.DataFrame]]:
+    """Each group's rows of the model ``columns`` (one unnamed part without ``group``; the split is
+    ``sample_stats.group_parts``), refused when a value is missing or a group has fewer than 2 cases."""
+    out = []
+    for name, part in group_parts(data, columns, group=group, groups=groups):
+        frame = part[list(columns)]
+        if frame.isna().any().any():
+            raise FitError("WLSMV needs complete data; clean the data (listwise) first")
+        if len(frame) < 2:
+            where = f"group '{name}'" if name else "the data"
+            raise FitError(f"{where} has {len(frame)} case(s); WLSMV needs more")
+        out.append((name, frame))
+    return out
+
+
+def response_moments(ov, y, x, st: OrdinalStats) -> np.ndarray:
+    """One group's 'sample covariance' in model order ``ov``: the polychorics at the items' positions ``y``,
+    the covariates' sample covariance (fixed.x, divisor N − 1 as lavaan for DWLS) at ``x``, 1 elsewhere on
+    the diagonal.  The single-group and the multigroup fitter both build theirs here."""
     S = np.eye(len(ov))
-    y, x = dm.y_idx, dm.x_idx
     S[np.ix_(y, y)] = st.correlation
     if len(x):
         S[np.ix_(x, x)] = st.covariate_cov
+    return S
+
+
+def model_moments(dm: DeltaModel, st: OrdinalStats, frame: pd.DataFrame) -> np.ndarray:
+    """``response_moments`` of the delta model and — only as start values — the item–covariate covariances
+    of the standardized codes."""
+    y, x = dm.y_idx, dm.x_idx
+    S = response_moments(dm.full_mm.ov, y, x, st)
+    if len(x):
         sd_x = np.sqrt(np.diag(st.covariate_cov))
         r = np.array([[np.corrcoef(frame[a], frame[b])[0, 1] for b in st.covariates] for a in st.items])
         S[np.ix_(y, x)] = r * sd_x
@@ -124,6 +151,23 @@ def start_values(dm: DeltaModel, R: np.ndarray, st: OrdinalStats) -> np.ndarray:
     return np.concatenate([theta, st.thresholds])
 
 
+def threshold_rows(names, index, theta: np.ndarray, se: np.ndarray, sd: dict) -> list[list]:
+    """The ``|`` rows of one group: threshold ``index[k]`` of θ named ``names[k]``, its std.all the
+    threshold over the item's model-implied sd of y* (``response_sd``)."""
+    rows = []
+    for (item, name), i in zip(names, index):
+        v = float(theta[i])
+        rows.append(parameter_row(item, "|", name, "", v, int(i), se, v / sd[item]))
+    return rows
+
+
+def thresholds_after_loadings(rows: list[list], th_rows: list[list]) -> list[list]:
+    """lavaan's row order of a group: the threshold rows (``|``) right after the last loading/regression
+    row, before the (co)variances (both assemblers place them here)."""
+    last = max((i for i, row in enumerate(rows) if row[1] in ("=~", "~")), default=len(rows) - 1)
+    return rows[: last + 1] + th_rows + rows[last + 1:]
+
+
 def assemble_wlsmv(syntax: str, dm: DeltaModel, mv: ModelVector, st: OrdinalStats, R: np.ndarray,
                    theta: np.ndarray, fmin: float, *, converged: bool, iterations: int) -> ModelFit:
     n, q_model = st.n, mv.q_model
@@ -141,12 +185,8 @@ def assemble_wlsmv(syntax: str, dm: DeltaModel, mv: ModelVector, st: OrdinalStat
     rows = [parameter_row(p.lhs, p.op, p.rhs, p.label, est[r], pd_.free, se_all, std[r])
             for r, (p, pd_) in enumerate(zip(pt.params, dm.delta.params))]
     sd = response_sd(mm, theta_full, R, st.items)
-    th_rows = []
-    for k, (item, name) in enumerate(st.threshold_names()):
-        v = float(theta[q_model + k])
-        th_rows.append(parameter_row(item, "|", name, "", v, q_model + k, se_all, v / sd[item]))
-    last_loading = max((i for i, row in enumerate(rows) if row[1] in ("=~", "~")), default=len(rows) - 1)
-    rows = rows[: last_loading + 1] + th_rows + rows[last_loading + 1:]
+    th_index = q_model + np.arange(len(st.thresholds))
+    rows = thresholds_after_loadings(rows, threshold_rows(st.threshold_names(), th_index, theta, se_all, sd))
     if pt.defined:
         rows.extend(defined_rows(pt, theta_full, vcov_full, standardized_defined(pt, std)))
     table = pd.DataFrame(rows, columns=PARAM_COLUMNS)

@@ -6,8 +6,11 @@
 
 Reached through ``fit_model(..., group=..., estimator="WLSMV")`` (the estimator table's ``group_fitter``), so
 ``cluster-sem invariance --estimator WLSMV`` runs the same levels as ML with thresholds in the scalar step.
-With one group (``group=None``) it is the single-group model with a mean structure: the same numbers as
-``fit_model_wlsmv`` (a test pins that).
+With one group (``group=None``) it is the single-group model with a mean structure (lavaan's ~1 and ~*~ rows
+on top of ``fit_model_wlsmv``'s table): the same numbers up to the two fitters' stopping rules (~1e-6, a test
+pins that), not the same bits, so the pipeline's single-group fits keep ``ordinal.fit`` (which also has the
+cluster-robust Γ).  Shared with it: the variable and complete-rows split, the latent-response moments, the
+ML start on the polychoric matrix, the threshold rows and their place, the ``:=`` rows.
 """
 from __future__ import annotations
 
@@ -18,17 +21,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ...errors import FitError
 from ..admissibility import admissibility_problems
 from ..fitted import PARAM_COLUMNS, ModelFit, parameter_row
 from ..group_model import build_group_model
-from ..inference import defined_rows, standardized
+from ..inference import defined_rows, standardized, standardized_defined
 from ..partable import build_partable
-from ..sample_stats import group_parts
 from .categories import check_group_categories
 from .delta import delta_model, response_sd
 from .dwls import gauss_newton
-from .fit import ml_start, model_moments
+from .fit import (complete_parts, ml_start, model_moments, model_variables, response_moments, threshold_rows,
+                  thresholds_after_loadings)
 from .group_layout import GroupLayout, build_layout
 from .group_robust import robust_group_inference
 from .group_vector import GroupModelVector
@@ -61,25 +63,9 @@ def fit_groups_wlsmv(syntax: str, data: pd.DataFrame, *, group: str | None = Non
                     tuple(fixed_lv_means), start_fit)
 
 
-def _parts(data: pd.DataFrame, group, groups, columns) -> list[tuple[str, pd.DataFrame]]:
-    """The groups' complete rows of the model columns (the split is ``sample_stats.group_parts``)."""
-    parts = group_parts(data, columns, group=group, groups=groups)
-    out = []
-    for name, part in parts:
-        frame = part[list(columns)]
-        if frame.isna().any().any():
-            raise FitError("WLSMV needs complete data; clean the data (listwise) first")
-        if len(frame) < 2:
-            raise FitError(f"group '{name}' has {len(frame)} case(s); WLSMV needs more")
-        out.append((name, frame))
-    return out
-
-
 def _fit(syntax, data, group, groups, group_equal, group_partial, equal_rows, fixed_lv_means, start_fit):
-    var = build_partable(syntax).variables
-    covariates = list(var.ov_x)
-    items = [v for v in var.ov if v not in covariates]
-    parts = _parts(data, group, groups, items + covariates)
+    items, covariates = model_variables(build_partable(syntax).variables)
+    parts = complete_parts(data, items + covariates, group, groups)
     if group is not None:
         frame = pd.concat([f.assign(**{group: name}) for name, f in parts])
         check_group_categories(frame, items, group)
@@ -136,13 +122,7 @@ def _moments(layout: GroupLayout, st: OrdinalStats) -> np.ndarray:
     """The 'sample covariance' of one group in model order: polychorics and the covariates' covariance
     (only the covariate block matters: fixed.x values in Ψ)."""
     ov = layout.model.ov
-    S = np.eye(len(ov))
-    y = [ov.index(v) for v in layout.items]
-    S[np.ix_(y, y)] = st.correlation
-    if layout.covariates:
-        x = [ov.index(v) for v in layout.covariates]
-        S[np.ix_(x, x)] = st.covariate_cov
-    return S
+    return response_moments(ov, [ov.index(v) for v in layout.items], [ov.index(v) for v in layout.covariates], st)
 
 
 def start_values(syntax: str, layout: GroupLayout, stats: list[OrdinalStats], parts, start_fit) -> np.ndarray:
@@ -256,7 +236,7 @@ def assemble(syntax: str, layout: GroupLayout, mv: GroupModelVector, stats: list
     problems = admissibility_problems(full.group_view(0), full_model.blocks[0], theta_full, S[0], np.zeros(0),
                                       n=ntotal, converged=converged,
                                       se_available=bool(np.all(np.isfinite(se))), matrices=False) + problems
-    rows += _defined_rows(full, theta_full, vcov_full, grouped)
+    rows += _defined_rows(full, theta_full, vcov_full, rows, grouped)
     table = pd.DataFrame(rows, columns=PARAM_COLUMNS + (["group"] if grouped else []))
     sigma0 = full_model.blocks[0].implied(theta_full[None], S[0][None])[0]
     return ModelFit(syntax, full, full_model.blocks[0], theta_full, vcov_full, S[0], sigma0, ntotal, table, fit,
@@ -296,14 +276,11 @@ def _group_rows(layout: GroupLayout, mm, g: int, theta: np.ndarray, theta_full: 
     cov_rows, mean_rows = _model_rows(layout, mm, g, theta_full, se, std_g, S_g, xmeans_g, group)
     d = layout.scale(theta, g)
     sd = response_sd(mm, theta_full, S_g, layout.items)
-    th_rows = []
-    for k, (item, t) in enumerate(layout.threshold_names()):
-        idx = layout.th_index[g, k]
-        th_rows.append(_row(item, "|", t, "", theta[idx], idx, theta[idx] / sd[item], se, group))
+    th_rows = [r + [group] if group is not None else r
+               for r in threshold_rows(layout.threshold_names(), layout.th_index[g], theta, se, sd)]
     scale_rows = [_row(item, "~*~", item, "", d[a], layout.scale_index[g, a], d[a], se, group)
                   for a, item in enumerate(layout.items)]
-    last = max((i for i, r in enumerate(cov_rows) if r[1] in ("=~", "~")), default=len(cov_rows) - 1)
-    return cov_rows[: last + 1] + th_rows + cov_rows[last + 1:] + mean_rows + scale_rows
+    return thresholds_after_loadings(cov_rows, th_rows) + mean_rows + scale_rows
 
 
 def _model_rows(layout: GroupLayout, mm, g: int, theta_full: np.ndarray, se: np.ndarray, std_g: np.ndarray,
@@ -344,6 +321,13 @@ def _model_rows(layout: GroupLayout, mm, g: int, theta_full: np.ndarray, se: np.
     return cov_rows, mean_rows
 
 
-def _defined_rows(full, theta_full: np.ndarray, vcov_full: np.ndarray, grouped: bool) -> list[list]:
-    """``:=`` rows: value and delta-method SE from the full table's vcov."""
-    return [row + [""] if grouped else row for row in defined_rows(full, theta_full, vcov_full)]
+def _defined_rows(full, theta_full: np.ndarray, vcov_full: np.ndarray, rows: list[list],
+                  grouped: bool) -> list[list]:
+    """``:=`` rows: value and delta-method SE from the full table's vcov.  With one group also std.all: the
+    expression at the labelled rows' std.all (``standardized_defined``, as the single-group table and
+    lavaan); with groups none (a label's std.all differs from group to group)."""
+    if grouped:
+        return [row + [""] for row in defined_rows(full, theta_full, vcov_full)]
+    std_all = {(r[0], r[1], r[2]): r[8] for r in rows}
+    std = standardized_defined(full, np.array([std_all.get((p.lhs, p.op, p.rhs), np.nan) for p in full.params]))
+    return defined_rows(full, theta_full, vcov_full, std)

@@ -29,6 +29,7 @@ from ...errors import FitError
 from ..group_model import GroupModel, build_group_model
 from ..partable import Param, ParTable
 from ..partable_groups import GROUP_EQUAL, build_group_partable, checked_group_equal
+from .categories import threshold_names
 from .delta import DeltaModel
 
 ORDINAL_EQUAL = GROUP_EQUAL + ("thresholds",)
@@ -59,7 +60,7 @@ class GroupLayout:
         return np.repeat(np.arange(len(self.items)), self.n_categories - 1)
 
     def threshold_names(self) -> list[tuple[str, str]]:
-        return [(item, f"t{t}") for item, k in zip(self.items, self.n_categories) for t in range(1, k)]
+        return threshold_names(self.items, self.n_categories)
 
     def scale(self, theta: np.ndarray, g: int) -> np.ndarray:
         idx = self.scale_index[g]

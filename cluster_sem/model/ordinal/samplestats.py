@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .acov import Influence, casewise, cluster_gamma, gamma_diag, gamma_full, influence
-from .categories import Coding, code_items
+from .categories import Coding, code_items, threshold_names
 from .conditional import conditional_stats
 from .polychoric import fit_polychoric, pair_cells, pair_tables
 from .univariate import bounds_from_counts, category_scores, threshold_vector
@@ -62,7 +62,7 @@ class OrdinalStats:
         return 1.0 / np.diag(self.gamma)
 
     def threshold_names(self) -> list[tuple[str, str]]:
-        return [(item, f"t{t}") for item, k in zip(self.items, self.coding.n_categories) for t in range(1, k)]
+        return threshold_names(self.items, self.coding.n_categories)
 
 
 def pair_index(p: int) -> tuple[np.ndarray, np.ndarray]:
