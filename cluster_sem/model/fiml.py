@@ -166,7 +166,9 @@ def casewise_scores(data: Patterns, mu: np.ndarray, sigma: np.ndarray,
         d = data.x[np.ix_(sel + start, o)] - mu[o]
         z = d @ inv                                            # Σ_k⁻¹ d_i, one row per case
         gmu[np.ix_(sel, o)] = z
-        block = 0.5 * (z[:, :, None] * z[:, None, :] - inv[None])
+        block = z[:, :, None] * z[:, None, :]                  # ½ (z z' − Σ_k⁻¹), one temporary
+        block -= inv[None]
+        block *= 0.5
         G[sel[:, None, None], o[None, :, None], o[None, None, :]] = block
     if data.w is not None:
         w = data.w[start:stop]
@@ -192,7 +194,7 @@ def h1_scores(data: Patterns, mu: np.ndarray, sigma: np.ndarray, *, means: bool 
     return np.vstack([block for _, block in h1_score_blocks(data, mu, sigma, means=means)])
 
 
-_SCORE_BLOCK = 1 << 22   # per-case p × p numbers in one block of casewise scores (32 MiB)
+_SCORE_BLOCK = 1 << 21   # per-case p × p numbers in one block of casewise scores (16 MiB)
 
 
 def h1_score_blocks(data: Patterns, mu: np.ndarray, sigma: np.ndarray, *, means: bool = True,
@@ -206,8 +208,11 @@ def h1_score_blocks(data: Patterns, mu: np.ndarray, sigma: np.ndarray, *, means:
     for start in range(0, n, size):
         rows = slice(start, min(n, start + size))
         gmu, G = casewise_scores(data, mu, sigma, rows)
-        gs = G[:, r, c] * np.where(r == c, 1.0, 2.0)
-        block = np.hstack([gmu, gs]) if means else gs
+        block = np.empty((len(G), (p if means else 0) + len(r)))
+        if means:
+            block[:, :p] = gmu
+        np.multiply(G[:, r, c], np.where(r == c, 1.0, 2.0), out=block[:, p if means else 0:])
+        del G
         if keep is not None:
             block = block[:, keep]
         yield rows, block if project is None else block @ project
