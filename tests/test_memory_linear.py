@@ -190,6 +190,32 @@ def test_polychoric_compact_scores_equal_the_dense_ones():
             assert np.allclose(ana[ok], num[ok], rtol=1e-5, atol=1e-5)
 
 
+def test_wlsmv_with_controls_sums_gamma_over_row_blocks(monkeypatch):
+    """With controls (conditional.x) the casewise influence ψ has a column per statistic (~1,100 at 42 items);
+    Γ = N Σ ψ_i ψ_i', its diagonal (bootstrap weights) and the cluster-robust Γ are summed over row blocks of
+    ψ.  Blocks of 3 cases (and pair chunks of 1 pair) give the single-block numbers."""
+    from cluster_sem.model.ordinal import conditional
+    from cluster_sem.model.ordinal.categories import code_items
+    from cluster_sem.model.ordinal.samplestats import ordinal_stats, pair_index
+    data = pd.read_csv(Path(__file__).parent / "reference" / "HolzingerSwineford1939_ordinal.csv")
+    items = [f"x{i}" for i in range(1, 7)]
+    rng = np.random.default_rng(6)
+    frame = data[items].assign(age=rng.normal(13, 1, len(data)).round(1), sex=rng.integers(0, 2, len(data)) * 1.0)
+    cluster = np.arange(len(frame)) % 29
+    weights = rng.multinomial(len(frame), np.ones(len(frame)) / len(frame)).astype(float)
+    coding, (ia, ib), X = code_items(frame, items), pair_index(len(items)), frame[["age", "sex"]].to_numpy()
+
+    def run():
+        st = ordinal_stats(frame, items, ["age", "sex"], cluster=cluster)
+        diag = conditional.conditional_stats(coding, X, st.correlation[ia, ib], ia, ib, weights=weights,
+                                             diagonal_only=True)[4]
+        return st.gamma, st.gamma_robust, diag
+    whole = run()
+    monkeypatch.setattr(conditional, "_CASE_PAIRS", 3 * len(ia))
+    for a, b in zip(run(), whole):
+        assert np.allclose(a, b, rtol=1e-12, atol=1e-13 * np.abs(b).max())
+
+
 # --- MLR / FIML casewise scores -------------------------------------------------------------------------
 
 def test_mlr_casewise_scores_in_row_blocks_give_the_same_fit(monkeypatch):

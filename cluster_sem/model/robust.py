@@ -31,11 +31,16 @@ def first_order(scores: np.ndarray, cluster: np.ndarray | None = None) -> np.nda
     are.  Sampling weights are already in the scores (w_i s_i) and N = Σ w_i = n after normalisation."""
     n = scores.shape[0]
     if cluster is not None:
-        g = int(cluster.max()) + 1
-        sums = np.zeros((g, scores.shape[1]))
+        sums = np.zeros((int(cluster.max()) + 1, scores.shape[1]))
         np.add.at(sums, cluster, scores)
-        return sums.T @ sums / n * (g / (g - 1))
+        return cluster_meat(sums, n)
     return scores.T @ scores / n
+
+
+def cluster_meat(sums: np.ndarray, n: int) -> np.ndarray:
+    """G/(G − 1) · (1/N) Σ_c s_c s_c' from the G × k cluster sums of the scores."""
+    g = sums.shape[0]
+    return sums.T @ sums / n * (g / (g - 1))
 
 
 def first_order_blocks(blocks: Iterable[tuple[slice, np.ndarray]], n: int,
@@ -44,19 +49,15 @@ def first_order_blocks(blocks: Iterable[tuple[slice, np.ndarray]], n: int,
 
     The casewise scores of a FIML/MLR fit are p + p* numbers per case for the h1 model (945 at p = 42);
     summing s_i s_i' (or the cluster sums) block by block keeps only one block and the k × k result."""
-    total, sums, g = None, None, 0
+    total, sums = None, None
     for rows, block in blocks:
         if cluster is None:
             part = block.T @ block
             total = part if total is None else total + part
             continue
-        if sums is None:
-            g = int(cluster.max()) + 1
-            sums = np.zeros((g, block.shape[1]))
+        sums = np.zeros((int(cluster.max()) + 1, block.shape[1])) if sums is None else sums
         np.add.at(sums, cluster[rows], block)
-    if cluster is not None:
-        return sums.T @ sums / n * (g / (g - 1))
-    return total / n
+    return cluster_meat(sums, n) if cluster is not None else total / n
 
 
 def sandwich(info_unit: np.ndarray, scores: np.ndarray, cluster: np.ndarray | None = None) -> np.ndarray:
