@@ -100,7 +100,7 @@ def conditional_stats(coding: Coding, X: np.ndarray, start_rho: np.ndarray, ia: 
                       newton_steps: int = 100, cluster: np.ndarray | None = None):
     """(bounds, thresholds, slopes (p × nx), residual correlations, Γ or diag Γ) with covariates X (n × nx).
 
-    ``cluster`` (0..G−1 per case, no resample): a sixth element, the cluster-robust Γ (``cluster_gamma``).
+    ``cluster`` (0..G−1 per case, no resample): a sixth element, the cluster-robust Γ (``acov.gamma_full(cluster=)``).
 
     ``weights`` are case multiplicities (a bootstrap resample); ``start`` = (bounds, slopes) warm-starts
     the probits by Newton instead of the cold BFGS fit; ``newton_steps`` caps the polychoric Newton steps
