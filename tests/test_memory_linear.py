@@ -216,6 +216,25 @@ def test_wlsmv_with_controls_sums_gamma_over_row_blocks(monkeypatch):
         assert np.allclose(a, b, rtol=1e-12, atol=1e-13 * np.abs(b).max())
 
 
+def test_wlsmv_gamma_without_controls_sums_row_blocks(monkeypatch):
+    """Without controls ψ (a column per threshold and pair) is gathered from the cells per row block: blocks
+    of a few cases give Γ = N ψ'ψ and the cluster-robust Γ of all cases at once."""
+    from cluster_sem.model.ordinal import acov
+    from cluster_sem.model.ordinal.samplestats import ordinal_stats, pair_index, two_step
+    data = pd.read_csv(Path(__file__).parent / "reference" / "HolzingerSwineford1939_ordinal.csv")
+    items = [f"x{i}" for i in range(1, 10)]
+    cluster = np.arange(len(data)) % 31
+    st = ordinal_stats(data, items, cluster=cluster)
+    ia, ib = pair_index(len(items))
+    psi = acov.casewise(two_step(st.coding)[-1], st.coding.codes, st.coding.n_categories, ia, ib)
+    n = len(psi)
+    assert np.allclose(st.gamma, n * psi.T @ psi, rtol=1e-12, atol=1e-13 * np.abs(st.gamma).max())
+    monkeypatch.setattr(acov, "_PSI_BLOCK", 5 * psi.shape[1])
+    blocks = ordinal_stats(data, items, cluster=cluster)
+    for a, b in ((blocks.gamma, st.gamma), (blocks.gamma_cluster, st.gamma_cluster)):
+        assert np.allclose(a, b, rtol=1e-12, atol=1e-13 * np.abs(b).max())
+
+
 # --- MLR / FIML casewise scores -------------------------------------------------------------------------
 
 def test_mlr_casewise_scores_in_row_blocks_give_the_same_fit(monkeypatch):
