@@ -125,7 +125,7 @@ def conditional_stats(coding: Coding, X: np.ndarray, start_rho: np.ndarray, ia: 
         lohi.append(np.stack([lo, hi], axis=-1))                          # (n, 2)
     lohi = np.stack(lohi)                                                 # (p, n, 2)
     rho = np.empty(len(ia))
-    uni = _univariate_influence(coding, w, uni_scores)                    # (n, thresholds + slopes)
+    uni = _univariate_influence(coding, w, uni_scores, X.shape[1])        # (n, thresholds + slopes)
     del fitted, uni_scores
     correction = np.zeros((uni.shape[1], len(ia)))                        # ψ_ρ = (s_ρ − uni @ correction) / a22
     a22 = np.empty(len(ia))
@@ -202,14 +202,15 @@ def _pair_chunks(n_pairs: int, n: int) -> list[slice]:
     return [slice(start, start + size) for start in range(0, n_pairs, size)]
 
 
-def _univariate_influence(coding: Coding, w: np.ndarray, uni_scores: list) -> np.ndarray:
+def _univariate_influence(coding: Coding, w: np.ndarray, uni_scores: list, nx: int) -> np.ndarray:
     """Casewise influence functions of the univariate statistics (n × (all thresholds, all slopes)): per
-    item A11⁻¹ · score (A11 = Σ w · score score')."""
+    item A11⁻¹ · score (A11 = Σ w · score score'), written into its columns item by item (one n × p(K−1+nx)
+    array, not a second copy of every item's block)."""
     n_cat = coding.n_categories
-    psi_uni = [sc @ np.linalg.inv((sc * w[:, None]).T @ sc) for sc in uni_scores]
-    cols = ([psi[:, : int(n_cat[v]) - 1] for v, psi in enumerate(psi_uni)]
-            + [psi[:, int(n_cat[v]) - 1:] for v, psi in enumerate(psi_uni)])
-    return np.concatenate(cols, axis=1)
+    out = np.empty((len(w), int((n_cat - 1).sum()) + len(n_cat) * nx))
+    for v, sc in enumerate(uni_scores):
+        out[:, _item_columns(n_cat, nx, v)] = sc @ np.linalg.inv((sc * w[:, None]).T @ sc)
+    return out
 
 
 def _item_columns(n_cat: np.ndarray, nx: int, v: int) -> np.ndarray:
