@@ -1,9 +1,10 @@
 """Time and peak memory of each command against the number of respondents, with log-log growth exponents.
 
-    PYTHONPATH=. python benchmarks/scale.py [--sizes 10000 100000] [--only fit fiml ...] [--readme]
+    PYTHONPATH=. python benchmarks/scale.py [--sizes 10000 100000] [--only fit FIML ...] [--timeout S] [--readme]
 
 Each command runs as ``python -m cluster_sem.cli ...`` in a fresh child under ``/usr/bin/time`` (wall time,
-peak RSS of the child and its descendants) on data simulated from the shipped spec (``cluster-sem
+peak RSS of the child and its descendants; ``nice -n 10``; a run past ``--timeout`` is killed and reported,
+and the larger sizes of that command are skipped) on data simulated from the shipped spec (``cluster-sem
 simulate``, seed 1; simulation not timed).  Commands:
 
 * ``fit``        the shipped spec without its latent interaction, ``--bootstrap 0``
@@ -23,6 +24,7 @@ import argparse
 import math
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -59,13 +61,23 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "cluster_sem.cli", *args]
 
 
-def measure(cmd: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MiB) of one child process, from GNU time."""
+def measure(cmd: list[str], timeout: float | None = None) -> tuple[float, float] | None:
+    """(wall seconds, peak RSS in MiB) of one child process, from GNU time; None past ``timeout`` seconds.
+
+    The child runs in its own process group, so a timeout ends the ``cluster-sem`` process under
+    ``/usr/bin/time`` too (and only it)."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as out:
-        proc = subprocess.run(["/usr/bin/time", "-o", out.name, "-f", "%e %M", *cmd], cwd=ROOT,
-                              capture_output=True, text=True)
+        proc = subprocess.Popen(["nice", "-n", "10", "/usr/bin/time", "-o", out.name, "-f", "%e %M", *cmd],
+                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+        try:
+            _, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            return None
         if proc.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
+            raise RuntimeError(f"{' '.join(cmd)} failed:\n{err[-3000:]}")
         wall, kb = Path(out.name).read_text().split()[-2:]
     return float(wall), float(kb) / 1024
 
@@ -77,7 +89,8 @@ def slope(xs: list[float], ys: list[float]) -> float:
     return sum((a - mx) * (b - my) for a, b in zip(lx, ly)) / sum((a - mx) ** 2 for a in lx)
 
 
-def run(sizes: list[int], names: list[str], workdir: Path) -> dict[str, dict[int, tuple[float, float]]]:
+def run(sizes: list[int], names: list[str], workdir: Path,
+        timeout: float | None = None) -> dict[str, dict[int, tuple[float, float]]]:
     specs = spec_variants(workdir)
     data: dict[tuple[str, int], Path] = {}
     results: dict[str, dict[int, tuple[float, float]]] = {}
@@ -92,10 +105,13 @@ def run(sizes: list[int], names: list[str], workdir: Path) -> dict[str, dict[int
                                     str(data[key])), cwd=ROOT, check=True, capture_output=True)
             out = workdir / f"out_{name}_{n}"
             command = "invariance" if name == "invariance" else "fit"
-            results[name][n] = measure(_cli(command, str(specs[variant]), str(data[key]), "--out", str(out),
-                                            "--quiet", *extra))
-            print(f"{name:11s} n={n:>7,d}  {results[name][n][0]:8.1f} s  {results[name][n][1]:7.0f} MiB",
-                  flush=True)
+            got = measure(_cli(command, str(specs[variant]), str(data[key]), "--out", str(out), "--quiet", *extra),
+                          timeout)
+            if got is None:
+                print(f"{name:11s} n={n:>7,d}  not finished within {timeout:.0f} s", flush=True)
+                break                  # larger n would not finish either
+            results[name][n] = got
+            print(f"{name:11s} n={n:>7,d}  {got[0]:8.1f} s  {got[1]:7.0f} MiB", flush=True)
     return results
 
 
@@ -127,10 +143,12 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--only", nargs="+", choices=list(COMMANDS), default=list(COMMANDS))
     ap.add_argument("--readme", action="store_true", help="write the table into benchmarks/README.md")
+    ap.add_argument("--timeout", type=float, default=1800, help="seconds per command run (default 1800)")
     args = ap.parse_args()
     os.environ.setdefault("PYTHONPATH", str(ROOT))
     with tempfile.TemporaryDirectory() as tmp:
-        results = run(sorted(args.sizes), args.only, Path(tmp))
+        results = run(sorted(args.sizes), args.only, Path(tmp), args.timeout)
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} (1 min), {os.getloadavg()[2]:.1f} (15 min)")
     text = table(results, sorted(args.sizes))
     print(text)
     if args.readme:

@@ -108,7 +108,7 @@ def test_robust_statistics_at_lavaans_own_solution(name):
     from cluster_sem.model.fiml import h1_observed_information
     from cluster_sem.model.fitted_casewise import _fit_measures, _robust_measures
     from cluster_sem.model.missing import Patterns, em_moments
-    from cluster_sem.model.robust import sandwich
+    from cluster_sem.model.robust import first_order, sandwich
     section, file, estimator, _, cluster, weights = CASES[name]
     data = DATA[file]
     fit = _fit(name, "casewise")
@@ -129,8 +129,8 @@ def test_robust_statistics_at_lavaans_own_solution(name):
         d = model.delta(phi, means=True)
         e_test = d.T @ h1_observed_information(pats, *model.moments(phi), means=True) @ d
     scores = model.scores(phi)
-    stats.update(_robust_measures(pt, mm, pats, h1, model, phi, e_test, scores, stats, x_index, means,
-                                  design.cluster))
+    stats.update(_robust_measures(pt, mm, pats, h1, model, phi, e_test, first_order(scores, design.cluster), stats,
+                                  x_index, means, design.cluster))
     ref = _reference(name)["fit"]
     for key in ("chisq.scaled", "chisq.scaling.factor", "cfi.robust", "tli.robust", "rmsea.robust", "srmr"):
         assert stats[key.replace("chisq", "chi2").replace(".", "_")] == pytest.approx(ref[key], rel=1e-7), key

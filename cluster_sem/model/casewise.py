@@ -10,6 +10,7 @@ The chain rule is the only place that knows how Σ(θ) is built:  ∂ℓ/∂θ_k
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -88,19 +89,24 @@ class CasewiseModel:
 
     def scores(self, phi: np.ndarray) -> np.ndarray:
         """Casewise ∂ℓ_i/∂φ, shape (n, n_par)."""
+        return np.vstack([block for _, block in self.score_blocks(phi)])
+
+    def score_blocks(self, phi: np.ndarray) -> Iterator[tuple[slice, np.ndarray]]:
+        """``scores`` in row blocks (rows, ∂ℓ_i/∂φ of those rows): G_i and the chain rule's per-case matrices
+        are p² numbers per case, so only one block of them is held (``robust.first_order_blocks``)."""
         theta, mu = self.split(phi)
         sigma = self.mm.implied(theta[None], self.S_x[None])[0]
         n, p = self.data.n, self.data.p
-        out = np.empty((n, self.n_par))
-        size = max(1, _SCORE_BUDGET // (p * p))   # G_i and the chain rule's per-case matrices: row blocks
+        size = max(1, _SCORE_BUDGET // (p * p))
         for start in range(0, n, size):
-            rows = slice(start, start + size)
+            rows = slice(start, min(n, start + size))
             gmu, G = casewise_scores(self.data, mu, sigma, rows)
             m = len(G)
-            out[rows, : self.q] = sigma_chain(self.mm.objective, np.repeat(theta[None], m, axis=0),
-                                              np.repeat(self.S_x[None], m, axis=0), G)
-            out[rows, self.q:] = gmu[:, self.free_mu]
-        return out
+            out = np.empty((m, self.n_par))
+            out[:, : self.q] = sigma_chain(self.mm.objective, np.repeat(theta[None], m, axis=0),
+                                           np.repeat(self.S_x[None], m, axis=0), G)
+            out[:, self.q:] = gmu[:, self.free_mu]
+            yield rows, out
 
     def intercepts(self, phi: np.ndarray) -> np.ndarray:
         """lavaan's intercepts of the free means for φ (R, n_par) — ``lavaan_intercepts``."""

@@ -13,12 +13,56 @@ Casewise scores (the MLR "meat") are the same formulas with one case per pattern
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from .missing import LOG2PI, Patterns
 from .objective import _is_pd as _pd
+
+
+_OUTER_BLOCK = 1 << 22   # numbers in one block of per-case x_i x_i' rows (32 MiB)
+
+
+class CrossProducts(Sequence):
+    """C_k = Σ_i w_ri x_i x_i' of every pattern k, each (R, p_k, p_k) — stored only where that is smaller.
+
+    Why: with blanks at random nearly every case has a pattern of its own, and a stored C_k then costs
+    p_k² numbers per case (~14 KB at p = 42, 1.4 GB at 100,000 cases).  A pattern with fewer cases than
+    answered items keeps its rows (p_k numbers per case) and their weights instead, and C_k is formed from
+    them when read — by the same product as when stored, so the numbers do not change."""
+
+    def __init__(self, stored: tuple, rows: tuple, weights: tuple):
+        self.stored, self.rows, self.weights = stored, rows, weights
+
+    def __len__(self) -> int:
+        return len(self.stored)
+
+    def __getitem__(self, k: int) -> np.ndarray:
+        c = self.stored[k]
+        return c if c is not None else cross_products(self.rows[k], self.weights[k])
+
+    def take(self, reps: np.ndarray) -> "CrossProducts":
+        """The replicates ``reps`` of every C_k."""
+        return CrossProducts(tuple(None if c is None else c[reps] for c in self.stored), self.rows,
+                             tuple(None if w is None else w[reps] for w in self.weights))
+
+
+def cross_products(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Σ_i w_ri x_i x_i' (R, p, p) for rows x (m, p) and weights w (R, m), over blocks of rows so that the
+    m × p² array of x_i x_i' is never held at once (one block below ``_OUTER_BLOCK`` numbers)."""
+    m, p = x.shape
+    size = max(1, _OUTER_BLOCK // (p * p))
+    total = None
+    for start in range(0, m, size):
+        rows = slice(start, start + size)
+        outer = (x[rows, :, None] * x[rows, None, :]).reshape(len(x[rows]), -1)
+        part = w[:, rows] @ outer
+        total = part if total is None else total + part
+    if total is None:
+        total = np.zeros((w.shape[0], p * p))
+    return total.reshape(w.shape[0], p, p)
 
 
 @dataclass(frozen=True)
@@ -28,38 +72,43 @@ class PatternSums:
     index: tuple[np.ndarray, ...]   # observed item indices per pattern
     n: tuple[np.ndarray, ...]       # (R,)
     s: tuple[np.ndarray, ...]       # (R, p_k)
-    C: tuple[np.ndarray, ...]       # (R, p_k, p_k)
+    C: CrossProducts                # (R, p_k, p_k) per pattern
     p: int
 
     @property
     def R(self) -> int:
         return self.n[0].shape[0]
 
+    def take(self, reps: np.ndarray) -> "PatternSums":
+        """The replicates ``reps`` (the batched optimiser drops converged ones)."""
+        return PatternSums(self.index, tuple(n[reps] for n in self.n), tuple(x[reps] for x in self.s),
+                           self.C.take(reps), self.p)
+
 
 def pattern_sums(data: Patterns, weights: np.ndarray | None = None, center: np.ndarray | None = None) -> PatternSums:
     """Sums per pattern; ``weights`` (R, n) are case multiplicities (None: every case once).
 
     ``center`` (p,) is subtracted from the data first (numerically kinder for cross-products); callers must
-    then pass μ − center to ``loglik``.
+    then pass μ − center to ``loglik``.  Cross-products are stored for patterns with at least p_k cases;
+    smaller patterns keep their rows (``CrossProducts``).
     """
     x = data.x if center is None else data.x - center
     if data.w is not None:               # sampling weights multiply every replicate's case multiplicities
         weights = data.w[None] if weights is None else weights * data.w[None]
-    R = 1 if weights is None else weights.shape[0]
-    idx, ns, ss, Cs = [], [], [], []
+    idx, ns, ss, stored, raw, raw_w = [], [], [], [], [], []
     for pat in data.patterns:
         o = pat.index
         xo = x[np.ix_(pat.rows, o)]
-        if weights is None:
-            w = np.ones((1, len(pat.rows)))
-        else:
-            w = weights[:, pat.rows]
-        outer = (xo[:, :, None] * xo[:, None, :]).reshape(len(pat.rows), -1)
+        w = np.ones((1, len(pat.rows))) if weights is None else weights[:, pat.rows]
         idx.append(o)
         ns.append(w.sum(axis=1))
         ss.append(w @ xo)
-        Cs.append((w @ outer).reshape(R, len(o), len(o)))
-    return PatternSums(tuple(idx), tuple(ns), tuple(ss), tuple(Cs), data.p)
+        small = len(pat.rows) < len(o)
+        stored.append(None if small else cross_products(xo, w))
+        raw.append(xo if small else None)
+        raw_w.append(w if small else None)
+    return PatternSums(tuple(idx), tuple(ns), tuple(ss), CrossProducts(tuple(stored), tuple(raw), tuple(raw_w)),
+                       data.p)
 
 
 def loglik(sums: PatternSums, mu: np.ndarray, sigma: np.ndarray, *, gradient: bool = True):
@@ -101,23 +150,25 @@ def casewise_scores(data: Patterns, mu: np.ndarray, sigma: np.ndarray,
     """Per case ∂ℓ_i/∂μ (n, p) and G_i = ∂ℓ_i/∂Σ (n, p, p) at one (μ, Σ) — the ingredients of the MLR meat.
 
     ``rows`` (a slice of the cases) limits both to those cases: G holds p² numbers per case, so callers
-    with many cases take it block by block.  With sampling weights these are the scores of the weighted
-    log-likelihood, w_i ∂ℓ_i (lavaan ``SC * wt``)."""
+    with many cases take it block by block (``h1_score_blocks``), visiting only the block's patterns.  With
+    sampling weights these are the scores of the weighted log-likelihood, w_i ∂ℓ_i (lavaan ``SC * wt``)."""
     n, p = data.x.shape
     start, stop, _ = rows.indices(n)
     gmu = np.zeros((stop - start, p))
     G = np.zeros((stop - start, p, p))
-    for pat in data.patterns:
-        sel = pat.rows[(pat.rows >= start) & (pat.rows < stop)]
+    codes = data.codes[start:stop]
+    order = np.argsort(codes, kind="stable")
+    for sel in np.split(order, np.flatnonzero(np.diff(codes[order])) + 1):
         if not len(sel):
             continue
-        o = pat.index
+        o = data.patterns[codes[sel[0]]].index
         inv = np.linalg.inv(sigma[np.ix_(o, o)])
-        d = data.x[np.ix_(sel, o)] - mu[o]
+        d = data.x[np.ix_(sel + start, o)] - mu[o]
         z = d @ inv                                            # Σ_k⁻¹ d_i, one row per case
-        sel = sel - start
         gmu[np.ix_(sel, o)] = z
-        block = 0.5 * (z[:, :, None] * z[:, None, :] - inv[None])
+        block = z[:, :, None] * z[:, None, :]                  # ½ (z z' − Σ_k⁻¹), one temporary
+        block -= inv[None]
+        block *= 0.5
         G[sel[:, None, None], o[None, :, None], o[None, None, :]] = block
     if data.w is not None:
         w = data.w[start:stop]
@@ -137,11 +188,34 @@ def vech_indices(p: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def h1_scores(data: Patterns, mu: np.ndarray, sigma: np.ndarray, *, means: bool = True) -> np.ndarray:
-    """Casewise scores w.r.t. the saturated parameters (μ, vech Σ): (n, p + p*) or (n, p*) without means."""
-    gmu, G = casewise_scores(data, mu, sigma)
-    r, c = vech_indices(data.p)
-    gs = G[:, r, c] * np.where(r == c, 1.0, 2.0)
-    return np.hstack([gmu, gs]) if means else gs
+    """Casewise scores w.r.t. the saturated parameters (μ, vech Σ): (n, p + p*) or (n, p*) without means.
+
+    p + p* numbers per case: the fit takes only their cross-products, block by block (``h1_score_blocks``)."""
+    return np.vstack([block for _, block in h1_score_blocks(data, mu, sigma, means=means)])
+
+
+_SCORE_BLOCK = 1 << 21   # per-case p × p numbers in one block of casewise scores (16 MiB)
+
+
+def h1_score_blocks(data: Patterns, mu: np.ndarray, sigma: np.ndarray, *, means: bool = True,
+                    keep: np.ndarray | None = None, project: np.ndarray | None = None
+                    ) -> Iterator[tuple[slice, np.ndarray]]:
+    """``h1_scores`` in row blocks: (rows, scores of those rows[:, keep] @ project) — what the first-order
+    informations (``robust.first_order_blocks``) sum, without an n × p² array (G_i is p² numbers per case)."""
+    n, p = data.x.shape
+    r, c = vech_indices(p)
+    size = max(1, _SCORE_BLOCK // (p * p))
+    for start in range(0, n, size):
+        rows = slice(start, min(n, start + size))
+        gmu, G = casewise_scores(data, mu, sigma, rows)
+        block = np.empty((len(G), (p if means else 0) + len(r)))
+        if means:
+            block[:, :p] = gmu
+        np.multiply(G[:, r, c], np.where(r == c, 1.0, 2.0), out=block[:, p if means else 0:])
+        del G
+        if keep is not None:
+            block = block[:, keep]
+        yield rows, block if project is None else block @ project
 
 
 _PATTERN_BLOCK = 1 << 22   # numbers in one block of per-pattern p × p matrices (32 MiB each)
@@ -206,16 +280,22 @@ def h1_expected_information(data: Patterns, sigma: np.ndarray, *, means: bool = 
     Always positive semi-definite, so it is the Fisher-scoring metric of the multigroup FIML objective."""
     p = data.p
     K = len(data.patterns)
-    Pk = np.zeros((K, p, p))
-    nk = np.zeros(K)
-    for k, pat in enumerate(data.patterns):
-        o = pat.index
-        Pk[k][np.ix_(o, o)] = np.linalg.inv(sigma[np.ix_(o, o)])
-        nk[k] = data.case_weights(pat.rows).sum()
-    W = 0.5 * vech_trace_block(Pk, nk[:, None, None] * Pk)
+    size = max(1, _PATTERN_BLOCK // (p * p))      # patterns per block of p × p matrices (one per case at random)
+    Y = np.zeros((p * p, p * p))
+    Hmm = np.zeros((p, p))
+    for start in range(0, K, size):
+        pats = data.patterns[start:start + size]
+        Pk = np.zeros((len(pats), p, p))
+        nk = np.zeros(len(pats))
+        for k, pat in enumerate(pats):
+            o = pat.index
+            Pk[k][np.ix_(o, o)] = np.linalg.inv(sigma[np.ix_(o, o)])
+            nk[k] = data.case_weights(pat.rows).sum()
+        Y += Pk.reshape(len(pats), -1).T @ (nk[:, None, None] * Pk).reshape(len(pats), -1)
+        Hmm += np.einsum("k,kij->ij", nk, Pk)
+    W = 0.5 * _vech_traces(Y, p)
     if not means:
         return W / data.n
-    Hmm = np.einsum("k,kij->ij", nk, Pk)
     full = np.zeros((p + len(W), p + len(W)))
     full[:p, :p] = Hmm
     full[p:, p:] = W

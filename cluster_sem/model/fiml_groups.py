@@ -16,10 +16,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import block_diag
 
-from .fiml import h1_observed_information, h1_scores
+from .fiml import h1_observed_information, h1_score_blocks
 from .fit_indices import fit_measures_groups, x_block_loglik
 from .missing import pattern_loglik
-from .robust import cfi_robust, fiml_corrected_k, rmsea_ci_robust, rmsea_robust, tli_robust
+from .robust import cfi_robust, fiml_corrected_k, first_order_blocks, rmsea_ci_robust, rmsea_robust, tli_robust
 from .sample_stats_missing import MissingSampleStats
 
 
@@ -68,9 +68,8 @@ def fiml_corrected_indices(stats: MissingSampleStats, model, objective, theta: n
     w_m, j_m, w_c = [], [], []
     for g in range(G):
         pat, m, s = stats.patterns[g], stats.mean[g], stats.cov[g]
-        sc = h1_scores(pat, m, s, means=True)[:, keep]
         w_m.append(fg[g] * h1_observed_information(pat, m, s, means=True)[sub])
-        j_m.append(fg[g] * sc.T @ sc / pat.n)
+        j_m.append(fg[g] * first_order_blocks(h1_score_blocks(pat, m, s, means=True, keep=keep), pat.n))
         w_c.append(fg[g] * complete_h1_information(s)[sub])
     W_m, J_m, W_c = block_diag(*w_m), block_diag(*j_m), block_diag(*w_c)
     sigma, mu = model.implied(theta, stats.cov, stats.mean)

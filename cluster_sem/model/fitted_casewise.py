@@ -22,7 +22,7 @@ from ..errors import FitError
 from ..lavoptions import LAVAAN_DEFAULTS
 from .casewise import CasewiseModel, maximise
 from .estimator import fisher_scoring, simple_start
-from .fiml import h1_observed_information, h1_scores, vech_indices, vech_trace_block
+from .fiml import h1_observed_information, h1_score_blocks, vech_indices, vech_trace_block
 from .fit_indices import cfi, rmsea, rmsea_ci, tli, x_block_loglik
 from .fitted import ModelFit, _fisher_or_none, assemble, pvalue, sample_covariance
 from .matrices import build_matrix_model
@@ -32,8 +32,8 @@ from .partable import build_partable
 from .sample_stats_missing import saturated_moments
 from .start import lavaan_start
 from .vcov import vcov_from_hessian
-from .robust import (cfi_robust, fiml_corrected_k, first_order, rmsea_ci_robust, rmsea_robust, sandwich,
-                     scaled_test, tli_robust, yb_mplus_trace)
+from .robust import (cfi_robust, fiml_corrected_k, first_order_blocks, rmsea_ci_robust, rmsea_robust,
+                     sandwich_from_meat, scaled_test, tli_robust, yb_mplus_trace_meats)
 
 
 def fit_casewise(call) -> ModelFit:
@@ -97,8 +97,8 @@ def fit_model_casewise(syntax: str, data: pd.DataFrame, *, missing: str = "fiml"
     sandwich_se = LAVAAN_DEFAULTS[estimator].se == "robust.huber.white"
     robust = sandwich_se or design.active
     if robust:
-        scores = model.scores(phi)
-        vcov_all = sandwich(info, scores, design.cluster)
+        meat = first_order_blocks(model.score_blocks(phi), n, design.cluster)   # B0: no n × n_par scores held
+        vcov_all = sandwich_from_meat(info, meat, n)
     else:
         vcov_all = vcov_from_hessian(-2.0 * H / n, n)     # = (−∂²ℓ/∂φ²)⁻¹, NaN when singular
     vcov = vcov_all[:q, :q]
@@ -117,7 +117,7 @@ def fit_model_casewise(syntax: str, data: pd.DataFrame, *, missing: str = "fiml"
         if not sandwich_se and design.clustered:
             d = model.delta(phi, means=meanstructure)
             e_test = d.T @ h1_observed_information(patterns, *model.moments(phi), means=meanstructure) @ d
-        fit.update(_robust_measures(pt, mm, patterns, h1, model, phi, e_test, scores, fit, x_index, meanstructure,
+        fit.update(_robust_measures(pt, mm, patterns, h1, model, phi, e_test, meat, fit, x_index, meanstructure,
                                     design.cluster))
     mean_rows = _mean_rows(pt, mm, model, phi, sigma, vcov_all, x_index) if meanstructure else []
     if meanstructure:
@@ -240,19 +240,21 @@ def h1_mask(p: int, x_index: list[int], means: bool) -> np.ndarray:
     return np.concatenate([np.array([j not in xs for j in range(p)]), keep_cov])
 
 
-def _robust_measures(pt, mm, patterns: Patterns, h1: H1, model: CasewiseModel, phi, info, scores, fit: dict,
+def _robust_measures(pt, mm, patterns: Patterns, h1: H1, model: CasewiseModel, phi, info, meat, fit: dict,
                      x_index, meanstructure: bool, cluster: np.ndarray | None = None) -> dict:
+    """The scaled test and robust indices; ``meat`` is the unit first-order information B0 of the model's
+    casewise scores (``robust.first_order``)."""
     n, p = patterns.n, patterns.p
     df, chi2 = fit["df"], fit["chi2"]
     keep = h1_mask(p, x_index, meanstructure)
     a1 = h1_observed_information(patterns, h1.mean, h1.cov, means=meanstructure)[np.ix_(keep, keep)]
-    s1 = h1_scores(patterns, h1.mean, h1.cov, means=meanstructure)[:, keep]
-    test = scaled_test(chi2, df, yb_mplus_trace(a1, s1, info, scores, cluster))
+    b1 = first_order_blocks(h1_score_blocks(patterns, h1.mean, h1.cov, means=meanstructure, keep=keep), n, cluster)
+    test = scaled_test(chi2, df, yb_mplus_trace_meats(a1, b1, info, meat))
     out = {"chi2_scaled": test.chi2_scaled, "df_scaled": test.df_scaled, "pvalue_scaled": test.pvalue_scaled,
            "chi2_scaling_factor": test.chi2_scaling_factor}
     chi2_b, df_b = fit["baseline_chi2"], fit["baseline_df"]
     if not meanstructure or patterns.complete:
-        c_b = _baseline_scaling(patterns, h1, x_index, a1, s1, keep, meanstructure, df_b, cluster)
+        c_b = _baseline_scaling(patterns, h1, x_index, a1, b1, meanstructure, df_b, cluster)
         c = test.chi2_scaling_factor
         out["cfi_robust"] = cfi_robust(chi2, df, c, chi2_b, df_b, c_b)
         out["tli_robust"] = tli_robust(chi2, df, c, chi2_b, df_b, c_b)
@@ -282,7 +284,7 @@ def fiml_corrected_parts(patterns: Patterns, h1: H1, model: CasewiseModel, phi: 
     sub = np.ix_(keep, keep)
     mu, sigma = model.moments(phi)
     w_m = h1_observed_information(patterns, h1.mean, h1.cov, means=True)[sub]
-    j_m = first_order(h1_scores(patterns, h1.mean, h1.cov, means=True)[:, keep], cluster)
+    j_m = first_order_blocks(h1_score_blocks(patterns, h1.mean, h1.cov, means=True, keep=keep), n, cluster)
     w_c = complete_h1_information(h1.cov)[sub]
     xx3 = n * complete_loglik_f(h1.mean, h1.cov, mu, sigma)
     k = fiml_corrected_k(w_m, j_m, w_c, model.delta(phi)[keep])
@@ -309,7 +311,7 @@ def baseline_delta(p: int, x_index: list[int], means: bool = True) -> np.ndarray
     return np.array(cols).T
 
 
-def _baseline_scaling(patterns, h1, x_index, a1, s1, keep, meanstructure, df_b, cluster=None) -> float:
+def _baseline_scaling(patterns, h1, x_index, a1, b1, meanstructure, df_b, cluster=None) -> float:
     """Yuan–Bentler (Mplus) scaling factor of the independence model, fitted the same way."""
     p, n = patterns.p, patterns.n
     mu_b, sigma_b, _ = baseline_fiml(patterns, h1, x_index)
@@ -318,9 +320,8 @@ def _baseline_scaling(patterns, h1, x_index, a1, s1, keep, meanstructure, df_b, 
     delta = baseline_delta(p, x_index, means=meanstructure)
     h_b = h1_observed_information(patterns, mu_b, sigma_b, means=meanstructure)
     e_b = delta.T @ h_b @ delta
-    sc_b = h1_scores(patterns, mu_b, sigma_b, means=meanstructure) @ delta
-    del keep
-    return scaled_test(1.0, df_b, yb_mplus_trace(a1, s1, e_b, sc_b, cluster)).chi2_scaling_factor
+    b0 = first_order_blocks(h1_score_blocks(patterns, mu_b, sigma_b, means=meanstructure, project=delta), n, cluster)
+    return scaled_test(1.0, df_b, yb_mplus_trace_meats(a1, b1, e_b, b0)).chi2_scaling_factor
 
 
 def complete_h1_information(cov: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from ..special import chdtrc  # = scipy.stats.chi2.sf, without importing scipy.stats (~1 s)
@@ -54,6 +55,15 @@ class Patterns:
         order = sorted(range(len(keys)), key=lambda k: (-counts[k], tuple(~keys[k])))
         pats = tuple(Pattern(keys[k].copy(), np.flatnonzero(inverse == k)) for k in order)
         return cls(x, pats, None if weights is None else np.asarray(weights, dtype=float))
+
+    @cached_property
+    def codes(self) -> np.ndarray:
+        """(n,) the pattern number of every case — lets a block of cases find its patterns without a pass
+        over all of them (nearly one pattern per case when blanks are random)."""
+        out = np.empty(self.n, dtype=np.intp)
+        for k, pat in enumerate(self.patterns):
+            out[pat.rows] = k
+        return out
 
     def case_weights(self, rows: np.ndarray) -> np.ndarray:
         """The sampling weights of ``rows`` (ones without weights)."""

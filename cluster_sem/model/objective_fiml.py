@@ -58,8 +58,7 @@ class FimlBatch:
 
     def take(self, rows: np.ndarray) -> "FimlBatch":
         """The replicates ``rows`` of this batch (the batched optimiser drops converged ones)."""
-        sums = tuple(PatternSums(s.index, tuple(n[rows] for n in s.n), tuple(x[rows] for x in s.s),
-                                 tuple(c[rows] for c in s.C), s.p) for s in self.sums)
+        sums = tuple(s.take(rows) for s in self.sums)
         return FimlBatch(sums, self.center, self.cov[:, rows], self.mean[:, rows], self.h1_loglik[:, rows],
                          self.ntotal)
 

@@ -13,6 +13,7 @@ All information matrices are *unit* (per case) matrices, as in lavaan.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,26 +31,49 @@ def first_order(scores: np.ndarray, cluster: np.ndarray | None = None) -> np.nda
     are.  Sampling weights are already in the scores (w_i s_i) and N = Σ w_i = n after normalisation."""
     n = scores.shape[0]
     if cluster is not None:
-        g = int(cluster.max()) + 1
-        sums = np.zeros((g, scores.shape[1]))
+        sums = np.zeros((int(cluster.max()) + 1, scores.shape[1]))
         np.add.at(sums, cluster, scores)
-        return sums.T @ sums / n * (g / (g - 1))
+        return cluster_meat(sums, n)
     return scores.T @ scores / n
+
+
+def cluster_meat(sums: np.ndarray, n: int) -> np.ndarray:
+    """G/(G − 1) · (1/N) Σ_c s_c s_c' from the G × k cluster sums of the scores."""
+    g = sums.shape[0]
+    return sums.T @ sums / n * (g / (g - 1))
+
+
+def first_order_blocks(blocks: Iterable[tuple[slice, np.ndarray]], n: int,
+                       cluster: np.ndarray | None = None) -> np.ndarray:
+    """``first_order`` of scores that come in row blocks (rows, scores of those rows), in order.
+
+    The casewise scores of a FIML/MLR fit are p + p* numbers per case for the h1 model (945 at p = 42);
+    summing s_i s_i' (or the cluster sums) block by block keeps only one block and the k × k result."""
+    total, sums = None, None
+    for rows, block in blocks:
+        if cluster is None:
+            part = block.T @ block
+            total = part if total is None else total + part
+            continue
+        sums = np.zeros((int(cluster.max()) + 1, block.shape[1])) if sums is None else sums
+        np.add.at(sums, cluster[rows], block)
+    return cluster_meat(sums, n) if cluster is not None else total / n
 
 
 def sandwich(info_unit: np.ndarray, scores: np.ndarray, cluster: np.ndarray | None = None) -> np.ndarray:
     """Huber–White (or cluster-robust) vcov from the unit observed information and casewise scores (n × k)."""
-    n = scores.shape[0]
+    return sandwich_from_meat(info_unit, first_order(scores, cluster), scores.shape[0])
+
+
+def sandwich_from_meat(info_unit: np.ndarray, meat: np.ndarray, n: int) -> np.ndarray:
+    """A⁻¹ B A⁻¹ / N from the unit observed information A and the unit first-order information B."""
     a_inv = np.linalg.inv(info_unit)
-    return a_inv @ first_order(scores, cluster) @ a_inv / n
+    return a_inv @ meat @ a_inv / n
 
 
-def yb_mplus_trace(h1_info: np.ndarray, h1_scores: np.ndarray, info_unit: np.ndarray,
-                   scores: np.ndarray, cluster: np.ndarray | None = None) -> float:
+def yb_mplus_trace_meats(h1_info: np.ndarray, b1: np.ndarray, info_unit: np.ndarray, b0: np.ndarray) -> float:
     """tr(UΓ) of lavaan's ``yuan.bentler.mplus`` test: tr(A1⁻¹B1) − tr(E⁻¹B0) (single group); with clusters
     B1 and B0 are the cluster-summed first-order informations (lavaan's cluster-robust scaled test)."""
-    b1 = first_order(h1_scores, cluster)
-    b0 = first_order(scores, cluster)
     return float(np.trace(np.linalg.solve(h1_info, b1)) - np.trace(np.linalg.solve(info_unit, b0)))
 
 

@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fiml import h1_observed_information, h1_scores, vech_indices
+from .fiml import h1_observed_information, h1_score_blocks, vech_indices
 from .fit_indices import baseline_chi_square
 from .missing import Patterns
-from .robust import cfi_robust, first_order, rmsea_ci_robust, rmsea_robust, scaled_test, tli_robust, yb_mplus_trace
+from .robust import (cfi_robust, first_order_blocks, rmsea_ci_robust, rmsea_robust, scaled_test, tli_robust,
+                     yb_mplus_trace_meats)
 
 
 def _deltas(model, theta: np.ndarray, stats, h: float = 1e-6) -> list[np.ndarray]:
@@ -49,24 +50,29 @@ def _deltas(model, theta: np.ndarray, stats, h: float = 1e-6) -> list[np.ndarray
     return out
 
 
-def _scores(objective, theta: np.ndarray, stats) -> list[np.ndarray]:
-    """Casewise ∂ℓ_i/∂θ of each group's cases, one (n_g, q) array per group."""
+def _meat_of_model(objective, theta: np.ndarray, stats) -> np.ndarray:
+    """Total first-order information Σ_g n_g·B_g of the casewise scores ∂ℓ_i/∂θ = h1 scores × Δ_g (B_g the
+    unit meat of group g, cluster-summed within the group when there are clusters) — lavaan's Σ_g f_g·B_g
+    times N.  The scores are summed in row blocks (``fiml.h1_score_blocks``), never held for all cases."""
     model = objective.model
     sigma, mu = model.implied(theta, stats.cov, stats.mean)
     deltas = _deltas(model, theta, stats)
-    return [h1_scores(Patterns.from_array(stats.data[g]), mu[g], sigma[g]) @ deltas[g]
-            for g in range(stats.n_groups)]
+    total = 0.0
+    for g in range(stats.n_groups):
+        pats = Patterns.from_array(stats.data[g])
+        total = total + pats.n * _first_order_h1(pats, mu[g], sigma[g], stats, g, project=deltas[g])
+    return total
+
+
+def _first_order_h1(pats: Patterns, mu: np.ndarray, sigma: np.ndarray, stats, g: int, **kw) -> np.ndarray:
+    """Unit first-order information of group g's h1 scores at (μ, Σ), ``keep``/``project``/``means`` as
+    ``fiml.h1_score_blocks``."""
+    return first_order_blocks(h1_score_blocks(pats, mu, sigma, **kw), pats.n, _cluster(stats, g))
 
 
 def _cluster(stats, g: int) -> np.ndarray | None:
     """Group g's cluster codes, or None without clusters."""
     return stats.cluster[g] if getattr(stats, "cluster", ()) else None
-
-
-def _meat(scores: list[np.ndarray], stats) -> np.ndarray:
-    """Total first-order information Σ_g n_g·B_g (B_g the unit meat of group g, cluster-summed within the
-    group when there are clusters) — lavaan's Σ_g f_g·B_g times N."""
-    return sum(len(s) * first_order(s, _cluster(stats, g)) for g, s in enumerate(scores))
 
 
 def _observed_information(objective, theta: np.ndarray, stats, h: float = 1e-6) -> np.ndarray:
@@ -103,7 +109,7 @@ def yuan_bentler_mplus_h1_test(fmin: float, stats, model, *, theta: np.ndarray, 
 def vcov_sandwich(objective, theta: np.ndarray, stats) -> np.ndarray:
     """Huber–White vcov (lavaan ``se = "robust.huber.white"`` with observed information)."""
     a = _observed_information(objective, theta, stats)
-    meat = _meat(_scores(objective, theta, stats), stats)
+    meat = _meat_of_model(objective, theta, stats)
     try:
         a_inv = np.linalg.inv(a)
     except np.linalg.LinAlgError:
@@ -129,12 +135,12 @@ def yuan_bentler_mplus_test(fmin: float, stats, model, *, theta: np.ndarray, obj
     pats = [Patterns.from_array(stats.data[g]) for g in range(stats.n_groups)]
     a1 = [h1_observed_information(pats[g], stats.mean[g], stats.cov[g], means=means)[sub]
           for g in range(stats.n_groups)]
-    s1 = [h1_scores(pats[g], stats.mean[g], stats.cov[g], means=means)[:, keep] for g in range(stats.n_groups)]
-    trace_h1 = sum(float(np.trace(np.linalg.solve(a, first_order(s, _cluster(stats, g)))))
-                   for g, (a, s) in enumerate(zip(a1, s1)))
+    b1 = [_first_order_h1(pats[g], stats.mean[g], stats.cov[g], stats, g, means=means, keep=keep)
+          for g in range(stats.n_groups)]
+    trace_h1 = sum(float(np.trace(np.linalg.solve(a, b))) for a, b in zip(a1, b1))
     info = _h1_information(objective, theta, stats, pats) if information == "h1" \
         else _observed_information(objective, theta, stats) / n
-    trace_h0 = float(np.trace(np.linalg.solve(info, _meat(_scores(objective, theta, stats), stats) / n)))
+    trace_h0 = float(np.trace(np.linalg.solve(info, _meat_of_model(objective, theta, stats) / n)))
     test = scaled_test(base.chi2, base.df, trace_h1 - trace_h0)
     # independence baseline (means and variances free per group), fitted the same way
     chi2_b, df_b, trace_b = 0.0, 0, 0.0
@@ -151,8 +157,8 @@ def yuan_bentler_mplus_test(fmin: float, stats, model, *, theta: np.ndarray, obj
             cov_b[np.ix_(x_index, x_index)] = stats.cov[g][np.ix_(x_index, x_index)]
         d = np.eye(len(keep))[np.ix_(keep, diag)]
         e_b = d.T @ h1_observed_information(pats[g], stats.mean[g], cov_b, means=means)[sub] @ d
-        sc_b = h1_scores(pats[g], stats.mean[g], cov_b, means=means)[:, keep] @ d
-        trace_b += yb_mplus_trace(a1[g], s1[g], e_b, sc_b, _cluster(stats, g))
+        b0 = _first_order_h1(pats[g], stats.mean[g], cov_b, stats, g, means=means, keep=keep, project=d)
+        trace_b += yb_mplus_trace_meats(a1[g], b1[g], e_b, b0)
     c_b = trace_b / df_b
     G = stats.n_groups
     ch = test.chi2_scaling_factor

@@ -9,15 +9,16 @@ the diagonal of Γ (all DWLS needs) is a weighted sum over cells, cheap for ever
 
 With a cluster (lavaan ≥ 0.7 ``cluster=`` + WLSMV, ``se = "robust.cluster.sem"``): ``muthen1984`` keeps the
 same bread and sums the casewise scores within clusters before the outer product (``WLS.W.cluster``), and
-``lav_samplestats`` takes NACOV = N · WLS.W.cluster · G/(G − 1) — ``cluster_gamma`` below.
+``lav_samplestats`` takes NACOV = N · WLS.W.cluster · G/(G − 1) — ``gamma_full(cluster=)`` below.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..robust import first_order
+from ..robust import first_order_blocks
 from .polychoric import PairCells
 
 
@@ -72,18 +73,29 @@ def casewise(inf: Influence, codes: np.ndarray, n_cat: np.ndarray, ia: np.ndarra
     return np.concatenate(cols, axis=1)
 
 
-def gamma_full(psi: np.ndarray) -> np.ndarray:
-    """Γ = N Σᵢ ψᵢψᵢ' (lavaan's NACOV for categorical data) from the casewise influence ψ (n × m, ``casewise``)."""
-    return psi.shape[0] * psi.T @ psi
+_PSI_BLOCK = 1 << 21   # numbers in one row block of the casewise ψ (16 MiB)
 
 
-def cluster_gamma(psi: np.ndarray, cluster: np.ndarray) -> np.ndarray:
-    """Cluster-robust Γ = G/(G − 1) · N Σ_c (Σ_{i∈c} ψᵢ)(Σ_{i∈c} ψᵢ)' from casewise ψ (n × m) and 0..G−1 codes.
+def casewise_blocks(inf: Influence, codes: np.ndarray, n_cat: np.ndarray, ia: np.ndarray,
+                    ib: np.ndarray) -> Iterator[tuple[slice, np.ndarray]]:
+    """``casewise`` in row blocks (rows, ψ of those rows): ψ has a column per statistic (1,029 at 42 items of
+    5 categories), so all cases at once were ~8 KB per case and Γ only needs their cross-products."""
+    size = max(1, _PSI_BLOCK // (int((n_cat - 1).sum()) + len(ia)))
+    for start in range(0, codes.shape[0], size):
+        rows = slice(start, start + size)
+        yield rows, casewise(inf, codes[rows], n_cat, ia, ib)
 
-    Only Γ (the SEs and the scaled test) changes: the DWLS weights stay 1/diag of the i.i.d. Γ, so the
-    estimates equal the unclustered fit's.  With one case per cluster it is N/(N − 1) times that Γ."""
-    n = psi.shape[0]
-    return n * n * first_order(psi, cluster)     # the MLR meat's cluster sums, in Γ's scale (N Σ ψψ')
+
+def gamma_full(inf: Influence, codes: np.ndarray, n_cat: np.ndarray, ia: np.ndarray, ib: np.ndarray,
+               cluster: np.ndarray | None = None) -> np.ndarray:
+    """Γ = N Σᵢ ψᵢψᵢ' (lavaan's NACOV for categorical data), summed over row blocks of ψ (``casewise_blocks``).
+
+    With ``cluster`` (0..G−1 codes) the cluster-robust Γ = G/(G − 1) · N Σ_c (Σ_{i∈c} ψᵢ)(Σ_{i∈c} ψᵢ)' — the
+    MLR meat's cluster sums in Γ's scale.  Only Γ (the SEs and the scaled test) changes: the DWLS weights
+    stay 1/diag of the i.i.d. Γ, so the estimates equal the unclustered fit's.  With one case per cluster it
+    is N/(N − 1) times that Γ."""
+    n = codes.shape[0]
+    return n * n * first_order_blocks(casewise_blocks(inf, codes, n_cat, ia, ib), n, cluster)
 
 
 def gamma_diag(inf: Influence, counts: np.ndarray, n_cat: np.ndarray, tables: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ from scipy import optimize
 from scipy.special import ndtr
 
 from .bvn import BIG
-from .acov import cluster_gamma
+from ..robust import cluster_meat
 from .categories import Coding
 from .polychoric import fit_polychoric, pair_cells
 from .univariate import bounds_from_counts
@@ -100,7 +100,7 @@ def conditional_stats(coding: Coding, X: np.ndarray, start_rho: np.ndarray, ia: 
                       newton_steps: int = 100, cluster: np.ndarray | None = None):
     """(bounds, thresholds, slopes (p × nx), residual correlations, Γ or diag Γ) with covariates X (n × nx).
 
-    ``cluster`` (0..G−1 per case, no resample): a sixth element, the cluster-robust Γ (``cluster_gamma``).
+    ``cluster`` (0..G−1 per case, no resample): a sixth element, the cluster-robust Γ (``acov.gamma_full(cluster=)``).
 
     ``weights`` are case multiplicities (a bootstrap resample); ``start`` = (bounds, slopes) warm-starts
     the probits by Newton instead of the cold BFGS fit; ``newton_steps`` caps the polychoric Newton steps
@@ -125,21 +125,51 @@ def conditional_stats(coding: Coding, X: np.ndarray, start_rho: np.ndarray, ia: 
         lohi.append(np.stack([lo, hi], axis=-1))                          # (n, 2)
     lohi = np.stack(lohi)                                                 # (p, n, 2)
     rho = np.empty(len(ia))
-    psi = _influence_columns(coding, X, w, uni_scores, len(ia))
+    uni = _univariate_influence(coding, w, uni_scores, X.shape[1])        # (n, thresholds + slopes)
+    del fitted, uni_scores
+    correction = np.zeros((uni.shape[1], len(ia)))                        # ψ_ρ = (s_ρ − uni @ correction) / a22
+    a22 = np.empty(len(ia))
     for pairs in _pair_chunks(len(ia), n):   # every per-case array is (pairs × n × …): bounded chunks
         b1, b2 = lohi[ia[pairs]], lohi[ib[pairs]]                          # (chunk, n, 2)
         tables = np.broadcast_to(w[None, :, None, None], (len(b1), n, 1, 1))
         rho[pairs] = fit_polychoric(b1, b2, tables, max_iter=newton_steps,
                                     start=None if start_rho is None else np.asarray(start_rho)[pairs])
-        _pair_influence(psi, coding, X, w, pair_cells(b1, b2, rho[pairs]), ia, ib, pairs)
+        _pair_correction(correction, a22, coding, X, w, pair_cells(b1, b2, rho[pairs]), ia, ib, pairs)
     N = w.sum()
-    if diagonal_only:
-        gamma = N * (w @ psi ** 2)
-    else:   # unit weights (no resample): psi' psi without the weighted n × m copy
-        gamma = N * ((psi * w[:, None]).T @ psi if weights is not None else psi.T @ psi)
+    total, sums = None, None
+    for rows, psi in _psi_blocks(uni, lohi, rho, correction, a22, ia, ib):
+        wr = w[rows]
+        if diagonal_only:
+            part = wr @ psi ** 2
+        else:   # unit weights (no resample): psi' psi without the weighted copy
+            part = (psi * wr[:, None]).T @ psi if weights is not None else psi.T @ psi
+        total = part if total is None else total + part
+        if cluster is not None:
+            sums = np.zeros((int(cluster.max()) + 1, psi.shape[1])) if sums is None else sums
+            np.add.at(sums, cluster[rows], psi)
+    gamma = N * total
     thresholds = np.concatenate([bounds[v][1:n_cat[v]] for v in range(p)])
     out = (np.stack(bounds), thresholds, np.stack(slopes), rho, gamma)
-    return out if cluster is None else out + (cluster_gamma(psi, cluster),)
+    return out if cluster is None else out + (n * n * cluster_meat(sums, n),)
+
+
+def _psi_blocks(uni: np.ndarray, lohi: np.ndarray, rho: np.ndarray, correction: np.ndarray, a22: np.ndarray,
+                ia: np.ndarray, ib: np.ndarray):
+    """The casewise influence functions ψ (thresholds, slopes, ρ) in row blocks (rows, ψ of those rows).
+
+    Why blocks: ψ has a column per pair (861 at 42 items), so all cases at once were ~1,100 numbers per
+    case; Γ needs only Σ ψ_i ψ_i' (or its diagonal, or cluster sums).  The ρ scores of a block are the
+    cells of every pair at the block's cases, P × rows ≤ ``_CASE_PAIRS``."""
+    n, P = uni.shape[0], len(ia)
+    size = max(1, _CASE_PAIRS // max(P, 1))
+    for start in range(0, n, size):
+        rows = slice(start, min(n, start + size))
+        cells = pair_cells(lohi[ia, rows], lohi[ib, rows], rho)
+        s_rho = cells.score_rho[:, :, 0, 0].T                             # (rows, P)
+        psi = np.empty((s_rho.shape[0], uni.shape[1] + P))
+        psi[:, : uni.shape[1]] = uni[rows]
+        psi[:, uni.shape[1]:] = (s_rho - uni[rows] @ correction) / a22
+        yield rows, psi
 
 
 def _probits(coding: Coding, X: np.ndarray, w: np.ndarray, start):
@@ -172,15 +202,14 @@ def _pair_chunks(n_pairs: int, n: int) -> list[slice]:
     return [slice(start, start + size) for start in range(0, n_pairs, size)]
 
 
-def _influence_columns(coding: Coding, X: np.ndarray, w: np.ndarray, uni_scores: list, n_pairs: int) -> np.ndarray:
-    """Casewise influence functions (n × (thresholds, slopes, ρ)) with the univariate columns filled: per
-    item A11⁻¹ · score (A11 = Σ w · score score'); the ρ columns are filled pair chunk by pair chunk."""
+def _univariate_influence(coding: Coding, w: np.ndarray, uni_scores: list, nx: int) -> np.ndarray:
+    """Casewise influence functions of the univariate statistics (n × (all thresholds, all slopes)): per
+    item A11⁻¹ · score (A11 = Σ w · score score'), written into its columns item by item (one n × p(K−1+nx)
+    array, not a second copy of every item's block)."""
     n_cat = coding.n_categories
-    psi_uni = [sc @ np.linalg.inv((sc * w[:, None]).T @ sc) for sc in uni_scores]
-    cols = ([psi[:, : int(n_cat[v]) - 1] for v, psi in enumerate(psi_uni)]
-            + [psi[:, int(n_cat[v]) - 1:] for v, psi in enumerate(psi_uni)])
-    out = np.empty((len(w), sum(c.shape[1] for c in cols) + n_pairs))
-    np.concatenate(cols, axis=1, out=out[:, : out.shape[1] - n_pairs])
+    out = np.empty((len(w), int((n_cat - 1).sum()) + len(n_cat) * nx))
+    for v, sc in enumerate(uni_scores):
+        out[:, _item_columns(n_cat, nx, v)] = sc @ np.linalg.inv((sc * w[:, None]).T @ sc)
     return out
 
 
@@ -192,25 +221,23 @@ def _item_columns(n_cat: np.ndarray, nx: int, v: int) -> np.ndarray:
     return np.r_[start:start + int(k1[v]), slopes:slopes + nx]
 
 
-def _pair_influence(psi: np.ndarray, coding: Coding, X: np.ndarray, w: np.ndarray, cells, ia: np.ndarray,
-                    ib: np.ndarray, pairs: slice) -> None:
-    """ψ of the correlations of ``pairs`` (``cells`` of those pairs only) into psi's ρ columns: the ρ score
-    corrected for the estimated univariate parameters of both items."""
+def _pair_correction(correction: np.ndarray, a22: np.ndarray, coding: Coding, X: np.ndarray, w: np.ndarray,
+                     cells, ia: np.ndarray, ib: np.ndarray, pairs: slice) -> None:
+    """For the correlations of ``pairs`` (``cells`` of those pairs only): A21 (Σ w s_ρ ∂log π/∂(τ, β) of both
+    items) into the columns of ``correction`` and A22 = Σ w s_ρ² — ψ_ρ is the ρ score corrected for the
+    estimated univariate parameters of both items, (s_ρ − ψ_a·A21_a − ψ_b·A21_b) / A22 (``_psi_blocks``)."""
     n_cat = coding.n_categories
     s_rho = cells.score_rho[:, :, 0, 0]                                   # (chunk, n)
     d_lo1, d_hi1 = cells.score_lo1[:, :, 0, 0], cells.score_hi1[:, :, 0, 0]
     d_lo2, d_hi2 = cells.score_lo2[:, :, 0, 0], cells.score_hi2[:, :, 0, 0]
-    first_rho = psi.shape[1] - len(ia)
     for j, k in enumerate(range(*pairs.indices(len(ia)))):
         a, b = ia[k], ib[k]
         da = _pair_uni_scores(coding.codes[:, a], int(n_cat[a]), X, d_lo1[j], d_hi1[j])
         db = _pair_uni_scores(coding.codes[:, b], int(n_cat[b]), X, d_lo2[j], d_hi2[j])
         ws = w * s_rho[j]
-        a21_a, a21_b = ws @ da, ws @ db
-        a22 = ws @ s_rho[j]
-        psi_a = psi[:, _item_columns(n_cat, X.shape[1], a)]
-        psi_b = psi[:, _item_columns(n_cat, X.shape[1], b)]
-        psi[:, first_rho + k] = (s_rho[j] - psi_a @ a21_a - psi_b @ a21_b) / a22
+        correction[_item_columns(n_cat, X.shape[1], a), k] = ws @ da
+        correction[_item_columns(n_cat, X.shape[1], b), k] = ws @ db
+        a22[k] = ws @ s_rho[j]
 
 
 def _pair_uni_scores(codes, n_cat, X, d_lo, d_hi):

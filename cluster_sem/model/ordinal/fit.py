@@ -41,7 +41,7 @@ def fit_model_wlsmv(syntax: str, data: pd.DataFrame, ordinal: list[str] | tuple[
     """WLSMV fit of ``syntax``; ``ordinal`` lists the ordered items (default: every indicator).
 
     ``cluster`` names the column of cluster ids (lavaan ``cluster=``): the same estimates, cluster-robust
-    SEs and scaled-shifted test from the cluster-summed Γ (``acov.cluster_gamma``, se "robust.cluster.sem").
+    SEs and scaled-shifted test from the cluster-summed Γ (``acov.gamma_full(cluster=)``, se "robust.cluster.sem").
 
     BLAS runs on one thread here: the matrices are small and many (measured ~10× faster than threaded
     BLAS on a shared 2-core machine)."""

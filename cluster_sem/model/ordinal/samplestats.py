@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .acov import Influence, casewise, cluster_gamma, gamma_diag, gamma_full, influence
+from .acov import Influence, gamma_diag, gamma_full, influence
 from .categories import Coding, code_items, threshold_names
 from .conditional import conditional_stats
 from .polychoric import fit_polychoric, pair_cells, pair_tables
@@ -31,7 +31,7 @@ class OrdinalStats:
     slopes: np.ndarray           # (p, n_x) probit slopes on the covariates
     covariates: tuple[str, ...] = ()
     covariate_cov: np.ndarray | None = None   # sample covariance of the covariates, divisor N − 1 (fixed.x)
-    gamma_cluster: np.ndarray | None = None   # cluster-robust Γ (``cluster_gamma``) when a cluster is given
+    gamma_cluster: np.ndarray | None = None   # cluster-robust Γ (``gamma_full(cluster=)``) when a cluster is given
 
     @property
     def gamma_robust(self) -> np.ndarray:
@@ -112,10 +112,9 @@ def ordinal_stats(frame: pd.DataFrame, items, covariates=(), cluster: np.ndarray
         gamma_cl = rest[0] if rest else None
         sxx = covariate_covariance(X)
     else:
-        psi = casewise(inf, coding.codes, n_cat, ia, ib)       # built once: Γ and its cluster-robust twin
-        gamma = gamma_full(psi)
+        gamma = gamma_full(inf, coding.codes, n_cat, ia, ib)
         if cluster is not None:
-            gamma_cl = cluster_gamma(psi, cluster)
+            gamma_cl = gamma_full(inf, coding.codes, n_cat, ia, ib, cluster)
     R = np.eye(p)
     R[ib, ia] = R[ia, ib] = rho
     return OrdinalStats(coding, n, bounds, thresholds, R, ia, ib, gamma, slopes, tuple(covariates), sxx, gamma_cl)
