@@ -93,17 +93,11 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
                               equal_rows=equal_rows, meanstructure=meanstructure, fixed_lv_means=fixed_lv_means)
     model = build_group_model(pt)
     objective = resolve(stages.objective)(model)
-    if start_fit is not None:
-        start, note = warm_start(start_fit, pt, model, stats), "previous model's estimates, Fisher scoring"
-    elif missing == "fiml":
-        start, note = moments_start(syntax, pt, model, stats)
+    if start_fit is None and _covariance_only(pt, stages, cluster, missing):
+        sol, note = _estimate_covariance(pt, model, stats, use_semopy=use_semopy)
     else:
-        start, note = start_values(syntax, data, pt, model, stats, use_semopy=use_semopy)
-    sol = _estimate_or_none(objective, stats, start)
-    if sol is None or not sol.converged:
-        retry = _estimate_or_none(objective, stats, _simple_start(pt, model, stats), max_iter=2000)
-        if retry is not None and (sol is None or retry.converged or retry.fmin < sol.fmin):
-            sol, note = retry, note + "; restarted from simple values"
+        sol, note = _estimate_staged(syntax, data, pt, model, objective, stats, start_fit=start_fit,
+                                     missing=missing, use_semopy=use_semopy)
     if sol is None:
         raise FitError("the model could not be estimated: neither start gave a positive-definite implied "
                        "covariance matrix in every group (an unidentified construct, e.g. two items that do not "
@@ -119,6 +113,42 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
                   "sample_mean": stats.mean[0]}
     return assemble_groups(syntax, pt, model, objective, stats, sol, stages=stages, start_note=note,
                            labels=labels)
+
+
+def _covariance_only(pt: ParTable, stages: Stages, cluster: str | None, missing: str) -> bool:
+    """One group, no mean structure, the ML objective on complete rows: the plain single-group fit's case,
+    estimated by its own start + estimate stage (:func:`_estimate_covariance`)."""
+    return (pt.n_groups == 1 and not pt.meanstructure and cluster is None and missing == "listwise"
+            and stages.objective == "objective_ml:MLObjective")
+
+
+def _estimate_covariance(pt: ParTable, model: GroupModel, stats: SampleStats, *,
+                         use_semopy: bool) -> tuple[MLSolution | None, str]:
+    """G = 1 without means: ``fitted.estimate_covariance`` on the one block (lavaan start, Fisher scoring +
+    BFGS, restarts), so the solution is the plain single-group fit's to the last bit (measured: the ML
+    objective, its Hessian and every assembling stage agree bitwise with the single-group ones at equal θ)."""
+    from .fitted import estimate_covariance
+    frame = pd.DataFrame(stats.data[0], columns=list(model.ov))
+    return estimate_covariance(pt.group_view(0), model.blocks[0], stats.cov[0], frame,
+                               engine="semopy" if use_semopy else "default")
+
+
+def _estimate_staged(syntax: str, data: pd.DataFrame, pt: ParTable, model: GroupModel, objective,
+                     stats: SampleStats, *, start_fit, missing: str, use_semopy: bool) -> tuple[MLSolution | None, str]:
+    """Start values (a nested fit's, FIML's moments or the pooled single-group fit), the objective's Fisher
+    scoring + BFGS, then a restart from simple values when that fails."""
+    if start_fit is not None:
+        start, note = warm_start(start_fit, pt, model, stats), "previous model's estimates, Fisher scoring"
+    elif missing == "fiml":
+        start, note = moments_start(syntax, pt, model, stats)
+    else:
+        start, note = start_values(syntax, data, pt, model, stats, use_semopy=use_semopy)
+    sol = _estimate_or_none(objective, stats, start)
+    if sol is None or not sol.converged:
+        retry = _estimate_or_none(objective, stats, _simple_start(pt, model, stats), max_iter=2000)
+        if retry is not None and (sol is None or retry.converged or retry.fmin < sol.fmin):
+            sol, note = retry, note + "; restarted from simple values"
+    return sol, note
 
 
 def _global_codes(stats: SampleStats) -> np.ndarray:

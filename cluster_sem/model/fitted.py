@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..errors import FitError
 from .admissibility import admissibility_problems
-from .estimator import fit_ml, simple_start
+from .estimator import MLSolution, fit_ml, simple_start
 from .fit_indices import fit_measures
 from .inference import (defined_rows, estimates, standardized, standardized_defined,
                         vcov_expected)
@@ -156,6 +156,22 @@ def fit_covariance(syntax: str, data: pd.DataFrame, *, engine: str = "default", 
     n = len(frame)
     S = sample_covariance(frame)
     scale_note = _check_sample_cov(S, list(mm.ov))
+    sol, note = estimate_covariance(pt, mm, S, frame, engine=engine, fallback=fallback)
+    if sol is None:
+        raise FitError("the model could not be estimated: no start values gave a positive-definite "
+                       "implied covariance matrix")
+    fit = assemble(syntax, pt, mm, sol.theta, S, n, converged=sol.converged, iterations=sol.iterations,
+                   fmin=sol.fmin, start_note=note)
+    return replace(fit, problems=fit.problems + (scale_note,)) if scale_note else fit
+
+
+def estimate_covariance(pt: ParTable, mm: MatrixModel, S: np.ndarray, frame: pd.DataFrame, *,
+                        engine: str = "default", fallback: bool = True) -> tuple[MLSolution | None, str]:
+    """The start + estimate stages of ML on one covariance matrix: lavaan's start values (or semopy's),
+    Fisher scoring + BFGS finish (``fit_ml``), restarts when that fails (``fallback``); None: no start gave
+    a positive-definite Σ.  Why one function: the plain fit and the staged G = 1 covariance-only fit
+    (``fit_groups`` with one group, no mean structure) both estimate here, so their solutions agree to the
+    last bit (every later stage — vcov, estimates, std.all, fit measures — already does for the same θ)."""
     if engine == "semopy":
         from .semopy_backend import semopy_estimates  # imported late: semopy is slow to import
         start, note = semopy_estimates(pt, mm, frame, simple_start(mm, S))
@@ -166,12 +182,7 @@ def fit_covariance(syntax: str, data: pd.DataFrame, *, engine: str = "default", 
         retry, retry_note = _fallback(pt, mm, S, frame, engine)
         if retry is not None and (sol is None or retry.converged or retry.fmin < sol.fmin):
             sol, note = retry, note + "; " + retry_note
-    if sol is None:
-        raise FitError("the model could not be estimated: no start values gave a positive-definite "
-                       "implied covariance matrix")
-    fit = assemble(syntax, pt, mm, sol.theta, S, n, converged=sol.converged, iterations=sol.iterations,
-                   fmin=sol.fmin, start_note=note)
-    return replace(fit, problems=fit.problems + (scale_note,)) if scale_note else fit
+    return sol, note
 
 
 VARIANCE_RATIO = 1000.0   # lavaan warns when observed variances differ by this factor
