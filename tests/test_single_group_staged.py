@@ -29,3 +29,13 @@ def test_staged_g1_without_means_is_the_plain_fit_bitwise(key, csv):
     assert json.dumps(plain.fit, default=str) == json.dumps(staged.fit, default=str)
     assert (plain.iterations, plain.start_note, plain.problems) == (staged.iterations, staged.start_note,
                                                                     staged.problems)
+
+
+def test_plain_fit_keeps_the_single_group_shape():
+    """Routed through the staged fit, ``fit_model`` still returns the single-group shape the bootstrap and
+    the reports dispatch on: no ``group`` column, a group-free table, no multigroup pieces."""
+    fit = fit_model(REF["hs_cfa"]["model"], pd.read_csv(REF_DIR / "HolzingerSwineford1939.csv"))
+    assert "group" not in fit.parameters.columns
+    assert fit.partable.groups == () and fit.groups == ()
+    assert fit.group_model is None and fit.sample is None and fit.test is None
+    assert fit.sample_cov.shape == fit.implied_cov.shape == (9, 9)

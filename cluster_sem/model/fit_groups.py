@@ -7,13 +7,15 @@
 The objective, vcov, test and fit measures are the estimator's ``Stages`` in the estimator table
 (``model/estimators``: ``group_stages``, ``cluster_stages`` with ``cluster=``), resolved on use.
 ``estimators.fit(..., group=...)`` (or ``meanstructure=True``) lands here through the table's
-``group_fitter`` (:func:`fit_call`); the single-group covariance-only path in ``fitted.py`` is untouched
-(its numbers are pinned by the lavaan tests and the bootstrap).  A new ML-family estimator declares new
-stages in its row — not a new pipeline.
+``group_fitter`` (:func:`fit_call`), and so does the plain single-group fit (``fitted.fit_covariance``):
+G = 1 without means, whose start + estimate stage is ``fitted.estimate_covariance`` (lavaan start values,
+Fisher scoring + BFGS, restarts), bitwise the single-group fit it replaced.  A new ML-family estimator
+declares new stages in its row — not a new pipeline.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -38,7 +40,8 @@ def fit_call(call: FitCall):
                       group_partial=call.group_partial, equal_rows=call.equal_rows,
                       meanstructure=call.meanstructure or call.cluster is not None, estimator=call.lav.estimator,
                       use_semopy=call.lav.engine == "semopy", fixed_lv_means=call.fixed_lv_means,
-                      start_fit=call.start_fit, missing=call.lav.missing, cluster=call.cluster)
+                      start_fit=call.start_fit, missing=call.lav.missing, cluster=call.cluster,
+                      fallback=call.fallback)
 
 
 def refuse_cluster(est: Estimator) -> FitError:
@@ -66,7 +69,7 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
                group_equal: Iterable[str] = (), group_partial: Iterable[str] = (),
                equal_rows: Iterable[str] = (), meanstructure: bool = True, estimator: str = "ML",
                use_semopy: bool = True, fixed_lv_means: Iterable[str] = (), start_fit=None,
-               missing: str = "listwise", cluster: str | None = None):
+               missing: str = "listwise", cluster: str | None = None, fallback: bool = True):
     """Fit by ``estimator`` and return a ``ModelFit`` whose parameter rows carry a ``group`` column.
 
     ``cluster`` (a column of ``data``, lavaan ``cluster=``): clusters nested in the groups; ML and MLR both
@@ -76,16 +79,21 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
     ``start_fit``: a previous fit of a nested model (e.g. the previous invariance level) whose estimates
     start this one — faster and steadier than the pooled start.  ``missing="fiml"``: rows keep their
     blanks and every group is fitted by its casewise likelihood (``objective_fiml``; always with a mean
-    structure, as lavaan's missing = "ml")."""
+    structure, as lavaan's missing = "ml").  ``fallback=False``: no restarts after a failed first start
+    (the covariance-only G = 1 case, as ``fit_model``)."""
     if missing not in ("listwise", "fiml"):
         raise FitError(f"missing '{missing}' is not known. Fix: use listwise or fiml")
     stages = _stages(row(estimator, missing), cluster)
     base_pt = build_group_partable(syntax, ["_"], meanstructure=False)
+    scale_note = None
     if missing == "fiml":
         from .sample_stats_missing import missing_statistics
         stats = missing_statistics(data, _model_ov(base_pt), group=group, groups=groups,
                                    controls=base_pt.variables.ov_x)
         meanstructure = True
+    elif group is None and cluster is None:
+        from .fitted import single_statistics
+        stats, scale_note = single_statistics(data, _model_ov(base_pt))
     else:
         stats = sample_statistics(data, _model_ov(base_pt), group=group, groups=groups, cluster=cluster)
     names = stats.groups if group is not None else ("",)
@@ -94,7 +102,7 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
     model = build_group_model(pt)
     objective = resolve(stages.objective)(model)
     if start_fit is None and _covariance_only(pt, stages, cluster, missing):
-        sol, note = _estimate_covariance(pt, model, stats, use_semopy=use_semopy)
+        sol, note = _estimate_covariance(pt, model, stats, use_semopy=use_semopy, fallback=fallback)
     else:
         sol, note = _estimate_staged(syntax, data, pt, model, objective, stats, start_fit=start_fit,
                                      missing=missing, use_semopy=use_semopy)
@@ -111,8 +119,8 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
     if missing == "fiml":
         labels = {"estimator": estimator, "missing": "ml", "information": "observed",
                   "sample_mean": stats.mean[0]}
-    return assemble_groups(syntax, pt, model, objective, stats, sol, stages=stages, start_note=note,
-                           labels=labels)
+    fit = assemble_groups(syntax, pt, model, objective, stats, sol, stages=stages, start_note=note, labels=labels)
+    return replace(fit, problems=fit.problems + (scale_note,)) if scale_note else fit
 
 
 def _covariance_only(pt: ParTable, stages: Stages, cluster: str | None, missing: str) -> bool:
@@ -122,15 +130,15 @@ def _covariance_only(pt: ParTable, stages: Stages, cluster: str | None, missing:
             and stages.objective == "objective_ml:MLObjective")
 
 
-def _estimate_covariance(pt: ParTable, model: GroupModel, stats: SampleStats, *,
-                         use_semopy: bool) -> tuple[MLSolution | None, str]:
+def _estimate_covariance(pt: ParTable, model: GroupModel, stats: SampleStats, *, use_semopy: bool,
+                         fallback: bool) -> tuple[MLSolution, str]:
     """G = 1 without means: ``fitted.estimate_covariance`` on the one block (lavaan start, Fisher scoring +
     BFGS, restarts), so the solution is the plain single-group fit's to the last bit (measured: the ML
     objective, its Hessian and every assembling stage agree bitwise with the single-group ones at equal θ)."""
     from .fitted import estimate_covariance
     frame = pd.DataFrame(stats.data[0], columns=list(model.ov))
     return estimate_covariance(pt.group_view(0), model.blocks[0], stats.cov[0], frame,
-                               engine="semopy" if use_semopy else "default")
+                               engine="semopy" if use_semopy else "default", fallback=fallback)
 
 
 def _estimate_staged(syntax: str, data: pd.DataFrame, pt: ParTable, model: GroupModel, objective,

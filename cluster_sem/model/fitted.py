@@ -21,10 +21,10 @@ from .estimator import MLSolution, fit_ml, simple_start
 from .fit_indices import fit_measures
 from .inference import (defined_rows, estimates, standardized, standardized_defined,
                         vcov_expected)
-from .matrices import MatrixModel, build_matrix_model, latent_moments
-from .partable import ParTable, build_partable
+from .matrices import MatrixModel, latent_moments
+from .partable import ParTable
 from .start import lavaan_start
-from .sample_stats import ml_covariance
+from .sample_stats import SampleStats, ml_covariance
 
 PARAM_COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "std_all"]
 
@@ -143,32 +143,45 @@ def fit_complete(call) -> ModelFit:
 
 
 def fit_covariance(syntax: str, data: pd.DataFrame, *, engine: str = "default", fallback: bool = True) -> ModelFit:
-    """Single-group ML from the sample covariance matrix (no mean structure): lavaan's start values (or
-    semopy's), Fisher scoring + BFGS finish, restarts when that fails (``fallback``)."""
-    pt = build_partable(syntax)
-    mm = build_matrix_model(pt)
-    missing = [v for v in mm.ov if v not in data.columns]
+    """Single-group ML from the sample covariance matrix (no mean structure): the staged fit with G = 1
+    (``fit_groups``: the single-group screens of :func:`single_statistics`, the start + estimate stage
+    :func:`estimate_covariance`, the one assembler), returned in the single-group shape."""
+    from .fit_groups import fit_groups
+    fit = fit_groups(syntax, data, meanstructure=False, use_semopy=engine == "semopy", fallback=fallback)
+    return single_group(fit)
+
+
+def single_group(fit: ModelFit) -> ModelFit:
+    """A G = 1 staged fit in the public single-group shape: rows without a ``group`` column, the group-free
+    parameter table and none of the multigroup pieces (the bootstrap and reports take the single-group
+    road when ``group_model`` is None)."""
+    return replace(fit, partable=fit.partable.group_view(0), parameters=fit.parameters.drop(columns="group"),
+                   sample=None, group_model=None, objective=None, test=None, implied_mean=None,
+                   implied_covs=None)
+
+
+def single_statistics(data: pd.DataFrame, ov: Sequence[str]) -> tuple[SampleStats, str | None]:
+    """The sample-statistics stage of one group on complete rows, with the single-group screens: a zero or
+    non-finite variance and a singular S (scale-free) are refused; lavaan's note on variances that differ by
+    orders of magnitude is returned for the fit's problems."""
+    missing = [v for v in ov if v not in data.columns]
     if missing:
         raise FitError(f"data has no column(s) {', '.join(missing)} used by the model")
-    frame = data[list(mm.ov)].astype(float)
+    frame = data[list(ov)].astype(float)
     if frame.isna().any().any():
         raise FitError("fit_model needs complete data; clean the data (listwise) first")
-    n = len(frame)
     S = sample_covariance(frame)
-    scale_note = _check_sample_cov(S, list(mm.ov))
-    sol, note = estimate_covariance(pt, mm, S, frame, engine=engine, fallback=fallback)
-    if sol is None:
-        raise FitError("the model could not be estimated: no start values gave a positive-definite "
-                       "implied covariance matrix")
-    fit = assemble(syntax, pt, mm, sol.theta, S, n, converged=sol.converged, iterations=sol.iterations,
-                   fmin=sol.fmin, start_note=note)
-    return replace(fit, problems=fit.problems + (scale_note,)) if scale_note else fit
+    note = _check_sample_cov(S, list(ov))
+    x = frame.to_numpy(dtype=float)
+    stats = SampleStats(tuple(ov), ("",), (len(x),), S[None], x.mean(axis=0)[None],
+                        np.asarray([np.linalg.slogdet(S)[1]]), (x,))
+    return stats, note
 
 
 def estimate_covariance(pt: ParTable, mm: MatrixModel, S: np.ndarray, frame: pd.DataFrame, *,
-                        engine: str = "default", fallback: bool = True) -> tuple[MLSolution | None, str]:
+                        engine: str = "default", fallback: bool = True) -> tuple[MLSolution, str]:
     """The start + estimate stages of ML on one covariance matrix: lavaan's start values (or semopy's),
-    Fisher scoring + BFGS finish (``fit_ml``), restarts when that fails (``fallback``); None: no start gave
+    Fisher scoring + BFGS finish (``fit_ml``), restarts when that fails (``fallback``); FitError when no start gives
     a positive-definite Σ.  Why one function: the plain fit and the staged G = 1 covariance-only fit
     (``fit_groups`` with one group, no mean structure) both estimate here, so their solutions agree to the
     last bit (every later stage — vcov, estimates, std.all, fit measures — already does for the same θ)."""
@@ -182,6 +195,9 @@ def estimate_covariance(pt: ParTable, mm: MatrixModel, S: np.ndarray, frame: pd.
         retry, retry_note = _fallback(pt, mm, S, frame, engine)
         if retry is not None and (sol is None or retry.converged or retry.fmin < sol.fmin):
             sol, note = retry, note + "; " + retry_note
+    if sol is None:
+        raise FitError("the model could not be estimated: no start values gave a positive-definite "
+                       "implied covariance matrix")
     return sol, note
 
 
