@@ -84,22 +84,27 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
     if missing not in ("listwise", "fiml"):
         raise FitError(f"missing '{missing}' is not known. Fix: use listwise or fiml")
     stages = _stages(row(estimator, missing), cluster)
-    base_pt = build_group_partable(syntax, ["_"], meanstructure=False)
+    table = dict(group_equal=group_equal, group_partial=group_partial, equal_rows=equal_rows,
+                 fixed_lv_means=fixed_lv_means)
     scale_note = None
-    if missing == "fiml":
-        from .sample_stats_missing import missing_statistics
-        stats = missing_statistics(data, _model_ov(base_pt), group=group, groups=groups,
-                                   controls=base_pt.variables.ov_x)
-        meanstructure = True
-    elif group is None and cluster is None:
+    if group is None and cluster is None and missing == "listwise":
+        # one group: the table first (its variables name the columns), then the single-group screens
         from .fitted import single_statistics
-        stats, scale_note = single_statistics(data, _model_ov(base_pt))
+        pt = build_group_partable(syntax, ("",), meanstructure=meanstructure, **table)
+        model = build_group_model(pt)
+        stats, scale_note = single_statistics(data, model.ov)
     else:
-        stats = sample_statistics(data, _model_ov(base_pt), group=group, groups=groups, cluster=cluster)
-    names = stats.groups if group is not None else ("",)
-    pt = build_group_partable(syntax, names, group_equal=group_equal, group_partial=group_partial,
-                              equal_rows=equal_rows, meanstructure=meanstructure, fixed_lv_means=fixed_lv_means)
-    model = build_group_model(pt)
+        base_pt = build_group_partable(syntax, ["_"], meanstructure=False)
+        if missing == "fiml":
+            from .sample_stats_missing import missing_statistics
+            stats = missing_statistics(data, _model_ov(base_pt), group=group, groups=groups,
+                                       controls=base_pt.variables.ov_x)
+            meanstructure = True
+        else:
+            stats = sample_statistics(data, _model_ov(base_pt), group=group, groups=groups, cluster=cluster)
+        names = stats.groups if group is not None else ("",)
+        pt = build_group_partable(syntax, names, meanstructure=meanstructure, **table)
+        model = build_group_model(pt)
     objective = resolve(stages.objective)(model)
     if start_fit is None and _covariance_only(pt, stages, cluster, missing):
         sol, note = _estimate_covariance(pt, model, stats, use_semopy=use_semopy, fallback=fallback)
@@ -136,8 +141,7 @@ def _estimate_covariance(pt: ParTable, model: GroupModel, stats: SampleStats, *,
     BFGS, restarts), so the solution is the plain single-group fit's to the last bit (measured: the ML
     objective, its Hessian and every assembling stage agree bitwise with the single-group ones at equal θ)."""
     from .fitted import estimate_covariance
-    frame = pd.DataFrame(stats.data[0], columns=list(model.ov))
-    return estimate_covariance(pt.group_view(0), model.blocks[0], stats.cov[0], frame,
+    return estimate_covariance(pt.group_view(0), model.blocks[0], stats.cov[0], stats.data[0],
                                engine="semopy" if use_semopy else "default", fallback=fallback)
 
 
@@ -314,6 +318,8 @@ def _estimates(pt: ParTable, model: GroupModel, theta: np.ndarray, stats: Sample
         std[rows] = standardized(view, mm, theta, stats.cov[g])
         for r, p in zip(rows, view.params):
             est[r] = theta[p.free] if p.free >= 0 else (stats.cov[g][io[p.lhs], io[p.rhs]] if p.exo else p.value)
+        if not pt.meanstructure:
+            continue
         lam, beta, psi, _ = (x[0] for x in mm.matrices(theta[None], stats.cov[g][None]))
         A = np.linalg.inv(np.eye(mm.m) - beta)
         sd_eta = np.sqrt(np.clip(np.diag(A @ psi @ A.T), 1e-300, None))

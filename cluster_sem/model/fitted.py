@@ -80,13 +80,13 @@ class ModelFit:
         return pd.DataFrame(sub / np.outer(sd, sd), index=lv, columns=lv)
 
 
-def sample_covariance(data: pd.DataFrame) -> np.ndarray:
+def sample_covariance(data: pd.DataFrame | np.ndarray) -> np.ndarray:
     """ML covariance (divisor N), as lavaan uses for ``likelihood = "normal"``.
 
     The one product here that may use all BLAS threads (``blas.many_rows``): X'X of a national survey.
     """
     from ..blas import many_rows
-    x = data.to_numpy(dtype=float)
+    x = np.asarray(data, dtype=float)
     with many_rows(*x.shape):
         return ml_covariance(x)
 
@@ -155,7 +155,7 @@ def single_group(fit: ModelFit) -> ModelFit:
     """A G = 1 staged fit in the public single-group shape: rows without a ``group`` column, the group-free
     parameter table and none of the multigroup pieces (the bootstrap and reports take the single-group
     road when ``group_model`` is None)."""
-    return replace(fit, partable=fit.partable.group_view(0), parameters=fit.parameters.drop(columns="group"),
+    return replace(fit, partable=fit.partable.group_view(0), parameters=fit.parameters.iloc[:, :len(PARAM_COLUMNS)],
                    sample=None, group_model=None, objective=None, test=None, implied_mean=None,
                    implied_covs=None)
 
@@ -167,18 +167,17 @@ def single_statistics(data: pd.DataFrame, ov: Sequence[str]) -> tuple[SampleStat
     missing = [v for v in ov if v not in data.columns]
     if missing:
         raise FitError(f"data has no column(s) {', '.join(missing)} used by the model")
-    frame = data[list(ov)].astype(float)
-    if frame.isna().any().any():
+    x = data[list(ov)].to_numpy(dtype=float)
+    if np.isnan(x).any():
         raise FitError("fit_model needs complete data; clean the data (listwise) first")
-    S = sample_covariance(frame)
+    S = sample_covariance(x)
     note = _check_sample_cov(S, list(ov))
-    x = frame.to_numpy(dtype=float)
     stats = SampleStats(tuple(ov), ("",), (len(x),), S[None], x.mean(axis=0)[None],
                         np.asarray([np.linalg.slogdet(S)[1]]), (x,))
     return stats, note
 
 
-def estimate_covariance(pt: ParTable, mm: MatrixModel, S: np.ndarray, frame: pd.DataFrame, *,
+def estimate_covariance(pt: ParTable, mm: MatrixModel, S: np.ndarray, x: np.ndarray, *,
                         engine: str = "default", fallback: bool = True) -> tuple[MLSolution, str]:
     """The start + estimate stages of ML on one covariance matrix: lavaan's start values (or semopy's),
     Fisher scoring + BFGS finish (``fit_ml``), restarts when that fails (``fallback``); FitError when no start gives
@@ -187,12 +186,12 @@ def estimate_covariance(pt: ParTable, mm: MatrixModel, S: np.ndarray, frame: pd.
     last bit (every later stage — vcov, estimates, std.all, fit measures — already does for the same θ)."""
     if engine == "semopy":
         from .semopy_backend import semopy_estimates  # imported late: semopy is slow to import
-        start, note = semopy_estimates(pt, mm, frame, simple_start(mm, S))
+        start, note = semopy_estimates(pt, mm, _frame(x, mm), simple_start(mm, S))
     else:
         start, note = lavaan_start(pt, S), "lavaan start values, Fisher scoring + BFGS finish"
     sol = _fisher_or_none(mm, S, start)
     if (sol is None or not sol.converged) and fallback:
-        retry, retry_note = _fallback(pt, mm, S, frame, engine)
+        retry, retry_note = _fallback(pt, mm, S, x, engine)
         if retry is not None and (sol is None or retry.converged or retry.fmin < sol.fmin):
             sol, note = retry, note + "; " + retry_note
     if sol is None:
@@ -230,14 +229,19 @@ def _fisher_or_none(mm: MatrixModel, S: np.ndarray, start: np.ndarray, **kw):
         return None
 
 
-def _fallback(pt: ParTable, mm: MatrixModel, S: np.ndarray, frame: pd.DataFrame, engine: str):
+def _frame(x: np.ndarray, mm: MatrixModel) -> pd.DataFrame:
+    """The complete rows as semopy reads them (built only when semopy runs)."""
+    return pd.DataFrame(x, columns=list(mm.ov))
+
+
+def _fallback(pt: ParTable, mm: MatrixModel, S: np.ndarray, x: np.ndarray, engine: str):
     """Second attempts when the first start did not converge: simple values, then semopy's solution."""
     sol = _fisher_or_none(mm, S, simple_start(mm, S), max_iter=2000)
     if sol is not None and sol.converged:
         return sol, "restarted from simple values"
     if engine != "semopy":
         from .semopy_backend import semopy_estimates
-        theta, note = semopy_estimates(pt, mm, frame, simple_start(mm, S))
+        theta, note = semopy_estimates(pt, mm, _frame(x, mm), simple_start(mm, S))
         retry = _fisher_or_none(mm, S, theta, max_iter=2000)
         if retry is not None and (sol is None or retry.converged or retry.fmin < sol.fmin):
             return retry, "restarted from semopy's solution"
