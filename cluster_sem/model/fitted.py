@@ -3,7 +3,9 @@
     parameter table → matrices → sample statistics → start values (lavaan's) → Fisher scoring
     → vcov → standardized solution → defined parameters → fit indices → admissibility
 
-The result is a frozen ``ModelFit``; nothing is computed after construction.
+The plain single-group ML fit runs these as the G = 1 case of the staged fit (``fit_groups``); this module
+holds its single-group pieces (the data screens, the covariance start + estimate stage) and the public
+entry ``fit_model``.  The result is a frozen ``ModelFit``; nothing is computed after construction.
 """
 from __future__ import annotations
 
@@ -112,7 +114,8 @@ def fit_model(syntax: str, data: pd.DataFrame, *, engine: str = "default", use_s
     ``meanstructure`` defaults to True with groups (as lavaan) and False without.  Those fits, and every
     single-group call other than plain ML on complete rows (``estimator`` MLR/WLSMV, ``missing="fiml"``), go
     through the estimator's multigroup fitter with G = 1 (see ``fit_groups`` for ``equal_rows``,
-    ``fixed_lv_means``, ``start_fit``); the plain call keeps the covariance-only path (:func:`fit_complete`).
+    ``fixed_lv_means``, ``start_fit``); the plain call is the same staged fit with G = 1 and no means, in the
+    single-group shape (:func:`fit_complete`).
     ``cluster`` / ``weights`` (lavaan's ``cluster=`` / ``sampling.weights=``) go through the estimator's design
     fitter for one group (the casewise likelihood; WLSMV's cluster-robust Γ); with ``group``, ``cluster``
     goes through ``fit_groups`` (per-group cluster meats) and weights are refused.  ``fallback=False`` skips
