@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cluster_sem.errors import FitError
 from cluster_sem.model.fit_groups import fit_groups
 from cluster_sem.model.fitted import fit_model
 
@@ -39,3 +40,11 @@ def test_plain_fit_keeps_the_single_group_shape():
     assert fit.partable.groups == () and fit.groups == ()
     assert fit.group_model is None and fit.sample is None and fit.test is None
     assert fit.sample_cov.shape == fit.implied_cov.shape == (9, 9)
+
+
+def test_more_parameters_than_moments_is_a_one_line_refusal():
+    """df < 0 (one construct, two items: 4 free parameters, 3 moments) is refused with a FitError naming
+    the count and the fix, not a ValueError from the RMSEA interval."""
+    data = pd.read_csv(REF_DIR / "HolzingerSwineford1939.csv")
+    with pytest.raises(FitError, match=r"4 free parameters but the data give only 3 sample moments \(df = -1\)"):
+        fit_model("f =~ x1 + x2", data)

@@ -105,6 +105,7 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
         names = stats.groups if group is not None else ("",)
         pt = build_group_partable(syntax, names, meanstructure=meanstructure, **table)
         model = build_group_model(pt)
+    _refuse_negative_df(stats, model)
     objective = resolve(stages.objective)(model)
     if start_fit is None and _covariance_only(pt, stages, cluster, missing):
         sol, note = _estimate_covariance(pt, model, stats, use_semopy=use_semopy, fallback=fallback)
@@ -126,6 +127,18 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
                   "sample_mean": stats.mean[0]}
     fit = assemble_groups(syntax, pt, model, objective, stats, sol, stages=stages, start_note=note, labels=labels)
     return replace(fit, problems=fit.problems + (scale_note,)) if scale_note else fit
+
+
+def _refuse_negative_df(stats: SampleStats, model: GroupModel) -> None:
+    """More free parameters than sample moments (df < 0, e.g. a construct with two items) cannot be
+    estimated: refuse in one line before the fit (the RMSEA interval has no value with df < 0)."""
+    from .statistic import degrees_of_freedom
+    df = degrees_of_freedom(stats, model)
+    if df < 0:
+        q = model.partable.n_free
+        raise FitError(f"the model has {q} free parameters but the data give only {q + df} sample moments "
+                       f"(df = {df}): it is not identified. Fix: give every construct three or more items, "
+                       "or fix more parameters")
 
 
 def _covariance_only(pt: ParTable, stages: Stages, cluster: str | None, missing: str) -> bool:
