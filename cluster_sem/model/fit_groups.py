@@ -86,25 +86,8 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
     stages = _stages(row(estimator, missing), cluster)
     table = dict(group_equal=group_equal, group_partial=group_partial, equal_rows=equal_rows,
                  fixed_lv_means=fixed_lv_means)
-    scale_note = None
-    if group is None and cluster is None and missing == "listwise":
-        # one group: the table first (its variables name the columns), then the single-group screens
-        from .fitted import single_statistics
-        pt = build_group_partable(syntax, ("",), meanstructure=meanstructure, **table)
-        model = build_group_model(pt)
-        stats, scale_note = single_statistics(data, model.ov)
-    else:
-        base_pt = build_group_partable(syntax, ["_"], meanstructure=False)
-        if missing == "fiml":
-            from .sample_stats_missing import missing_statistics
-            stats = missing_statistics(data, _model_ov(base_pt), group=group, groups=groups,
-                                       controls=base_pt.variables.ov_x)
-            meanstructure = True
-        else:
-            stats = sample_statistics(data, _model_ov(base_pt), group=group, groups=groups, cluster=cluster)
-        names = stats.groups if group is not None else ("",)
-        pt = build_group_partable(syntax, names, meanstructure=meanstructure, **table)
-        model = build_group_model(pt)
+    pt, model, stats, scale_note = _layout(syntax, data, group=group, groups=groups, cluster=cluster,
+                                           missing=missing, meanstructure=meanstructure, table=table)
     _refuse_negative_df(stats, model)
     objective = resolve(stages.objective)(model)
     if start_fit is None and _covariance_only(pt, stages, cluster, missing):
@@ -127,6 +110,33 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
                   "sample_mean": stats.mean[0]}
     fit = assemble_groups(syntax, pt, model, objective, stats, sol, stages=stages, start_note=note, labels=labels)
     return replace(fit, problems=fit.problems + (scale_note,)) if scale_note else fit
+
+
+def _layout(syntax: str, data: pd.DataFrame, *, group: str | None, groups: Sequence[str] | None,
+            cluster: str | None, missing: str, meanstructure: bool,
+            table: dict) -> tuple[ParTable, GroupModel, SampleStats, str | None]:
+    """The sample-statistics, parameter-table and matrices stages, and the single-group screens' note.
+
+    One group on complete rows: the table first (its variables name the columns), then the single-group
+    screens (``fitted.single_statistics``); otherwise the statistics per group first (their names label the
+    table's groups).  FIML always has a mean structure."""
+    if group is None and cluster is None and missing == "listwise":
+        from .fitted import single_statistics
+        pt = build_group_partable(syntax, ("",), meanstructure=meanstructure, **table)
+        model = build_group_model(pt)
+        stats, scale_note = single_statistics(data, model.ov)
+        return pt, model, stats, scale_note
+    base_pt = build_group_partable(syntax, ["_"], meanstructure=False)
+    if missing == "fiml":
+        from .sample_stats_missing import missing_statistics
+        stats = missing_statistics(data, _model_ov(base_pt), group=group, groups=groups,
+                                   controls=base_pt.variables.ov_x)
+        meanstructure = True
+    else:
+        stats = sample_statistics(data, _model_ov(base_pt), group=group, groups=groups, cluster=cluster)
+    names = stats.groups if group is not None else ("",)
+    pt = build_group_partable(syntax, names, meanstructure=meanstructure, **table)
+    return pt, build_group_model(pt), stats, None
 
 
 def _refuse_negative_df(stats: SampleStats, model: GroupModel) -> None:
