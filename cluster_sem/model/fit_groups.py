@@ -253,10 +253,9 @@ def moments_start(syntax: str, pt: ParTable, model: GroupModel, stats: SampleSta
     the single-group ML fit of the pooled EM moments (lavaan start values + Fisher scoring, as the pooled
     start of complete data), then the multigroup ML fit of the per-group EM moments — cheap and close to
     the FIML solution, as the single-group FIML start."""
-    from .estimator import fit_ml
+    from .fitted import estimate_covariance
     from .matrices import build_matrix_model
     from .partable import build_partable
-    from .start import lavaan_start
     theta = _simple_start(pt, model, stats)
     note = "simple start values"
     w = stats.weights
@@ -269,7 +268,7 @@ def moments_start(syntax: str, pt: ParTable, model: GroupModel, stats: SampleSta
         idx = [model.ov.index(v) for v in mm1.ov]
         S = pooled[np.ix_(idx, idx)]
         with np.errstate(all="ignore"):
-            sol1 = fit_ml(mm1, S, lavaan_start(pt1, S))
+            sol1 = estimate_covariance(pt1, mm1, S, None, fallback=False)[0]
         if np.all(np.isfinite(sol1.theta)):
             est = {(p.lhs, p.op, p.rhs): sol1.theta[p.free] for p in pt1.params if p.free >= 0}
             for p in pt.params:

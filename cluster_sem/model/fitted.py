@@ -180,13 +180,15 @@ def single_statistics(data: pd.DataFrame, ov: Sequence[str]) -> tuple[SampleStat
     return stats, note
 
 
-def estimate_covariance(pt: ParTable, mm: MatrixModel, S: np.ndarray, x: np.ndarray, *,
+def estimate_covariance(pt: ParTable, mm: MatrixModel, S: np.ndarray, x: np.ndarray | None, *,
                         engine: str = "default", fallback: bool = True) -> tuple[MLSolution, str]:
     """The start + estimate stages of ML on one covariance matrix: lavaan's start values (or semopy's),
     Fisher scoring + BFGS finish (``fit_ml``), restarts when that fails (``fallback``); FitError when no start gives
     a positive-definite Σ.  Why one function: the plain fit and the staged G = 1 covariance-only fit
     (``fit_groups`` with one group, no mean structure) both estimate here, so their solutions agree to the
-    last bit (every later stage — vcov, estimates, std.all, fit measures — already does for the same θ)."""
+    last bit (every later stage — vcov, estimates, std.all, fit measures — already does for the same θ).
+    ``x``: the complete rows, which only semopy reads (its start, or the restart); None without rows
+    (moments only: FIML's start), which needs ``engine="default"`` and ``fallback=False``."""
     if engine == "semopy":
         from .semopy_backend import semopy_estimates  # imported late: semopy is slow to import
         start, note = semopy_estimates(pt, mm, _frame(x, mm), simple_start(mm, S))
