@@ -7,13 +7,15 @@
 The objective, vcov, test and fit measures are the estimator's ``Stages`` in the estimator table
 (``model/estimators``: ``group_stages``, ``cluster_stages`` with ``cluster=``), resolved on use.
 ``estimators.fit(..., group=...)`` (or ``meanstructure=True``) lands here through the table's
-``group_fitter`` (:func:`fit_call`); the single-group covariance-only path in ``fitted.py`` is untouched
-(its numbers are pinned by the lavaan tests and the bootstrap).  A new ML-family estimator declares new
-stages in its row — not a new pipeline.
+``group_fitter`` (:func:`fit_call`), and so does the plain single-group fit (``fitted.fit_covariance``):
+G = 1 without means, whose start + estimate stage is ``fitted.estimate_covariance`` (lavaan start values,
+Fisher scoring + BFGS, restarts), bitwise the single-group fit it replaced.  A new ML-family estimator
+declares new stages in its row — not a new pipeline.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -38,7 +40,8 @@ def fit_call(call: FitCall):
                       group_partial=call.group_partial, equal_rows=call.equal_rows,
                       meanstructure=call.meanstructure or call.cluster is not None, estimator=call.lav.estimator,
                       use_semopy=call.lav.engine == "semopy", fixed_lv_means=call.fixed_lv_means,
-                      start_fit=call.start_fit, missing=call.lav.missing, cluster=call.cluster)
+                      start_fit=call.start_fit, missing=call.lav.missing, cluster=call.cluster,
+                      fallback=call.fallback)
 
 
 def refuse_cluster(est: Estimator) -> FitError:
@@ -66,7 +69,7 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
                group_equal: Iterable[str] = (), group_partial: Iterable[str] = (),
                equal_rows: Iterable[str] = (), meanstructure: bool = True, estimator: str = "ML",
                use_semopy: bool = True, fixed_lv_means: Iterable[str] = (), start_fit=None,
-               missing: str = "listwise", cluster: str | None = None):
+               missing: str = "listwise", cluster: str | None = None, fallback: bool = True):
     """Fit by ``estimator`` and return a ``ModelFit`` whose parameter rows carry a ``group`` column.
 
     ``cluster`` (a column of ``data``, lavaan ``cluster=``): clusters nested in the groups; ML and MLR both
@@ -76,34 +79,22 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
     ``start_fit``: a previous fit of a nested model (e.g. the previous invariance level) whose estimates
     start this one — faster and steadier than the pooled start.  ``missing="fiml"``: rows keep their
     blanks and every group is fitted by its casewise likelihood (``objective_fiml``; always with a mean
-    structure, as lavaan's missing = "ml")."""
+    structure, as lavaan's missing = "ml").  ``fallback=False``: no restarts after a failed first start
+    (the covariance-only G = 1 case, as ``fit_model``)."""
     if missing not in ("listwise", "fiml"):
         raise FitError(f"missing '{missing}' is not known. Fix: use listwise or fiml")
     stages = _stages(row(estimator, missing), cluster)
-    base_pt = build_group_partable(syntax, ["_"], meanstructure=False)
-    if missing == "fiml":
-        from .sample_stats_missing import missing_statistics
-        stats = missing_statistics(data, _model_ov(base_pt), group=group, groups=groups,
-                                   controls=base_pt.variables.ov_x)
-        meanstructure = True
-    else:
-        stats = sample_statistics(data, _model_ov(base_pt), group=group, groups=groups, cluster=cluster)
-    names = stats.groups if group is not None else ("",)
-    pt = build_group_partable(syntax, names, group_equal=group_equal, group_partial=group_partial,
-                              equal_rows=equal_rows, meanstructure=meanstructure, fixed_lv_means=fixed_lv_means)
-    model = build_group_model(pt)
+    table = dict(group_equal=group_equal, group_partial=group_partial, equal_rows=equal_rows,
+                 fixed_lv_means=fixed_lv_means)
+    pt, model, stats, scale_note = _layout(syntax, data, group=group, groups=groups, cluster=cluster,
+                                           missing=missing, meanstructure=meanstructure, table=table)
+    _refuse_negative_df(stats, model)
     objective = resolve(stages.objective)(model)
-    if start_fit is not None:
-        start, note = warm_start(start_fit, pt, model, stats), "previous model's estimates, Fisher scoring"
-    elif missing == "fiml":
-        start, note = moments_start(syntax, pt, model, stats)
+    if start_fit is None and _covariance_only(pt, stages, cluster, missing):
+        sol, note = _estimate_covariance(pt, model, stats, use_semopy=use_semopy, fallback=fallback)
     else:
-        start, note = start_values(syntax, data, pt, model, stats, use_semopy=use_semopy)
-    sol = _estimate_or_none(objective, stats, start)
-    if sol is None or not sol.converged:
-        retry = _estimate_or_none(objective, stats, _simple_start(pt, model, stats), max_iter=2000)
-        if retry is not None and (sol is None or retry.converged or retry.fmin < sol.fmin):
-            sol, note = retry, note + "; restarted from simple values"
+        sol, note = _estimate_staged(syntax, data, pt, model, objective, stats, start_fit=start_fit,
+                                     missing=missing, use_semopy=use_semopy)
     if sol is None:
         raise FitError("the model could not be estimated: neither start gave a positive-definite implied "
                        "covariance matrix in every group (an unidentified construct, e.g. two items that do not "
@@ -117,8 +108,82 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
     if missing == "fiml":
         labels = {"estimator": estimator, "missing": "ml", "information": "observed",
                   "sample_mean": stats.mean[0]}
-    return assemble_groups(syntax, pt, model, objective, stats, sol, stages=stages, start_note=note,
-                           labels=labels)
+    fit = assemble_groups(syntax, pt, model, objective, stats, sol, stages=stages, start_note=note, labels=labels)
+    return replace(fit, problems=fit.problems + (scale_note,)) if scale_note else fit
+
+
+def _layout(syntax: str, data: pd.DataFrame, *, group: str | None, groups: Sequence[str] | None,
+            cluster: str | None, missing: str, meanstructure: bool,
+            table: dict) -> tuple[ParTable, GroupModel, SampleStats, str | None]:
+    """The sample-statistics, parameter-table and matrices stages, and the single-group screens' note.
+
+    One group on complete rows: the table first (its variables name the columns), then the single-group
+    screens (``fitted.single_statistics``); otherwise the statistics per group first (their names label the
+    table's groups).  FIML always has a mean structure."""
+    if group is None and cluster is None and missing == "listwise":
+        from .fitted import single_statistics
+        pt = build_group_partable(syntax, ("",), meanstructure=meanstructure, **table)
+        model = build_group_model(pt)
+        stats, scale_note = single_statistics(data, model.ov)
+        return pt, model, stats, scale_note
+    base_pt = build_group_partable(syntax, ["_"], meanstructure=False)
+    if missing == "fiml":
+        from .sample_stats_missing import missing_statistics
+        stats = missing_statistics(data, _model_ov(base_pt), group=group, groups=groups,
+                                   controls=base_pt.variables.ov_x)
+        meanstructure = True
+    else:
+        stats = sample_statistics(data, _model_ov(base_pt), group=group, groups=groups, cluster=cluster)
+    names = stats.groups if group is not None else ("",)
+    pt = build_group_partable(syntax, names, meanstructure=meanstructure, **table)
+    return pt, build_group_model(pt), stats, None
+
+
+def _refuse_negative_df(stats: SampleStats, model: GroupModel) -> None:
+    """More free parameters than sample moments (df < 0, e.g. a construct with two items) cannot be
+    estimated: refuse in one line before the fit (the RMSEA interval has no value with df < 0)."""
+    from .statistic import degrees_of_freedom
+    df = degrees_of_freedom(stats, model)
+    if df < 0:
+        q = model.partable.n_free
+        raise FitError(f"the model has {q} free parameters but the data give only {q + df} sample moments "
+                       f"(df = {df}): it is not identified. Fix: give every construct three or more items, "
+                       "or fix more parameters")
+
+
+def _covariance_only(pt: ParTable, stages: Stages, cluster: str | None, missing: str) -> bool:
+    """One group, no mean structure, the ML objective on complete rows: the plain single-group fit's case,
+    estimated by its own start + estimate stage (:func:`_estimate_covariance`)."""
+    return (pt.n_groups == 1 and not pt.meanstructure and cluster is None and missing == "listwise"
+            and stages.objective == "objective_ml:MLObjective")
+
+
+def _estimate_covariance(pt: ParTable, model: GroupModel, stats: SampleStats, *, use_semopy: bool,
+                         fallback: bool) -> tuple[MLSolution, str]:
+    """G = 1 without means: ``fitted.estimate_covariance`` on the one block (lavaan start, Fisher scoring +
+    BFGS, restarts), so the solution is the plain single-group fit's to the last bit (measured: the ML
+    objective, its Hessian and every assembling stage agree bitwise with the single-group ones at equal θ)."""
+    from .fitted import estimate_covariance
+    return estimate_covariance(pt.group_view(0), model.blocks[0], stats.cov[0], stats.data[0],
+                               engine="semopy" if use_semopy else "default", fallback=fallback)
+
+
+def _estimate_staged(syntax: str, data: pd.DataFrame, pt: ParTable, model: GroupModel, objective,
+                     stats: SampleStats, *, start_fit, missing: str, use_semopy: bool) -> tuple[MLSolution | None, str]:
+    """Start values (a nested fit's, FIML's moments or the pooled single-group fit), the objective's Fisher
+    scoring + BFGS, then a restart from simple values when that fails."""
+    if start_fit is not None:
+        start, note = warm_start(start_fit, pt, model, stats), "previous model's estimates, Fisher scoring"
+    elif missing == "fiml":
+        start, note = moments_start(syntax, pt, model, stats)
+    else:
+        start, note = start_values(syntax, data, pt, model, stats, use_semopy=use_semopy)
+    sol = _estimate_or_none(objective, stats, start)
+    if sol is None or not sol.converged:
+        retry = _estimate_or_none(objective, stats, _simple_start(pt, model, stats), max_iter=2000)
+        if retry is not None and (sol is None or retry.converged or retry.fmin < sol.fmin):
+            sol, note = retry, note + "; restarted from simple values"
+    return sol, note
 
 
 def _global_codes(stats: SampleStats) -> np.ndarray:
@@ -188,10 +253,9 @@ def moments_start(syntax: str, pt: ParTable, model: GroupModel, stats: SampleSta
     the single-group ML fit of the pooled EM moments (lavaan start values + Fisher scoring, as the pooled
     start of complete data), then the multigroup ML fit of the per-group EM moments — cheap and close to
     the FIML solution, as the single-group FIML start."""
-    from .estimator import fit_ml
+    from .fitted import estimate_covariance
     from .matrices import build_matrix_model
     from .partable import build_partable
-    from .start import lavaan_start
     theta = _simple_start(pt, model, stats)
     note = "simple start values"
     w = stats.weights
@@ -204,7 +268,7 @@ def moments_start(syntax: str, pt: ParTable, model: GroupModel, stats: SampleSta
         idx = [model.ov.index(v) for v in mm1.ov]
         S = pooled[np.ix_(idx, idx)]
         with np.errstate(all="ignore"):
-            sol1 = fit_ml(mm1, S, lavaan_start(pt1, S))
+            sol1 = estimate_covariance(pt1, mm1, S, None, fallback=False)[0]
         if np.all(np.isfinite(sol1.theta)):
             est = {(p.lhs, p.op, p.rhs): sol1.theta[p.free] for p in pt1.params if p.free >= 0}
             for p in pt.params:
@@ -276,6 +340,8 @@ def _estimates(pt: ParTable, model: GroupModel, theta: np.ndarray, stats: Sample
         std[rows] = standardized(view, mm, theta, stats.cov[g])
         for r, p in zip(rows, view.params):
             est[r] = theta[p.free] if p.free >= 0 else (stats.cov[g][io[p.lhs], io[p.rhs]] if p.exo else p.value)
+        if not pt.meanstructure:
+            continue
         lam, beta, psi, _ = (x[0] for x in mm.matrices(theta[None], stats.cov[g][None]))
         A = np.linalg.inv(np.eye(mm.m) - beta)
         sd_eta = np.sqrt(np.clip(np.diag(A @ psi @ A.T), 1e-300, None))

@@ -3,7 +3,9 @@
     parameter table → matrices → sample statistics → start values (lavaan's) → Fisher scoring
     → vcov → standardized solution → defined parameters → fit indices → admissibility
 
-The result is a frozen ``ModelFit``; nothing is computed after construction.
+The plain single-group ML fit runs these as the G = 1 case of the staged fit (``fit_groups``); this module
+holds its single-group pieces (the data screens, the covariance start + estimate stage) and the public
+entry ``fit_model``.  The result is a frozen ``ModelFit``; nothing is computed after construction.
 """
 from __future__ import annotations
 
@@ -17,14 +19,14 @@ import pandas as pd
 
 from ..errors import FitError
 from .admissibility import admissibility_problems
-from .estimator import fit_ml, simple_start
+from .estimator import MLSolution, fit_ml, simple_start
 from .fit_indices import fit_measures
 from .inference import (defined_rows, estimates, standardized, standardized_defined,
                         vcov_expected)
-from .matrices import MatrixModel, build_matrix_model, latent_moments
-from .partable import ParTable, build_partable
+from .matrices import MatrixModel, latent_moments
+from .partable import ParTable
 from .start import lavaan_start
-from .sample_stats import ml_covariance
+from .sample_stats import SampleStats, ml_covariance
 
 PARAM_COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "std_all"]
 
@@ -80,13 +82,13 @@ class ModelFit:
         return pd.DataFrame(sub / np.outer(sd, sd), index=lv, columns=lv)
 
 
-def sample_covariance(data: pd.DataFrame) -> np.ndarray:
+def sample_covariance(data: pd.DataFrame | np.ndarray) -> np.ndarray:
     """ML covariance (divisor N), as lavaan uses for ``likelihood = "normal"``.
 
     The one product here that may use all BLAS threads (``blas.many_rows``): X'X of a national survey.
     """
     from ..blas import many_rows
-    x = data.to_numpy(dtype=float)
+    x = np.asarray(data, dtype=float)
     with many_rows(*x.shape):
         return ml_covariance(x)
 
@@ -112,7 +114,8 @@ def fit_model(syntax: str, data: pd.DataFrame, *, engine: str = "default", use_s
     ``meanstructure`` defaults to True with groups (as lavaan) and False without.  Those fits, and every
     single-group call other than plain ML on complete rows (``estimator`` MLR/WLSMV, ``missing="fiml"``), go
     through the estimator's multigroup fitter with G = 1 (see ``fit_groups`` for ``equal_rows``,
-    ``fixed_lv_means``, ``start_fit``); the plain call keeps the covariance-only path (:func:`fit_complete`).
+    ``fixed_lv_means``, ``start_fit``); the plain call is the same staged fit with G = 1 and no means, in the
+    single-group shape (:func:`fit_complete`).
     ``cluster`` / ``weights`` (lavaan's ``cluster=`` / ``sampling.weights=``) go through the estimator's design
     fitter for one group (the casewise likelihood; WLSMV's cluster-robust Γ); with ``group``, ``cluster``
     goes through ``fit_groups`` (per-group cluster meats) and weights are refused.  ``fallback=False`` skips
@@ -143,35 +146,63 @@ def fit_complete(call) -> ModelFit:
 
 
 def fit_covariance(syntax: str, data: pd.DataFrame, *, engine: str = "default", fallback: bool = True) -> ModelFit:
-    """Single-group ML from the sample covariance matrix (no mean structure): lavaan's start values (or
-    semopy's), Fisher scoring + BFGS finish, restarts when that fails (``fallback``)."""
-    pt = build_partable(syntax)
-    mm = build_matrix_model(pt)
-    missing = [v for v in mm.ov if v not in data.columns]
+    """Single-group ML from the sample covariance matrix (no mean structure): the staged fit with G = 1
+    (``fit_groups``: the single-group screens of :func:`single_statistics`, the start + estimate stage
+    :func:`estimate_covariance`, the one assembler), returned in the single-group shape."""
+    from .fit_groups import fit_groups
+    fit = fit_groups(syntax, data, meanstructure=False, use_semopy=engine == "semopy", fallback=fallback)
+    return single_group(fit)
+
+
+def single_group(fit: ModelFit) -> ModelFit:
+    """A G = 1 staged fit in the public single-group shape: rows without a ``group`` column, the group-free
+    parameter table and none of the multigroup pieces (the bootstrap and reports take the single-group
+    road when ``group_model`` is None)."""
+    return replace(fit, partable=fit.partable.group_view(0), parameters=fit.parameters.iloc[:, :len(PARAM_COLUMNS)],
+                   sample=None, group_model=None, objective=None, test=None, implied_mean=None,
+                   implied_covs=None)
+
+
+def single_statistics(data: pd.DataFrame, ov: Sequence[str]) -> tuple[SampleStats, str | None]:
+    """The sample-statistics stage of one group on complete rows, with the single-group screens: a zero or
+    non-finite variance and a singular S (scale-free) are refused; lavaan's note on variances that differ by
+    orders of magnitude is returned for the fit's problems."""
+    missing = [v for v in ov if v not in data.columns]
     if missing:
         raise FitError(f"data has no column(s) {', '.join(missing)} used by the model")
-    frame = data[list(mm.ov)].astype(float)
-    if frame.isna().any().any():
+    x = data[list(ov)].to_numpy(dtype=float)
+    if np.isnan(x).any():
         raise FitError("fit_model needs complete data; clean the data (listwise) first")
-    n = len(frame)
-    S = sample_covariance(frame)
-    scale_note = _check_sample_cov(S, list(mm.ov))
+    S = sample_covariance(x)
+    note = _check_sample_cov(S, list(ov))
+    stats = SampleStats(tuple(ov), ("",), (len(x),), S[None], x.mean(axis=0)[None],
+                        np.asarray([np.linalg.slogdet(S)[1]]), (x,))
+    return stats, note
+
+
+def estimate_covariance(pt: ParTable, mm: MatrixModel, S: np.ndarray, x: np.ndarray | None, *,
+                        engine: str = "default", fallback: bool = True) -> tuple[MLSolution, str]:
+    """The start + estimate stages of ML on one covariance matrix: lavaan's start values (or semopy's),
+    Fisher scoring + BFGS finish (``fit_ml``), restarts when that fails (``fallback``); FitError when no start gives
+    a positive-definite Σ.  Why one function: the plain fit and the staged G = 1 covariance-only fit
+    (``fit_groups`` with one group, no mean structure) both estimate here, so their solutions agree to the
+    last bit (every later stage — vcov, estimates, std.all, fit measures — already does for the same θ).
+    ``x``: the complete rows, which only semopy reads (its start, or the restart); None without rows
+    (moments only: FIML's start), which needs ``engine="default"`` and ``fallback=False``."""
     if engine == "semopy":
         from .semopy_backend import semopy_estimates  # imported late: semopy is slow to import
-        start, note = semopy_estimates(pt, mm, frame, simple_start(mm, S))
+        start, note = semopy_estimates(pt, mm, _frame(x, mm), simple_start(mm, S))
     else:
         start, note = lavaan_start(pt, S), "lavaan start values, Fisher scoring + BFGS finish"
     sol = _fisher_or_none(mm, S, start)
     if (sol is None or not sol.converged) and fallback:
-        retry, retry_note = _fallback(pt, mm, S, frame, engine)
+        retry, retry_note = _fallback(pt, mm, S, x, engine)
         if retry is not None and (sol is None or retry.converged or retry.fmin < sol.fmin):
             sol, note = retry, note + "; " + retry_note
     if sol is None:
         raise FitError("the model could not be estimated: no start values gave a positive-definite "
                        "implied covariance matrix")
-    fit = assemble(syntax, pt, mm, sol.theta, S, n, converged=sol.converged, iterations=sol.iterations,
-                   fmin=sol.fmin, start_note=note)
-    return replace(fit, problems=fit.problems + (scale_note,)) if scale_note else fit
+    return sol, note
 
 
 VARIANCE_RATIO = 1000.0   # lavaan warns when observed variances differ by this factor
@@ -203,14 +234,19 @@ def _fisher_or_none(mm: MatrixModel, S: np.ndarray, start: np.ndarray, **kw):
         return None
 
 
-def _fallback(pt: ParTable, mm: MatrixModel, S: np.ndarray, frame: pd.DataFrame, engine: str):
+def _frame(x: np.ndarray, mm: MatrixModel) -> pd.DataFrame:
+    """The complete rows as semopy reads them (built only when semopy runs)."""
+    return pd.DataFrame(x, columns=list(mm.ov))
+
+
+def _fallback(pt: ParTable, mm: MatrixModel, S: np.ndarray, x: np.ndarray, engine: str):
     """Second attempts when the first start did not converge: simple values, then semopy's solution."""
     sol = _fisher_or_none(mm, S, simple_start(mm, S), max_iter=2000)
     if sol is not None and sol.converged:
         return sol, "restarted from simple values"
     if engine != "semopy":
         from .semopy_backend import semopy_estimates
-        theta, note = semopy_estimates(pt, mm, frame, simple_start(mm, S))
+        theta, note = semopy_estimates(pt, mm, _frame(x, mm), simple_start(mm, S))
         retry = _fisher_or_none(mm, S, theta, max_iter=2000)
         if retry is not None and (sol is None or retry.converged or retry.fmin < sol.fmin):
             return retry, "restarted from semopy's solution"

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from scipy import stats as st
-
+from ..special import chdtrc   # scipy.stats.chi2.sf's own ufunc, without importing scipy.stats
 from .group_model import GroupModel
 from .sample_stats import SampleStats
 
@@ -40,5 +39,5 @@ def degrees_of_freedom(stats: SampleStats, model: GroupModel) -> int:
 def standard_test(fmin: float, stats: SampleStats, model: GroupModel) -> TestResult:
     chi2 = float(stats.ntotal * fmin)
     df = degrees_of_freedom(stats, model)
-    return TestResult("standard", chi2, df, float(st.chi2.sf(chi2, df)) if df > 0 else None)
+    return TestResult("standard", chi2, df, float(chdtrc(df, chi2)) if df > 0 else None)
 
