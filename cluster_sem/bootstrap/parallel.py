@@ -267,9 +267,15 @@ def _run_dask(func, core, tasks, jobs, scheduler, done) -> None:
             cluster = LocalCluster(n_workers=1 if threads else max(jobs, 1),
                                    threads_per_worker=max(jobs, 1) if threads else 1,
                                    processes=not threads, dashboard_address=None,
-                                   # ERROR: a cluster closed by Ctrl-C makes each worker warn about every
-                                   # cancelled task; memory trouble and lost workers still show (ERROR)
-                                   silence_logs=logging.ERROR)
+                                   # no dashboard; the scheduler's own HTTP server (health, metrics) on a
+                                   # free loopback port, not 8787: a second run at the same time warned
+                                   # "Port 8787 is already in use" into the user's output
+                                   scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+                                   # CRITICAL: a cluster closed by Ctrl-C makes each worker warn about every
+                                   # cancelled task, and a worker whose heartbeat meets the closing
+                                   # scheduler logs an ERROR traceback; a worker that dies or runs out of
+                                   # memory still reaches the user as the failed task's one line
+                                   silence_logs=logging.CRITICAL)
         client = Client(cluster)
     elif isinstance(scheduler, str):
         client = _connect(Client, scheduler)
