@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .parallel import progress, run_tasks
-from .resample import block_indices, block_range, n_blocks
+from .parallel import run_replicate_blocks
+from .resample import block_indices
 
 
 @dataclass(frozen=True)
@@ -32,12 +32,6 @@ class LmsCore:
     start: np.ndarray      # full-sample estimates
 
 
-@dataclass(frozen=True)
-class LmsBlock:
-    start: int             # first replicate number of the block
-    theta: np.ndarray      # (b, n_free); NaN rows = resample did not converge
-
-
 def lms_core(syntax: str, frame, theta: np.ndarray, linear_fit=None) -> LmsCore:
     """Model, data and the quadrature grid ``fit_lms(syntax, frame, linear_fit=...)`` used; starts at ``theta``."""
     from ..model.interaction import lms
@@ -47,8 +41,9 @@ def lms_core(syntax: str, frame, theta: np.ndarray, linear_fit=None) -> LmsCore:
     return LmsCore(model, grid, mdata.x, mdata.c, np.asarray(theta, dtype=float))
 
 
-def fit_lms_block(core: LmsCore, B: int, seed: int, k: int) -> LmsBlock:
-    """LMS estimates of the resamples of block k (same rows as the ML bootstrap's block k)."""
+def fit_lms_block(core: LmsCore, B: int, seed: int, k: int) -> np.ndarray:
+    """(b, n_free) LMS estimates of the resamples of block k (same rows as the ML bootstrap's block k); NaN
+    rows: the resample did not converge."""
     from ..model.interaction import lms
     n = core.x.shape[0]
     rows = block_indices(n, B, seed, k)
@@ -64,22 +59,15 @@ def fit_lms_block(core: LmsCore, B: int, seed: int, k: int) -> LmsBlock:
             continue
         if sol.converged and np.all(np.isfinite(sol.theta)):
             out[r] = sol.theta
-    return LmsBlock(block_range(B, k)[0], out)
+    return out
 
 
 def run_lms_bootstrap(core: LmsCore, B: int, seed: int, *, jobs: int = 1, scheduler=None,
                       quiet: bool = True) -> np.ndarray:
     """(B, n_free) LMS estimates of B resamples, in replicate order (NaN rows: not converged)."""
-    blocks: list[LmsBlock] = []
-    with progress(B, quiet, desc="LMS bootstrap") as bar:
-        def done(res: LmsBlock) -> None:
-            blocks.append(res)
-            bar.update(len(res.theta))
-
-        run_tasks(fit_lms_block, core, [(B, seed, k) for k in range(n_blocks(B))], jobs=jobs,
-                  scheduler=scheduler, done=done)
-    blocks.sort(key=lambda b: b.start)
-    return np.concatenate([b.theta for b in blocks]) if blocks else np.zeros((0, len(core.start)))
+    blocks = run_replicate_blocks(fit_lms_block, core, B, seed, desc="LMS bootstrap", jobs=jobs,
+                                  scheduler=scheduler, quiet=quiet)
+    return np.concatenate(blocks) if blocks else np.zeros((0, len(core.start)))
 
 
 __all__ = ["LmsCore", "lms_core", "fit_lms_block", "run_lms_bootstrap"]
