@@ -48,3 +48,15 @@ def test_more_parameters_than_moments_is_a_one_line_refusal():
     data = pd.read_csv(REF_DIR / "HolzingerSwineford1939.csv")
     with pytest.raises(FitError, match=r"4 free parameters but the data give only 3 sample moments \(df = -1\)"):
         fit_model("f =~ x1 + x2", data)
+
+
+@pytest.mark.parametrize("kw, says", [({"missing": "bogus"}, "missing 'bogus' is not known"),
+                                      ({"estimator": "DWLS"}, "DWLS")])
+def test_fit_model_refuses_unknown_options_with_its_own_fit_error(kw, says):
+    """Library callers catch ``FitError`` from ``fit_model``; the options are resolved by the command line's
+    resolver, whose errors are the base class (a caller catching FitError missed them)."""
+    from cluster_sem.errors import FitError
+    from cluster_sem.model.fitted import fit_model
+    with pytest.raises(FitError, match=says) as caught:
+        fit_model("f =~ x1 + x2 + x3", pd.DataFrame(np.eye(4)[:, :3] + 1, columns=["x1", "x2", "x3"]), **kw)
+    assert "--" not in str(caught.value)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import FitError
+from ..errors import ClusterSemError, FitError
 from .admissibility import admissibility_problems
 from .estimator import MLSolution, fit_ml, simple_start
 from .fit_indices import fit_measures
@@ -128,7 +128,10 @@ def fit_model(syntax: str, data: pd.DataFrame, *, engine: str = "default", use_s
         engine = "semopy" if use_semopy else "default"
     if engine not in ENGINES:
         raise FitError(f"engine '{engine}' is not known. Fix: use one of {', '.join(ENGINES)}")
-    lav = resolved_options(estimator, missing, engine, groups=group is not None)
+    try:
+        lav = resolved_options(estimator, missing, engine, groups=group is not None)
+    except ClusterSemError as exc:       # the command-line wording; a library caller catches FitError
+        raise FitError(str(exc).replace("--", "", 1)) from None
     if meanstructure is None:
         meanstructure = group is not None
     # the G = 1 multigroup path for everything but complete ML (the analyses' single-group fitters are the
