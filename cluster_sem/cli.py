@@ -763,17 +763,29 @@ class _Terminated(BaseException):
     """SIGTERM, raised like KeyboardInterrupt so the bootstrap pool is stopped and nothing is written."""
 
 
+def _stopped(exc: BaseException) -> int:
+    """Ctrl-C (130) or SIGTERM (143) before anything was written: one line, the shell's exit code."""
+    if isinstance(exc, _Terminated):
+        sys.stderr.write("cluster-sem: terminated (SIGTERM); nothing was written\n")
+        return 143
+    sys.stderr.write("cluster-sem: interrupted; nothing was written\n")
+    return 130
+
+
 def _on_sigterm(signum, frame) -> None:
     raise _Terminated()
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if argv is None:     # the process's own command line (not a call from Python)
-        _preload(args.command)
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if main_thread else None
     try:
+        if argv is None:     # the process's own command line (not a call from Python)
+            try:
+                _preload(args.command)
+            except (KeyboardInterrupt, _Terminated) as exc:     # stopped while importing: nothing written
+                return _stopped(exc)
         return _run(args)
     finally:
         if main_thread:
@@ -851,12 +863,8 @@ def _run(args) -> int:
                if exc.errno == errno.ENAMETOOLONG else "check the path and the free disk space")
         sys.stderr.write(f"cluster-sem {args.command}: error: {where}{exc.strerror or exc}. Fix: {fix}\n")
         return 2
-    except KeyboardInterrupt:
-        sys.stderr.write("cluster-sem: interrupted; nothing was written\n")
-        return 130
-    except _Terminated:
-        sys.stderr.write("cluster-sem: terminated (SIGTERM); nothing was written\n")
-        return 143
+    except (KeyboardInterrupt, _Terminated) as exc:
+        return _stopped(exc)
 
 
 if __name__ == "__main__":  # pragma: no cover

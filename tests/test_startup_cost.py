@@ -187,3 +187,39 @@ def test_monte_carlo_beside_the_quality_stage_fails_as_it_did_in_sequence():
     _beside(lambda: ran.append("draws"), lambda: ran.append("quality"))
     _beside(lambda: ran.append("alone"), None)
     assert sorted(ran[1:3]) == ["draws", "quality"] and ran[3] == "alone"
+
+
+def test_ctrl_c_or_sigterm_while_the_command_line_imports_is_one_line(monkeypatch, capsys):
+    """The heavy imports (``cli._preload``) run inside main's Ctrl-C/SIGTERM handling: a stop there ends
+    with the one line and the shell's code (it was a traceback through importlib, or a silent SIGTERM death)."""
+    from cluster_sem import cli
+    monkeypatch.setattr(sys, "argv", ["cluster-sem", "fit", str(SPEC), "data.csv", "--out", "x"])
+    for exc, code, says in ((KeyboardInterrupt(), 130, "interrupted"), (cli._Terminated(), 143, "SIGTERM")):
+        def stop(command: str, exc=exc) -> None:
+            raise exc
+        monkeypatch.setattr(cli, "_preload", stop)
+        assert cli.main() == code
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and says in err and "nothing was written" in err
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the renderer forks on Linux only")
+def test_the_fork_holds_ctrl_c_back_and_restores_the_signal_mask(data_csv):
+    """Ctrl-C and SIGTERM are blocked across ``os.fork`` (a KeyboardInterrupt inside fork's at-fork handlers
+    is printed and ignored, so the run went on), and the parent's mask is as before afterwards."""
+    assert _in_fresh_process(data_csv, """
+import signal
+from cluster_sem.render.forked import ReportProcess
+seen = []
+real_fork = __import__("os").fork
+def fork():
+    seen.append(signal.pthread_sigmask(signal.SIG_BLOCK, []))
+    return real_fork()
+__import__("os").fork = fork
+before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+child = ReportProcess.start(lambda: None, lang="en", summary=False)
+after = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+child.close()
+assert {signal.SIGINT, signal.SIGTERM} <= seen[0] and before == after, (seen, before, after)
+print("held")
+""") == "held"

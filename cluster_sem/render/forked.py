@@ -38,10 +38,23 @@ class ReportProcess:
             return None
         doc_r, doc_w = os.pipe()
         out_r, out_w = os.pipe()
-        pid = os.fork()
+        # Ctrl-C / SIGTERM held back across the fork: raised inside fork's at-fork handlers (logging's lock
+        # release) a KeyboardInterrupt is printed and ignored, so the run went on; and a child interrupted
+        # before it ignores Ctrl-C would run the parent's command-line code as a second parent
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        try:
+            pid = os.fork()
+        except BaseException:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            for fd in (doc_r, doc_w, out_r, out_w):
+                os.close(fd)
+            raise
         if pid == 0:                                   # the child: never returns
             code = 1
             try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)    # Ctrl-C reaches the whole group: the parent decides
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)   # the CLI's SIGTERM handler raises: here, just end
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
                 os.close(doc_w)
                 os.close(out_r)
                 _serve(doc_r, out_w, prepare, lang, summary)
@@ -50,7 +63,13 @@ class ReportProcess:
                 os._exit(code)
         os.close(doc_r)
         os.close(out_w)
-        return cls(pid, doc_w, out_r)
+        child = cls(pid, doc_w, out_r)
+        try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)   # a Ctrl-C held back is raised here
+        except BaseException:
+            child.close()
+            raise
+        return child
 
     def reports(self, results_json: str) -> dict[str, str] | None:
         """{"report.html", "report.md"[, "summary"]} rendered by the child from results.json's text after it
@@ -99,8 +118,6 @@ class ReportProcess:
 
 def _serve(doc_fd: int, out_fd: int, prepare: Callable[[], None], lang: str, summary: bool) -> None:
     """The child's work: load the renderers, wait for the document, render, answer with one JSON object."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)       # Ctrl-C reaches the whole group: the parent decides
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)      # the CLI's SIGTERM handler raises: here, just end
     import gc
     gc.disable()        # a child that lives for one rendering: its garbage goes with it (os._exit)
     prepare()
