@@ -3,7 +3,7 @@
 The document has the `fit` document's ``common_method`` block (Harman's keys as `fit` writes them, plus
 ``harman``, ``one_factor_cfa``, ``clf``, ``ulmc``, ``marker`` and ``verdict``), and ``data``, ``spec``,
 ``warnings`` and ``meta`` (``meta.analysis = "cmb"``: the renderers' cue for the battery report,
-``results.cmb.is_cmb_document``).  Marker items (spec ``method_marker``) are read and cleaned with the spec's
+``results.kinds.is_cmb_document``).  Marker items (spec ``method_marker``) are read and cleaned with the spec's
 items (missing codes, scale range, listwise deletion) by treating them, for the data step only, as one more
 construct.  An analysis beside ``invariance`` and ``power``: it composes the pipeline's spec stage and the
 model layer's fits.

@@ -80,11 +80,6 @@ def build_context(doc: dict | ResultsDocument, lang: str = "en") -> dict:
     return _with_estimator_method(ctx)
 
 
-def is_invariance_document(doc: dict) -> bool:
-    """A `cluster-sem invariance` document (its own report), not a `fit` document."""
-    return "invariance" in doc and "measurement_model" not in doc
-
-
 def report_context(doc: dict | ResultsDocument, lang: str = "en") -> dict:
     """``build_context`` plus the header both report templates print: version, n and the section list."""
     r = ResultsDocument.read(doc)
@@ -446,4 +441,4 @@ def _with_estimator_method(ctx: dict) -> dict:
     return ctx
 
 
-__all__ = ["build_context", "report_context", "is_invariance_document", "SECTIONS"]
+__all__ = ["build_context", "report_context", "SECTIONS"]

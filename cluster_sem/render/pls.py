@@ -23,13 +23,6 @@ SCHEMES = ("path", "factorial", "centroid")      # inner weighting schemes (pls/
 AVE_MIN = 0.50
 
 
-def is_pls_document(doc: Mapping | ResultsDocument) -> bool:
-    """A `cluster-sem pls` document (its own report), not a `fit` document."""
-    if isinstance(doc, ResultsDocument):
-        return doc.pls is not None
-    return "pls" in doc and "measurement_model" not in doc
-
-
 def _ci(x: PlsInference) -> str:
     return "—" if x.ci_lower is None else fmt_ci(x.ci_lower, x.ci_upper)
 
@@ -240,4 +233,4 @@ def render_pls_summary(doc: Mapping | ResultsDocument, lang: str = "en") -> str:
     return "\n".join(out + ([terminal_safe(claim)] if bootstrapped else []))
 
 
-__all__ = ["is_pls_document", "pls_context", "render_pls_html", "render_pls_markdown", "render_pls_summary"]
+__all__ = ["pls_context", "render_pls_html", "render_pls_markdown", "render_pls_summary"]

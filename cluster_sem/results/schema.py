@@ -7,8 +7,8 @@ in its tests instead of writing a document `report` later refuses; and `cluster-
 JSON path ("'measurement_model.parameters[3].est' is not a number").
 
 A kind's top level is its own model: the tolerant ``ResultsDocument`` (what renderers read) with the blocks
-that kind always writes made required.  The kind is told apart as the renderers tell it
-(``render/kinds.py``): an ``invariance`` or ``pls`` block without a measurement model, or a cmb ``meta``.
+that kind always writes made required.  The kind is told apart by ``results/kinds.py``, the
+table the renderers ask too.
 """
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from typing import Any, Mapping
 
 from pydantic import Field, ValidationError
 
-from .cmb import is_cmb_document
 from .document import (Block, ChiSquareTest, CommonMethod, DataBlock, Effect, Hypothesis, Invariance, Maybe, Meta,
                        ModelBlock, Number, Reliability, ResultsDocument, SpecLabels)
 from . import pls_blocks  # noqa: F401 - the module: ResultsDocument's ``pls`` field is declared by it
+from .kinds import document_kind
 from .pls_blocks import PlsBlock
 
 
@@ -95,15 +95,12 @@ class CmbDocument(_Kind):
 
 
 def kind_model(doc: Mapping) -> type[_Kind]:
-    """The model of ``doc``'s kind of document."""
-    if "measurement_model" not in doc:
-        if "invariance" in doc:
-            return InvarianceDocument
-        if "pls" in doc:
-            return PlsDocument
-        if is_cmb_document(doc):
-            return CmbDocument
-    return FitDocument
+    """The model of ``doc``'s kind of document (``results/kinds.document_kind``, as the renderers ask)."""
+    return _KIND_MODELS.get(document_kind(doc), FitDocument)
+
+
+_KIND_MODELS: dict[str | None, type[_Kind]] = {"pls": PlsDocument, "invariance": InvarianceDocument,
+                                               "cmb": CmbDocument}
 
 
 def document_problem(doc: Any) -> str | None:
