@@ -35,13 +35,18 @@ def schema_check_elsewhere() -> Iterator[None]:
         _CHECK_ELSEWHERE.reset(token)
 
 
+def _param_keys() -> tuple[str, ...]:
+    """lhs, op, rhs, label, est, se, z, pvalue, std_all: read from the parameter row's model in
+    ``results/document.py``, where they are declared once; loaded on first use, because a fit whose reports
+    are rendered elsewhere never needs the typed reader (start-up time)."""
+    from .document import ParameterColumns
+    return ParameterColumns.keys()
+
+
 def __getattr__(name: str) -> Any:
-    """``PARAM_KEYS`` (lhs, op, rhs, label, est, se, z, pvalue, std_all) is read from the parameter row's
-    model in ``results/document.py``, where it is declared once; loaded on first use, because a fit whose
-    reports are rendered elsewhere never needs the typed reader (start-up time)."""
+    """``PARAM_KEYS``, the module's public name for ``_param_keys()``."""
     if name == "PARAM_KEYS":
-        from .document import ParameterColumns
-        return ParameterColumns.keys()
+        return _param_keys()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -101,7 +106,7 @@ class Results:
     # -- typed views ------------------------------------------------------------------------------
     @property
     def parameters(self) -> pd.DataFrame:
-        keys = list(__getattr__("PARAM_KEYS"))
+        keys = list(_param_keys())
         frames = []
         for model in ("measurement_model", "structural_model"):
             df = pd.DataFrame(_thaw(self._doc[model]["parameters"]), columns=keys)
