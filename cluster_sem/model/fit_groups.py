@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import FitError
+from ..lavoptions import MISSING
 from .admissibility import admissibility_problems
 from .estimator import MLSolution, minimise_quasi_newton, simple_start
 from .estimators import Estimator, FitCall, Stages, resolve, row
@@ -81,8 +82,8 @@ def fit_groups(syntax: str, data: pd.DataFrame, *, group: str | None = None, gro
     blanks and every group is fitted by its casewise likelihood (``objective_fiml``; always with a mean
     structure, as lavaan's missing = "ml").  ``fallback=False``: no restarts after a failed first start
     (the covariance-only G = 1 case, as ``fit_model``)."""
-    if missing not in ("listwise", "fiml"):
-        raise FitError(f"missing '{missing}' is not known. Fix: use listwise or fiml")
+    if missing not in MISSING:
+        raise FitError(f"missing '{missing}' is not known. Fix: use {' or '.join(MISSING)}")
     stages = _stages(row(estimator, missing), cluster)
     table = dict(group_equal=group_equal, group_partial=group_partial, equal_rows=equal_rows,
                  fixed_lv_means=fixed_lv_means)
