@@ -131,16 +131,15 @@ def _serve(doc_fd: int, out_fd: int, prepare: Callable[[], None], lang: str, sum
     from ..results.schema import SchemaDrift, check_written
     try:                       # the writer's schema check (``results.schema_check_elsewhere``), done here
         check_written(json.loads(text))
-    except SchemaDrift as drift:
-        with os.fdopen(out_fd, "wb") as fh:
-            fh.write(json.dumps({"schema_drift": str(drift)}).encode("utf-8"))
-        return
-    # what Results.to_html/to_markdown/summary pass the renderers: a fresh plain copy of the document each
-    # (json.loads of results.json's text is that copy, without Results' deep copy, freezing and thawing)
-    out = {"report.html": render_html(json.loads(text), lang=lang),
-           "report.md": render_markdown(json.loads(text), lang=lang)}
-    if summary:
-        out["summary"] = render_summary(json.loads(text), lang=lang)
+    except SchemaDrift as drift:                       # the parent raises it
+        out = {"schema_drift": str(drift)}
+    else:
+        # what Results.to_html/to_markdown/summary pass the renderers: a fresh plain copy of the document each
+        # (json.loads of results.json's text is that copy, without Results' deep copy, freezing and thawing)
+        out = {"report.html": render_html(json.loads(text), lang=lang),
+               "report.md": render_markdown(json.loads(text), lang=lang)}
+        if summary:
+            out["summary"] = render_summary(json.loads(text), lang=lang)
     with os.fdopen(out_fd, "wb") as fh:
         fh.write(json.dumps(out, ensure_ascii=False).encode("utf-8"))
 
